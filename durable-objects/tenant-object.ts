@@ -1,0 +1,7 @@
+import { DurableObject } from "cloudflare:workers";
+
+export class TenantObject extends DurableObject<Env> {
+  async ping(): Promise<string> {
+    return "pong";
+  }
+}
