@@ -89,17 +89,15 @@ export class TenantDirectory {
         .set({ ...changes, updatedAt: now })
         .where(eq(tenants.id, id))
         .returning(),
-      this.db
-        .insert(auditLog)
-        .values({
-          tenantId: id,
-          actor,
-          action: "tenant.update",
-          target: id,
-          requestId,
-          detail: changes,
-          createdAt: now,
-        }),
+      this.db.insert(auditLog).values({
+        tenantId: id,
+        actor,
+        action: "tenant.update",
+        target: id,
+        requestId,
+        detail: changes,
+        createdAt: now,
+      }),
     ]);
     return updated[0];
   }
