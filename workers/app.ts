@@ -3,6 +3,7 @@ import { HttpError } from "../shared/errors/http-error";
 import { ENGINE_VERSION } from "../shared/version";
 import type { AppEnv } from "./context";
 import { allowedMethods } from "./method-not-allowed";
+import { abuseGuard } from "./middleware/abuse-guard";
 import { maxBodySize } from "./middleware/body-limit";
 import { requestContext } from "./middleware/request-context";
 import { createRouter } from "./openapi";
@@ -11,11 +12,13 @@ import { apiKeyRoutes } from "./routes/api-keys";
 import { authRoutes, wellKnownRoutes } from "./routes/auth";
 import { healthRoutes } from "./routes/health";
 import { meRoutes } from "./routes/me";
+import { memberRoutes } from "./routes/members";
 import { tenantRoutes } from "./routes/tenants";
 
 export const app = createRouter();
 
 app.use("*", requestContext);
+app.use("*", abuseGuard);
 app.use("*", maxBodySize);
 
 app.route("/v1", healthRoutes);
@@ -23,6 +26,7 @@ app.route("/v1", tenantRoutes);
 app.route("/v1", authRoutes);
 app.route("/v1", meRoutes);
 app.route("/v1", apiKeyRoutes);
+app.route("/v1", memberRoutes);
 app.route("/", wellKnownRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

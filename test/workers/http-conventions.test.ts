@@ -129,3 +129,12 @@ describe("OpenAPI", () => {
     expect(doc.components.schemas).toHaveProperty("CreateTenant");
   });
 });
+
+describe("abuse guard", () => {
+  it("answers 429 with Retry-After when the coarse per-client limiter says no", async () => {
+    const denying = { limit: async () => ({ success: false }) };
+    const res = await fetchWithEnv("/v1/health", {}, { ABUSE_LIMITER: denying });
+    await expectProblem(res, 429, "rate-limited");
+    expect(res.headers.get("retry-after")).toBe("60");
+  });
+});

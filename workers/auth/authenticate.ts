@@ -40,9 +40,14 @@ async function principalFromCredential(credential: string, env: Env, nowMs: numb
     if (!keyId || !(await new TenantScope(db, token.tenantId).findApiKey(keyId))) {
       throw unauthorized("The credential this token was issued for no longer exists.");
     }
-    return { ...token, credential: "platform-token", apiKeyId: keyId };
+    if (!token.role) throw unauthorized("The token has no role.");
+    return { ...token, role: token.role, credential: "platform-token", apiKeyId: keyId };
   }
-  return { ...token, credential: "external-token" };
+  // A role managed in KGEN (members) takes precedence over the identity provider's claim.
+  const member = await new TenantScope(db, token.tenantId).findMember(token.subject);
+  const role = member?.role ?? token.role;
+  if (!role) throw unauthorized("The token carries no role and its subject is not a member of the tenant.");
+  return { ...token, role, credential: "external-token" };
 }
 
 /**

@@ -35,7 +35,8 @@ export interface ExternalIdpConfig {
 
 export interface VerifiedToken {
   tenantId: string;
-  role: Role;
+  /** Always set for platform tokens; an external token may leave the role to the tenant's members table. */
+  role: Role | undefined;
   subject: string;
   /** `platform` for tokens we issued, `external` for the configured identity provider. */
   source: "platform" | "external";
@@ -120,10 +121,12 @@ export async function verifyJwt(token: string, config: TokenConfig, nowSeconds: 
   const tenantId = payload[tenantClaim];
   const role = payload[roleClaim];
   if (typeof tenantId !== "string" || tenantId === "") throw unauthorized(`The token has no "${tenantClaim}" claim.`);
-  if (!isRole(role)) throw unauthorized(`The token's "${roleClaim}" claim is not a known role.`);
+  if (!isRole(role) && !(useExternal && role === undefined)) {
+    throw unauthorized(`The token's "${roleClaim}" claim is not a known role.`);
+  }
   return {
     tenantId,
-    role,
+    role: isRole(role) ? role : undefined,
     subject: String(payload.sub),
     source: useExternal ? "external" : "platform",
     tokenId: typeof payload.jti === "string" ? payload.jti : undefined,

@@ -72,3 +72,5 @@ export const auditLog = sqliteTable(
 
 export type TenantRow = typeof tenants.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type MemberRow = typeof members.$inferSelect;
+export type AuditRow = typeof auditLog.$inferSelect;

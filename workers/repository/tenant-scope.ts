@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, lt, or } from "drizzle-orm";
 import type { Role } from "../../shared/contracts/roles";
 import type { Database } from "../db/client";
-import { type ApiKeyRow, apiKeys, auditLog } from "../db/schema";
+import { type ApiKeyRow, apiKeys, auditLog, type MemberRow, members } from "../db/schema";
 import { type Cursor, decodeCursor } from "./pagination";
 
 export interface NewApiKey {
@@ -88,6 +88,49 @@ export class TenantScope {
         .where(and(eq(apiKeys.tenantId, this.tenantId), eq(apiKeys.id, id)))
         .returning({ id: apiKeys.id }),
       this.db.insert(auditLog).values(this.audit({ ...entry, action: "api-key.delete", target: id })),
+    ]);
+    return deleted.length > 0;
+  }
+
+  async findMember(subject: string): Promise<MemberRow | undefined> {
+    return this.db
+      .select()
+      .from(members)
+      .where(and(eq(members.tenantId, this.tenantId), eq(members.subject, subject)))
+      .get();
+  }
+
+  async listMembers(limit: number, afterSubject?: string): Promise<MemberRow[]> {
+    return this.db
+      .select()
+      .from(members)
+      .where(and(eq(members.tenantId, this.tenantId), afterSubject ? gt(members.subject, afterSubject) : undefined))
+      .orderBy(asc(members.subject))
+      .limit(limit + 1)
+      .all();
+  }
+
+  async putMember(subject: string, role: Role, entry: Omit<AuditEntry, "action" | "target">): Promise<MemberRow> {
+    const row: MemberRow = { tenantId: this.tenantId, subject, role, createdAt: entry.createdAt };
+    await this.db.batch([
+      this.db
+        .insert(members)
+        .values(row)
+        .onConflictDoUpdate({ target: [members.tenantId, members.subject], set: { role } }),
+      this.db
+        .insert(auditLog)
+        .values(this.audit({ ...entry, action: "member.put", target: subject, detail: { role } })),
+    ]);
+    return (await this.findMember(subject)) ?? row;
+  }
+
+  async deleteMember(subject: string, entry: Omit<AuditEntry, "action" | "target">): Promise<boolean> {
+    const [deleted] = await this.db.batch([
+      this.db
+        .delete(members)
+        .where(and(eq(members.tenantId, this.tenantId), eq(members.subject, subject)))
+        .returning({ subject: members.subject }),
+      this.db.insert(auditLog).values(this.audit({ ...entry, action: "member.delete", target: subject })),
     ]);
     return deleted.length > 0;
   }

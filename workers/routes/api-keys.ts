@@ -106,14 +106,21 @@ export const apiKeyRoutes = createRouter()
   })
   .openapi(deleteApiKey, async (c) => {
     const { principal } = c.var;
-    const deleted = await new TenantScope(database(c.env.DB), principal.tenantId).deleteApiKey(
-      c.req.valid("param").id,
-      {
-        actor: principal.subject,
-        requestId: c.var.requestId,
-        createdAt: new Date().toISOString(),
-      },
-    );
-    if (!deleted) throw notFound("The API key");
+    const scope = new TenantScope(database(c.env.DB), principal.tenantId);
+    const key = await scope.findApiKey(c.req.valid("param").id);
+    if (!key) throw notFound("The API key");
+    if (!roleAtLeast(principal.role, key.role)) {
+      throw new HttpError(
+        403,
+        "insufficient-role",
+        "Forbidden",
+        `Deleting a key with the ${key.role} role needs that role.`,
+      );
+    }
+    await scope.deleteApiKey(key.id, {
+      actor: principal.subject,
+      requestId: c.var.requestId,
+      createdAt: new Date().toISOString(),
+    });
     return c.body(null, 204);
   });
