@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
 import { ADMIN_TOKEN, bearer, call, createTenant, expectProblem, jsonBody, uniqueSlug } from "./helpers";
 
 describe("operator tenant routes", () => {
@@ -110,8 +111,11 @@ describe("operator tenant routes", () => {
     await expectProblem(await call("/v1/tenants/tn_missing", { headers: bearer(ADMIN_TOKEN) }), 404, "not-found");
   });
 
-  it("deletes a tenant: its keys stop working and the id answers 404", async () => {
+  it("deletes a tenant: its keys stop working, its blobs go, and the id answers 404", async () => {
     const tenant = await createTenant();
+    const other = await createTenant();
+    await env.ARTIFACTS.put(`t/${tenant.id}/sha256/abc`, "x");
+    await env.ARTIFACTS.put(`t/${other.id}/sha256/abc`, "y");
     const res = await call(`/v1/tenants/${tenant.id}`, { method: "DELETE", headers: bearer(ADMIN_TOKEN) });
     expect(res.status).toBe(204);
     await expectProblem(await call("/v1/me", { headers: bearer(tenant.apiKey) }), 401, "unauthorized");
@@ -121,5 +125,7 @@ describe("operator tenant routes", () => {
       404,
       "not-found",
     );
+    await vi.waitFor(async () => expect(await env.ARTIFACTS.head(`t/${tenant.id}/sha256/abc`)).toBeNull());
+    expect(await env.ARTIFACTS.head(`t/${other.id}/sha256/abc`)).not.toBeNull();
   });
 });

@@ -15,6 +15,7 @@ import { bearerSecurity, createRouter, problemResponses, requireJsonBody } from 
 import { notFound } from "../problem";
 import { pageQuerySchema, toPage } from "../repository/pagination";
 import { TenantDirectory } from "../repository/tenants";
+import { ContentStore } from "../storage/content-store";
 
 const OPERATOR = "operator";
 const tenantIdParam = z.object({ id: z.string().min(1).max(64) });
@@ -162,5 +163,7 @@ export const tenantRoutes = createRouter()
       new Date().toISOString(),
     );
     if (!deleted) throw notFound("The tenant");
+    // Nothing can reach the tenant's blobs once its rows are gone; removing them can finish later.
+    c.executionCtx.waitUntil(new ContentStore(c.env.ARTIFACTS, id).deleteAll());
     return c.body(null, 204);
   });
