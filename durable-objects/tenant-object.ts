@@ -1,11 +1,26 @@
 import { DurableObject } from "cloudflare:workers";
-import { isPlanName, PLAN_NAMES, type PlanName, planLimits } from "../shared/plans";
+import {
+  isPlanName,
+  isQuotaCounter,
+  PLAN_NAMES,
+  type PlanName,
+  planLimits,
+  QUOTA_COUNTERS,
+  type QuotaCounter,
+} from "../shared/plans";
 import { applySchemaMigrations, readSchemaVersions } from "../shared/sql/migrations";
 import type { SqlDatabase } from "../shared/sql/sql-database";
 import type { RateLimitDecision } from "../shared/token-bucket";
 import { sqlDatabaseFromStorage } from "./durable-object-sql-database";
+import {
+  QuotaCounters,
+  type QuotaRelease,
+  type QuotaReservation,
+  type QuotaUsage,
+  TOTAL_PERIOD,
+} from "./tenant/quota-counters";
 import { RequestRateLimiter } from "./tenant/request-rate-limiter";
-import { requireCount, requireObject } from "./tenant/rpc-input";
+import { optionalIdempotencyKey, requireCount, requireMatch, requireObject } from "./tenant/rpc-input";
 import { TENANT_SCHEMA } from "./tenant/tenant-schema";
 
 export interface ConsumeRequestInput {
@@ -13,6 +28,36 @@ export interface ConsumeRequestInput {
   /** The caller's clock, epoch ms (the Worker passes Date.now()). */
   now: number;
 }
+
+export interface ReserveQuotaInput {
+  counter: QuotaCounter;
+  /** Units to add, e.g. triples in an upload or bytes of new artifacts. */
+  amount: number;
+  /** The plan limit for this counter (see quotaLimit in shared/plans). */
+  limit: number;
+  /** `YYYY-MM` for monthly counters (generations), omitted or `total` for the others. */
+  period?: string;
+  /** Applied at most once: a redelivered message with the same key is not counted again. */
+  idempotencyKey?: string;
+}
+
+export interface ReleaseQuotaInput {
+  counter: QuotaCounter;
+  amount: number;
+  period?: string;
+  idempotencyKey?: string;
+}
+
+export interface UsageQuery {
+  /** Only quota counters of this period (`YYYY-MM` or `total`). */
+  period?: string;
+}
+
+export interface TenantUsage {
+  quotas: QuotaUsage[];
+}
+
+const PERIOD = /^(total|[0-9]{4}-(0[1-9]|1[0-2]))$/;
 
 /**
  * One per tenant, named by tenant id (see tenantStub). Owns the tenant's SQLite: rate limiter,
@@ -22,11 +67,13 @@ export interface ConsumeRequestInput {
 export class TenantObject extends DurableObject<Env> {
   protected readonly db: SqlDatabase;
   private readonly rateLimiter: RequestRateLimiter;
+  private readonly quotas: QuotaCounters;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = sqlDatabaseFromStorage(ctx.storage);
     this.rateLimiter = new RequestRateLimiter(this.db);
+    this.quotas = new QuotaCounters(this.db);
     ctx.blockConcurrencyWhile(async () => {
       applySchemaMigrations(this.db, TENANT_SCHEMA);
     });
@@ -47,4 +94,43 @@ export class TenantObject extends DurableObject<Env> {
     if (!isPlanName(plan)) throw new RangeError(`plan must be one of ${PLAN_NAMES.join(", ")}`);
     return this.rateLimiter.consume(planLimits(plan).requests, requireCount("now", now));
   }
+
+  /** Atomically adds `amount` to the counter if that keeps it within `limit`; otherwise changes nothing. */
+  reserveQuota(input: ReserveQuotaInput): QuotaReservation {
+    const args = requireObject("reserveQuota input", input);
+    return this.quotas.reserve(
+      quotaCounter(args.counter),
+      quotaPeriod(args.period),
+      requireCount("amount", args.amount),
+      requireCount("limit", args.limit),
+      optionalIdempotencyKey(args.idempotencyKey),
+    );
+  }
+
+  /** Takes `amount` off the counter (not below zero), e.g. to refund a reservation whose work failed. */
+  releaseQuota(input: ReleaseQuotaInput): QuotaRelease {
+    const args = requireObject("releaseQuota input", input);
+    return this.quotas.release(
+      quotaCounter(args.counter),
+      quotaPeriod(args.period),
+      requireCount("amount", args.amount),
+      optionalIdempotencyKey(args.idempotencyKey),
+    );
+  }
+
+  /** Quota counters, ordered by counter and period. */
+  getUsage(query: UsageQuery = {}): TenantUsage {
+    const args = requireObject("getUsage query", query);
+    const period = args.period === undefined ? undefined : quotaPeriod(args.period);
+    return { quotas: this.quotas.list(period) };
+  }
+}
+
+function quotaCounter(value: unknown): QuotaCounter {
+  if (!isQuotaCounter(value)) throw new RangeError(`counter must be one of ${QUOTA_COUNTERS.join(", ")}`);
+  return value;
+}
+
+function quotaPeriod(value: unknown): string {
+  return value === undefined ? TOTAL_PERIOD : requireMatch("period", value, PERIOD);
 }
