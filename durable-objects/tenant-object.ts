@@ -20,6 +20,7 @@ import {
   TOTAL_PERIOD,
 } from "./tenant/quota-counters";
 import { RequestRateLimiter } from "./tenant/request-rate-limiter";
+import { type RequestUsage, RequestUsageCounters } from "./tenant/request-usage";
 import { optionalIdempotencyKey, requireCount, requireMatch, requireObject } from "./tenant/rpc-input";
 import { TENANT_SCHEMA } from "./tenant/tenant-schema";
 
@@ -48,14 +49,31 @@ export interface ReleaseQuotaInput {
   idempotencyKey?: string;
 }
 
+export interface RecordRequestInput {
+  /** The caller's clock, epoch ms; the UTC day of it is the counter's day. */
+  now: number;
+  /** A stable name for the route family, e.g. `graphs.read`, `generations.create` (not the raw path). */
+  routeClass: string;
+  /** HTTP status of the response. */
+  status: number;
+}
+
 export interface UsageQuery {
   /** Only quota counters of this period (`YYYY-MM` or `total`). */
   period?: string;
+  /** Only request counters of days >= fromDay (`YYYY-MM-DD`). */
+  fromDay?: string;
+  /** Only request counters of days <= toDay (`YYYY-MM-DD`). */
+  toDay?: string;
 }
 
 export interface TenantUsage {
   quotas: QuotaUsage[];
+  requests: RequestUsage[];
 }
+
+const ROUTE_CLASS = /^[a-z0-9][a-z0-9._:-]{0,63}$/;
+const DAY = /^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$/;
 
 const PERIOD = /^(total|[0-9]{4}-(0[1-9]|1[0-2]))$/;
 
@@ -68,12 +86,14 @@ export class TenantObject extends DurableObject<Env> {
   protected readonly db: SqlDatabase;
   private readonly rateLimiter: RequestRateLimiter;
   private readonly quotas: QuotaCounters;
+  private readonly requestUsage: RequestUsageCounters;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = sqlDatabaseFromStorage(ctx.storage);
     this.rateLimiter = new RequestRateLimiter(this.db);
     this.quotas = new QuotaCounters(this.db);
+    this.requestUsage = new RequestUsageCounters(this.db);
     ctx.blockConcurrencyWhile(async () => {
       applySchemaMigrations(this.db, TENANT_SCHEMA);
     });
@@ -118,11 +138,25 @@ export class TenantObject extends DurableObject<Env> {
     );
   }
 
-  /** Quota counters, ordered by counter and period. */
+  /** Counts one served request in today's counter of its route class (metering). */
+  recordRequest(input: RecordRequestInput): RequestUsage {
+    const args = requireObject("recordRequest input", input);
+    const status = requireCount("status", args.status);
+    if (status < 100 || status > 599) throw new RangeError(`status must be an HTTP status code, got ${status}`);
+    return this.requestUsage.record(
+      requireCount("now", args.now),
+      requireMatch("routeClass", args.routeClass, ROUTE_CLASS),
+      status,
+    );
+  }
+
+  /** Quota counters (by counter, then period) and request counters (by day, then route class). */
   getUsage(query: UsageQuery = {}): TenantUsage {
     const args = requireObject("getUsage query", query);
     const period = args.period === undefined ? undefined : quotaPeriod(args.period);
-    return { quotas: this.quotas.list(period) };
+    const fromDay = args.fromDay === undefined ? undefined : requireMatch("fromDay", args.fromDay, DAY);
+    const toDay = args.toDay === undefined ? undefined : requireMatch("toDay", args.toDay, DAY);
+    return { quotas: this.quotas.list(period), requests: this.requestUsage.list(fromDay, toDay) };
   }
 }
 
