@@ -13,6 +13,15 @@ import type { SqlDatabase } from "../shared/sql/sql-database";
 import type { RateLimitDecision } from "../shared/token-bucket";
 import { sqlDatabaseFromStorage } from "./durable-object-sql-database";
 import {
+  DEFAULT_EVENT_PAGE,
+  EventLog,
+  type EventPage,
+  type JsonValue,
+  MAX_EVENT_DATA_BYTES,
+  MAX_EVENT_PAGE,
+  type TenantEvent,
+} from "./tenant/event-log";
+import {
   QuotaCounters,
   type QuotaRelease,
   type QuotaReservation,
@@ -21,7 +30,7 @@ import {
 } from "./tenant/quota-counters";
 import { RequestRateLimiter } from "./tenant/request-rate-limiter";
 import { type RequestUsage, RequestUsageCounters } from "./tenant/request-usage";
-import { optionalIdempotencyKey, requireCount, requireMatch, requireObject } from "./tenant/rpc-input";
+import { optionalCount, optionalIdempotencyKey, requireCount, requireMatch, requireObject } from "./tenant/rpc-input";
 import { TENANT_SCHEMA } from "./tenant/tenant-schema";
 
 export interface ConsumeRequestInput {
@@ -72,6 +81,30 @@ export interface TenantUsage {
   requests: RequestUsage[];
 }
 
+export interface AppendEventInput {
+  /** Dotted lower-case name, e.g. `generation.completed`. */
+  type: string;
+  /** Any JSON value, at most MAX_EVENT_DATA_BYTES serialized. */
+  data: JsonValue;
+  /** Epoch ms from the caller's clock. */
+  createdAt: number;
+  /** Appended at most once: a retry with the same key returns the first event. */
+  idempotencyKey?: string;
+}
+
+export interface AppendedEvent extends TenantEvent {
+  /** True when the idempotency key had already been appended (nothing new was written). */
+  replayed: boolean;
+}
+
+export interface ReadEventsInput {
+  /** Cursor: return events with id > after (default 0, the start of the log). */
+  after?: number;
+  /** Page size, default DEFAULT_EVENT_PAGE; larger values are capped at MAX_EVENT_PAGE. */
+  limit?: number;
+}
+
+const EVENT_TYPE = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*){0,7}$/;
 const ROUTE_CLASS = /^[a-z0-9][a-z0-9._:-]{0,63}$/;
 const DAY = /^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$/;
 
@@ -87,6 +120,7 @@ export class TenantObject extends DurableObject<Env> {
   private readonly rateLimiter: RequestRateLimiter;
   private readonly quotas: QuotaCounters;
   private readonly requestUsage: RequestUsageCounters;
+  private readonly events: EventLog;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -94,6 +128,7 @@ export class TenantObject extends DurableObject<Env> {
     this.rateLimiter = new RequestRateLimiter(this.db);
     this.quotas = new QuotaCounters(this.db);
     this.requestUsage = new RequestUsageCounters(this.db);
+    this.events = new EventLog(this.db);
     ctx.blockConcurrencyWhile(async () => {
       applySchemaMigrations(this.db, TENANT_SCHEMA);
     });
@@ -158,6 +193,29 @@ export class TenantObject extends DurableObject<Env> {
     const toDay = args.toDay === undefined ? undefined : requireMatch("toDay", args.toDay, DAY);
     return { quotas: this.quotas.list(period), requests: this.requestUsage.list(fromDay, toDay) };
   }
+
+  /** Appends to the tenant's ordered event log. */
+  appendEvent(input: AppendEventInput): AppendedEvent {
+    const args = requireObject("appendEvent input", input);
+    const type = requireMatch("type", args.type, EVENT_TYPE);
+    if (type.length > 100) throw new RangeError("type must be at most 100 characters");
+    const { event, replayed } = this.events.append(
+      type,
+      eventDataJson(args.data),
+      requireCount("createdAt", args.createdAt),
+      optionalIdempotencyKey(args.idempotencyKey),
+    );
+    return { ...event, replayed };
+  }
+
+  /** One page of events after the cursor, oldest first. */
+  readEvents(input: ReadEventsInput = {}): EventPage {
+    const args = requireObject("readEvents input", input);
+    const after = optionalCount("after", args.after, 0);
+    const limit = optionalCount("limit", args.limit, DEFAULT_EVENT_PAGE);
+    if (limit < 1) throw new RangeError("limit must be at least 1");
+    return this.events.read(after, Math.min(limit, MAX_EVENT_PAGE));
+  }
 }
 
 function quotaCounter(value: unknown): QuotaCounter {
@@ -167,4 +225,18 @@ function quotaCounter(value: unknown): QuotaCounter {
 
 function quotaPeriod(value: unknown): string {
   return value === undefined ? TOTAL_PERIOD : requireMatch("period", value, PERIOD);
+}
+
+function eventDataJson(data: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(data);
+  } catch (err) {
+    throw new TypeError(`data must be JSON-serializable: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (json === undefined) throw new TypeError("data must be a JSON value");
+  if (new TextEncoder().encode(json).byteLength > MAX_EVENT_DATA_BYTES) {
+    throw new RangeError(`data must serialize to at most ${MAX_EVENT_DATA_BYTES} bytes`);
+  }
+  return json;
 }
