@@ -1,3 +1,4 @@
+import { HttpError } from "./errors/http-error";
 import type { RateLimitDecision } from "./token-bucket";
 
 /**
@@ -12,4 +13,16 @@ export function rateLimitHeaders(decision: RateLimitDecision): Record<string, st
   };
   if (!decision.allowed) headers["Retry-After"] = String(Math.max(1, decision.retryAfterSeconds));
   return headers;
+}
+
+/** The 429 problem for a denied decision, carrying its headers (type `rate-limited`). */
+export function rateLimitedError(decision: RateLimitDecision): HttpError {
+  const retryAfter = Math.max(1, decision.retryAfterSeconds);
+  return new HttpError(
+    429,
+    "rate-limited",
+    "Too Many Requests",
+    `Request rate limit of ${decision.limit} exceeded; retry in ${retryAfter} s`,
+    { headers: rateLimitHeaders(decision), extensions: { retryAfterSeconds: retryAfter } },
+  );
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { rateLimitHeaders } from "../../../shared/rate-limit-headers";
+import { HttpError } from "../../../shared/errors/http-error";
+import { rateLimitedError, rateLimitHeaders } from "../../../shared/rate-limit-headers";
 import { type TokenBucketState, takeToken } from "../../../shared/token-bucket";
 
 const rate = { capacity: 3, refillPerMinute: 60 }; // one token per second
@@ -74,5 +75,17 @@ describe("rateLimitHeaders", () => {
       "RateLimit-Reset": "60",
       "Retry-After": "1",
     });
+  });
+});
+
+describe("rateLimitedError", () => {
+  it("is a 429 rate-limited problem carrying the headers", () => {
+    const err = rateLimitedError({ allowed: false, limit: 60, remaining: 0, resetSeconds: 60, retryAfterSeconds: 2 });
+    expect(err).toBeInstanceOf(HttpError);
+    expect(err.status).toBe(429);
+    expect(err.type).toBe("rate-limited");
+    expect(err.headers["Retry-After"]).toBe("2");
+    expect(err.headers["RateLimit-Limit"]).toBe("60");
+    expect(err.extensions).toEqual({ retryAfterSeconds: 2 });
   });
 });
