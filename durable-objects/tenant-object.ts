@@ -33,6 +33,11 @@ import { type RequestUsage, RequestUsageCounters } from "./tenant/request-usage"
 import { optionalCount, optionalIdempotencyKey, requireCount, requireMatch, requireObject } from "./tenant/rpc-input";
 import { TENANT_SCHEMA } from "./tenant/tenant-schema";
 
+export type { RateLimitDecision } from "../shared/token-bucket";
+export type { EventPage, JsonValue, TenantEvent } from "./tenant/event-log";
+export type { QuotaRelease, QuotaReservation, QuotaUsage } from "./tenant/quota-counters";
+export type { RequestUsage } from "./tenant/request-usage";
+
 export interface ConsumeRequestInput {
   plan: PlanName;
   /** The caller's clock, epoch ms (the Worker passes Date.now()). */
