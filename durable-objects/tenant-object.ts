@@ -22,6 +22,7 @@ import {
   type TenantEvent,
 } from "./tenant/event-log";
 import {
+  type QuotaBatchReservation,
   QuotaCounters,
   type QuotaRelease,
   type QuotaReservation,
@@ -35,7 +36,12 @@ import { TENANT_SCHEMA } from "./tenant/tenant-schema";
 
 export type { RateLimitDecision } from "../shared/token-bucket";
 export type { EventPage, JsonValue, TenantEvent } from "./tenant/event-log";
-export type { QuotaRelease, QuotaReservation, QuotaUsage } from "./tenant/quota-counters";
+export type {
+  QuotaBatchReservation,
+  QuotaRelease,
+  QuotaReservation,
+  QuotaUsage,
+} from "./tenant/quota-counters";
 export type { RequestUsage } from "./tenant/request-usage";
 
 export interface ConsumeRequestInput {
@@ -55,6 +61,13 @@ export interface ReserveQuotaInput {
   /** Applied at most once: a redelivered message with the same key is not counted again. */
   idempotencyKey?: string;
 }
+
+export interface ReserveQuotasInput {
+  /** At most MAX_QUOTA_BATCH reservations, granted all together or not at all. */
+  reservations: ReserveQuotaInput[];
+}
+
+export const MAX_QUOTA_BATCH = 16;
 
 export interface ReleaseQuotaInput {
   counter: QuotaCounter;
@@ -164,6 +177,29 @@ export class TenantObject extends DurableObject<Env> {
       requireCount("amount", args.amount),
       requireCount("limit", args.limit),
       optionalIdempotencyKey(args.idempotencyKey),
+    );
+  }
+
+  /**
+   * All-or-nothing reserveQuota over several counters, e.g. one generation this month plus the
+   * artifact bytes it will write: either every reservation counts or none does.
+   */
+  reserveQuotas(input: ReserveQuotasInput): QuotaBatchReservation {
+    const { reservations } = requireObject("reserveQuotas input", input);
+    if (!Array.isArray(reservations) || reservations.length === 0 || reservations.length > MAX_QUOTA_BATCH) {
+      throw new RangeError(`reservations must be an array of 1 to ${MAX_QUOTA_BATCH} items`);
+    }
+    return this.quotas.reserveAll(
+      reservations.map((item: unknown) => {
+        const args = requireObject("reservation", item);
+        return {
+          counter: quotaCounter(args.counter),
+          period: quotaPeriod(args.period),
+          amount: requireCount("amount", args.amount),
+          limit: requireCount("limit", args.limit),
+          key: optionalIdempotencyKey(args.idempotencyKey),
+        };
+      }),
     );
   }
 

@@ -29,6 +29,24 @@ export interface QuotaUsage {
   used: number;
 }
 
+export interface QuotaRequest {
+  counter: QuotaCounter;
+  period: string;
+  amount: number;
+  limit: number;
+  key?: string;
+}
+
+export interface QuotaBatchReservation {
+  /** True when every request was granted (or replayed); false when nothing was counted. */
+  granted: boolean;
+  /**
+   * One per request, in order, with the counter's value after the call. When the batch is denied,
+   * `granted` says whether that request would have fit after the ones before it.
+   */
+  reservations: (QuotaReservation & { counter: QuotaCounter; period: string })[];
+}
+
 interface Operation {
   counter: string;
   period: string;
@@ -49,6 +67,41 @@ export class QuotaCounters {
       this.write(counter, period, used + amount);
       if (key !== undefined) this.recordOperation("reserve", key, { counter, period, amount });
       return { granted: true, used: used + amount, limit, replayed: false };
+    });
+  }
+
+  /** Reserves all requests or none: one atomic check-and-add over several counters. */
+  reserveAll(requests: readonly QuotaRequest[]): QuotaBatchReservation {
+    const keys = requests.flatMap((request) => (request.key === undefined ? [] : [request.key]));
+    if (new Set(keys).size !== keys.length) throw new RangeError("idempotency keys must differ within one batch");
+    return this.db.transaction(() => {
+      const pending = new Map<string, number>();
+      const checks = requests.map((request) => {
+        const { counter, period, amount, limit, key } = request;
+        const replayed = key !== undefined && this.findOperation("reserve", key, { counter, period, amount });
+        const slot = `${counter}/${period}`;
+        const used = this.used(counter, period) + (pending.get(slot) ?? 0);
+        const fits = replayed || amount <= limit - used;
+        if (fits && !replayed) pending.set(slot, (pending.get(slot) ?? 0) + amount);
+        return { fits, replayed };
+      });
+      if (checks.every((check) => check.fits)) {
+        const reservations = requests.map((request) => ({
+          counter: request.counter,
+          period: request.period,
+          ...this.reserve(request.counter, request.period, request.amount, request.limit, request.key),
+        }));
+        return { granted: true, reservations };
+      }
+      const reservations = requests.map((request, index) => ({
+        counter: request.counter,
+        period: request.period,
+        granted: checks[index]?.fits === true,
+        used: this.used(request.counter, request.period),
+        limit: request.limit,
+        replayed: checks[index]?.replayed === true,
+      }));
+      return { granted: false, reservations };
     });
   }
 

@@ -148,6 +148,84 @@ describe("TenantObject.releaseQuota", () => {
   });
 });
 
+describe("TenantObject.reserveQuotas", () => {
+  const generation = (key?: string) => ({
+    counter: "generations" as const,
+    amount: 1,
+    limit: 2,
+    period: "2026-11",
+    ...(key === undefined ? {} : { idempotencyKey: key }),
+  });
+  const bytes = (amount: number, key?: string) => ({
+    counter: "artifactBytes" as const,
+    amount,
+    limit: 1000,
+    ...(key === undefined ? {} : { idempotencyKey: key }),
+  });
+
+  it("counts every reservation when all fit", async () => {
+    const stub = stubFor("quota-batch-ok");
+    expect(await stub.reserveQuotas({ reservations: [generation("g1"), bytes(600, "b1")] })).toEqual({
+      granted: true,
+      reservations: [
+        { counter: "generations", period: "2026-11", granted: true, used: 1, limit: 2, replayed: false },
+        { counter: "artifactBytes", period: "total", granted: true, used: 600, limit: 1000, replayed: false },
+      ],
+    });
+    const replay = await stub.reserveQuotas({ reservations: [generation("g1"), bytes(600, "b1")] });
+    expect(replay.granted).toBe(true);
+    expect(replay.reservations.map((r) => [r.used, r.replayed])).toEqual([
+      [1, true],
+      [600, true],
+    ]);
+  });
+
+  it("counts nothing when one does not fit, and names it", async () => {
+    const stub = stubFor("quota-batch-denied");
+    await stub.reserveQuota(bytes(900));
+    const denied = await stub.reserveQuotas({ reservations: [generation("g1"), bytes(200, "b1")] });
+    expect(denied.granted).toBe(false);
+    expect(denied.reservations.map((r) => [r.counter, r.granted, r.used])).toEqual([
+      ["generations", true, 0],
+      ["artifactBytes", false, 900],
+    ]);
+    const usage = await stub.getUsage();
+    expect(usage.quotas).toEqual([{ counter: "artifactBytes", period: "total", used: 900 }]);
+    // Nothing was remembered either: the same keys succeed once there is room.
+    await stub.releaseQuota({ counter: "artifactBytes", amount: 900 });
+    expect((await stub.reserveQuotas({ reservations: [generation("g1"), bytes(200, "b1")] })).granted).toBe(true);
+  });
+
+  it("sums several reservations of one counter within the batch", async () => {
+    const stub = stubFor("quota-batch-same-counter");
+    const denied = await stub.reserveQuotas({ reservations: [bytes(600), bytes(600)] });
+    expect(denied.granted).toBe(false);
+    expect(denied.reservations.map((r) => r.granted)).toEqual([true, false]);
+    expect((await stub.getUsage()).quotas).toEqual([]);
+  });
+
+  it("never over-grants to parallel batches", async () => {
+    const stub = stubFor("quota-batch-parallel");
+    const results = await Promise.all(
+      Array.from({ length: 30 }, () => stub.reserveQuotas({ reservations: [generation(), bytes(100)] })),
+    );
+    // generations allow 2 per month, bytes 10 × 100: generations run out first.
+    expect(results.filter((r) => r.granted)).toHaveLength(2);
+    const usage = await stub.getUsage();
+    expect(usage.quotas.map((q) => `${q.counter}=${q.used}`)).toEqual(["artifactBytes=200", "generations=2"]);
+  });
+
+  it("rejects empty or oversized batches and a key repeated in one batch", async () => {
+    const stub = stubFor("quota-batch-invalid");
+    expect(await rejection(() => stub.reserveQuotas({ reservations: [] }))).toBeInstanceOf(RangeError);
+    const many = Array.from({ length: 17 }, () => bytes(1));
+    expect(await rejection(() => stub.reserveQuotas({ reservations: many }))).toBeInstanceOf(RangeError);
+    const repeated = [bytes(1, "same"), bytes(1, "same")];
+    expect(await rejection(() => stub.reserveQuotas({ reservations: repeated }))).toBeInstanceOf(RangeError);
+    expect((await stub.getUsage()).quotas).toEqual([]);
+  });
+});
+
 describe("QuotaCounters idempotency retention", () => {
   it("keeps the newest keys and forgets the oldest", async () => {
     const stub = stubFor("quota-retention");
