@@ -156,6 +156,12 @@ export class TenantObject extends DurableObject<Env> {
     return "pong";
   }
 
+  /** Tenant deletion: drops every row of this tenant's storage, then re-creates the empty schema. */
+  async deleteAllData(): Promise<void> {
+    await this.ctx.storage.deleteAll();
+    applySchemaMigrations(this.db, TENANT_SCHEMA);
+  }
+
   /** Stored schema version of every component, e.g. `{ "tenant-core": 1 }`. */
   getSchemaVersions(): Record<string, number> {
     return readSchemaVersions(this.db);

@@ -10,10 +10,12 @@ import { createRouter } from "./openapi";
 import { problemResponse } from "./problem";
 import { apiKeyRoutes } from "./routes/api-keys";
 import { authRoutes, wellKnownRoutes } from "./routes/auth";
+import { eventRoutes } from "./routes/events";
 import { healthRoutes } from "./routes/health";
 import { meRoutes } from "./routes/me";
 import { memberRoutes } from "./routes/members";
 import { tenantRoutes } from "./routes/tenants";
+import { usageRoutes } from "./routes/usage";
 
 export const app = createRouter();
 
@@ -27,6 +29,8 @@ app.route("/v1", authRoutes);
 app.route("/v1", meRoutes);
 app.route("/v1", apiKeyRoutes);
 app.route("/v1", memberRoutes);
+app.route("/v1", usageRoutes);
+app.route("/v1", eventRoutes);
 app.route("/", wellKnownRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

@@ -1,9 +1,10 @@
 import { z } from "zod";
 
-export const PLANS = ["free", "standard", "premium", "enterprise"] as const;
-export const planSchema = z.enum(PLANS);
-export const JURISDICTIONS = ["eu", "fedramp"] as const;
-export const jurisdictionSchema = z.enum(JURISDICTIONS);
+import { TENANT_JURISDICTIONS } from "../jurisdictions";
+import { PLAN_NAMES } from "../plans";
+
+export const planSchema = z.enum(PLAN_NAMES);
+export const jurisdictionSchema = z.enum(TENANT_JURISDICTIONS);
 export const tenantStatusSchema = z.enum(["active", "suspended"]);
 
 export const tenantSchema = z

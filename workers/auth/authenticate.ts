@@ -1,10 +1,14 @@
 import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { type Role, roleAtLeast } from "../../shared/contracts/roles";
 import { HttpError } from "../../shared/errors/http-error";
+import { type PlanName, planLimits } from "../../shared/plans";
+import { rateLimitedError, rateLimitHeaders } from "../../shared/rate-limit-headers";
 import type { AppEnv, Principal } from "../context";
 import { database } from "../db/client";
 import { findApiKeyByHash, TenantScope } from "../repository/tenant-scope";
 import { TenantDirectory } from "../repository/tenants";
+import { tenantObject } from "../tenant-object-stub";
 import { hashApiKeySecret, looksLikeApiKey } from "./api-key-secret";
 import { tokenConfig } from "./config";
 import { verifyJwt } from "./tokens";
@@ -68,7 +72,28 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   c.set("principal", principal);
   c.set("tenant", tenant);
-  await next();
+
+  const tenantDo = tenantObject(c.env, tenant);
+  const decision = await tenantDo.consumeRequest({ plan: tenant.plan as PlanName, now: Date.now() });
+  if (!decision.allowed) throw rateLimitedError(decision);
+  const maxSize = planLimits(tenant.plan as PlanName).maxRequestBodyBytes;
+  try {
+    await bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new HttpError(
+          413,
+          "payload-too-large",
+          "Payload Too Large",
+          `The ${tenant.plan} plan accepts bodies of up to ${maxSize} bytes.`,
+        );
+      },
+    })(c, next);
+  } finally {
+    for (const [name, value] of Object.entries(rateLimitHeaders(decision))) c.res.headers.set(name, value);
+    const routeClass = `${c.req.method.toLowerCase()}:${c.req.routePath.split("/")[2] ?? "root"}`;
+    c.executionCtx.waitUntil(tenantDo.recordRequest({ now: Date.now(), routeClass, status: c.res.status }));
+  }
 };
 
 export function requireRole(required: Role): MiddlewareHandler<AppEnv> {

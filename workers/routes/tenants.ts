@@ -16,6 +16,7 @@ import { notFound } from "../problem";
 import { pageQuerySchema, toPage } from "../repository/pagination";
 import { TenantDirectory } from "../repository/tenants";
 import { ContentStore } from "../storage/content-store";
+import { tenantObject } from "../tenant-object-stub";
 
 const OPERATOR = "operator";
 const tenantIdParam = z.object({ id: z.string().min(1).max(64) });
@@ -156,14 +157,13 @@ export const tenantRoutes = createRouter()
   })
   .openapi(deleteTenant, async (c) => {
     const { id } = c.req.valid("param");
-    const deleted = await new TenantDirectory(database(c.env.DB)).delete(
-      id,
-      OPERATOR,
-      c.var.requestId,
-      new Date().toISOString(),
-    );
+    const directory = new TenantDirectory(database(c.env.DB));
+    const tenant = await directory.findById(id);
+    if (!tenant) throw notFound("The tenant");
+    // Rows first: once they are gone nothing can reach the tenant's Durable Object or blobs.
+    const deleted = await directory.delete(id, OPERATOR, c.var.requestId, new Date().toISOString());
     if (!deleted) throw notFound("The tenant");
-    // Nothing can reach the tenant's blobs once its rows are gone; removing them can finish later.
+    await tenantObject(c.env, tenant).deleteAllData();
     c.executionCtx.waitUntil(new ContentStore(c.env.ARTIFACTS, id).deleteAll());
     return c.body(null, 204);
   });
