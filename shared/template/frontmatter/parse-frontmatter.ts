@@ -40,6 +40,7 @@ export type WriteMode =
 
 const IDENTIFIER_PATH = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$/;
 const OCTAL_MODE = /^0?[0-7]{3}$|^0o[0-7]{1,3}$/;
+const FORBIDDEN_SEGMENTS = new Set(["__proto__", "constructor", "prototype"]);
 const FLAG_FIELDS = ["inject", "append", "prepend"] as const;
 
 const nonEmptyString = (field: string) =>
@@ -47,7 +48,10 @@ const nonEmptyString = (field: string) =>
 const flag = (field: string) => z.boolean({ error: `${field} must be true or false` });
 
 const FIELD_SCHEMAS: Record<string, z.ZodType> = {
-  to: nonEmptyString("to").nullish(),
+  to: z
+    .string({ error: 'to must be a string (quote a path that starts with "{{": to: "{{ name }}.ts")' })
+    .min(1, { error: "to must not be empty" })
+    .nullish(),
   inject: flag("inject").nullish(),
   before: nonEmptyString("before").nullish(),
   after: nonEmptyString("after").nullish(),
@@ -64,6 +68,9 @@ const FIELD_SCHEMAS: Record<string, z.ZodType> = {
   query: nonEmptyString("query").nullish(),
   foreach: nonEmptyString("foreach")
     .regex(IDENTIFIER_PATH, { error: "foreach must be a variable name or dotted path (items, model.classes)" })
+    .refine((path) => !path.split(".").some((segment) => FORBIDDEN_SEGMENTS.has(segment)), {
+      error: "foreach may not read __proto__, constructor or prototype",
+    })
     .nullish(),
   sh: z.never({ error: "sh (shell commands) is not supported on the platform" }),
 };
@@ -103,14 +110,24 @@ export function parseFrontmatter(source: string): ParsedTemplate {
 /** Parses and validates frontmatter YAML whose first line is line `firstLine` of the template. */
 export function validateFrontmatterYaml(yamlText: string, firstLine = 1): Frontmatter {
   const lineCounter = new LineCounter();
-  const document = parseDocument(yamlText, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const document = parseDocument(yamlText, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: "error" });
   if (document.errors.length > 0) {
     throw new FrontmatterError(
       document.errors.map((error) => {
         const position = lineCounter.linePos(error.pos[0]);
+        // Name the top-level field the error falls in (an error at the very start of a line
+        // belongs to the field before it): `to: {{ name }}.ts` is the usual culprit.
+        const lines = yamlText.split("\n");
+        let key: RegExpExecArray | null = null;
+        for (let index = position.col <= 1 ? position.line - 2 : position.line - 1; index >= 0 && !key; index--) {
+          key = /^([A-Za-z_$][\w$-]*)\s*:(\s*)(.?)/.exec(lines[index] ?? "");
+        }
+        const hint = key?.[3] === "{" ? ` (quote the value of "${key[1]}")` : "";
+        const field = key ? (key[1] as string) : null;
+        const reason = error.message.split("\n")[0]?.replace(/ at line \d+, column \d+:?$/, "");
         return {
-          field: null,
-          message: `frontmatter YAML: ${error.message.split("\n")[0]?.replace(/ at line \d+, column \d+:?$/, "")}`,
+          field,
+          message: `frontmatter YAML${field ? ` in field "${field}"` : ""}: ${reason}${hint}`,
           line: position.line + firstLine - 1,
           column: position.col,
         };

@@ -3,7 +3,8 @@ import { KgenFilterError } from "./errors";
 /**
  * JSON with object keys sorted recursively by UTF-16 code units (the RFC 8785 key order), so
  * the same data always serialises to the same bytes whatever order its keys were inserted in.
- * Maps become objects (keys stringified), Sets become arrays, Dates their ISO string;
+ * Maps become objects (keys stringified), Sets become arrays, Dates their ISO string, objects
+ * with a `toJSON` method (RDF/JS terms of n3, for one) what it returns;
  * `undefined`, functions and symbols are dropped from objects and become `null` in arrays and
  * at the top level; non-finite numbers become `null`; bigints are written as integers.
  * `indent` is a number of spaces (0–10) or a string (at most 10 characters), as in JSON.stringify.
@@ -50,6 +51,14 @@ function serialize(
   const object = value as object;
   if (object instanceof Date) {
     return Number.isNaN(object.getTime()) ? "null" : JSON.stringify(object.toISOString());
+  }
+  if (typeof (object as { toJSON?: unknown }).toJSON === "function" && !ancestors.has(object)) {
+    ancestors.add(object);
+    try {
+      return serialize((object as { toJSON(): unknown }).toJSON(), unit, currentIndent, ancestors, filterName);
+    } finally {
+      ancestors.delete(object);
+    }
   }
   if (ancestors.has(object)) throw new KgenFilterError(filterName, "cannot serialise a circular structure");
   ancestors.add(object);

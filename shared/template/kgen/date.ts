@@ -42,8 +42,11 @@ export function parseInstant(input: unknown, filterName = "date"): number {
   const [, year, month, day, hour = "0", minute = "0", second = "0", fraction = "", offset = "Z"] = match;
   const monthIndex = Number(month) - 1;
   const millis = Number(fraction.padEnd(3, "0").slice(0, 3));
-  const utc = Date.UTC(Number(year), monthIndex, Number(day), Number(hour), Number(minute), Number(second), millis);
-  const check = new Date(utc);
+  // setUTCFullYear, unlike Date.UTC, does not map years 0–99 to 1900–1999.
+  const check = new Date(0);
+  check.setUTCFullYear(Number(year), monthIndex, Number(day));
+  check.setUTCHours(Number(hour), Number(minute), Number(second), millis);
+  const utc = check.getTime();
   if (
     check.getUTCMonth() !== monthIndex ||
     check.getUTCDate() !== Number(day) ||

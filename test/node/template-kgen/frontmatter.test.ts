@@ -116,6 +116,9 @@ describe("parseFrontmatter", () => {
 describe("frontmatter errors name the field", () => {
   const cases: Array<[string, string, RegExp]> = [
     ["to: 5", "to", /"to".*string/],
+    ["to: {{ name }}.ts", "to", /YAML.*"to".*quote/],
+    ["to: {{ name }}", "to", /"to".*quote/],
+    ["foreach: model.constructor", "foreach", /"foreach".*constructor/],
     ["to: ''", "to", /"to".*empty/],
     ["to: 'src/{{ name '", "to", /"to" is not a valid template/],
     ["inject: yes please", "inject", /"inject".*true or false/],
@@ -175,13 +178,18 @@ describe("frontmatter errors name the field", () => {
   });
   it("gives YAML syntax errors with their line and column in the template", () => {
     const error = frontmatterError("to: a\nlist: [1, 2\nname: x");
-    expect(error.field).toBeNull();
-    expect(error.message).toMatch(/^frontmatter YAML: /);
+    expect(error.field).toBe("list");
+    expect(error.message).toMatch(/^frontmatter YAML in field "list": /);
     expect(error.line).toBeGreaterThanOrEqual(3);
     expect(error.column).toBeGreaterThanOrEqual(1);
     const duplicate = frontmatterError("to: a\nto: b");
     expect(duplicate.message).toMatch(/unique/);
     expect(duplicate.line).toBe(3);
+  });
+  it("leaves the field null for YAML errors before any field", () => {
+    const error = frontmatterError("  - : : [");
+    expect(error.field).toBeNull();
+    expect(error.message).toMatch(/^frontmatter YAML: /);
   });
   it("rejects frontmatter that is not a mapping or not closed", () => {
     expect(frontmatterError("- a\n- b").message).toMatch(/mapping/);

@@ -95,6 +95,9 @@ describe("hash and json", () => {
       ),
     ).toBe('{"a":[2],"b":1}');
     expect(canonicalJson(undefined)).toBe("null");
+    expect(canonicalJson({ term: { toJSON: () => ({ value: "v", termType: "NamedNode" }) } })).toBe(
+      '{"term":{"termType":"NamedNode","value":"v"}}',
+    );
     expect(canonicalJson({ when: new Date(0), n: Number.NaN })).toBe('{"n":null,"when":"1970-01-01T00:00:00.000Z"}');
     const cycle: Record<string, unknown> = {};
     cycle.self = cycle;
@@ -228,6 +231,7 @@ describe("date and now", () => {
     expect(() => parseInstant("May 1, 2024")).toThrow(/not an ISO 8601/);
     expect(() => parseInstant("2024-02-30")).toThrow(/not a valid calendar/);
     expect(() => parseInstant(null)).toThrow(KgenFilterError);
+    expect(new Date(parseInstant("0099-12-31T23:59:59Z")).toISOString()).toBe("0099-12-31T23:59:59.000Z");
   });
   it("formats with the documented tokens", () => {
     const t = Date.UTC(2024, 0, 7, 3, 4, 5, 6);
