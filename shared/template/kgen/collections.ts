@@ -3,7 +3,11 @@ import { KgenFilterError } from "./errors";
 
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
-/** Reads a dotted path (`owner.name`) through own properties only; anything missing gives undefined. */
+/**
+ * Reads a dotted path (`owner.name`, `predicate.value`): own or inherited properties (RDF/JS
+ * terms expose `value` through a getter), never `__proto__`, `constructor` or `prototype`;
+ * anything missing gives undefined.
+ */
 export function readPath(value: unknown, path: string): unknown {
   let current = value;
   for (const segment of path.split(".")) {
@@ -13,7 +17,7 @@ export function readPath(value: unknown, path: string): unknown {
       continue;
     }
     if (typeof current !== "object" && typeof current !== "string") return undefined;
-    current = Object.hasOwn(current as object, segment) ? (current as Record<string, unknown>)[segment] : undefined;
+    current = (current as Record<string, unknown>)[segment];
   }
   return current;
 }
