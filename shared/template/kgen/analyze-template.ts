@@ -290,3 +290,33 @@ function boundNames(node: NunjucksParserNode): string[] {
 export function extractVariables(source: string, options: AnalyzeTemplateOptions = {}): string[] {
   return analyzeTemplate(source, options).variables;
 }
+
+const HOST_NAMES = new Set(["Date", "Math", "crypto", "globalThis", "process", "require", "window"]);
+
+export interface DeterminismFinding {
+  name: string;
+  kind: "build-time" | "seeded-random" | "host-object";
+  message: string;
+}
+
+/**
+ * What makes a template's output depend on more than its context: `now`/`date` (the build
+ * time), `random` (the render seed), and reads of host objects (`Date.now()`, `process.env`,
+ * `Math.random()`), which KGEN renders never provide: they read as undefined.
+ */
+export function lintDeterminism(analysis: Pick<TemplateAnalysis, "variables" | "globals">): DeterminismFinding[] {
+  const findings: DeterminismFinding[] = [];
+  for (const name of analysis.globals) {
+    if (name === "now" || name === "date") {
+      findings.push({ name, kind: "build-time", message: `${name}() depends on the fixed build time` });
+    } else if (name === "random") {
+      findings.push({ name, kind: "seeded-random", message: "random depends on the render seed" });
+    }
+  }
+  for (const name of analysis.variables) {
+    if (HOST_NAMES.has(name)) {
+      findings.push({ name, kind: "host-object", message: `${name} is a host object; templates cannot read it` });
+    }
+  }
+  return findings;
+}

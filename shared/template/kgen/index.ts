@@ -1,8 +1,10 @@
 export {
   type AnalyzeTemplateOptions,
   analyzeTemplate,
+  type DeterminismFinding,
   extractVariables,
   KGEN_GLOBALS,
+  lintDeterminism,
   NUNJUCKS_GLOBALS,
   parseTemplate,
   type TemplateAnalysis,

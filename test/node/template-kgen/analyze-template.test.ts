@@ -1,6 +1,11 @@
 import nunjucks from "nunjucks";
 import { describe, expect, it } from "vitest";
-import { analyzeTemplate, extractVariables, TemplateSyntaxError } from "../../../shared/template/kgen/analyze-template";
+import {
+  analyzeTemplate,
+  extractVariables,
+  lintDeterminism,
+  TemplateSyntaxError,
+} from "../../../shared/template/kgen/analyze-template";
 
 describe("extractVariables", () => {
   const cases: Array<[string, string, string[]]> = [
@@ -140,6 +145,19 @@ describe("analyzeTemplate", () => {
       imports: ["macros/forms.njk", "macros/rdf.njk"],
       dynamicReferences: true,
     });
+  });
+
+  it("lints what makes output depend on more than the context", () => {
+    const analysis = analyzeTemplate(
+      "{{ now() }}{{ random(3) }}{{ Date.now() }}{{ process.env.HOME }}{{ items | random }}",
+    );
+    expect(lintDeterminism(analysis).map((finding) => [finding.name, finding.kind])).toEqual([
+      ["now", "build-time"],
+      ["random", "seeded-random"],
+      ["Date", "host-object"],
+      ["process", "host-object"],
+    ]);
+    expect(lintDeterminism(analyzeTemplate("{{ x | pascalCase }}"))).toEqual([]);
   });
 
   it("honours lexer options such as custom tags", () => {
