@@ -215,7 +215,7 @@ export function validateFrontmatterYaml(yamlText: string, firstLine = 1): Frontm
       typeof chmodValue === "number" ? (octalSources.get("chmod") ?? String(chmodValue)) : String(chmodValue);
     const mode = parseChmod(chmodText);
     if (mode === undefined) {
-      fail(["chmod"], `frontmatter field "chmod": "${chmodValue}" is not an octal mode ≤ 777 such as "755" or "0644"`);
+      fail(["chmod"], `frontmatter field "chmod": "${chmodText}" is not an octal mode ≤ 777 such as "755" or "0644"`);
     } else {
       frontmatter.chmod = mode;
     }
