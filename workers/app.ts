@@ -2,6 +2,7 @@ import { HTTPException } from "hono/http-exception";
 import { HttpError } from "../shared/errors/http-error";
 import { ENGINE_VERSION } from "../shared/version";
 import type { AppEnv } from "./context";
+import { problemFromDomainError } from "./domain-errors";
 import { allowedMethods } from "./method-not-allowed";
 import { abuseGuard } from "./middleware/abuse-guard";
 import { maxBodySize } from "./middleware/body-limit";
@@ -14,6 +15,7 @@ import { eventRoutes } from "./routes/events";
 import { healthRoutes } from "./routes/health";
 import { meRoutes } from "./routes/me";
 import { memberRoutes } from "./routes/members";
+import { templateRoutes } from "./routes/templates";
 import { tenantRoutes } from "./routes/tenants";
 import { usageRoutes } from "./routes/usage";
 
@@ -31,6 +33,7 @@ app.route("/v1", apiKeyRoutes);
 app.route("/v1", memberRoutes);
 app.route("/v1", usageRoutes);
 app.route("/v1", eventRoutes);
+app.route("/v1", templateRoutes);
 app.route("/", wellKnownRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
@@ -63,6 +66,8 @@ app.notFound((c) => {
 
 app.onError((error, c) => {
   if (error instanceof HttpError) return problemResponse(c, error);
+  const domainProblem = problemFromDomainError(error);
+  if (domainProblem) return problemResponse(c, domainProblem);
   if (error instanceof HTTPException && error.status < 500) {
     const status = error.status;
     const type = status === 413 ? "payload-too-large" : status === 400 ? "validation-error" : "http-error";

@@ -38,3 +38,10 @@ export function validationError(error: ZodError, location: string): HttpError {
 
 export const notFound = (what: string): HttpError =>
   new HttpError(404, "not-found", "Not Found", `${what} does not exist.`);
+
+/** 400 for one invalid field outside a zod-validated schema (path segments, raw bodies). */
+export function invalidField(field: string, message: string, location: string): HttpError {
+  return new HttpError(400, "validation-error", "Invalid request", `Invalid ${location}: ${field}.`, {
+    extensions: { errors: [{ field, message }] },
+  });
+}
