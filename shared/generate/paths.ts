@@ -64,10 +64,17 @@ export const DEFAULT_OUTPUT_PATH_LIMITS: Required<OutputPathLimits> = {
   maxSegments: 64,
 };
 
-// C0 controls, DEL and C1 controls.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const DRIVE_LETTER = /^[A-Za-z]:/;
+
+/** C0 controls (NUL included), DEL and C1 controls. */
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return true;
+  }
+  return false;
+}
 
 function utf8Length(text: string): number {
   return new TextEncoder().encode(text).length;
@@ -78,7 +85,7 @@ export function normalizeOutputPath(path: unknown, limits: OutputPathLimits = {}
   const { maxBytes, maxSegmentBytes, maxSegments } = { ...DEFAULT_OUTPUT_PATH_LIMITS, ...limits };
   if (typeof path !== "string") throw new OutputPathError("not-a-string", String(path));
   if (path.length === 0) throw new OutputPathError("empty", path);
-  if (CONTROL.test(path)) throw new OutputPathError("control-character", path);
+  if (hasControlCharacter(path)) throw new OutputPathError("control-character", path);
   if (LONE_SURROGATE.test(path)) throw new OutputPathError("invalid-unicode", path);
   if (path.includes("\\")) throw new OutputPathError("backslash", path);
   if (path.startsWith("/")) throw new OutputPathError("absolute", path);
