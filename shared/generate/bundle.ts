@@ -1,4 +1,4 @@
-import { type Zippable, zipSync } from "fflate";
+import { Zip, ZipDeflate, ZipPassThrough } from "fflate";
 import type { Lock } from "../contracts/lock";
 import type { DsseEnvelope } from "./attestation";
 import { canonicalJson, sha256Hex } from "./canonical-json";
@@ -18,28 +18,33 @@ import { normalizeOutputPath } from "./paths";
  *
  * Determinism: entries sorted by name (UTF-16 code units), every mtime the DOS epoch
  * 1980-01-01 00:00:00, Unix permissions 0644 (or the artifact's chmod), no extra fields or
- * comments, and deflate at a fixed level. The bytes are stable for a given fflate version;
- * `level: 0` (stored) makes them independent of the compressor as well.
+ * comments, each entry compressed in one piece at a fixed level. The bytes are stable for a
+ * given fflate version; `level: 0` (stored) makes them independent of the compressor as well.
+ *
+ * The archive is produced as a stream (streamBundle), reading one artifact at a time, so a job
+ * of any size is bundled in bounded memory; buildBundle collects the same stream in memory.
  */
-export interface BundleArtifact {
-  /** Normalized output path. */
-  path: string;
-  content: Uint8Array;
-  /** `write` (default) for a whole file, else the patch mode. */
-  mode?: string;
-  /** Unix permission bits from `chmod:` (≤ 0o777); default 0o644. */
-  unixMode?: number;
-  attestation?: DsseEnvelope;
-}
-
-export interface BundleInput {
-  lock: Lock;
-  artifacts: readonly BundleArtifact[];
-}
+export type BundleLevel = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
 
 export interface BundleOptions {
-  /** Deflate level 0–9; default 6. */
-  level?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+  /** Deflate level 0–9; default 6. 0 stores entries uncompressed. */
+  level?: BundleLevel;
+}
+
+/** What the bundle needs to know of an artifact up front (e.g. a row of the artifact index). */
+export interface BundleArtifactMeta {
+  /** Normalized output path. */
+  path: string;
+  /** `write` (default) for a whole file, else the patch mode. */
+  mode?: string;
+  sha256: string;
+  size: number;
+  /** Unix permission bits from `chmod:` (≤ 0o777); default 0o644. */
+  unixMode?: number;
+  hasAttestation: boolean;
+  /** Tie-breakers for identical (path, mode, sha256) patches, e.g. template path and row index. */
+  template?: string;
+  rowIndex?: number | null;
 }
 
 export interface BundleManifestEntry {
@@ -49,6 +54,13 @@ export interface BundleManifestEntry {
   size: number;
   entry: string;
   attestation: string | null;
+}
+
+/** A manifest row plus what it takes to write it. */
+export interface BundleEntryPlan extends BundleManifestEntry {
+  unixMode: number;
+  /** Index of the artifact in the input list. */
+  index: number;
 }
 
 export class BundleError extends Error {
@@ -61,6 +73,7 @@ export class BundleError extends Error {
 export const BUNDLE_LOCK_ENTRY = "kgen.lock.json";
 export const BUNDLE_MANIFEST_ENTRY = "manifest.json";
 const PATCH_MODE = /^[a-z][A-Za-z]*$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -74,30 +87,27 @@ function dosEpoch(): Date {
   return new Date(1980, 0, 1, 0, 0, 0);
 }
 
-interface PlannedEntry {
-  artifact: BundleArtifact;
-  row: BundleManifestEntry;
-}
-
-async function planEntries(artifacts: readonly BundleArtifact[]): Promise<PlannedEntry[]> {
-  const hashed = await Promise.all(
-    artifacts.map(async (artifact) => ({
-      artifact,
-      path: normalizeOutputPath(artifact.path),
-      mode: artifact.mode ?? "write",
-      sha256: await sha256Hex(artifact.content),
-    })),
-  );
-  hashed.sort(
+/** Sorts artifacts into bundle order and names their entries; the rows are manifest.json. */
+export function planBundle(artifacts: readonly BundleArtifactMeta[]): BundleEntryPlan[] {
+  const keyed = artifacts.map((artifact, index) => {
+    const unixMode = artifact.unixMode ?? 0o644;
+    if (!Number.isInteger(unixMode) || unixMode < 0 || unixMode > 0o777) {
+      throw new BundleError(`invalid unix mode for ${JSON.stringify(artifact.path)}`);
+    }
+    if (!SHA256_HEX.test(artifact.sha256)) throw new BundleError(`invalid sha256 for ${JSON.stringify(artifact.path)}`);
+    return { artifact, index, unixMode, path: normalizeOutputPath(artifact.path), mode: artifact.mode ?? "write" };
+  });
+  keyed.sort(
     (a, b) =>
       compare(a.path, b.path) ||
       compare(a.mode, b.mode) ||
-      compare(a.sha256, b.sha256) ||
-      compare(a.artifact.attestation?.payload ?? "", b.artifact.attestation?.payload ?? ""),
+      compare(a.artifact.sha256, b.artifact.sha256) ||
+      compare(a.artifact.template ?? "", b.artifact.template ?? "") ||
+      (a.artifact.rowIndex ?? -1) - (b.artifact.rowIndex ?? -1),
   );
   const written = new Set<string>();
   const patchCounts = new Map<string, number>();
-  return hashed.map(({ artifact, path, mode, sha256 }) => {
+  return keyed.map(({ artifact, index, unixMode, path, mode }) => {
     let entry: string;
     if (mode === "write") {
       if (written.has(path)) throw new BundleError(`two whole-file artifacts for ${JSON.stringify(path)}`);
@@ -110,45 +120,178 @@ async function planEntries(artifacts: readonly BundleArtifact[]): Promise<Planne
       entry = `patches/${path}/${n}.${mode}`;
     }
     // Mirrors the entry name, so attestation names can never collide.
-    const attestation = artifact.attestation ? `attestations/${entry}.intoto.json` : null;
-    return { artifact, row: { path, mode, sha256, size: artifact.content.length, entry, attestation } };
+    const attestation = artifact.hasAttestation ? `attestations/${entry}.intoto.json` : null;
+    return { path, mode, sha256: artifact.sha256, size: artifact.size, entry, attestation, unixMode, index };
   });
 }
 
-/** The manifest.json rows of a bundle, in bundle order. */
-export async function buildBundleManifest(artifacts: readonly BundleArtifact[]): Promise<BundleManifestEntry[]> {
-  return (await planEntries(artifacts)).map(({ row }) => row);
+/** The manifest.json document for planned rows. */
+export function bundleManifest(rows: readonly BundleEntryPlan[]): { artifacts: BundleManifestEntry[] } {
+  return {
+    artifacts: rows.map(({ path, mode, sha256, size, entry, attestation }) => ({
+      path,
+      mode,
+      sha256,
+      size,
+      entry,
+      attestation,
+    })),
+  };
 }
 
-/** The zip bytes of a job bundle (see the layout above). */
-export async function buildBundle(input: BundleInput, options: BundleOptions = {}): Promise<Uint8Array> {
+export interface BundleSource {
+  lock: Lock;
+  /** Rows from planBundle. */
+  rows: readonly BundleEntryPlan[];
+  /** Bytes of a row's artifact; checked against the row's sha256 and size. */
+  readArtifact(row: BundleEntryPlan): Promise<Uint8Array>;
+  /** The envelope of a row whose attestation is not null. */
+  readAttestation(row: BundleEntryPlan): Promise<DsseEnvelope>;
+}
+
+interface PendingEntry {
+  name: string;
+  unixMode: number;
+  read: () => Promise<Uint8Array>;
+}
+
+/** The bundle as a byte stream, one entry read and compressed per pull. */
+export function streamBundle(source: BundleSource, options: BundleOptions = {}): ReadableStream<Uint8Array> {
   const level = options.level ?? 6;
   const encoder = new TextEncoder();
-  const planned = await planEntries(input.artifacts);
-  const entries = new Map<string, { data: Uint8Array; unixMode: number }>();
-  const add = (name: string, data: Uint8Array, unixMode = 0o644) => {
-    if (entries.has(name)) throw new BundleError(`duplicate bundle entry ${JSON.stringify(name)}`);
-    entries.set(name, { data, unixMode });
-  };
-  add(BUNDLE_LOCK_ENTRY, encoder.encode(`${serializeLock(input.lock)}\n`));
-  add(BUNDLE_MANIFEST_ENTRY, encoder.encode(`${canonicalJson({ artifacts: planned.map(({ row }) => row) })}\n`));
-  for (const { artifact, row } of planned) {
-    const unixMode = artifact.unixMode ?? 0o644;
-    if (!Number.isInteger(unixMode) || unixMode < 0 || unixMode > 0o777) {
-      throw new BundleError(`invalid unix mode for ${JSON.stringify(row.path)}`);
+  const pending: PendingEntry[] = [
+    { name: BUNDLE_LOCK_ENTRY, unixMode: 0o644, read: async () => encoder.encode(`${serializeLock(source.lock)}\n`) },
+    {
+      name: BUNDLE_MANIFEST_ENTRY,
+      unixMode: 0o644,
+      read: async () => encoder.encode(`${canonicalJson(bundleManifest(source.rows))}\n`),
+    },
+  ];
+  for (const row of source.rows) {
+    pending.push({
+      name: row.entry,
+      unixMode: row.unixMode,
+      read: async () => {
+        const bytes = await source.readArtifact(row);
+        if (bytes.length !== row.size || (await sha256Hex(bytes)) !== row.sha256) {
+          throw new BundleError(`content of ${JSON.stringify(row.entry)} does not match its sha256`);
+        }
+        return bytes;
+      },
+    });
+    if (row.attestation !== null) {
+      pending.push({
+        name: row.attestation,
+        unixMode: 0o644,
+        read: async () => encoder.encode(`${canonicalJson(await source.readAttestation(row))}\n`),
+      });
     }
-    add(row.entry, artifact.content, unixMode);
-    if (artifact.attestation && row.attestation) {
-      add(row.attestation, encoder.encode(`${canonicalJson(artifact.attestation)}\n`));
+  }
+  pending.sort((a, b) => compare(a.name, b.name));
+  for (let i = 1; i < pending.length; i++) {
+    if (pending[i]?.name === pending[i - 1]?.name) {
+      throw new BundleError(`duplicate bundle entry ${JSON.stringify(pending[i]?.name)}`);
     }
   }
 
-  const mtime = dosEpoch();
-  const zippable: Zippable = {};
-  for (const name of [...entries.keys()].sort(compare)) {
-    const { data, unixMode } = entries.get(name) as { data: Uint8Array; unixMode: number };
-    // os 3 = Unix, so the permission bits in the high half of attrs are honoured (regular file 0o100000).
-    zippable[name] = [data, { level, mtime, os: 3, attrs: ((0o100000 | unixMode) << 16) >>> 0 }];
+  let next = 0;
+  let zip: Zip;
+  let failure: unknown = null;
+  let finished = false;
+  const chunks: Uint8Array[] = [];
+  return new ReadableStream<Uint8Array>({
+    start() {
+      zip = new Zip((error, data, final) => {
+        if (error) failure = error;
+        else chunks.push(data);
+        if (final) finished = true;
+      });
+    },
+    async pull(controller) {
+      if (next < pending.length) {
+        const item = pending[next++] as PendingEntry;
+        const data = await item.read();
+        const file = level === 0 ? new ZipPassThrough(item.name) : new ZipDeflate(item.name, { level });
+        file.mtime = dosEpoch();
+        // os 3 = Unix, so the permission bits in the high half of attrs are honoured (regular file 0o100000).
+        file.os = 3;
+        file.attrs = ((0o100000 | item.unixMode) << 16) >>> 0;
+        zip.add(file);
+        // One push with final=true: the compressed bytes do not depend on how the data was chunked.
+        file.push(data, true);
+      } else {
+        zip.end();
+      }
+      if (failure !== null) throw failure;
+      for (const chunk of chunks.splice(0)) controller.enqueue(chunk);
+      if (finished) controller.close();
+    },
+  });
+}
+
+/** An artifact held in memory. */
+export interface BundleArtifact {
+  path: string;
+  content: Uint8Array;
+  mode?: string;
+  unixMode?: number;
+  attestation?: DsseEnvelope;
+  template?: string;
+  rowIndex?: number | null;
+}
+
+export interface BundleInput {
+  lock: Lock;
+  artifacts: readonly BundleArtifact[];
+}
+
+async function metasOf(artifacts: readonly BundleArtifact[]): Promise<BundleArtifactMeta[]> {
+  return Promise.all(
+    artifacts.map(async (artifact) => ({
+      path: artifact.path,
+      mode: artifact.mode,
+      sha256: await sha256Hex(artifact.content),
+      size: artifact.content.length,
+      unixMode: artifact.unixMode,
+      hasAttestation: artifact.attestation !== undefined,
+      template: artifact.template,
+      rowIndex: artifact.rowIndex,
+    })),
+  );
+}
+
+/** The manifest rows of in-memory artifacts, in bundle order. */
+export async function buildBundleManifest(artifacts: readonly BundleArtifact[]): Promise<BundleManifestEntry[]> {
+  return bundleManifest(planBundle(await metasOf(artifacts))).artifacts;
+}
+
+/** The zip bytes of a job bundle held in memory (same bytes as streamBundle). */
+export async function buildBundle(input: BundleInput, options: BundleOptions = {}): Promise<Uint8Array> {
+  const rows = planBundle(await metasOf(input.artifacts));
+  const artifactAt = (row: BundleEntryPlan) => input.artifacts[row.index] as BundleArtifact;
+  const stream = streamBundle(
+    {
+      lock: input.lock,
+      rows,
+      readArtifact: async (row) => artifactAt(row).content,
+      readAttestation: async (row) => artifactAt(row).attestation as DsseEnvelope,
+    },
+    options,
+  );
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    total += value.length;
   }
-  return zipSync(zippable);
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
 }

@@ -1,9 +1,17 @@
 import { createHash } from "node:crypto";
+import { crc32, inflateRawSync } from "node:zlib";
 import { unzipSync } from "fflate";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { generateSigningKey, type Signer, signerFromPrivateJwk } from "../../../shared/crypto/ed25519";
 import { attestArtifact } from "../../../shared/generate/attestation";
-import { BundleError, type BundleInput, buildBundle, buildBundleManifest } from "../../../shared/generate/bundle";
+import {
+  BundleError,
+  type BundleInput,
+  buildBundle,
+  buildBundleManifest,
+  planBundle,
+  streamBundle,
+} from "../../../shared/generate/bundle";
 import { computeLock, type Lock, serializeLock } from "../../../shared/generate/lock";
 
 const H = (text: string | Uint8Array) => createHash("sha256").update(text).digest("hex");
@@ -158,5 +166,100 @@ describe("buildBundle", () => {
     await expect(buildBundle({ lock, artifacts: [{ ...one, mode: "../x" }] })).rejects.toThrow(/invalid artifact mode/);
     await expect(buildBundle({ lock, artifacts: [{ ...one, unixMode: 0o4755 }] })).rejects.toThrow(/unix mode/);
     expect((await buildBundleManifest([{ path: "./a", content: enc("") }]))[0]?.entry).toBe("artifacts/a");
+  });
+});
+
+/** A zip reader independent of fflate: central directory + node:zlib inflateRaw + crc32. */
+function readZipIndependently(zip: Uint8Array): Map<string, Uint8Array> {
+  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  const eocd = zip.length - 22;
+  expect(view.getUint32(eocd, true)).toBe(0x06054b50);
+  const count = view.getUint16(eocd + 10, true);
+  let offset = view.getUint32(eocd + 16, true);
+  const files = new Map<string, Uint8Array>();
+  for (let i = 0; i < count; i++) {
+    expect(view.getUint32(offset, true)).toBe(0x02014b50);
+    const method = view.getUint16(offset + 10, true);
+    const crc = view.getUint32(offset + 16, true);
+    const compressedSize = view.getUint32(offset + 20, true);
+    const nameLength = view.getUint16(offset + 28, true);
+    const extraLength = view.getUint16(offset + 30, true);
+    const commentLength = view.getUint16(offset + 32, true);
+    const local = view.getUint32(offset + 42, true);
+    const name = new TextDecoder().decode(zip.subarray(offset + 46, offset + 46 + nameLength));
+    expect(view.getUint32(local, true)).toBe(0x04034b50);
+    const dataStart = local + 30 + view.getUint16(local + 26, true) + view.getUint16(local + 28, true);
+    const raw = zip.subarray(dataStart, dataStart + compressedSize);
+    const data = method === 0 ? raw : new Uint8Array(inflateRawSync(raw));
+    expect(crc32(data) >>> 0, name).toBe(crc);
+    files.set(name, data);
+    offset += 46 + nameLength + extraLength + commentLength;
+  }
+  return files;
+}
+
+describe("streamBundle", () => {
+  it("writes zips an independent reader accepts, stored and deflated", async () => {
+    for (const level of [0, 6] as const) {
+      const files = readZipIndependently(await buildBundle(input, { level }));
+      expect(files.size).toBe(12);
+      expect(new TextDecoder().decode(files.get("artifacts/src/b.ts"))).toBe("export const b = 1;\n");
+      expect(new TextDecoder().decode(files.get("kgen.lock.json"))).toBe(`${serializeLock(lock)}\n`);
+    }
+  });
+
+  it("streams from lazy readers with the same bytes as buildBundle, reading as it goes", async () => {
+    const artifacts = Array.from({ length: 60 }, (_, i) => ({
+      path: `gen/file-${String(i).padStart(3, "0")}.txt`,
+      content: enc(`line ${i}\n`.repeat(50)),
+    }));
+    const metas = await Promise.all(
+      artifacts.map(async (artifact) => ({
+        path: artifact.path,
+        sha256: H(artifact.content),
+        size: artifact.content.length,
+        hasAttestation: false,
+      })),
+    );
+    const rows = planBundle(metas);
+    let reads = 0;
+    const stream = streamBundle({
+      lock,
+      rows,
+      readArtifact: async (row) => {
+        reads++;
+        return (artifacts[row.index] as (typeof artifacts)[0]).content;
+      },
+      readAttestation: async () => {
+        throw new Error("no attestations here");
+      },
+    });
+    const reader = stream.getReader();
+    const parts: Uint8Array[] = [];
+    const first = await reader.read();
+    parts.push(first.value as Uint8Array);
+    expect(reads).toBeLessThan(5);
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+    }
+    expect(reads).toBe(60);
+    const streamed = Buffer.concat(parts);
+    expect(H(streamed)).toBe(H(await buildBundle({ lock, artifacts })));
+    expect(readZipIndependently(new Uint8Array(streamed)).size).toBe(62);
+  });
+
+  it("refuses content that does not match the planned sha256", async () => {
+    const rows = planBundle([{ path: "a.txt", sha256: H("a"), size: 1, hasAttestation: false }]);
+    const stream = streamBundle({
+      lock,
+      rows,
+      readArtifact: async () => enc("b"),
+      readAttestation: async () => {
+        throw new Error("unused");
+      },
+    });
+    await expect(new Response(stream).arrayBuffer()).rejects.toThrow(/does not match its sha256/);
   });
 });
