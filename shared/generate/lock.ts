@@ -102,10 +102,13 @@ export interface BuildTimeSource {
  * The build-time rule (SOURCE_DATE_EPOCH semantics, never the clock):
  * 1. an explicit SOURCE_DATE_EPOCH (integer seconds) if the caller gives one;
  * 2. otherwise the creation time of the pinned graph version, which is immutable once the
- *    version exists, so every generation from the same version gets the same build time;
+ *    version exists, so every generation from the same version gets the same build time
+ *    (ISO 8601 with an offset, SQLite's UTC `YYYY-MM-DD HH:MM:SS`, a Date or epoch ms);
  * truncated to whole seconds and written as `YYYY-MM-DDTHH:MM:SSZ`. Regeneration from a lock
  * reuses the lock's buildTime rather than deriving it again.
  */
+const SQLITE_DATETIME = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?)$/;
+
 export function deriveBuildTime(source: BuildTimeSource): string {
   let millis: number;
   if (source.sourceDateEpoch !== undefined) {
@@ -114,10 +117,20 @@ export function deriveBuildTime(source: BuildTimeSource): string {
     millis = Number(text) * 1000;
   } else if (source.graphVersionCreatedAt !== undefined) {
     const created = source.graphVersionCreatedAt;
-    millis = created instanceof Date ? created.getTime() : typeof created === "number" ? created : Date.parse(created);
-    if (typeof created === "string" && !/(?:Z|[+-]\d{2}:?\d{2})$/i.test(created.trim())) {
-      // Without an offset Date.parse would read local time, which differs between machines.
-      throw new LockError("graph version creation time needs a UTC offset", [created]);
+    if (created instanceof Date) millis = created.getTime();
+    else if (typeof created === "number") millis = created;
+    else {
+      const text = created.trim();
+      const sqlite = SQLITE_DATETIME.exec(text);
+      if (sqlite) {
+        // SQLite/D1 CURRENT_TIMESTAMP and datetime() spell UTC without an offset.
+        millis = Date.parse(`${sqlite[1]}T${sqlite[2]}Z`);
+      } else if (/(?:Z|[+-]\d{2}:?\d{2})$/i.test(text)) {
+        millis = Date.parse(text);
+      } else {
+        // Without an offset Date.parse would read local time, which differs between machines.
+        throw new LockError("graph version creation time needs a UTC offset", [created]);
+      }
     }
   } else {
     throw new LockError("no build time source: give sourceDateEpoch or graphVersionCreatedAt");

@@ -129,6 +129,9 @@ describe("deriveBuildTime", () => {
     expect(deriveBuildTime({ graphVersionCreatedAt: "2026-11-20T12:34:56.789+02:00" })).toBe("2026-11-20T10:34:56Z");
     expect(deriveBuildTime({ graphVersionCreatedAt: Date.UTC(2026, 0, 2, 3, 4, 5, 999) })).toBe("2026-01-02T03:04:05Z");
     expect(deriveBuildTime({ graphVersionCreatedAt: new Date("2026-01-02T03:04:05Z") })).toBe("2026-01-02T03:04:05Z");
+    // SQLite / D1 CURRENT_TIMESTAMP is UTC without an offset.
+    expect(deriveBuildTime({ graphVersionCreatedAt: "2026-01-02 03:04:05" })).toBe("2026-01-02T03:04:05Z");
+    expect(deriveBuildTime({ graphVersionCreatedAt: "2026-01-02 03:04:05.900" })).toBe("2026-01-02T03:04:05Z");
   });
 
   it("never falls back to the clock", () => {
