@@ -158,6 +158,7 @@ export class PlanError extends Error {
 }
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+const RESERVED_BINDINGS = new Set(["__proto__", "constructor", "prototype", "params", "rows", "kgen"]);
 const MODE_RANK: Record<ArtifactMode, number> = { write: 0, prepend: 1, inject: 2, lineAt: 3, append: 4 };
 
 function compare(a: string, b: string): number {
@@ -168,6 +169,14 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * Defines an own enumerable property even for keys such as `__proto__` (a SPARQL variable or a
+ * param may be called that), where plain assignment would replace the object's prototype.
+ */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** Plain objects rebuilt with sorted keys at every depth, so `{% for k, v in obj %}` is ordered. */
 export function sortKeysDeep<T>(value: T): T {
   if (Array.isArray(value)) return value.map((item) => sortKeysDeep(item)) as T;
@@ -175,7 +184,8 @@ export function sortKeysDeep<T>(value: T): T {
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) return value;
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) out[key] = sortKeysDeep((value as Record<string, unknown>)[key]);
+    for (const key of Object.keys(value).sort())
+      setOwn(out, key, sortKeysDeep((value as Record<string, unknown>)[key]));
     return out as T;
   }
   return value;
@@ -309,10 +319,10 @@ export class GenerationPlanner {
     }
     const foreach = frontmatter.foreach ?? null;
     if (foreach !== null) {
-      if (!IDENTIFIER.test(foreach)) {
+      if (!IDENTIFIER.test(foreach) || RESERVED_BINDINGS.has(foreach)) {
         throw new PlanError(
           "invalid-foreach",
-          `${templatePath}: foreach must be a variable name, got ${JSON.stringify(foreach)}`,
+          `${templatePath}: foreach must be a variable name other than params, rows, kgen or prototype keys, got ${JSON.stringify(foreach)}`,
           {
             template: templatePath,
           },
@@ -343,12 +353,13 @@ export class GenerationPlanner {
    * are frozen and shared, the top-level object is fresh for each call.
    */
   contextFor(prepared: PreparedTemplate, rowIndex: number | null): Record<string, unknown> {
-    const context: Record<string, unknown> = { ...this.params, params: this.params };
-    if (this.kgen !== undefined) context.kgen = this.kgen;
-    if (prepared.rows !== null) context.rows = prepared.rows;
-    if (prepared.foreach !== null && rowIndex !== null) context[prepared.foreach] = prepared.rows?.[rowIndex];
+    const entries = new Map<string, unknown>(Object.entries(this.params));
+    entries.set("params", this.params);
+    if (this.kgen !== undefined) entries.set("kgen", this.kgen);
+    if (prepared.rows !== null) entries.set("rows", prepared.rows);
+    if (prepared.foreach !== null && rowIndex !== null) entries.set(prepared.foreach, prepared.rows?.[rowIndex]);
     const sorted: Record<string, unknown> = {};
-    for (const key of Object.keys(context).sort()) sorted[key] = context[key];
+    for (const key of [...entries.keys()].sort()) setOwn(sorted, key, entries.get(key));
     return sorted;
   }
 

@@ -279,6 +279,28 @@ describe("planGeneration", () => {
     expect(plan.artifacts.map((artifact) => artifact.path)).toEqual(["x-Customer", "x-Order", "x-Thing"]);
   });
 
+  it("keeps __proto__ keys of rows and params as plain data", async () => {
+    const query = "SELECT ?__proto__ WHERE { ?s ?p ?__proto__ }";
+    const seen: Array<Record<string, unknown>> = [];
+    const deps: PlanDependencies = {
+      ...makeDeps(),
+      runQuery: () => JSON.parse('[{"__proto__":"evil"}]'),
+      render(source, context) {
+        seen.push(context);
+        return source;
+      },
+    };
+    const template = { path: "t.njk", hash: H("t"), source: `---\nto: x\nforeach: row\nquery: "${query}"\n---\nbody` };
+    await planGeneration([template], deps, { params: JSON.parse('{"__proto__":{"polluted":true}}') });
+    const context = seen[0] as Record<string, unknown>;
+    expect(Object.getPrototypeOf(context)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(context, "__proto__")?.value).toEqual({ polluted: true });
+    expect(Object.getOwnPropertyDescriptor(context.row, "__proto__")?.value).toBe("evil");
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const reserved = { ...template, source: template.source.replace("foreach: row", "foreach: __proto__") };
+    await expect(planGeneration([reserved], deps)).rejects.toMatchObject({ code: "invalid-foreach" });
+  });
+
   it("stops runaway fan-out at maxArtifacts", async () => {
     await expect(
       planGeneration([entityTemplate, indexTemplate], makeDeps(), { ...options, maxArtifacts: 2 }),
