@@ -514,6 +514,31 @@ function describe(artifact: PlannedArtifact): string {
   return artifact.rowIndex === null ? artifact.template.path : `${artifact.template.path} (row ${artifact.rowIndex})`;
 }
 
+/** A slice of one template's units, e.g. the body of one `generate` queue message. */
+export interface UnitBatch {
+  template: string;
+  /** First unit (inclusive). */
+  start: number;
+  /** Last unit (exclusive). */
+  end: number;
+}
+
+/**
+ * Splits prepared templates' units into batches of at most `size` units, in template path
+ * order; a batch never spans two templates. Templates without units give no batch.
+ */
+export function batchUnits(prepared: readonly PreparedTemplate[], size: number): UnitBatch[] {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError("batch size must be an integer ≥ 1");
+  const batches: UnitBatch[] = [];
+  const ordered = [...prepared].sort((a, b) => compare(a.template.path, b.template.path));
+  for (const item of ordered) {
+    for (let start = 0; start < item.units; start += size) {
+      batches.push({ template: item.template.path, start, end: Math.min(start + size, item.units) });
+    }
+  }
+  return batches;
+}
+
 /** Plans a whole generation: see the module comment for the rules. */
 export function planGeneration(
   templates: readonly PlanTemplate[],

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { OutputPathError } from "../../../shared/generate/paths";
 import {
+  batchUnits,
   GenerationPlanner,
   type ParsedPlanTemplate,
   type PlanDependencies,
@@ -316,5 +317,17 @@ describe("planGeneration", () => {
     const second = await planner.renderUnit(prepared, 1);
     const whole = await planGeneration([entityTemplate], makeDeps(), options);
     expect(second).toEqual(whole.artifacts[1]);
+  });
+
+  it("splits units into queue batches per template", async () => {
+    const planner = new GenerationPlanner(makeDeps(), options);
+    const prepared = await Promise.all([indexTemplate, entityTemplate, partial].map((t) => planner.prepare(t)));
+    expect(prepared.map((p) => p.units)).toEqual([1, 3, 0]);
+    expect(batchUnits(prepared, 2)).toEqual([
+      { template: "index.ts.njk", start: 0, end: 1 },
+      { template: "types/entity.ts.njk", start: 0, end: 2 },
+      { template: "types/entity.ts.njk", start: 2, end: 3 },
+    ]);
+    expect(() => batchUnits(prepared, 0)).toThrow(RangeError);
   });
 });
