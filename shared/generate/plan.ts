@@ -366,9 +366,12 @@ export class GenerationPlanner {
   /** Renders one unit: an artifact, or the reason it was skipped. */
   async renderUnit(prepared: PreparedTemplate, unit: number): Promise<PlannedArtifact | SkippedUnit> {
     const templatePath = prepared.template.path;
-    const rowIndex = prepared.foreach !== null ? unit : null;
     const to = prepared.frontmatter.to;
-    if (to === undefined) return { template: templatePath, rowIndex, reason: "no-to" };
+    if (to === undefined) return { template: templatePath, rowIndex: null, reason: "no-to" };
+    if (!Number.isInteger(unit) || unit < 0 || unit >= prepared.units) {
+      throw new RangeError(`${templatePath} has ${prepared.units} units; there is no unit ${unit}`);
+    }
+    const rowIndex = prepared.foreach !== null ? unit : null;
     const context = this.contextFor(prepared, rowIndex);
     // `rows` is left out: it is the same for every unit and already a recorded dependency.
     const contextSha256 = await sha256Hex(canonicalJson({ ...context, rows: undefined }));

@@ -317,6 +317,7 @@ describe("planGeneration", () => {
     const second = await planner.renderUnit(prepared, 1);
     const whole = await planGeneration([entityTemplate], makeDeps(), options);
     expect(second).toEqual(whole.artifacts[1]);
+    await expect(planner.renderUnit(prepared, 3)).rejects.toThrow(RangeError);
   });
 
   it("splits units into queue batches per template", async () => {
