@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import nunjucks from "nunjucks";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
+import { createGraphGlobals, LABEL_PREDICATES, labelQuery } from "../../../shared/generate/graph-globals";
 import { OutputPathError } from "../../../shared/generate/paths";
 import {
   batchUnits,
@@ -39,6 +40,7 @@ function evaluateSkipIf(expression: string, context: Record<string, unknown>): b
   return negate ? !value : value;
 }
 
+const RDFS_LABEL = LABEL_PREDICATES[0] as string;
 const ENTITIES = "SELECT ?iri ?name ?abstract WHERE { ?iri a :Entity ; :name ?name ; :abstract ?abstract }";
 const TABLE: Record<string, QueryRows> = {
   [ENTITIES]: [
@@ -46,9 +48,9 @@ const TABLE: Record<string, QueryRows> = {
     { name: "Order", iri: "http://ex.org/Order", abstract: "false" },
     { name: "Thing", iri: "http://ex.org/Thing", abstract: "true" },
   ],
-  "SELECT ?label WHERE { <http://ex.org/Customer> rdfs:label ?label }": [{ label: "A customer" }],
-  "SELECT ?label WHERE { <http://ex.org/Order> rdfs:label ?label }": [{ label: "An order" }],
-  "SELECT ?label WHERE { <http://ex.org/Thing> rdfs:label ?label }": [{ label: "A thing" }],
+  [labelQuery("http://ex.org/Customer")]: [{ p: RDFS_LABEL, label: "A customer" }],
+  [labelQuery("http://ex.org/Order")]: [{ p: RDFS_LABEL, label: "An order" }],
+  [labelQuery("http://ex.org/Thing")]: [{ p: RDFS_LABEL, label: "A thing" }],
 };
 
 function makeDeps(calls: string[] = [], options: { async?: boolean } = {}): PlanDependencies {
@@ -64,10 +66,11 @@ function makeDeps(calls: string[] = [], options: { async?: boolean } = {}): Plan
     evaluateSkipIf,
     render(source, context, helpers) {
       const env = new nunjucks.Environment(null, { autoescape: false });
+      const globals = createGraphGlobals(helpers.query);
       env.addGlobal("label", (iri: string) => {
-        const rows = helpers.query(`SELECT ?label WHERE { <${iri}> rdfs:label ?label }`);
-        if (rows instanceof Promise) throw new Error("sync engine got an async query");
-        return rows[0]?.label ?? "";
+        const label = globals.label(iri);
+        if (label instanceof Promise) throw new Error("sync engine got an async query");
+        return label;
       });
       const output = env.renderString(source, context);
       return options.async ? Promise.resolve(output) : output;
@@ -140,10 +143,9 @@ describe("planGeneration", () => {
     const rowsHash = H(
       JSON.stringify(TABLE[ENTITIES]?.map((row) => ({ abstract: row.abstract, iri: row.iri, name: row.name }))),
     );
-    const labelQuery = "SELECT ?label WHERE { <http://ex.org/Customer> rdfs:label ?label }";
     expect(plan.artifacts[0]?.dependencies).toEqual([
       { query: ENTITIES, resultSha256: rowsHash },
-      { query: labelQuery, resultSha256: H('[{"label":"A customer"}]') },
+      { query: labelQuery("http://ex.org/Customer"), resultSha256: H(`[{"label":"A customer","p":"${RDFS_LABEL}"}]`) },
     ]);
     expect(plan.artifacts[2]?.dependencies).toEqual([{ query: ENTITIES, resultSha256: rowsHash }]);
   });
