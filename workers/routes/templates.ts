@@ -7,10 +7,9 @@ import {
   templateSchema,
   templateSummarySchema,
 } from "../../shared/contracts/templates";
-import { sha256Hex } from "../../shared/encoding";
 import { HttpError } from "../../shared/errors/http-error";
+import { canonicalSha256 } from "../../shared/generate/canonical-json";
 import { type PlanName, planLimits } from "../../shared/plans";
-import { canonicalJson } from "../../shared/template/kgen/canonical-json";
 import { inspectTemplate } from "../../shared/template/kgen/inspect-template";
 import { authenticate, requireRole } from "../auth/authenticate";
 import type { AppEnv } from "../context";
@@ -66,7 +65,7 @@ async function readTemplateSource(c: Context<AppEnv>): Promise<string> {
 
 /** The generator's identity: the hash of its sorted {path: templateHash} map. */
 export async function generatorHash(rows: Pick<TemplateRow, "path" | "hash">[]): Promise<string> {
-  return sha256Hex(canonicalJson(Object.fromEntries(rows.map((row) => [row.path, row.hash]))));
+  return canonicalSha256(Object.fromEntries(rows.map((row) => [row.path, row.hash])));
 }
 
 export const templateRoutes = createRouter();

@@ -1,4 +1,4 @@
-import { normalizeOutputPath } from "./output-path";
+import { normalizeOutputPath } from "../../generate/paths";
 import type { Frontmatter } from "./parse-frontmatter";
 import { evaluateSkipIf } from "./skip-if";
 
@@ -14,7 +14,8 @@ export interface EvaluatedFrontmatter {
 /**
  * Evaluates a frontmatter for one render context: `skipIf`, then `to` rendered with the given
  * template renderer (the same engine and KGEN environment as the body) and normalised by
- * normalizeOutputPath. A skipped render does not render `to`.
+ * normalizeOutputPath (which refuses `..`, absolute paths, backslashes and empty segments).
+ * A skipped render does not render `to`.
  */
 export function evaluateFrontmatter(
   frontmatter: Frontmatter,

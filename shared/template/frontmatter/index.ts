@@ -1,7 +1,6 @@
 export { applyWriteMode } from "./apply-write-mode";
 export { type EvaluatedFrontmatter, evaluateFrontmatter } from "./evaluate-frontmatter";
 export { FrontmatterError, type FrontmatterIssue, WriteModeError } from "./frontmatter-error";
-export { normalizeOutputPath, OutputPathError } from "./output-path";
 export {
   type Frontmatter,
   type ParsedTemplate,
