@@ -286,9 +286,10 @@ class ClosureCompiler {
     return this.seq(this.flatten(children), 0, frame, tail);
   }
   /** A body compiled without _withScopedSyntax: an async point there breaks the generated JavaScript. */
-  unscoped(children: any[], frame: any): Run {
+  unscoped(children: any[], frame: any, breakAfter = false): Run {
     const flat = this.flatten(children);
-    if (flat.some((n) => asyncPointTypes.has(n.typename))) throw jsSyntaxError("missing ) after argument list");
+    if (flat.some((n) => asyncPointTypes.has(n.typename)))
+      throw jsSyntaxError(breakAfter ? "Illegal break statement" : "missing ) after argument list");
     return this.seq(flat, 0, frame);
   }
   seq(list: any[], start: number, frame: any, tail?: () => Run): Run {
@@ -458,7 +459,7 @@ class ClosureCompiler {
     const subject = this.expr(node.expr, frame);
     const cases = node.cases.map((c: any) => ({
       cond: this.expr(c.cond, frame),
-      body: this.unscoped(c.body.children, frame),
+      body: this.unscoped(c.body.children, frame, c.body.children.length > 0),
       brk: c.body.children.length > 0,
     }));
     const dflt = node.default ? this.unscoped([node.default], frame) : null;
@@ -933,8 +934,8 @@ class ClosureCompiler {
   block(node: any, rest: () => Run): Run {
     const name = node.name.value;
     const inBlock = this.inBlock;
-    const app = this.appender();
     const cb = this.callback(null, () => {
+      const app = this.appender();
       const get = this.getter({ fn: this.cur, i: 0 });
       const r = rest();
       return (a) => {
@@ -1076,8 +1077,8 @@ class ClosureCompiler {
     const prop = node.prop;
     const args = this.extensionArgs(node, frame);
     const content = this.contentArgs(node, frame);
-    const app = this.appender();
     const cb = this.callback(null, () => {
+      const app = this.appender();
       const get = this.getter({ fn: this.cur, i: 0 });
       const r = rest();
       return (a) => {
@@ -1486,10 +1487,13 @@ class ClosureCompiler {
     const rootFn = this.withFn(() => {
       const out = this.cur.alloc();
       this.buffer = out;
-      const run = this.region(node.children, frame, () => (a) => {
-        const f = a.f;
-        if (f.parentTemplate) f.parentTemplate.rootRenderFunc(f.env, f.context, f.frame, f.runtime, a.cb);
-        else a.cb(null, a.s[out.i]);
+      const run = this.region(node.children, frame, () => {
+        const getOut = this.getter(out);
+        return (a) => {
+          const f = a.f;
+          if (f.parentTemplate) f.parentTemplate.rootRenderFunc(f.env, f.context, f.frame, f.runtime, a.cb);
+          else a.cb(null, getOut(a));
+        };
       });
       return run;
     });
@@ -1505,7 +1509,10 @@ class ClosureCompiler {
       const compiled = this.withFn(() => {
         const out = this.cur.alloc();
         this.buffer = out;
-        return this.region([block.body], tmpFrame, () => (a) => a.cb(null, a.s[out.i]));
+        return this.region([block.body], tmpFrame, () => {
+          const getOut = this.getter(out);
+          return (a) => a.cb(null, getOut(a));
+        });
       });
       blocks.push([name, makeFunction(compiled.fn.n, compiled.result, block.lineno, block.colno, true)]);
     }
