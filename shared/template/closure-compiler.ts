@@ -1656,7 +1656,10 @@ export function compileProgram(
 ): Program {
   const preprocessors = (extensions || []).map((ext) => ext.preprocess).filter((f) => !!f);
   const processed = preprocessors.reduce((s: string, p: (s: string) => string) => p(s), src);
-  const ast = transformer.transform(parser.parse(processed, extensions, opts), asyncFilters, name);
+  const parsed = parser.parse(processed, extensions, opts);
+  const ast = needsFullTransform(parsed, asyncFilters)
+    ? transformer.transform(parsed, asyncFilters, name)
+    : liftSuper(parsed);
   const c = new ClosureCompiler(opts);
   const { root, blocks } = c.root(ast);
   return {
@@ -1672,4 +1675,63 @@ export function compileProgram(
       return props;
     },
   };
+}
+
+/** True if transformer.transform could do more than liftSuper: async filters, async extensions or async tags. */
+function needsFullTransform(node: any, asyncFilters: string[]): boolean {
+  if (!(node instanceof nodes.Node)) return false;
+  const t = node.typename;
+  if (t === "CallExtensionAsync" || t === "IfAsync" || t === "AsyncEach" || t === "AsyncAll" || t === "FilterAsync")
+    return true;
+  if (t === "Filter" && asyncFilters.length && asyncFilters.indexOf(node.name?.value) !== -1) return true;
+  if (node instanceof nodes.NodeList) return node.children.some((c: any) => needsFullTransform(c, asyncFilters));
+  if (node instanceof nodes.CallExtension)
+    return (
+      needsFullTransform(node.args, asyncFilters) ||
+      node.contentArgs.some((c: any) => needsFullTransform(c, asyncFilters))
+    );
+  for (const f of node.fields) if (needsFullTransform(node[f], asyncFilters)) return true;
+  return false;
+}
+
+let holeCounter = 0;
+
+/** transformer.js' liftSuper, in place: the same traversal (Node fields, NodeList children, CallExtension args). */
+function liftSuper(ast: any): any {
+  forEachNode(ast, (node) => {
+    if (!(node instanceof nodes.Block)) return;
+    const symbol = `hole_${holeCounter++}`;
+    let hasSuper = false;
+    node.body = replaceSuper(node.body, symbol, () => {
+      hasSuper = true;
+    });
+    if (hasSuper) node.body.children.unshift(new nodes.Super(0, 0, node.name, new nodes.Symbol(0, 0, symbol)));
+  });
+  return ast;
+}
+
+function forEachNode(node: any, visit: (n: any) => void): void {
+  if (!(node instanceof nodes.Node)) return;
+  visit(node);
+  if (node instanceof nodes.NodeList) for (const c of node.children) forEachNode(c, visit);
+  else if (node instanceof nodes.CallExtension) {
+    forEachNode(node.args, visit);
+    for (const c of node.contentArgs) forEachNode(c, visit);
+  } else for (const f of node.fields) forEachNode(node[f], visit);
+}
+
+function replaceSuper(node: any, symbol: string, found: () => void): any {
+  if (!(node instanceof nodes.Node)) return node;
+  if (node instanceof nodes.FunCall && node.name.value === "super") {
+    found();
+    return new nodes.Symbol(node.lineno, node.colno, symbol);
+  }
+  if (node instanceof nodes.NodeList) {
+    for (let i = 0; i < node.children.length; i++) node.children[i] = replaceSuper(node.children[i], symbol, found);
+  } else if (node instanceof nodes.CallExtension) {
+    node.args = replaceSuper(node.args, symbol, found);
+    for (let i = 0; i < node.contentArgs.length; i++)
+      node.contentArgs[i] = replaceSuper(node.contentArgs[i], symbol, found);
+  } else for (const f of node.fields) node[f] = replaceSuper(node[f], symbol, found);
+  return node;
 }
