@@ -2,14 +2,12 @@
 // biome-ignore-all lint/complexity/useArrowFunction: generated-code signatures need `function`.
 // Closure compiler: turns nunjucks' AST into a tree of closures that behave like the JavaScript text
 // nunjucks' compiler.js would generate (see ../shared/notes/nunjucks-semantics.md), without eval.
-import lib from "nunjucks/src/lib.js";
-import nodes from "nunjucks/src/nodes.js";
-import parser from "nunjucks/src/parser.js";
-import runtimeModule from "nunjucks/src/runtime.js";
-import transformer from "nunjucks/src/transformer.js";
+
 import { RenderBudget, unlimited } from "./budget";
 import { TemplateSecurityError } from "./errors";
+import nunjucksModules from "./nunjucks-modules.cjs";
 
+const { lib, nodes, parser, transformer, runtime: runtimeModule } = nunjucksModules;
 const { Frame, SafeString } = runtimeModule;
 const origContextOrFrameLookup = runtimeModule.contextOrFrameLookup;
 const origMemberLookup = runtimeModule.memberLookup;

@@ -1,14 +1,13 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: nunjucks' Environment/Template/Context are untyped JavaScript.
 // biome-ignore-all lint/complexity/useArrowFunction: nunjucks calls these with `this` = Context.
 import asap from "asap";
-import environment from "nunjucks/src/environment.js";
-import lib from "nunjucks/src/lib.js";
-import runtimeModule from "nunjucks/src/runtime.js";
 import { defaultLimits, RenderBudget, type TemplateLimits } from "./budget";
 import { budgetKey, compileProgram, includeDepthKey, type Program, takePendingBudget } from "./closure-compiler";
 import { TemplateBudgetError, TemplateError, TemplateSecurityError } from "./errors";
+import nunjucksModules from "./nunjucks-modules.cjs";
 import { sha256Hex } from "./sha256";
 
+const { environment, lib, runtime: runtimeModule } = nunjucksModules;
 const { Environment, Template } = environment;
 // environment.js does not export Context: take nunjucks' own class from a one-off render of a code template.
 const Context: any = (() => {

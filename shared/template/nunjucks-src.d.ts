@@ -35,3 +35,7 @@ declare module "asap" {
   const asap: (task: () => void) => void;
   export default asap;
 }
+declare module "*/nunjucks-modules.cjs" {
+  const m: { environment: any; lib: any; nodes: any; parser: any; runtime: any; transformer: any };
+  export default m;
+}
