@@ -1,15 +1,22 @@
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 /** Secrets the workerd tests run with (production-like values, not the .dev.vars ones). */
-export const TEST_SECRETS = {
+const TEST_SECRETS = {
   ADMIN_TOKEN: "test-admin-token-0123456789abcdef",
   MASTER_SECRET: "test-master-secret-0123456789abcdef0123456789",
   AUTH_JWKS_URL: "",
   AUTH_JWKS: "",
   AUTH_ISSUER: "",
   AUTH_AUDIENCE: "",
+};
+
+// nunjucks/src/* in workerd: asap's browser build breaks under the bundler, chokidar is an optional Node watcher.
+const workerdAliases = {
+  asap: fileURLToPath(new URL("./shared/template/asap-workerd.cjs", import.meta.url)),
+  chokidar: fileURLToPath(new URL("./shared/template/empty-module.cjs", import.meta.url)),
 };
 
 export default defineConfig({
@@ -28,6 +35,7 @@ export default defineConfig({
             },
           })),
         ],
+        resolve: { alias: workerdAliases },
         test: {
           name: "workers",
           include: ["test/workers/**/*.test.ts"],
