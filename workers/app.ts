@@ -15,6 +15,7 @@ import { eventRoutes } from "./routes/events";
 import { healthRoutes } from "./routes/health";
 import { meRoutes } from "./routes/me";
 import { memberRoutes } from "./routes/members";
+import { renderRoutes } from "./routes/render";
 import { templateRoutes } from "./routes/templates";
 import { tenantRoutes } from "./routes/tenants";
 import { usageRoutes } from "./routes/usage";
@@ -34,6 +35,7 @@ app.route("/v1", memberRoutes);
 app.route("/v1", usageRoutes);
 app.route("/v1", eventRoutes);
 app.route("/v1", templateRoutes);
+app.route("/v1", renderRoutes);
 app.route("/", wellKnownRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
