@@ -16,6 +16,7 @@ import { healthRoutes } from "./routes/health";
 import { meRoutes } from "./routes/me";
 import { memberRoutes } from "./routes/members";
 import { renderRoutes } from "./routes/render";
+import { signingKeyRoutes } from "./routes/signing-keys";
 import { templateRoutes } from "./routes/templates";
 import { tenantRoutes } from "./routes/tenants";
 import { usageRoutes } from "./routes/usage";
@@ -36,6 +37,7 @@ app.route("/v1", usageRoutes);
 app.route("/v1", eventRoutes);
 app.route("/v1", templateRoutes);
 app.route("/v1", renderRoutes);
+app.route("/v1", signingKeyRoutes);
 app.route("/", wellKnownRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

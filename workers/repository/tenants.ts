@@ -1,8 +1,20 @@
 import { and, asc, eq, gt, or } from "drizzle-orm";
+import type { TenantSigningKey } from "../../shared/crypto/tenant-keys";
 import { randomId } from "../../shared/encoding";
 import type { Database } from "../db/client";
-import { apiKeys, auditLog, members, type TenantRow, tenants } from "../db/schema";
+import {
+  apiKeys,
+  artifacts,
+  auditLog,
+  jobs,
+  members,
+  signingKeys,
+  type TenantRow,
+  templates,
+  tenants,
+} from "../db/schema";
 import { type Cursor, decodeCursor } from "./pagination";
+import { signingKeyRow } from "./signing-keys";
 
 export interface NewTenant {
   slug: string;
@@ -33,13 +45,16 @@ export class TenantDirectory {
   async create(
     input: NewTenant,
     ownerKey: OwnerKey,
+    signingKey: (tenantId: string) => Promise<TenantSigningKey>,
     actor: string,
     requestId: string,
     now: string,
   ): Promise<TenantRow> {
     const row: TenantRow = { id: randomId("tn"), ...input, status: "active", createdAt: now, updatedAt: now };
+    const key = await signingKey(row.id);
     await this.db.batch([
       this.db.insert(tenants).values(row),
+      this.db.insert(signingKeys).values(signingKeyRow(row.id, key)),
       this.db.insert(apiKeys).values({
         id: ownerKey.id,
         tenantId: row.id,
@@ -104,10 +119,15 @@ export class TenantDirectory {
 
   /** Deletes the tenant and every control-plane row it owns, in one batch. */
   async delete(id: string, actor: string, requestId: string, now: string): Promise<boolean> {
-    const [, , deleted] = await this.db.batch([
+    // Every tenant-owned table, children first (not relying on the database enforcing cascades).
+    const [deleted] = await this.db.batch([
+      this.db.delete(tenants).where(eq(tenants.id, id)).returning({ id: tenants.id }),
+      this.db.delete(artifacts).where(eq(artifacts.tenantId, id)),
+      this.db.delete(jobs).where(eq(jobs.tenantId, id)),
+      this.db.delete(templates).where(eq(templates.tenantId, id)),
+      this.db.delete(signingKeys).where(eq(signingKeys.tenantId, id)),
       this.db.delete(apiKeys).where(eq(apiKeys.tenantId, id)),
       this.db.delete(members).where(eq(members.tenantId, id)),
-      this.db.delete(tenants).where(eq(tenants.id, id)).returning({ id: tenants.id }),
       this.db
         .insert(auditLog)
         .values({ tenantId: null, actor, action: "tenant.delete", target: id, requestId, createdAt: now }),

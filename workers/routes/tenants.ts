@@ -5,9 +5,11 @@ import {
   tenantSchema,
   updateTenantSchema,
 } from "../../shared/contracts/tenants";
+import { createTenantSigningKey } from "../../shared/crypto/tenant-keys";
 import { randomId } from "../../shared/encoding";
 import { HttpError } from "../../shared/errors/http-error";
 import { generateApiKeySecret } from "../auth/api-key-secret";
+import { masterSecret } from "../auth/config";
 import { requireOperator } from "../auth/operator";
 import { database } from "../db/client";
 import type { TenantRow } from "../db/schema";
@@ -113,14 +115,17 @@ export const tenantRoutes = createRouter()
       throw new HttpError(409, "conflict", "Conflict", `A tenant with slug "${input.slug}" already exists.`);
     }
     const secret = await generateApiKeySecret();
+    const now = new Date().toISOString();
     let tenant: TenantRow;
     try {
       tenant = await directory.create(
         { slug: input.slug, name: input.name, plan: input.plan, jurisdiction: input.jurisdiction ?? null },
         { id: randomId("key"), prefix: secret.prefix, hash: secret.hash },
+        (tenantId) =>
+          createTenantSigningKey({ tenantId, masterSecret: masterSecret(c.env), keyVersion: 1, createdAt: now }),
         OPERATOR,
         c.var.requestId,
-        new Date().toISOString(),
+        now,
       );
     } catch (error) {
       // Two concurrent creations with one slug: the unique index decides, the loser gets 409.
