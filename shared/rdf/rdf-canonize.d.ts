@@ -12,6 +12,7 @@ declare module "rdf-canonize" {
     maxDeepIterations?: number;
     signal?: AbortSignal;
     rejectURDNA2015?: boolean;
+    createMessageDigest?: () => { update(message: string): void; digest(): string | Promise<string> };
   }
   export function canonize(input: Quad[] | string, options: CanonizeOptions): Promise<string>;
   export const NQuads: {
