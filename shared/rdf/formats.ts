@@ -1,3 +1,4 @@
+import type * as RDF from "@rdfjs/types";
 import jsonld, { type JsonLdQuad, type JsonLdTerm, type RemoteDocument } from "jsonld";
 import { DataFactory, Parser, type Quad, type Term, Writer } from "n3";
 import { QuadLimitExceededError, RdfSyntaxError, RemoteContextRefusedError, UnsupportedMediaTypeError } from "./errors";
@@ -227,17 +228,21 @@ function sortedPrefixes(prefixes: Record<string, string> = {}): Record<string, s
 }
 
 /** Quads in the stable order (graph, subject, predicate, object by their N-Triples form), duplicates removed. */
-export function sortQuads(quads: Iterable<Quad>, dropGraphs = false): Quad[] {
-  const byKey = new Map<string, Quad>();
+export function sortQuads(quads: Iterable<RDF.Quad>, dropGraphs = false): RDF.Quad[] {
+  const byKey = new Map<string, RDF.Quad>();
   for (const quad of quads) {
     const effective = dropGraphs ? DataFactory.quad(quad.subject, quad.predicate, quad.object) : quad;
     const key = `${termToNTriples(effective.graph)}\u0000${quadToNTriplesLine(effective)}`;
     if (!byKey.has(key)) byKey.set(key, effective);
   }
-  return [...byKey.keys()].sort(compareCodeUnits).map((key) => byKey.get(key) as Quad);
+  return [...byKey.keys()].sort(compareCodeUnits).map((key) => byKey.get(key) as RDF.Quad);
 }
 
-function writeWithN3(quads: Quad[], format: "Turtle" | "application/trig", prefixes: Record<string, string>): string {
+function writeWithN3(
+  quads: RDF.Quad[],
+  format: "Turtle" | "application/trig",
+  prefixes: Record<string, string>,
+): string {
   const writer = new Writer({ format, prefixes });
   writer.addQuads(quads);
   let output = "";
@@ -249,7 +254,11 @@ function writeWithN3(quads: Quad[], format: "Turtle" | "application/trig", prefi
 }
 
 /** Serializes Turtle, TriG, N-Triples or N-Quads synchronously and deterministically (sorted, deduplicated). */
-export function serializeRdfSync(quads: Iterable<Quad>, mediaType: string, options: SerializeRdfOptions = {}): string {
+export function serializeRdfSync(
+  quads: Iterable<RDF.Quad>,
+  mediaType: string,
+  options: SerializeRdfOptions = {},
+): string {
   const format = normalizeRdfMediaType(mediaType);
   switch (format) {
     case RDF_MEDIA_TYPES.ntriples:
@@ -271,7 +280,7 @@ export function serializeRdfSync(quads: Iterable<Quad>, mediaType: string, optio
  * N-Triples) write the union of all graphs.
  */
 export async function serializeRdf(
-  quads: Iterable<Quad>,
+  quads: Iterable<RDF.Quad>,
   mediaType: string,
   options: SerializeRdfOptions = {},
 ): Promise<string> {
