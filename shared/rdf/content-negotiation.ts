@@ -37,25 +37,21 @@ function specificity(range: MediaRange): number {
 }
 
 /**
- * The serializer for an `Accept` header (RFC 9110 q-values; the most specific matching range decides each
- * type's q). Ties go to the type named earlier in the header, then to the server's order in `available`.
- * No or empty header → the first of `available`. Returns null when nothing acceptable (→ 406).
+ * The best of `available` for an `Accept` header (RFC 9110 q-values; the most specific matching range decides
+ * each type's q). Ties go to the type named earlier in the header, then to the order of `available`.
+ * No or empty header → the first of `available`. Returns null when nothing is acceptable (→ 406).
+ * `canonicalize` maps alias names in the header (e.g. `text/x-nquads`) to one of `available`.
  */
-export function pickSerializer(
+export function negotiateMediaType<T extends string>(
   acceptHeader: string | null | undefined,
-  available: readonly RdfMediaType[] = SUPPORTED_RDF_MEDIA_TYPES,
-): RdfMediaType | null {
+  available: readonly T[],
+  canonicalize: (mediaType: string) => string | undefined = () => undefined,
+): T | null {
   if (!acceptHeader || acceptHeader.trim() === "") return available[0] ?? null;
   const ranges = parseAccept(acceptHeader);
-  const aliasOf = (range: MediaRange): string | undefined => {
-    if (range.type === "*" || range.subtype === "*") return undefined;
-    try {
-      return normalizeRdfMediaType(`${range.type}/${range.subtype}`);
-    } catch {
-      return undefined;
-    }
-  };
-  let best: { mediaType: RdfMediaType; q: number; position: number; order: number } | null = null;
+  const aliasOf = (range: MediaRange): string | undefined =>
+    range.type === "*" || range.subtype === "*" ? undefined : canonicalize(`${range.type}/${range.subtype}`);
+  let best: { mediaType: T; q: number; position: number; order: number } | null = null;
   available.forEach((mediaType, order) => {
     const [type, subtype] = mediaType.split("/");
     let match: MediaRange | undefined;
@@ -78,5 +74,19 @@ export function pickSerializer(
       best = candidate;
     }
   });
-  return (best as { mediaType: RdfMediaType } | null)?.mediaType ?? null;
+  return (best as { mediaType: T } | null)?.mediaType ?? null;
+}
+
+/** The RDF serializer for an `Accept` header (see negotiateMediaType); null when nothing acceptable (→ 406). */
+export function pickSerializer(
+  acceptHeader: string | null | undefined,
+  available: readonly RdfMediaType[] = SUPPORTED_RDF_MEDIA_TYPES,
+): RdfMediaType | null {
+  return negotiateMediaType(acceptHeader, available, (mediaType) => {
+    try {
+      return normalizeRdfMediaType(mediaType);
+    } catch {
+      return undefined;
+    }
+  });
 }
