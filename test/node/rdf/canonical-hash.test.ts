@@ -60,6 +60,35 @@ describe("canonicalHash", () => {
     expect(hash).toBe(`sha256:${createHash("sha256").update(canonical, "utf8").digest("hex")}`);
   });
 
+  it("takes the no-blank-node fast path with exactly rdf-canonize's output", async () => {
+    const literals = [
+      '"plain"',
+      '"tab\\t and \\"quote\\""',
+      '"é ü 日本"@ja',
+      '"😀 astral"',
+      '"\\u0007 bell"',
+      '"ﬀ bmp-high"',
+    ];
+    const datatypes = ["", "^^<http://www.w3.org/2001/XMLSchema#integer>", "@en-GB"];
+    const lines: string[] = [];
+    literals.forEach((literal, i) => {
+      datatypes.forEach((suffix, j) => {
+        const object =
+          suffix.startsWith("^^") || suffix.startsWith("@") ? `${literal.replace(/@ja$/, "")}${suffix}` : literal;
+        lines.push(`<http://example.org/s${i}> <http://example.org/p${j}> ${object} <http://example.org/g${j % 2}> .`);
+        lines.push(`<http://example.org/s${i}> <http://example.org/p${j}> <http://example.org/o${i}${j}> .`);
+      });
+    });
+    const quads = parseRdfSync(lines.join("\n"), "application/n-quads");
+    const { canonical, issuedIdentifiers } = await canonicalizeQuads([...quads].reverse());
+    expect(issuedIdentifiers.size).toBe(0);
+    const reference = await canonize.canonize(canonize.NQuads.serialize(quads), {
+      algorithm: "RDFC-1.0",
+      inputFormat: "application/n-quads",
+    });
+    expect(canonical).toBe(reference);
+  });
+
   it("supports SHA-384 as the RDFC-1.0 hash", async () => {
     const quads = parseRdfSync(graph, "text/turtle");
     const { canonical, hash } = await canonicalHash(quads, { hashAlgorithm: "sha384" });
