@@ -1,5 +1,20 @@
 import type { DatasetCore, Quad, Term } from "@rdfjs/types";
-import { termToNTriples } from "./ntriples";
+
+// Cheap identity key for index buckets (no escaping work): kind letter, then the parts that make terms equal.
+function termKey(term: Term): string {
+  switch (term.termType) {
+    case "NamedNode":
+      return `I${term.value}`;
+    case "BlankNode":
+      return `B${term.value}`;
+    case "Literal":
+      return `L${term.language}\u0000${term.datatype.value}\u0000${term.value}`;
+    case "DefaultGraph":
+      return "D";
+    default:
+      return `${term.termType}\u0000${term.value}`;
+  }
+}
 
 type Position = "subject" | "predicate" | "object" | "graph";
 const positions: Position[] = ["subject", "predicate", "object", "graph"];
@@ -10,12 +25,13 @@ const positions: Position[] = ["subject", "predicate", "object", "graph"];
  * iteration order is insertion order, so results are deterministic.
  */
 export class IndexedDataset implements DatasetCore<Quad, Quad> {
-  private quads: Quad[];
+  private quads: Quad[] = [];
   private keySet: Set<string> | null = new Set();
   private indexes: Map<Position, Map<string, Quad[]>> | null = null;
+  // Match results share their array with the parent's index bucket until they are first modified.
+  private sharedQuads = false;
 
   constructor(quads: Iterable<Quad> = []) {
-    this.quads = [];
     for (const quad of quads) this.add(quad);
   }
 
@@ -33,7 +49,7 @@ export class IndexedDataset implements DatasetCore<Quad, Quad> {
     const key = quadKey(quad);
     if (!this.keys.has(key)) {
       this.keys.add(key);
-      this.quads.push(quad);
+      this.ownQuads().push(quad);
       this.indexes = null;
     }
     return this;
@@ -43,6 +59,7 @@ export class IndexedDataset implements DatasetCore<Quad, Quad> {
     const key = quadKey(quad);
     if (this.keys.delete(key)) {
       this.quads = this.quads.filter((candidate) => quadKey(candidate) !== key);
+      this.sharedQuads = false;
       this.indexes = null;
     }
     return this;
@@ -53,23 +70,26 @@ export class IndexedDataset implements DatasetCore<Quad, Quad> {
   }
 
   match(subject?: Term | null, predicate?: Term | null, object?: Term | null, graph?: Term | null): IndexedDataset {
-    const pattern: [Position, string][] = [];
+    const pattern: [Position, Term][] = [];
     const bound = { subject, predicate, object, graph };
     for (const position of positions) {
       const term = bound[position];
-      if (term) pattern.push([position, termToNTriples(term)]);
+      if (term) pattern.push([position, term]);
     }
-    if (pattern.length === 0) return IndexedDataset.fromUnique(this.quads);
+    // The parent keeps appending to its own array, so a full match gets a copy; index buckets are never
+    // mutated (an add drops the indexes and the next match builds new buckets), so they can be shared.
+    if (pattern.length === 0) return IndexedDataset.fromUnique(this.quads.slice());
     const indexes = this.buildIndexes();
     // Start from the smallest candidate list, then filter on the remaining bound positions.
     let smallest: Quad[] | undefined;
-    for (const [position, key] of pattern) {
-      const candidates = indexes.get(position)?.get(key) ?? [];
+    for (const [position, term] of pattern) {
+      const candidates = indexes.get(position)?.get(termKey(term)) ?? [];
       if (!smallest || candidates.length < smallest.length) smallest = candidates;
     }
-    const matches = (smallest ?? []).filter((quad) =>
-      pattern.every(([position, key]) => termToNTriples(quad[position]) === key),
-    );
+    const matches =
+      pattern.length === 1
+        ? (smallest ?? [])
+        : (smallest ?? []).filter((quad) => pattern.every(([position, term]) => quad[position].equals(term)));
     return IndexedDataset.fromUnique(matches);
   }
 
@@ -77,9 +97,18 @@ export class IndexedDataset implements DatasetCore<Quad, Quad> {
     return this.quads[Symbol.iterator]();
   }
 
+  private ownQuads(): Quad[] {
+    if (this.sharedQuads) {
+      this.quads = this.quads.slice();
+      this.sharedQuads = false;
+    }
+    return this.quads;
+  }
+
   private static fromUnique(quads: Quad[]): IndexedDataset {
     const dataset = new IndexedDataset();
-    dataset.quads = quads.slice();
+    dataset.quads = quads;
+    dataset.sharedQuads = true;
     dataset.keySet = null;
     return dataset;
   }
@@ -90,7 +119,7 @@ export class IndexedDataset implements DatasetCore<Quad, Quad> {
     for (const quad of this.quads) {
       for (const position of positions) {
         const index = indexes.get(position) as Map<string, Quad[]>;
-        const key = termToNTriples(quad[position]);
+        const key = termKey(quad[position]);
         const bucket = index.get(key);
         if (bucket) bucket.push(quad);
         else index.set(key, [quad]);
@@ -102,5 +131,5 @@ export class IndexedDataset implements DatasetCore<Quad, Quad> {
 }
 
 function quadKey(quad: Quad): string {
-  return `${termToNTriples(quad.subject)} ${termToNTriples(quad.predicate)} ${termToNTriples(quad.object)} ${termToNTriples(quad.graph)}`;
+  return `${termKey(quad.subject)}\u0001${termKey(quad.predicate)}\u0001${termKey(quad.object)}\u0001${termKey(quad.graph)}`;
 }
