@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { DataFactory, Parser, type Quad, type Term } from "n3";
+import { Parser, type Quad, type Term } from "n3";
 import { type CanonicalHashAlgorithm, canonicalizeQuads } from "../../shared/rdf/canonical-hash";
 import { CanonicalizationLimitError } from "../../shared/rdf/errors";
 import { parseRdfSync } from "../../shared/rdf/formats";
