@@ -1,0 +1,174 @@
+import type * as RDF from "@rdfjs/types";
+import { Algebra, translate } from "sparqlalgebrajs";
+import type { QuadStore } from "../store/quad-store";
+import { dataFactory, termKey } from "../store/term-key";
+import { ResultLimitExceededError, SparqlError, SparqlNotSupportedError, SparqlSyntaxError } from "./errors";
+import { type EvaluationOptions, Evaluator } from "./evaluator";
+import type { Bindings } from "./expression-engine";
+
+export type QueryResult =
+  | { type: "bindings"; variables: string[]; bindings: Bindings[] }
+  | { type: "boolean"; value: boolean }
+  | { type: "quads"; quads: RDF.Quad[] };
+
+export interface QueryOptions extends Omit<EvaluationOptions, "store"> {
+  /** Most solutions (or triples) a result may hold; more → ResultLimitExceededError. */
+  maxRows?: number;
+}
+
+const UPDATE_TYPES = new Set<string>([
+  Algebra.types.COMPOSITE_UPDATE,
+  Algebra.types.DELETE_INSERT,
+  Algebra.types.LOAD,
+  Algebra.types.CLEAR,
+  Algebra.types.CREATE,
+  Algebra.types.DROP,
+  Algebra.types.ADD,
+  Algebra.types.MOVE,
+  Algebra.types.COPY,
+]);
+
+interface ParserErrorShape {
+  message?: string;
+  hash?: { line?: number; loc?: { first_line?: number; first_column?: number } };
+}
+
+/** Parses SPARQL 1.1 (query or update) text into algebra; syntax errors become SparqlSyntaxError. */
+export function parseSparql(text: string, options: { baseIRI?: string } = {}): Algebra.Operation {
+  try {
+    return translate(text, { quads: false, baseIRI: options.baseIRI, dataFactory });
+  } catch (error) {
+    const shape = error as ParserErrorShape;
+    const line = shape.hash?.loc?.first_line ?? (shape.hash?.line !== undefined ? shape.hash.line + 1 : null);
+    const column = shape.hash?.loc?.first_column !== undefined ? shape.hash.loc.first_column + 1 : null;
+    throw new SparqlSyntaxError(shape.message ?? String(error), line, column);
+  }
+}
+
+/** Parses a query (not an update). */
+export function parseQuery(text: string, options: { baseIRI?: string } = {}): Algebra.Operation {
+  const operation = parseSparql(text, options);
+  if (UPDATE_TYPES.has(operation.type)) throw new SparqlNotSupportedError("SPARQL Update in a query");
+  return operation;
+}
+
+function projectedVariables(op: Algebra.Operation): string[] {
+  switch (op.type) {
+    case Algebra.types.PROJECT:
+      return op.variables.map((variable: RDF.Variable) => variable.value);
+    case Algebra.types.SLICE:
+    case Algebra.types.DISTINCT:
+    case Algebra.types.REDUCED:
+    case Algebra.types.ORDER_BY:
+    case Algebra.types.FROM:
+      return projectedVariables(op.input);
+    default:
+      return [];
+  }
+}
+
+/** Runs a SPARQL query (text or parsed algebra) against the store. Synchronous. */
+export function executeQuery(store: QuadStore, query: string | Algebra.Operation, options: QueryOptions): QueryResult {
+  const operation = typeof query === "string" ? parseQuery(query, { baseIRI: options.baseIRI }) : query;
+  const evaluator = new Evaluator({ ...options, store });
+  const limit = options.maxRows ?? Number.POSITIVE_INFINITY;
+  const run = (op: Algebra.Operation): QueryResult => {
+    switch (op.type) {
+      case Algebra.types.FROM:
+        return evaluator.withDataset(op, () => run(op.input));
+      case Algebra.types.ASK:
+        return { type: "boolean", value: evaluator.evaluate(op.input, new Map(), evaluator.defaultGraph).length > 0 };
+      case Algebra.types.CONSTRUCT: {
+        const rows = evaluator.evaluate(op.input, new Map(), evaluator.defaultGraph);
+        const quads = construct(op.template, rows);
+        if (quads.length > limit) throw new ResultLimitExceededError(limit);
+        return { type: "quads", quads };
+      }
+      case Algebra.types.DESCRIBE: {
+        const quads = describe(evaluator, op);
+        if (quads.length > limit) throw new ResultLimitExceededError(limit);
+        return { type: "quads", quads };
+      }
+      default: {
+        if (UPDATE_TYPES.has(op.type)) throw new SparqlNotSupportedError("SPARQL Update in a query");
+        const bindings = evaluator.evaluate(op, new Map(), evaluator.defaultGraph);
+        if (bindings.length > limit) throw new ResultLimitExceededError(limit);
+        return { type: "bindings", variables: projectedVariables(op), bindings };
+      }
+    }
+  };
+  try {
+    return run(operation);
+  } catch (error) {
+    if (error instanceof SparqlError) throw error;
+    if (error instanceof RangeError) throw new ResultLimitExceededError(limit);
+    throw error;
+  }
+}
+
+function instantiate(term: RDF.Term, row: Bindings, rowIndex: number): RDF.Term | undefined {
+  if (term.termType === "Variable") return row.get(term.value);
+  if (term.termType === "BlankNode") return dataFactory.blankNode(`t${rowIndex}_${term.value}`);
+  return term;
+}
+
+/** CONSTRUCT: the template instantiated per solution; invalid triples are dropped; the result is a set. */
+export function construct(template: RDF.BaseQuad[], rows: Bindings[]): RDF.Quad[] {
+  const seen = new Set<string>();
+  const quads: RDF.Quad[] = [];
+  rows.forEach((row, rowIndex) => {
+    for (const pattern of template) {
+      const subject = instantiate(pattern.subject, row, rowIndex);
+      const predicate = instantiate(pattern.predicate, row, rowIndex);
+      const object = instantiate(pattern.object, row, rowIndex);
+      if (!subject || !predicate || !object) continue;
+      if (subject.termType !== "NamedNode" && subject.termType !== "BlankNode") continue;
+      if (predicate.termType !== "NamedNode") continue;
+      if (object.termType === "Variable" || object.termType === "DefaultGraph" || object.termType === "Quad") continue;
+      const key = `${termKey(subject)} ${termKey(predicate)} ${termKey(object)}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      quads.push(dataFactory.quad(subject, predicate, object));
+    }
+  });
+  return quads;
+}
+
+/** DESCRIBE: the concise bounded description (outgoing triples, following blank nodes) of each resource. */
+function describe(evaluator: Evaluator, op: Algebra.Describe): RDF.Quad[] {
+  const resources: RDF.Term[] = [];
+  const variables = op.terms.filter((term: RDF.Term) => term.termType === "Variable");
+  for (const term of op.terms) if (term.termType === "NamedNode") resources.push(term);
+  if (variables.length > 0) {
+    for (const row of evaluator.evaluate(op.input, new Map(), evaluator.defaultGraph)) {
+      for (const variable of variables) {
+        const value = row.get(variable.value);
+        if (value && (value.termType === "NamedNode" || value.termType === "BlankNode")) resources.push(value);
+      }
+    }
+  }
+  const seenResources = new Set<string>();
+  const seenTriples = new Set<string>();
+  const quads: RDF.Quad[] = [];
+  const s = dataFactory.variable("s");
+  const p = dataFactory.variable("p");
+  const o = dataFactory.variable("o");
+  const pattern = dataFactory.quad(s, p, o);
+  while (resources.length > 0) {
+    const resource = resources.shift() as RDF.Term;
+    const key = termKey(resource);
+    if (seenResources.has(key)) continue;
+    seenResources.add(key);
+    const rows = evaluator.evaluateBgp([pattern], new Map([["s", resource]]), evaluator.defaultGraph);
+    for (const row of rows) {
+      const predicate = row.get("p") as RDF.NamedNode;
+      const object = row.get("o") as RDF.Quad_Object;
+      const tripleKey = `${key} ${termKey(predicate)} ${termKey(object)}`;
+      if (seenTriples.has(tripleKey)) continue;
+      seenTriples.add(tripleKey);
+      quads.push(dataFactory.quad(resource as RDF.Quad_Subject, predicate, object));
+      if (object.termType === "BlankNode") resources.push(object);
+    }
+  }
+  return quads;
+}
