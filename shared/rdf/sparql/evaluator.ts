@@ -81,6 +81,8 @@ export class Evaluator {
   private freshBlankNodes = 0;
   /** Counts solutions an expression is evaluated on, to scope BNODE(label) per solution. */
   private solution = 0;
+  private solutionCount = 0;
+  private readonly solutionIds = new WeakMap<Bindings, number>();
   /** Graphs of the pattern being evaluated, so EXISTS inside GRAPH sees the same graph. */
   private activeGraphs: GraphRef[];
   readonly expressionContext: ExpressionContext;
@@ -153,6 +155,7 @@ export class Evaluator {
           if (value === undefined || row.has(name)) return row;
           const extended = new Map(row);
           extended.set(name, value);
+          this.solutionIds.set(extended, this.solutionOf(row));
           return extended;
         });
       }
@@ -212,8 +215,18 @@ export class Evaluator {
     return this.dataset.defaultGraph;
   }
 
+  /** Identity of the solution a row derives from (kept across BIND chains), to scope BNODE(label). */
+  private solutionOf(row: Bindings): number {
+    let id = this.solutionIds.get(row);
+    if (id === undefined) {
+      id = ++this.solutionCount;
+      this.solutionIds.set(row, id);
+    }
+    return id;
+  }
+
   test(expression: Algebra.Expression, row: Bindings): boolean {
-    this.solution++;
+    this.solution = this.solutionOf(row);
     try {
       return this.expressions.effectiveBooleanValue(this.expressions.evaluate(expression, row, this.expressionContext));
     } catch (error) {
@@ -223,7 +236,7 @@ export class Evaluator {
   }
 
   tryEvaluate(expression: Algebra.Expression, row: Bindings): RDF.Term | undefined {
-    this.solution++;
+    this.solution = this.solutionOf(row);
     try {
       return this.expressions.evaluate(expression, row, this.expressionContext);
     } catch (error) {
@@ -303,7 +316,9 @@ export class Evaluator {
     this.loadTerms(ids);
     return rows.map((row) => {
       const bindings = new Map(seed);
-      variables.forEach((name, index) => bindings.set(name, this.termOf(Number(row[index]))));
+      for (let index = 0; index < variables.length; index++) {
+        bindings.set(variables[index] as string, this.termOf(Number(row[index])));
+      }
       return bindings;
     });
   }
@@ -567,12 +582,16 @@ export class Evaluator {
       if (term.termType === "Variable" || term.termType === "BlankNode") {
         const name = term.termType === "Variable" ? term.value : `_:${term.value}`;
         const bound = seed.get(name);
-        return bound ? { id: this.idOf(bound), name: null } : { id: null, name };
+        return bound ? { id: this.idOf(bound), name: null, fromSeed: true } : { id: null, name, fromSeed: false };
       }
-      return { id: this.idOf(term), name: null };
+      return { id: this.idOf(term), name: null, fromSeed: false };
     };
     const subject = endpoint(op.subject);
     const object = endpoint(op.object);
+    // A variable bound elsewhere (not a constant of the query) only matches nodes of the graph, even at length zero.
+    for (const end of [subject, object]) {
+      if (end.fromSeed && !this.inGraph(end.id as number, graphs)) return [];
+    }
     let pairs = this.path(op.predicate, subject.id, object.id, graphs);
     if (subject.name !== null && subject.name === object.name) pairs = pairs.filter(([s, o]) => s === o);
     const ids = new Set<number>();
@@ -677,6 +696,16 @@ export class Evaluator {
     if (subject !== null) return [[subject, subject]];
     if (object !== null) return [[object, object]];
     return this.allNodes(graphs).map((node) => [node, node]);
+  }
+
+  private inGraph(id: number, graphs: GraphRef[]): boolean {
+    if (id < 0 || graphs.length === 0) return false;
+    const condition = graphCondition("q", graphs);
+    const rows = this.store.db.all(
+      `SELECT EXISTS (SELECT 1 FROM rdf_quad q WHERE q.s = ${id | 0} AND ${condition})
+       OR EXISTS (SELECT 1 FROM rdf_quad q WHERE q.o = ${id | 0} AND ${condition})`,
+    );
+    return Number(rows[0]?.[0]) === 1;
   }
 
   private allNodes(graphs: GraphRef[]): number[] {
