@@ -1,5 +1,6 @@
 import type * as RDF from "@rdfjs/types";
 import { Algebra, translate } from "sparqlalgebrajs";
+import { Parser as SparqlParser } from "sparqljs";
 import type { QuadStore } from "../store/quad-store";
 import { dataFactory, termKey } from "../store/term-key";
 import { ResultLimitExceededError, SparqlError, SparqlNotSupportedError, SparqlSyntaxError } from "./errors";
@@ -36,7 +37,12 @@ interface ParserErrorShape {
 /** Parses SPARQL 1.1 (query or update) text into algebra; syntax errors become SparqlSyntaxError. */
 export function parseSparql(text: string, options: { baseIRI?: string } = {}): Algebra.Operation {
   try {
-    return translate(text, { quads: false, baseIRI: options.baseIRI, dataFactory });
+    const parsed = new SparqlParser({ baseIRI: options.baseIRI, factory: dataFactory }).parse(text);
+    const operation = translate(parsed, { quads: false, baseIRI: options.baseIRI, dataFactory });
+    // The query's own BASE is what IRI()/URI() resolve against.
+    const baseIRI = (parsed as { base?: string }).base ?? options.baseIRI;
+    if (baseIRI) operation.metadata = { ...operation.metadata, baseIRI };
+    return operation;
   } catch (error) {
     const shape = error as ParserErrorShape;
     const line = shape.hash?.loc?.first_line ?? (shape.hash?.line !== undefined ? shape.hash.line + 1 : null);
@@ -70,7 +76,9 @@ function projectedVariables(op: Algebra.Operation): string[] {
 /** Runs a SPARQL query (text or parsed algebra) against the store. Synchronous. */
 export function executeQuery(store: QuadStore, query: string | Algebra.Operation, options: QueryOptions): QueryResult {
   const operation = typeof query === "string" ? parseQuery(query, { baseIRI: options.baseIRI }) : query;
-  const evaluator = new Evaluator({ ...options, store });
+  const queryBase = operation.metadata?.baseIRI;
+  const baseIRI = typeof queryBase === "string" ? queryBase : options.baseIRI;
+  const evaluator = new Evaluator({ ...options, baseIRI, store });
   const limit = options.maxRows ?? Number.POSITIVE_INFINITY;
   const run = (op: Algebra.Operation): QueryResult => {
     switch (op.type) {
