@@ -30,7 +30,6 @@ export interface EvaluationOptions {
   uuid?: () => string;
 }
 
-const EMPTY: Bindings = new Map();
 type PathPair = [number, number];
 
 function bindingKey(term: RDF.Term): string {
@@ -578,7 +577,7 @@ export class Evaluator {
   // ---- property paths ----
 
   private evaluatePathPattern(op: Algebra.Path, seed: Bindings, graphs: GraphRef[]): Bindings[] {
-    const endpoint = (term: RDF.Term): { id: number | null; name: string | null } => {
+    const endpoint = (term: RDF.Term): { id: number | null; name: string | null; fromSeed: boolean } => {
       if (term.termType === "Variable" || term.termType === "BlankNode") {
         const name = term.termType === "Variable" ? term.value : `_:${term.value}`;
         const bound = seed.get(name);

@@ -40,7 +40,9 @@ export function toSparqlJson(result: SolutionResult): string {
 }
 
 function escapeXml(text: string): string {
-  return text.replace(/[&<>"]/g, (char) => (char === "&" ? "&amp;" : char === "<" ? "&lt;" : char === ">" ? "&gt;" : "&quot;"));
+  return text.replace(/[&<>"]/g, (char) =>
+    char === "&" ? "&amp;" : char === "<" ? "&lt;" : char === ">" ? "&gt;" : "&quot;",
+  );
 }
 
 function xmlTerm(term: RDF.Term): string {
