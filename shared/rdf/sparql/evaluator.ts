@@ -163,8 +163,10 @@ export class Evaluator {
       case Algebra.types.PROJECT:
         return this.evaluateProject(op, seed, graphs);
       case Algebra.types.DISTINCT:
-      case Algebra.types.REDUCED:
         return this.distinct(this.evaluate(op.input, seed, graphs));
+      case Algebra.types.REDUCED:
+        // REDUCED permits, but does not require, dropping duplicates; keeping them is cheapest.
+        return this.evaluate(op.input, seed, graphs);
       case Algebra.types.SLICE: {
         const rows = this.evaluate(op.input, seed, graphs);
         const end = op.length === undefined ? undefined : op.start + op.length;
@@ -564,8 +566,8 @@ export class Evaluator {
     for (const graph of named) {
       if (bound && !(bound.termType === "NamedNode" && bound.value === graph.iri)) continue;
       const iri = dataFactory.namedNode(graph.iri);
-      const innerSeed = bound ? seed : new Map(seed).set(name, iri);
-      for (const row of this.evaluate(op.input, innerSeed, [graph.ref])) {
+      // ?g is not in scope inside the pattern: evaluate without it, then join on it.
+      for (const row of this.evaluate(op.input, seed, [graph.ref])) {
         const value = row.get(name);
         if (value && !termsEqual(value, iri)) continue;
         result.push(value ? row : new Map(row).set(name, iri));

@@ -37,17 +37,123 @@ interface ParserErrorShape {
 /** Parses SPARQL 1.1 (query or update) text into algebra; syntax errors become SparqlSyntaxError. */
 export function parseSparql(text: string, options: { baseIRI?: string } = {}): Algebra.Operation {
   try {
-    const parsed = new SparqlParser({ baseIRI: options.baseIRI, factory: dataFactory }).parse(text);
-    const operation = translate(parsed, { quads: false, baseIRI: options.baseIRI, dataFactory });
+    const parsed = new SparqlParser({ baseIRI: options.baseIRI, factory: dataFactory }).parse(unescapeIris(text));
+    if (parsed.type === "query") {
+      checkBlankNodeScopes(parsed.where ?? []);
+      keepNestedOptionalFilters(parsed.where ?? []);
+    }
+    let operation = translate(parsed, { quads: false, baseIRI: options.baseIRI, dataFactory });
+    if (parsed.type === "query" && (parsed as { limit?: number }).limit === 0) operation = limitZero(operation);
     // The query's own BASE is what IRI()/URI() resolve against.
     const baseIRI = (parsed as { base?: string }).base ?? options.baseIRI;
     if (baseIRI) operation.metadata = { ...operation.metadata, baseIRI };
     return operation;
   } catch (error) {
+    if (error instanceof SparqlSyntaxError) throw error;
     const shape = error as ParserErrorShape;
     const line = shape.hash?.loc?.first_line ?? (shape.hash?.line !== undefined ? shape.hash.line + 1 : null);
     const column = shape.hash?.loc?.first_column !== undefined ? shape.hash.loc.first_column + 1 : null;
     throw new SparqlSyntaxError(shape.message ?? String(error), line, column);
+  }
+}
+
+const IRI_WITH_ESCAPES =
+  /<(?:[^<>"{}|^`\\\s]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*\\[uU](?:[^<>"{}|^`\\\s]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>/g;
+
+/** Codepoint escapes in IRIs (`<\u0078>`) are valid SPARQL that sparqljs rejects; decode them first. */
+function unescapeIris(text: string): string {
+  return text.replace(IRI_WITH_ESCAPES, (iri) =>
+    iri.replace(/\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})/g, (_, short: string | undefined, long: string | undefined) =>
+      String.fromCodePoint(Number.parseInt(short ?? long ?? "0", 16)),
+    ),
+  );
+}
+
+/** sparqlalgebrajs drops `LIMIT 0` (a falsy length); put the empty slice back. */
+function limitZero(op: Algebra.Operation): Algebra.Operation {
+  if (op.type === Algebra.types.FROM || op.type === Algebra.types.CONSTRUCT || op.type === Algebra.types.DESCRIBE) {
+    return { ...op, input: limitZero(op.input) } as Algebra.Operation;
+  }
+  if (op.type === Algebra.types.ASK) return { ...op, input: limitZero(op.input) } as Algebra.Operation;
+  return { type: Algebra.types.SLICE, input: op, start: 0, length: 0 } as Algebra.Slice;
+}
+
+interface PatternNode {
+  type: string;
+  triples?: { subject: RDF.Term; predicate: unknown; object: RDF.Term }[];
+  patterns?: PatternNode[];
+  where?: PatternNode[];
+  expression?: unknown;
+}
+
+/** SPARQL forbids one blank node label in two basic graph patterns (sparqljs does not check this). */
+function checkBlankNodeScopes(where: readonly unknown[]): void {
+  const owner = new Map<string, number>();
+  let nextBgp = 0;
+  const visitExpression = (expression: unknown): void => {
+    if (!expression || typeof expression !== "object") return;
+    const node = expression as { type?: string; args?: unknown[] };
+    if (node.type === "operation" && Array.isArray(node.args)) {
+      for (const arg of node.args) {
+        if (arg && typeof arg === "object" && (arg as PatternNode).type === "group") visitGroup([arg as PatternNode]);
+        else visitExpression(arg);
+      }
+    }
+  };
+  const visitGroup = (patterns: readonly PatternNode[]): void => {
+    let current = nextBgp++;
+    for (const pattern of patterns) {
+      if (pattern.type === "bgp") {
+        for (const triple of pattern.triples ?? []) {
+          for (const term of [triple.subject, triple.object]) {
+            if (term.termType !== "BlankNode" || !term.value.startsWith("e_")) continue;
+            const previous = owner.get(term.value);
+            if (previous !== undefined && previous !== current) {
+              throw new SparqlSyntaxError(
+                `blank node label _:${term.value.slice(2)} is used in two basic graph patterns`,
+                null,
+                null,
+              );
+            }
+            owner.set(term.value, current);
+          }
+        }
+        continue;
+      }
+      if (pattern.type === "filter") {
+        visitExpression(pattern.expression);
+        continue;
+      }
+      current = nextBgp++;
+      if (pattern.type === "union") for (const branch of pattern.patterns ?? []) visitGroup([branch]);
+      else if (pattern.patterns) visitGroup(pattern.patterns);
+      if (pattern.where) visitGroup(pattern.where);
+      if (pattern.type === "bind") visitExpression(pattern.expression);
+      current = nextBgp++;
+    }
+  };
+  visitGroup(where as PatternNode[]);
+}
+
+/**
+ * `OPTIONAL { { P FILTER(F) } }` filters inside the inner group, but sparqlalgebrajs lifts F into the
+ * left join's condition, where it sees the left side's variables. Joining the unit table to the inner
+ * group keeps it a group of its own.
+ */
+function keepNestedOptionalFilters(patterns: readonly unknown[]): void {
+  for (const pattern of patterns as PatternNode[]) {
+    if (!pattern || typeof pattern !== "object") continue;
+    const inner = pattern.patterns;
+    if (
+      pattern.type === "optional" &&
+      inner?.length === 1 &&
+      inner[0]?.type === "group" &&
+      inner[0].patterns?.some((child) => child.type === "filter")
+    ) {
+      (inner as unknown[]).push({ type: "values", values: [{}] });
+    }
+    if (inner) keepNestedOptionalFilters(inner);
+    if (pattern.where) keepNestedOptionalFilters(pattern.where);
   }
 }
 
