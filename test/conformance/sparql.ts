@@ -40,7 +40,7 @@ export interface SparqlSuiteReport {
   passed: number;
   failed: number;
   skipped: number;
-  failures: { id: string; name: string; reason: string }[];
+  failures: { id: string; name: string; kind: string; reason: string }[];
   skips: { id: string; reason: string }[];
 }
 
@@ -481,7 +481,7 @@ export async function runSparqlSuite(
       if (failure === null) report.passed++;
       else {
         report.failed++;
-        report.failures.push({ id: test.id, name: test.name, reason: failure });
+        report.failures.push({ id: test.id, name: test.name, kind, reason: failure });
       }
     }
   }

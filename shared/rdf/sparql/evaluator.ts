@@ -112,6 +112,11 @@ export class Evaluator {
     if (before >>> 12 !== this.steps >>> 12 && this.shouldStop()) throw new QueryBudgetExceededError("deadline");
   }
 
+  /** Asks the caller's deadline before each SQL statement (a statement itself cannot be interrupted). */
+  private checkDeadline(): void {
+    if (this.shouldStop()) throw new QueryBudgetExceededError("deadline");
+  }
+
   /** Evaluates `op` with `seed` substituted into its leaves; every row returned extends `seed`. */
   evaluate(op: Algebra.Operation, seed: Bindings, graphs: GraphRef[]): Bindings[] {
     this.tick();
@@ -309,6 +314,7 @@ export class Evaluator {
       if (slots.some((slot) => slot === null || ("id" in slot && slot.id < 0))) return [];
       encoded.push(slots as EncodedPattern);
     }
+    this.checkDeadline();
     const { sql, variables } = compileBgp(encoded, graphs);
     const rows = this.store.db.all(sql);
     this.tick(rows.length);
@@ -652,6 +658,7 @@ export class Evaluator {
     const where = [graphCondition("q", graphs), `q.${condition}`];
     if (subject !== null) where.push(`q.s = ${subject | 0}`);
     if (object !== null) where.push(`q.o = ${object | 0}`);
+    this.checkDeadline();
     const distinct = graphs.length > 1 ? "DISTINCT " : "";
     const rows = this.store.db.all(`SELECT ${distinct}q.s, q.o FROM rdf_quad q WHERE ${where.join(" AND ")}`);
     this.tick(rows.length);
@@ -728,28 +735,75 @@ export class Evaluator {
     includeZero: boolean,
   ): PathPair[] {
     if (subject === null && object !== null) {
-      return this.reach(inner, object, graphs, includeZero, false).map((s): PathPair => [s, object]);
+      const step = (nodes: number[]) => this.stepMany(inner, nodes, false, graphs);
+      return this.reach(step, object, includeZero).map((s): PathPair => [s, object]);
     }
     if (subject !== null) {
-      const reached = this.reach(inner, subject, graphs, includeZero, true);
+      const step = (nodes: number[]) => this.stepMany(inner, nodes, true, graphs);
+      const reached = this.reach(step, subject, includeZero);
       return (object === null ? reached : reached.filter((o) => o === object)).map((o): PathPair => [subject, o]);
     }
-    const starts = includeZero
-      ? this.allNodes(graphs)
-      : [...new Set(this.path(inner, null, null, graphs).map(([s]) => s))];
+    // Both ends free: one scan of the inner path, then breadth-first search in memory from every start.
+    const adjacency = new Map<number, number[]>();
+    for (const [s, o] of this.path(inner, null, null, graphs)) {
+      const targets = adjacency.get(s);
+      if (targets) targets.push(o);
+      else adjacency.set(s, [o]);
+    }
+    const step = (nodes: number[]) => {
+      const pairs: PathPair[] = [];
+      for (const node of nodes) for (const target of adjacency.get(node) ?? []) pairs.push([node, target]);
+      this.tick(pairs.length);
+      return pairs;
+    };
+    const starts = includeZero ? this.allNodes(graphs) : [...adjacency.keys()];
     const result: PathPair[] = [];
-    for (const start of starts)
-      for (const o of this.reach(inner, start, graphs, includeZero, true)) result.push([start, o]);
+    for (const start of starts) for (const o of this.reach(step, start, includeZero)) result.push([start, o]);
     return result;
   }
 
-  private reach(
+  /** One step of `inner` from each of `nodes` (forward: as subjects; backward: as objects), as [from, to] pairs. */
+  private stepMany(
     inner: Algebra.PropertyPathSymbol,
-    start: number,
-    graphs: GraphRef[],
-    includeZero: boolean,
+    nodes: number[],
     forward: boolean,
-  ): number[] {
+    graphs: GraphRef[],
+  ): PathPair[] {
+    let path = inner;
+    let direction = forward;
+    if (path.type === Algebra.types.INV) {
+      path = path.path;
+      direction = !direction;
+    }
+    const known = nodes.filter((node) => node > 0);
+    if ((path.type === Algebra.types.LINK || path.type === Algebra.types.NPS) && graphs.length > 0) {
+      if (known.length === 0) return [];
+      let condition: string;
+      if (path.type === Algebra.types.LINK) condition = `q.p = ${this.idOf(path.iri) | 0}`;
+      else {
+        const excluded = path.iris.map((iri) => this.idOf(iri)).filter((id) => id > 0);
+        condition = excluded.length > 0 ? `q.p NOT IN (${excluded.map((id) => id | 0).join(", ")})` : "1";
+      }
+      const from = direction ? "s" : "o";
+      const to = direction ? "o" : "s";
+      this.checkDeadline();
+      const rows = this.store.db.all(
+        `SELECT DISTINCT q.${from}, q.${to} FROM rdf_quad q WHERE q.${from} IN (SELECT value FROM json_each(?))
+         AND ${condition} AND ${graphCondition("q", graphs)}`,
+        [JSON.stringify(known)],
+      );
+      this.tick(rows.length + 1);
+      return rows.map((row) => [Number(row[0]), Number(row[1])]);
+    }
+    const pairs: PathPair[] = [];
+    for (const node of nodes) {
+      const found = forward ? this.path(inner, node, null, graphs) : this.path(inner, null, node, graphs);
+      for (const [s, o] of found) pairs.push(forward ? [node, o] : [node, s]);
+    }
+    return pairs;
+  }
+
+  private reach(step: (nodes: number[]) => PathPair[], start: number, includeZero: boolean): number[] {
     const visited = new Set<number>();
     const order: number[] = [];
     if (includeZero) {
@@ -760,18 +814,14 @@ export class Evaluator {
     let frontier = [start];
     while (frontier.length > 0) {
       const next: number[] = [];
-      for (const node of frontier) {
-        const pairs = forward ? this.path(inner, node, null, graphs) : this.path(inner, null, node, graphs);
-        for (const pair of pairs) {
-          const reached = forward ? pair[1] : pair[0];
-          if (!visited.has(reached)) {
-            visited.add(reached);
-            order.push(reached);
-          }
-          if (!expanded.has(reached)) {
-            expanded.add(reached);
-            next.push(reached);
-          }
+      for (const [, reached] of step(frontier)) {
+        if (!visited.has(reached)) {
+          visited.add(reached);
+          order.push(reached);
+        }
+        if (!expanded.has(reached)) {
+          expanded.add(reached);
+          next.push(reached);
         }
       }
       frontier = next;

@@ -31,7 +31,7 @@ const UPDATE_TYPES = new Set<string>([
 
 interface ParserErrorShape {
   message?: string;
-  hash?: { line?: number; loc?: { first_line?: number; first_column?: number } };
+  hash?: { line?: number; loc?: { last_line?: number; last_column?: number } };
 }
 
 /** Parses SPARQL 1.1 (query or update) text into algebra; syntax errors become SparqlSyntaxError. */
@@ -42,7 +42,8 @@ export function parseSparql(text: string, options: { baseIRI?: string } = {}): A
       checkBlankNodeScopes(parsed.where ?? []);
       keepNestedOptionalFilters(parsed.where ?? []);
     }
-    let operation = translate(parsed, { quads: false, baseIRI: options.baseIRI, dataFactory });
+    // Updates need quads (their templates name graphs); queries keep GRAPH as algebra operations.
+    let operation = translate(parsed, { quads: parsed.type === "update", baseIRI: options.baseIRI, dataFactory });
     if (parsed.type === "query" && (parsed as { limit?: number }).limit === 0) operation = limitZero(operation);
     // The query's own BASE is what IRI()/URI() resolve against.
     const baseIRI = (parsed as { base?: string }).base ?? options.baseIRI;
@@ -51,8 +52,11 @@ export function parseSparql(text: string, options: { baseIRI?: string } = {}): A
   } catch (error) {
     if (error instanceof SparqlSyntaxError) throw error;
     const shape = error as ParserErrorShape;
-    const line = shape.hash?.loc?.first_line ?? (shape.hash?.line !== undefined ? shape.hash.line + 1 : null);
-    const column = shape.hash?.loc?.first_column !== undefined ? shape.hash.loc.first_column + 1 : null;
+    // Jison: hash.line is the 0-based line of the offending token; loc is the last token read before it.
+    const line = shape.hash?.line !== undefined ? shape.hash.line + 1 : null;
+    const loc = shape.hash?.loc;
+    const column =
+      line !== null && loc?.last_line === line && loc.last_column !== undefined ? loc.last_column + 1 : null;
     throw new SparqlSyntaxError(shape.message ?? String(error), line, column);
   }
 }
