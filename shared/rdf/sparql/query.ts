@@ -45,6 +45,9 @@ export function parseSparql(text: string, options: { baseIRI?: string } = {}): A
     // Updates need quads (their templates name graphs); queries keep GRAPH as algebra operations.
     let operation = translate(parsed, { quads: parsed.type === "update", baseIRI: options.baseIRI, dataFactory });
     if (parsed.type === "query" && (parsed as { limit?: number }).limit === 0) operation = limitZero(operation);
+    if (parsed.type === "query" && parsed.queryType === "SELECT" && isWildcard(parsed.variables)) {
+      orderWildcardProjection(operation, parsed.where ?? []);
+    }
     // The query's own BASE is what IRI()/URI() resolve against.
     const baseIRI = (parsed as { base?: string }).base ?? options.baseIRI;
     if (baseIRI) operation.metadata = { ...operation.metadata, baseIRI };
@@ -71,6 +74,33 @@ function unescapeIris(text: string): string {
       String.fromCodePoint(Number.parseInt(short ?? long ?? "0", 16)),
     ),
   );
+}
+
+function isWildcard(variables: unknown): boolean {
+  return (
+    Array.isArray(variables) &&
+    variables.length === 1 &&
+    (variables[0] as { termType?: string }).termType === "Wildcard"
+  );
+}
+
+/** `SELECT *` lists variables in order of first appearance (sparqlalgebrajs sorts them by name). */
+function orderWildcardProjection(op: Algebra.Operation, where: unknown[]): void {
+  const order = new Map<string, number>();
+  JSON.stringify(where, (_key, value: unknown) => {
+    const term = value as { termType?: string; value?: string } | null;
+    if (term && term.termType === "Variable" && typeof term.value === "string" && !order.has(term.value)) {
+      order.set(term.value, order.size);
+    }
+    return value;
+  });
+  let node: Algebra.Operation = op;
+  while (node.type !== Algebra.types.PROJECT) {
+    if (!("input" in node) || !node.input || Array.isArray(node.input)) return;
+    node = node.input as Algebra.Operation;
+  }
+  const rank = (variable: RDF.Variable) => order.get(variable.value) ?? Number.MAX_SAFE_INTEGER;
+  node.variables = [...node.variables].sort((a: RDF.Variable, b: RDF.Variable) => rank(a) - rank(b));
 }
 
 /** sparqlalgebrajs drops `LIMIT 0` (a falsy length); put the empty slice back. */
