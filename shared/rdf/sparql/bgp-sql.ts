@@ -7,11 +7,15 @@ export type EncodedPattern = [PatternSlot, PatternSlot, PatternSlot];
 
 const COLUMNS = ["s", "p", "o"] as const;
 
-/** SQL condition restricting quad alias `alias` to the given graph versions (ids are integers, inlined). */
+/**
+ * SQL condition restricting quad alias `alias` to the given graph versions (ids are integers, inlined).
+ * Unary `+` keeps SQLite from driving lookups through the version indexes (meant for diffs), so the
+ * SPO/POS/OSP indexes serve pattern lookups.
+ */
 export function graphCondition(alias: string, graphs: readonly GraphRef[]): string {
   const parts = graphs.map(
     (ref) =>
-      `(${alias}.g = ${ref.graphId | 0} AND ${alias}.added_in <= ${ref.version | 0} AND ${alias}.removed_in > ${ref.version | 0})`,
+      `(${alias}.g = ${ref.graphId | 0} AND +${alias}.added_in <= ${ref.version | 0} AND +${alias}.removed_in > ${ref.version | 0})`,
   );
   return parts.length === 1 ? (parts[0] as string) : `(${parts.join(" OR ")})`;
 }
@@ -90,6 +94,57 @@ export function compileBgp(patterns: EncodedPattern[], graphs: readonly GraphRef
     limit !== undefined ? ` LIMIT ${limit | 0}` : ""
   }`;
   return { sql, variables };
+}
+
+/** One COUNT aggregate computed in SQL: over all rows, or over the (distinct) values of a BGP variable. */
+export interface SqlCount {
+  variable: string | null;
+  distinct: boolean;
+}
+
+/**
+ * GROUP BY + COUNT over a BGP as one SQL statement: `SELECT <group ids>, COUNT(…) … GROUP BY <group ids>`.
+ * Returns null when a grouped or counted variable is not bound by the BGP.
+ */
+export function compileBgpCount(
+  patterns: EncodedPattern[],
+  graphs: readonly GraphRef[],
+  groupBy: string[],
+  counts: SqlCount[],
+): string | null {
+  const inner = compileBgp(patterns, graphs);
+  const column = (name: string) => {
+    const index = inner.variables.indexOf(name);
+    return index < 0 ? null : `v${index}`;
+  };
+  const groupColumns = groupBy.map(column);
+  if (groupColumns.some((name) => name === null)) return null;
+  const countColumns: string[] = [];
+  for (const count of counts) {
+    if (count.variable === null) {
+      // COUNT(DISTINCT *) stays in memory; COUNT(*) counts the BGP's solutions.
+      if (count.distinct) return null;
+      countColumns.push("COUNT(*)");
+      continue;
+    }
+    const name = column(count.variable);
+    if (name === null) return null;
+    countColumns.push(count.distinct ? `COUNT(DISTINCT ${name})` : `COUNT(${name})`);
+  }
+  const aliased = inner.sql.replace(
+    /^SELECT (DISTINCT )?(.*?) FROM /,
+    (_match, distinct: string | undefined, select: string) =>
+      `SELECT ${distinct ?? ""}${
+        inner.variables.length > 0
+          ? select
+              .split(", ")
+              .map((expression, index) => `${expression} AS v${index}`)
+              .join(", ")
+          : "1 AS v"
+      } FROM `,
+  );
+  const groupList = (groupColumns as string[]).join(", ");
+  return `SELECT ${[...groupColumns, ...countColumns].join(", ")} FROM (${aliased}) b${groupList ? ` GROUP BY ${groupList}` : ""}`;
 }
 
 export function isStorable(term: RDF.Term): boolean {

@@ -1,8 +1,15 @@
 import type * as RDF from "@rdfjs/types";
 import { Algebra } from "sparqlalgebrajs";
 import type { GraphRef, QuadStore } from "../store/quad-store";
-import { dataFactory, termFromKey, termKey } from "../store/term-key";
-import { compileBgp, type EncodedPattern, graphCondition, type PatternSlot } from "./bgp-sql";
+import { dataFactory, termKey } from "../store/term-key";
+import {
+  compileBgp,
+  compileBgpCount,
+  type EncodedPattern,
+  graphCondition,
+  type PatternSlot,
+  type SqlCount,
+} from "./bgp-sql";
 import { QueryBudgetExceededError, SparqlNotSupportedError } from "./errors";
 import type { Bindings, ExpressionContext, ExpressionEngine } from "./expression-engine";
 
@@ -78,8 +85,8 @@ export class Evaluator {
   private readonly idByKey = new Map<string, number>();
   private nextVirtualId = -1;
   private freshBlankNodes = 0;
-  /** Counts solutions an expression is evaluated on, to scope BNODE(label) per solution. */
-  private solution = 0;
+  /** The row an expression is being evaluated on, to scope BNODE(label) per solution. */
+  private currentRow: Bindings | null = null;
   private solutionCount = 0;
   private readonly solutionIds = new WeakMap<Bindings, number>();
   /** Graphs of the pattern being evaluated, so EXISTS inside GRAPH sees the same graph. */
@@ -99,7 +106,9 @@ export class Evaluator {
       baseIRI: options.baseIRI,
       now: options.now,
       bnode: (label) =>
-        dataFactory.blankNode(label === undefined ? `f${this.freshBlankNodes++}` : `l${this.solution}_${label}`),
+        dataFactory.blankNode(
+          label === undefined ? `f${this.freshBlankNodes++}` : `l${this.solutionOf(this.currentRow)}_${label}`,
+        ),
       random: options.random ?? randomNumber,
       uuid: options.uuid ?? (() => crypto.randomUUID()),
     };
@@ -159,7 +168,8 @@ export class Evaluator {
           if (value === undefined || row.has(name)) return row;
           const extended = new Map(row);
           extended.set(name, value);
-          this.solutionIds.set(extended, this.solutionOf(row));
+          const solution = this.solutionIds.get(row);
+          if (solution !== undefined) this.solutionIds.set(extended, solution);
           return extended;
         });
       }
@@ -222,7 +232,8 @@ export class Evaluator {
   }
 
   /** Identity of the solution a row derives from (kept across BIND chains), to scope BNODE(label). */
-  private solutionOf(row: Bindings): number {
+  private solutionOf(row: Bindings | null): number {
+    if (row === null) return 0;
     let id = this.solutionIds.get(row);
     if (id === undefined) {
       id = ++this.solutionCount;
@@ -232,7 +243,7 @@ export class Evaluator {
   }
 
   test(expression: Algebra.Expression, row: Bindings): boolean {
-    this.solution = this.solutionOf(row);
+    this.currentRow = row;
     try {
       return this.expressions.effectiveBooleanValue(this.expressions.evaluate(expression, row, this.expressionContext));
     } catch (error) {
@@ -242,7 +253,7 @@ export class Evaluator {
   }
 
   tryEvaluate(expression: Algebra.Expression, row: Bindings): RDF.Term | undefined {
-    this.solution = this.solutionOf(row);
+    this.currentRow = row;
     try {
       return this.expressions.evaluate(expression, row, this.expressionContext);
     } catch (error) {
@@ -259,30 +270,21 @@ export class Evaluator {
     const cached = this.idByKey.get(key);
     if (cached !== undefined) return cached;
     let id = term.termType === "Quad" ? null : this.store.termId(term);
-    if (id === null) id = this.nextVirtualId--;
+    if (id === null) {
+      id = this.nextVirtualId--;
+      this.termById.set(id, term);
+    }
     this.idByKey.set(key, id);
-    this.termById.set(id, term);
     return id;
   }
 
-  /** Decodes ids to terms in one batch, filling the per-query cache. */
+  /** Decodes ids to terms in one batch (into the store's term cache). */
   loadTerms(ids: Iterable<number>): void {
-    const missing: number[] = [];
-    for (const id of ids) if (!this.termById.has(id)) missing.push(id);
-    if (missing.length === 0) return;
-    for (const [id, key] of this.store.termKeys(missing)) {
-      const term = termFromKey(key);
-      this.termById.set(id, term);
-      this.idByKey.set(key, id);
-    }
+    this.store.loadTerms(ids);
   }
 
   termOf(id: number): RDF.Term {
-    let term = this.termById.get(id);
-    if (!term) {
-      this.loadTerms([id]);
-      term = this.termById.get(id);
-    }
+    const term = id < 0 ? this.termById.get(id) : this.store.term(id);
     if (!term) throw new Error(`unknown term id ${id}`);
     return term;
   }
@@ -300,9 +302,8 @@ export class Evaluator {
     return { id: this.idOf(term) };
   }
 
-  evaluateBgp(patterns: RDF.BaseQuad[], seed: Bindings, graphs: GraphRef[]): Bindings[] {
-    if (patterns.length === 0) return [seed];
-    if (graphs.length === 0) return [];
+  /** Patterns with the seed substituted and constants as ids; null when a pattern cannot match. */
+  private encodePatterns(patterns: RDF.BaseQuad[], seed: Bindings): EncodedPattern[] | null {
     const encoded: EncodedPattern[] = [];
     for (const pattern of patterns) {
       const slots = [
@@ -311,9 +312,17 @@ export class Evaluator {
         this.slot(pattern.object, seed),
       ];
       // A constant the store has never seen (negative id), or a quoted triple, matches nothing.
-      if (slots.some((slot) => slot === null || ("id" in slot && slot.id < 0))) return [];
+      if (slots.some((slot) => slot === null || ("id" in slot && slot.id < 0))) return null;
       encoded.push(slots as EncodedPattern);
     }
+    return encoded;
+  }
+
+  evaluateBgp(patterns: RDF.BaseQuad[], seed: Bindings, graphs: GraphRef[]): Bindings[] {
+    if (patterns.length === 0) return [seed];
+    if (graphs.length === 0) return [];
+    const encoded = this.encodePatterns(patterns, seed);
+    if (encoded === null) return [];
     this.checkDeadline();
     const { sql, variables } = compileBgp(encoded, graphs);
     const rows = this.store.db.all(sql);
@@ -522,7 +531,45 @@ export class Evaluator {
     return order.map((index) => rows[index] as Bindings);
   }
 
+  /** GROUP BY with only COUNT aggregates directly over a BGP: one SQL aggregate, no rows materialized. */
+  private groupCountInSql(op: Algebra.Group, seed: Bindings, graphs: GraphRef[]): Bindings[] | null {
+    if (op.input.type !== Algebra.types.BGP || seed.size > 0 || graphs.length === 0) return null;
+    const counts: SqlCount[] = [];
+    for (const aggregate of op.aggregates) {
+      if (aggregate.aggregator !== "count") return null;
+      const expression = aggregate.expression;
+      if (expression.expressionType === "wildcard") counts.push({ variable: null, distinct: aggregate.distinct });
+      else if (expression.expressionType === "term" && expression.term.termType === "Variable") {
+        counts.push({ variable: expression.term.value, distinct: aggregate.distinct });
+      } else return null;
+    }
+    const encoded = this.encodePatterns(op.input.patterns, seed);
+    const names = op.variables.map((variable) => variable.value);
+    if (encoded === null) return null;
+    const sql = compileBgpCount(encoded, graphs, names, counts);
+    if (sql === null) return null;
+    this.checkDeadline();
+    const rows = this.store.db.all(sql);
+    this.tick(rows.length);
+    const ids = new Set<number>();
+    for (const row of rows) for (let i = 0; i < names.length; i++) ids.add(Number(row[i]));
+    this.loadTerms(ids);
+    const integer = dataFactory.namedNode("http://www.w3.org/2001/XMLSchema#integer");
+    return rows.map((row) => {
+      const bindings: Bindings = new Map();
+      names.forEach((name, index) => {
+        bindings.set(name, this.termOf(Number(row[index])));
+      });
+      op.aggregates.forEach((aggregate, index) => {
+        bindings.set(aggregate.variable.value, dataFactory.literal(String(row[names.length + index]), integer));
+      });
+      return bindings;
+    });
+  }
+
   private evaluateGroup(op: Algebra.Group, seed: Bindings, graphs: GraphRef[]): Bindings[] {
+    const pushed = this.groupCountInSql(op, seed, graphs);
+    if (pushed) return pushed;
     const rows = this.evaluate(op.input, seed, graphs);
     const names = op.variables.map((variable) => variable.value);
     const groups = new Map<string, { key: Bindings; rows: Bindings[] }>();

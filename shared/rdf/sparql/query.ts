@@ -34,8 +34,27 @@ interface ParserErrorShape {
   hash?: { line?: number; loc?: { last_line?: number; last_column?: number } };
 }
 
+/** Recently parsed texts → algebra. Evaluation never mutates algebra, so cached operations are shared. */
+const parseCache = new Map<string, Algebra.Operation>();
+const PARSE_CACHE_SIZE = 64;
+
 /** Parses SPARQL 1.1 (query or update) text into algebra; syntax errors become SparqlSyntaxError. */
 export function parseSparql(text: string, options: { baseIRI?: string } = {}): Algebra.Operation {
+  const cacheKey = `${options.baseIRI ?? ""}\u0000${text}`;
+  const cached = parseCache.get(cacheKey);
+  if (cached) {
+    // Refresh its position: the Map's insertion order is the eviction order.
+    parseCache.delete(cacheKey);
+    parseCache.set(cacheKey, cached);
+    return cached;
+  }
+  const operation = parseUncached(text, options);
+  if (parseCache.size >= PARSE_CACHE_SIZE) parseCache.delete(parseCache.keys().next().value as string);
+  parseCache.set(cacheKey, operation);
+  return operation;
+}
+
+function parseUncached(text: string, options: { baseIRI?: string }): Algebra.Operation {
   try {
     const parsed = new SparqlParser({ baseIRI: options.baseIRI, factory: dataFactory }).parse(unescapeIris(text));
     if (parsed.type === "query") {

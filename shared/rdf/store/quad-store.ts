@@ -7,6 +7,7 @@ export const STILL_PRESENT = 9007199254740991;
 export const SCHEMA_VERSION = 1;
 /** Rows per `json_each(?)` parameter: one bound parameter per statement, bounded JSON size. */
 const CHUNK_ROWS = 5000;
+const TERM_CACHE_LIMIT = 300_000;
 
 export class QuadStoreError extends Error {
   override name = "QuadStoreError";
@@ -72,8 +73,10 @@ const MIGRATIONS: string[][] = [
       added_in INTEGER NOT NULL, removed_in INTEGER NOT NULL, PRIMARY KEY (g, s, p, o, added_in)) WITHOUT ROWID`,
     "CREATE INDEX rdf_quad_pos ON rdf_quad (g, p, o, s, removed_in)",
     "CREATE INDEX rdf_quad_osp ON rdf_quad (g, o, s, p, removed_in)",
-    "CREATE INDEX rdf_quad_added ON rdf_quad (g, added_in)",
-    "CREATE INDEX rdf_quad_removed ON rdf_quad (g, removed_in)",
+    // Partial: rows of a graph's first version and rows still present are never a diff's range scan target,
+    // so bulk uploads do not pay for these indexes.
+    "CREATE INDEX rdf_quad_added ON rdf_quad (g, added_in) WHERE added_in > 1",
+    `CREATE INDEX rdf_quad_removed ON rdf_quad (g, removed_in) WHERE removed_in < ${STILL_PRESENT}`,
     "CREATE TABLE rdf_staging (s INTEGER NOT NULL, p INTEGER NOT NULL, o INTEGER NOT NULL, PRIMARY KEY (s, p, o)) WITHOUT ROWID",
     "CREATE TABLE rdf_staging_remove (s INTEGER NOT NULL, p INTEGER NOT NULL, o INTEGER NOT NULL, PRIMARY KEY (s, p, o)) WITHOUT ROWID",
   ],
@@ -116,7 +119,8 @@ const VERSION_COLUMNS = "id, number, hash, triple_count, added, removed, created
  * with `added_in <= v < removed_in`; every write makes a new immutable version.
  */
 export class QuadStore {
-  private readonly keyCache = new Map<number, string>();
+  /** id → term; ids are never reassigned once committed (a failed write clears the cache). */
+  private readonly termCache = new Map<number, StoredTerm>();
 
   constructor(readonly db: SqlDatabase) {}
 
@@ -184,11 +188,17 @@ export class QuadStore {
    * labels (e.g. RDFC-1.0 `c14n…`) so that diffs between versions stay meaningful.
    */
   replaceGraph(name: string, triples: Iterable<RDF.Quad>, options: CommitOptions): CommitResult {
-    return this.db.transaction(() => {
+    return this.write(() => {
       const graphId = this.ensureGraph(name);
       const current = this.latestVersion(name);
       // Same canonical hash = same graph up to blank node labels: keep the existing version.
       if (current && options.hash && current.hash === options.hash) return { version: current, created: false };
+      if (!current || current.tripleCount === 0) {
+        // Nothing to diff against: write the rows of the new version directly.
+        const latest = current?.number ?? 0;
+        const added = this.stage(triples, "rdf_quad", false, { graphId, version: latest + 1 });
+        return this.commitVersion(name, graphId, latest, added, 0, options);
+      }
       this.db.run("DELETE FROM rdf_staging");
       this.stage(triples, "rdf_staging");
       const latest = this.latest(graphId);
@@ -215,7 +225,7 @@ export class QuadStore {
     patch: { add?: Iterable<RDF.Quad>; remove?: Iterable<RDF.Quad> },
     options: CommitOptions,
   ): CommitResult {
-    return this.db.transaction(() => {
+    return this.write(() => {
       const graphId = this.ensureGraph(name);
       this.db.run("DELETE FROM rdf_staging");
       this.db.run("DELETE FROM rdf_staging_remove");
@@ -298,11 +308,21 @@ export class QuadStore {
       AND x.added_in <= ?2 AND x.removed_in > ?2)`;
     const presentAtTo = `EXISTS (SELECT 1 FROM rdf_quad x WHERE x.g = ?1 AND x.s = q.s AND x.p = q.p AND x.o = q.o
       AND x.added_in <= ?3 AND x.removed_in > ?3)`;
+    if (from === 0) {
+      // From the empty graph: everything in `to` is added.
+      const added = [...this.readVersion(name, to)];
+      const subjects = new Map<string, StoredTerm>();
+      for (const quad of added) subjects.set(termKey(quad.subject), quad.subject as StoredTerm);
+      const changedSubjects = [...subjects.keys()].sort().map((key) => subjects.get(key) as StoredTerm);
+      return { from, to, added, removed: [], changedSubjects };
+    }
+    // The literal `added_in > 1` / `removed_in < max` terms let SQLite use the partial indexes.
     const added = select(
-      `q.g = ?1 AND q.added_in > ?2 AND q.added_in <= ?3 AND q.removed_in > ?3 AND NOT ${presentAtFrom}`,
+      `q.g = ?1 AND q.added_in > 1 AND q.added_in > ?2 AND q.added_in <= ?3 AND q.removed_in > ?3 AND NOT ${presentAtFrom}`,
     );
     const removed = select(
-      `q.g = ?1 AND q.removed_in > ?2 AND q.removed_in <= ?3 AND q.added_in <= ?2 AND NOT ${presentAtTo}`,
+      `q.g = ?1 AND q.removed_in < ${STILL_PRESENT} AND q.removed_in > ?2 AND q.removed_in <= ?3 AND q.added_in <= ?2
+       AND NOT ${presentAtTo}`,
     );
     const subjects = new Map<string, StoredTerm>();
     for (const quad of [...added, ...removed]) subjects.set(termKey(quad.subject), quad.subject as StoredTerm);
@@ -317,29 +337,30 @@ export class QuadStore {
     return row ? Number(row[0]) : null;
   }
 
-  /** Dictionary keys for ids (batched, cached). */
-  termKeys(ids: Iterable<number>): Map<number, string> {
-    const result = new Map<number, string>();
+  /** Makes sure the terms of these ids are decoded into the store's term cache (one batched query). */
+  loadTerms(ids: Iterable<number>): void {
     const missing: number[] = [];
-    for (const id of ids) {
-      if (result.has(id)) continue;
-      const cached = this.keyCache.get(id);
-      if (cached !== undefined) result.set(id, cached);
-      else if (id > 0) missing.push(id);
-    }
+    for (const id of ids) if (id > 0 && !this.termCache.has(id)) missing.push(id);
+    if (missing.length === 0) return;
+    if (this.termCache.size + missing.length > TERM_CACHE_LIMIT) this.termCache.clear();
     for (let start = 0; start < missing.length; start += CHUNK_ROWS) {
       const chunk = JSON.stringify(missing.slice(start, start + CHUNK_ROWS));
       for (const row of this.db.all("SELECT id, key FROM rdf_term WHERE id IN (SELECT value FROM json_each(?))", [
         chunk,
       ])) {
-        const id = Number(row[0]);
-        const key = String(row[1]);
-        result.set(id, key);
-        if (this.keyCache.size > 200_000) this.keyCache.clear();
-        this.keyCache.set(id, key);
+        this.termCache.set(Number(row[0]), termFromKey(String(row[1])));
       }
     }
-    return result;
+  }
+
+  /** The term of a dictionary id (decoded and cached on first use), or undefined for an unknown id. */
+  term(id: number): StoredTerm | undefined {
+    let term = this.termCache.get(id);
+    if (term === undefined && id > 0) {
+      this.loadTerms([id]);
+      term = this.termCache.get(id);
+    }
+    return term;
   }
 
   private quadFromKeys(s: unknown, p: unknown, o: unknown): RDF.Quad {
@@ -348,6 +369,16 @@ export class QuadStore {
       termFromKey(String(p)) as RDF.Quad_Predicate,
       termFromKey(String(o)) as RDF.Quad_Object,
     );
+  }
+
+  /** A write transaction; if it fails, term ids it allocated are rolled back, so cached ids may be stale. */
+  private write<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn);
+    } catch (error) {
+      this.termCache.clear();
+      throw error;
+    }
   }
 
   private requireGraph(name: string): number {
@@ -389,40 +420,62 @@ export class QuadStore {
     return { version: this.getVersion(name, next) as GraphVersion, created: true };
   }
 
-  /** Encodes triples to term ids in chunks and inserts them into a staging table (duplicates collapse). */
-  private stage(triples: Iterable<RDF.Quad>, table: "rdf_staging" | "rdf_staging_remove", knownOnly = false): void {
+  /**
+   * Encodes triples to term ids in chunks (one `json_each` parameter per statement) and inserts them
+   * into `table` (duplicates collapse). `rdf_quad` as target writes rows of version `version` directly.
+   */
+  private stage(
+    triples: Iterable<RDF.Quad>,
+    table: "rdf_staging" | "rdf_staging_remove" | "rdf_quad",
+    knownOnly = false,
+    target?: { graphId: number; version: number },
+  ): number {
+    // Term ids seen during this upload; predicates and classes repeat in nearly every chunk.
+    const ids = new Map<string, number>();
+    let written = 0;
     let batch: RDF.Quad[] = [];
     const flush = () => {
       if (batch.length === 0) return;
-      const keys = new Map<string, number>();
+      const unknown = new Set<string>();
       const rows: string[][] = [];
       for (const quad of batch) {
         if ((quad.subject.termType as string) === "Literal" || quad.predicate.termType !== "NamedNode") {
           throw new QuadStoreError("invalid-term", "triples need an IRI or blank node subject and an IRI predicate");
         }
         const row = [termKey(quad.subject), termKey(quad.predicate), termKey(quad.object)];
-        for (const key of row) keys.set(key, 0);
+        for (const key of row) if (!ids.has(key)) unknown.add(key);
         rows.push(row);
       }
-      const keyJson = JSON.stringify([...keys.keys()]);
-      if (!knownOnly) this.db.run("INSERT OR IGNORE INTO rdf_term (key) SELECT value FROM json_each(?)", [keyJson]);
-      for (const row of this.db.all("SELECT key, id FROM rdf_term WHERE key IN (SELECT value FROM json_each(?))", [
-        keyJson,
-      ])) {
-        keys.set(String(row[0]), Number(row[1]));
+      if (unknown.size > 0) {
+        const keyJson = JSON.stringify([...unknown]);
+        if (!knownOnly) this.db.run("INSERT OR IGNORE INTO rdf_term (key) SELECT value FROM json_each(?)", [keyJson]);
+        if (ids.size > 500_000) ids.clear();
+        for (const row of this.db.all("SELECT key, id FROM rdf_term WHERE key IN (SELECT value FROM json_each(?))", [
+          keyJson,
+        ])) {
+          ids.set(String(row[0]), Number(row[1]));
+        }
       }
       const encoded: number[][] = [];
       for (const row of rows) {
-        const s = keys.get(row[0] as string) as number;
-        const p = keys.get(row[1] as string) as number;
-        const o = keys.get(row[2] as string) as number;
+        const s = ids.get(row[0] as string);
+        const p = ids.get(row[1] as string);
+        const o = ids.get(row[2] as string);
         // A removal naming an unknown term cannot match anything.
         if (s && p && o) encoded.push([s, p, o]);
       }
-      this.db.run(
-        `INSERT OR IGNORE INTO ${table} (s, p, o) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`,
-        [JSON.stringify(encoded)],
-      );
+      const json = JSON.stringify(encoded);
+      written += target
+        ? this.db.run(
+            `INSERT OR IGNORE INTO rdf_quad (g, s, p, o, added_in, removed_in)
+             SELECT ${target.graphId | 0}, value ->> 0, value ->> 1, value ->> 2, ${target.version | 0}, ${STILL_PRESENT}
+             FROM json_each(?)`,
+            [json],
+          ).changes
+        : this.db.run(
+            `INSERT OR IGNORE INTO ${table} (s, p, o) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`,
+            [json],
+          ).changes;
       batch = [];
     };
     for (const quad of triples) {
@@ -430,5 +483,6 @@ export class QuadStore {
       if (batch.length >= CHUNK_ROWS) flush();
     }
     flush();
+    return written;
   }
 }

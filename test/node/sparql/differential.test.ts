@@ -22,6 +22,8 @@ const QUERIES: Record<string, string> = {
   optionalFilter: `SELECT ?s ?p WHERE { ?s a ub:GraduateStudent OPTIONAL { ?s ub:advisor ?p . ?p ub:age ?a FILTER(?a > 50) } }`,
   filterOrder: `SELECT ?s ?a WHERE { ?s ub:age ?a FILTER(?a >= 30 && ?a < 33) } ORDER BY DESC(?a) ?s LIMIT 25`,
   groupCount: `SELECT ?c (COUNT(?s) AS ?n) (MIN(?s) AS ?first) WHERE { ?s ub:takesCourse ?c } GROUP BY ?c HAVING (COUNT(?s) > 9)`,
+  countPushdown: `SELECT ?c (COUNT(?s) AS ?n) (COUNT(DISTINCT ?s) AS ?d) (COUNT(*) AS ?all) WHERE { ?s ub:takesCourse ?c } GROUP BY ?c HAVING (COUNT(*) > 3)`,
+  countNoGroup: `SELECT (COUNT(*) AS ?n) (COUNT(DISTINCT ?p) AS ?advisors) WHERE { ?s ub:advisor ?p ; ub:memberOf ?d }`,
   aggregates: `SELECT ?d (AVG(?a) AS ?avg) (MAX(?a) AS ?max) (SAMPLE(?d) AS ?x) (COUNT(DISTINCT ?a) AS ?ages) WHERE { ?s ub:memberOf ?d ; ub:age ?a } GROUP BY ?d`,
   pathPlus: `SELECT ?x WHERE { <http://www.Department0.University0.edu/Student1> (ub:advisor/ub:worksFor/ub:subOrganizationOf)+ ?x }`,
   pathStar: `SELECT ?s ?o WHERE { ?s (ub:subOrganizationOf|^ub:worksFor)* ?o FILTER(?s = <http://www.Department2.University0.edu/>) }`,
