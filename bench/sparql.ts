@@ -1,0 +1,176 @@
+// `npm run bench -- sparql [triples…] [--runs N] [--no-comunica]`: our SPARQL engine over a node:sqlite quad
+// store (the Durable Object stand-in) against oxigraph and Comunica on the same LUBM-like data, same run.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { QueryEngine } from "@comunica/query-sparql-rdfjs";
+import type * as RDF from "@rdfjs/types";
+import { Parser, Writer } from "n3";
+import oxigraph from "oxigraph";
+import { RdfStore } from "rdf-stores";
+import { runSparqlQuery } from "../shared/rdf/sparql/engine";
+import { migrateQuadStore, QuadStore } from "../shared/rdf/store/quad-store";
+import { generateLubm } from "../test/support/lubm";
+import { nodeSqlDatabase } from "../test/support/node-sql-database";
+
+const PREFIXES = `PREFIX ub: <http://swat.cse.lehigh.edu/onto/univ-bench.owl#>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+`;
+
+const QUERIES: [string, string][] = [
+  ["selective BGP", `SELECT ?x ?n WHERE { ?x ub:worksFor <http://www.Department3.University0.edu/> ; ub:name ?n }`],
+  [
+    "star (4 patterns)",
+    `SELECT ?x ?n ?e ?a WHERE { ?x a ub:FullProfessor ; ub:name ?n ; ub:emailAddress ?e ; ub:age ?a }`,
+  ],
+  [
+    "chain (3 patterns)",
+    `SELECT ?s ?p ?d WHERE { ?s ub:advisor ?p . ?p ub:worksFor ?d . ?d ub:subOrganizationOf <http://www.University0.edu> }`,
+  ],
+  ["OPTIONAL", `SELECT ?s ?p WHERE { ?s a ub:GraduateStudent OPTIONAL { ?s ub:advisor ?p } }`],
+  ["FILTER + ORDER BY + LIMIT", `SELECT ?s ?a WHERE { ?s ub:age ?a FILTER(?a > 60) } ORDER BY DESC(?a) ?s LIMIT 10`],
+  ["GROUP BY COUNT", `SELECT ?c (COUNT(?s) AS ?n) WHERE { ?s ub:takesCourse ?c } GROUP BY ?c`],
+  [
+    "property path",
+    `SELECT ?x WHERE { <http://www.Department0.University0.edu/Student7> ub:takesCourse/^ub:teacherOf/ub:worksFor/ub:subOrganizationOf+ ?x }`,
+  ],
+  ["UNION", `SELECT ?x WHERE { { ?x ub:headOf ?d } UNION { ?x a ub:GraduateCourse ; ub:name "Course17" } }`],
+];
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+function time<T>(fn: () => T): [T, number] {
+  const start = performance.now();
+  const result = fn();
+  return [result, performance.now() - start];
+}
+
+async function timeAsync<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const start = performance.now();
+  const result = await fn();
+  return [result, performance.now() - start];
+}
+
+function count(result: ReturnType<typeof runSparqlQuery>): number {
+  return result.type === "bindings" ? result.bindings.length : result.type === "quads" ? result.quads.length : 1;
+}
+
+const NOW = new Date("2026-01-01T00:00:00Z");
+
+async function benchSize(triples: number, runs: number, withComunica: boolean): Promise<void> {
+  const quads = [...generateLubm(triples)];
+  const text = new Writer({ format: "N-Triples" }).quadsToString(quads);
+  console.log(`\n## ${quads.length} triples (${(text.length / 1e6).toFixed(1)} MB N-Triples)`);
+
+  const [, parseMs] = time(() => new Parser({ format: "N-Triples" }).parse(text));
+  const directory = mkdtempSync(join(tmpdir(), "kgen-sparql-bench-"));
+  const path = join(directory, "tenant.sqlite");
+  try {
+    let db = nodeSqlDatabase(path);
+    migrateQuadStore(db);
+    let store = new QuadStore(db);
+    const [, ingestMs] = time(() =>
+      store.replaceGraph("lubm", new Parser({ format: "N-Triples" }).parse(text), { createdAt: "bench" }),
+    );
+    const parseRate = quads.length / (parseMs / 1000);
+    const ingestRate = quads.length / (ingestMs / 1000);
+    console.log(
+      `ingest (parse + store): ${Math.round(ingestRate).toLocaleString("en")} triples/s; n3 parse only: ${Math.round(parseRate).toLocaleString("en")} triples/s; ratio ${(ingestRate / parseRate).toFixed(2)}`,
+    );
+
+    // Eviction: drop the connection and every cache, reopen the file, run the first query cold.
+    db.close();
+    const [, firstQueryMs] = time(() => {
+      db = nodeSqlDatabase(path);
+      migrateQuadStore(db);
+      store = new QuadStore(db);
+      const ref = store.graphRef("lubm");
+      return runSparqlQuery(store, PREFIXES + (QUERIES[0] as [string, string])[1], {
+        dataset: { defaultGraph: [ref], namedGraphs: [] },
+        now: NOW,
+      });
+    });
+    console.log(`first query after eviction (open + migrate check + parse + run): ${firstQueryMs.toFixed(1)} ms`);
+
+    const ref = store.graphRef("lubm");
+    const [oxigraphStore, oxigraphLoadMs] = time(() => {
+      const reference = new oxigraph.Store();
+      reference.load(text, { format: "application/n-triples" });
+      return reference;
+    });
+    console.log(`oxigraph load: ${oxigraphLoadMs.toFixed(0)} ms`);
+    const comunica = withComunica ? new QueryEngine() : null;
+    const comunicaStore = withComunica ? RdfStore.createDefault() : null;
+    if (comunicaStore) for (const quad of quads) comunicaStore.addQuad(quad as RDF.Quad);
+
+    console.log("| query | rows | ours ms | oxigraph ms | comunica ms | ours/oxigraph | ours/comunica |");
+    console.log("|---|---|---|---|---|---|---|");
+    let worstVsOxigraph = 0;
+    let worstVsComunica = 0;
+    for (const [name, body] of QUERIES) {
+      const query = PREFIXES + body;
+      const options = { dataset: { defaultGraph: [ref], namedGraphs: [] }, now: NOW };
+      let rows = 0;
+      const ours: number[] = [];
+      for (let run = 0; run <= runs; run++) {
+        const [result, ms] = time(() => runSparqlQuery(store, query, options));
+        rows = count(result);
+        if (run > 0) ours.push(ms);
+      }
+      const theirs: number[] = [];
+      let oxigraphRows = 0;
+      for (let run = 0; run <= runs; run++) {
+        const [result, ms] = time(() => oxigraphStore.query(query) as unknown[]);
+        oxigraphRows = result.length;
+        if (run > 0) theirs.push(ms);
+      }
+      if (oxigraphRows !== rows)
+        console.log(`  ! ${name}: oxigraph returned ${oxigraphRows} rows, we returned ${rows}`);
+      let comunicaMs = Number.NaN;
+      if (comunica && comunicaStore) {
+        const [bindings, ms] = await timeAsync(async () =>
+          (await comunica.queryBindings(query, { sources: [comunicaStore] })).toArray(),
+        );
+        comunicaMs = ms;
+        if (bindings.length !== rows) console.log(`  ! ${name}: comunica returned ${bindings.length} rows`);
+      }
+      const ourMs = median(ours);
+      const oxigraphMs = median(theirs);
+      const vsOxigraph = ourMs / oxigraphMs;
+      const vsComunica = ourMs / comunicaMs;
+      worstVsOxigraph = Math.max(worstVsOxigraph, vsOxigraph);
+      if (!Number.isNaN(vsComunica)) worstVsComunica = Math.max(worstVsComunica, vsComunica);
+      console.log(
+        `| ${name} | ${rows} | ${ourMs.toFixed(2)} | ${oxigraphMs.toFixed(2)} | ${Number.isNaN(comunicaMs) ? "-" : comunicaMs.toFixed(1)} | ${vsOxigraph.toFixed(2)} | ${Number.isNaN(vsComunica) ? "-" : vsComunica.toFixed(3)} |`,
+      );
+    }
+    db.close();
+    console.log(
+      JSON.stringify({
+        bench: "sparql",
+        triples: quads.length,
+        ingestRatio: Number((ingestRate / parseRate).toFixed(3)),
+        worstVsOxigraph: Number(worstVsOxigraph.toFixed(3)),
+        worstVsComunica: withComunica ? Number(worstVsComunica.toFixed(4)) : null,
+        firstQueryAfterEvictionMs: Number(firstQueryMs.toFixed(1)),
+      }),
+    );
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+export default async function (args: string[]): Promise<void> {
+  const runsIndex = args.indexOf("--runs");
+  const runs = runsIndex >= 0 ? Number(args[runsIndex + 1]) : 3;
+  const sizes = args
+    .filter((arg, index) => /^\d+$/.test(arg) && (runsIndex < 0 || index !== runsIndex + 1))
+    .map(Number);
+  for (const size of sizes.length > 0 ? sizes : [100_000, 1_000_000]) {
+    await benchSize(size, runs, !args.includes("--no-comunica"));
+  }
+}

@@ -1,0 +1,152 @@
+import type * as RDF from "@rdfjs/types";
+import type { GraphRef } from "../store/quad-store";
+
+/** One position of a triple pattern after substitution: a term id, or a variable name. */
+export type PatternSlot = { id: number } | { variable: string };
+export type EncodedPattern = [PatternSlot, PatternSlot, PatternSlot];
+
+const COLUMNS = ["s", "p", "o"] as const;
+
+/**
+ * SQL condition restricting quad alias `alias` to the given graph versions (ids are integers, inlined).
+ * Unary `+` keeps SQLite from driving lookups through the version indexes (meant for diffs), so the
+ * SPO/POS/OSP indexes serve pattern lookups.
+ */
+export function graphCondition(alias: string, graphs: readonly GraphRef[]): string {
+  const parts = graphs.map(
+    (ref) =>
+      `(${alias}.g = ${ref.graphId | 0} AND +${alias}.added_in <= ${ref.version | 0} AND +${alias}.removed_in > ${ref.version | 0})`,
+  );
+  return parts.length === 1 ? (parts[0] as string) : `(${parts.join(" OR ")})`;
+}
+
+function slotCost(pattern: EncodedPattern, bound: Set<string>): number {
+  const isBound = pattern.map((slot) => "id" in slot || bound.has(slot.variable));
+  const [s, p, o] = isBound;
+  if (s && p && o) return 1;
+  if (s && o) return 2;
+  if (s && p) return 3;
+  if (s) return 5;
+  if (o && p) return 4;
+  if (o) return 6;
+  if (p) return 8;
+  return 10;
+}
+
+/** Greedy join order: cheapest pattern first, then patterns that share bound variables. */
+export function orderPatterns(patterns: EncodedPattern[]): EncodedPattern[] {
+  const remaining = [...patterns];
+  const ordered: EncodedPattern[] = [];
+  const bound = new Set<string>();
+  while (remaining.length > 0) {
+    let best = 0;
+    let bestCost = Number.POSITIVE_INFINITY;
+    remaining.forEach((pattern, index) => {
+      let cost = slotCost(pattern, bound);
+      // Prefer connected patterns over cartesian products.
+      if (ordered.length > 0 && !pattern.some((slot) => "variable" in slot && bound.has(slot.variable))) cost += 20;
+      if (cost < bestCost) {
+        bestCost = cost;
+        best = index;
+      }
+    });
+    const [pattern] = remaining.splice(best, 1) as [EncodedPattern];
+    ordered.push(pattern);
+    for (const slot of pattern) if ("variable" in slot) bound.add(slot.variable);
+  }
+  return ordered;
+}
+
+export interface CompiledBgp {
+  sql: string;
+  variables: string[];
+}
+
+/**
+ * A basic graph pattern as one SQL self-join over `rdf_quad`. Term ids and graph ids are integers
+ * produced by the store and are inlined, so the statement binds no parameters.
+ */
+export function compileBgp(patterns: EncodedPattern[], graphs: readonly GraphRef[], limit?: number): CompiledBgp {
+  const ordered = orderPatterns(patterns);
+  const firstColumn = new Map<string, string>();
+  const conditions: string[] = [];
+  const from: string[] = [];
+  ordered.forEach((pattern, index) => {
+    const alias = `q${index}`;
+    from.push(`rdf_quad ${alias}`);
+    conditions.push(graphCondition(alias, graphs));
+    pattern.forEach((slot, position) => {
+      const column = `${alias}.${COLUMNS[position]}`;
+      if ("id" in slot) {
+        conditions.push(`${column} = ${slot.id | 0}`);
+        return;
+      }
+      const existing = firstColumn.get(slot.variable);
+      if (existing) conditions.push(`${column} = ${existing}`);
+      else firstColumn.set(slot.variable, column);
+    });
+  });
+  const variables = [...firstColumn.keys()];
+  const select = variables.length > 0 ? variables.map((name) => firstColumn.get(name)).join(", ") : "1";
+  // Several graph versions merged into one default graph may hold the same triple twice: keep a set.
+  const distinct = graphs.length > 1 ? "DISTINCT " : "";
+  const sql = `SELECT ${distinct}${select} FROM ${from.join(" CROSS JOIN ")} WHERE ${conditions.join(" AND ")}${
+    limit !== undefined ? ` LIMIT ${limit | 0}` : ""
+  }`;
+  return { sql, variables };
+}
+
+/** One COUNT aggregate computed in SQL: over all rows, or over the (distinct) values of a BGP variable. */
+export interface SqlCount {
+  variable: string | null;
+  distinct: boolean;
+}
+
+/**
+ * GROUP BY + COUNT over a BGP as one SQL statement: `SELECT <group ids>, COUNT(…) … GROUP BY <group ids>`.
+ * Returns null when a grouped or counted variable is not bound by the BGP.
+ */
+export function compileBgpCount(
+  patterns: EncodedPattern[],
+  graphs: readonly GraphRef[],
+  groupBy: string[],
+  counts: SqlCount[],
+): string | null {
+  const inner = compileBgp(patterns, graphs);
+  const column = (name: string) => {
+    const index = inner.variables.indexOf(name);
+    return index < 0 ? null : `v${index}`;
+  };
+  const groupColumns = groupBy.map(column);
+  if (groupColumns.some((name) => name === null)) return null;
+  const countColumns: string[] = [];
+  for (const count of counts) {
+    if (count.variable === null) {
+      // COUNT(DISTINCT *) stays in memory; COUNT(*) counts the BGP's solutions.
+      if (count.distinct) return null;
+      countColumns.push("COUNT(*)");
+      continue;
+    }
+    const name = column(count.variable);
+    if (name === null) return null;
+    countColumns.push(count.distinct ? `COUNT(DISTINCT ${name})` : `COUNT(${name})`);
+  }
+  const aliased = inner.sql.replace(
+    /^SELECT (DISTINCT )?(.*?) FROM /,
+    (_match, distinct: string | undefined, select: string) =>
+      `SELECT ${distinct ?? ""}${
+        inner.variables.length > 0
+          ? select
+              .split(", ")
+              .map((expression, index) => `${expression} AS v${index}`)
+              .join(", ")
+          : "1 AS v"
+      } FROM `,
+  );
+  const groupList = (groupColumns as string[]).join(", ");
+  return `SELECT ${[...groupColumns, ...countColumns].join(", ")} FROM (${aliased}) b${groupList ? ` GROUP BY ${groupList}` : ""}`;
+}
+
+export function isStorable(term: RDF.Term): boolean {
+  return term.termType === "NamedNode" || term.termType === "BlankNode" || term.termType === "Literal";
+}

@@ -1,0 +1,488 @@
+import type * as RDF from "@rdfjs/types";
+import type { SqlDatabase } from "./sql-database";
+import { dataFactory, type StoredTerm, termFromKey, termKey } from "./term-key";
+
+/** `removed_in` of a quad that is still present in the latest version. */
+export const STILL_PRESENT = 9007199254740991;
+export const SCHEMA_VERSION = 1;
+/** Rows per `json_each(?)` parameter: one bound parameter per statement, bounded JSON size. */
+const CHUNK_ROWS = 5000;
+const TERM_CACHE_LIMIT = 300_000;
+
+export class QuadStoreError extends Error {
+  override name = "QuadStoreError";
+  constructor(
+    readonly code: "graph-not-found" | "version-not-found" | "invalid-term" | "schema-too-new",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface GraphVersion {
+  id: number;
+  graph: string;
+  number: number;
+  /** Canonical hash as given by the caller (RDFC-1.0), or null until `setVersionHash`. */
+  hash: string | null;
+  tripleCount: number;
+  added: number;
+  removed: number;
+  createdAt: string;
+}
+
+export interface GraphSummary {
+  name: string;
+  latest: GraphVersion | null;
+}
+
+export interface CommitOptions {
+  /** Creation time, supplied by the caller (shared code reads no clock). */
+  createdAt: string;
+  hash?: string | null;
+}
+
+export interface CommitResult {
+  version: GraphVersion;
+  /** False when the content was unchanged and the existing latest version is returned. */
+  created: boolean;
+}
+
+export interface VersionDiff {
+  from: number;
+  to: number;
+  added: RDF.Quad[];
+  removed: RDF.Quad[];
+  changedSubjects: StoredTerm[];
+}
+
+/** A graph at one version, as the query engine addresses it. */
+export interface GraphRef {
+  graphId: number;
+  version: number;
+}
+
+const MIGRATIONS: string[][] = [
+  [
+    "CREATE TABLE rdf_term (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE)",
+    "CREATE TABLE rdf_graph (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, latest INTEGER NOT NULL DEFAULT 0)",
+    `CREATE TABLE rdf_graph_version (id INTEGER PRIMARY KEY, graph INTEGER NOT NULL, number INTEGER NOT NULL,
+      hash TEXT, triple_count INTEGER NOT NULL, added INTEGER NOT NULL, removed INTEGER NOT NULL,
+      created_at TEXT NOT NULL, UNIQUE (graph, number))`,
+    `CREATE TABLE rdf_quad (g INTEGER NOT NULL, s INTEGER NOT NULL, p INTEGER NOT NULL, o INTEGER NOT NULL,
+      added_in INTEGER NOT NULL, removed_in INTEGER NOT NULL, PRIMARY KEY (g, s, p, o, added_in)) WITHOUT ROWID`,
+    "CREATE INDEX rdf_quad_pos ON rdf_quad (g, p, o, s, removed_in)",
+    "CREATE INDEX rdf_quad_osp ON rdf_quad (g, o, s, p, removed_in)",
+    // Partial: rows of a graph's first version and rows still present are never a diff's range scan target,
+    // so bulk uploads do not pay for these indexes.
+    "CREATE INDEX rdf_quad_added ON rdf_quad (g, added_in) WHERE added_in > 1",
+    `CREATE INDEX rdf_quad_removed ON rdf_quad (g, removed_in) WHERE removed_in < ${STILL_PRESENT}`,
+    "CREATE TABLE rdf_staging (s INTEGER NOT NULL, p INTEGER NOT NULL, o INTEGER NOT NULL, PRIMARY KEY (s, p, o)) WITHOUT ROWID",
+    "CREATE TABLE rdf_staging_remove (s INTEGER NOT NULL, p INTEGER NOT NULL, o INTEGER NOT NULL, PRIMARY KEY (s, p, o)) WITHOUT ROWID",
+  ],
+];
+
+/** Creates or upgrades the store's tables; call once per Durable Object start (inside blockConcurrencyWhile). */
+export function migrateQuadStore(db: SqlDatabase): void {
+  db.transaction(() => {
+    db.run("CREATE TABLE IF NOT EXISTS rdf_schema (version INTEGER NOT NULL)");
+    const row = db.all("SELECT version FROM rdf_schema")[0];
+    let current = row ? Number(row[0]) : 0;
+    if (!row) db.run("INSERT INTO rdf_schema (version) VALUES (0)");
+    if (current > MIGRATIONS.length) {
+      throw new QuadStoreError("schema-too-new", `store schema ${current} is newer than this code (${SCHEMA_VERSION})`);
+    }
+    for (; current < MIGRATIONS.length; current++) {
+      for (const statement of MIGRATIONS[current] ?? []) db.run(statement);
+    }
+    db.run("UPDATE rdf_schema SET version = ?", [current]);
+  });
+}
+
+function versionFromRow(row: unknown[], graph: string): GraphVersion {
+  return {
+    id: Number(row[0]),
+    graph,
+    number: Number(row[1]),
+    hash: row[2] === null ? null : String(row[2]),
+    tripleCount: Number(row[3]),
+    added: Number(row[4]),
+    removed: Number(row[5]),
+    createdAt: String(row[6]),
+  };
+}
+
+const VERSION_COLUMNS = "id, number, hash, triple_count, added, removed, created_at";
+
+/**
+ * Versioned, dictionary-encoded triple store over SQLite. Each graph's version `v` is the quads
+ * with `added_in <= v < removed_in`; every write makes a new immutable version.
+ */
+export class QuadStore {
+  /** id → term; ids are never reassigned once committed (a failed write clears the cache). */
+  private readonly termCache = new Map<number, StoredTerm>();
+
+  constructor(readonly db: SqlDatabase) {}
+
+  /** Graph id by name, or null. */
+  graphId(name: string): number | null {
+    const row = this.db.all("SELECT id FROM rdf_graph WHERE name = ?", [name])[0];
+    return row ? Number(row[0]) : null;
+  }
+
+  listGraphs(): GraphSummary[] {
+    const rows = this.db.all(
+      `SELECT g.name, v.id, v.number, v.hash, v.triple_count, v.added, v.removed, v.created_at
+       FROM rdf_graph g LEFT JOIN rdf_graph_version v ON v.graph = g.id AND v.number = g.latest ORDER BY g.name`,
+    );
+    return rows.map((row) => {
+      const name = String(row[0]);
+      return { name, latest: row[1] === null ? null : versionFromRow(row.slice(1), name) };
+    });
+  }
+
+  latestVersion(name: string): GraphVersion | null {
+    const id = this.graphId(name);
+    if (id === null) return null;
+    const row = this.db.all(
+      `SELECT ${VERSION_COLUMNS} FROM rdf_graph_version WHERE graph = ? AND number = (SELECT latest FROM rdf_graph WHERE id = ?)`,
+      [id, id],
+    )[0];
+    return row ? versionFromRow(row, name) : null;
+  }
+
+  getVersion(name: string, number: number): GraphVersion | null {
+    const id = this.graphId(name);
+    if (id === null) return null;
+    const row = this.db.all(`SELECT ${VERSION_COLUMNS} FROM rdf_graph_version WHERE graph = ? AND number = ?`, [
+      id,
+      number,
+    ])[0];
+    return row ? versionFromRow(row, name) : null;
+  }
+
+  listVersions(name: string): GraphVersion[] {
+    const id = this.requireGraph(name);
+    return this.db
+      .all(`SELECT ${VERSION_COLUMNS} FROM rdf_graph_version WHERE graph = ? ORDER BY number`, [id])
+      .map((row) => versionFromRow(row, name));
+  }
+
+  /** Resolves a graph name and optional version number (default: latest) to what the query engine needs. */
+  graphRef(name: string, version?: number): GraphRef {
+    const id = this.requireGraph(name);
+    const found = version === undefined ? this.latestVersion(name) : this.getVersion(name, version);
+    if (!found) throw new QuadStoreError("version-not-found", `graph ${name} has no version ${version ?? "yet"}`);
+    return { graphId: id, version: found.number };
+  }
+
+  setVersionHash(name: string, number: number, hash: string): void {
+    const id = this.requireGraph(name);
+    this.db.run("UPDATE rdf_graph_version SET hash = ? WHERE graph = ? AND number = ?", [hash, id, number]);
+  }
+
+  /**
+   * Replaces the graph's content with `triples` (graph components are ignored). A new version records
+   * the difference; unchanged content (same triples, or the same `hash` as the latest version) returns
+   * the existing latest version. All or nothing. Blank nodes are stored by label: give them canonical
+   * labels (e.g. RDFC-1.0 `c14n…`) so that diffs between versions stay meaningful.
+   */
+  replaceGraph(name: string, triples: Iterable<RDF.Quad>, options: CommitOptions): CommitResult {
+    return this.write(() => {
+      const graphId = this.ensureGraph(name);
+      const current = this.latestVersion(name);
+      // Same canonical hash = same graph up to blank node labels: keep the existing version.
+      if (current && options.hash && current.hash === options.hash) return { version: current, created: false };
+      if (!current || current.tripleCount === 0) {
+        // Nothing to diff against: write the rows of the new version directly.
+        const latest = current?.number ?? 0;
+        const added = this.stage(triples, "rdf_quad", false, { graphId, version: latest + 1 });
+        return this.commitVersion(name, graphId, latest, added, 0, options);
+      }
+      this.db.run("DELETE FROM rdf_staging");
+      this.stage(triples, "rdf_staging");
+      const latest = this.latest(graphId);
+      const next = latest + 1;
+      const removed = this.db.run(
+        `UPDATE rdf_quad SET removed_in = ? WHERE g = ? AND removed_in = ${STILL_PRESENT} AND NOT EXISTS
+         (SELECT 1 FROM rdf_staging st WHERE st.s = rdf_quad.s AND st.p = rdf_quad.p AND st.o = rdf_quad.o)`,
+        [next, graphId],
+      ).changes;
+      const added = this.db.run(
+        `INSERT INTO rdf_quad (g, s, p, o, added_in, removed_in)
+         SELECT ?1, st.s, st.p, st.o, ?2, ${STILL_PRESENT} FROM rdf_staging st WHERE NOT EXISTS
+         (SELECT 1 FROM rdf_quad q WHERE q.g = ?1 AND q.s = st.s AND q.p = st.p AND q.o = st.o AND q.removed_in = ${STILL_PRESENT})`,
+        [graphId, next],
+      ).changes;
+      this.db.run("DELETE FROM rdf_staging");
+      return this.commitVersion(name, graphId, latest, added, removed, options);
+    });
+  }
+
+  /** Applies a patch: `remove` then `add` (a triple in both stays). Unchanged content returns the latest version. */
+  applyPatch(
+    name: string,
+    patch: { add?: Iterable<RDF.Quad>; remove?: Iterable<RDF.Quad> },
+    options: CommitOptions,
+  ): CommitResult {
+    return this.write(() => {
+      const graphId = this.ensureGraph(name);
+      this.db.run("DELETE FROM rdf_staging");
+      this.db.run("DELETE FROM rdf_staging_remove");
+      if (patch.add) this.stage(patch.add, "rdf_staging");
+      if (patch.remove) this.stage(patch.remove, "rdf_staging_remove", true);
+      const latest = this.latest(graphId);
+      const next = latest + 1;
+      const removed = this.db.run(
+        `UPDATE rdf_quad SET removed_in = ? WHERE g = ? AND removed_in = ${STILL_PRESENT}
+         AND EXISTS (SELECT 1 FROM rdf_staging_remove r WHERE r.s = rdf_quad.s AND r.p = rdf_quad.p AND r.o = rdf_quad.o)
+         AND NOT EXISTS (SELECT 1 FROM rdf_staging st WHERE st.s = rdf_quad.s AND st.p = rdf_quad.p AND st.o = rdf_quad.o)`,
+        [next, graphId],
+      ).changes;
+      const added = this.db.run(
+        `INSERT INTO rdf_quad (g, s, p, o, added_in, removed_in)
+         SELECT ?1, st.s, st.p, st.o, ?2, ${STILL_PRESENT} FROM rdf_staging st WHERE NOT EXISTS
+         (SELECT 1 FROM rdf_quad q WHERE q.g = ?1 AND q.s = st.s AND q.p = st.p AND q.o = st.o AND q.removed_in = ${STILL_PRESENT})`,
+        [graphId, next],
+      ).changes;
+      this.db.run("DELETE FROM rdf_staging");
+      this.db.run("DELETE FROM rdf_staging_remove");
+      return this.commitVersion(name, graphId, latest, added, removed, options);
+    });
+  }
+
+  /** Removes the graph, all its versions and quads. Returns false when it did not exist. */
+  deleteGraph(name: string): boolean {
+    return this.db.transaction(() => {
+      const id = this.graphId(name);
+      if (id === null) return false;
+      this.db.run("DELETE FROM rdf_quad WHERE g = ?", [id]);
+      this.db.run("DELETE FROM rdf_graph_version WHERE graph = ?", [id]);
+      this.db.run("DELETE FROM rdf_graph WHERE id = ?", [id]);
+      return true;
+    });
+  }
+
+  /** Streams a version's triples (default graph quads), ordered by subject, predicate, object id. */
+  *readVersion(name: string, number?: number): Generator<RDF.Quad> {
+    const ref = this.graphRef(name, number);
+    let last: [number, number, number] = [-1, -1, -1];
+    // Keyset pages keep memory bounded without holding one cursor across the caller's work.
+    for (;;) {
+      const rows = this.db.all(
+        `SELECT q.s, q.p, q.o, ts.key, tp.key, tob.key FROM rdf_quad q
+         JOIN rdf_term ts ON ts.id = q.s JOIN rdf_term tp ON tp.id = q.p JOIN rdf_term tob ON tob.id = q.o
+         WHERE q.g = ?1 AND q.added_in <= ?2 AND q.removed_in > ?2 AND (q.s, q.p, q.o) > (?3, ?4, ?5)
+         ORDER BY q.s, q.p, q.o LIMIT ${CHUNK_ROWS}`,
+        [ref.graphId, ref.version, ...last],
+      );
+      for (const row of rows) yield this.quadFromKeys(row[3], row[4], row[5]);
+      const tail = rows[rows.length - 1];
+      if (!tail || rows.length < CHUNK_ROWS) return;
+      last = [Number(tail[0]), Number(tail[1]), Number(tail[2])];
+    }
+  }
+
+  /** Triples added and removed between two versions, from range scans over `added_in`/`removed_in`. */
+  diffVersions(name: string, from: number, to: number): VersionDiff {
+    const id = this.requireGraph(name);
+    for (const number of [from, to]) {
+      if (number !== 0 && !this.getVersion(name, number)) {
+        throw new QuadStoreError("version-not-found", `graph ${name} has no version ${number}`);
+      }
+    }
+    if (from > to) {
+      const reverse = this.diffVersions(name, to, from);
+      return { from, to, added: reverse.removed, removed: reverse.added, changedSubjects: reverse.changedSubjects };
+    }
+    const select = (where: string) =>
+      this.db
+        .all(
+          `SELECT ts.key, tp.key, tob.key FROM rdf_quad q
+           JOIN rdf_term ts ON ts.id = q.s JOIN rdf_term tp ON tp.id = q.p JOIN rdf_term tob ON tob.id = q.o
+           WHERE ${where} ORDER BY ts.key, tp.key, tob.key`,
+          [id, from, to],
+        )
+        .map((row) => this.quadFromKeys(row[0], row[1], row[2]));
+    const presentAtFrom = `EXISTS (SELECT 1 FROM rdf_quad x WHERE x.g = ?1 AND x.s = q.s AND x.p = q.p AND x.o = q.o
+      AND x.added_in <= ?2 AND x.removed_in > ?2)`;
+    const presentAtTo = `EXISTS (SELECT 1 FROM rdf_quad x WHERE x.g = ?1 AND x.s = q.s AND x.p = q.p AND x.o = q.o
+      AND x.added_in <= ?3 AND x.removed_in > ?3)`;
+    if (from === 0) {
+      // From the empty graph: everything in `to` is added.
+      const added = [...this.readVersion(name, to)];
+      const subjects = new Map<string, StoredTerm>();
+      for (const quad of added) subjects.set(termKey(quad.subject), quad.subject as StoredTerm);
+      const changedSubjects = [...subjects.keys()].sort().map((key) => subjects.get(key) as StoredTerm);
+      return { from, to, added, removed: [], changedSubjects };
+    }
+    // The literal `added_in > 1` / `removed_in < max` terms let SQLite use the partial indexes.
+    const added = select(
+      `q.g = ?1 AND q.added_in > 1 AND q.added_in > ?2 AND q.added_in <= ?3 AND q.removed_in > ?3 AND NOT ${presentAtFrom}`,
+    );
+    const removed = select(
+      `q.g = ?1 AND q.removed_in < ${STILL_PRESENT} AND q.removed_in > ?2 AND q.removed_in <= ?3 AND q.added_in <= ?2
+       AND NOT ${presentAtTo}`,
+    );
+    const subjects = new Map<string, StoredTerm>();
+    for (const quad of [...added, ...removed]) subjects.set(termKey(quad.subject), quad.subject as StoredTerm);
+    const changedSubjects = [...subjects.keys()].sort().map((key) => subjects.get(key) as StoredTerm);
+    return { from, to, added, removed, changedSubjects };
+  }
+
+  /** Dictionary id of a term, or null when the store has never seen it. */
+  termId(term: RDF.Term): number | null {
+    if (term.termType !== "NamedNode" && term.termType !== "BlankNode" && term.termType !== "Literal") return null;
+    const row = this.db.all("SELECT id FROM rdf_term WHERE key = ?", [termKey(term)])[0];
+    return row ? Number(row[0]) : null;
+  }
+
+  /** Makes sure the terms of these ids are decoded into the store's term cache (one batched query). */
+  loadTerms(ids: Iterable<number>): void {
+    const missing: number[] = [];
+    for (const id of ids) if (id > 0 && !this.termCache.has(id)) missing.push(id);
+    if (missing.length === 0) return;
+    if (this.termCache.size + missing.length > TERM_CACHE_LIMIT) this.termCache.clear();
+    for (let start = 0; start < missing.length; start += CHUNK_ROWS) {
+      const chunk = JSON.stringify(missing.slice(start, start + CHUNK_ROWS));
+      for (const row of this.db.all("SELECT id, key FROM rdf_term WHERE id IN (SELECT value FROM json_each(?))", [
+        chunk,
+      ])) {
+        this.termCache.set(Number(row[0]), termFromKey(String(row[1])));
+      }
+    }
+  }
+
+  /** The term of a dictionary id (decoded and cached on first use), or undefined for an unknown id. */
+  term(id: number): StoredTerm | undefined {
+    let term = this.termCache.get(id);
+    if (term === undefined && id > 0) {
+      this.loadTerms([id]);
+      term = this.termCache.get(id);
+    }
+    return term;
+  }
+
+  private quadFromKeys(s: unknown, p: unknown, o: unknown): RDF.Quad {
+    return dataFactory.quad(
+      termFromKey(String(s)) as RDF.Quad_Subject,
+      termFromKey(String(p)) as RDF.Quad_Predicate,
+      termFromKey(String(o)) as RDF.Quad_Object,
+    );
+  }
+
+  /** A write transaction; if it fails, term ids it allocated are rolled back, so cached ids may be stale. */
+  private write<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn);
+    } catch (error) {
+      this.termCache.clear();
+      throw error;
+    }
+  }
+
+  private requireGraph(name: string): number {
+    const id = this.graphId(name);
+    if (id === null) throw new QuadStoreError("graph-not-found", `graph ${name} does not exist`);
+    return id;
+  }
+
+  private ensureGraph(name: string): number {
+    const existing = this.graphId(name);
+    if (existing !== null) return existing;
+    this.db.run("INSERT INTO rdf_graph (name, latest) VALUES (?, 0)", [name]);
+    return this.graphId(name) as number;
+  }
+
+  private latest(graphId: number): number {
+    return Number(this.db.all("SELECT latest FROM rdf_graph WHERE id = ?", [graphId])[0]?.[0] ?? 0);
+  }
+
+  private commitVersion(
+    name: string,
+    graphId: number,
+    latest: number,
+    added: number,
+    removed: number,
+    options: CommitOptions,
+  ): CommitResult {
+    if (latest > 0 && added === 0 && removed === 0) {
+      return { version: this.getVersion(name, latest) as GraphVersion, created: false };
+    }
+    const previous = latest > 0 ? (this.getVersion(name, latest) as GraphVersion).tripleCount : 0;
+    const next = latest + 1;
+    this.db.run(
+      `INSERT INTO rdf_graph_version (graph, number, hash, triple_count, added, removed, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      [graphId, next, options.hash ?? null, previous + added - removed, added, removed, options.createdAt],
+    );
+    this.db.run("UPDATE rdf_graph SET latest = ? WHERE id = ?", [next, graphId]);
+    return { version: this.getVersion(name, next) as GraphVersion, created: true };
+  }
+
+  /**
+   * Encodes triples to term ids in chunks (one `json_each` parameter per statement) and inserts them
+   * into `table` (duplicates collapse). `rdf_quad` as target writes rows of version `version` directly.
+   */
+  private stage(
+    triples: Iterable<RDF.Quad>,
+    table: "rdf_staging" | "rdf_staging_remove" | "rdf_quad",
+    knownOnly = false,
+    target?: { graphId: number; version: number },
+  ): number {
+    // Term ids seen during this upload; predicates and classes repeat in nearly every chunk.
+    const ids = new Map<string, number>();
+    let written = 0;
+    let batch: RDF.Quad[] = [];
+    const flush = () => {
+      if (batch.length === 0) return;
+      const unknown = new Set<string>();
+      const rows: string[][] = [];
+      for (const quad of batch) {
+        if ((quad.subject.termType as string) === "Literal" || quad.predicate.termType !== "NamedNode") {
+          throw new QuadStoreError("invalid-term", "triples need an IRI or blank node subject and an IRI predicate");
+        }
+        const row = [termKey(quad.subject), termKey(quad.predicate), termKey(quad.object)];
+        for (const key of row) if (!ids.has(key)) unknown.add(key);
+        rows.push(row);
+      }
+      if (unknown.size > 0) {
+        const keyJson = JSON.stringify([...unknown]);
+        if (!knownOnly) this.db.run("INSERT OR IGNORE INTO rdf_term (key) SELECT value FROM json_each(?)", [keyJson]);
+        if (ids.size > 500_000) ids.clear();
+        for (const row of this.db.all("SELECT key, id FROM rdf_term WHERE key IN (SELECT value FROM json_each(?))", [
+          keyJson,
+        ])) {
+          ids.set(String(row[0]), Number(row[1]));
+        }
+      }
+      const encoded: number[][] = [];
+      for (const row of rows) {
+        const s = ids.get(row[0] as string);
+        const p = ids.get(row[1] as string);
+        const o = ids.get(row[2] as string);
+        // A removal naming an unknown term cannot match anything.
+        if (s && p && o) encoded.push([s, p, o]);
+      }
+      const json = JSON.stringify(encoded);
+      written += target
+        ? this.db.run(
+            `INSERT OR IGNORE INTO rdf_quad (g, s, p, o, added_in, removed_in)
+             SELECT ${target.graphId | 0}, value ->> 0, value ->> 1, value ->> 2, ${target.version | 0}, ${STILL_PRESENT}
+             FROM json_each(?)`,
+            [json],
+          ).changes
+        : this.db.run(
+            `INSERT OR IGNORE INTO ${table} (s, p, o) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`,
+            [json],
+          ).changes;
+      batch = [];
+    };
+    for (const quad of triples) {
+      batch.push(quad);
+      if (batch.length >= CHUNK_ROWS) flush();
+    }
+    flush();
+    return written;
+  }
+}
