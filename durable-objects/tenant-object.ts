@@ -8,6 +8,8 @@ import {
   QUOTA_COUNTERS,
   type QuotaCounter,
 } from "../shared/plans";
+import { migrateQuadStore, QuadStore } from "../shared/rdf/store/quad-store";
+import { durableObjectSqlDatabase } from "../shared/rdf/store/sql-database";
 import { applySchemaMigrations, readSchemaVersions } from "../shared/sql/migrations";
 import type { SqlDatabase } from "../shared/sql/sql-database";
 import type { RateLimitDecision } from "../shared/token-bucket";
@@ -21,6 +23,7 @@ import {
   MAX_EVENT_PAGE,
   type TenantEvent,
 } from "./tenant/event-log";
+import { GraphService, type QueryLimits } from "./tenant/graph-service";
 import {
   type QuotaBatchReservation,
   QuotaCounters,
@@ -32,6 +35,7 @@ import {
 import { RequestRateLimiter } from "./tenant/request-rate-limiter";
 import { type RequestUsage, RequestUsageCounters } from "./tenant/request-usage";
 import { optionalCount, optionalIdempotencyKey, requireCount, requireMatch, requireObject } from "./tenant/rpc-input";
+import { outcome } from "./tenant/rpc-outcome";
 import { TENANT_SCHEMA } from "./tenant/tenant-schema";
 
 export type { RateLimitDecision } from "../shared/token-bucket";
@@ -139,6 +143,7 @@ export class TenantObject extends DurableObject<Env> {
   private readonly quotas: QuotaCounters;
   private readonly requestUsage: RequestUsageCounters;
   private readonly events: EventLog;
+  private readonly graphs: GraphService;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -147,8 +152,11 @@ export class TenantObject extends DurableObject<Env> {
     this.quotas = new QuotaCounters(this.db);
     this.requestUsage = new RequestUsageCounters(this.db);
     this.events = new EventLog(this.db);
+    const graphDb = durableObjectSqlDatabase(ctx.storage);
+    this.graphs = new GraphService(new QuadStore(graphDb));
     ctx.blockConcurrencyWhile(async () => {
       applySchemaMigrations(this.db, TENANT_SCHEMA);
+      migrateQuadStore(graphDb);
     });
   }
 
@@ -160,6 +168,64 @@ export class TenantObject extends DurableObject<Env> {
   async deleteAllData(): Promise<void> {
     await this.ctx.storage.deleteAll();
     applySchemaMigrations(this.db, TENANT_SCHEMA);
+    migrateQuadStore(durableObjectSqlDatabase(this.ctx.storage));
+  }
+
+  // Graphs (issue 4): each returns its failure as data (RpcOutcome), see graph-service.ts.
+
+  graphList() {
+    return outcome(() => this.graphs.list());
+  }
+
+  graphLatest(name: string) {
+    return outcome(() => this.graphs.latest(name));
+  }
+
+  graphVersions(name: string) {
+    return outcome(() => this.graphs.versions(name));
+  }
+
+  graphVersion(name: string, version: number) {
+    return outcome(() => this.graphs.version(name, version));
+  }
+
+  graphPut(input: { name: string; canonical: string; hash: string; createdAt: string; tripleLimit: number }) {
+    return outcome(() => this.graphs.put(input));
+  }
+
+  graphPatch(input: { name: string; add: string; remove: string; createdAt: string; tripleLimit: number }) {
+    return outcome(() => this.graphs.patch(input));
+  }
+
+  graphUpdate(input: { name: string; update: string; createdAt: string; tripleLimit: number; now: string }) {
+    return outcome(() => this.graphs.update(input));
+  }
+
+  graphDelete(name: string) {
+    return outcome(() => this.graphs.delete(name));
+  }
+
+  graphContent(name: string, version: number | undefined, mediaType: string) {
+    return outcome(() => this.graphs.content(name, version, mediaType));
+  }
+
+  graphDiff(name: string, from: number, to: number, mediaType: "application/json" | "application/n-triples") {
+    return outcome(() => this.graphs.diff(name, from, to, mediaType));
+  }
+
+  graphQuery(input: {
+    name: string;
+    version?: number;
+    query: string;
+    accept: string;
+    limits: QueryLimits;
+    now: string;
+  }) {
+    return outcome(() => this.graphs.query(input));
+  }
+
+  graphTriples(name: string, version?: number) {
+    return outcome(() => this.graphs.triples(name, version));
   }
 
   /** Stored schema version of every component, e.g. `{ "tenant-core": 1 }`. */

@@ -1,8 +1,8 @@
 import { HTTPException } from "hono/http-exception";
+import { problemFromDomainError } from "../shared/errors/domain-problems";
 import { HttpError } from "../shared/errors/http-error";
 import { ENGINE_VERSION } from "../shared/version";
 import type { AppEnv } from "./context";
-import { problemFromDomainError } from "./domain-errors";
 import { allowedMethods } from "./method-not-allowed";
 import { abuseGuard } from "./middleware/abuse-guard";
 import { maxBodySize } from "./middleware/body-limit";
@@ -12,6 +12,7 @@ import { problemResponse } from "./problem";
 import { apiKeyRoutes } from "./routes/api-keys";
 import { authRoutes, wellKnownRoutes } from "./routes/auth";
 import { eventRoutes } from "./routes/events";
+import { graphRoutes } from "./routes/graphs";
 import { healthRoutes } from "./routes/health";
 import { meRoutes } from "./routes/me";
 import { memberRoutes } from "./routes/members";
@@ -38,6 +39,7 @@ app.route("/v1", eventRoutes);
 app.route("/v1", templateRoutes);
 app.route("/v1", renderRoutes);
 app.route("/v1", signingKeyRoutes);
+app.route("/v1", graphRoutes);
 app.route("/", wellKnownRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

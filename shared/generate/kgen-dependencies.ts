@@ -2,8 +2,8 @@ import { memoryLoader } from "../template/engine";
 import { TemplateError } from "../template/errors";
 import { parseFrontmatter } from "../template/frontmatter/parse-frontmatter";
 import { evaluateSkipIf } from "../template/frontmatter/skip-if";
-import { createKgenEngine } from "../template/kgen-engine";
 import { deriveRenderSeed } from "../template/kgen/seeded-random";
+import { createKgenEngine } from "../template/kgen-engine";
 import { createGraphGlobals } from "./graph-globals";
 import type { PlanDependencies, PlanTemplate, QueryRows } from "./plan";
 
@@ -48,7 +48,12 @@ export function kgenPlanDependencies(input: KgenPlanInput): PlanDependencies {
       } catch (error) {
         // Report lines of the template file, not of the frontmatter-less body.
         if (error instanceof TemplateError && error.line !== undefined && error.templatePath === undefined) {
-          throw new TemplateError(error.message, error.line + helpers.firstLine - 1, error.column, helpers.templatePath);
+          throw new TemplateError(
+            error.message,
+            error.line + helpers.firstLine - 1,
+            error.column,
+            helpers.templatePath,
+          );
         }
         throw error;
       }

@@ -34,7 +34,10 @@ export class JobLedger {
         and(
           eq(jobs.tenantId, this.tenantId),
           before
-            ? or(lt(jobs.createdAt, before.createdAt), and(eq(jobs.createdAt, before.createdAt), lt(jobs.id, before.id)))
+            ? or(
+                lt(jobs.createdAt, before.createdAt),
+                and(eq(jobs.createdAt, before.createdAt), lt(jobs.id, before.id)),
+              )
             : undefined,
         ),
       )
@@ -54,7 +57,12 @@ export class JobLedger {
    * Writes artifact rows idempotently (a redelivered batch inserts nothing twice) and recomputes the
    * job's progress from the rows themselves, so counts can never drift from what is stored.
    */
-  async recordArtifacts(jobId: string, rows: Omit<ArtifactRow, "tenantId">[], skipped: number, now: string): Promise<void> {
+  async recordArtifacts(
+    jobId: string,
+    rows: Omit<ArtifactRow, "tenantId">[],
+    skipped: number,
+    now: string,
+  ): Promise<void> {
     for (let start = 0; start < rows.length; start += ARTIFACT_BATCH) {
       const chunk = rows.slice(start, start + ARTIFACT_BATCH).map((row) =>
         this.db

@@ -1,10 +1,18 @@
-import { HttpError } from "../shared/errors/http-error";
-import { LockError } from "../shared/generate/lock";
-import { OutputPathError } from "../shared/generate/paths";
-import { PlanError } from "../shared/generate/plan";
-import { TemplateBudgetError, TemplateError, TemplateSecurityError } from "../shared/template/errors";
-import { FrontmatterError, WriteModeError } from "../shared/template/frontmatter/frontmatter-error";
-import { TemplateSyntaxError } from "../shared/template/kgen/analyze-template";
+import { LockError } from "../generate/lock";
+import { OutputPathError } from "../generate/paths";
+import { PlanError } from "../generate/plan";
+import { rdfErrorToHttpError } from "../rdf/http-problems";
+import {
+  QueryBudgetExceededError,
+  ResultLimitExceededError,
+  SparqlNotSupportedError,
+  SparqlSyntaxError,
+} from "../rdf/sparql/errors";
+import { QuadStoreError } from "../rdf/store/quad-store";
+import { TemplateBudgetError, TemplateError, TemplateSecurityError } from "../template/errors";
+import { FrontmatterError, WriteModeError } from "../template/frontmatter/frontmatter-error";
+import { TemplateSyntaxError } from "../template/kgen/analyze-template";
+import { HttpError } from "./http-error";
 
 const unprocessable = (type: string, title: string, detail: string, extensions: Record<string, unknown> = {}) =>
   new HttpError(422, type, title, detail, { extensions });
@@ -14,6 +22,27 @@ const unprocessable = (type: string, title: string, detail: string, extensions: 
  * route handlers can let them propagate. Unknown errors stay unknown (opaque 500).
  */
 export function problemFromDomainError(error: unknown): HttpError | undefined {
+  const rdfProblem = rdfErrorToHttpError(error);
+  if (rdfProblem) return rdfProblem;
+  if (error instanceof SparqlSyntaxError) {
+    return new HttpError(400, "sparql-syntax-error", "Invalid SPARQL", error.message, {
+      extensions: { line: error.line, column: error.column },
+    });
+  }
+  if (error instanceof SparqlNotSupportedError) {
+    return unprocessable("sparql-not-supported", "Not supported", error.message, { feature: error.feature });
+  }
+  if (error instanceof QueryBudgetExceededError) {
+    return unprocessable("query-time-limit", "Query time limit reached", `The query was stopped: ${error.message}.`, {
+      reason: error.reason,
+    });
+  }
+  if (error instanceof ResultLimitExceededError) {
+    return unprocessable("query-result-limit", "Query result too large", error.message, { limit: error.limit });
+  }
+  if (error instanceof QuadStoreError && (error.code === "graph-not-found" || error.code === "version-not-found")) {
+    return new HttpError(404, "not-found", "Not Found", error.message);
+  }
   if (error instanceof PlanError && error.cause !== undefined) {
     const inner = problemFromDomainError(error.cause);
     if (inner) {
