@@ -139,7 +139,7 @@ export async function startGeneration(
   }
 
   const hashOfLock = await lockHash(lock);
-  const job = await ledger.create({
+  await ledger.create({
     id: jobId,
     status: synchronous ? "running" : "queued",
     lock: lock as unknown as Record<string, unknown>,

@@ -173,7 +173,7 @@ generationRoutes.get("/artifacts/:id", authenticate, requireRole("viewer"), asyn
   const etag = `"${artifact.sha256}"`;
   const caching = { etag, "cache-control": "private, max-age=31536000, immutable" };
   const ifNoneMatch = c.req.header("if-none-match");
-  if (ifNoneMatch && ifNoneMatch.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag)) {
+  if (ifNoneMatch?.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag)) {
     return c.body(null, 304, caching);
   }
   const object = await new ContentStore(c.env.ARTIFACTS, c.var.tenant.id).get(artifact.sha256);
