@@ -136,6 +136,17 @@ export class ClosureTemplate extends (Template as any) {
   }
 }
 
+/**
+ * Programs compiled without extensions depend only on the key's inputs, so every environment of the
+ * isolate shares them (a generation builds one environment per render: each has its own seeded filters).
+ */
+const sharedPrograms = new Map<string, Program>();
+
+/** How many programs the isolate-wide cache holds (for tests and diagnostics). */
+export function sharedProgramCount(): number {
+  return sharedPrograms.size;
+}
+
 /** nunjucks' Environment, creating ClosureTemplates, with a compiled-program cache keyed by content hash. */
 export class EngineEnvironment extends (Environment as any) {
   // biome-ignore lint/complexity/noUselessConstructor: gives the untyped base constructor its signature.
@@ -167,9 +178,11 @@ export class EngineEnvironment extends (Environment as any) {
         this.asyncFilters,
         this.extensionsList.map((e: any) => e.__name ?? ""),
         this.engineConfig.sandbox,
+        path ?? null,
       ]),
     );
-    let program = this.programCache.get(key);
+    const cache = this.extensionsList.length === 0 ? sharedPrograms : this.programCache;
+    let program = cache.get(key);
     if (!program) {
       program = compileProgram(src, this.asyncFilters, this.extensionsList, path, {
         throwOnUndefined: o.throwOnUndefined,
@@ -178,8 +191,8 @@ export class EngineEnvironment extends (Environment as any) {
         tags: o.tags,
         sandbox: this.engineConfig.sandbox,
       });
-      if (this.programCache.size > 1000) this.programCache.clear();
-      this.programCache.set(key, program);
+      if (cache.size > 1000) cache.clear();
+      cache.set(key, program);
     }
     return program;
   }

@@ -17,9 +17,20 @@ export async function artifactId(jobId: string, path: string): Promise<string> {
   return `art_${(await sha256Hex(`${jobId}\n${path}`)).slice(0, 32)}`;
 }
 
+const signers = new Map<string, Promise<Signer>>();
+
+/** The tenant's active signer; unlocked once per isolate and key (a rotation changes the kid). */
 export async function tenantSigner(env: Env, tenantId: string): Promise<Signer> {
   const key = activeSigningKey(await new SigningKeyRing(database(env.DB), tenantId).all());
-  return unlockSigningKey(key, { tenantId, masterSecrets: masterSecret(env) });
+  const cacheKey = `${tenantId}/${key.kid}`;
+  let signer = signers.get(cacheKey);
+  if (!signer) {
+    if (signers.size > 256) signers.clear();
+    signer = unlockSigningKey(key, { tenantId, masterSecrets: masterSecret(env) });
+    signers.set(cacheKey, signer);
+    signer.catch(() => signers.delete(cacheKey));
+  }
+  return signer;
 }
 
 /**
@@ -38,30 +49,35 @@ export class ArtifactWriter {
 
   async write(batch: RenderedBatch, skippedIsNew: boolean, now: string): Promise<void> {
     const content = new ContentStore(this.env.ARTIFACTS, this.tenantId);
-    const rows: Omit<ArtifactRow, "tenantId">[] = [];
-    for (const artifact of batch.artifacts) {
-      const bytes = utf8(artifact.content);
-      await content.put(bytes, "application/octet-stream");
-      const envelope = await attestArtifact(
-        provenanceOf({ ...artifact, bytes }, this.lock, this.lockHash),
-        this.signer,
-      );
-      const attestation = await content.put(utf8(canonicalJson(envelope)), "application/json");
-      rows.push({
-        id: await artifactId(this.jobId, artifact.path),
-        jobId: this.jobId,
-        path: artifact.path,
-        sha256: artifact.sha256,
-        size: artifact.size,
-        mode: artifact.mode,
-        chmod: artifact.chmod === undefined ? null : artifact.chmod.toString(8).padStart(4, "0"),
-        templatePath: artifact.template.path,
-        templateHash: artifact.template.hash,
-        dependencies: artifact.dependencies.map((d) => ({ query: d.query, resultHash: d.resultSha256 })),
-        attestationSha256: attestation.sha256,
-        createdAt: now,
-      });
-    }
+    // Artifacts are independent: store and sign them concurrently (the order of rows is the plan's).
+    const rows: Omit<ArtifactRow, "tenantId">[] = await Promise.all(
+      batch.artifacts.map(async (artifact) => {
+        const bytes = utf8(artifact.content);
+        const envelope = await attestArtifact(
+          provenanceOf({ ...artifact, bytes }, this.lock, this.lockHash),
+          this.signer,
+        );
+        const [, attestation, id] = await Promise.all([
+          content.put(bytes, "application/octet-stream"),
+          content.put(utf8(canonicalJson(envelope)), "application/json"),
+          artifactId(this.jobId, artifact.path),
+        ]);
+        return {
+          id,
+          jobId: this.jobId,
+          path: artifact.path,
+          sha256: artifact.sha256,
+          size: artifact.size,
+          mode: artifact.mode,
+          chmod: artifact.chmod === undefined ? null : artifact.chmod.toString(8).padStart(4, "0"),
+          templatePath: artifact.template.path,
+          templateHash: artifact.template.hash,
+          dependencies: artifact.dependencies.map((d) => ({ query: d.query, resultHash: d.resultSha256 })),
+          attestationSha256: attestation.sha256,
+          createdAt: now,
+        };
+      }),
+    );
     await new JobLedger(database(this.env.DB), this.tenantId).recordArtifacts(
       this.jobId,
       rows,

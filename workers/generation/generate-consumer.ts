@@ -44,25 +44,28 @@ export async function processGenerateMessage(env: Env, message: GenerateMessage)
 }
 
 export async function consumeGenerateBatch(batch: MessageBatch<GenerateMessage>, env: Env): Promise<void> {
-  for (const message of batch.messages) {
-    try {
-      await processGenerateMessage(env, message.body);
-      message.ack();
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      console.error(
-        JSON.stringify({
-          level: "error",
-          msg: "generate batch failed",
-          jobId: message.body.jobId,
-          attempts: message.attempts,
-          reason,
-        }),
-      );
-      await recordLastError(env, message.body, reason);
-      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
-    }
-  }
+  // Messages are independent unit batches: process them concurrently, ack or retry each on its own.
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      try {
+        await processGenerateMessage(env, message.body);
+        message.ack();
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        console.error(
+          JSON.stringify({
+            level: "error",
+            msg: "generate batch failed",
+            jobId: message.body.jobId,
+            attempts: message.attempts,
+            reason,
+          }),
+        );
+        await recordLastError(env, message.body, reason);
+        message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+      }
+    }),
+  );
 }
 
 /** Messages that used up their retries: the job fails with the last reason recorded. */

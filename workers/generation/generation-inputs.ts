@@ -10,12 +10,23 @@ import { TemplateCatalog } from "../repository/templates";
 import { ContentStore } from "../storage/content-store";
 import { tenantObject } from "../tenant-object-stub";
 
+/** Sources are content-addressed, so a cached one can never be stale. */
+const templateSources = new Map<string, string>();
+
 /** Template sources by hash from R2: a lock names sources by content, so old ones stay reachable. */
 export async function templatesOfLock(env: Env, tenantId: string, lock: Lock): Promise<PlanTemplate[]> {
   const content = new ContentStore(env.ARTIFACTS, tenantId);
   const templates: PlanTemplate[] = [];
   for (const [path, hash] of Object.entries(lock.generator.templates)) {
-    const source = await content.text(hash);
+    const cacheKey = `${tenantId}/${hash}`;
+    let source = templateSources.get(cacheKey) ?? null;
+    if (source === null) {
+      source = await content.text(hash);
+      if (source !== null) {
+        if (templateSources.size > 512) templateSources.clear();
+        templateSources.set(cacheKey, source);
+      }
+    }
     if (source === null) throw new LockError("a template of the lock is no longer stored", [`${path}: ${hash}`]);
     templates.push({ path, hash, source });
   }

@@ -5,6 +5,7 @@ import {
   createEngine,
   memoryLoader,
   sha256Hex,
+  sharedProgramCount,
   TemplateBudgetError,
   TemplateError,
   TemplateSecurityError,
@@ -47,12 +48,17 @@ describe("createEngine", () => {
     expect(await engine.renderStringAsync("{{ 'x' | later }}", {}, { path: "t" })).toBe("&lt;x&gt;");
   });
 
-  it("caches compiled programs by content hash", () => {
+  it("caches compiled programs by content hash, shared by every engine without extensions", () => {
+    const before = sharedProgramCount();
     const engine = createEngine();
-    engine.renderString("{{ 1 }}");
-    engine.renderString("{{ 1 }}");
-    engine.renderString("{{ 2 }}");
-    expect(engine.env.programCache.size).toBe(2);
+    engine.renderString("{{ 'cache-test' }}1");
+    engine.renderString("{{ 'cache-test' }}1");
+    engine.renderString("{{ 'cache-test' }}2");
+    expect(sharedProgramCount() - before).toBe(2);
+    createEngine().renderString("{{ 'cache-test' }}1");
+    expect(sharedProgramCount() - before).toBe(2);
+    createEngine({ trimBlocks: true }).renderString("{{ 'cache-test' }}1");
+    expect(sharedProgramCount() - before).toBe(3);
   });
 
   it("reports parse errors as TemplateError with line and column", () => {
