@@ -57,6 +57,8 @@ export class FnState {
   colno: number;
   parentTemplate: any = null;
   budget: RenderBudget;
+  /** budget.limits.maxOutputBytes, read on every buffer append. */
+  maxOut: number;
   constructor(
     readonly env: any,
     readonly context: any,
@@ -69,6 +71,7 @@ export class FnState {
     this.lineno = lineno;
     this.colno = colno;
     this.budget = context[budgetKey] ?? fallbackBudget();
+    this.maxOut = this.budget.limits.maxOutputBytes;
   }
 }
 
@@ -176,6 +179,8 @@ const expressionTypes = [
   "NodeList",
 ];
 
+const expressionCtorOk = new WeakSet<object>();
+
 const asyncPointTypes = new Set([
   "FilterAsync",
   "IfAsync",
@@ -205,13 +210,17 @@ class ClosureCompiler {
   constructor(readonly opts: CompileOptions) {}
 
   // ---- helpers ----
-  isType(node: any, ...names: string[]): boolean {
-    return names.some((n) => node instanceof nodes[n]);
-  }
   assertType(node: any, ...names: string[]): void {
     if (node && node.typename === "Slice") return;
-    if (!names.some((n) => node instanceof nodes[n]))
-      fail(`assertType: invalid type: ${node.typename}`, node.lineno, node.colno);
+    for (const n of names) if (node instanceof nodes[n]) return;
+    fail(`assertType: invalid type: ${node.typename}`, node.lineno, node.colno);
+  }
+  /** assertType(node, ...expressionTypes), memoised per node class. */
+  assertExpression(node: any): void {
+    const ctor = node?.constructor;
+    if (ctor && expressionCtorOk.has(ctor)) return;
+    this.assertType(node, ...expressionTypes);
+    if (ctor) expressionCtorOk.add(ctor);
   }
   deny(name: unknown): void {
     if (this.opts.sandbox && typeof name === "string" && deniedKeys.has(name)) throw new TemplateSecurityError(name);
@@ -251,13 +260,13 @@ class ClosureCompiler {
       return (a, v) => {
         const s = a.s;
         const r = s[i] + v;
-        if (r.length > a.f.budget.limits.maxOutputBytes) a.f.budget.checkLength(r);
+        if (r.length > a.f.maxOut) a.f.budget.checkLength(r);
         s[i] = r;
       };
     return (a, v) => {
       const s = actAt(a, d).s;
       const r = s[i] + v;
-      if (r.length > a.f.budget.limits.maxOutputBytes) a.f.budget.checkLength(r);
+      if (r.length > a.f.maxOut) a.f.budget.checkLength(r);
       s[i] = r;
     };
   }
@@ -280,6 +289,9 @@ class ClosureCompiler {
     }
     return out;
   }
+  hasAsyncPoint(children: any[]): boolean {
+    return this.flatten(children).some((n) => asyncPointTypes.has(n.typename));
+  }
   region(children: any[], frame: any, tail?: () => Run): Run {
     return this.seq(this.flatten(children), 0, frame, tail);
   }
@@ -297,6 +309,16 @@ class ClosureCompiler {
       if (asyncPointTypes.has(node.typename)) {
         ops.push(this.asyncPoint(node, frame, () => this.seq(list, j + 1, frame, tail)));
         return runAll(ops);
+      }
+      if (node.typename === "Output" && !this.opts.throwOnUndefined) {
+        // consecutive Output nodes become one closure appending every part in order
+        const parts: any[] = [];
+        let k = j;
+        while (k < list.length && list[k].typename === "Output") parts.push(...list[k++].children);
+        j = k - 1;
+        const fused = this.fusedOutput(parts, frame);
+        if (fused) ops.push(fused);
+        continue;
       }
       const op = this.stmt(node, frame);
       if (op !== SKIP) ops.push(op as Run);
@@ -389,6 +411,57 @@ class ClosureCompiler {
     }
   }
 
+  /** Output children (TemplateData constants and expressions) appended by one closure: same order, same values. */
+  fusedOutput(children: any[], frame: any): Run | null {
+    const consts: (string | null)[] = [];
+    const evs: (Fn | null)[] = [];
+    for (const child of children) {
+      if (child instanceof nodes.TemplateData) {
+        if (!child.value) continue;
+        const last = consts.length - 1;
+        if (last >= 0 && consts[last] !== null) consts[last] += child.value;
+        else {
+          consts.push(child.value);
+          evs.push(null);
+        }
+      } else {
+        consts.push(null);
+        evs.push(this.expr(child, frame));
+      }
+    }
+    const n = consts.length;
+    if (n === 0) return null;
+    const slot = this.buffer as Slot;
+    const d = depthTo(slot.fn, this.cur);
+    const bi = slot.i;
+    if (n === 1 && consts[0] !== null) {
+      const c = consts[0];
+      return (a) => {
+        const s = d === 0 ? a.s : actAt(a, d).s;
+        const r = s[bi] + c;
+        if (r.length > a.f.maxOut) a.f.budget.checkLength(r);
+        s[bi] = r;
+      };
+    }
+    return (a) => {
+      const f = a.f;
+      const s = d === 0 ? a.s : actAt(a, d).s;
+      for (let k = 0; k < n; k++) {
+        const c = consts[k];
+        let v: any;
+        if (c !== null) v = c;
+        else {
+          v = (evs[k] as Fn)(a);
+          if (v === undefined || v === null) v = "";
+          if (f.env.opts.autoescape && !(v instanceof SafeString)) v = escapeHtml(v.toString());
+        }
+        const r = s[bi] + v;
+        if (r.length > f.maxOut) f.budget.checkLength(r);
+        s[bi] = r;
+      }
+    };
+  }
+
   output(node: any, frame: any): Run {
     const ops: Run[] = [];
     for (const child of node.children) {
@@ -402,6 +475,22 @@ class ClosureCompiler {
       }
       const ev = this.expr(child, frame);
       const app = this.appender();
+      const slot = this.buffer as Slot;
+      if (!this.opts.throwOnUndefined && depthTo(slot.fn, this.cur) === 0) {
+        // the common case, with the buffer append inlined
+        const bi = slot.i;
+        ops.push((a) => {
+          let v = ev(a);
+          const f = a.f;
+          if (v === undefined || v === null) v = "";
+          if (f.env.opts.autoescape && !(v instanceof SafeString)) v = escapeHtml(v.toString());
+          const s = a.s;
+          const r = s[bi] + v;
+          if (r.length > f.maxOut) f.budget.checkLength(r);
+          s[bi] = r;
+        });
+        continue;
+      }
       if (this.opts.throwOnUndefined) {
         const ln = node.lineno;
         const cn = node.colno;
@@ -1098,7 +1187,7 @@ class ClosureCompiler {
   // ---- expressions ----
   /** `_compileExpression`: type-checked expression. */
   expression(node: any, frame: any): Fn {
-    this.assertType(node, ...expressionTypes);
+    this.assertExpression(node);
     return this.expr(node, frame);
   }
 
@@ -1107,62 +1196,62 @@ class ClosureCompiler {
     const toks: Tok[] = [];
     this.tokens(node, toks);
     if (toks.length === 1) return this.atom((toks[0] as any).node, frame);
-    let pos = 0;
-    const unary = (): Fn => {
-      const t = toks[pos++] as Tok;
-      if (t.t === 2) {
-        const inner = unary();
-        if (t.op === "!") return (a) => !inner(a);
-        if (t.op === "-") return (a) => -inner(a);
-        return (a) => +inner(a);
-      }
-      if (t.t === 0) return this.atom(t.node, frame);
-      throw jsSyntaxError(`Unexpected token '${t.op}'`);
-    };
-    const binary = (minPrec: number): Fn => {
-      let left = unary();
-      while (pos < toks.length) {
-        const t = toks[pos] as Tok;
-        if (t.t !== 1) break;
-        const p = binPrec[t.op] as number;
-        if (p < minPrec) break;
-        pos++;
-        const right = binary(p + 1);
-        left = binop(t.op, left, right);
-      }
-      return left;
-    };
-    return binary(0);
+    const cursor = { toks, pos: 0 };
+    return this.parseBinary(cursor, 0, frame);
+  }
+  parseUnary(c: { toks: Tok[]; pos: number }, frame: any): Fn {
+    const t = c.toks[c.pos++] as Tok;
+    if (t.t === 2) {
+      const inner = this.parseUnary(c, frame);
+      if (t.op === "!") return (a) => !inner(a);
+      if (t.op === "-") return (a) => -inner(a);
+      return (a) => +inner(a);
+    }
+    if (t.t === 0) return this.atom(t.node, frame);
+    throw jsSyntaxError(`Unexpected token '${t.op}'`);
+  }
+  parseBinary(c: { toks: Tok[]; pos: number }, minPrec: number, frame: any): Fn {
+    let left = this.parseUnary(c, frame);
+    while (c.pos < c.toks.length) {
+      const t = c.toks[c.pos] as Tok;
+      if (t.t !== 1) break;
+      const p = binPrec[t.op] as number;
+      if (p < minPrec) break;
+      c.pos++;
+      const right = this.parseBinary(c, p + 1, frame);
+      left = binop(t.op, left, right);
+    }
+    return left;
   }
 
+  tokensBin(op: string, l: any, r: any, out: Tok[]): void {
+    this.tokens(l, out);
+    out.push({ t: 1, op });
+    this.tokens(r, out);
+  }
+  tokensPre(op: string, target: any, out: Tok[]): void {
+    const last = out[out.length - 1];
+    if (last && last.t === 2 && last.op === op && op !== "!")
+      throw jsSyntaxError("Invalid left-hand side expression in prefix operation");
+    out.push({ t: 2, op });
+    this.tokens(target, out);
+  }
   tokens(node: any, out: Tok[]): void {
-    const bin = (op: string, l: any, r: any) => {
-      this.tokens(l, out);
-      out.push({ t: 1, op });
-      this.tokens(r, out);
-    };
-    const pre = (op: string, target: any) => {
-      const last = out[out.length - 1];
-      if (last && last.t === 2 && last.op === op && op !== "!")
-        throw jsSyntaxError("Invalid left-hand side expression in prefix operation");
-      out.push({ t: 2, op });
-      this.tokens(target, out);
-    };
     switch (node.typename) {
       case "Or":
-        return bin("||", node.left, node.right);
+        return this.tokensBin("||", node.left, node.right, out);
       case "And":
-        return bin("&&", node.left, node.right);
+        return this.tokensBin("&&", node.left, node.right, out);
       case "Add":
-        return bin("+", node.left, node.right);
+        return this.tokensBin("+", node.left, node.right, out);
       case "Sub":
-        return bin("-", node.left, node.right);
+        return this.tokensBin("-", node.left, node.right, out);
       case "Mul":
-        return bin("*", node.left, node.right);
+        return this.tokensBin("*", node.left, node.right, out);
       case "Div":
-        return bin("/", node.left, node.right);
+        return this.tokensBin("/", node.left, node.right, out);
       case "Mod":
-        return bin("%", node.left, node.right);
+        return this.tokensBin("%", node.left, node.right, out);
       case "Concat":
         this.tokens(node.left, out);
         out.push({ t: 1, op: "+" }, { t: 0, node: LIT_EMPTY }, { t: 1, op: "+" });
@@ -1177,11 +1266,11 @@ class ClosureCompiler {
         }
         return;
       case "Not":
-        return pre("!", node.target);
+        return this.tokensPre("!", node.target, out);
       case "Neg":
-        return pre("-", node.target);
+        return this.tokensPre("-", node.target, out);
       case "Pos":
-        return pre("+", node.target);
+        return this.tokensPre("+", node.target, out);
       case "Is":
         out.push({ t: 0, node: { typename: "__isCall", is: node } }, { t: 1, op: "===" }, { t: 0, node: LIT_TRUE });
         return;
@@ -1321,6 +1410,23 @@ class ClosureCompiler {
         return a.f.runtime.memberLookup(t, ...vals);
       };
     }
+    if (
+      node.val instanceof nodes.Literal &&
+      (typeof node.val.value === "string" || typeof node.val.value === "number")
+    ) {
+      const k = node.val.value;
+      if (sandbox && typeof k === "string") this.deny(k);
+      const fnDenied = sandbox && deniedFunctionKeys.has(String(k));
+      return (a) => {
+        const obj = target(a);
+        if (obj === undefined || obj === null) return undefined;
+        if (fnDenied && typeof obj === "function") throw new TemplateSecurityError(String(k));
+        const v = obj[k];
+        if (typeof v === "function") return a.f.runtime.memberLookup(obj, k);
+        if (a.f.runtime.memberLookup !== origMemberLookup) return a.f.runtime.memberLookup(obj, k);
+        return v;
+      };
+    }
     const key = this.expression(node.val, frame);
     return (a) => {
       const obj = target(a);
@@ -1451,11 +1557,15 @@ class ClosureCompiler {
       return { k: key.value as string, v: this.expression(pair.value, frame) };
     });
     const proto = pairs.some((p: any) => p.k === "__proto__");
+    const keys: string[] = pairs.map((p: any) => p.k);
+    const vals: Fn[] = pairs.map((p: any) => p.v);
+    const n = keys.length;
     return (a) => {
       const o: any = {};
-      for (const p of pairs) {
-        if (proto && p.k === "__proto__") Object.setPrototypeOf(o, p.v(a));
-        else o[p.k] = p.v(a);
+      for (let i = 0; i < n; i++) {
+        const k = keys[i] as string;
+        if (proto && k === "__proto__") Object.setPrototypeOf(o, (vals[i] as Fn)(a));
+        else o[k] = (vals[i] as Fn)(a);
       }
       return keywords ? a.f.runtime.makeKeywordArgs(o) : o;
     };
@@ -1485,6 +1595,8 @@ class ClosureCompiler {
     const rootFn = this.withFn(() => {
       const out = this.cur.alloc();
       this.buffer = out;
+      // without a top-level async point the final callback runs inline in the root function (no tail closure)
+      if (!this.hasAsyncPoint(node.children)) return { run: this.region(node.children, frame), inlineTail: true };
       const run = this.region(node.children, frame, () => {
         const getOut = this.getter(out);
         return (a) => {
@@ -1493,9 +1605,9 @@ class ClosureCompiler {
           else a.cb(null, getOut(a));
         };
       });
-      return run;
+      return { run, inlineTail: false };
     });
-    const root = makeFunction(rootFn.fn.n, rootFn.result, node.lineno, node.colno, false);
+    const root = makeFunction(rootFn.fn.n, rootFn.result.run, node.lineno, node.colno, false, rootFn.result.inlineTail);
     this.inBlock = true;
     const blockNames: string[] = [];
     const blocks: [string, RootFactory][] = [];
@@ -1507,12 +1619,17 @@ class ClosureCompiler {
       const compiled = this.withFn(() => {
         const out = this.cur.alloc();
         this.buffer = out;
-        return this.region([block.body], tmpFrame, () => {
+        if (!this.hasAsyncPoint([block.body])) return { run: this.region([block.body], tmpFrame), inlineTail: true };
+        const run = this.region([block.body], tmpFrame, () => {
           const getOut = this.getter(out);
           return (a) => a.cb(null, getOut(a));
         });
+        return { run, inlineTail: false };
       });
-      blocks.push([name, makeFunction(compiled.fn.n, compiled.result, block.lineno, block.colno, true)]);
+      blocks.push([
+        name,
+        makeFunction(compiled.fn.n, compiled.result.run, block.lineno, block.colno, true, compiled.result.inlineTail),
+      ]);
     }
     return { root, blocks };
   }
@@ -1520,7 +1637,14 @@ class ClosureCompiler {
 
 type RootFactory = (inst: Instance) => (env: any, context: any, frame: any, runtime: any, cb: any) => void;
 
-function makeFunction(n: number, run: Run, lineno: number, colno: number, isBlock: boolean): RootFactory {
+function makeFunction(
+  n: number,
+  run: Run,
+  lineno: number,
+  colno: number,
+  isBlock: boolean,
+  inlineTail: boolean,
+): RootFactory {
   return (inst) =>
     function (env: any, context: any, frame: any, runtime: any, cb: any) {
       const f = new FnState(env, context, frame, runtime, inst, lineno, colno);
@@ -1536,6 +1660,11 @@ function makeFunction(n: number, run: Run, lineno: number, colno: number, isBloc
         const a = new Act(n, null, f, cb);
         a.s[0] = "";
         run(a);
+        if (inlineTail) {
+          // the generated tail: `if (parentTemplate) parentTemplate.rootRenderFunc(…) else cb(null, output)`
+          if (!isBlock && f.parentTemplate) f.parentTemplate.rootRenderFunc(f.env, f.context, f.frame, f.runtime, cb);
+          else cb(null, a.s[0]);
+        }
       } catch (e) {
         cb(runtime.handleError(e, f.lineno, f.colno));
       } finally {
@@ -1557,7 +1686,7 @@ function binop(op: string, l: Fn, r: Fn): Fn {
     case "+":
       return (a) => {
         const v = l(a) + r(a);
-        if (typeof v === "string" && v.length > a.f.budget.limits.maxOutputBytes) a.f.budget.checkLength(v);
+        if (typeof v === "string" && v.length > a.f.maxOut) a.f.budget.checkLength(v);
         return v;
       };
     case "-":
@@ -1655,9 +1784,14 @@ export function compileProgram(
   const preprocessors = (extensions || []).map((ext) => ext.preprocess).filter((f) => !!f);
   const processed = preprocessors.reduce((s: string, p: (s: string) => string) => p(s), src);
   const parsed = parser.parse(processed, extensions, opts);
-  const ast = needsFullTransform(parsed, asyncFilters)
-    ? transformer.transform(parsed, asyncFilters, name)
-    : liftSuper(parsed);
+  // transformer.transform only matters for async filters/tags and super(); do liftSuper alone when that is all it would do
+  const found = scanTree(parsed, asyncFilters);
+  const ast =
+    found & FOUND_ASYNC
+      ? transformer.transform(parsed, asyncFilters, name)
+      : found & FOUND_BLOCK
+        ? liftSuper(parsed)
+        : parsed;
   const c = new ClosureCompiler(opts);
   const { root, blocks } = c.root(ast);
   return {
@@ -1675,21 +1809,24 @@ export function compileProgram(
   };
 }
 
-/** True if transformer.transform could do more than liftSuper: async filters, async extensions or async tags. */
-function needsFullTransform(node: any, asyncFilters: string[]): boolean {
-  if (!(node instanceof nodes.Node)) return false;
+const FOUND_ASYNC = 1;
+const FOUND_BLOCK = 2;
+
+/** What transformer.transform would act on: async filters, async extensions and tags (1), blocks (2). */
+function scanTree(node: any, asyncFilters: string[]): number {
+  if (!(node instanceof nodes.Node)) return 0;
   const t = node.typename;
   if (t === "CallExtensionAsync" || t === "IfAsync" || t === "AsyncEach" || t === "AsyncAll" || t === "FilterAsync")
-    return true;
-  if (t === "Filter" && asyncFilters.length && asyncFilters.indexOf(node.name?.value) !== -1) return true;
-  if (node instanceof nodes.NodeList) return node.children.some((c: any) => needsFullTransform(c, asyncFilters));
-  if (node instanceof nodes.CallExtension)
-    return (
-      needsFullTransform(node.args, asyncFilters) ||
-      node.contentArgs.some((c: any) => needsFullTransform(c, asyncFilters))
-    );
-  for (const f of node.fields) if (needsFullTransform(node[f], asyncFilters)) return true;
-  return false;
+    return FOUND_ASYNC;
+  if (t === "Filter" && asyncFilters.length && asyncFilters.indexOf(node.name?.value) !== -1) return FOUND_ASYNC;
+  let found = t === "Block" ? FOUND_BLOCK : 0;
+  if (node instanceof nodes.NodeList) {
+    for (const c of node.children) found |= scanTree(c, asyncFilters);
+  } else if (node instanceof nodes.CallExtension) {
+    found |= scanTree(node.args, asyncFilters);
+    for (const c of node.contentArgs) found |= scanTree(c, asyncFilters);
+  } else for (const f of node.fields) found |= scanTree(node[f], asyncFilters);
+  return found;
 }
 
 let holeCounter = 0;

@@ -86,7 +86,7 @@ export class ClosureTemplate extends (Template as any) {
     }
     const context = new Context(ctx || {}, this.blocks, this.env);
     context[budgetKey] = pending ? pending.budget : (this.env as EngineEnvironment).newBudget();
-    context[includeDepthKey] = pending ? pending.includeDepth : 0;
+    if (pending) context[includeDepthKey] = pending.includeDepth;
     const frame = parentFrame ? parentFrame.push(true) : new Frame();
     frame.topLevel = true;
     let syncResult = null;
@@ -128,7 +128,7 @@ export class ClosureTemplate extends (Template as any) {
     frame.topLevel = true;
     const context = new Context(ctx || {}, this.blocks, this.env);
     context[budgetKey] = pending ? pending.budget : (this.env as EngineEnvironment).newBudget();
-    context[includeDepthKey] = pending ? pending.includeDepth : 0;
+    if (pending) context[includeDepthKey] = pending.includeDepth;
     this.rootRenderFunc(this.env, context, frame, runtimeModule, (err: any) => {
       if (err) cb(err, null);
       else cb(null, context.getExported());
@@ -154,12 +154,12 @@ export class EngineEnvironment extends (Environment as any) {
     return new RenderBudget(this.engineConfig.limits);
   }
 
-  /** The closure program for a source, cached by SHA-256 of source and of everything else that shapes the AST. */
+  /** The closure program for a source, cached by SHA-256 of the source plus everything else that shapes the AST. */
   program(src: string, path: string | undefined): Program {
     const o = this.opts;
-    const key = sha256Hex(
+    const key =
+      sha256Hex(src) +
       JSON.stringify([
-        src,
         !!o.throwOnUndefined,
         !!o.trimBlocks,
         !!o.lstripBlocks,
@@ -167,8 +167,7 @@ export class EngineEnvironment extends (Environment as any) {
         this.asyncFilters,
         this.extensionsList.map((e: any) => e.__name ?? ""),
         this.engineConfig.sandbox,
-      ]),
-    );
+      ]);
     let program = this.programCache.get(key);
     if (!program) {
       program = compileProgram(src, this.asyncFilters, this.extensionsList, path, {
@@ -417,14 +416,7 @@ export function createEngine(options: EngineOptions = {}): TemplateEngine {
     return lastBudget;
   };
 
-  const syncRender = (run: () => any, path?: string): string => {
-    lastBudget = null;
-    let out: any;
-    try {
-      out = run();
-    } catch (e) {
-      throw toEngineError(e, lastBudget, path);
-    }
+  const finishSync = (out: any, path?: string): string => {
     if (out === null || out === undefined)
       throw new TemplateError("template completed asynchronously: use the async render", undefined, undefined, path);
     return out;
@@ -446,11 +438,24 @@ export function createEngine(options: EngineOptions = {}): TemplateEngine {
 
   const engine: TemplateEngine = {
     env,
-    renderString: (src, context = {}, opts = {}) =>
-      syncRender(() => env.renderString(src, context, { path: opts.path }), opts.path),
+    renderString(src, context = {}, opts = {}) {
+      lastBudget = null;
+      try {
+        return finishSync(env.renderString(src, context, { path: opts.path }), opts.path);
+      } catch (e) {
+        throw toEngineError(e, lastBudget, opts.path);
+      }
+    },
     renderStringAsync: (src, context = {}, opts = {}) =>
       asyncRender((cb) => env.renderString(src, context, { path: opts.path }, cb), opts.path),
-    render: (name, context = {}) => syncRender(() => env.render(name, context), name),
+    render(name, context = {}) {
+      lastBudget = null;
+      try {
+        return finishSync(env.render(name, context), name);
+      } catch (e) {
+        throw toEngineError(e, lastBudget, name);
+      }
+    },
     renderAsync: (name, context = {}) => asyncRender((cb) => env.render(name, context, cb), name),
     compile(src, path) {
       try {

@@ -19,15 +19,29 @@ export function sha256Bytes(data: Uint8Array): Uint8Array {
   const padded = new Uint8Array(((data.length + 9 + 63) >> 6) << 6);
   padded.set(data);
   padded[data.length] = 0x80;
-  const view = new DataView(padded.buffer);
-  view.setUint32(padded.length - 8, Math.floor(bitLen / 0x100000000));
-  view.setUint32(padded.length - 4, bitLen >>> 0);
+  const hi = Math.floor(bitLen / 0x100000000);
+  const lo = bitLen >>> 0;
+  const end = padded.length;
+  padded[end - 8] = hi >>> 24;
+  padded[end - 7] = (hi >>> 16) & 0xff;
+  padded[end - 6] = (hi >>> 8) & 0xff;
+  padded[end - 5] = hi & 0xff;
+  padded[end - 4] = lo >>> 24;
+  padded[end - 3] = (lo >>> 16) & 0xff;
+  padded[end - 2] = (lo >>> 8) & 0xff;
+  padded[end - 1] = lo & 0xff;
   const H = new Uint32Array([
     0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
   ]);
   const W = new Uint32Array(64);
   for (let off = 0; off < padded.length; off += 64) {
-    for (let t = 0; t < 16; t++) W[t] = view.getUint32(off + t * 4);
+    for (let t = 0, j = off; t < 16; t++, j += 4)
+      W[t] =
+        (((padded[j] as number) << 24) |
+          ((padded[j + 1] as number) << 16) |
+          ((padded[j + 2] as number) << 8) |
+          (padded[j + 3] as number)) >>>
+        0;
     for (let t = 16; t < 64; t++) {
       const w15 = W[t - 15] as number;
       const w2 = W[t - 2] as number;
@@ -69,14 +83,21 @@ export function sha256Bytes(data: Uint8Array): Uint8Array {
     H[7] = ((H[7] as number) + h) >>> 0;
   }
   const out = new Uint8Array(32);
-  const ov = new DataView(out.buffer);
-  for (let i = 0; i < 8; i++) ov.setUint32(i * 4, H[i] as number);
+  for (let i = 0; i < 8; i++) {
+    const h = H[i] as number;
+    out[i * 4] = h >>> 24;
+    out[i * 4 + 1] = (h >>> 16) & 0xff;
+    out[i * 4 + 2] = (h >>> 8) & 0xff;
+    out[i * 4 + 3] = h & 0xff;
+  }
   return out;
 }
+
+const hexDigits = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 export function sha256Hex(text: string): string {
   const bytes = sha256Bytes(encoder.encode(text));
   let hex = "";
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
+  for (let i = 0; i < bytes.length; i++) hex += hexDigits[bytes[i] as number];
   return hex;
 }
