@@ -70,7 +70,7 @@ export class FnState {
   ) {
     this.lineno = lineno;
     this.colno = colno;
-    this.budget = context[budgetKey] ?? fallbackBudget();
+    this.budget = context.kgenBudget ?? fallbackBudget();
     this.maxOut = this.budget.limits.maxOutputBytes;
   }
 }
@@ -90,7 +90,6 @@ export class Act {
   }
 }
 
-export const budgetKey = Symbol("kgen.templateBudget");
 let sharedUnlimited: RenderBudget | null = null;
 function fallbackBudget(): RenderBudget {
   if (!sharedUnlimited) sharedUnlimited = new RenderBudget(unlimited);
@@ -443,22 +442,24 @@ class ClosureCompiler {
         s[bi] = r;
       };
     }
+    // No expression can append to this buffer while the parts are evaluated (macros, captures and content
+    // arguments have their own), so the parts are concatenated locally and stored once.
     return (a) => {
       const f = a.f;
       const s = d === 0 ? a.s : actAt(a, d).s;
+      let out = s[bi];
       for (let k = 0; k < n; k++) {
         const c = consts[k];
-        let v: any;
-        if (c !== null) v = c;
+        if (c !== null) out += c;
         else {
-          v = (evs[k] as Fn)(a);
+          let v = (evs[k] as Fn)(a);
           if (v === undefined || v === null) v = "";
           if (f.env.opts.autoescape && !(v instanceof SafeString)) v = escapeHtml(v.toString());
+          out += v;
         }
-        const r = s[bi] + v;
-        if (r.length > f.maxOut) f.budget.checkLength(r);
-        s[bi] = r;
       }
+      if (out.length > f.maxOut) f.budget.checkLength(out);
+      s[bi] = out;
     };
   }
 
@@ -815,9 +816,14 @@ class ClosureCompiler {
     const n = compiled.fn.n;
     const { argSlots, kwSlot, defaults, bufI, body } = compiled.result;
     const nArgs = argSlots.length;
+    const defaultNames: string[] = defaults.map((d: any) => d.name);
+    const defaultValues: Fn[] = defaults.map((d: any) => d.value);
+    const nDefaults = defaultNames.length;
     return (a) => {
       const f = a.f;
-      return runtimeModule.makeMacro(argNames, kwargNames, function (this: any, ...params: any[]) {
+      return runtimeModule.makeMacro(argNames, kwargNames, function (this: any) {
+        // biome-ignore lint/complexity/noArguments: makeMacro applies the mapped argument list.
+        const params = arguments;
         const b = new Act(n, a, f, a.cb);
         const s = b.s;
         for (let k = 0; k < nArgs; k++) s[argSlots[k] as number] = params[k];
@@ -828,12 +834,18 @@ class ClosureCompiler {
         try {
           const callerFrame = f.frame;
           f.frame = keepFrame ? f.frame.push(true) : new f.runtime.Frame();
-          s[kwSlot] = s[kwSlot] || {};
+          if (!s[kwSlot]) s[kwSlot] = {};
           const kw = s[kwSlot];
-          if (hasOwn.call(kw, "caller")) f.frame.set("caller", kw.caller);
-          for (let k = 0; k < nArgs; k++) f.frame.set(argNames[k], s[argSlots[k] as number]);
-          for (const d of defaults)
-            f.frame.set(d.name, hasOwn.call(s[kwSlot], d.name) ? s[kwSlot][d.name] : d.value(b));
+          // frame.set(name, v) without resolveUp on a dot-free name is `frame.variables[name] = v`
+          const vars = f.frame.variables;
+          if (hasOwn.call(kw, "caller")) vars.caller = kw.caller;
+          for (let k = 0; k < nArgs; k++) vars[argNames[k] as string] = s[argSlots[k] as number];
+          for (let k = 0; k < nDefaults; k++) {
+            const name = defaultNames[k] as string;
+            const fv = f.frame.variables;
+            const current = s[kwSlot];
+            fv[name] = hasOwn.call(current, name) ? current[name] : (defaultValues[k] as Fn)(b);
+          }
           s[bufI] = "";
           body(b);
           f.frame = keepFrame ? f.frame.pop() : callerFrame;
@@ -1757,12 +1769,12 @@ export function takePendingBudget(): { budget: RenderBudget; includeDepth: numbe
 }
 function withBudget(a: Act, call: () => void): void {
   const ctx = a.f.context;
-  const budget: RenderBudget | undefined = ctx[budgetKey];
+  const budget: RenderBudget | undefined = ctx.kgenBudget ?? undefined;
   if (!budget) {
     call();
     return;
   }
-  const depth = (ctx[includeDepthKey] ?? 0) + 1;
+  const depth = (ctx.kgenIncludeDepth ?? 0) + 1;
   if (depth > budget.limits.maxIncludeDepth) budget.fail("includeDepth", budget.limits.maxIncludeDepth);
   pendingBudget = { budget, includeDepth: depth };
   try {
@@ -1771,7 +1783,6 @@ function withBudget(a: Act, call: () => void): void {
     pendingBudget = null;
   }
 }
-export const includeDepthKey = Symbol("kgen.includeDepth");
 
 /** Parses, transforms and closure-compiles a template source; the result is instantiated per Template. */
 export function compileProgram(

@@ -2,7 +2,7 @@
 // biome-ignore-all lint/complexity/useArrowFunction: nunjucks calls these with `this` = Context.
 import asap from "asap";
 import { defaultLimits, RenderBudget, type TemplateLimits } from "./budget";
-import { budgetKey, compileProgram, includeDepthKey, type Program, takePendingBudget } from "./closure-compiler";
+import { compileProgram, type Program, takePendingBudget } from "./closure-compiler";
 import { TemplateBudgetError, TemplateError, TemplateSecurityError } from "./errors";
 import nunjucksModules from "./nunjucks-modules.cjs";
 import { sha256Hex } from "./sha256";
@@ -32,6 +32,16 @@ function callbackAsap(cb: any, err: any, res?: any) {
   asap(function () {
     cb(err, res);
   });
+}
+
+/** nunjucks' Context with the render's budget and include depth as ordinary fields (one hidden class). */
+class EngineContext extends (Context as any) {
+  kgenBudget: RenderBudget | null = null;
+  kgenIncludeDepth = 0;
+  // biome-ignore lint/complexity/noUselessConstructor: gives the untyped base constructor its signature.
+  constructor(...args: any[]) {
+    super(...args);
+  }
 }
 
 const noopTmplSrc = {
@@ -84,9 +94,9 @@ export class ClosureTemplate extends (Template as any) {
       if (cb) return callbackAsap(cb, err);
       throw err;
     }
-    const context = new Context(ctx || {}, this.blocks, this.env);
-    context[budgetKey] = pending ? pending.budget : (this.env as EngineEnvironment).newBudget();
-    if (pending) context[includeDepthKey] = pending.includeDepth;
+    const context = new EngineContext(ctx || {}, this.blocks, this.env);
+    context.kgenBudget = pending ? pending.budget : (this.env as EngineEnvironment).newBudget();
+    if (pending) context.kgenIncludeDepth = pending.includeDepth;
     const frame = parentFrame ? parentFrame.push(true) : new Frame();
     frame.topLevel = true;
     let syncResult = null;
@@ -126,9 +136,9 @@ export class ClosureTemplate extends (Template as any) {
     }
     const frame = parentFrame ? parentFrame.push() : new Frame();
     frame.topLevel = true;
-    const context = new Context(ctx || {}, this.blocks, this.env);
-    context[budgetKey] = pending ? pending.budget : (this.env as EngineEnvironment).newBudget();
-    if (pending) context[includeDepthKey] = pending.includeDepth;
+    const context = new EngineContext(ctx || {}, this.blocks, this.env);
+    context.kgenBudget = pending ? pending.budget : (this.env as EngineEnvironment).newBudget();
+    if (pending) context.kgenIncludeDepth = pending.includeDepth;
     this.rootRenderFunc(this.env, context, frame, runtimeModule, (err: any) => {
       if (err) cb(err, null);
       else cb(null, context.getExported());
@@ -150,8 +160,12 @@ export class EngineEnvironment extends (Environment as any) {
   engineConfig: EngineConfig = { sandbox: true, limits: defaultLimits };
   programCache = new Map<string, Program>();
 
+  /** The budget of the latest top-level render (the engine API reads it to report budget errors as such). */
+  lastBudget: RenderBudget | null = null;
   newBudget(): RenderBudget {
-    return new RenderBudget(this.engineConfig.limits);
+    const budget = new RenderBudget(this.engineConfig.limits);
+    this.lastBudget = budget;
+    return budget;
   }
 
   /** The closure program for a source, cached by SHA-256 of the source plus everything else that shapes the AST. */
@@ -355,7 +369,7 @@ function lengthOfRange(start: any, stop: any, step: any): number {
 function guardBuiltins(env: EngineEnvironment): void {
   const range = env.globals.range;
   env.addGlobal("range", function (this: any, start: any, stop?: any, step?: any) {
-    const budget: RenderBudget | undefined = this?.[budgetKey];
+    const budget: RenderBudget | undefined = this?.kgenBudget;
     if (budget && lengthOfRange(start, stop, step) > budget.limits.maxLoopIterations)
       budget.fail("loopIterations", budget.limits.maxLoopIterations);
     return range.apply(this, arguments);
@@ -363,7 +377,7 @@ function guardBuiltins(env: EngineEnvironment): void {
   for (const name of ["center", "indent"]) {
     const filter = env.getFilter(name);
     env.addFilter(name, function (this: any, str: any, width: any) {
-      const budget: RenderBudget | undefined = this?.[budgetKey];
+      const budget: RenderBudget | undefined = this?.kgenBudget;
       if (budget && typeof width === "number" && width > budget.limits.maxOutputBytes)
         budget.fail("outputBytes", budget.limits.maxOutputBytes);
       return filter.apply(this, arguments);
@@ -408,14 +422,6 @@ export function createEngine(options: EngineOptions = {}): TemplateEngine {
   for (const [name, value] of Object.entries(options.globals ?? {})) env.addGlobal(name, value);
   for (const [name, ext] of Object.entries(options.extensions ?? {})) env.addExtension(name, ext);
 
-  // Every top-level render gets a fresh budget; remember it to report budget errors as such.
-  let lastBudget: RenderBudget | null = null;
-  const newBudget = env.newBudget.bind(env);
-  env.newBudget = () => {
-    lastBudget = newBudget();
-    return lastBudget;
-  };
-
   const finishSync = (out: any, path?: string): string => {
     if (out === null || out === undefined)
       throw new TemplateError("template completed asynchronously: use the async render", undefined, undefined, path);
@@ -423,37 +429,37 @@ export function createEngine(options: EngineOptions = {}): TemplateEngine {
   };
   const asyncRender = (start: (cb: (err: any, res: any) => void) => void, path?: string): Promise<string> =>
     new Promise((resolve, reject) => {
-      lastBudget = null;
+      env.lastBudget = null;
       let budget: RenderBudget | null = null;
       try {
         start((err, res) => {
           if (err) reject(toEngineError(err, budget, path));
           else resolve(res);
         });
-        budget = lastBudget;
+        budget = env.lastBudget;
       } catch (e) {
-        reject(toEngineError(e, lastBudget, path));
+        reject(toEngineError(e, env.lastBudget, path));
       }
     });
 
   const engine: TemplateEngine = {
     env,
     renderString(src, context = {}, opts = {}) {
-      lastBudget = null;
+      env.lastBudget = null;
       try {
         return finishSync(env.renderString(src, context, { path: opts.path }), opts.path);
       } catch (e) {
-        throw toEngineError(e, lastBudget, opts.path);
+        throw toEngineError(e, env.lastBudget, opts.path);
       }
     },
     renderStringAsync: (src, context = {}, opts = {}) =>
       asyncRender((cb) => env.renderString(src, context, { path: opts.path }, cb), opts.path),
     render(name, context = {}) {
-      lastBudget = null;
+      env.lastBudget = null;
       try {
         return finishSync(env.render(name, context), name);
       } catch (e) {
-        throw toEngineError(e, lastBudget, name);
+        throw toEngineError(e, env.lastBudget, name);
       }
     },
     renderAsync: (name, context = {}) => asyncRender((cb) => env.render(name, context, cb), name),
