@@ -28,7 +28,7 @@ export const {{ cls.name | lower }}Keys = [{% for p in cls.props %}"{{ p.name }}
 {% endfor %}`,
 };
 
-const contexts: Record<string, any> = {
+export const contexts: Record<string, any> = {
   "loop.njk": { items },
   "macros.njk": {},
   "page.njk": { title: "Bench Page" },

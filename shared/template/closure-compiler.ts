@@ -51,43 +51,62 @@ interface Slot {
   i: number;
 }
 
-/** State of one activation of root or of a b_<block> function: its `frame`, `lineno`, `colno`, `parentTemplate`. */
-export class FnState {
-  lineno: number;
-  colno: number;
-  parentTemplate: any = null;
-  budget: RenderBudget;
-  /** budget.limits.maxOutputBytes, read on every buffer append. */
-  maxOut: number;
-  constructor(
-    readonly env: any,
-    readonly context: any,
-    public frame: any,
-    readonly runtime: any,
-    readonly inst: Instance,
-    lineno: number,
-    colno: number,
-  ) {
-    this.lineno = lineno;
-    this.colno = colno;
-    this.budget = context.kgenBudget ?? fallbackBudget();
-    this.maxOut = this.budget.limits.maxOutputBytes;
-  }
-}
-
-/** One activation of a JavaScript function of the generated code: its `var`s, its `cb`. */
+/**
+ * One activation of a JavaScript function of the generated code: its `var`s (`s`), its `cb`, and `f`, the
+ * activation of the enclosing root or b_<block> function, which alone fills the fields after `cb` (that
+ * function's `frame`, `lineno`, `colno`, `parentTemplate`…). One class for both keeps property access monomorphic.
+ */
 export class Act {
   readonly s: any[];
+  f: Act;
+  env: any = null;
+  context: any = null;
+  frame: any = null;
+  runtime: any = null;
+  inst: Instance = null as unknown as Instance;
+  lineno = 0;
+  colno = 0;
+  parentTemplate: any = null;
+  budget: RenderBudget = null as unknown as RenderBudget;
+  /** budget.limits.maxOutputBytes, read on every buffer append. */
+  maxOut = 0;
   constructor(
     n: number,
     readonly p: Act | null,
-    readonly f: FnState,
+    f: Act | null,
     public cb: any,
   ) {
     const s = new Array(n);
     for (let i = 0; i < n; i++) s[i] = undefined;
     this.s = s;
+    this.f = f ?? this;
   }
+}
+export type FnState = Act;
+
+function rootActivation(
+  n: number,
+  cb: any,
+  env: any,
+  context: any,
+  frame: any,
+  runtime: any,
+  inst: Instance,
+  lineno: number,
+  colno: number,
+): Act {
+  const a = new Act(n, null, null, cb);
+  a.env = env;
+  a.context = context;
+  a.frame = frame;
+  a.runtime = runtime;
+  a.inst = inst;
+  a.lineno = lineno;
+  a.colno = colno;
+  const budget: RenderBudget = context.kgenBudget ?? fallbackBudget();
+  a.budget = budget;
+  a.maxOut = budget.limits.maxOutputBytes;
+  return a;
 }
 
 let sharedUnlimited: RenderBudget | null = null;
@@ -1659,8 +1678,8 @@ function makeFunction(
 ): RootFactory {
   return (inst) =>
     function (env: any, context: any, frame: any, runtime: any, cb: any) {
-      const f = new FnState(env, context, frame, runtime, inst, lineno, colno);
-      const budget = f.budget;
+      const f = rootActivation(n, cb, env, context, frame, runtime, inst, lineno, colno);
+      const budget = f.budget as RenderBudget;
       try {
         budget.enter();
       } catch (e) {
@@ -1669,13 +1688,12 @@ function makeFunction(
       }
       try {
         if (isBlock) f.frame = frame.push(true);
-        const a = new Act(n, null, f, cb);
-        a.s[0] = "";
-        run(a);
+        f.s[0] = "";
+        run(f);
         if (inlineTail) {
           // the generated tail: `if (parentTemplate) parentTemplate.rootRenderFunc(…) else cb(null, output)`
           if (!isBlock && f.parentTemplate) f.parentTemplate.rootRenderFunc(f.env, f.context, f.frame, f.runtime, cb);
-          else cb(null, a.s[0]);
+          else cb(null, f.s[0]);
         }
       } catch (e) {
         cb(runtime.handleError(e, f.lineno, f.colno));

@@ -35,14 +35,13 @@ function callbackAsap(cb: any, err: any, res?: any) {
 }
 
 /** nunjucks' Context with the render's budget and include depth as ordinary fields (one hidden class). */
+// No explicit constructor: V8's default derived constructor forwards arguments without a rest array.
 class EngineContext extends (Context as any) {
   kgenBudget: RenderBudget | null = null;
   kgenIncludeDepth = 0;
-  // biome-ignore lint/complexity/noUselessConstructor: gives the untyped base constructor its signature.
-  constructor(...args: any[]) {
-    super(...args);
-  }
 }
+const newContext = (ctx: any, blocks: any, env: any): EngineContext =>
+  new (EngineContext as any)(ctx, blocks, env) as EngineContext;
 
 const noopTmplSrc = {
   type: "code",
@@ -94,7 +93,7 @@ export class ClosureTemplate extends (Template as any) {
       if (cb) return callbackAsap(cb, err);
       throw err;
     }
-    const context = new EngineContext(ctx || {}, this.blocks, this.env);
+    const context = newContext(ctx || {}, this.blocks, this.env);
     context.kgenBudget = pending ? pending.budget : (this.env as EngineEnvironment).newBudget();
     if (pending) context.kgenIncludeDepth = pending.includeDepth;
     const frame = parentFrame ? parentFrame.push(true) : new Frame();
@@ -136,7 +135,7 @@ export class ClosureTemplate extends (Template as any) {
     }
     const frame = parentFrame ? parentFrame.push() : new Frame();
     frame.topLevel = true;
-    const context = new EngineContext(ctx || {}, this.blocks, this.env);
+    const context = newContext(ctx || {}, this.blocks, this.env);
     context.kgenBudget = pending ? pending.budget : (this.env as EngineEnvironment).newBudget();
     if (pending) context.kgenIncludeDepth = pending.includeDepth;
     this.rootRenderFunc(this.env, context, frame, runtimeModule, (err: any) => {
