@@ -1417,14 +1417,18 @@ class ClosureCompiler {
       const f = a.f;
       const rt = f.runtime;
       if (rt.contextOrFrameLookup === origContextOrFrameLookup) {
+        // runtime.contextOrFrameLookup, then Context.lookup, inlined
         for (let fr = f.frame; fr; fr = fr.parent) {
           const val = fr.variables[name];
           if (val !== undefined) return val;
         }
-        const ctx = f.context;
-        if (guardProto && !hasOwn.call(ctx.ctx, name) && !hasOwn.call(f.env.globals, name))
+        const context = f.context;
+        const vars = context.ctx;
+        const globals = context.env.globals;
+        if (guardProto && !hasOwn.call(vars, name) && !hasOwn.call(globals, name))
           throw new TemplateSecurityError(name);
-        return ctx.lookup(name);
+        if (name in globals && !(name in vars)) return globals[name];
+        return vars[name];
       }
       return rt.contextOrFrameLookup(f.context, f.frame, name);
     };

@@ -37,8 +37,8 @@ function callbackAsap(cb: any, err: any, res?: any) {
 /** nunjucks' Context with the render's budget and include depth as ordinary fields (one hidden class). */
 // No explicit constructor: V8's default derived constructor forwards arguments without a rest array.
 class EngineContext extends (Context as any) {
-  kgenBudget: RenderBudget | null = null;
-  kgenIncludeDepth = 0;
+  declare kgenBudget: RenderBudget | null;
+  declare kgenIncludeDepth: number;
 }
 const newContext = (ctx: any, blocks: any, env: any): EngineContext =>
   new (EngineContext as any)(ctx, blocks, env) as EngineContext;
@@ -95,10 +95,10 @@ export class ClosureTemplate extends (Template as any) {
     }
     const context = newContext(ctx || {}, this.blocks, this.env);
     context.kgenBudget = pending ? pending.budget : (this.env as EngineEnvironment).newBudget();
-    if (pending) context.kgenIncludeDepth = pending.includeDepth;
+    context.kgenIncludeDepth = pending ? pending.includeDepth : 0;
     const frame = parentFrame ? parentFrame.push(true) : new Frame();
     frame.topLevel = true;
-    let syncResult = null;
+    let syncResult: any = null;
     let didError = false;
     this.rootRenderFunc(this.env, context, frame, runtimeModule, (err: any, res: any) => {
       if (didError && cb && typeof res !== "undefined") return;
@@ -114,6 +114,8 @@ export class ClosureTemplate extends (Template as any) {
         syncResult = res;
       }
     });
+    // a top-level sync render that finished leaves nothing holding its budget: the next render may reuse it
+    if (!pending && !cb && syncResult !== null) (this.env as EngineEnvironment).spareBudget = context.kgenBudget;
     return syncResult;
   }
 
@@ -137,7 +139,7 @@ export class ClosureTemplate extends (Template as any) {
     frame.topLevel = true;
     const context = newContext(ctx || {}, this.blocks, this.env);
     context.kgenBudget = pending ? pending.budget : (this.env as EngineEnvironment).newBudget();
-    if (pending) context.kgenIncludeDepth = pending.includeDepth;
+    context.kgenIncludeDepth = pending ? pending.includeDepth : 0;
     this.rootRenderFunc(this.env, context, frame, runtimeModule, (err: any) => {
       if (err) cb(err, null);
       else cb(null, context.getExported());
@@ -161,8 +163,13 @@ export class EngineEnvironment extends (Environment as any) {
 
   /** The budget of the latest top-level render (the engine API reads it to report budget errors as such). */
   lastBudget: RenderBudget | null = null;
+  spareBudget: RenderBudget | null = null;
   newBudget(): RenderBudget {
-    const budget = new RenderBudget(this.engineConfig.limits);
+    let budget = this.spareBudget;
+    if (budget && budget.limits === this.engineConfig.limits) {
+      this.spareBudget = null;
+      budget.reset();
+    } else budget = new RenderBudget(this.engineConfig.limits);
     this.lastBudget = budget;
     return budget;
   }
