@@ -811,7 +811,7 @@ class ClosureCompiler {
       }
     });
     const argNames = args.map((n) => n.value as string);
-    const kwargNames = ((kwargs && kwargs.children) || []).map((n: any) => n.key.value as string);
+    const kwargNames = (kwargs?.children || []).map((n: any) => n.key.value as string);
     for (const n of [...argNames, ...kwargNames]) this.deny(n);
     const currFrame = keepFrame ? frame.push(true) : new Frame();
     const savedBuffer = this.buffer;
@@ -822,7 +822,7 @@ class ClosureCompiler {
         return s.i;
       });
       const kwSlot = this.cur.alloc().i;
-      const defaults = ((kwargs && kwargs.children) || []).map((pair: any) => ({
+      const defaults = (kwargs?.children || []).map((pair: any) => ({
         name: pair.key.value as string,
         value: this.expression(pair.value, currFrame),
       }));
@@ -899,14 +899,15 @@ class ClosureCompiler {
     };
   }
 
-  getTemplate(node: any, frame: any, eagerCompile: boolean, ignoreMissing: boolean): Fn {
+  /** The template-name expression of _compileGetTemplate (the flags are passed by each caller at run time). */
+  getTemplate(node: any, frame: any): Fn {
     return this.expression(node.template, frame);
   }
 
   import(node: any, frame: any, rest: () => Run): Run {
     const target = node.target.value;
     this.deny(target);
-    const tmplExpr = this.getTemplate(node, frame, false, false);
+    const tmplExpr = this.getTemplate(node, frame);
     const withContext = node.withContext;
     const topLevel = !frame.parent;
     // getTemplate callback → getExported callback → rest
@@ -940,7 +941,7 @@ class ClosureCompiler {
   }
 
   fromImport(node: any, frame: any, rest: () => Run): Run {
-    const tmplExpr = this.getTemplate(node, frame, false, false);
+    const tmplExpr = this.getTemplate(node, frame);
     const withContext = node.withContext;
     const outer = this.callback(null, () => {
       const getTmpl = this.getter({ fn: this.cur, i: 0 });
@@ -993,7 +994,7 @@ class ClosureCompiler {
   }
 
   include(node: any, frame: any, rest: () => Run): Run {
-    const tmplExpr = this.getTemplate(node, frame, false, node.ignoreMissing);
+    const tmplExpr = this.getTemplate(node, frame);
     const ignoreMissing = !!node.ignoreMissing;
     const app = this.appender();
     const { fn, result } = this.withFn(() => rest());
@@ -1033,7 +1034,7 @@ class ClosureCompiler {
   }
 
   extends(node: any, frame: any, rest: () => Run): Run {
-    const tmplExpr = this.getTemplate(node, frame, true, false);
+    const tmplExpr = this.getTemplate(node, frame);
     const cb = this.callback(null, () => {
       const get = this.getter({ fn: this.cur, i: 0 });
       const r = rest();
@@ -1270,19 +1271,26 @@ class ClosureCompiler {
   tokens(node: any, out: Tok[]): void {
     switch (node.typename) {
       case "Or":
-        return this.tokensBin("||", node.left, node.right, out);
+        this.tokensBin("||", node.left, node.right, out);
+        return;
       case "And":
-        return this.tokensBin("&&", node.left, node.right, out);
+        this.tokensBin("&&", node.left, node.right, out);
+        return;
       case "Add":
-        return this.tokensBin("+", node.left, node.right, out);
+        this.tokensBin("+", node.left, node.right, out);
+        return;
       case "Sub":
-        return this.tokensBin("-", node.left, node.right, out);
+        this.tokensBin("-", node.left, node.right, out);
+        return;
       case "Mul":
-        return this.tokensBin("*", node.left, node.right, out);
+        this.tokensBin("*", node.left, node.right, out);
+        return;
       case "Div":
-        return this.tokensBin("/", node.left, node.right, out);
+        this.tokensBin("/", node.left, node.right, out);
+        return;
       case "Mod":
-        return this.tokensBin("%", node.left, node.right, out);
+        this.tokensBin("%", node.left, node.right, out);
+        return;
       case "Concat":
         this.tokens(node.left, out);
         out.push({ t: 1, op: "+" }, { t: 0, node: LIT_EMPTY }, { t: 1, op: "+" });
@@ -1297,11 +1305,14 @@ class ClosureCompiler {
         }
         return;
       case "Not":
-        return this.tokensPre("!", node.target, out);
+        this.tokensPre("!", node.target, out);
+        return;
       case "Neg":
-        return this.tokensPre("-", node.target, out);
+        this.tokensPre("-", node.target, out);
+        return;
       case "Pos":
-        return this.tokensPre("+", node.target, out);
+        this.tokensPre("+", node.target, out);
+        return;
       case "Is":
         out.push({ t: 0, node: { typename: "__isCall", is: node } }, { t: 1, op: "===" }, { t: 0, node: LIT_TRUE });
         return;

@@ -37,8 +37,8 @@ function callbackAsap(cb: any, err: any, res?: any) {
 /** nunjucks' Context with the render's budget and include depth as ordinary fields (one hidden class). */
 // No explicit constructor: V8's default derived constructor forwards arguments without a rest array.
 class EngineContext extends (Context as any) {
-  declare kgenBudget: RenderBudget | null;
-  declare kgenIncludeDepth: number;
+  kgenBudget: RenderBudget | null = null;
+  kgenIncludeDepth = 0;
 }
 const newContext = (ctx: any, blocks: any, env: any): EngineContext =>
   new (EngineContext as any)(ctx, blocks, env) as EngineContext;
@@ -63,7 +63,6 @@ export interface EngineConfig {
 
 /** A nunjucks Template whose code generation is the closure compiler (no `new Function`). */
 export class ClosureTemplate extends (Template as any) {
-  // biome-ignore lint/complexity/noUselessConstructor: gives the untyped base constructor its signature.
   constructor(...args: any[]) {
     super(...args);
   }
@@ -132,7 +131,10 @@ export class ClosureTemplate extends (Template as any) {
     try {
       this.compile();
     } catch (e) {
-      if (cb) return cb(e);
+      if (cb) {
+        cb(e);
+        return;
+      }
       throw e;
     }
     const frame = parentFrame ? parentFrame.push() : new Frame();
@@ -149,7 +151,6 @@ export class ClosureTemplate extends (Template as any) {
 
 /** nunjucks' Environment, creating ClosureTemplates, with a compiled-program cache keyed by content hash. */
 export class EngineEnvironment extends (Environment as any) {
-  // biome-ignore lint/complexity/noUselessConstructor: gives the untyped base constructor its signature.
   constructor(...args: any[]) {
     super(...args);
   }
@@ -374,19 +375,20 @@ function lengthOfRange(start: any, stop: any, step: any): number {
 /** Budget guards on built-ins whose cost is set by a number argument (range length, padding width). */
 function guardBuiltins(env: EngineEnvironment): void {
   const range = env.globals.range;
-  env.addGlobal("range", function (this: any, start: any, stop?: any, step?: any) {
+  env.addGlobal("range", function (this: any, ...args: any[]) {
     const budget: RenderBudget | undefined = this?.kgenBudget;
-    if (budget && lengthOfRange(start, stop, step) > budget.limits.maxLoopIterations)
+    if (budget && lengthOfRange(args[0], args[1], args[2]) > budget.limits.maxLoopIterations)
       budget.fail("loopIterations", budget.limits.maxLoopIterations);
-    return range.apply(this, arguments);
+    return range.apply(this, args);
   });
   for (const name of ["center", "indent"]) {
     const filter = env.getFilter(name);
-    env.addFilter(name, function (this: any, str: any, width: any) {
+    env.addFilter(name, function (this: any, ...args: any[]) {
       const budget: RenderBudget | undefined = this?.kgenBudget;
+      const width = args[1];
       if (budget && typeof width === "number" && width > budget.limits.maxOutputBytes)
         budget.fail("outputBytes", budget.limits.maxOutputBytes);
-      return filter.apply(this, arguments);
+      return filter.apply(this, args);
     });
   }
 }
