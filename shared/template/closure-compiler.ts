@@ -1695,13 +1695,10 @@ function makeFunction(
     function (env: any, context: any, frame: any, runtime: any, cb: any) {
       const f = rootActivation(n, cb, env, context, frame, runtime, inst, lineno, colno);
       const budget = f.budget as RenderBudget;
+      let entered = false;
       try {
         budget.enter();
-      } catch (e) {
-        cb(runtime.handleError(e, lineno, colno));
-        return;
-      }
-      try {
+        entered = true;
         if (isBlock) f.frame = frame.push(true);
         f.s[0] = "";
         run(f);
@@ -1711,10 +1708,13 @@ function makeFunction(
           else cb(null, f.s[0]);
         }
       } catch (e) {
+        if (entered) {
+          entered = false;
+          budget.depth--;
+        }
         cb(runtime.handleError(e, f.lineno, f.colno));
-      } finally {
-        budget.leave();
       }
+      if (entered) budget.depth--;
     };
 }
 
