@@ -108,22 +108,34 @@ export default async function (args: string[]): Promise<void> {
         runMine();
       }
     }
-    // compile = lexer + parser + transformer + code generation (closures vs JS text + new Function); no cache
-    let k = 0;
-    compileRates.mine.push(
-      timeIt(() => {
-        const src = compileSources[k++ % compileSources.length] as string;
-        engine.env.programCache.clear();
-        engine.compile(src, `c${k}`);
-      }, 60),
-    );
-    k = 0;
-    compileRates.theirs.push(
-      timeIt(() => {
-        const src = compileSources[k++ % compileSources.length] as string;
-        new (nunjucks.Template as any)(src, reference, `c${k}`, true);
-      }, 60),
-    );
+    // compile = lexer + parser + transformer + code generation (closures vs JS text + new Function); no cache.
+    // The order alternates per round, like the renders, so neither side always inherits the other's garbage.
+    const compileMine = () => {
+      let k = 0;
+      compileRates.mine.push(
+        timeIt(() => {
+          const src = compileSources[k++ % compileSources.length] as string;
+          engine.env.programCache.clear();
+          engine.compile(src, `c${k}`);
+        }, 60),
+      );
+    };
+    const compileTheirs = () => {
+      let k = 0;
+      compileRates.theirs.push(
+        timeIt(() => {
+          const src = compileSources[k++ % compileSources.length] as string;
+          new (nunjucks.Template as any)(src, reference, `c${k}`, true);
+        }, 60),
+      );
+    };
+    if (r % 2 === 0) {
+      compileMine();
+      compileTheirs();
+    } else {
+      compileTheirs();
+      compileMine();
+    }
   }
   const median = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);
