@@ -12,7 +12,12 @@ const { Frame, SafeString } = runtimeModule;
 const origContextOrFrameLookup = runtimeModule.contextOrFrameLookup;
 const origMemberLookup = runtimeModule.memberLookup;
 const hasOwn = Object.prototype.hasOwnProperty;
-const escapeHtml: (s: string) => string = lib.escape;
+const libEscape: (s: string) => string = lib.escape;
+const needsEscape = /[&"'<>\\]/;
+/** lib.escape, skipped when the string holds none of the characters it replaces (same result, much cheaper). */
+function escapeHtml(s: string): string {
+  return needsEscape.test(s) ? libEscape(s) : s;
+}
 
 /** Member and variable names a sandboxed template may never read or write. */
 export const deniedKeys: ReadonlySet<string> = new Set([
@@ -57,29 +62,39 @@ interface Slot {
  * function's `frame`, `lineno`, `colno`, `parentTemplate`…). One class for both keeps property access monomorphic.
  */
 export class Act {
-  readonly s: any[];
-  f: Act;
-  env: any = null;
-  context: any = null;
-  frame: any = null;
-  runtime: any = null;
-  inst: Instance = null as unknown as Instance;
-  lineno = 0;
-  colno = 0;
-  parentTemplate: any = null;
-  budget: RenderBudget = null as unknown as RenderBudget;
+  // Plain assignments in the constructor, not class-field initialisers: V8 allocates these faster.
+  declare readonly s: any[];
+  declare readonly p: Act | null;
+  declare f: Act;
+  declare cb: any;
+  declare env: any;
+  declare context: any;
+  declare frame: any;
+  declare runtime: any;
+  declare inst: Instance;
+  declare lineno: number;
+  declare colno: number;
+  declare parentTemplate: any;
+  declare budget: RenderBudget;
   /** budget.limits.maxOutputBytes, read on every buffer append. */
-  maxOut = 0;
-  constructor(
-    n: number,
-    readonly p: Act | null,
-    f: Act | null,
-    public cb: any,
-  ) {
+  declare maxOut: number;
+  constructor(n: number, p: Act | null, f: Act | null, cb: any) {
     const s = new Array(n);
     for (let i = 0; i < n; i++) s[i] = undefined;
-    this.s = s;
+    (this as any).s = s;
+    (this as any).p = p;
     this.f = f ?? this;
+    this.cb = cb;
+    this.env = null;
+    this.context = null;
+    this.frame = null;
+    this.runtime = null;
+    this.inst = null as unknown as Instance;
+    this.lineno = 0;
+    this.colno = 0;
+    this.parentTemplate = null;
+    this.budget = null as unknown as RenderBudget;
+    this.maxOut = 0;
   }
 }
 export type FnState = Act;
@@ -433,6 +448,7 @@ class ClosureCompiler {
   fusedOutput(children: any[], frame: any): Run | null {
     const consts: (string | null)[] = [];
     const evs: (Fn | null)[] = [];
+    const syms: Record<number, string> = {};
     for (const child of children) {
       if (child instanceof nodes.TemplateData) {
         if (!child.value) continue;
@@ -442,6 +458,15 @@ class ClosureCompiler {
           consts.push(child.value);
           evs.push(null);
         }
+      } else if (
+        child.typename === "Symbol" &&
+        !frame.lookup(child.value) &&
+        !(this.opts.sandbox && (deniedKeys.has(child.value) || objectProtoKeys.has(child.value)))
+      ) {
+        // `{{ name }}`: the context/frame lookup is inlined below instead of calling a symbol closure
+        consts.push(null);
+        evs.push(null);
+        syms[consts.length - 1] = child.value;
       } else {
         consts.push(null);
         evs.push(this.expr(child, frame));
@@ -449,6 +474,7 @@ class ClosureCompiler {
     }
     const n = consts.length;
     if (n === 0) return null;
+    const symNames: (string | null)[] = consts.map((_, k) => syms[k] ?? null);
     const slot = this.buffer as Slot;
     const d = depthTo(slot.fn, this.cur);
     const bi = slot.i;
@@ -471,7 +497,25 @@ class ClosureCompiler {
         const c = consts[k];
         if (c !== null) out += c;
         else {
-          let v = (evs[k] as Fn)(a);
+          const ev = evs[k] as Fn | null;
+          let v: any;
+          if (ev !== null) v = ev(a);
+          else {
+            const name = symNames[k] as string;
+            const rt = f.runtime;
+            if (rt.contextOrFrameLookup === origContextOrFrameLookup) {
+              for (let fr = f.frame; fr; fr = fr.parent) {
+                v = fr.variables[name];
+                if (v !== undefined) break;
+              }
+              if (v === undefined) {
+                const context = f.context;
+                const vars = context.ctx;
+                const globals = context.env.globals;
+                v = name in globals && !(name in vars) ? globals[name] : vars[name];
+              }
+            } else v = rt.contextOrFrameLookup(f.context, f.frame, name);
+          }
           if (v === undefined || v === null) v = "";
           if (f.env.opts.autoescape && !(v instanceof SafeString)) v = escapeHtml(v.toString());
           out += v;
