@@ -240,6 +240,9 @@ class ClosureCompiler {
   cur: FnDesc = new FnDesc(null);
   buffer: Slot | null = null;
   inBlock = false;
+  /** Set when compiling an untransformed AST: async nodes then abort to the exact (transformer) path. */
+  optimisticAsyncFilters: string[] | null = null;
+  sawBlock = false;
   constructor(readonly opts: CompileOptions) {}
 
   // ---- helpers ----
@@ -416,6 +419,7 @@ class ClosureCompiler {
   }
 
   asyncPoint(node: any, frame: any, rest: () => Run): Run {
+    if (this.optimisticAsyncFilters && untransformedAsync.has(node.typename)) throw NEEDS_TRANSFORM;
     switch (node.typename) {
       case "FilterAsync":
         return this.filterAsync(node, frame, rest);
@@ -1095,6 +1099,7 @@ class ClosureCompiler {
   }
 
   block(node: any, rest: () => Run): Run {
+    this.sawBlock = true;
     const name = node.name.value;
     const inBlock = this.inBlock;
     const cb = this.callback(null, () => {
@@ -1574,6 +1579,7 @@ class ClosureCompiler {
   filter(node: any, frame: any): Fn {
     this.assertType(node.name, "Symbol");
     const name = node.name.value;
+    if (this.optimisticAsyncFilters && this.optimisticAsyncFilters.indexOf(name) !== -1) throw NEEDS_TRANSFORM;
     this.deny(name);
     const args = node.args.children.map((c: any) => this.expr(c, frame));
     const n = args.length;
@@ -1701,7 +1707,10 @@ class ClosureCompiler {
     this.inBlock = true;
     const blockNames: string[] = [];
     const blocks: [string, RootFactory][] = [];
-    for (const block of node.findAll(nodes.Block)) {
+    const optimistic = this.optimisticAsyncFilters !== null;
+    for (const block of optimistic && !this.sawBlock ? [] : node.findAll(nodes.Block)) {
+      // untransformed AST: transformer.liftSuper for this block now (same pre-order as its walk)
+      if (optimistic) liftSuperInBlock(block);
       const name = block.name.value;
       if (blockNames.indexOf(name) !== -1) throw new Error(`Block "${name}" defined more than once.`);
       blockNames.push(name);
@@ -1871,6 +1880,20 @@ export function compileProgram(
 ): Program {
   const preprocessors = (extensions || []).map((ext) => ext.preprocess).filter((f) => !!f);
   const processed = preprocessors.reduce((s: string, p: (s: string) => string) => p(s), src);
+  if (!extensions || extensions.length === 0) {
+    // Optimistic path: compile the parsed AST directly, lifting super() per block; any async node, or any
+    // error, falls back to the exact path below on a fresh parse (which then raises nunjucks' own error).
+    const parsed = parser.parse(processed, extensions, opts);
+    const c = new ClosureCompiler(opts);
+    c.optimisticAsyncFilters = asyncFilters;
+    let built: ReturnType<ClosureCompiler["root"]> | null = null;
+    try {
+      built = c.root(parsed);
+    } catch {
+      built = null;
+    }
+    if (built) return programOf(built);
+  }
   const parsed = parser.parse(processed, extensions, opts);
   // transformer.transform only matters for async filters/tags and super(); do liftSuper alone when that is all it would do
   const found = scanTree(parsed, asyncFilters);
@@ -1880,8 +1903,10 @@ export function compileProgram(
       : found & FOUND_BLOCK
         ? liftSuper(parsed)
         : parsed;
-  const c = new ClosureCompiler(opts);
-  const { root, blocks } = c.root(ast);
+  return programOf(new ClosureCompiler(opts).root(ast));
+}
+
+function programOf({ root, blocks }: ReturnType<ClosureCompiler["root"]>): Program {
   return {
     instantiate(instName) {
       const inst: Instance = { name: instName, blocks: {} };
@@ -1895,6 +1920,18 @@ export function compileProgram(
       return props;
     },
   };
+}
+
+/** node.fields per node class (nunjucks defines some as getters returning a fresh array). */
+const fieldsCache = new Map<unknown, string[]>();
+function fieldsOf(node: any): string[] {
+  const ctor = node.constructor;
+  let fields = fieldsCache.get(ctor);
+  if (!fields) {
+    fields = node.fields as string[];
+    fieldsCache.set(ctor, fields);
+  }
+  return fields;
 }
 
 const FOUND_ASYNC = 1;
@@ -1913,11 +1950,23 @@ function scanTree(node: any, asyncFilters: string[]): number {
   } else if (node instanceof nodes.CallExtension) {
     found |= scanTree(node.args, asyncFilters);
     for (const c of node.contentArgs) found |= scanTree(c, asyncFilters);
-  } else for (const f of node.fields) found |= scanTree(node[f], asyncFilters);
+  } else for (const f of fieldsOf(node)) found |= scanTree(node[f], asyncFilters);
   return found;
 }
 
 let holeCounter = 0;
+
+const NEEDS_TRANSFORM = new Error("needs transformer.transform");
+const untransformedAsync = new Set(["FilterAsync", "IfAsync", "AsyncEach", "AsyncAll", "CallExtensionAsync"]);
+
+function liftSuperInBlock(block: any): void {
+  const symbol = `hole_${holeCounter++}`;
+  let hasSuper = false;
+  block.body = replaceSuper(block.body, symbol, () => {
+    hasSuper = true;
+  });
+  if (hasSuper) block.body.children.unshift(new nodes.Super(0, 0, block.name, new nodes.Symbol(0, 0, symbol)));
+}
 
 /** transformer.js' liftSuper, in place: the same traversal (Node fields, NodeList children, CallExtension args). */
 function liftSuper(ast: any): any {
@@ -1940,7 +1989,7 @@ function forEachNode(node: any, visit: (n: any) => void): void {
   else if (node instanceof nodes.CallExtension) {
     forEachNode(node.args, visit);
     for (const c of node.contentArgs) forEachNode(c, visit);
-  } else for (const f of node.fields) forEachNode(node[f], visit);
+  } else for (const f of fieldsOf(node)) forEachNode(node[f], visit);
 }
 
 function replaceSuper(node: any, symbol: string, found: () => void): any {
@@ -1955,6 +2004,6 @@ function replaceSuper(node: any, symbol: string, found: () => void): any {
     node.args = replaceSuper(node.args, symbol, found);
     for (let i = 0; i < node.contentArgs.length; i++)
       node.contentArgs[i] = replaceSuper(node.contentArgs[i], symbol, found);
-  } else for (const f of node.fields) node[f] = replaceSuper(node[f], symbol, found);
+  } else for (const f of fieldsOf(node)) node[f] = replaceSuper(node[f], symbol, found);
   return node;
 }

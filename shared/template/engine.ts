@@ -175,20 +175,30 @@ export class EngineEnvironment extends (Environment as any) {
     return budget;
   }
 
+  private configCache: { stamp: unknown[]; key: string } | null = null;
+  /** Everything besides the source that shapes the compiled program, as a string (recomputed when it changes). */
+  private configKey(): string {
+    const o = this.opts;
+    const stamp = [
+      !!o.throwOnUndefined,
+      !!o.trimBlocks,
+      !!o.lstripBlocks,
+      o.tags ?? null,
+      this.asyncFilters.length,
+      this.extensionsList.length,
+      this.engineConfig.sandbox,
+    ];
+    const cached = this.configCache;
+    if (cached && cached.stamp.every((v, i) => v === stamp[i])) return cached.key;
+    const key = JSON.stringify([...stamp, this.asyncFilters, this.extensionsList.map((e: any) => e.__name ?? "")]);
+    this.configCache = { stamp, key };
+    return key;
+  }
+
   /** The closure program for a source, cached by SHA-256 of the source plus everything else that shapes the AST. */
   program(src: string, path: string | undefined): Program {
     const o = this.opts;
-    const key =
-      sha256Hex(src) +
-      JSON.stringify([
-        !!o.throwOnUndefined,
-        !!o.trimBlocks,
-        !!o.lstripBlocks,
-        o.tags ?? null,
-        this.asyncFilters,
-        this.extensionsList.map((e: any) => e.__name ?? ""),
-        this.engineConfig.sandbox,
-      ]);
+    const key = sha256Hex(src) + this.configKey();
     let program = this.programCache.get(key);
     if (!program) {
       program = compileProgram(src, this.asyncFilters, this.extensionsList, path, {
