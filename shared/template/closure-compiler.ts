@@ -161,6 +161,22 @@ function actAt(a: Act, d: number): Act {
 const LIT_EMPTY = { typename: "__const", value: "" };
 const LIT_TRUE = { typename: "__const", value: true };
 
+/** Node types whose emitted JavaScript is an operator expression (see tokens()). */
+const operatorTypes = new Set([
+  "Or",
+  "And",
+  "Add",
+  "Sub",
+  "Mul",
+  "Div",
+  "Mod",
+  "Concat",
+  "Compare",
+  "Not",
+  "Neg",
+  "Pos",
+  "Is",
+]);
 const compareOps = new Set(["==", "===", "!=", "!==", "<", ">", "<=", ">="]);
 const binPrec: Record<string, number> = {
   "||": 3,
@@ -1274,6 +1290,8 @@ class ClosureCompiler {
 
   /** Any emitted expression text, re-associated with JavaScript precedence. */
   expr(node: any, frame: any): Fn {
+    // an atomic node (anything tokens() would emit as a single operand) needs no re-association
+    if (!operatorTypes.has(node.typename)) return this.atom(node, frame);
     const toks: Tok[] = [];
     this.tokens(node, toks);
     if (toks.length === 1) return this.atom((toks[0] as any).node, frame);
