@@ -189,7 +189,7 @@ export class EngineEnvironment extends (Environment as any) {
       this.engineConfig.sandbox,
     ];
     const cached = this.configCache;
-    if (cached && cached.stamp.every((v, i) => v === stamp[i])) return cached.key;
+    if (cached?.stamp.every((v, i) => v === stamp[i])) return cached.key;
     const key = JSON.stringify([...stamp, this.asyncFilters, this.extensionsList.map((e: any) => e.__name ?? "")]);
     this.configCache = { stamp, key };
     return key;
