@@ -385,21 +385,26 @@ function lengthOfRange(start: any, stop: any, step: any): number {
 /** Budget guards on built-ins whose cost is set by a number argument (range length, padding width). */
 function guardBuiltins(env: EngineEnvironment): void {
   const range = env.globals.range;
-  env.addGlobal("range", function (this: any, ...args: any[]) {
+  const guardedRange = function (this: any, ...args: any[]) {
     const budget: RenderBudget | undefined = this?.kgenBudget;
     if (budget && lengthOfRange(args[0], args[1], args[2]) > budget.limits.maxLoopIterations)
       budget.fail("loopIterations", budget.limits.maxLoopIterations);
     return range.apply(this, args);
-  });
+  };
+  // `{{ range }}` prints the function's source: keep printing nunjucks' own
+  guardedRange.toString = () => String(range);
+  env.addGlobal("range", guardedRange);
   for (const name of ["center", "indent"]) {
     const filter = env.getFilter(name);
-    env.addFilter(name, function (this: any, ...args: any[]) {
+    const guarded = function (this: any, ...args: any[]) {
       const budget: RenderBudget | undefined = this?.kgenBudget;
       const width = args[1];
       if (budget && typeof width === "number" && width > budget.limits.maxOutputBytes)
         budget.fail("outputBytes", budget.limits.maxOutputBytes);
       return filter.apply(this, args);
-    });
+    };
+    guarded.toString = () => String(filter);
+    env.addFilter(name, guarded);
   }
 }
 
