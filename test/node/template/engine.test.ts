@@ -142,4 +142,18 @@ describe("sandbox", () => {
     expect(budget("{{ 'x' | center(100000000) }}")).toBe("outputBytes");
     expect(small.renderString("{% for i in range(10) %}{{ i }}{% endfor %}")).toBe("0123456789");
   });
+
+  it("types budget and sandbox errors of async renders too (templates from an async loader)", async () => {
+    const stored: Record<string, string> = {
+      loop: "{% for i in range(100000) %}{% endfor %}",
+      poke: "{{ x.constructor }}",
+    };
+    const remote = createEngine({
+      limits: { maxLoopIterations: 1000 },
+      loader: asyncLoader(async (n) => stored[n] ?? null),
+    });
+    await expect(remote.renderAsync("loop")).rejects.toBeInstanceOf(TemplateBudgetError);
+    await expect(remote.renderAsync("poke", { x: {} })).rejects.toBeInstanceOf(TemplateSecurityError);
+    await expect(remote.renderAsync("missing")).rejects.toBeInstanceOf(TemplateError);
+  });
 });
