@@ -124,6 +124,10 @@ export function orderValues(a: RDF.Term, b: RDF.Term): number | undefined | null
       return compareCodePoints(a.value, b.value);
     case "boolean":
       return Number(booleanValue(a)) - Number(booleanValue(b));
+    case "langString":
+      // An extension (SPARQL 17.3.1): strings with the same language tag compare by their text.
+      if (a.language.toLowerCase() !== b.language.toLowerCase()) return null;
+      return compareCodePoints(a.value, b.value);
     case "dateTime":
     case "date": {
       const order = compareDateTime(dateTimeValue(a)!, dateTimeValue(b)!);

@@ -196,6 +196,7 @@ function requireDateTime(term: RDF.Term, allowDate: boolean) {
 
 function requireInteger(term: RDF.Term): number {
   const value = requireNumeric(term);
+  if (value.kind !== "integer") throw new ExpressionError("expected an xsd:integer");
   return toNumber(value);
 }
 

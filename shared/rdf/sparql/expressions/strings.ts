@@ -207,4 +207,5 @@ export function languageMatches(tag: string, range: string): boolean {
   return lowerTag === lowerRange || (lowerTag.startsWith(lowerRange) && lowerTag[lowerRange.length] === "-");
 }
 
-export const LANGUAGE_TAG_RE = /^[a-zA-Z]{1,8}(?:-[a-zA-Z0-9]{1,8})*$/;
+/** BCP 47 shape: a 2–8 letter primary subtag (or the x-/i- private and grandfathered prefixes), then subtags. */
+export const LANGUAGE_TAG_RE = /^(?:[a-zA-Z]{2,8}|[xXiI](?=-))(?:-[a-zA-Z0-9]{1,8})*$/;
