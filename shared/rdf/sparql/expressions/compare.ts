@@ -13,7 +13,7 @@ const CATEGORY_ORDER: Record<Category, number> = {
   date: 2,
   boolean: 3,
   string: 4,
-  langString: 5,
+  langString: 4,
   other: 6,
   invalid: 7,
 };
@@ -143,14 +143,15 @@ const TERM_TYPE_ORDER: Record<string, number> = { BlankNode: 1, NamedNode: 2, Li
 function literalOrder(a: RDF.Literal, b: RDF.Literal): number {
   const categoryA = categoryOf(a);
   const categoryB = categoryOf(b);
-  if (categoryA !== categoryB) return CATEGORY_ORDER[categoryA] - CATEGORY_ORDER[categoryB];
+  if (CATEGORY_ORDER[categoryA] !== CATEGORY_ORDER[categoryB])
+    return CATEGORY_ORDER[categoryA] - CATEGORY_ORDER[categoryB];
   if (categoryA === "numeric") {
     const order = compareNumeric(numericValue(a)!, numericValue(b)!);
     if (order === undefined) {
-      // NaN sorts before every number and equal to itself.
+      // NaN sorts after every number (as oxigraph does) and equal to itself.
       const aNaN = Number.isNaN(Number(a.value));
       const bNaN = Number.isNaN(Number(b.value));
-      if (aNaN !== bNaN) return aNaN ? -1 : 1;
+      if (aNaN !== bNaN) return aNaN ? 1 : -1;
     } else if (order !== 0) return order;
   } else {
     const order =
@@ -163,8 +164,8 @@ function literalOrder(a: RDF.Literal, b: RDF.Literal): number {
   }
   return (
     compareCodePoints(a.value, b.value) ||
-    compareCodePoints(datatypeOf(a), datatypeOf(b)) ||
-    compareCodePoints(a.language.toLowerCase(), b.language.toLowerCase())
+    compareCodePoints(a.language.toLowerCase(), b.language.toLowerCase()) ||
+    compareCodePoints(datatypeOf(a), datatypeOf(b))
   );
 }
 
