@@ -75,27 +75,18 @@ function extremeAccumulator(sign: 1 | -1): Accumulator {
   };
 }
 
+/** GROUP_CONCAT is always a simple literal, even when every value shares a language tag (W3C agg-groupconcat-04). */
 function groupConcatAccumulator(separator: string): Accumulator {
   const parts: string[] = [];
-  let language: string | undefined;
-  let sameLanguage = true;
   let failed = false;
   return {
     add(term) {
-      if (failed) return;
       // Non-string literals and IRIs contribute their string form, as STR() would; blank nodes have none.
-      if (term.termType === "BlankNode") {
-        failed = true;
-        return;
-      }
-      const tag = term.termType === "Literal" ? term.language.toLowerCase() : "";
-      if (parts.length === 0) language = tag;
-      else if (language !== tag) sameLanguage = false;
-      parts.push(term.value);
+      if (term.termType === "BlankNode") failed = true;
+      else parts.push(term.value);
     },
     result() {
-      if (failed) return undefined;
-      return stringLiteral(parts.join(separator), sameLanguage && language ? language : undefined);
+      return failed ? undefined : stringLiteral(parts.join(separator));
     },
   };
 }

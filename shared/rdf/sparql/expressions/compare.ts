@@ -96,6 +96,8 @@ export function termsEqual(a: RDF.Term, b: RDF.Term): boolean {
     }
   }
   if (sameTerm(a, b)) return true;
+  // A language-tagged string never equals a literal without that tag, whatever its datatype (W3C open-eq-08).
+  if (categoryA === "langString" || categoryB === "langString") return false;
   if (categoryA === "other" || categoryA === "invalid" || categoryB === "other" || categoryB === "invalid") {
     throw new ExpressionError("cannot compare literals of unknown or ill-typed datatypes");
   }
