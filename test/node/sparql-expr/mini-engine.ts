@@ -125,15 +125,17 @@ export class MiniEngine {
           const descending = expression.expressionType === "operator" && expression.operator === "desc";
           return {
             descending,
-            expression: descending ? (expression as Algebra.OperatorExpression).args[0]! : expression,
+            expression: descending
+              ? ((expression as Algebra.OperatorExpression).args[0] as Algebra.Expression)
+              : expression,
           };
         });
         return this.evaluate(operation.input)
           .map((row) => ({ row, values: keys.map((key) => tryEvaluate(key.expression, row, this.ctx)) }))
           .sort((a, b) => {
-            for (let i = 0; i < keys.length; i++) {
+            for (const [i, key] of keys.entries()) {
               const order = compareTerms(a.values[i], b.values[i]);
-              if (order !== 0) return keys[i]!.descending ? -order : order;
+              if (order !== 0) return key.descending ? -order : order;
             }
             return 0;
           })
@@ -166,7 +168,7 @@ export class MiniEngine {
           return term ? [[variable.value, term] as const] : [];
         }),
       );
-      const id = rowKey(key) + `#${operation.variables.filter((v) => !row.has(v.value)).map((v) => v.value)}`;
+      const id = `${rowKey(key)}#${operation.variables.filter((v) => !row.has(v.value)).map((v) => v.value)}`;
       let group = groups.get(id);
       if (!group) {
         group = { key, rows: [] };

@@ -173,7 +173,6 @@ function showRows(rows: Row[] | boolean): string {
 /** Runs the QueryEvaluationTests of one manifest with the mini engine. */
 export function runManifest(manifestPath: string): Verdict[] {
   const manifest = loadTurtle(manifestPath);
-  const base = dirname(manifestPath);
   const verdicts: Verdict[] = [];
   const heads = manifest.getObjects(null, `${MF}entries`, null);
   for (const head of heads) {

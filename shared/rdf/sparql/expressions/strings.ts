@@ -186,7 +186,8 @@ function parseReplacement(replacement: string, groups: number): ReplacementPart[
 
 export function replaceAll(text: string, pattern: string, replacement: string, flags: string): string {
   const regex = compileRegex(pattern, flags, true);
-  const groups = new RegExp(`(?:${regex.source})|`, regex.flags).exec("")!.length - 1;
+  // An alternative that always matches "" reveals the number of capturing groups.
+  const groups = (new RegExp(`(?:${regex.source})|`, regex.flags).exec("")?.length ?? 1) - 1;
   const parts = parseReplacement(replacement, groups);
   if (regex.test("")) throw new ExpressionError("the pattern matches the empty string");
   regex.lastIndex = 0;
