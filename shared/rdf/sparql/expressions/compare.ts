@@ -1,7 +1,7 @@
 import type * as RDF from "@rdfjs/types";
 import { compareDateTime, type DateTimeValue, dateTimeValue } from "./datetime";
 import { ExpressionError } from "./errors";
-import { compareNumeric, isNumericDatatype, type NumericValue, numericValue } from "./numeric";
+import { compareNumeric, Exact, isNumericDatatype, type NumericValue, numericValue, shortExactValue } from "./numeric";
 import { datatypeOf, XSD } from "./vocab";
 
 /** Literal categories: values in one category are comparable with `<`. */
@@ -34,12 +34,15 @@ export function booleanValue(term: RDF.Term): boolean | undefined {
 
 /** A literal's category with its parsed value, so each literal is parsed once per comparison. */
 type Classified =
-  | { category: "numeric"; numeric: NumericValue }
+  | { category: "numeric"; numeric: NumericValue; small?: undefined }
+  | { category: "numeric"; small: number; numeric?: undefined }
   | { category: "dateTime" | "date"; dateTime: DateTimeValue }
   | { category: "boolean"; boolean: boolean }
   | { category: "string" | "langString" | "other" | "invalid" };
 
 function classify(literal: RDF.Literal): Classified {
+  const small = shortExactValue(literal);
+  if (small !== undefined) return { category: "numeric", small };
   if (literal.language) return { category: "langString" };
   const datatype = datatypeOf(literal);
   if (datatype === XSD.string) return { category: "string" };
@@ -57,6 +60,29 @@ function classify(literal: RDF.Literal): Classified {
     return { category: datatype === XSD.dateTime ? "dateTime" : "date", dateTime };
   }
   return { category: "other" };
+}
+
+function numericOf(x: { numeric: NumericValue } | { small: number }): NumericValue {
+  return "numeric" in x && x.numeric
+    ? x.numeric
+    : { kind: "integer", exact: new Exact((x as { small: number }).small) };
+}
+
+function compareNumericClassified(
+  x: Extract<Classified, { category: "numeric" }>,
+  y: Extract<Classified, { category: "numeric" }>,
+): number | undefined {
+  const a = x.small ?? (x.numeric && "approx" in x.numeric && y.small !== undefined ? x.numeric.approx : undefined);
+  const b = y.small ?? (y.numeric && "approx" in y.numeric && x.small !== undefined ? y.numeric.approx : undefined);
+  if (a !== undefined && b !== undefined) {
+    // A short decimal promoted to float compares as a float; otherwise plain numbers compare exactly.
+    const float = x.numeric?.kind === "float" || y.numeric?.kind === "float";
+    const left = float && x.small !== undefined ? Math.fround(a) : a;
+    const right = float && y.small !== undefined ? Math.fround(b) : b;
+    if (Number.isNaN(left) || Number.isNaN(right)) return undefined;
+    return left < right ? -1 : left > right ? 1 : 0;
+  }
+  return compareNumeric(numericOf(x), numericOf(y));
 }
 
 /** Compares strings by Unicode code point (JavaScript's `<` compares UTF-16 code units). */
@@ -92,7 +118,7 @@ export function termsEqual(a: RDF.Term, b: RDF.Term): boolean {
   if (a.termType !== "Literal" || b.termType !== "Literal") return sameTerm(a, b);
   const x = classify(a);
   const y = classify(b);
-  if (x.category === "numeric" && y.category === "numeric") return compareNumeric(x.numeric, y.numeric) === 0;
+  if (x.category === "numeric" && y.category === "numeric") return compareNumericClassified(x, y) === 0;
   if (x.category === "boolean" && y.category === "boolean") return x.boolean === y.boolean;
   if ("dateTime" in x && "dateTime" in y && x.category === y.category) {
     const order = compareDateTime(x.dateTime, y.dateTime);
@@ -122,7 +148,7 @@ export function lessThan(a: RDF.Term, b: RDF.Term): boolean {
  * when the operands are not comparable.
  */
 function orderClassified(a: RDF.Literal, x: Classified, b: RDF.Literal, y: Classified): number | undefined | null {
-  if (x.category === "numeric" && y.category === "numeric") return compareNumeric(x.numeric, y.numeric);
+  if (x.category === "numeric" && y.category === "numeric") return compareNumericClassified(x, y);
   if (x.category === "boolean" && y.category === "boolean") return Number(x.boolean) - Number(y.boolean);
   if ("dateTime" in x && "dateTime" in y && x.category === y.category) {
     return compareDateTime(x.dateTime, y.dateTime) ?? null;
@@ -144,11 +170,11 @@ function literalOrder(a: RDF.Literal, b: RDF.Literal): number {
     return CATEGORY_ORDER[x.category] - CATEGORY_ORDER[y.category];
   }
   if (x.category === "numeric" && y.category === "numeric") {
-    const order = compareNumeric(x.numeric, y.numeric);
+    const order = compareNumericClassified(x, y);
     if (order === undefined) {
       // NaN sorts after every number (as oxigraph does) and equal to itself.
-      const aNaN = "approx" in x.numeric && Number.isNaN(x.numeric.approx);
-      const bNaN = "approx" in y.numeric && Number.isNaN(y.numeric.approx);
+      const aNaN = x.numeric !== undefined && "approx" in x.numeric && Number.isNaN(x.numeric.approx);
+      const bNaN = y.numeric !== undefined && "approx" in y.numeric && Number.isNaN(y.numeric.approx);
       if (aNaN !== bNaN) return aNaN ? 1 : -1;
     } else if (order !== 0) return order;
   } else if ("dateTime" in x && "dateTime" in y) {

@@ -22,6 +22,7 @@ import {
   numericValue,
   requireNumeric,
   round,
+  smallIntegerValue,
   toNumber,
 } from "./numeric";
 import {
@@ -193,7 +194,18 @@ function numericResult(value: ReturnType<typeof requireNumeric>): RDF.Literal {
 }
 
 function arithmeticBuiltin(operator: ArithmeticOperator): Builtin {
-  return binary(operator, (a, b) => numericResult(arithmetic(operator, requireNumeric(a), requireNumeric(b))));
+  return binary(operator, (a, b) => {
+    if (operator !== "/") {
+      // Fast path for small integers; falls back to exact arithmetic when the result leaves the safe range.
+      const x = smallIntegerValue(a);
+      const y = x === undefined ? undefined : smallIntegerValue(b);
+      if (x !== undefined && y !== undefined) {
+        const result = operator === "+" ? x + y : operator === "-" ? x - y : x * y;
+        if (Number.isSafeInteger(result)) return integerLiteral(result === 0 ? 0 : result);
+      }
+    }
+    return numericResult(arithmetic(operator, requireNumeric(a), requireNumeric(b)));
+  });
 }
 
 function hashBuiltin(name: string, hash: (bytes: Uint8Array) => Uint8Array): Builtin {
@@ -454,6 +466,20 @@ const BUILTINS: Record<string, Builtin> = {
   }),
 };
 
+const SPECIAL_FORM_MAP: ReadonlyMap<string, SpecialForm> = new Map(Object.entries(SPECIAL_FORMS));
+const BUILTIN_MAP: ReadonlyMap<string, Builtin> = new Map(Object.entries(BUILTINS));
+const lowerCaseCache = new Map<string, string>();
+
+/** Operator names arrive in mixed case (BNODE, UMINUS, strlen); lower-case each distinct name once. */
+function lowerCase(operator: string): string {
+  let lower = lowerCaseCache.get(operator);
+  if (lower === undefined) {
+    lower = operator.toLowerCase();
+    if (lowerCaseCache.size < 1024) lowerCaseCache.set(operator, lower);
+  }
+  return lower;
+}
+
 function lessOrEqual(a: RDF.Term, b: RDF.Term): boolean {
   if (lessThan(a, b)) return true;
   return termsEqual(a, b);
@@ -470,7 +496,6 @@ function iriBuiltin(term: RDF.Term, ctx: ExpressionContext): RDF.Term {
  * variables; the caller decides what an error means (FILTER: false, BIND: unbound, ...).
  */
 export function evaluate(expression: Algebra.Expression, bindings: Bindings, ctx: ExpressionContext): RDF.Term {
-  const recurse: Evaluate = (inner) => evaluate(inner, bindings, ctx);
   switch (expression.expressionType as string) {
     case "term": {
       const term = (expression as Algebra.TermExpression).term;
@@ -487,23 +512,25 @@ export function evaluate(expression: Algebra.Expression, bindings: Bindings, ctx
     }
     case "operator": {
       const { operator, args } = expression as Algebra.OperatorExpression;
-      const name = operator.toLowerCase();
-      const special = SPECIAL_FORMS[name];
-      if (special) return special(args, recurse, bindings, ctx);
-      const builtin = BUILTINS[name];
+      const name = lowerCase(operator);
+      const special = SPECIAL_FORM_MAP.get(name);
+      if (special) return special(args, (inner) => evaluate(inner, bindings, ctx), bindings, ctx);
+      const builtin = BUILTIN_MAP.get(name);
       if (!builtin) throw new ExpressionError(`unknown operator ${operator}`);
-      return builtin(args.map(recurse), ctx);
+      const values: RDF.Term[] = [];
+      for (const arg of args) values.push(evaluate(arg, bindings, ctx));
+      return builtin(values, ctx);
     }
     case "named": {
       const { name, args } = expression as Algebra.NamedExpression;
       if (isCastTarget(name.value)) {
         const [argument] = args;
         if (argument === undefined || args.length !== 1) throw new ExpressionError(`<${name.value}> takes 1 argument`);
-        return castTo(name.value, recurse(argument));
+        return castTo(name.value, evaluate(argument, bindings, ctx));
       }
       const extension = ctx.functions?.get(name.value);
       if (!extension) throw new ExpressionError(`unknown function <${name.value}>`);
-      return extension(args.map(recurse));
+      return extension(args.map((arg) => evaluate(arg, bindings, ctx)));
     }
     case "existence": {
       const { input, not } = expression as Algebra.ExistenceExpression;

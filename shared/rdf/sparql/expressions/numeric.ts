@@ -86,6 +86,39 @@ export function numericValue(term: RDF.Term): NumericValue | undefined {
   }
 }
 
+const SMALL_INTEGER_RE = /^[+-]?[0-9]{1,15}$/;
+
+/** Fast path: the value of an xsd:integer literal of at most 15 digits as a JS number (exact), else undefined. */
+export function smallIntegerValue(term: RDF.Term): number | undefined {
+  if (term.termType !== "Literal") return undefined;
+  const lexical = term.value;
+  if (lexical.length > 16 || !SMALL_INTEGER_RE.test(lexical)) return undefined;
+  if (term.datatype.value !== XSD.integer || term.language) return undefined;
+  return Number(lexical);
+}
+
+const SHORT_DECIMAL_RE = /^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$/;
+
+/**
+ * Fast path for comparisons: the value of an xsd:integer or xsd:decimal literal with at most 15 digits as a
+ * JS number. Such values convert to doubles exactly enough that order and equality are preserved.
+ */
+export function shortExactValue(term: RDF.Literal): number | undefined {
+  const lexical = term.value;
+  if (lexical.length > 17 || !SHORT_DECIMAL_RE.test(lexical)) return undefined;
+  const datatype = term.datatype.value;
+  const integer = datatype === XSD.integer;
+  if (!integer && datatype !== XSD.decimal) return undefined;
+  if (integer && lexical.includes(".")) return undefined;
+  let digits = 0;
+  for (let i = 0; i < lexical.length; i++) {
+    const code = lexical.charCodeAt(i);
+    if (code >= 48 && code <= 57) digits++;
+  }
+  if (digits > 15 || term.language) return undefined;
+  return Number(lexical);
+}
+
 export function requireNumeric(term: RDF.Term): NumericValue {
   const value = numericValue(term);
   if (value === undefined) throw new ExpressionError("expected a numeric literal");
