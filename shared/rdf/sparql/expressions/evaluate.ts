@@ -332,13 +332,13 @@ const BUILTINS: Record<string, Builtin> = {
     return numericResult(abs(requireNumeric(a)));
   }),
   ceil: unary("CEIL", (a) => {
-    return numericResult(ceil(requireNumeric(a)));
+    return numericToLiteral(ceil(requireNumeric(a)), "bare");
   }),
   floor: unary("FLOOR", (a) => {
-    return numericResult(floor(requireNumeric(a)));
+    return numericToLiteral(floor(requireNumeric(a)), "bare");
   }),
   round: unary("ROUND", (a) => {
-    return numericResult(round(requireNumeric(a)));
+    return numericToLiteral(round(requireNumeric(a)), "bare");
   }),
   concat: (args) => {
     const literals = args.map(requireStringLiteral);
@@ -426,7 +426,7 @@ const BUILTINS: Record<string, Builtin> = {
     return integerLiteral(requireDateTime(a, false).minute);
   }),
   seconds: unary("SECONDS", (a) => {
-    return numericResult({ kind: "decimal", exact: requireDateTime(a, false).second });
+    return numericToLiteral({ kind: "decimal", exact: requireDateTime(a, false).second }, "bare");
   }),
   timezone: unary("TIMEZONE", (a) => {
     const { timezone } = requireDateTime(a, true);

@@ -273,12 +273,17 @@ export function canonicalFloating(x: number, kind: "float" | "double"): string {
   return `${fullMantissa}E${exponent.startsWith("+") ? exponent.slice(1) : exponent}`;
 }
 
-export function numericToLiteral(value: NumericValue): RDF.Literal {
+/**
+ * A numeric value as a literal in canonical form: integers "-12", decimals "2.0" (XSD 1.0; with
+ * `integralDecimal: "bare"`, "2" as XSD 1.1 and fn:ceiling/floor/round/seconds results in the W3C tests),
+ * floats and doubles "1.5E0".
+ */
+export function numericToLiteral(value: NumericValue, integralDecimal: "point" | "bare" = "point"): RDF.Literal {
   switch (value.kind) {
     case "integer":
       return typedLiteral(canonicalExact(value.exact, "integer"), XSD.integer);
     case "decimal":
-      return typedLiteral(canonicalExact(value.exact, "decimal"), XSD.decimal);
+      return typedLiteral(canonicalExact(value.exact, integralDecimal === "bare" ? "integer" : "decimal"), XSD.decimal);
     case "float":
       return typedLiteral(canonicalFloating(value.approx, "float"), XSD.float);
     case "double":
