@@ -247,17 +247,13 @@ const BUILTINS: Record<string, Builtin> = {
   "!": unary("!", (a) => {
     return booleanLiteral(!effectiveBooleanValue(a));
   }),
-  uplus: unary("+", (a) => {
-    return numericResult(requireNumeric(a));
-  }),
-  uminus: unary("-", (a) => {
-    return numericResult(negate(requireNumeric(a)));
-  }),
+  uplus: unary("+", (a) => unaryPlus(a)),
+  uminus: unary("-", (a) => unaryMinus(a)),
   "+": arithmeticBuiltin("+"),
   "-": (args) => {
     const [a, b] = args;
     if (a === undefined || args.length > 2) throw new ExpressionError("- takes 1 or 2 arguments");
-    if (b === undefined) return numericResult(negate(requireNumeric(a)));
+    if (b === undefined) return unaryMinus(a);
     return numericResult(arithmetic("-", requireNumeric(a), requireNumeric(b)));
   },
   "*": arithmeticBuiltin("*"),
@@ -478,6 +474,26 @@ function lowerCase(operator: string): string {
     if (lowerCaseCache.size < 1024) lowerCaseCache.set(operator, lower);
   }
   return lower;
+}
+
+const PRIMITIVE_NUMERIC = new Set<string>([XSD.integer, XSD.decimal, XSD.float, XSD.double]);
+
+/** Unary plus keeps a primitive numeric literal as it is (the W3C tests expect "3"^^xsd:float back). */
+function unaryPlus(term: RDF.Term): RDF.Term {
+  const value = requireNumeric(term);
+  return term.termType === "Literal" && PRIMITIVE_NUMERIC.has(term.datatype.value) ? term : numericResult(value);
+}
+
+/** Unary minus flips the sign of a primitive numeric literal's lexical form, keeping its shape ("3" → "-3"). */
+function unaryMinus(term: RDF.Term): RDF.Term {
+  const value = requireNumeric(term);
+  if (term.termType !== "Literal" || !PRIMITIVE_NUMERIC.has(term.datatype.value)) return numericResult(negate(value));
+  const lexical = term.value;
+  if (lexical === "NaN") return term;
+  const negated = lexical.startsWith("-")
+    ? lexical.slice(1)
+    : `-${lexical.startsWith("+") ? lexical.slice(1) : lexical}`;
+  return typedLiteral(negated, term.datatype.value);
 }
 
 function lessOrEqual(a: RDF.Term, b: RDF.Term): boolean {
