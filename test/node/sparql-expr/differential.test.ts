@@ -22,7 +22,8 @@ describe("differential against oxigraph", () => {
       }),
     );
     expect(unexplained.map(describeOutcome)).toEqual([]);
-    expect(outcomes.length).toBeGreaterThan(15_000);
-    expect(disagreements.length / outcomes.length).toBeLessThan(0.01);
+    expect(outcomes.length).toBeGreaterThan(20_000);
+    // Enough of the generated expressions have a value on both sides for the comparison to mean something.
+    expect(outcomes.filter((outcome) => outcome.agree && outcome.ours !== undefined).length).toBeGreaterThan(8_000);
   }, 60_000);
 });

@@ -4,6 +4,7 @@ import { canonicalDateTime, dateTimeValue, parseDate, parseDateTime } from "./da
 import { ExpressionError } from "./errors";
 import {
   Exact,
+  exactFromDouble,
   isNumericDatatype,
   type NumericValue,
   numericToLiteral,
@@ -64,7 +65,7 @@ function castToNumeric(target: "integer" | "decimal" | "float" | "double", term:
   if (target === "integer") {
     if ("exact" in value) return { kind: "integer", exact: value.exact.trunc() };
     if (!Number.isFinite(value.approx)) fail(XSD.integer);
-    return { kind: "integer", exact: new Exact(value.approx).trunc() };
+    return { kind: "integer", exact: exactFromDouble(value.approx).trunc() };
   }
   if (target === "decimal" && !("exact" in value) && !Number.isFinite(value.approx)) fail(XSD.decimal);
   if (target === "float" || target === "double") {

@@ -129,10 +129,32 @@ export function toNumber(value: NumericValue): number {
   return "exact" in value ? value.exact.toNumber() : value.approx;
 }
 
+/** The exact decimal value of a finite double (its binary fraction written out in full). */
+export function exactFromDouble(x: number): ExactDecimal {
+  if (Number.isSafeInteger(x)) return new Exact(x);
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const high = view.getUint32(0);
+  const low = view.getUint32(4);
+  const biasedExponent = (high >>> 20) & 0x7ff;
+  let mantissa = (BigInt(high & 0xfffff) << 32n) | BigInt(low);
+  let exponent = -1074;
+  if (biasedExponent !== 0) {
+    mantissa |= 1n << 52n;
+    exponent = biasedExponent - 1075;
+  }
+  const magnitude =
+    exponent >= 0
+      ? new Exact((mantissa << BigInt(exponent)).toString())
+      : new Exact(`${mantissa * 5n ** BigInt(-exponent)}e-${-exponent}`);
+  return x < 0 ? magnitude.negated() : magnitude;
+}
+
+/** A float/double as xsd:decimal: the nearest decimal with DIVISION_SCALE fractional digits (XPath 19.1.2.3). */
 function toExact(value: NumericValue): ExactDecimal {
   if ("exact" in value) return value.exact;
   if (!Number.isFinite(value.approx)) throw new ExpressionError("NaN or INF has no decimal value");
-  return new Exact(value.approx);
+  return exactFromDouble(value.approx).toDecimalPlaces(DIVISION_SCALE, Decimal.ROUND_HALF_EVEN);
 }
 
 /** Promotes a value to the given kind (integer → decimal → float → double). */

@@ -194,7 +194,9 @@ export function replaceAll(text: string, pattern: string, replacement: string, f
   return text.replace(regex, (...match: unknown[]) => {
     let result = "";
     for (const part of parts) {
-      result += typeof part === "number" ? ((match[part] as string | undefined) ?? "") : part;
+      // $N past the last group is the empty string (the callback's later arguments are offset and input).
+      if (typeof part === "number") result += part <= groups ? ((match[part] as string | undefined) ?? "") : "";
+      else result += part;
     }
     return result;
   });
