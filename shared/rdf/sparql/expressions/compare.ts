@@ -40,11 +40,25 @@ type Classified =
   | { category: "boolean"; boolean: boolean }
   | { category: "string" | "langString" | "other" | "invalid" };
 
+// Sorting compares each term many times: remember the parsed value of literals that are costly to parse.
+const classifiedCache = new WeakMap<RDF.Literal, Classified>();
+const CHEAP_DATATYPES = new Set<string>([XSD.string, XSD.integer, XSD.double, XSD.float, XSD.boolean]);
+
 function classify(literal: RDF.Literal): Classified {
   const small = shortExactValue(literal);
   if (small !== undefined) return { category: "numeric", small };
   if (literal.language) return { category: "langString" };
-  const datatype = datatypeOf(literal);
+  const datatype = literal.datatype.value;
+  if (CHEAP_DATATYPES.has(datatype)) return classifyUncached(literal, datatype);
+  let classified = classifiedCache.get(literal);
+  if (classified === undefined) {
+    classified = classifyUncached(literal, datatype);
+    classifiedCache.set(literal, classified);
+  }
+  return classified;
+}
+
+function classifyUncached(literal: RDF.Literal, datatype: string): Classified {
   if (datatype === XSD.string) return { category: "string" };
   if (isNumericDatatype(datatype)) {
     const numeric = numericValue(literal);
