@@ -197,6 +197,7 @@ const cases: [string, string][] = [
   ['replace("Hello", "[aeiou]", "$2$1<$0>")', '"H<e>ll<o>"'],
   ['replace("abc", "(b)", "$10")', '"ab0c"'],
   ['replace("abc", "x*", "y")', "error"],
+  ['replace("a.c", ".", "$1", "q")', '"a$1c"'],
   // hashes
   ['md5("abc")', '"900150983cd24fb0d6963f7d28e17f72"'],
   ['sha1("abc")', '"a9993e364706816aba3e25717850c26c9cd0d89d"'],

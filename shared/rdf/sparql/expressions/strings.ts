@@ -188,7 +188,8 @@ export function replaceAll(text: string, pattern: string, replacement: string, f
   const regex = compileRegex(pattern, flags, true);
   // An alternative that always matches "" reveals the number of capturing groups.
   const groups = (new RegExp(`(?:${regex.source})|`, regex.flags).exec("")?.length ?? 1) - 1;
-  const parts = parseReplacement(replacement, groups);
+  // With the q flag the replacement is literal too (XPath 3.1 fn:replace).
+  const parts = flags.includes("q") ? [replacement] : parseReplacement(replacement, groups);
   if (regex.test("")) throw new ExpressionError("the pattern matches the empty string");
   regex.lastIndex = 0;
   return text.replace(regex, (...match: unknown[]) => {
