@@ -104,6 +104,7 @@ export class GraphService {
     createdAt: string;
     tripleLimit: number;
   }): Promise<CommitView> {
+    this.requireVersion(input.name);
     const add = parseRdfSync(input.add, RDF_MEDIA_TYPES.ntriples);
     const remove = parseRdfSync(input.remove, RDF_MEDIA_TYPES.ntriples);
     return this.commitPatch(input.name, add, remove, input.createdAt, input.tripleLimit);
@@ -117,13 +118,8 @@ export class GraphService {
     tripleLimit: number;
     now: string;
   }): Promise<CommitView> {
-    const exists = this.store.graphId(input.name) !== null && this.store.latestVersion(input.name) !== null;
-    const plan = exists
-      ? planUpdate(this.store, input.update, { dataset: this.dataset(input.name), now: new Date(input.now) })
-      : planUpdate(this.store, input.update, {
-          dataset: { defaultGraph: [], namedGraphs: [] },
-          now: new Date(input.now),
-        });
+    this.requireVersion(input.name);
+    const plan = planUpdate(this.store, input.update, { dataset: this.dataset(input.name), now: new Date(input.now) });
     return this.commitPatch(input.name, plan.add, plan.remove, input.createdAt, input.tripleLimit);
   }
 

@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { bearer, call, createKey, createTenant, expectProblem, jsonBody } from "./helpers";
+
+/** Tenant A's owner credentials against every tenant-scoped route, with tenant B's ids. */
+describe("cross-tenant matrix", () => {
+  it("answers 404 for every route that names another tenant's resource, and lists nothing of it", async () => {
+    const a = await createTenant();
+    const b = await createTenant();
+    const bKey = await createKey(b, "viewer");
+    await call("/v1/members/bob%40idp", jsonBody({ role: "viewer" }, b.apiKey, "PUT"));
+    await call("/v1/templates/gen/t.njk", {
+      method: "PUT",
+      headers: { ...bearer(b.apiKey), "content-type": "text/plain" },
+      body: '---\nto: "out/{{ r.s | kebabCase }}.txt"\nsparql: "SELECT ?s WHERE { ?s ?p ?o }"\nforeach: r\n---\n{{ r.s }}',
+    });
+    await call("/v1/graphs/g", {
+      method: "PUT",
+      headers: { ...bearer(b.apiKey), "content-type": "application/n-triples" },
+      body: "<http://e/s> <http://e/p> <http://e/o> .",
+    });
+    const job = (await (
+      await call("/v1/generations", jsonBody({ graph: "g", generator: "gen" }, b.apiKey))
+    ).json()) as { id: string };
+    const { items } = (await (await call(`/v1/jobs/${job.id}/artifacts`, { headers: bearer(b.apiKey) })).json()) as {
+      items: { id: string; sha256: string }[];
+    };
+    const artifact = items[0]?.id as string;
+    const envelope = await (await call(`/v1/artifacts/${artifact}/attestation`, { headers: bearer(b.apiKey) })).json();
+
+    const json = (body: unknown, method = "POST") => ({
+      method,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const text = (body: string, type: string, method = "PUT") => ({ method, headers: { "content-type": type }, body });
+    const routes: [string, RequestInit][] = [
+      [`/v1/api-keys/${bKey.apiKey.id}`, { method: "DELETE" }],
+      ["/v1/members/bob%40idp", { method: "DELETE" }],
+      ["/v1/templates/gen/t.njk", {}],
+      ["/v1/templates/gen/t.njk", { method: "DELETE" }],
+      ["/v1/generators/gen", {}],
+      ["/v1/graphs/g", {}],
+      ["/v1/graphs/g", { method: "DELETE" }],
+      ["/v1/graphs/g", text("INSERT DATA { <http://e/x> <http://e/y> 1 }", "application/sparql-update", "PATCH")],
+      ["/v1/graphs/g/versions", {}],
+      ["/v1/graphs/g/versions/1", {}],
+      ["/v1/graphs/g/diff?from=0&to=1", {}],
+      ["/v1/graphs/g/sparql?query=ASK%20%7B%7D", {}],
+      ["/v1/graphs/g/validate", text("@prefix sh: <http://www.w3.org/ns/shacl#> .", "text/turtle", "POST")],
+      ["/v1/generations", json({ graph: "g", generator: "gen" })],
+      ["/v1/render", json({ templatePath: "gen/t.njk" })],
+      [`/v1/jobs/${job.id}`, {}],
+      [`/v1/jobs/${job.id}/artifacts`, {}],
+      [`/v1/jobs/${job.id}/bundle`, {}],
+      [`/v1/artifacts/${artifact}`, {}],
+      [`/v1/artifacts/${artifact}/attestation`, {}],
+      [`/v1/artifacts/${artifact}/explain`, {}],
+      ["/v1/verify", json({ artifact, envelope })],
+    ];
+    for (const [path, init] of routes) {
+      const res = await call(path, {
+        ...init,
+        headers: { ...(init.headers as Record<string, string>), ...bearer(a.apiKey) },
+      });
+      expect(`${path} ${res.status}`).toBe(`${path} 404`);
+      const problem = await expectProblem(res, 404, "not-found");
+      expect(problem.instance, path).toBeTruthy();
+    }
+
+    for (const list of [
+      "/v1/api-keys",
+      "/v1/members",
+      "/v1/templates",
+      "/v1/generators",
+      "/v1/graphs",
+      "/v1/jobs",
+      "/v1/events",
+      "/v1/audit-log",
+    ]) {
+      const body = JSON.stringify(await (await call(list, { headers: bearer(a.apiKey) })).json());
+      for (const id of [b.id, bKey.apiKey.id, job.id, artifact, "bob@idp", '"gen"', '"g"'])
+        expect(body, `${list} leaks ${id}`).not.toContain(id);
+    }
+    // B's resources are untouched.
+    expect((await call(`/v1/jobs/${job.id}`, { headers: bearer(b.apiKey) })).status).toBe(200);
+    expect((await call("/v1/graphs/g", { headers: bearer(b.apiKey) })).status).toBe(200);
+  });
+});
