@@ -66,7 +66,54 @@ export interface CompiledBgp {
  * A basic graph pattern as one SQL self-join over `rdf_quad`. Term ids and graph ids are integers
  * produced by the store and are inlined, so the statement binds no parameters.
  */
-export function compileBgp(patterns: EncodedPattern[], graphs: readonly GraphRef[], limit?: number): CompiledBgp {
+/** Inclusive numeric bounds a variable's value must lie within (a superset test; the exact FILTER runs after). */
+export interface NumericBounds {
+  min?: number;
+  max?: number;
+}
+
+const XSD = "http://www.w3.org/2001/XMLSchema#";
+const NUMERIC_TYPES = [
+  "integer",
+  "decimal",
+  "double",
+  "float",
+  "long",
+  "int",
+  "short",
+  "byte",
+  "nonNegativeInteger",
+  "nonPositiveInteger",
+  "negativeInteger",
+  "positiveInteger",
+  "unsignedLong",
+  "unsignedInt",
+  "unsignedShort",
+  "unsignedByte",
+].map((name) => `'${XSD}${name}'`);
+
+/**
+ * SQL test that term `alias` (a row of rdf_term) may satisfy `bounds`: numeric literals by value (as REAL,
+ * with a margin for rounding), and the special doubles INF/-INF/NaN always pass.
+ */
+function numericBoundsCondition(alias: string, bounds: NumericBounds): string {
+  const typeStart = `instr(${alias}.key, '"^^')`;
+  const lexical = `substr(${alias}.key, 2, ${typeStart} - 2)`;
+  const isNumeric = `${typeStart} > 0 AND substr(${alias}.key, ${typeStart} + 3) IN (${NUMERIC_TYPES.join(", ")})`;
+  const tests: string[] = [];
+  const margin = (value: number) => Math.abs(value) * 1e-12 + 1e-9;
+  if (bounds.min !== undefined) tests.push(`CAST(${lexical} AS REAL) >= ${bounds.min - margin(bounds.min)}`);
+  if (bounds.max !== undefined) tests.push(`CAST(${lexical} AS REAL) <= ${bounds.max + margin(bounds.max)}`);
+  const special = `${lexical} IN ('INF', '+INF', '-INF', 'NaN')`;
+  return `(${isNumeric} AND (${special} OR (${tests.join(" AND ") || "1"})))`;
+}
+
+export function compileBgp(
+  patterns: EncodedPattern[],
+  graphs: readonly GraphRef[],
+  limit?: number,
+  numericBounds?: ReadonlyMap<string, NumericBounds>,
+): CompiledBgp {
   const ordered = orderPatterns(patterns);
   const firstColumn = new Map<string, string>();
   const conditions: string[] = [];
@@ -86,6 +133,14 @@ export function compileBgp(patterns: EncodedPattern[], graphs: readonly GraphRef
       else firstColumn.set(slot.variable, column);
     });
   });
+  let boundIndex = 0;
+  for (const [name, bounds] of numericBounds ?? []) {
+    const column = firstColumn.get(name);
+    if (!column || !Number.isFinite(bounds.min ?? 0) || !Number.isFinite(bounds.max ?? 0)) continue;
+    const alias = `n${boundIndex++}`;
+    from.push(`rdf_term ${alias}`);
+    conditions.push(`${alias}.id = ${column}`, numericBoundsCondition(alias, bounds));
+  }
   const variables = [...firstColumn.keys()];
   const select = variables.length > 0 ? variables.map((name) => firstColumn.get(name)).join(", ") : "1";
   // Several graph versions merged into one default graph may hold the same triple twice: keep a set.

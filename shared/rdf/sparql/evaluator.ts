@@ -7,6 +7,7 @@ import {
   compileBgpCount,
   type EncodedPattern,
   graphCondition,
+  type NumericBounds,
   type PatternSlot,
   type SqlCount,
 } from "./bgp-sql";
@@ -158,7 +159,11 @@ export class Evaluator {
       case Algebra.types.MINUS:
         return this.evaluateMinus(op, seed, graphs);
       case Algebra.types.FILTER: {
-        const rows = this.evaluate(op.input, seed, graphs);
+        const bounds = op.input.type === Algebra.types.BGP ? numericBoundsOf(op.expression) : null;
+        const rows =
+          bounds && bounds.size > 0
+            ? this.evaluateBgp(op.input.patterns, seed, graphs, bounds)
+            : this.evaluate(op.input, seed, graphs);
         return rows.filter((row) => this.test(op.expression, row));
       }
       case Algebra.types.EXTEND: {
@@ -318,13 +323,18 @@ export class Evaluator {
     return encoded;
   }
 
-  evaluateBgp(patterns: RDF.BaseQuad[], seed: Bindings, graphs: GraphRef[]): Bindings[] {
+  evaluateBgp(
+    patterns: RDF.BaseQuad[],
+    seed: Bindings,
+    graphs: GraphRef[],
+    numericBounds?: ReadonlyMap<string, NumericBounds>,
+  ): Bindings[] {
     if (patterns.length === 0) return [seed];
     if (graphs.length === 0) return [];
     const encoded = this.encodePatterns(patterns, seed);
     if (encoded === null) return [];
     this.checkDeadline();
-    const { sql, variables } = compileBgp(encoded, graphs);
+    const { sql, variables } = compileBgp(encoded, graphs, undefined, numericBounds);
     const rows = this.store.db.all(sql);
     this.tick(rows.length);
     const ids = new Set<number>();
@@ -875,6 +885,55 @@ export class Evaluator {
     }
     return order;
   }
+}
+
+const NUMERIC_DATATYPES = new Set(
+  ["integer", "decimal", "double", "float"].map((name) => `http://www.w3.org/2001/XMLSchema#${name}`),
+);
+
+/**
+ * Numeric range constraints implied by a FILTER: conjuncts `?v op number` (op one of < <= > >= =).
+ * Such a FILTER is false for anything but numeric literals in range, so SQL may pre-select by value.
+ */
+export function numericBoundsOf(expression: Algebra.Expression): Map<string, NumericBounds> {
+  const bounds = new Map<string, NumericBounds>();
+  const visit = (node: Algebra.Expression): void => {
+    if (node.expressionType !== "operator") return;
+    if (node.operator === "&&") {
+      for (const arg of node.args) visit(arg);
+      return;
+    }
+    if (!["<", "<=", ">", ">=", "="].includes(node.operator) || node.args.length !== 2) return;
+    const [left, right] = node.args as [Algebra.Expression, Algebra.Expression];
+    let variable: string;
+    let constant: RDF.Term;
+    let operator = node.operator;
+    if (left.expressionType === "term" && right.expressionType === "term" && left.term.termType === "Variable") {
+      variable = left.term.value;
+      constant = right.term;
+    } else if (
+      left.expressionType === "term" &&
+      right.expressionType === "term" &&
+      right.term.termType === "Variable"
+    ) {
+      variable = right.term.value;
+      constant = left.term;
+      operator = ({ "<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=" } as Record<string, string>)[
+        operator
+      ] as string;
+    } else return;
+    if (constant.termType !== "Literal" || !NUMERIC_DATATYPES.has(constant.datatype.value)) return;
+    const value = Number(constant.value);
+    if (!Number.isFinite(value)) return;
+    const current = bounds.get(variable) ?? {};
+    if (operator === ">" || operator === ">=" || operator === "=")
+      current.min = Math.max(current.min ?? -Infinity, value);
+    if (operator === "<" || operator === "<=" || operator === "=")
+      current.max = Math.min(current.max ?? Infinity, value);
+    bounds.set(variable, current);
+  };
+  visit(expression);
+  return bounds;
 }
 
 function randomNumber(): number {
