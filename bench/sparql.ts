@@ -100,7 +100,7 @@ async function benchSize(triples: number, runs: number, withComunica: boolean): 
     const ref = store.graphRef("lubm");
     const [oxigraphStore, oxigraphLoadMs] = time(() => {
       const reference = new oxigraph.Store();
-      reference.load(text, { format: "application/n-triples" });
+      reference.load(text, { format: "application/n-triples", no_transaction: true });
       return reference;
     });
     console.log(`oxigraph load: ${oxigraphLoadMs.toFixed(0)} ms`);

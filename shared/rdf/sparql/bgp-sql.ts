@@ -105,7 +105,8 @@ function numericBoundsCondition(alias: string, bounds: NumericBounds): string {
   if (bounds.min !== undefined) tests.push(`CAST(${lexical} AS REAL) >= ${bounds.min - margin(bounds.min)}`);
   if (bounds.max !== undefined) tests.push(`CAST(${lexical} AS REAL) <= ${bounds.max + margin(bounds.max)}`);
   const special = `${lexical} IN ('INF', '+INF', '-INF', 'NaN')`;
-  return `(${isNumeric} AND (${special} OR (${tests.join(" AND ") || "1"})))`;
+  // The value test first: it rejects most rows before the datatype test runs.
+  return `((${tests.join(" AND ") || "1"} OR ${special}) AND ${isNumeric})`;
 }
 
 export function compileBgp(

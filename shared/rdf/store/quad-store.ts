@@ -447,13 +447,21 @@ export class QuadStore {
         rows.push(row);
       }
       if (unknown.size > 0) {
-        const keyJson = JSON.stringify([...unknown]);
-        if (!knownOnly) this.db.run("INSERT OR IGNORE INTO rdf_term (key) SELECT value FROM json_each(?)", [keyJson]);
         if (ids.size > 500_000) ids.clear();
+        const keyJson = JSON.stringify([...unknown]);
         for (const row of this.db.all("SELECT key, id FROM rdf_term WHERE key IN (SELECT value FROM json_each(?))", [
           keyJson,
         ])) {
           ids.set(String(row[0]), Number(row[1]));
+          unknown.delete(String(row[0]));
+        }
+        if (!knownOnly && unknown.size > 0) {
+          // Only keys not in the dictionary remain; RETURNING hands back their new ids in the same statement.
+          const inserted = this.db.all(
+            "INSERT INTO rdf_term (key) SELECT value FROM json_each(?) WHERE true ON CONFLICT (key) DO NOTHING RETURNING key, id",
+            [JSON.stringify([...unknown])],
+          );
+          for (const row of inserted) ids.set(String(row[0]), Number(row[1]));
         }
       }
       const encoded: number[][] = [];
