@@ -8,4 +8,5 @@ if (!name || !(benches as readonly string[]).includes(name)) {
 }
 const suiteModule: { default: (args: string[]) => Promise<void> } = await import(`./${name}.ts`);
 await suiteModule.default(args);
+
 export {};

@@ -1,7 +1,355 @@
 import { DurableObject } from "cloudflare:workers";
+import {
+  isPlanName,
+  isQuotaCounter,
+  PLAN_NAMES,
+  type PlanName,
+  planLimits,
+  QUOTA_COUNTERS,
+  type QuotaCounter,
+} from "../shared/plans";
+import { migrateQuadStore, QuadStore } from "../shared/rdf/store/quad-store";
+import { durableObjectSqlDatabase } from "../shared/rdf/store/sql-database";
+import { applySchemaMigrations, readSchemaVersions } from "../shared/sql/migrations";
+import type { SqlDatabase } from "../shared/sql/sql-database";
+import type { RateLimitDecision } from "../shared/token-bucket";
+import { sqlDatabaseFromStorage } from "./durable-object-sql-database";
+import {
+  DEFAULT_EVENT_PAGE,
+  EventLog,
+  type EventPage,
+  type JsonValue,
+  MAX_EVENT_DATA_BYTES,
+  MAX_EVENT_PAGE,
+  type TenantEvent,
+} from "./tenant/event-log";
+import { GraphService, type QueryLimits } from "./tenant/graph-service";
+import {
+  type QuotaBatchReservation,
+  QuotaCounters,
+  type QuotaRelease,
+  type QuotaReservation,
+  type QuotaUsage,
+  TOTAL_PERIOD,
+} from "./tenant/quota-counters";
+import { RequestRateLimiter } from "./tenant/request-rate-limiter";
+import { type RequestUsage, RequestUsageCounters } from "./tenant/request-usage";
+import { optionalCount, optionalIdempotencyKey, requireCount, requireMatch, requireObject } from "./tenant/rpc-input";
+import { outcome } from "./tenant/rpc-outcome";
+import { TENANT_SCHEMA } from "./tenant/tenant-schema";
 
+export type { RateLimitDecision } from "../shared/token-bucket";
+export type { EventPage, JsonValue, TenantEvent } from "./tenant/event-log";
+export type {
+  QuotaBatchReservation,
+  QuotaRelease,
+  QuotaReservation,
+  QuotaUsage,
+} from "./tenant/quota-counters";
+export type { RequestUsage } from "./tenant/request-usage";
+
+export interface ConsumeRequestInput {
+  plan: PlanName;
+  /** The caller's clock, epoch ms (the Worker passes Date.now()). */
+  now: number;
+}
+
+export interface ReserveQuotaInput {
+  counter: QuotaCounter;
+  /** Units to add, e.g. triples in an upload or bytes of new artifacts. */
+  amount: number;
+  /** The plan limit for this counter (see quotaLimit in shared/plans). */
+  limit: number;
+  /** `YYYY-MM` for monthly counters (generations), omitted or `total` for the others. */
+  period?: string;
+  /** Applied at most once: a redelivered message with the same key is not counted again. */
+  idempotencyKey?: string;
+}
+
+export interface ReserveQuotasInput {
+  /** At most MAX_QUOTA_BATCH reservations, granted all together or not at all. */
+  reservations: ReserveQuotaInput[];
+}
+
+export const MAX_QUOTA_BATCH = 16;
+
+export interface ReleaseQuotaInput {
+  counter: QuotaCounter;
+  amount: number;
+  period?: string;
+  idempotencyKey?: string;
+}
+
+export interface RecordRequestInput {
+  /** The caller's clock, epoch ms; the UTC day of it is the counter's day. */
+  now: number;
+  /** A stable name for the route family, e.g. `graphs.read`, `generations.create` (not the raw path). */
+  routeClass: string;
+  /** HTTP status of the response. */
+  status: number;
+}
+
+export interface UsageQuery {
+  /** Only quota counters of this period (`YYYY-MM` or `total`). */
+  period?: string;
+  /** Only request counters of days >= fromDay (`YYYY-MM-DD`). */
+  fromDay?: string;
+  /** Only request counters of days <= toDay (`YYYY-MM-DD`). */
+  toDay?: string;
+}
+
+export interface TenantUsage {
+  quotas: QuotaUsage[];
+  requests: RequestUsage[];
+}
+
+export interface AppendEventInput {
+  /** Dotted lower-case name, e.g. `generation.completed`. */
+  type: string;
+  /** Any JSON value, at most MAX_EVENT_DATA_BYTES serialized. */
+  data: JsonValue;
+  /** Epoch ms from the caller's clock. */
+  createdAt: number;
+  /** Appended at most once: a retry with the same key returns the first event. */
+  idempotencyKey?: string;
+}
+
+export interface AppendedEvent extends TenantEvent {
+  /** True when the idempotency key had already been appended (nothing new was written). */
+  replayed: boolean;
+}
+
+export interface ReadEventsInput {
+  /** Cursor: return events with id > after (default 0, the start of the log). */
+  after?: number;
+  /** Page size, default DEFAULT_EVENT_PAGE; larger values are capped at MAX_EVENT_PAGE. */
+  limit?: number;
+}
+
+const EVENT_TYPE = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*){0,7}$/;
+const ROUTE_CLASS = /^[a-z0-9][a-z0-9._:-]{0,63}$/;
+const DAY = /^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$/;
+
+const PERIOD = /^(total|[0-9]{4}-(0[1-9]|1[0-2]))$/;
+
+/**
+ * One per tenant, named by tenant id (see tenantStub). Owns the tenant's SQLite: rate limiter,
+ * quota counters, request usage and event log. Every RPC method runs synchronously against
+ * SQLite, so each call is atomic with respect to every other call on the same tenant.
+ */
 export class TenantObject extends DurableObject<Env> {
-  async ping(): Promise<string> {
+  protected readonly db: SqlDatabase;
+  private readonly rateLimiter: RequestRateLimiter;
+  private readonly quotas: QuotaCounters;
+  private readonly requestUsage: RequestUsageCounters;
+  private readonly events: EventLog;
+  private readonly graphs: GraphService;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.db = sqlDatabaseFromStorage(ctx.storage);
+    this.rateLimiter = new RequestRateLimiter(this.db);
+    this.quotas = new QuotaCounters(this.db);
+    this.requestUsage = new RequestUsageCounters(this.db);
+    this.events = new EventLog(this.db);
+    const graphDb = durableObjectSqlDatabase(ctx.storage);
+    this.graphs = new GraphService(new QuadStore(graphDb));
+    ctx.blockConcurrencyWhile(async () => {
+      applySchemaMigrations(this.db, TENANT_SCHEMA);
+      migrateQuadStore(graphDb);
+    });
+  }
+
+  ping(): string {
     return "pong";
   }
+
+  /** Tenant deletion: drops every row of this tenant's storage, then re-creates the empty schema. */
+  async deleteAllData(): Promise<void> {
+    await this.ctx.storage.deleteAll();
+    applySchemaMigrations(this.db, TENANT_SCHEMA);
+    migrateQuadStore(durableObjectSqlDatabase(this.ctx.storage));
+  }
+
+  // Graphs (issue 4): each returns its failure as data (RpcOutcome), see graph-service.ts.
+
+  graphList() {
+    return outcome(() => this.graphs.list());
+  }
+
+  graphLatest(name: string) {
+    return outcome(() => this.graphs.latest(name));
+  }
+
+  graphVersions(name: string) {
+    return outcome(() => this.graphs.versions(name));
+  }
+
+  graphVersion(name: string, version: number) {
+    return outcome(() => this.graphs.version(name, version));
+  }
+
+  graphPut(input: { name: string; canonical: string; hash: string; createdAt: string; tripleLimit: number }) {
+    return outcome(() => this.graphs.put(input));
+  }
+
+  graphPatch(input: { name: string; add: string; remove: string; createdAt: string; tripleLimit: number }) {
+    return outcome(() => this.graphs.patch(input));
+  }
+
+  graphUpdate(input: { name: string; update: string; createdAt: string; tripleLimit: number; now: string }) {
+    return outcome(() => this.graphs.update(input));
+  }
+
+  graphDelete(name: string) {
+    return outcome(() => this.graphs.delete(name));
+  }
+
+  graphContent(name: string, version: number | undefined, mediaType: string) {
+    return outcome(() => this.graphs.content(name, version, mediaType));
+  }
+
+  graphDiff(name: string, from: number, to: number, mediaType: "application/json" | "application/n-triples") {
+    return outcome(() => this.graphs.diff(name, from, to, mediaType));
+  }
+
+  graphQuery(input: {
+    name: string;
+    version?: number;
+    query: string;
+    accept: string;
+    limits: QueryLimits;
+    now: string;
+  }) {
+    return outcome(() => this.graphs.query(input));
+  }
+
+  graphTriples(name: string, version?: number) {
+    return outcome(() => this.graphs.triples(name, version));
+  }
+
+  /** Stored schema version of every component, e.g. `{ "tenant-core": 1 }`. */
+  getSchemaVersions(): Record<string, number> {
+    return readSchemaVersions(this.db);
+  }
+
+  /** Takes one token from the tenant's request bucket (capacity and refill from the plan). */
+  consumeRequest(input: ConsumeRequestInput): RateLimitDecision {
+    const { plan, now } = requireObject("consumeRequest input", input);
+    if (!isPlanName(plan)) throw new RangeError(`plan must be one of ${PLAN_NAMES.join(", ")}`);
+    return this.rateLimiter.consume(planLimits(plan).requests, requireCount("now", now));
+  }
+
+  /** Atomically adds `amount` to the counter if that keeps it within `limit`; otherwise changes nothing. */
+  reserveQuota(input: ReserveQuotaInput): QuotaReservation {
+    const args = requireObject("reserveQuota input", input);
+    return this.quotas.reserve(
+      quotaCounter(args.counter),
+      quotaPeriod(args.period),
+      requireCount("amount", args.amount),
+      requireCount("limit", args.limit),
+      optionalIdempotencyKey(args.idempotencyKey),
+    );
+  }
+
+  /**
+   * All-or-nothing reserveQuota over several counters, e.g. one generation this month plus the
+   * artifact bytes it will write: either every reservation counts or none does.
+   */
+  reserveQuotas(input: ReserveQuotasInput): QuotaBatchReservation {
+    const { reservations } = requireObject("reserveQuotas input", input);
+    if (!Array.isArray(reservations) || reservations.length === 0 || reservations.length > MAX_QUOTA_BATCH) {
+      throw new RangeError(`reservations must be an array of 1 to ${MAX_QUOTA_BATCH} items`);
+    }
+    return this.quotas.reserveAll(
+      reservations.map((item: unknown) => {
+        const args = requireObject("reservation", item);
+        return {
+          counter: quotaCounter(args.counter),
+          period: quotaPeriod(args.period),
+          amount: requireCount("amount", args.amount),
+          limit: requireCount("limit", args.limit),
+          key: optionalIdempotencyKey(args.idempotencyKey),
+        };
+      }),
+    );
+  }
+
+  /** Takes `amount` off the counter (not below zero), e.g. to refund a reservation whose work failed. */
+  releaseQuota(input: ReleaseQuotaInput): QuotaRelease {
+    const args = requireObject("releaseQuota input", input);
+    return this.quotas.release(
+      quotaCounter(args.counter),
+      quotaPeriod(args.period),
+      requireCount("amount", args.amount),
+      optionalIdempotencyKey(args.idempotencyKey),
+    );
+  }
+
+  /** Counts one served request in today's counter of its route class (metering). */
+  recordRequest(input: RecordRequestInput): RequestUsage {
+    const args = requireObject("recordRequest input", input);
+    const status = requireCount("status", args.status);
+    if (status < 100 || status > 599) throw new RangeError(`status must be an HTTP status code, got ${status}`);
+    return this.requestUsage.record(
+      requireCount("now", args.now),
+      requireMatch("routeClass", args.routeClass, ROUTE_CLASS),
+      status,
+    );
+  }
+
+  /** Quota counters (by counter, then period) and request counters (by day, then route class). */
+  getUsage(query: UsageQuery = {}): TenantUsage {
+    const args = requireObject("getUsage query", query);
+    const period = args.period === undefined ? undefined : quotaPeriod(args.period);
+    const fromDay = args.fromDay === undefined ? undefined : requireMatch("fromDay", args.fromDay, DAY);
+    const toDay = args.toDay === undefined ? undefined : requireMatch("toDay", args.toDay, DAY);
+    return { quotas: this.quotas.list(period), requests: this.requestUsage.list(fromDay, toDay) };
+  }
+
+  /** Appends to the tenant's ordered event log. */
+  appendEvent(input: AppendEventInput): AppendedEvent {
+    const args = requireObject("appendEvent input", input);
+    const type = requireMatch("type", args.type, EVENT_TYPE);
+    if (type.length > 100) throw new RangeError("type must be at most 100 characters");
+    const { event, replayed } = this.events.append(
+      type,
+      eventDataJson(args.data),
+      requireCount("createdAt", args.createdAt),
+      optionalIdempotencyKey(args.idempotencyKey),
+    );
+    return { ...event, replayed };
+  }
+
+  /** One page of events after the cursor, oldest first. */
+  readEvents(input: ReadEventsInput = {}): EventPage {
+    const args = requireObject("readEvents input", input);
+    const after = optionalCount("after", args.after, 0);
+    const limit = optionalCount("limit", args.limit, DEFAULT_EVENT_PAGE);
+    if (limit < 1) throw new RangeError("limit must be at least 1");
+    return this.events.read(after, Math.min(limit, MAX_EVENT_PAGE));
+  }
+}
+
+function quotaCounter(value: unknown): QuotaCounter {
+  if (!isQuotaCounter(value)) throw new RangeError(`counter must be one of ${QUOTA_COUNTERS.join(", ")}`);
+  return value;
+}
+
+function quotaPeriod(value: unknown): string {
+  return value === undefined ? TOTAL_PERIOD : requireMatch("period", value, PERIOD);
+}
+
+function eventDataJson(data: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(data);
+  } catch (err) {
+    throw new TypeError(`data must be JSON-serializable: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (json === undefined) throw new TypeError("data must be a JSON value");
+  if (new TextEncoder().encode(json).byteLength > MAX_EVENT_DATA_BYTES) {
+    throw new RangeError(`data must serialize to at most ${MAX_EVENT_DATA_BYTES} bytes`);
+  }
+  return json;
 }

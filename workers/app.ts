@@ -1,19 +1,106 @@
-import { Hono } from "hono";
-import { HttpError, problemTypeUri } from "../shared/errors/http-error";
+import { HTTPException } from "hono/http-exception";
+import { problemFromDomainError } from "../shared/errors/domain-problems";
+import { HttpError } from "../shared/errors/http-error";
+import { ENGINE_VERSION } from "../shared/version";
+import type { AppEnv } from "./context";
+import { allowedMethods } from "./method-not-allowed";
+import { abuseGuard } from "./middleware/abuse-guard";
+import { maxBodySize } from "./middleware/body-limit";
+import { requestContext } from "./middleware/request-context";
+import { createRouter } from "./openapi";
+import { problemResponse } from "./problem";
+import { apiKeyRoutes } from "./routes/api-keys";
+import { authRoutes, wellKnownRoutes } from "./routes/auth";
+import { eventRoutes } from "./routes/events";
+import { graphRoutes } from "./routes/graphs";
+import { healthRoutes } from "./routes/health";
+import { meRoutes } from "./routes/me";
+import { memberRoutes } from "./routes/members";
+import { renderRoutes } from "./routes/render";
+import { signingKeyRoutes } from "./routes/signing-keys";
+import { templateRoutes } from "./routes/templates";
+import { tenantRoutes } from "./routes/tenants";
+import { usageRoutes } from "./routes/usage";
 
-export const app = new Hono<{ Bindings: Env }>().basePath("/v1");
+export const app = createRouter();
 
-app.get("/health", (c) => c.json({ status: "ok", version: "0.1.0" }));
+app.use("*", requestContext);
+app.use("*", abuseGuard);
+app.use("*", maxBodySize);
 
-app.onError((err, c) => {
-  if (err instanceof HttpError) {
-    return c.json(
-      { type: problemTypeUri(err.type), title: err.title, status: err.status, detail: err.message },
-      err.status as 400,
-      { "content-type": "application/problem+json" },
+app.route("/v1", healthRoutes);
+app.route("/v1", tenantRoutes);
+app.route("/v1", authRoutes);
+app.route("/v1", meRoutes);
+app.route("/v1", apiKeyRoutes);
+app.route("/v1", memberRoutes);
+app.route("/v1", usageRoutes);
+app.route("/v1", eventRoutes);
+app.route("/v1", templateRoutes);
+app.route("/v1", renderRoutes);
+app.route("/v1", signingKeyRoutes);
+app.route("/v1", graphRoutes);
+app.route("/", wellKnownRoutes);
+
+app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+  type: "http",
+  scheme: "bearer",
+  description:
+    "A tenant API key (`kgen_…`), a JWT from POST /v1/auth/token or the configured identity provider, or the operator ADMIN_TOKEN.",
+});
+app.doc31("/v1/openapi.json", {
+  openapi: "3.1.0",
+  info: {
+    title: "KGEN Edge API",
+    version: ENGINE_VERSION,
+    description: "Knowledge graphs compiled into files, deterministically, with signed provenance.",
+  },
+});
+
+app.notFound((c) => {
+  const allowed = allowedMethods(app.routes, new URL(c.req.url).pathname);
+  if (allowed.length > 0) {
+    return problemResponse(
+      c,
+      new HttpError(405, "method-not-allowed", "Method Not Allowed", `${c.req.method} is not allowed here.`, {
+        headers: { Allow: allowed.join(", ") },
+      }),
     );
   }
-  return c.json({ type: problemTypeUri("internal"), title: "Internal Server Error", status: 500 }, 500, {
-    "content-type": "application/problem+json",
-  });
+  return problemResponse(c, new HttpError(404, "not-found", "Not Found", "No such route."));
 });
+
+app.onError((error, c) => {
+  if (error instanceof HttpError) return problemResponse(c, error);
+  const domainProblem = problemFromDomainError(error);
+  if (domainProblem) return problemResponse(c, domainProblem);
+  if (error instanceof HTTPException && error.status < 500) {
+    const status = error.status;
+    const type = status === 413 ? "payload-too-large" : status === 400 ? "validation-error" : "http-error";
+    return problemResponse(
+      c,
+      new HttpError(status, type, error.message || "Bad Request", error.message || "Bad request."),
+    );
+  }
+  console.error(
+    JSON.stringify({
+      level: "error",
+      msg: "unhandled error",
+      requestId: c.var.requestId,
+      error: String(error),
+      stack: (error as Error)?.stack,
+    }),
+  );
+  return problemResponse(
+    c,
+    new HttpError(
+      500,
+      "internal",
+      "Internal Server Error",
+      "Something went wrong on our side. Quote the request id when reporting it.",
+    ),
+  );
+});
+
+export type App = typeof app;
+export type { AppEnv };

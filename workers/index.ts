@@ -1,7 +1,11 @@
 import { app } from "./app";
+import { runScheduledMaintenance } from "./scheduled";
 
 export { TenantObject } from "../durable-objects/tenant-object";
 
 export default {
   fetch: app.fetch,
+  async scheduled(controller, env, ctx) {
+    ctx.waitUntil(runScheduledMaintenance(env, controller.scheduledTime));
+  },
 } satisfies ExportedHandler<Env>;

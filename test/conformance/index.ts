@@ -9,4 +9,5 @@ if (!suite || !(suites as readonly string[]).includes(suite)) {
 }
 const suiteModule: { default: (args: string[]) => Promise<void> } = await import(`./${suite as Suite}.ts`);
 await suiteModule.default(args);
+
 export {};

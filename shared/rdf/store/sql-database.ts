@@ -35,10 +35,11 @@ export function durableObjectSqlDatabase(storage: DurableObjectStorageLike): Sql
     all: (query, params = []) => Array.from(sql.exec(query, ...params).raw()),
     iterate: (query, params = []) => sql.exec(query, ...params).raw(),
     run: (query, params = []) => {
-      const cursor = sql.exec(query, ...params);
-      // Draining the cursor makes the statement run to completion before rowsWritten is read.
-      cursor.toArray();
-      return { changes: cursor.rowsWritten };
+      sql.exec(query, ...params).toArray();
+      // rowsWritten counts index rows too (one insert into a table with two indexes "writes" three), so
+      // ask SQLite for the number of table rows the statement changed.
+      const [changed] = Array.from(sql.exec("SELECT changes()").raw());
+      return { changes: Number(changed?.[0] ?? 0) };
     },
     transaction: (fn) => {
       // transactionSync cannot nest; an inner call joins the outer transaction.

@@ -1,0 +1,261 @@
+import type * as RDF from "@rdfjs/types";
+import { HttpError } from "../../shared/errors/http-error";
+import { canonicalHash } from "../../shared/rdf/canonical-hash";
+import { negotiateMediaType } from "../../shared/rdf/content-negotiation";
+import { buildGraphDiff, graphDiffToJson, graphDiffToNTriples } from "../../shared/rdf/diff-format";
+import { parseRdfSync, RDF_MEDIA_TYPES, serializeRdf } from "../../shared/rdf/formats";
+import { runSparqlQuery } from "../../shared/rdf/sparql/engine";
+import type { QueryDataset } from "../../shared/rdf/sparql/evaluator";
+import { type SolutionResult, SPARQL_RESULT_SERIALIZERS } from "../../shared/rdf/sparql/results";
+import { planUpdate } from "../../shared/rdf/sparql/update";
+import type { GraphVersion, QuadStore } from "../../shared/rdf/store/quad-store";
+
+/** IRI under which a tenant's graph is visible to GRAPH / FROM NAMED in queries. */
+export const graphIri = (name: string) => `urn:kgen:graph:${name}`;
+
+export interface GraphVersionView {
+  graph: string;
+  version: number;
+  hash: string | null;
+  triples: number;
+  added: number;
+  removed: number;
+  createdAt: string;
+}
+
+export interface CommitView {
+  version: GraphVersionView;
+  created: boolean;
+}
+
+export interface TextBody {
+  contentType: string;
+  body: string;
+}
+
+export interface QueryLimits {
+  maxRows: number;
+  /** Evaluation steps before the query is stopped (Date.now() does not advance during CPU work). */
+  maxSteps: number;
+}
+
+const view = (version: GraphVersion): GraphVersionView => ({
+  graph: version.graph,
+  version: version.number,
+  hash: version.hash,
+  triples: version.tripleCount,
+  added: version.added,
+  removed: version.removed,
+  createdAt: version.createdAt,
+});
+
+const RESULT_TYPES = Object.keys(SPARQL_RESULT_SERIALIZERS);
+const GRAPH_RESULT_TYPES = [
+  RDF_MEDIA_TYPES.turtle,
+  RDF_MEDIA_TYPES.ntriples,
+  RDF_MEDIA_TYPES.jsonld,
+  RDF_MEDIA_TYPES.nquads,
+  RDF_MEDIA_TYPES.trig,
+] as const;
+
+function notAcceptable(available: readonly string[]): HttpError {
+  return new HttpError(406, "not-acceptable", "Not Acceptable", `Acceptable media types: ${available.join(", ")}.`);
+}
+
+/** A tenant's versioned graphs and SPARQL over them, inside its Durable Object (synchronous SQLite). */
+export class GraphService {
+  constructor(private readonly store: QuadStore) {}
+
+  list(): GraphVersionView[] {
+    return this.store.listGraphs().flatMap((graph) => (graph.latest ? [view(graph.latest)] : []));
+  }
+
+  latest(name: string): GraphVersionView {
+    return view(this.requireVersion(name));
+  }
+
+  versions(name: string): GraphVersionView[] {
+    this.requireVersion(name);
+    return this.store.listVersions(name).map(view);
+  }
+
+  version(name: string, number: number): GraphVersionView {
+    this.requireVersion(name);
+    const found = this.store.getVersion(name, number);
+    if (!found) throw new HttpError(404, "not-found", "Not Found", `Graph "${name}" has no version ${number}.`);
+    return view(found);
+  }
+
+  /** Replaces the content with canonical N-Quads (blank nodes already labelled `c14n…`). */
+  put(input: { name: string; canonical: string; hash: string; createdAt: string; tripleLimit: number }): CommitView {
+    const quads = parseRdfSync(input.canonical, RDF_MEDIA_TYPES.nquads);
+    return this.store.db.transaction(() => {
+      const result = this.store.replaceGraph(input.name, quads, { createdAt: input.createdAt, hash: input.hash });
+      this.assertWithinQuota(input.tripleLimit);
+      return { version: view(result.version), created: result.created };
+    });
+  }
+
+  /** Removes then adds triples (N-Triples text); the new version is hashed canonically. */
+  async patch(input: {
+    name: string;
+    add: string;
+    remove: string;
+    createdAt: string;
+    tripleLimit: number;
+  }): Promise<CommitView> {
+    const add = parseRdfSync(input.add, RDF_MEDIA_TYPES.ntriples);
+    const remove = parseRdfSync(input.remove, RDF_MEDIA_TYPES.ntriples);
+    return this.commitPatch(input.name, add, remove, input.createdAt, input.tripleLimit);
+  }
+
+  /** SPARQL 1.1 Update against the graph's latest version. */
+  async update(input: {
+    name: string;
+    update: string;
+    createdAt: string;
+    tripleLimit: number;
+    now: string;
+  }): Promise<CommitView> {
+    const exists = this.store.graphId(input.name) !== null && this.store.latestVersion(input.name) !== null;
+    const plan = exists
+      ? planUpdate(this.store, input.update, { dataset: this.dataset(input.name), now: new Date(input.now) })
+      : planUpdate(this.store, input.update, {
+          dataset: { defaultGraph: [], namedGraphs: [] },
+          now: new Date(input.now),
+        });
+    return this.commitPatch(input.name, plan.add, plan.remove, input.createdAt, input.tripleLimit);
+  }
+
+  delete(name: string): boolean {
+    return this.store.deleteGraph(name);
+  }
+
+  /** A version's triples, sorted, as N-Triples (the Worker re-serializes for other formats). */
+  async content(name: string, number: number | undefined, mediaType: string): Promise<TextBody> {
+    const versionNumber = number === undefined ? this.requireVersion(name).number : this.version(name, number).version;
+    const body = await serializeRdf(this.store.readVersion(name, versionNumber), mediaType);
+    return { contentType: mediaType, body };
+  }
+
+  diff(name: string, from: number, to: number, mediaType: "application/json" | "application/n-triples"): TextBody {
+    this.requireVersion(name);
+    const changes = this.store.diffVersions(name, from, to);
+    const diff = buildGraphDiff(changes.added, changes.removed);
+    if (mediaType === "application/n-triples")
+      return { contentType: mediaType, body: graphDiffToNTriples(diff).document };
+    return { contentType: mediaType, body: JSON.stringify({ graph: name, from, to, ...graphDiffToJson(diff) }) };
+  }
+
+  async query(input: {
+    name: string;
+    version?: number;
+    query: string;
+    accept: string;
+    limits: QueryLimits;
+    now: string;
+  }): Promise<TextBody> {
+    const result = runSparqlQuery(this.store, input.query, {
+      dataset: this.dataset(input.name, input.version),
+      now: new Date(input.now),
+      maxRows: input.limits.maxRows,
+      maxSteps: input.limits.maxSteps,
+    });
+    if (result.type === "quads") {
+      const mediaType = negotiateMediaType(input.accept, GRAPH_RESULT_TYPES);
+      if (!mediaType) throw notAcceptable(GRAPH_RESULT_TYPES);
+      return { contentType: mediaType, body: await serializeRdf(result.quads, mediaType) };
+    }
+    const mediaType = negotiateMediaType(input.accept, RESULT_TYPES);
+    const serialize = mediaType ? SPARQL_RESULT_SERIALIZERS[mediaType] : undefined;
+    if (!mediaType || !serialize) throw notAcceptable(RESULT_TYPES);
+    return { contentType: mediaType, body: serialize(result as SolutionResult) };
+  }
+
+  /** Rows of a SELECT over one version, as generation reads them: variable → lexical value. */
+  select(name: string, version: number, query: string, now: string, limits: QueryLimits): Record<string, string>[] {
+    const result = runSparqlQuery(this.store, query, {
+      dataset: this.dataset(name, version),
+      now: new Date(now),
+      maxRows: limits.maxRows,
+      maxSteps: limits.maxSteps,
+    });
+    if (result.type !== "bindings") {
+      throw new HttpError(
+        422,
+        "generation-query-not-select",
+        "Not a SELECT query",
+        "Template queries must be SELECT queries.",
+      );
+    }
+    return result.bindings.map((row) => {
+      const out: Record<string, string> = {};
+      for (const variable of result.variables) {
+        const term = row.get(variable);
+        if (term) out[variable] = term.value;
+      }
+      return out;
+    });
+  }
+
+  /** All triples of a version (for SHACL validation in the Worker), as N-Triples. */
+  async triples(name: string, version?: number): Promise<string> {
+    const versionNumber =
+      version === undefined ? this.requireVersion(name).number : this.version(name, version).version;
+    return serializeRdf(this.store.readVersion(name, versionNumber), RDF_MEDIA_TYPES.ntriples);
+  }
+
+  private dataset(name: string, version?: number): QueryDataset {
+    const defaultRef = this.store.graphRef(name, version);
+    const namedGraphs = this.store
+      .listGraphs()
+      .filter((graph) => graph.latest !== null)
+      .map((graph) => ({
+        iri: graphIri(graph.name),
+        ref: graph.name === name ? defaultRef : this.store.graphRef(graph.name),
+      }));
+    return { defaultGraph: [defaultRef], namedGraphs };
+  }
+
+  private async commitPatch(
+    name: string,
+    add: RDF.Quad[],
+    remove: RDF.Quad[],
+    createdAt: string,
+    tripleLimit: number,
+  ): Promise<CommitView> {
+    const result = this.store.db.transaction(() => {
+      const committed = this.store.applyPatch(name, { add, remove }, { createdAt });
+      this.assertWithinQuota(tripleLimit);
+      return committed;
+    });
+    if (result.created || result.version.hash === null) {
+      const { hash } = await canonicalHash(this.store.readVersion(name, result.version.number));
+      this.store.setVersionHash(name, result.version.number, hash);
+      return { version: { ...view(result.version), hash }, created: result.created };
+    }
+    return { version: view(result.version), created: result.created };
+  }
+
+  private assertWithinQuota(tripleLimit: number): void {
+    const total = this.store.listGraphs().reduce((sum, graph) => sum + (graph.latest?.tripleCount ?? 0), 0);
+    if (total > tripleLimit) {
+      // Thrown inside the transaction: nothing of this write is stored.
+      throw new HttpError(
+        403,
+        "quota-exceeded",
+        "Triple quota exceeded",
+        `The plan allows ${tripleLimit} triples in all graphs.`,
+        {
+          extensions: { counter: "triples", limit: tripleLimit, used: total },
+        },
+      );
+    }
+  }
+
+  private requireVersion(name: string): GraphVersion {
+    const latest = this.store.graphId(name) === null ? null : this.store.latestVersion(name);
+    if (!latest) throw new HttpError(404, "not-found", "Not Found", `Graph "${name}" does not exist.`);
+    return latest;
+  }
+}

@@ -1,0 +1,49 @@
+import { z } from "zod";
+
+import { TENANT_JURISDICTIONS } from "../jurisdictions";
+import { PLAN_NAMES } from "../plans";
+
+export const planSchema = z.enum(PLAN_NAMES);
+export const jurisdictionSchema = z.enum(TENANT_JURISDICTIONS);
+export const tenantStatusSchema = z.enum(["active", "suspended"]);
+
+export const tenantSchema = z
+  .object({
+    id: z.string(),
+    slug: z.string(),
+    name: z.string(),
+    plan: planSchema,
+    jurisdiction: jurisdictionSchema.nullable(),
+    status: tenantStatusSchema,
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: "Tenant" });
+
+export const createTenantSchema = z
+  .object({
+    slug: z
+      .string()
+      .min(3)
+      .max(63)
+      .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, "lowercase letters, digits and inner hyphens"),
+    name: z.string().trim().min(1).max(200),
+    plan: planSchema.default("free"),
+    jurisdiction: jurisdictionSchema.optional(),
+  })
+  .strict()
+  .meta({ id: "CreateTenant" });
+
+export const updateTenantSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    plan: planSchema.optional(),
+    status: tenantStatusSchema.optional(),
+  })
+  .strict()
+  .refine((value) => Object.keys(value).length > 0, { message: "Give at least one of name, plan, status." })
+  .meta({ id: "UpdateTenant" });
+
+export const createdTenantSchema = z
+  .object({ tenant: tenantSchema, apiKey: z.string().describe("The owner's API key. Shown once.") })
+  .meta({ id: "CreatedTenant" });

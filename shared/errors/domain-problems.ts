@@ -1,0 +1,107 @@
+import { LockError } from "../generate/lock";
+import { OutputPathError } from "../generate/paths";
+import { PlanError } from "../generate/plan";
+import { rdfErrorToHttpError } from "../rdf/http-problems";
+import {
+  QueryBudgetExceededError,
+  ResultLimitExceededError,
+  SparqlNotSupportedError,
+  SparqlSyntaxError,
+} from "../rdf/sparql/errors";
+import { QuadStoreError } from "../rdf/store/quad-store";
+import { TemplateBudgetError, TemplateError, TemplateSecurityError } from "../template/errors";
+import { FrontmatterError, WriteModeError } from "../template/frontmatter/frontmatter-error";
+import { TemplateSyntaxError } from "../template/kgen/analyze-template";
+import { HttpError } from "./http-error";
+
+const unprocessable = (type: string, title: string, detail: string, extensions: Record<string, unknown> = {}) =>
+  new HttpError(422, type, title, detail, { extensions });
+
+/**
+ * Maps the typed errors of the runtime-neutral libraries to HTTP problems, in one place, so
+ * route handlers can let them propagate. Unknown errors stay unknown (opaque 500).
+ */
+export function problemFromDomainError(error: unknown): HttpError | undefined {
+  const rdfProblem = rdfErrorToHttpError(error);
+  if (rdfProblem) return rdfProblem;
+  if (error instanceof SparqlSyntaxError) {
+    return new HttpError(400, "sparql-syntax-error", "Invalid SPARQL", error.message, {
+      extensions: { line: error.line, column: error.column },
+    });
+  }
+  if (error instanceof SparqlNotSupportedError) {
+    return unprocessable("sparql-not-supported", "Not supported", error.message, { feature: error.feature });
+  }
+  if (error instanceof QueryBudgetExceededError) {
+    return unprocessable("query-time-limit", "Query time limit reached", `The query was stopped: ${error.message}.`, {
+      reason: error.reason,
+    });
+  }
+  if (error instanceof ResultLimitExceededError) {
+    return unprocessable("query-result-limit", "Query result too large", error.message, { limit: error.limit });
+  }
+  if (error instanceof QuadStoreError && (error.code === "graph-not-found" || error.code === "version-not-found")) {
+    return new HttpError(404, "not-found", "Not Found", error.message);
+  }
+  if (error instanceof PlanError && error.cause !== undefined) {
+    const inner = problemFromDomainError(error.cause);
+    if (inner) {
+      inner.extensions.template = error.template;
+      inner.extensions.rowIndex = error.rowIndex;
+      return inner;
+    }
+  }
+  if (error instanceof TemplateSyntaxError) {
+    return unprocessable("template-syntax-error", "Template does not parse", error.message, {
+      line: error.line ?? null,
+      column: error.column ?? null,
+    });
+  }
+  if (error instanceof TemplateError) {
+    return unprocessable("template-error", "Template error", error.message, {
+      line: error.line ?? null,
+      column: error.column ?? null,
+      templatePath: error.templatePath ?? null,
+    });
+  }
+  if (error instanceof TemplateBudgetError) {
+    return unprocessable("template-budget-exceeded", "Template budget exceeded", error.message, {
+      budget: error.budget,
+      limit: error.limit,
+    });
+  }
+  if (error instanceof TemplateSecurityError) {
+    return unprocessable("template-sandbox-violation", "Denied by the template sandbox", error.message, {
+      key: error.key,
+    });
+  }
+  if (error instanceof FrontmatterError) {
+    return unprocessable("invalid-frontmatter", "Invalid frontmatter", error.message, {
+      field: error.field,
+      line: error.line ?? null,
+      column: error.column ?? null,
+      errors: error.issues.map((issue) => ({ field: issue.field ?? "frontmatter", message: issue.message })),
+    });
+  }
+  if (error instanceof WriteModeError) {
+    return unprocessable("write-mode-error", "Write mode cannot be applied", error.message, { field: error.field });
+  }
+  if (error instanceof OutputPathError) {
+    return unprocessable("invalid-output-path", "Invalid output path", error.message, {
+      field: "to",
+      reason: error.reason,
+      path: error.path,
+    });
+  }
+  if (error instanceof LockError) {
+    return unprocessable("invalid-lock", "Lock does not match", error.message, { issues: error.issues });
+  }
+  if (error instanceof PlanError) {
+    return unprocessable("generation-plan-error", "Generation cannot be planned", error.message, {
+      code: error.code,
+      template: error.template,
+      rowIndex: error.rowIndex,
+    });
+  }
+  return undefined;
+}

@@ -1,0 +1,62 @@
+import { memoryLoader } from "../template/engine";
+import { TemplateError } from "../template/errors";
+import { parseFrontmatter } from "../template/frontmatter/parse-frontmatter";
+import { evaluateSkipIf } from "../template/frontmatter/skip-if";
+import { deriveRenderSeed } from "../template/kgen/seeded-random";
+import { createKgenEngine } from "../template/kgen-engine";
+import { createGraphGlobals } from "./graph-globals";
+import type { PlanDependencies, PlanTemplate, QueryRows } from "./plan";
+
+export interface KgenPlanInput {
+  /** Every template of the generator: the planned ones and those they include. */
+  templates: readonly PlanTemplate[];
+  /** The lock's fixed build time: what `now` and `date` see. */
+  buildTime: string;
+  /** The generation params: part of every render's `random` seed. */
+  params: Record<string, unknown>;
+  /** SELECT over the pinned graph version; synchronous, so `sparql()`/`label()` work while rendering. */
+  runQuery(sparql: string): QueryRows;
+  prefixes?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The planner's dependencies bound to KGEN's own pieces: frontmatter parser, the sandboxed
+ * eval-free engine with the KGEN environment, includes resolved inside the generator, and graph
+ * globals reading only the pinned version. Every render is seeded from (template, params, row),
+ * never from entropy.
+ */
+export function kgenPlanDependencies(input: KgenPlanInput): PlanDependencies {
+  const byPath = new Map(input.templates.map((template) => [template.path, template]));
+  const bodies: Record<string, string> = {};
+  for (const template of input.templates) bodies[template.path] = parseFrontmatter(template.source).body;
+  const loader = memoryLoader(bodies);
+  return {
+    parseFrontmatter,
+    evaluateSkipIf,
+    runQuery: input.runQuery,
+    render(source, context, helpers) {
+      const templateHash = byPath.get(helpers.templatePath)?.hash ?? helpers.templatePath;
+      const engine = createKgenEngine({
+        buildTime: input.buildTime,
+        seed: deriveRenderSeed(templateHash, { params: input.params, purpose: helpers.purpose, context }),
+        prefixes: input.prefixes,
+        loader,
+        globals: { ...createGraphGlobals(helpers.query) },
+      });
+      try {
+        return engine.renderString(source, context, { path: undefined });
+      } catch (error) {
+        // Report lines of the template file, not of the frontmatter-less body.
+        if (error instanceof TemplateError && error.line !== undefined && error.templatePath === undefined) {
+          throw new TemplateError(
+            error.message,
+            error.line + helpers.firstLine - 1,
+            error.column,
+            helpers.templatePath,
+          );
+        }
+        throw error;
+      }
+    },
+  };
+}

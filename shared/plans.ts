@@ -1,0 +1,145 @@
+export const PLAN_NAMES = ["free", "standard", "premium", "enterprise"] as const;
+
+export type PlanName = (typeof PLAN_NAMES)[number];
+
+/** Request rate as a token bucket: `capacity` tokens at most, `refillPerMinute` tokens added per minute. */
+export interface RequestRateLimit {
+  capacity: number;
+  refillPerMinute: number;
+}
+
+export interface PlanLimits {
+  plan: PlanName;
+  /** Requests per minute, enforced by the tenant's token bucket. */
+  requests: RequestRateLimit;
+  /** Largest request body accepted (413 above it). */
+  maxRequestBodyBytes: number;
+  /** Triples stored across all graphs and versions. */
+  triples: number;
+  /** Templates stored across all generators. */
+  templates: number;
+  /** Bytes of stored artifacts. */
+  artifactBytes: number;
+  /** Generation jobs started per calendar month (UTC). */
+  generationsPerMonth: number;
+  /** Wall-clock budget of one SPARQL query. */
+  queryTimeMs: number;
+  /** Rows one SPARQL query may return. */
+  queryResultRows: number;
+  /** Jobs with at most this many artifacts complete in the request; larger ones go to the queue. */
+  syncJobArtifacts: number;
+}
+
+const KIB = 1024;
+const MIB = 1024 * KIB;
+const GIB = 1024 * MIB;
+
+const PLAN_TABLE: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
+  free: freeze({
+    plan: "free",
+    requests: freeze({ capacity: 60, refillPerMinute: 60 }),
+    maxRequestBodyBytes: 1 * MIB,
+    triples: 100_000,
+    templates: 50,
+    artifactBytes: 100 * MIB,
+    generationsPerMonth: 100,
+    queryTimeMs: 5_000,
+    queryResultRows: 10_000,
+    syncJobArtifacts: 50,
+  }),
+  standard: freeze({
+    plan: "standard",
+    requests: freeze({ capacity: 600, refillPerMinute: 600 }),
+    maxRequestBodyBytes: 10 * MIB,
+    triples: 1_000_000,
+    templates: 500,
+    artifactBytes: 5 * GIB,
+    generationsPerMonth: 2_000,
+    queryTimeMs: 15_000,
+    queryResultRows: 100_000,
+    syncJobArtifacts: 200,
+  }),
+  premium: freeze({
+    plan: "premium",
+    requests: freeze({ capacity: 3_000, refillPerMinute: 3_000 }),
+    maxRequestBodyBytes: 50 * MIB,
+    triples: 10_000_000,
+    templates: 5_000,
+    artifactBytes: 50 * GIB,
+    generationsPerMonth: 20_000,
+    queryTimeMs: 30_000,
+    queryResultRows: 500_000,
+    syncJobArtifacts: 500,
+  }),
+  enterprise: freeze({
+    plan: "enterprise",
+    requests: freeze({ capacity: 12_000, refillPerMinute: 12_000 }),
+    maxRequestBodyBytes: 100 * MIB,
+    triples: 100_000_000,
+    templates: 50_000,
+    artifactBytes: 1024 * GIB,
+    generationsPerMonth: 200_000,
+    queryTimeMs: 60_000,
+    queryResultRows: 1_000_000,
+    syncJobArtifacts: 1_000,
+  }),
+};
+
+/** Thrown for a plan name that is not one of PLAN_NAMES. */
+export class UnknownPlanError extends Error {
+  readonly plan: string;
+
+  constructor(plan: string) {
+    super(`Unknown plan "${plan}"; expected one of ${PLAN_NAMES.join(", ")}`);
+    this.name = "UnknownPlanError";
+    this.plan = plan;
+  }
+}
+
+export function isPlanName(value: unknown): value is PlanName {
+  return typeof value === "string" && Object.hasOwn(PLAN_TABLE, value);
+}
+
+/** The limits of `plan` (frozen); throws UnknownPlanError for anything else. */
+export function planLimits(plan: string): Readonly<PlanLimits> {
+  if (!isPlanName(plan)) throw new UnknownPlanError(plan);
+  return PLAN_TABLE[plan];
+}
+
+/** Quota counters kept in the tenant's Durable Object, each bounded by one plan limit. */
+export const QUOTA_COUNTERS = ["triples", "templates", "artifactBytes", "generations"] as const;
+
+export type QuotaCounter = (typeof QUOTA_COUNTERS)[number];
+
+export function isQuotaCounter(value: unknown): value is QuotaCounter {
+  return typeof value === "string" && (QUOTA_COUNTERS as readonly string[]).includes(value);
+}
+
+/** The plan limit that bounds `counter` (generations are per month, the others are totals). */
+export function quotaLimit(plan: string, counter: QuotaCounter): number {
+  const limits = planLimits(plan);
+  switch (counter) {
+    case "triples":
+      return limits.triples;
+    case "templates":
+      return limits.templates;
+    case "artifactBytes":
+      return limits.artifactBytes;
+    case "generations":
+      return limits.generationsPerMonth;
+  }
+}
+
+/** Calendar-month period key (UTC) for `epochMs`, e.g. `2026-11`: the key monthly quota counters use. */
+export function monthPeriod(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(0, 7);
+}
+
+/** Calendar-day key (UTC) for `epochMs`, e.g. `2026-11-26`: the key request usage counters use. */
+export function dayPeriod(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(0, 10);
+}
+
+function freeze<T extends object>(value: T): Readonly<T> {
+  return Object.freeze(value);
+}

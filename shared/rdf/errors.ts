@@ -1,0 +1,59 @@
+/** The media type names no parser or serializer we have (HTTP 415 on input, 406 on output). */
+export class UnsupportedMediaTypeError extends Error {
+  readonly mediaType: string;
+  constructor(mediaType: string, supported: readonly string[]) {
+    super(`Unsupported RDF media type "${mediaType}"; supported: ${supported.join(", ")}`);
+    this.name = "UnsupportedMediaTypeError";
+    this.mediaType = mediaType;
+  }
+}
+
+/** The document is not valid in its format. `line` and `column` are 1-based when known. */
+export class RdfSyntaxError extends Error {
+  readonly mediaType: string;
+  readonly line: number | undefined;
+  readonly column: number | undefined;
+  constructor(message: string, mediaType: string, line?: number, column?: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "RdfSyntaxError";
+    this.mediaType = mediaType;
+    this.line = line;
+    this.column = column;
+  }
+}
+
+/** The document holds more quads than the caller allowed; parsing stopped as soon as the limit was passed. */
+export class QuadLimitExceededError extends Error {
+  readonly limit: number;
+  constructor(limit: number) {
+    super(`The document has more than ${limit} quads`);
+    this.name = "QuadLimitExceededError";
+    this.limit = limit;
+  }
+}
+
+/** A JSON-LD document referenced a remote context or document; loading over the network is refused. */
+export class RemoteContextRefusedError extends Error {
+  readonly url: string;
+  constructor(url: string) {
+    super(`Remote JSON-LD contexts are not loaded (refused "${url}"); inline the context instead`);
+    this.name = "RemoteContextRefusedError";
+    this.url = url;
+  }
+}
+
+/** RDFC-1.0 gave up: the blank-node structure needs more deep-hashing work than the configured budget. */
+export class CanonicalizationLimitError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "CanonicalizationLimitError";
+  }
+}
+
+/** The SHACL shapes graph could not be used (not Turtle, or the engine rejected it). */
+export class ShapesError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ShapesError";
+  }
+}

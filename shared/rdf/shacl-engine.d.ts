@@ -1,0 +1,13 @@
+// The subset of shacl-engine (v1, JavaScript, no bundled types) that shared/rdf uses: the SHACL Core validator.
+declare module "shacl-engine" {
+  import type { DatasetCore, Quad, Term } from "@rdfjs/types";
+
+  export class Validator {
+    constructor(shapes: DatasetCore, options: { factory: unknown; debug?: boolean; details?: boolean });
+    validate(
+      data: { dataset: DatasetCore; terms?: Iterable<Term> },
+      shapes?: { terms: Iterable<Term> }[],
+    ): Promise<unknown>;
+  }
+  export type { Quad };
+}

@@ -1,0 +1,154 @@
+import type { Quad, Term } from "@rdfjs/types";
+import { DataFactory } from "n3";
+import { Validator } from "shacl-engine";
+import { RdfSyntaxError, ShapesError } from "./errors";
+import { parseRdfSync, serializeRdfSync } from "./formats";
+import { IndexedDataset } from "./indexed-dataset";
+import { compareCodeUnits, termToNTriples } from "./ntriples";
+
+const SH = "http://www.w3.org/ns/shacl#";
+const RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
+
+export interface ShaclResult {
+  /** The focus node, in N-Triples syntax (`<iri>`, `_:label`, or a literal). */
+  focusNode: string;
+  /** sh:resultPath as a SPARQL property path (`<p>`, `^<p>`, `<a>/<b>`, `(<a>|<b>)`, `<p>*`), or null. */
+  path: string | null;
+  /** sh:value in N-Triples syntax, or null. */
+  value: string | null;
+  /** The shape that produced the result, in N-Triples syntax (shapes may be blank nodes). */
+  sourceShape: string;
+  /** IRI of the constraint component, e.g. `http://www.w3.org/ns/shacl#MinCountConstraintComponent`. */
+  sourceConstraintComponent: string;
+  /** IRI of the severity: sh:Violation, sh:Warning or sh:Info. */
+  severity: string;
+  /** The first sh:resultMessage, or null. */
+  message: string | null;
+}
+
+export interface ShaclReport {
+  conforms: boolean;
+  /** Sorted by focus node, path, shape, component and value, so equal inputs give equal reports. */
+  results: ShaclResult[];
+  /** The sh:ValidationReport graph as Turtle (sorted, deterministic blank-node labels). */
+  turtle: string;
+}
+
+export interface ValidateShaclOptions {
+  /** Base IRI for relative IRIs in the shapes Turtle. */
+  baseIRI?: string;
+}
+
+interface PathStep {
+  quantifier: "one" | "oneOrMore" | "zeroOrMore" | "zeroOrOne";
+  start: "subject" | "object";
+  predicates: Term[];
+}
+
+interface EngineResult {
+  focusNode: { term: Term };
+  path?: PathStep[] | null;
+  value?: { terms: Term[] };
+  shape: { ptr: { term: Term } };
+  constraintComponent: Term;
+  severity: Term;
+  message: Term[];
+}
+
+interface EngineReport {
+  conforms: boolean;
+  results: EngineResult[];
+  dataset: Iterable<Quad>;
+}
+
+function stepToString(step: PathStep): string {
+  const [first] = step.predicates;
+  if (step.predicates.length > 1) return `(${step.predicates.map(termToNTriples).join("|")})`;
+  const predicate = first ? termToNTriples(first) : "";
+  switch (step.quantifier) {
+    case "oneOrMore":
+      return `${predicate}+`;
+    case "zeroOrMore":
+      return `${predicate}*`;
+    case "zeroOrOne":
+      return `${predicate}?`;
+    default:
+      return step.start === "object" ? `^${predicate}` : predicate;
+  }
+}
+
+function pathToString(path: PathStep[] | null | undefined): string | null {
+  return path && path.length > 0 ? path.map(stepToString).join("/") : null;
+}
+
+// Report blank nodes are numbered per validation (`r0`, `r1`, …): n3's default labels come from a
+// process-wide counter and would differ between runs in the same isolate.
+function reportFactory() {
+  let blankNodes = 0;
+  return {
+    ...DataFactory,
+    blankNode: (name?: string) => DataFactory.blankNode(name ?? `r${blankNodes++}`),
+    dataset: (quads?: Iterable<Quad>) => new IndexedDataset(quads),
+  };
+}
+
+function rejectSparqlShapes(shapes: IndexedDataset): void {
+  const sparql = shapes.match(null, DataFactory.namedNode(`${SH}sparql`));
+  const sparqlTargets = shapes.match(null, DataFactory.namedNode(RDF_TYPE), DataFactory.namedNode(`${SH}SPARQLTarget`));
+  const select = shapes.match(null, DataFactory.namedNode(`${SH}select`));
+  if (sparql.size > 0 || sparqlTargets.size > 0 || select.size > 0) {
+    throw new ShapesError(
+      "SPARQL-based constraints and targets (sh:sparql, sh:select) are not supported; use SHACL Core",
+    );
+  }
+}
+
+function compareResults(a: ShaclResult, b: ShaclResult): number {
+  return (
+    compareCodeUnits(a.focusNode, b.focusNode) ||
+    compareCodeUnits(a.path ?? "", b.path ?? "") ||
+    compareCodeUnits(a.sourceShape, b.sourceShape) ||
+    compareCodeUnits(a.sourceConstraintComponent, b.sourceConstraintComponent) ||
+    compareCodeUnits(a.value ?? "", b.value ?? "") ||
+    compareCodeUnits(a.message ?? "", b.message ?? "")
+  );
+}
+
+/**
+ * Validates a data graph against SHACL Core shapes (Turtle text or quads) with shacl-engine. Throws
+ * RdfSyntaxError for invalid shapes Turtle, ShapesError for shapes the engine cannot use.
+ */
+export async function validateShacl(
+  data: Iterable<Quad>,
+  shapes: string | Iterable<Quad>,
+  options: ValidateShaclOptions = {},
+): Promise<ShaclReport> {
+  const shapeQuads = typeof shapes === "string" ? parseRdfSync(shapes, "text/turtle", options) : shapes;
+  const shapesDataset = new IndexedDataset(shapeQuads);
+  rejectSparqlShapes(shapesDataset);
+  const factory = reportFactory();
+  let report: EngineReport;
+  try {
+    const validator = new Validator(shapesDataset, { factory });
+    report = (await validator.validate({ dataset: new IndexedDataset(data) })) as EngineReport;
+  } catch (error) {
+    if (error instanceof RdfSyntaxError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ShapesError(`The shapes graph cannot be used: ${message}`, { cause: error });
+  }
+  const results = report.results.map(
+    (result): ShaclResult => ({
+      focusNode: termToNTriples(result.focusNode.term),
+      path: pathToString(result.path),
+      value: result.value?.terms[0] ? termToNTriples(result.value.terms[0]) : null,
+      sourceShape: termToNTriples(result.shape.ptr.term),
+      sourceConstraintComponent: result.constraintComponent.value,
+      severity: result.severity.value,
+      message: result.message[0]?.value ?? null,
+    }),
+  );
+  const turtle = serializeRdfSync(report.dataset, "text/turtle", {
+    prefixes: { sh: SH, xsd: "http://www.w3.org/2001/XMLSchema#" },
+  });
+  return { conforms: report.conforms, results: results.sort(compareResults), turtle };
+}

@@ -1,0 +1,480 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: nunjucks' Environment/Template/Context are untyped JavaScript.
+// biome-ignore-all lint/complexity/useArrowFunction: nunjucks calls these with `this` = Context.
+import asap from "asap";
+import { defaultLimits, RenderBudget, type TemplateLimits } from "./budget";
+import { budgetKey, compileProgram, includeDepthKey, type Program, takePendingBudget } from "./closure-compiler";
+import { TemplateBudgetError, TemplateError, TemplateSecurityError } from "./errors";
+import nunjucksModules from "./nunjucks-modules.cjs";
+import { sha256Hex } from "./sha256";
+
+const { environment, lib, runtime: runtimeModule } = nunjucksModules;
+const { Environment, Template } = environment;
+// environment.js does not export Context: take nunjucks' own class from a one-off render of a code template.
+const Context: any = (() => {
+  let ctor: any = null;
+  new Template(
+    {
+      type: "code",
+      obj: {
+        root(_env: any, context: any, _frame: any, _runtime: any, cb: any) {
+          ctor = context.constructor;
+          cb(null, "");
+        },
+      },
+    },
+    new Environment([]),
+  ).render({});
+  return ctor;
+})();
+const { Frame } = runtimeModule;
+
+function callbackAsap(cb: any, err: any, res?: any) {
+  asap(function () {
+    cb(err, res);
+  });
+}
+
+const noopTmplSrc = {
+  type: "code",
+  obj: {
+    root(_env: any, _context: any, _frame: any, _runtime: any, cb: any) {
+      try {
+        cb(null, "");
+      } catch (e) {
+        cb(runtimeModule.handleError(e, null, null));
+      }
+    },
+  },
+};
+
+export interface EngineConfig {
+  sandbox: boolean;
+  limits: TemplateLimits;
+}
+
+/** A nunjucks Template whose code generation is the closure compiler (no `new Function`). */
+export class ClosureTemplate extends (Template as any) {
+  // biome-ignore lint/complexity/noUselessConstructor: gives the untyped base constructor its signature.
+  constructor(...args: any[]) {
+    super(...args);
+  }
+  _compile(this: any): void {
+    let props: any;
+    if (this.tmplProps) props = this.tmplProps;
+    else props = (this.env as EngineEnvironment).program(this.tmplStr, this.path).instantiate(this.path);
+    this.blocks = this._getBlocks(props);
+    this.rootRenderFunc = props.root;
+    this.compiled = true;
+  }
+
+  render(this: any, ctx: any, parentFrame?: any, cb?: any): any {
+    if (typeof ctx === "function") {
+      cb = ctx;
+      ctx = {};
+    } else if (typeof parentFrame === "function") {
+      cb = parentFrame;
+      parentFrame = null;
+    }
+    const pending = takePendingBudget();
+    const forceAsync = !parentFrame;
+    try {
+      this.compile();
+    } catch (e) {
+      const err = lib._prettifyError(this.path, this.env.opts.dev, e);
+      if (cb) return callbackAsap(cb, err);
+      throw err;
+    }
+    const context = new Context(ctx || {}, this.blocks, this.env);
+    context[budgetKey] = pending ? pending.budget : (this.env as EngineEnvironment).newBudget();
+    context[includeDepthKey] = pending ? pending.includeDepth : 0;
+    const frame = parentFrame ? parentFrame.push(true) : new Frame();
+    frame.topLevel = true;
+    let syncResult = null;
+    let didError = false;
+    this.rootRenderFunc(this.env, context, frame, runtimeModule, (err: any, res: any) => {
+      if (didError && cb && typeof res !== "undefined") return;
+      if (err) {
+        err = lib._prettifyError(this.path, this.env.opts.dev, err);
+        didError = true;
+      }
+      if (cb) {
+        if (forceAsync) callbackAsap(cb, err, res);
+        else cb(err, res);
+      } else {
+        if (err) throw err;
+        syncResult = res;
+      }
+    });
+    return syncResult;
+  }
+
+  getExported(this: any, ctx: any, parentFrame?: any, cb?: any): void {
+    if (typeof ctx === "function") {
+      cb = ctx;
+      ctx = {};
+    }
+    if (typeof parentFrame === "function") {
+      cb = parentFrame;
+      parentFrame = null;
+    }
+    const pending = takePendingBudget();
+    try {
+      this.compile();
+    } catch (e) {
+      if (cb) return cb(e);
+      throw e;
+    }
+    const frame = parentFrame ? parentFrame.push() : new Frame();
+    frame.topLevel = true;
+    const context = new Context(ctx || {}, this.blocks, this.env);
+    context[budgetKey] = pending ? pending.budget : (this.env as EngineEnvironment).newBudget();
+    context[includeDepthKey] = pending ? pending.includeDepth : 0;
+    this.rootRenderFunc(this.env, context, frame, runtimeModule, (err: any) => {
+      if (err) cb(err, null);
+      else cb(null, context.getExported());
+    });
+  }
+}
+
+/** nunjucks' Environment, creating ClosureTemplates, with a compiled-program cache keyed by content hash. */
+export class EngineEnvironment extends (Environment as any) {
+  // biome-ignore lint/complexity/noUselessConstructor: gives the untyped base constructor its signature.
+  constructor(...args: any[]) {
+    super(...args);
+  }
+  declare opts: any;
+  declare asyncFilters: string[];
+  declare extensionsList: any[];
+  declare loaders: any[];
+  declare globals: any;
+  engineConfig: EngineConfig = { sandbox: true, limits: defaultLimits };
+  programCache = new Map<string, Program>();
+
+  newBudget(): RenderBudget {
+    return new RenderBudget(this.engineConfig.limits);
+  }
+
+  /** The closure program for a source, cached by SHA-256 of source and of everything else that shapes the AST. */
+  program(src: string, path: string | undefined): Program {
+    const o = this.opts;
+    const key = sha256Hex(
+      JSON.stringify([
+        src,
+        !!o.throwOnUndefined,
+        !!o.trimBlocks,
+        !!o.lstripBlocks,
+        o.tags ?? null,
+        this.asyncFilters,
+        this.extensionsList.map((e: any) => e.__name ?? ""),
+        this.engineConfig.sandbox,
+      ]),
+    );
+    let program = this.programCache.get(key);
+    if (!program) {
+      program = compileProgram(src, this.asyncFilters, this.extensionsList, path, {
+        throwOnUndefined: o.throwOnUndefined,
+        trimBlocks: o.trimBlocks,
+        lstripBlocks: o.lstripBlocks,
+        tags: o.tags,
+        sandbox: this.engineConfig.sandbox,
+      });
+      if (this.programCache.size > 1000) this.programCache.clear();
+      this.programCache.set(key, program);
+    }
+    return program;
+  }
+
+  renderString(src: string, ctx: any, opts?: any, cb?: any): any {
+    if (lib.isFunction(opts)) {
+      cb = opts;
+      opts = {};
+    }
+    opts = opts || {};
+    const tmpl = new ClosureTemplate(src, this, opts.path);
+    return tmpl.render(ctx, cb);
+  }
+
+  getTemplate(name: any, eagerCompile?: any, parentName?: any, ignoreMissing?: any, cb?: any): any {
+    let tmpl: any = null;
+    if (name?.raw) name = name.raw;
+    if (lib.isFunction(parentName)) {
+      cb = parentName;
+      parentName = null;
+      eagerCompile = eagerCompile || false;
+    }
+    if (lib.isFunction(eagerCompile)) {
+      cb = eagerCompile;
+      eagerCompile = false;
+    }
+    if (name instanceof Template) tmpl = name;
+    else if (typeof name !== "string") throw new Error(`template names must be a string: ${name}`);
+    else {
+      for (const loader of this.loaders) {
+        tmpl = loader.cache[this.resolveTemplate(loader, parentName, name)];
+        if (tmpl) break;
+      }
+    }
+    if (tmpl) {
+      if (eagerCompile) tmpl.compile();
+      if (cb) {
+        cb(null, tmpl);
+        return undefined;
+      }
+      return tmpl;
+    }
+    let syncResult: any;
+    const createTemplate = (err: any, info: any) => {
+      if (!info && !err && !ignoreMissing) err = new Error(`template not found: ${name}`);
+      if (err) {
+        if (cb) {
+          cb(err);
+          return;
+        }
+        throw err;
+      }
+      let newTmpl: any;
+      if (!info) newTmpl = new ClosureTemplate(noopTmplSrc, this, "", eagerCompile);
+      else {
+        newTmpl = new ClosureTemplate(info.src, this, info.path, eagerCompile);
+        if (!info.noCache) info.loader.cache[name] = newTmpl;
+      }
+      if (cb) cb(null, newTmpl);
+      else syncResult = newTmpl;
+    };
+    lib.asyncIter(
+      this.loaders,
+      (loader: any, _i: number, next: any, done: any) => {
+        function handle(err: any, src: any) {
+          if (err) done(err);
+          else if (src) {
+            src.loader = loader;
+            done(null, src);
+          } else next();
+        }
+        name = this.resolveTemplate(loader, parentName, name);
+        if (loader.async) loader.getSource(name, handle);
+        else handle(null, loader.getSource(name));
+      },
+      createTemplate,
+    );
+    return syncResult;
+  }
+}
+
+export interface LoaderSource {
+  src: string;
+  path: string;
+  noCache?: boolean;
+}
+/** A nunjucks-compatible loader: sync `getSource(name)` or, with `async: true`, `getSource(name, cb)`. */
+export interface TemplateLoader {
+  async?: boolean;
+  getSource(name: string, cb?: (err: unknown, src?: LoaderSource | null) => void): LoaderSource | null | undefined;
+  isRelative?(name: string): boolean;
+  resolve?(from: string, to: string): string;
+}
+
+/** Sync loader over an in-memory map of name → source. */
+export function memoryLoader(templates: Record<string, string>): TemplateLoader {
+  return {
+    getSource(name) {
+      if (!Object.hasOwn(templates, name)) return null;
+      return { src: templates[name] as string, path: name, noCache: false };
+    },
+  };
+}
+
+/** Async loader (templates from storage: R2, D1, Durable Object…); `fetch` resolves to the source or null. */
+export function asyncLoader(fetch: (name: string) => Promise<string | null | undefined>): TemplateLoader {
+  return {
+    async: true,
+    getSource(name, cb) {
+      fetch(name).then(
+        (src) => cb?.(null, src == null ? null : { src, path: name, noCache: false }),
+        (err) => cb?.(err),
+      );
+      return undefined;
+    },
+  };
+}
+
+export interface ExtensionLike {
+  tags: string[];
+  parse(parser: any, nodes: any, lexer: any): any;
+  preprocess?(src: string): string;
+  [method: string]: any;
+}
+
+export interface EngineOptions {
+  loader?: TemplateLoader | TemplateLoader[];
+  autoescape?: boolean;
+  throwOnUndefined?: boolean;
+  trimBlocks?: boolean;
+  lstripBlocks?: boolean;
+  /** Sync filters: `function (this: Context, value, ...args)`. */
+  filters?: Record<string, (...args: any[]) => unknown>;
+  /** Async filters: `function (this: Context, value, ...args, cb(err, result))`. */
+  asyncFilters?: Record<string, (...args: any[]) => void>;
+  globals?: Record<string, unknown>;
+  /** Tests for `is`: `function (value, ...args): boolean`. */
+  tests?: Record<string, (...args: any[]) => boolean>;
+  extensions?: Record<string, ExtensionLike>;
+  limits?: Partial<TemplateLimits>;
+  /** Deny prototype/constructor access (default true). Only the conformance runner turns it off, to measure. */
+  sandbox?: boolean;
+}
+
+export interface RenderOptions {
+  path?: string;
+}
+
+export interface TemplateEngine {
+  readonly env: EngineEnvironment;
+  renderString(src: string, context?: object, opts?: RenderOptions): string;
+  renderStringAsync(src: string, context?: object, opts?: RenderOptions): Promise<string>;
+  render(name: string, context?: object): string;
+  renderAsync(name: string, context?: object): Promise<string>;
+  /** Parses and builds a template now (throws TemplateError with line/column on syntax errors). */
+  compile(src: string, path?: string): ClosureTemplate;
+  addFilter(name: string, fn: (...args: any[]) => unknown, async?: boolean): TemplateEngine;
+  addGlobal(name: string, value: unknown): TemplateEngine;
+  addTest(name: string, fn: (...args: any[]) => boolean): TemplateEngine;
+  addExtension(name: string, ext: ExtensionLike): TemplateEngine;
+}
+
+function lengthOfRange(start: any, stop: any, step: any): number {
+  if (typeof stop === "undefined") {
+    stop = start;
+    start = 0;
+    step = 1;
+  } else if (!step) step = 1;
+  const n = step > 0 ? (stop - start) / step : (start - stop) / -step;
+  return Number.isNaN(n) ? 0 : Math.ceil(n);
+}
+
+/** Budget guards on built-ins whose cost is set by a number argument (range length, padding width). */
+function guardBuiltins(env: EngineEnvironment): void {
+  const range = env.globals.range;
+  env.addGlobal("range", function (this: any, start: any, stop?: any, step?: any) {
+    const budget: RenderBudget | undefined = this?.[budgetKey];
+    if (budget && lengthOfRange(start, stop, step) > budget.limits.maxLoopIterations)
+      budget.fail("loopIterations", budget.limits.maxLoopIterations);
+    return range.apply(this, arguments);
+  });
+  for (const name of ["center", "indent"]) {
+    const filter = env.getFilter(name);
+    env.addFilter(name, function (this: any, str: any, width: any) {
+      const budget: RenderBudget | undefined = this?.[budgetKey];
+      if (budget && typeof width === "number" && width > budget.limits.maxOutputBytes)
+        budget.fail("outputBytes", budget.limits.maxOutputBytes);
+      return filter.apply(this, arguments);
+    });
+  }
+}
+
+function positionOf(message: string): { line?: number; column?: number } {
+  const m = /\[Line (\d+)(?:, Column (\d+))?\]/.exec(message);
+  if (!m) return {};
+  return { line: Number(m[1]), column: m[2] ? Number(m[2]) : undefined };
+}
+
+/** Maps nunjucks' prettified errors to the engine's typed errors. */
+export function toEngineError(err: unknown, budget: RenderBudget | null, path?: string): Error {
+  if (budget?.exceeded) return budget.exceeded;
+  if (err instanceof TemplateBudgetError || err instanceof TemplateSecurityError || err instanceof TemplateError)
+    return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const budgetLine = /TemplateBudgetError: template budget exceeded: (\w+) \(limit ([\d.e+]+|Infinity)\)/.exec(message);
+  if (budgetLine) return new TemplateBudgetError(budgetLine[1] as any, Number(budgetLine[2]));
+  const security = /TemplateSecurityError: access to "([^"]*)" is denied/.exec(message);
+  if (security) return new TemplateSecurityError(security[1] as string);
+  const { line, column } = positionOf(message);
+  const lastLine = message.split("\n").pop()?.trim() ?? message;
+  return new TemplateError(lastLine, line, column, path);
+}
+
+export function createEngine(options: EngineOptions = {}): TemplateEngine {
+  const loaders = options.loader ? (Array.isArray(options.loader) ? options.loader : [options.loader]) : [];
+  const env = new EngineEnvironment(loaders, {
+    autoescape: options.autoescape ?? true,
+    throwOnUndefined: !!options.throwOnUndefined,
+    trimBlocks: !!options.trimBlocks,
+    lstripBlocks: !!options.lstripBlocks,
+  }) as EngineEnvironment;
+  env.engineConfig = { sandbox: options.sandbox ?? true, limits: { ...defaultLimits, ...options.limits } };
+  guardBuiltins(env);
+  for (const [name, fn] of Object.entries(options.filters ?? {})) env.addFilter(name, fn);
+  for (const [name, fn] of Object.entries(options.asyncFilters ?? {})) env.addFilter(name, fn, true);
+  for (const [name, fn] of Object.entries(options.tests ?? {})) env.addTest(name, fn);
+  for (const [name, value] of Object.entries(options.globals ?? {})) env.addGlobal(name, value);
+  for (const [name, ext] of Object.entries(options.extensions ?? {})) env.addExtension(name, ext);
+
+  // Every top-level render gets a fresh budget; remember it to report budget errors as such.
+  let lastBudget: RenderBudget | null = null;
+  const newBudget = env.newBudget.bind(env);
+  env.newBudget = () => {
+    lastBudget = newBudget();
+    return lastBudget;
+  };
+
+  const syncRender = (run: () => any, path?: string): string => {
+    lastBudget = null;
+    let out: any;
+    try {
+      out = run();
+    } catch (e) {
+      throw toEngineError(e, lastBudget, path);
+    }
+    if (out === null || out === undefined)
+      throw new TemplateError("template completed asynchronously: use the async render", undefined, undefined, path);
+    return out;
+  };
+  const asyncRender = (start: (cb: (err: any, res: any) => void) => void, path?: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      lastBudget = null;
+      let budget: RenderBudget | null = null;
+      try {
+        start((err, res) => {
+          if (err) reject(toEngineError(err, budget, path));
+          else resolve(res);
+        });
+        budget = lastBudget;
+      } catch (e) {
+        reject(toEngineError(e, lastBudget, path));
+      }
+    });
+
+  const engine: TemplateEngine = {
+    env,
+    renderString: (src, context = {}, opts = {}) =>
+      syncRender(() => env.renderString(src, context, { path: opts.path }), opts.path),
+    renderStringAsync: (src, context = {}, opts = {}) =>
+      asyncRender((cb) => env.renderString(src, context, { path: opts.path }, cb), opts.path),
+    render: (name, context = {}) => syncRender(() => env.render(name, context), name),
+    renderAsync: (name, context = {}) => asyncRender((cb) => env.render(name, context, cb), name),
+    compile(src, path) {
+      try {
+        return new ClosureTemplate(src, env, path, true);
+      } catch (e) {
+        throw toEngineError(e, null, path);
+      }
+    },
+    addFilter(name, fn, async) {
+      env.addFilter(name, fn, async);
+      return engine;
+    },
+    addGlobal(name, value) {
+      env.addGlobal(name, value);
+      return engine;
+    },
+    addTest(name, fn) {
+      env.addTest(name, fn);
+      return engine;
+    },
+    addExtension(name, ext) {
+      env.addExtension(name, ext);
+      return engine;
+    },
+  };
+  return engine;
+}

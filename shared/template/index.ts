@@ -1,0 +1,17 @@
+export { defaultLimits, RenderBudget, type TemplateLimits } from "./budget";
+export { deniedKeys } from "./closure-compiler";
+export {
+  asyncLoader,
+  ClosureTemplate,
+  createEngine,
+  EngineEnvironment,
+  type EngineOptions,
+  type ExtensionLike,
+  memoryLoader,
+  type RenderOptions,
+  type TemplateEngine,
+  type TemplateLoader,
+  toEngineError,
+} from "./engine";
+export { type BudgetKind, TemplateBudgetError, TemplateError, TemplateSecurityError } from "./errors";
+export { sha256Hex } from "./sha256";

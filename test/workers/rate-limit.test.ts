@@ -1,0 +1,122 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { planLimits } from "../../shared/plans";
+import { tenantObject } from "../../workers/tenant-object-stub";
+import { ADMIN_TOKEN, bearer, call, createTenant, expectProblem, jsonBody } from "./helpers";
+
+describe("per-tenant rate limit", () => {
+  it("counts down in RateLimit headers and answers 429 with Retry-After when the bucket is empty", async () => {
+    const tenant = await createTenant();
+    const { capacity } = planLimits("free").requests;
+    const first = await call("/v1/me", { headers: bearer(tenant.apiKey) });
+    expect(first.headers.get("ratelimit-limit")).toBe(String(capacity));
+    expect(first.headers.get("ratelimit-remaining")).toBe(String(capacity - 1));
+    // The bucket refills while the loop runs (free: one token a second), so count until refused.
+    let sent = 1;
+    let limited = first;
+    while (limited.status !== 429 && sent < capacity + 30) {
+      limited = await call("/v1/me", { headers: bearer(tenant.apiKey) });
+      sent++;
+    }
+    expect(sent).toBeGreaterThan(capacity);
+    await expectProblem(limited, 429, "rate-limited");
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(limited.headers.get("ratelimit-remaining")).toBe("0");
+    expect(Number(limited.headers.get("ratelimit-reset"))).toBeGreaterThanOrEqual(1);
+
+    // Buckets are per tenant: another tenant is unaffected.
+    const other = await createTenant();
+    expect((await call("/v1/me", { headers: bearer(other.apiKey) })).status).toBe(200);
+  });
+
+  it("uses the plan's bucket: an upgraded tenant gets the bigger limit", async () => {
+    const tenant = await createTenant();
+    await call(`/v1/tenants/${tenant.id}`, jsonBody({ plan: "premium" }, ADMIN_TOKEN, "PATCH"));
+    const res = await call("/v1/me", { headers: bearer(tenant.apiKey) });
+    expect(res.headers.get("ratelimit-limit")).toBe(String(planLimits("premium").requests.capacity));
+  });
+});
+
+describe("plan body limit", () => {
+  it("answers 413 for a body over the plan's limit on tenant routes", async () => {
+    const tenant = await createTenant();
+    const max = planLimits("free").maxRequestBodyBytes;
+    expect(max).toBeLessThan(Number(env.MAX_BODY_BYTES));
+    const res = await call("/v1/api-keys", jsonBody({ name: "x".repeat(max + 10) }, tenant.apiKey));
+    await expectProblem(res, 413, "payload-too-large");
+  });
+});
+
+describe("usage", () => {
+  it("reports request counts per route class and quota limits of the plan", async () => {
+    const tenant = await createTenant({ plan: "standard" });
+    await call("/v1/me", { headers: bearer(tenant.apiKey) });
+    await call("/v1/api-keys", { headers: bearer(tenant.apiKey) });
+    await expect
+      .poll(async () => {
+        const res = await call("/v1/usage", { headers: bearer(tenant.apiKey) });
+        const usage = (await res.json()) as { plan: string; requests: { routeClass: string; requests: number }[] };
+        expect(usage.plan).toBe("standard");
+        return usage.requests.map((r) => r.routeClass).sort();
+      })
+      .toEqual(expect.arrayContaining(["get:api-keys", "get:me"]));
+    const usage = (await (await call("/v1/usage", { headers: bearer(tenant.apiKey) })).json()) as {
+      limits: Record<string, unknown>;
+    };
+    expect(usage.limits.generationsPerMonth).toBe(planLimits("standard").generationsPerMonth);
+    await expectProblem(
+      await call("/v1/usage?period=2026-13", { headers: bearer(tenant.apiKey) }),
+      400,
+      "validation-error",
+    );
+  });
+});
+
+describe("events", () => {
+  it("reads the tenant's own log by cursor, never another tenant's", async () => {
+    const a = await createTenant();
+    const b = await createTenant();
+    const tenantRow = { id: a.id, jurisdiction: null };
+    const stub = tenantObject(env, tenantRow);
+    for (let i = 0; i < 3; i++)
+      await stub.appendEvent({ type: "test.event", data: { i }, createdAt: 1_700_000_000_000 + i });
+    const page = (await (await call("/v1/events?limit=2", { headers: bearer(a.apiKey) })).json()) as {
+      events: { id: number; data: { i: number } }[];
+      nextCursor: number;
+      hasMore: boolean;
+    };
+    expect(page.events.map((e) => e.data.i)).toEqual([0, 1]);
+    expect(page.hasMore).toBe(true);
+    const rest = (await (await call(`/v1/events?after=${page.nextCursor}`, { headers: bearer(a.apiKey) })).json()) as {
+      events: { data: { i: number } }[];
+    };
+    expect(rest.events.map((e) => e.data.i)).toEqual([2]);
+    const other = (await (await call("/v1/events", { headers: bearer(b.apiKey) })).json()) as { events: unknown[] };
+    expect(other.events).toHaveLength(0);
+    await expectProblem(await call("/v1/events?after=-1", { headers: bearer(a.apiKey) }), 400, "validation-error");
+  });
+
+  it("deleting a tenant wipes its Durable Object", async () => {
+    const tenant = await createTenant();
+    const stub = tenantObject(env, { id: tenant.id, jurisdiction: null });
+    await stub.appendEvent({ type: "test.event", data: {}, createdAt: 1 });
+    expect((await stub.readEvents({})).events).toHaveLength(1);
+    await call(`/v1/tenants/${tenant.id}`, { method: "DELETE", headers: bearer(ADMIN_TOKEN) });
+    expect((await stub.readEvents({})).events).toHaveLength(0);
+  });
+
+  it("keeps a jurisdiction tenant in its own object", async () => {
+    const tenant = await createTenant({ jurisdiction: "eu" });
+    expect((await call("/v1/me", { headers: bearer(tenant.apiKey) })).status).toBe(200);
+    await tenantObject(env, { id: tenant.id, jurisdiction: "eu" }).appendEvent({
+      type: "test.eu",
+      data: {},
+      createdAt: 1,
+    });
+    const page = (await (await call("/v1/events", { headers: bearer(tenant.apiKey) })).json()) as {
+      events: { type: string }[];
+    };
+    expect(page.events.map((e) => e.type)).toEqual(["test.eu"]);
+    expect((await tenantObject(env, { id: tenant.id, jurisdiction: null }).readEvents({})).events).toHaveLength(0);
+  });
+});

@@ -1,0 +1,106 @@
+import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { type Role, roleAtLeast } from "../../shared/contracts/roles";
+import { HttpError } from "../../shared/errors/http-error";
+import { type PlanName, planLimits } from "../../shared/plans";
+import { rateLimitedError, rateLimitHeaders } from "../../shared/rate-limit-headers";
+import type { AppEnv, Principal } from "../context";
+import { database } from "../db/client";
+import { findApiKeyByHash, TenantScope } from "../repository/tenant-scope";
+import { TenantDirectory } from "../repository/tenants";
+import { tenantObject } from "../tenant-object-stub";
+import { hashApiKeySecret, looksLikeApiKey } from "./api-key-secret";
+import { tokenConfig } from "./config";
+import { verifyJwt } from "./tokens";
+
+const unauthorized = (detail: string) =>
+  new HttpError(401, "unauthorized", "Unauthorized", detail, { headers: { "WWW-Authenticate": "Bearer" } });
+
+export function bearerCredential(header: string | undefined): string {
+  if (!header) throw unauthorized("Send an API key or token as `Authorization: Bearer <credential>`.");
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match?.[1]) throw unauthorized("The Authorization header must use the Bearer scheme.");
+  return match[1];
+}
+
+async function principalFromCredential(credential: string, env: Env, nowMs: number): Promise<Principal> {
+  const db = database(env.DB);
+  if (looksLikeApiKey(credential)) {
+    const key = await findApiKeyByHash(db, await hashApiKeySecret(credential));
+    if (!key) throw unauthorized("The API key is not valid.");
+    if (key.expiresAt && Date.parse(key.expiresAt) <= nowMs) throw unauthorized("The API key has expired.");
+    return {
+      tenantId: key.tenantId,
+      role: key.role,
+      subject: `key:${key.id}`,
+      credential: "api-key",
+      apiKeyId: key.id,
+    };
+  }
+  const token = await verifyJwt(credential, tokenConfig(env), Math.floor(nowMs / 1000));
+  if (token.source === "platform") {
+    // A token minted from an API key dies with the key.
+    const keyId = token.subject.startsWith("key:") ? token.subject.slice(4) : undefined;
+    if (!keyId || !(await new TenantScope(db, token.tenantId).findApiKey(keyId))) {
+      throw unauthorized("The credential this token was issued for no longer exists.");
+    }
+    if (!token.role) throw unauthorized("The token has no role.");
+    return { ...token, role: token.role, credential: "platform-token", apiKeyId: keyId };
+  }
+  // A role managed in KGEN (members) takes precedence over the identity provider's claim.
+  const member = await new TenantScope(db, token.tenantId).findMember(token.subject);
+  const role = member?.role ?? token.role;
+  if (!role) throw unauthorized("The token carries no role and its subject is not a member of the tenant.");
+  return { ...token, role, credential: "external-token" };
+}
+
+/**
+ * Establishes principal and tenant from the verified credential only. A client-sent X-Tenant-ID
+ * may only confirm that tenant; a suspended tenant can still read GET /v1/me and nothing else.
+ */
+export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const principal = await principalFromCredential(bearerCredential(c.req.header("authorization")), c.env, Date.now());
+  const tenant = await new TenantDirectory(database(c.env.DB)).findById(principal.tenantId);
+  if (!tenant) throw unauthorized("The credential's tenant does not exist.");
+  const claimedTenant = c.req.header("x-tenant-id");
+  if (claimedTenant !== undefined && claimedTenant !== tenant.id && claimedTenant !== tenant.slug) {
+    throw new HttpError(403, "tenant-mismatch", "Forbidden", "X-Tenant-ID names a tenant other than the credential's.");
+  }
+  const isMe = c.req.method === "GET" && new URL(c.req.url).pathname === "/v1/me";
+  if (tenant.status === "suspended" && !isMe) {
+    throw new HttpError(403, "tenant-suspended", "Forbidden", "This tenant is suspended.");
+  }
+  c.set("principal", principal);
+  c.set("tenant", tenant);
+
+  const tenantDo = tenantObject(c.env, tenant);
+  const decision = await tenantDo.consumeRequest({ plan: tenant.plan as PlanName, now: Date.now() });
+  if (!decision.allowed) throw rateLimitedError(decision);
+  const maxSize = planLimits(tenant.plan as PlanName).maxRequestBodyBytes;
+  try {
+    await bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new HttpError(
+          413,
+          "payload-too-large",
+          "Payload Too Large",
+          `The ${tenant.plan} plan accepts bodies of up to ${maxSize} bytes.`,
+        );
+      },
+    })(c, next);
+  } finally {
+    for (const [name, value] of Object.entries(rateLimitHeaders(decision))) c.res.headers.set(name, value);
+    const routeClass = `${c.req.method.toLowerCase()}:${c.req.routePath.split("/")[2] ?? "root"}`;
+    c.executionCtx.waitUntil(tenantDo.recordRequest({ now: Date.now(), routeClass, status: c.res.status }));
+  }
+};
+
+export function requireRole(required: Role): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (!roleAtLeast(c.var.principal.role, required)) {
+      throw new HttpError(403, "insufficient-role", "Forbidden", `This action needs the ${required} role or higher.`);
+    }
+    await next();
+  };
+}

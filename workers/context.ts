@@ -1,0 +1,28 @@
+import type { Role } from "../shared/contracts/roles";
+import type { TenantRow } from "./db/schema";
+
+/** Who is calling, established only from a verified credential. */
+export interface Principal {
+  tenantId: string;
+  role: Role;
+  /** `key:<id>` for API keys and tokens exchanged from them, the IdP subject for external tokens. */
+  subject: string;
+  credential: "api-key" | "platform-token" | "external-token";
+  apiKeyId?: string;
+  tokenId?: string;
+}
+
+export interface AppVariables {
+  requestId: string;
+  traceId: string;
+  spanId: string;
+  principal: Principal;
+  tenant: TenantRow;
+  /** Route template for logs, e.g. `/v1/tenants/:id`. */
+  routeName: string;
+}
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: AppVariables;
+}

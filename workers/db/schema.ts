@@ -1,0 +1,167 @@
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** Control-plane tables in D1. Every tenant-owned table carries `tenant_id`. */
+
+export const tenants = sqliteTable(
+  "tenants",
+  {
+    id: text("id").primaryKey(),
+    slug: text("slug").notNull(),
+    name: text("name").notNull(),
+    plan: text("plan").notNull(),
+    jurisdiction: text("jurisdiction"),
+    status: text("status", { enum: ["active", "suspended"] })
+      .notNull()
+      .default("active"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("tenants_slug_unique").on(t.slug)],
+);
+
+/** People or service identities from an external identity provider, with their role in a tenant. */
+export const members = sqliteTable(
+  "members",
+  {
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    subject: text("subject").notNull(),
+    role: text("role", { enum: ["owner", "admin", "editor", "viewer"] }).notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("members_tenant_subject_unique").on(t.tenantId, t.subject)],
+);
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    role: text("role", { enum: ["owner", "admin", "editor", "viewer"] }).notNull(),
+    prefix: text("prefix").notNull(),
+    secretHash: text("secret_hash").notNull(),
+    expiresAt: text("expires_at"),
+    createdAt: text("created_at").notNull(),
+    createdBy: text("created_by"),
+  },
+  (t) => [
+    uniqueIndex("api_keys_secret_hash_unique").on(t.secretHash),
+    index("api_keys_tenant_idx").on(t.tenantId, t.id),
+  ],
+);
+
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    tenantId: text("tenant_id"),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    target: text("target"),
+    requestId: text("request_id"),
+    detail: text("detail", { mode: "json" }).$type<Record<string, unknown>>(),
+    createdAt: text("created_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`),
+  },
+  (t) => [index("audit_log_tenant_idx").on(t.tenantId, t.id)],
+);
+
+export type TenantRow = typeof tenants.$inferSelect;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type MemberRow = typeof members.$inferSelect;
+export type AuditRow = typeof auditLog.$inferSelect;
+
+/** Template metadata; the source itself is in R2 at `t/{tenant}/sha256/{hash}`. */
+export const templates = sqliteTable(
+  "templates",
+  {
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    generator: text("generator").notNull(),
+    path: text("path").notNull(),
+    hash: text("hash").notNull(),
+    size: integer("size").notNull(),
+    frontmatter: text("frontmatter", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    variables: text("variables", { mode: "json" }).$type<string[]>().notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("templates_tenant_generator_path_unique").on(t.tenantId, t.generator, t.path)],
+);
+
+export type TemplateRow = typeof templates.$inferSelect;
+
+/** A tenant's provenance signing keys (Ed25519); the private half is AES-GCM encrypted. */
+export const signingKeys = sqliteTable(
+  "signing_keys",
+  {
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    kid: text("kid").notNull(),
+    status: text("status", { enum: ["active", "retired"] }).notNull(),
+    publicJwk: text("public_jwk", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    encryptedPrivateKey: text("encrypted_private_key").notNull(),
+    createdAt: text("created_at").notNull(),
+    retiredAt: text("retired_at"),
+  },
+  (t) => [uniqueIndex("signing_keys_tenant_kid_unique").on(t.tenantId, t.kid)],
+);
+
+export const jobs = sqliteTable(
+  "jobs",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    status: text("status", { enum: ["queued", "running", "completed", "failed"] }).notNull(),
+    lock: text("lock", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    lockHash: text("lock_hash").notNull(),
+    dryRun: integer("dry_run", { mode: "boolean" }).notNull().default(false),
+    total: integer("total").notNull().default(0),
+    done: integer("done").notNull().default(0),
+    skipped: integer("skipped").notNull().default(0),
+    bytes: integer("bytes").notNull().default(0),
+    error: text("error"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [index("jobs_tenant_idx").on(t.tenantId, t.createdAt, t.id)],
+);
+
+export const artifacts = sqliteTable(
+  "artifacts",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    jobId: text("job_id")
+      .notNull()
+      .references(() => jobs.id, { onDelete: "cascade" }),
+    path: text("path").notNull(),
+    sha256: text("sha256").notNull(),
+    size: integer("size").notNull(),
+    mode: text("mode").notNull(),
+    chmod: text("chmod"),
+    templatePath: text("template_path").notNull(),
+    templateHash: text("template_hash").notNull(),
+    dependencies: text("dependencies", { mode: "json" }).$type<{ query: string; resultHash: string }[]>().notNull(),
+    attestationSha256: text("attestation_sha256").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("artifacts_job_path_unique").on(t.jobId, t.path),
+    index("artifacts_tenant_sha_idx").on(t.tenantId, t.sha256),
+  ],
+);
+
+export type SigningKeyRow = typeof signingKeys.$inferSelect;
+export type JobRow = typeof jobs.$inferSelect;
+export type ArtifactRow = typeof artifacts.$inferSelect;

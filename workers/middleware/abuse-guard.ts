@@ -1,0 +1,18 @@
+import type { MiddlewareHandler } from "hono";
+import { HttpError } from "../../shared/errors/http-error";
+import type { AppEnv } from "../context";
+
+/**
+ * Coarse per-client guard (Workers rate-limit binding) in front of everything, so floods are cut
+ * before they cost a D1 lookup; the exact, per-plan limit is the tenant's token bucket.
+ */
+export const abuseGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const client = c.req.header("cf-connecting-ip") ?? "local";
+  const { success } = await c.env.ABUSE_LIMITER.limit({ key: client });
+  if (!success) {
+    throw new HttpError(429, "rate-limited", "Too Many Requests", "Too many requests from this client.", {
+      headers: { "Retry-After": "60" },
+    });
+  }
+  await next();
+};

@@ -1,0 +1,55 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
+import { problemSchema } from "../shared/contracts/problem";
+import { HttpError } from "../shared/errors/http-error";
+import type { AppEnv } from "./context";
+import { validationError } from "./problem";
+
+/** A router whose zod validation failures become 400 problems naming each field. */
+export function createRouter(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const location = (result as { target?: string }).target ?? "request";
+        throw validationError(result.error as never, location === "json" ? "body" : location);
+      }
+      void c;
+    },
+  });
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: "Invalid request",
+  401: "Missing or invalid credential",
+  403: "Not allowed",
+  404: "Not found",
+  409: "Conflict",
+  413: "Body too large",
+  415: "Unsupported media type",
+  422: "Unprocessable content",
+  429: "Rate limited",
+};
+
+/** OpenAPI responses for the problem statuses a route can return. */
+export function problemResponses(...statuses: number[]) {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      {
+        description: STATUS_TEXT[status] ?? "Problem",
+        content: { "application/problem+json": { schema: problemSchema } },
+      },
+    ]),
+  );
+}
+
+/** 415 unless the body is JSON: zod-openapi would otherwise skip validating a mislabelled body. */
+export const requireJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  if (type !== "application/json" && !type.endsWith("+json")) {
+    throw new HttpError(415, "unsupported-media-type", "Unsupported Media Type", "Send the body as application/json.");
+  }
+  await next();
+};
+
+export const bearerSecurity = [{ bearerAuth: [] }];

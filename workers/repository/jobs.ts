@@ -1,0 +1,119 @@
+import { and, asc, desc, eq, gt, lt, or, sql } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { type ArtifactRow, artifacts, type JobRow, jobs } from "../db/schema";
+
+/** D1 statements in one batch when writing artifact rows (each row is one statement). */
+const ARTIFACT_BATCH = 50;
+
+/** Generation jobs and their artifact index, scoped to one tenant. */
+export class JobLedger {
+  constructor(
+    private readonly db: Database,
+    readonly tenantId: string,
+  ) {}
+
+  async create(job: Omit<JobRow, "tenantId">): Promise<JobRow> {
+    const row: JobRow = { ...job, tenantId: this.tenantId };
+    await this.db.insert(jobs).values(row);
+    return row;
+  }
+
+  async find(id: string): Promise<JobRow | undefined> {
+    return this.db
+      .select()
+      .from(jobs)
+      .where(and(eq(jobs.tenantId, this.tenantId), eq(jobs.id, id)))
+      .get();
+  }
+
+  async list(limit: number, before?: { createdAt: string; id: string }): Promise<JobRow[]> {
+    return this.db
+      .select()
+      .from(jobs)
+      .where(
+        and(
+          eq(jobs.tenantId, this.tenantId),
+          before
+            ? or(
+                lt(jobs.createdAt, before.createdAt),
+                and(eq(jobs.createdAt, before.createdAt), lt(jobs.id, before.id)),
+              )
+            : undefined,
+        ),
+      )
+      .orderBy(desc(jobs.createdAt), desc(jobs.id))
+      .limit(limit + 1)
+      .all();
+  }
+
+  async update(id: string, changes: Partial<Pick<JobRow, "status" | "total" | "error" | "updatedAt">>): Promise<void> {
+    await this.db
+      .update(jobs)
+      .set(changes)
+      .where(and(eq(jobs.tenantId, this.tenantId), eq(jobs.id, id)));
+  }
+
+  /**
+   * Writes artifact rows idempotently (a redelivered batch inserts nothing twice) and recomputes the
+   * job's progress from the rows themselves, so counts can never drift from what is stored.
+   */
+  async recordArtifacts(
+    jobId: string,
+    rows: Omit<ArtifactRow, "tenantId">[],
+    skipped: number,
+    now: string,
+  ): Promise<void> {
+    for (let start = 0; start < rows.length; start += ARTIFACT_BATCH) {
+      const chunk = rows.slice(start, start + ARTIFACT_BATCH).map((row) =>
+        this.db
+          .insert(artifacts)
+          .values({ ...row, tenantId: this.tenantId })
+          .onConflictDoNothing(),
+      );
+      const [first, ...rest] = chunk;
+      if (first) await this.db.batch([first, ...rest]);
+    }
+    await this.db
+      .update(jobs)
+      .set({
+        done: sql`(select count(*) from ${artifacts} where ${artifacts.jobId} = ${jobId} and ${artifacts.tenantId} = ${this.tenantId})`,
+        bytes: sql`(select coalesce(sum(${artifacts.size}), 0) from ${artifacts} where ${artifacts.jobId} = ${jobId} and ${artifacts.tenantId} = ${this.tenantId})`,
+        skipped: sql`max(${jobs.skipped}, ${skipped})`,
+        updatedAt: now,
+      })
+      .where(and(eq(jobs.tenantId, this.tenantId), eq(jobs.id, jobId)));
+  }
+
+  async artifactsOf(jobId: string, limit: number, afterPath?: string): Promise<ArtifactRow[]> {
+    return this.db
+      .select()
+      .from(artifacts)
+      .where(
+        and(
+          eq(artifacts.tenantId, this.tenantId),
+          eq(artifacts.jobId, jobId),
+          afterPath === undefined ? undefined : gt(artifacts.path, afterPath),
+        ),
+      )
+      .orderBy(asc(artifacts.path))
+      .limit(limit + 1)
+      .all();
+  }
+
+  async artifact(id: string): Promise<ArtifactRow | undefined> {
+    return this.db
+      .select()
+      .from(artifacts)
+      .where(and(eq(artifacts.tenantId, this.tenantId), eq(artifacts.id, id)))
+      .get();
+  }
+
+  async artifactBySha256(sha256: string): Promise<ArtifactRow | undefined> {
+    return this.db
+      .select()
+      .from(artifacts)
+      .where(and(eq(artifacts.tenantId, this.tenantId), eq(artifacts.sha256, sha256)))
+      .orderBy(desc(artifacts.createdAt))
+      .get();
+  }
+}

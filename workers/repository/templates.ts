@@ -1,0 +1,119 @@
+import { and, asc, eq, gt, or, sql } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { auditLog, type TemplateRow, templates } from "../db/schema";
+
+export interface TemplatePosition {
+  generator: string;
+  path: string;
+}
+
+/** A tenant's templates (metadata in D1; sources in R2 by hash). Scoped to one tenant. */
+export class TemplateCatalog {
+  constructor(
+    private readonly db: Database,
+    readonly tenantId: string,
+  ) {}
+
+  async find(generator: string, path: string): Promise<TemplateRow | undefined> {
+    return this.db
+      .select()
+      .from(templates)
+      .where(and(eq(templates.tenantId, this.tenantId), eq(templates.generator, generator), eq(templates.path, path)))
+      .get();
+  }
+
+  /** Inserts or replaces the template at (generator, path), with its audit record, in one batch. */
+  async put(row: Omit<TemplateRow, "tenantId">, actor: string, requestId: string): Promise<void> {
+    const values: TemplateRow = { ...row, tenantId: this.tenantId };
+    await this.db.batch([
+      this.db
+        .insert(templates)
+        .values(values)
+        .onConflictDoUpdate({
+          target: [templates.tenantId, templates.generator, templates.path],
+          set: {
+            hash: values.hash,
+            size: values.size,
+            frontmatter: values.frontmatter,
+            variables: values.variables,
+            updatedAt: values.updatedAt,
+          },
+        }),
+      this.db.insert(auditLog).values({
+        tenantId: this.tenantId,
+        actor,
+        action: "template.put",
+        target: `${row.generator}/${row.path}`,
+        requestId,
+        detail: { hash: row.hash },
+        createdAt: row.updatedAt,
+      }),
+    ]);
+  }
+
+  async delete(generator: string, path: string, actor: string, requestId: string, now: string): Promise<void> {
+    await this.db.batch([
+      this.db
+        .delete(templates)
+        .where(
+          and(eq(templates.tenantId, this.tenantId), eq(templates.generator, generator), eq(templates.path, path)),
+        ),
+      this.db.insert(auditLog).values({
+        tenantId: this.tenantId,
+        actor,
+        action: "template.delete",
+        target: `${generator}/${path}`,
+        requestId,
+        createdAt: now,
+      }),
+    ]);
+  }
+
+  /** Templates ordered by (generator, path), optionally of one generator. */
+  async list(limit: number, options: { generator?: string; after?: TemplatePosition } = {}): Promise<TemplateRow[]> {
+    const { generator, after } = options;
+    return this.db
+      .select()
+      .from(templates)
+      .where(
+        and(
+          eq(templates.tenantId, this.tenantId),
+          generator === undefined ? undefined : eq(templates.generator, generator),
+          after
+            ? or(
+                gt(templates.generator, after.generator),
+                and(eq(templates.generator, after.generator), gt(templates.path, after.path)),
+              )
+            : undefined,
+        ),
+      )
+      .orderBy(asc(templates.generator), asc(templates.path))
+      .limit(limit + 1)
+      .all();
+  }
+
+  /** Every template of one generator, ordered by path (the generator's definition). */
+  async generator(name: string): Promise<TemplateRow[]> {
+    return this.db
+      .select()
+      .from(templates)
+      .where(and(eq(templates.tenantId, this.tenantId), eq(templates.generator, name)))
+      .orderBy(asc(templates.path))
+      .all();
+  }
+
+  async generators(limit: number, after?: string) {
+    return this.db
+      .select({
+        name: templates.generator,
+        templates: sql<number>`count(*)`,
+        updatedAt: sql<string>`max(${templates.updatedAt})`,
+      })
+      .from(templates)
+      .where(and(eq(templates.tenantId, this.tenantId), after ? gt(templates.generator, after) : undefined))
+      .groupBy(templates.generator)
+      .orderBy(asc(templates.generator))
+      .limit(limit + 1)
+      .all();
+  }
+}
