@@ -4,7 +4,15 @@ import { compareTerms } from "./compare";
 import type { Bindings, ExpressionContext } from "./context";
 import { ExpressionError } from "./errors";
 import { evaluate } from "./evaluate";
-import { arithmetic, Exact, integerLiteral, type NumericValue, numericToLiteral, requireNumeric } from "./numeric";
+import {
+  arithmetic,
+  Exact,
+  integerLiteral,
+  type NumericValue,
+  numericToLiteral,
+  requireNumeric,
+  smallIntegerValue,
+} from "./numeric";
 import { datatypeOf, stringLiteral } from "./vocab";
 
 export interface Aggregator {
@@ -44,23 +52,33 @@ interface Accumulator {
 
 function sumAccumulator(average: boolean): Accumulator {
   let sum: NumericValue | undefined = { kind: "integer", exact: new Exact(0) };
+  // Small integers are summed as JS numbers while the total stays exact, then folded into `sum`.
+  let smallSum = 0;
   let count = 0;
+  const total = (): NumericValue | undefined =>
+    sum && (smallSum === 0 ? sum : arithmetic("+", sum, { kind: "integer", exact: new Exact(smallSum) }));
   return {
     add(term) {
       if (!sum) return;
+      count++;
+      const small = smallIntegerValue(term);
+      if (small !== undefined && Number.isSafeInteger(smallSum + small)) {
+        smallSum += small;
+        return;
+      }
       try {
         sum = arithmetic("+", sum, requireNumeric(term));
-        count++;
       } catch (error) {
         if (!(error instanceof ExpressionError)) throw error;
         sum = undefined;
       }
     },
     result() {
-      if (!sum) return undefined;
-      if (!average) return numericToLiteral(sum);
+      const value = total();
+      if (!value) return undefined;
+      if (!average) return numericToLiteral(value);
       if (count === 0) return integerLiteral(0);
-      return numericToLiteral(arithmetic("/", sum, { kind: "integer", exact: new Exact(count) }));
+      return numericToLiteral(arithmetic("/", value, { kind: "integer", exact: new Exact(count) }));
     },
   };
 }
@@ -75,27 +93,18 @@ function extremeAccumulator(sign: 1 | -1): Accumulator {
   };
 }
 
+/** GROUP_CONCAT is always a simple literal, even when every value shares a language tag (W3C agg-groupconcat-04). */
 function groupConcatAccumulator(separator: string): Accumulator {
   const parts: string[] = [];
-  let language: string | undefined;
-  let sameLanguage = true;
   let failed = false;
   return {
     add(term) {
-      if (failed) return;
       // Non-string literals and IRIs contribute their string form, as STR() would; blank nodes have none.
-      if (term.termType === "BlankNode") {
-        failed = true;
-        return;
-      }
-      const tag = term.termType === "Literal" ? term.language.toLowerCase() : "";
-      if (parts.length === 0) language = tag;
-      else if (language !== tag) sameLanguage = false;
-      parts.push(term.value);
+      if (term.termType === "BlankNode") failed = true;
+      else parts.push(term.value);
     },
     result() {
-      if (failed) return undefined;
-      return stringLiteral(parts.join(separator), sameLanguage && language ? language : undefined);
+      return failed ? undefined : stringLiteral(parts.join(separator));
     },
   };
 }

@@ -4,6 +4,7 @@ import { canonicalDateTime, dateTimeValue, parseDate, parseDateTime } from "./da
 import { ExpressionError } from "./errors";
 import {
   Exact,
+  exactFromDouble,
   isNumericDatatype,
   type NumericValue,
   numericToLiteral,
@@ -64,7 +65,7 @@ function castToNumeric(target: "integer" | "decimal" | "float" | "double", term:
   if (target === "integer") {
     if ("exact" in value) return { kind: "integer", exact: value.exact.trunc() };
     if (!Number.isFinite(value.approx)) fail(XSD.integer);
-    return { kind: "integer", exact: new Exact(value.approx).trunc() };
+    return { kind: "integer", exact: exactFromDouble(value.approx).trunc() };
   }
   if (target === "decimal" && !("exact" in value) && !Number.isFinite(value.approx)) fail(XSD.decimal);
   if (target === "float" || target === "double") {
@@ -74,25 +75,20 @@ function castToNumeric(target: "integer" | "decimal" | "float" | "double", term:
   return promote(value, target);
 }
 
+/** Cast to xsd:string: canonical forms for valid typed values, the lexical form otherwise (language tags dropped). */
 function castToString(term: RDF.Term): RDF.Literal {
   if (term.termType === "NamedNode") return typedLiteral(term.value, XSD.string);
-  if (term.termType !== "Literal" || term.language) fail(XSD.string);
+  if (term.termType !== "Literal") fail(XSD.string);
   const datatype = datatypeOf(term);
-  if (datatype === XSD.string) return typedLiteral(term.value, XSD.string);
   if (isNumericDatatype(datatype)) {
     const value = numericValue(term);
-    if (!value) fail(XSD.string);
-    return typedLiteral(numericToXPathString(value), XSD.string);
-  }
-  if (datatype === XSD.boolean) {
+    if (value) return typedLiteral(numericToXPathString(value), XSD.string);
+  } else if (datatype === XSD.boolean) {
     const value = booleanValue(term);
-    if (value === undefined) fail(XSD.string);
-    return typedLiteral(String(value), XSD.string);
-  }
-  if (datatype === XSD.dateTime || datatype === XSD.date) {
+    if (value !== undefined) return typedLiteral(String(value), XSD.string);
+  } else if (datatype === XSD.dateTime || datatype === XSD.date) {
     const value = dateTimeValue(term);
-    if (!value) fail(XSD.string);
-    return typedLiteral(canonicalDateTime(value), XSD.string);
+    if (value) return typedLiteral(canonicalDateTime(value), XSD.string);
   }
   return typedLiteral(term.value, XSD.string);
 }

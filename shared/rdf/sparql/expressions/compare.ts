@@ -1,7 +1,7 @@
 import type * as RDF from "@rdfjs/types";
-import { compareDateTime, dateTimeValue } from "./datetime";
+import { compareDateTime, type DateTimeValue, dateTimeValue } from "./datetime";
 import { ExpressionError } from "./errors";
-import { compareNumeric, isNumericDatatype, numericValue } from "./numeric";
+import { compareNumeric, Exact, isNumericDatatype, type NumericValue, numericValue, shortExactValue } from "./numeric";
 import { datatypeOf, XSD } from "./vocab";
 
 /** Literal categories: values in one category are comparable with `<`. */
@@ -13,7 +13,7 @@ const CATEGORY_ORDER: Record<Category, number> = {
   date: 2,
   boolean: 3,
   string: 4,
-  langString: 5,
+  langString: 4,
   other: 6,
   invalid: 7,
 };
@@ -32,16 +32,71 @@ export function booleanValue(term: RDF.Term): boolean | undefined {
   }
 }
 
-function categoryOf(literal: RDF.Literal): Category {
-  if (literal.language) return "langString";
-  const datatype = datatypeOf(literal);
-  if (datatype === XSD.string) return "string";
-  if (isNumericDatatype(datatype)) return numericValue(literal) ? "numeric" : "invalid";
-  if (datatype === XSD.boolean) return booleanValue(literal) === undefined ? "invalid" : "boolean";
-  if (datatype === XSD.dateTime || datatype === XSD.date) {
-    return dateTimeValue(literal) ? (datatype === XSD.dateTime ? "dateTime" : "date") : "invalid";
+/** A literal's category with its parsed value, so each literal is parsed once per comparison. */
+type Classified =
+  | { category: "numeric"; numeric: NumericValue; small?: undefined }
+  | { category: "numeric"; small: number; numeric?: undefined }
+  | { category: "dateTime" | "date"; dateTime: DateTimeValue }
+  | { category: "boolean"; boolean: boolean }
+  | { category: "string" | "langString" | "other" | "invalid" };
+
+// Sorting compares each term many times: remember the parsed value of literals that are costly to parse.
+const classifiedCache = new WeakMap<RDF.Literal, Classified>();
+const CHEAP_DATATYPES = new Set<string>([XSD.string, XSD.integer, XSD.double, XSD.float, XSD.boolean]);
+
+function classify(literal: RDF.Literal): Classified {
+  const small = shortExactValue(literal);
+  if (small !== undefined) return { category: "numeric", small };
+  if (literal.language) return { category: "langString" };
+  const datatype = literal.datatype.value;
+  if (CHEAP_DATATYPES.has(datatype)) return classifyUncached(literal, datatype);
+  let classified = classifiedCache.get(literal);
+  if (classified === undefined) {
+    classified = classifyUncached(literal, datatype);
+    classifiedCache.set(literal, classified);
   }
-  return "other";
+  return classified;
+}
+
+function classifyUncached(literal: RDF.Literal, datatype: string): Classified {
+  if (datatype === XSD.string) return { category: "string" };
+  if (isNumericDatatype(datatype)) {
+    const numeric = numericValue(literal);
+    return numeric ? { category: "numeric", numeric } : { category: "invalid" };
+  }
+  if (datatype === XSD.boolean) {
+    const boolean = booleanValue(literal);
+    return boolean === undefined ? { category: "invalid" } : { category: "boolean", boolean };
+  }
+  if (datatype === XSD.dateTime || datatype === XSD.date) {
+    const dateTime = dateTimeValue(literal);
+    if (!dateTime) return { category: "invalid" };
+    return { category: datatype === XSD.dateTime ? "dateTime" : "date", dateTime };
+  }
+  return { category: "other" };
+}
+
+function numericOf(x: { numeric: NumericValue } | { small: number }): NumericValue {
+  return "numeric" in x && x.numeric
+    ? x.numeric
+    : { kind: "integer", exact: new Exact((x as { small: number }).small) };
+}
+
+function compareNumericClassified(
+  x: Extract<Classified, { category: "numeric" }>,
+  y: Extract<Classified, { category: "numeric" }>,
+): number | undefined {
+  const a = x.small ?? (x.numeric && "approx" in x.numeric && y.small !== undefined ? x.numeric.approx : undefined);
+  const b = y.small ?? (y.numeric && "approx" in y.numeric && x.small !== undefined ? y.numeric.approx : undefined);
+  if (a !== undefined && b !== undefined) {
+    // A short decimal promoted to float compares as a float; otherwise plain numbers compare exactly.
+    const float = x.numeric?.kind === "float" || y.numeric?.kind === "float";
+    const left = float && x.small !== undefined ? Math.fround(a) : a;
+    const right = float && y.small !== undefined ? Math.fround(b) : b;
+    if (Number.isNaN(left) || Number.isNaN(right)) return undefined;
+    return left < right ? -1 : left > right ? 1 : 0;
+  }
+  return compareNumeric(numericOf(x), numericOf(y));
 }
 
 /** Compares strings by Unicode code point (JavaScript's `<` compares UTF-16 code units). */
@@ -75,28 +130,20 @@ export function sameTerm(a: RDF.Term, b: RDF.Term): boolean {
  */
 export function termsEqual(a: RDF.Term, b: RDF.Term): boolean {
   if (a.termType !== "Literal" || b.termType !== "Literal") return sameTerm(a, b);
-  const categoryA = categoryOf(a);
-  const categoryB = categoryOf(b);
-  if (categoryA === categoryB) {
-    switch (categoryA) {
-      case "numeric":
-        return compareNumeric(numericValue(a)!, numericValue(b)!) === 0;
-      case "string":
-        return a.value === b.value;
-      case "langString":
-        return a.value === b.value && a.language.toLowerCase() === b.language.toLowerCase();
-      case "boolean":
-        return booleanValue(a) === booleanValue(b);
-      case "dateTime":
-      case "date": {
-        const order = compareDateTime(dateTimeValue(a)!, dateTimeValue(b)!);
-        if (order === undefined) throw new ExpressionError("indeterminate date/time comparison");
-        return order === 0;
-      }
-    }
+  const x = classify(a);
+  const y = classify(b);
+  if (x.category === "numeric" && y.category === "numeric") return compareNumericClassified(x, y) === 0;
+  if (x.category === "boolean" && y.category === "boolean") return x.boolean === y.boolean;
+  if ("dateTime" in x && "dateTime" in y && x.category === y.category) {
+    const order = compareDateTime(x.dateTime, y.dateTime);
+    if (order === undefined) throw new ExpressionError("indeterminate date/time comparison");
+    return order === 0;
   }
+  if (x.category === "string" && y.category === "string") return a.value === b.value;
   if (sameTerm(a, b)) return true;
-  if (categoryA === "other" || categoryA === "invalid" || categoryB === "other" || categoryB === "invalid") {
+  // A language-tagged string never equals a literal without that tag, whatever its datatype (W3C open-eq-08).
+  if (x.category === "langString" || y.category === "langString") return false;
+  if (x.category === "other" || x.category === "invalid" || y.category === "other" || y.category === "invalid") {
     throw new ExpressionError("cannot compare literals of unknown or ill-typed datatypes");
   }
   return false;
@@ -104,72 +151,64 @@ export function termsEqual(a: RDF.Term, b: RDF.Term): boolean {
 
 /** The SPARQL `<` operator on two terms; throws ExpressionError when the operands are not comparable. */
 export function lessThan(a: RDF.Term, b: RDF.Term): boolean {
-  const order = orderValues(a, b);
+  if (a.termType !== "Literal" || b.termType !== "Literal") throw new ExpressionError("< compares literals only");
+  const order = orderClassified(a, classify(a), b, classify(b));
   if (order === null) throw new ExpressionError("operands are not comparable with <");
   return order !== undefined && order < 0;
 }
 
 /**
- * Value order of two comparable literals: a number, undefined when the comparison is false both ways (NaN),
- * null when the operands are not comparable.
+ * Value order of two literals: a number; undefined when the comparison is false both ways (NaN); null
+ * when the operands are not comparable.
  */
-export function orderValues(a: RDF.Term, b: RDF.Term): number | undefined | null {
-  if (a.termType !== "Literal" || b.termType !== "Literal") return null;
-  const category = categoryOf(a);
-  if (category !== categoryOf(b)) return null;
-  switch (category) {
-    case "numeric":
-      return compareNumeric(numericValue(a)!, numericValue(b)!);
-    case "string":
-      return compareCodePoints(a.value, b.value);
-    case "boolean":
-      return Number(booleanValue(a)) - Number(booleanValue(b));
-    case "dateTime":
-    case "date": {
-      const order = compareDateTime(dateTimeValue(a)!, dateTimeValue(b)!);
-      return order === undefined ? null : order;
-    }
-    default:
-      return null;
+function orderClassified(a: RDF.Literal, x: Classified, b: RDF.Literal, y: Classified): number | undefined | null {
+  if (x.category === "numeric" && y.category === "numeric") return compareNumericClassified(x, y);
+  if (x.category === "boolean" && y.category === "boolean") return Number(x.boolean) - Number(y.boolean);
+  if ("dateTime" in x && "dateTime" in y && x.category === y.category) {
+    return compareDateTime(x.dateTime, y.dateTime) ?? null;
   }
+  if (x.category === "string" && y.category === "string") return compareCodePoints(a.value, b.value);
+  // An extension (SPARQL 17.3.1): strings with the same language tag compare by their text.
+  if (x.category === "langString" && y.category === "langString") {
+    return a.language.toLowerCase() === b.language.toLowerCase() ? compareCodePoints(a.value, b.value) : null;
+  }
+  return null;
 }
 
 const TERM_TYPE_ORDER: Record<string, number> = { BlankNode: 1, NamedNode: 2, Literal: 3 };
 
 function literalOrder(a: RDF.Literal, b: RDF.Literal): number {
-  const categoryA = categoryOf(a);
-  const categoryB = categoryOf(b);
-  if (categoryA !== categoryB) return CATEGORY_ORDER[categoryA] - CATEGORY_ORDER[categoryB];
-  if (categoryA === "numeric") {
-    const order = compareNumeric(numericValue(a)!, numericValue(b)!);
-    if (order === undefined) {
-      // NaN sorts before every number and equal to itself.
-      const aNaN = Number.isNaN(Number(a.value));
-      const bNaN = Number.isNaN(Number(b.value));
-      if (aNaN !== bNaN) return aNaN ? -1 : 1;
-    } else if (order !== 0) return order;
-  } else {
-    const order =
-      categoryA === "other" || categoryA === "invalid" || categoryA === "langString" ? 0 : orderValues(a, b);
-    if (typeof order === "number" && order !== 0) return order;
-    if (order === null && (categoryA === "dateTime" || categoryA === "date")) {
-      const order = timelineFallback(a, b);
-      if (order !== 0) return order;
-    }
+  const x = classify(a);
+  const y = classify(b);
+  if (CATEGORY_ORDER[x.category] !== CATEGORY_ORDER[y.category]) {
+    return CATEGORY_ORDER[x.category] - CATEGORY_ORDER[y.category];
   }
+  if (x.category === "numeric" && y.category === "numeric") {
+    const order = compareNumericClassified(x, y);
+    if (order === undefined) {
+      // NaN sorts after every number (as oxigraph does) and equal to itself.
+      const aNaN = x.numeric !== undefined && "approx" in x.numeric && Number.isNaN(x.numeric.approx);
+      const bNaN = y.numeric !== undefined && "approx" in y.numeric && Number.isNaN(y.numeric.approx);
+      if (aNaN !== bNaN) return aNaN ? 1 : -1;
+    } else if (order !== 0) return order;
+  } else if ("dateTime" in x && "dateTime" in y) {
+    // Indeterminate pairs (a timezone on one side only) order as if the missing timezone were Z.
+    const order =
+      compareDateTime(x.dateTime, y.dateTime) ??
+      compareDateTime(
+        { ...x.dateTime, timezone: x.dateTime.timezone ?? 0 },
+        { ...y.dateTime, timezone: y.dateTime.timezone ?? 0 },
+      );
+    if (order) return order;
+  } else if (x.category === "boolean" && y.category === "boolean") {
+    if (x.boolean !== y.boolean) return x.boolean ? 1 : -1;
+  }
+  // Plain and language-tagged strings interleave by their text; the tag, then the datatype break ties.
   return (
     compareCodePoints(a.value, b.value) ||
-    compareCodePoints(datatypeOf(a), datatypeOf(b)) ||
-    compareCodePoints(a.language.toLowerCase(), b.language.toLowerCase())
+    compareCodePoints(a.language.toLowerCase(), b.language.toLowerCase()) ||
+    compareCodePoints(datatypeOf(a), datatypeOf(b))
   );
-}
-
-function timelineFallback(a: RDF.Literal, b: RDF.Literal): number {
-  const x = dateTimeValue(a)!;
-  const y = dateTimeValue(b)!;
-  // Indeterminate pairs (timezone on one side only): order as if the missing timezone were Z.
-  const withZ = (v: typeof x) => ({ ...v, timezone: v.timezone ?? 0 });
-  return compareDateTime(withZ(x), withZ(y)) ?? 0;
 }
 
 /**

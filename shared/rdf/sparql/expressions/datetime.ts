@@ -89,8 +89,22 @@ function daysFromCivil(year: number, month: number, day: number): number {
   return era * 146097 + dayOfEra - 719468;
 }
 
+const timelineCache = new WeakMap<DateTimeValue, ExactDecimal>();
+
 /** Seconds on the UTC timeline, reading a missing timezone as `assumedTimezone` minutes. */
 export function timelineSeconds(value: DateTimeValue, assumedTimezone = 0): ExactDecimal {
+  if (value.timezone !== undefined || assumedTimezone === 0) {
+    let seconds = timelineCache.get(value);
+    if (seconds === undefined) {
+      seconds = computeTimelineSeconds(value, 0);
+      timelineCache.set(value, seconds);
+    }
+    return seconds;
+  }
+  return computeTimelineSeconds(value, assumedTimezone);
+}
+
+function computeTimelineSeconds(value: DateTimeValue, assumedTimezone: number): ExactDecimal {
   const days = daysFromCivil(value.year, value.month, value.day);
   const minutes = days * 1440 + value.hour * 60 + value.minute - (value.timezone ?? assumedTimezone);
   return new Exact(minutes).times(60).plus(value.second);

@@ -22,6 +22,7 @@ import {
   numericValue,
   requireNumeric,
   round,
+  smallIntegerValue,
   toNumber,
 } from "./numeric";
 import {
@@ -142,13 +143,14 @@ const SPECIAL_FORMS: Record<string, SpecialForm> = {
   },
   bound: (args, _evaluate, bindings) => {
     requireArity("BOUND", args, 1);
-    const name = variableName(args[0]!);
+    const name = args[0] && variableName(args[0]);
     if (name === undefined) throw new ExpressionError("BOUND takes a variable");
     return booleanLiteral(bindings.has(name));
   },
   if: (args, evaluate) => {
     requireArity("IF", args, 3);
-    return evaluate(ebvOf(evaluate, args[0]!) ? args[1]! : args[2]!);
+    const [condition, then, otherwise] = args as [Algebra.Expression, Algebra.Expression, Algebra.Expression];
+    return evaluate(ebvOf(evaluate, condition) ? then : otherwise);
   },
   coalesce: (args, evaluate) => {
     for (const arg of args) {
@@ -164,23 +166,53 @@ const SPECIAL_FORMS: Record<string, SpecialForm> = {
   notin: (args, evaluate) => booleanLiteral(!memberOf(args, evaluate)),
 };
 
+function nullary(name: string, fn: (ctx: ExpressionContext) => RDF.Term): Builtin {
+  return (args, ctx) => {
+    requireArity(name, args, 0);
+    return fn(ctx);
+  };
+}
+
+function unary(name: string, fn: (a: RDF.Term, ctx: ExpressionContext) => RDF.Term): Builtin {
+  return (args, ctx) => {
+    const [a] = args;
+    if (args.length !== 1 || a === undefined) throw new ExpressionError(`${name} takes 1 argument`);
+    return fn(a, ctx);
+  };
+}
+
+function binary(name: string, fn: (a: RDF.Term, b: RDF.Term, ctx: ExpressionContext) => RDF.Term): Builtin {
+  return (args, ctx) => {
+    const [a, b] = args;
+    if (args.length !== 2 || a === undefined || b === undefined) throw new ExpressionError(`${name} takes 2 arguments`);
+    return fn(a, b, ctx);
+  };
+}
+
 function numericResult(value: ReturnType<typeof requireNumeric>): RDF.Literal {
   return numericToLiteral(value);
 }
 
 function arithmeticBuiltin(operator: ArithmeticOperator): Builtin {
-  return (args) => {
-    requireArity(operator, args, 2);
-    return numericResult(arithmetic(operator, requireNumeric(args[0]!), requireNumeric(args[1]!)));
-  };
+  return binary(operator, (a, b) => {
+    if (operator !== "/") {
+      // Fast path for small integers; falls back to exact arithmetic when the result leaves the safe range.
+      const x = smallIntegerValue(a);
+      const y = x === undefined ? undefined : smallIntegerValue(b);
+      if (x !== undefined && y !== undefined) {
+        const result = operator === "+" ? x + y : operator === "-" ? x - y : x * y;
+        if (Number.isSafeInteger(result)) return integerLiteral(result === 0 ? 0 : result);
+      }
+    }
+    return numericResult(arithmetic(operator, requireNumeric(a), requireNumeric(b)));
+  });
 }
 
-function hashBuiltin(hash: (bytes: Uint8Array) => Uint8Array): Builtin {
-  return (args) => {
-    requireArity("hash", args, 1);
-    const text = requireSimpleString(args[0]!).value;
+function hashBuiltin(name: string, hash: (bytes: Uint8Array) => Uint8Array): Builtin {
+  return unary(name, (a) => {
+    const text = requireSimpleString(a).value;
     return stringLiteral(bytesToHex(hash(new TextEncoder().encode(text))));
-  };
+  });
 }
 
 /** Result of string functions that keep the first argument's language tag or xsd:string type. */
@@ -196,286 +228,280 @@ function requireDateTime(term: RDF.Term, allowDate: boolean) {
 
 function requireInteger(term: RDF.Term): number {
   const value = requireNumeric(term);
+  if (value.kind !== "integer") throw new ExpressionError("expected an xsd:integer");
   return toNumber(value);
 }
 
-function regexArguments(args: RDF.Term[], count: number): { text: RDF.Literal; pattern: string; flags: string } {
-  const text = requireStringLiteral(args[0]!);
-  const pattern = requireSimpleString(args[1]!).value;
-  const flagsTerm = args[count];
+function regexArguments(
+  textTerm: RDF.Term,
+  patternTerm: RDF.Term,
+  flagsTerm: RDF.Term | undefined,
+): { text: RDF.Literal; pattern: string; flags: string } {
+  const text = requireStringLiteral(textTerm);
+  const pattern = requireSimpleString(patternTerm).value;
   const flags = flagsTerm === undefined ? "" : requireSimpleString(flagsTerm).value;
   return { text, pattern, flags };
 }
 
 const BUILTINS: Record<string, Builtin> = {
-  "!": (args) => {
-    requireArity("!", args, 1);
-    return booleanLiteral(!effectiveBooleanValue(args[0]!));
-  },
-  uplus: (args) => {
-    requireArity("+", args, 1);
-    return numericResult(requireNumeric(args[0]!));
-  },
-  uminus: (args) => {
-    requireArity("-", args, 1);
-    return numericResult(negate(requireNumeric(args[0]!)));
-  },
+  "!": unary("!", (a) => {
+    return booleanLiteral(!effectiveBooleanValue(a));
+  }),
+  uplus: unary("+", (a) => unaryPlus(a)),
+  uminus: unary("-", (a) => unaryMinus(a)),
   "+": arithmeticBuiltin("+"),
   "-": (args) => {
-    requireArity("-", args, 1, 2);
-    if (args.length === 1) return numericResult(negate(requireNumeric(args[0]!)));
-    return numericResult(arithmetic("-", requireNumeric(args[0]!), requireNumeric(args[1]!)));
+    const [a, b] = args;
+    if (a === undefined || args.length > 2) throw new ExpressionError("- takes 1 or 2 arguments");
+    if (b === undefined) return unaryMinus(a);
+    return numericResult(arithmetic("-", requireNumeric(a), requireNumeric(b)));
   },
   "*": arithmeticBuiltin("*"),
   "/": arithmeticBuiltin("/"),
-  "=": (args) => {
-    requireArity("=", args, 2);
-    return booleanLiteral(termsEqual(args[0]!, args[1]!));
-  },
-  "!=": (args) => {
-    requireArity("!=", args, 2);
-    return booleanLiteral(!termsEqual(args[0]!, args[1]!));
-  },
-  "<": (args) => {
-    requireArity("<", args, 2);
-    return booleanLiteral(lessThan(args[0]!, args[1]!));
-  },
-  ">": (args) => {
-    requireArity(">", args, 2);
-    return booleanLiteral(lessThan(args[1]!, args[0]!));
-  },
-  "<=": (args) => {
-    requireArity("<=", args, 2);
-    return booleanLiteral(lessOrEqual(args[0]!, args[1]!));
-  },
-  ">=": (args) => {
-    requireArity(">=", args, 2);
-    return booleanLiteral(lessOrEqual(args[1]!, args[0]!));
-  },
-  sameterm: (args) => {
-    requireArity("sameTerm", args, 2);
-    return booleanLiteral(sameTerm(args[0]!, args[1]!));
-  },
-  isiri: (args) => {
-    requireArity("isIRI", args, 1);
-    return booleanLiteral(args[0]!.termType === "NamedNode");
-  },
-  isuri: (args) => {
-    requireArity("isURI", args, 1);
-    return booleanLiteral(args[0]!.termType === "NamedNode");
-  },
-  isblank: (args) => {
-    requireArity("isBlank", args, 1);
-    return booleanLiteral(args[0]!.termType === "BlankNode");
-  },
-  isliteral: (args) => {
-    requireArity("isLiteral", args, 1);
-    return booleanLiteral(args[0]!.termType === "Literal");
-  },
-  isnumeric: (args) => {
-    requireArity("isNumeric", args, 1);
-    return booleanLiteral(numericValue(args[0]!) !== undefined);
-  },
-  str: (args) => {
-    requireArity("STR", args, 1);
-    const term = args[0]!;
+  "=": binary("=", (a, b) => {
+    return booleanLiteral(termsEqual(a, b));
+  }),
+  "!=": binary("!=", (a, b) => {
+    return booleanLiteral(!termsEqual(a, b));
+  }),
+  "<": binary("<", (a, b) => {
+    return booleanLiteral(lessThan(a, b));
+  }),
+  ">": binary(">", (a, b) => {
+    return booleanLiteral(lessThan(b, a));
+  }),
+  "<=": binary("<=", (a, b) => {
+    return booleanLiteral(lessOrEqual(a, b));
+  }),
+  ">=": binary(">=", (a, b) => {
+    return booleanLiteral(lessOrEqual(b, a));
+  }),
+  sameterm: binary("sameTerm", (a, b) => {
+    return booleanLiteral(sameTerm(a, b));
+  }),
+  isiri: unary("isIRI", (a) => {
+    return booleanLiteral(a.termType === "NamedNode");
+  }),
+  isuri: unary("isURI", (a) => {
+    return booleanLiteral(a.termType === "NamedNode");
+  }),
+  isblank: unary("isBlank", (a) => {
+    return booleanLiteral(a.termType === "BlankNode");
+  }),
+  isliteral: unary("isLiteral", (a) => {
+    return booleanLiteral(a.termType === "Literal");
+  }),
+  isnumeric: unary("isNumeric", (a) => {
+    return booleanLiteral(numericValue(a) !== undefined);
+  }),
+  str: unary("STR", (a) => {
+    const term = a;
     if (term.termType !== "Literal" && term.termType !== "NamedNode") throw new ExpressionError("STR of a blank node");
     return stringLiteral(term.value);
-  },
-  lang: (args) => {
-    requireArity("LANG", args, 1);
-    const term = args[0]!;
+  }),
+  lang: unary("LANG", (a) => {
+    const term = a;
     if (term.termType !== "Literal") throw new ExpressionError("LANG of a non-literal");
     return stringLiteral(term.language);
-  },
-  datatype: (args) => {
-    requireArity("DATATYPE", args, 1);
-    const term = args[0]!;
+  }),
+  datatype: unary("DATATYPE", (a) => {
+    const term = a;
     if (term.termType !== "Literal") throw new ExpressionError("DATATYPE of a non-literal");
     return namedNode(term.language ? RDF_LANG_STRING : datatypeOf(term));
-  },
-  langmatches: (args) => {
-    requireArity("langMatches", args, 2);
-    const tag = requireSimpleString(args[0]!).value;
-    const range = requireSimpleString(args[1]!).value;
+  }),
+  langmatches: binary("langMatches", (a, b) => {
+    const tag = requireSimpleString(a).value;
+    const range = requireSimpleString(b).value;
     return booleanLiteral(languageMatches(tag, range));
-  },
-  iri: (args, ctx) => iriBuiltin(args, ctx),
-  uri: (args, ctx) => iriBuiltin(args, ctx),
+  }),
+  iri: unary("IRI", (a, ctx) => iriBuiltin(a, ctx)),
+  uri: unary("URI", (a, ctx) => iriBuiltin(a, ctx)),
   bnode: (args, ctx) => {
     requireArity("BNODE", args, 0, 1);
-    if (args.length === 0) return ctx.bnode();
-    return ctx.bnode(requireSimpleString(args[0]!).value);
+    const [label] = args;
+    return label === undefined ? ctx.bnode() : ctx.bnode(requireSimpleString(label).value);
   },
-  rand: (args, ctx) => {
-    requireArity("RAND", args, 0);
+  rand: nullary("RAND", (ctx) => {
     return numericToLiteral({ kind: "double", approx: ctx.random() });
-  },
-  abs: (args) => {
-    requireArity("ABS", args, 1);
-    return numericResult(abs(requireNumeric(args[0]!)));
-  },
-  ceil: (args) => {
-    requireArity("CEIL", args, 1);
-    return numericResult(ceil(requireNumeric(args[0]!)));
-  },
-  floor: (args) => {
-    requireArity("FLOOR", args, 1);
-    return numericResult(floor(requireNumeric(args[0]!)));
-  },
-  round: (args) => {
-    requireArity("ROUND", args, 1);
-    return numericResult(round(requireNumeric(args[0]!)));
-  },
+  }),
+  abs: unary("ABS", (a) => {
+    return numericResult(abs(requireNumeric(a)));
+  }),
+  ceil: unary("CEIL", (a) => {
+    return numericToLiteral(ceil(requireNumeric(a)), "bare");
+  }),
+  floor: unary("FLOOR", (a) => {
+    return numericToLiteral(floor(requireNumeric(a)), "bare");
+  }),
+  round: unary("ROUND", (a) => {
+    return numericToLiteral(round(requireNumeric(a)), "bare");
+  }),
   concat: (args) => {
     const literals = args.map(requireStringLiteral);
-    const language = literals[0]?.language.toLowerCase();
-    const sameLanguage = !!language && literals.every((literal) => literal.language.toLowerCase() === language);
-    return stringLiteral(
-      literals.map((literal) => literal.value).join(""),
-      sameLanguage ? literals[0]!.language : undefined,
-    );
+    const language = literals[0]?.language;
+    const sameLanguage =
+      !!language && literals.every((literal) => literal.language.toLowerCase() === language.toLowerCase());
+    return stringLiteral(literals.map((literal) => literal.value).join(""), sameLanguage ? language : undefined);
   },
   substr: (args) => {
-    requireArity("SUBSTR", args, 2, 3);
-    const source = requireStringLiteral(args[0]!);
-    const start = requireInteger(args[1]!);
-    const length = args[2] === undefined ? undefined : requireInteger(args[2]);
+    const [sourceTerm, startTerm, lengthTerm] = args;
+    if (sourceTerm === undefined || startTerm === undefined || args.length > 3) {
+      throw new ExpressionError("SUBSTR takes 2 or 3 arguments");
+    }
+    const source = requireStringLiteral(sourceTerm);
+    const start = requireInteger(startTerm);
+    const length = lengthTerm === undefined ? undefined : requireInteger(lengthTerm);
     return sameKindString(source, substring(source.value, start, length));
   },
-  strlen: (args) => {
-    requireArity("STRLEN", args, 1);
-    return integerLiteral(codePointLength(requireStringLiteral(args[0]!).value));
-  },
+  strlen: unary("STRLEN", (a) => {
+    return integerLiteral(codePointLength(requireStringLiteral(a).value));
+  }),
   replace: (args) => {
-    requireArity("REPLACE", args, 3, 4);
-    const { text, pattern, flags } = regexArguments([args[0]!, args[1]!, ...args.slice(3)], 2);
-    const replacement = requireSimpleString(args[2]!).value;
+    const [textTerm, patternTerm, replacementTerm, flagsTerm] = args;
+    if (textTerm === undefined || patternTerm === undefined || replacementTerm === undefined || args.length > 4) {
+      throw new ExpressionError("REPLACE takes 3 or 4 arguments");
+    }
+    const { text, pattern, flags } = regexArguments(textTerm, patternTerm, flagsTerm);
+    const replacement = requireSimpleString(replacementTerm).value;
     return sameKindString(text, replaceAll(text.value, pattern, replacement, flags));
   },
   regex: (args) => {
-    requireArity("REGEX", args, 2, 3);
-    const { text, pattern, flags } = regexArguments(args, 2);
+    const [textTerm, patternTerm, flagsTerm] = args;
+    if (textTerm === undefined || patternTerm === undefined || args.length > 3) {
+      throw new ExpressionError("REGEX takes 2 or 3 arguments");
+    }
+    const { text, pattern, flags } = regexArguments(textTerm, patternTerm, flagsTerm);
     return booleanLiteral(compileRegex(pattern, flags).test(text.value));
   },
-  ucase: (args) => {
-    requireArity("UCASE", args, 1);
-    const source = requireStringLiteral(args[0]!);
+  ucase: unary("UCASE", (a) => {
+    const source = requireStringLiteral(a);
     return sameKindString(source, source.value.toUpperCase());
-  },
-  lcase: (args) => {
-    requireArity("LCASE", args, 1);
-    const source = requireStringLiteral(args[0]!);
+  }),
+  lcase: unary("LCASE", (a) => {
+    const source = requireStringLiteral(a);
     return sameKindString(source, source.value.toLowerCase());
-  },
-  encode_for_uri: (args) => {
-    requireArity("ENCODE_FOR_URI", args, 1);
-    return stringLiteral(encodeForUri(requireStringLiteral(args[0]!).value));
-  },
-  contains: (args) => {
-    requireArity("CONTAINS", args, 2);
-    const [a, b] = requireCompatible(args[0]!, args[1]!);
+  }),
+  encode_for_uri: unary("ENCODE_FOR_URI", (a) => {
+    return stringLiteral(encodeForUri(requireStringLiteral(a).value));
+  }),
+  contains: binary("CONTAINS", (first, second) => {
+    const [a, b] = requireCompatible(first, second);
     return booleanLiteral(a.value.includes(b.value));
-  },
-  strstarts: (args) => {
-    requireArity("STRSTARTS", args, 2);
-    const [a, b] = requireCompatible(args[0]!, args[1]!);
+  }),
+  strstarts: binary("STRSTARTS", (first, second) => {
+    const [a, b] = requireCompatible(first, second);
     return booleanLiteral(a.value.startsWith(b.value));
-  },
-  strends: (args) => {
-    requireArity("STRENDS", args, 2);
-    const [a, b] = requireCompatible(args[0]!, args[1]!);
+  }),
+  strends: binary("STRENDS", (first, second) => {
+    const [a, b] = requireCompatible(first, second);
     return booleanLiteral(a.value.endsWith(b.value));
-  },
-  strbefore: (args) => {
-    requireArity("STRBEFORE", args, 2);
-    const [a, b] = requireCompatible(args[0]!, args[1]!);
+  }),
+  strbefore: binary("STRBEFORE", (first, second) => {
+    const [a, b] = requireCompatible(first, second);
     const index = a.value.indexOf(b.value);
     return index < 0 ? stringLiteral("") : sameKindString(a, a.value.slice(0, index));
-  },
-  strafter: (args) => {
-    requireArity("STRAFTER", args, 2);
-    const [a, b] = requireCompatible(args[0]!, args[1]!);
+  }),
+  strafter: binary("STRAFTER", (first, second) => {
+    const [a, b] = requireCompatible(first, second);
     const index = a.value.indexOf(b.value);
     return index < 0 ? stringLiteral("") : sameKindString(a, a.value.slice(index + b.value.length));
-  },
-  year: (args) => {
-    requireArity("YEAR", args, 1);
-    return integerLiteral(requireDateTime(args[0]!, true).year);
-  },
-  month: (args) => {
-    requireArity("MONTH", args, 1);
-    return integerLiteral(requireDateTime(args[0]!, true).month);
-  },
-  day: (args) => {
-    requireArity("DAY", args, 1);
-    return integerLiteral(requireDateTime(args[0]!, true).day);
-  },
-  hours: (args) => {
-    requireArity("HOURS", args, 1);
-    return integerLiteral(requireDateTime(args[0]!, false).hour);
-  },
-  minutes: (args) => {
-    requireArity("MINUTES", args, 1);
-    return integerLiteral(requireDateTime(args[0]!, false).minute);
-  },
-  seconds: (args) => {
-    requireArity("SECONDS", args, 1);
-    return numericResult({ kind: "decimal", exact: requireDateTime(args[0]!, false).second });
-  },
-  timezone: (args) => {
-    requireArity("TIMEZONE", args, 1);
-    const { timezone } = requireDateTime(args[0]!, true);
+  }),
+  year: unary("YEAR", (a) => {
+    return integerLiteral(requireDateTime(a, true).year);
+  }),
+  month: unary("MONTH", (a) => {
+    return integerLiteral(requireDateTime(a, true).month);
+  }),
+  day: unary("DAY", (a) => {
+    return integerLiteral(requireDateTime(a, true).day);
+  }),
+  hours: unary("HOURS", (a) => {
+    return integerLiteral(requireDateTime(a, false).hour);
+  }),
+  minutes: unary("MINUTES", (a) => {
+    return integerLiteral(requireDateTime(a, false).minute);
+  }),
+  seconds: unary("SECONDS", (a) => {
+    return numericToLiteral({ kind: "decimal", exact: requireDateTime(a, false).second }, "bare");
+  }),
+  timezone: unary("TIMEZONE", (a) => {
+    const { timezone } = requireDateTime(a, true);
     if (timezone === undefined) throw new ExpressionError("TIMEZONE of a value without timezone");
     return typedLiteral(timezoneDuration(timezone), XSD.dayTimeDuration);
-  },
-  tz: (args) => {
-    requireArity("TZ", args, 1);
-    return stringLiteral(timezoneLexical(requireDateTime(args[0]!, true).timezone));
-  },
-  now: (args, ctx) => {
-    requireArity("NOW", args, 0);
+  }),
+  tz: unary("TZ", (a) => {
+    return stringLiteral(timezoneLexical(requireDateTime(a, true).timezone));
+  }),
+  now: nullary("NOW", (ctx) => {
     return typedLiteral(ctx.now.toISOString(), XSD.dateTime);
-  },
-  uuid: (args, ctx) => {
-    requireArity("UUID", args, 0);
+  }),
+  uuid: nullary("UUID", (ctx) => {
     return namedNode(`urn:uuid:${ctx.uuid()}`);
-  },
-  struuid: (args, ctx) => {
-    requireArity("STRUUID", args, 0);
+  }),
+  struuid: nullary("STRUUID", (ctx) => {
     return stringLiteral(ctx.uuid());
-  },
-  md5: hashBuiltin(md5),
-  sha1: hashBuiltin(sha1),
-  sha256: hashBuiltin(sha256),
-  sha384: hashBuiltin(sha384),
-  sha512: hashBuiltin(sha512),
-  strlang: (args) => {
-    requireArity("STRLANG", args, 2);
-    const source = requireSimpleString(args[0]!);
-    const language = requireSimpleString(args[1]!).value;
+  }),
+  md5: hashBuiltin("MD5", md5),
+  sha1: hashBuiltin("SHA1", sha1),
+  sha256: hashBuiltin("SHA256", sha256),
+  sha384: hashBuiltin("SHA384", sha384),
+  sha512: hashBuiltin("SHA512", sha512),
+  strlang: binary("STRLANG", (a, b) => {
+    const source = requireSimpleString(a);
+    const language = requireSimpleString(b).value;
     if (!LANGUAGE_TAG_RE.test(language)) throw new ExpressionError("invalid language tag");
     return stringLiteral(source.value, language);
-  },
-  strdt: (args) => {
-    requireArity("STRDT", args, 2);
-    const source = requireSimpleString(args[0]!);
-    const datatype = args[1]!;
+  }),
+  strdt: binary("STRDT", (a, b) => {
+    const source = requireSimpleString(a);
+    const datatype = b;
     if (datatype.termType !== "NamedNode" || datatype.value === RDF_LANG_STRING) {
       throw new ExpressionError("STRDT needs a datatype IRI");
     }
     return typedLiteral(source.value, datatype.value);
-  },
+  }),
 };
+
+const SPECIAL_FORM_MAP: ReadonlyMap<string, SpecialForm> = new Map(Object.entries(SPECIAL_FORMS));
+const BUILTIN_MAP: ReadonlyMap<string, Builtin> = new Map(Object.entries(BUILTINS));
+const lowerCaseCache = new Map<string, string>();
+
+/** Operator names arrive in mixed case (BNODE, UMINUS, strlen); lower-case each distinct name once. */
+function lowerCase(operator: string): string {
+  let lower = lowerCaseCache.get(operator);
+  if (lower === undefined) {
+    lower = operator.toLowerCase();
+    if (lowerCaseCache.size < 1024) lowerCaseCache.set(operator, lower);
+  }
+  return lower;
+}
+
+const PRIMITIVE_NUMERIC = new Set<string>([XSD.integer, XSD.decimal, XSD.float, XSD.double]);
+
+/** Unary plus keeps a primitive numeric literal as it is (the W3C tests expect "3"^^xsd:float back). */
+function unaryPlus(term: RDF.Term): RDF.Term {
+  const value = requireNumeric(term);
+  return term.termType === "Literal" && PRIMITIVE_NUMERIC.has(term.datatype.value) ? term : numericResult(value);
+}
+
+/** Unary minus flips the sign of a primitive numeric literal's lexical form, keeping its shape ("3" → "-3"). */
+function unaryMinus(term: RDF.Term): RDF.Term {
+  const value = requireNumeric(term);
+  if (term.termType !== "Literal" || !PRIMITIVE_NUMERIC.has(term.datatype.value)) return numericResult(negate(value));
+  const lexical = term.value;
+  if (lexical === "NaN") return term;
+  const negated = lexical.startsWith("-")
+    ? lexical.slice(1)
+    : `-${lexical.startsWith("+") ? lexical.slice(1) : lexical}`;
+  return typedLiteral(negated, term.datatype.value);
+}
 
 function lessOrEqual(a: RDF.Term, b: RDF.Term): boolean {
   if (lessThan(a, b)) return true;
   return termsEqual(a, b);
 }
 
-function iriBuiltin(args: RDF.Term[], ctx: ExpressionContext): RDF.Term {
-  requireArity("IRI", args, 1);
-  const term = args[0]!;
+function iriBuiltin(term: RDF.Term, ctx: ExpressionContext): RDF.Term {
   if (term.termType === "NamedNode") return term;
   if (!isSimpleString(term)) throw new ExpressionError("IRI takes an IRI or a simple literal");
   return namedNode(resolveIri(term.value, ctx.baseIRI));
@@ -486,7 +512,6 @@ function iriBuiltin(args: RDF.Term[], ctx: ExpressionContext): RDF.Term {
  * variables; the caller decides what an error means (FILTER: false, BIND: unbound, ...).
  */
 export function evaluate(expression: Algebra.Expression, bindings: Bindings, ctx: ExpressionContext): RDF.Term {
-  const recurse: Evaluate = (inner) => evaluate(inner, bindings, ctx);
   switch (expression.expressionType as string) {
     case "term": {
       const term = (expression as Algebra.TermExpression).term;
@@ -503,22 +528,25 @@ export function evaluate(expression: Algebra.Expression, bindings: Bindings, ctx
     }
     case "operator": {
       const { operator, args } = expression as Algebra.OperatorExpression;
-      const name = operator.toLowerCase();
-      const special = SPECIAL_FORMS[name];
-      if (special) return special(args, recurse, bindings, ctx);
-      const builtin = BUILTINS[name];
+      const name = lowerCase(operator);
+      const special = SPECIAL_FORM_MAP.get(name);
+      if (special) return special(args, (inner) => evaluate(inner, bindings, ctx), bindings, ctx);
+      const builtin = BUILTIN_MAP.get(name);
       if (!builtin) throw new ExpressionError(`unknown operator ${operator}`);
-      return builtin(args.map(recurse), ctx);
+      const values: RDF.Term[] = [];
+      for (const arg of args) values.push(evaluate(arg, bindings, ctx));
+      return builtin(values, ctx);
     }
     case "named": {
       const { name, args } = expression as Algebra.NamedExpression;
       if (isCastTarget(name.value)) {
-        requireArity(name.value, args, 1);
-        return castTo(name.value, recurse(args[0]!));
+        const [argument] = args;
+        if (argument === undefined || args.length !== 1) throw new ExpressionError(`<${name.value}> takes 1 argument`);
+        return castTo(name.value, evaluate(argument, bindings, ctx));
       }
       const extension = ctx.functions?.get(name.value);
       if (!extension) throw new ExpressionError(`unknown function <${name.value}>`);
-      return extension(args.map(recurse));
+      return extension(args.map((arg) => evaluate(arg, bindings, ctx)));
     }
     case "existence": {
       const { input, not } = expression as Algebra.ExistenceExpression;

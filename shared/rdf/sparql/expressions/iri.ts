@@ -17,7 +17,8 @@ interface IriParts {
 }
 
 function parse(iri: string): IriParts {
-  const match = /^(?:([A-Za-z][A-Za-z0-9+.-]*):)?(?:\/\/([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?$/s.exec(iri)!;
+  const match = /^(?:([A-Za-z][A-Za-z0-9+.-]*):)?(?:\/\/([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?$/s.exec(iri);
+  if (!match) throw new ExpressionError("invalid IRI");
   return { scheme: match[1], authority: match[2], path: match[3] ?? "", query: match[4], fragment: match[5] };
 }
 

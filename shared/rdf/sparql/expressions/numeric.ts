@@ -86,6 +86,39 @@ export function numericValue(term: RDF.Term): NumericValue | undefined {
   }
 }
 
+const SMALL_INTEGER_RE = /^[+-]?[0-9]{1,15}$/;
+
+/** Fast path: the value of an xsd:integer literal of at most 15 digits as a JS number (exact), else undefined. */
+export function smallIntegerValue(term: RDF.Term): number | undefined {
+  if (term.termType !== "Literal") return undefined;
+  const lexical = term.value;
+  if (lexical.length > 16 || !SMALL_INTEGER_RE.test(lexical)) return undefined;
+  if (term.datatype.value !== XSD.integer || term.language) return undefined;
+  return Number(lexical);
+}
+
+const SHORT_DECIMAL_RE = /^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$/;
+
+/**
+ * Fast path for comparisons: the value of an xsd:integer or xsd:decimal literal with at most 15 digits as a
+ * JS number. Such values convert to doubles exactly enough that order and equality are preserved.
+ */
+export function shortExactValue(term: RDF.Literal): number | undefined {
+  const lexical = term.value;
+  if (lexical.length > 17 || !SHORT_DECIMAL_RE.test(lexical)) return undefined;
+  const datatype = term.datatype.value;
+  const integer = datatype === XSD.integer;
+  if (!integer && datatype !== XSD.decimal) return undefined;
+  if (integer && lexical.includes(".")) return undefined;
+  let digits = 0;
+  for (let i = 0; i < lexical.length; i++) {
+    const code = lexical.charCodeAt(i);
+    if (code >= 48 && code <= 57) digits++;
+  }
+  if (digits > 15 || term.language) return undefined;
+  return Number(lexical);
+}
+
 export function requireNumeric(term: RDF.Term): NumericValue {
   const value = numericValue(term);
   if (value === undefined) throw new ExpressionError("expected a numeric literal");
@@ -96,10 +129,32 @@ export function toNumber(value: NumericValue): number {
   return "exact" in value ? value.exact.toNumber() : value.approx;
 }
 
+/** The exact decimal value of a finite double (its binary fraction written out in full). */
+export function exactFromDouble(x: number): ExactDecimal {
+  if (Number.isSafeInteger(x)) return new Exact(x);
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const high = view.getUint32(0);
+  const low = view.getUint32(4);
+  const biasedExponent = (high >>> 20) & 0x7ff;
+  let mantissa = (BigInt(high & 0xfffff) << 32n) | BigInt(low);
+  let exponent = -1074;
+  if (biasedExponent !== 0) {
+    mantissa |= 1n << 52n;
+    exponent = biasedExponent - 1075;
+  }
+  const magnitude =
+    exponent >= 0
+      ? new Exact((mantissa << BigInt(exponent)).toString())
+      : new Exact(`${mantissa * 5n ** BigInt(-exponent)}e-${-exponent}`);
+  return x < 0 ? magnitude.negated() : magnitude;
+}
+
+/** A float/double as xsd:decimal: the nearest decimal with DIVISION_SCALE fractional digits (XPath 19.1.2.3). */
 function toExact(value: NumericValue): ExactDecimal {
   if ("exact" in value) return value.exact;
   if (!Number.isFinite(value.approx)) throw new ExpressionError("NaN or INF has no decimal value");
-  return new Exact(value.approx);
+  return exactFromDouble(value.approx).toDecimalPlaces(DIVISION_SCALE, Decimal.ROUND_HALF_EVEN);
 }
 
 /** Promotes a value to the given kind (integer → decimal → float → double). */
@@ -240,12 +295,17 @@ export function canonicalFloating(x: number, kind: "float" | "double"): string {
   return `${fullMantissa}E${exponent.startsWith("+") ? exponent.slice(1) : exponent}`;
 }
 
-export function numericToLiteral(value: NumericValue): RDF.Literal {
+/**
+ * A numeric value as a literal in canonical form: integers "-12", decimals "2.0" (XSD 1.0; with
+ * `integralDecimal: "bare"`, "2" as XSD 1.1 and fn:ceiling/floor/round/seconds results in the W3C tests),
+ * floats and doubles "1.5E0".
+ */
+export function numericToLiteral(value: NumericValue, integralDecimal: "point" | "bare" = "point"): RDF.Literal {
   switch (value.kind) {
     case "integer":
       return typedLiteral(canonicalExact(value.exact, "integer"), XSD.integer);
     case "decimal":
-      return typedLiteral(canonicalExact(value.exact, "decimal"), XSD.decimal);
+      return typedLiteral(canonicalExact(value.exact, integralDecimal === "bare" ? "integer" : "decimal"), XSD.decimal);
     case "float":
       return typedLiteral(canonicalFloating(value.approx, "float"), XSD.float);
     case "double":

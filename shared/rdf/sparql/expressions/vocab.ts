@@ -1,5 +1,5 @@
 import type * as RDF from "@rdfjs/types";
-import { DataFactory } from "n3";
+import { DataFactory } from "rdf-data-factory";
 
 export const XSD_NS = "http://www.w3.org/2001/XMLSchema#";
 export const XSD = {
@@ -31,7 +31,8 @@ export const DERIVED_INTEGER_TYPES: ReadonlyMap<string, readonly [bigint | undef
   [`${XSD_NS}positiveInteger`, [1n, undefined]],
 ]);
 
-const factory = DataFactory;
+// rdf-data-factory rather than n3: n3's index pulls in readable-stream, which needs aliasing in workerd.
+const factory = new DataFactory();
 const datatypeCache = new Map<string, RDF.NamedNode>();
 
 export function namedNode(iri: string): RDF.NamedNode {
