@@ -139,6 +139,17 @@ export function compileBgp(
     const column = firstColumn.get(name);
     if (!column || !Number.isFinite(bounds.min ?? 0) || !Number.isFinite(bounds.max ?? 0)) continue;
     const alias = `n${boundIndex++}`;
+    const [quadAlias, position] = column.split(".") as [string, string];
+    const predicate = ordered[Number(quadAlias.slice(1))]?.[1];
+    if (position === "o" && predicate && "id" in predicate) {
+      // Test each distinct object of the predicate once, then seek the index for the few that qualify.
+      const graphIds = [...new Set(graphs.map((ref) => ref.graphId | 0))].join(", ");
+      conditions.push(
+        `${column} IN (SELECT ${alias}.id FROM rdf_term ${alias} WHERE ${alias}.id IN (SELECT DISTINCT d.o FROM rdf_quad d
+         WHERE d.g IN (${graphIds}) AND d.p = ${predicate.id | 0}) AND ${numericBoundsCondition(alias, bounds)})`,
+      );
+      continue;
+    }
     from.push(`rdf_term ${alias}`);
     conditions.push(`${alias}.id = ${column}`, numericBoundsCondition(alias, bounds));
   }
