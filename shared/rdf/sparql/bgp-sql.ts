@@ -163,6 +163,47 @@ export function compileBgp(
   return { sql, variables };
 }
 
+function aliasColumns(compiled: CompiledBgp): string {
+  return compiled.sql.replace(
+    /^SELECT (DISTINCT )?(.*?) FROM /,
+    (_match, distinct: string | undefined, select: string) =>
+      `SELECT ${distinct ?? ""}${
+        compiled.variables.length > 0
+          ? select
+              .split(", ")
+              .map((expression, index) => `${expression} AS v${index}`)
+              .join(", ")
+          : "1 AS v"
+      } FROM `,
+  );
+}
+
+/**
+ * OPTIONAL between two BGPs as one SQL LEFT JOIN on their shared variables. A BGP binds every one of
+ * its variables, so SQL equality on the shared ones is exactly SPARQL compatibility. Columns: the left
+ * BGP's variables, then the right-only ones (NULL when the optional part did not match).
+ */
+export function compileOptionalBgps(
+  left: EncodedPattern[],
+  right: EncodedPattern[],
+  graphs: readonly GraphRef[],
+): CompiledBgp {
+  const l = compileBgp(left, graphs);
+  const r = compileBgp(right, graphs);
+  const on = l.variables
+    .map((name, index) => [index, r.variables.indexOf(name)] as const)
+    .filter(([, other]) => other >= 0)
+    .map(([index, other]) => `l.v${index} = r.v${other}`);
+  const rightOnly = r.variables
+    .map((name, index) => [name, index] as const)
+    .filter(([name]) => !l.variables.includes(name));
+  const columns = [...l.variables.map((_, index) => `l.v${index}`), ...rightOnly.map(([, index]) => `r.v${index}`)];
+  const sql = `SELECT ${columns.join(", ") || "1"} FROM (${aliasColumns(l)}) l LEFT JOIN (${aliasColumns(r)}) r ON ${
+    on.join(" AND ") || "1"
+  }`;
+  return { sql, variables: [...l.variables, ...rightOnly.map(([name]) => name)] };
+}
+
 /** One COUNT aggregate computed in SQL: over all rows, or over the (distinct) values of a BGP variable. */
 export interface SqlCount {
   variable: string | null;
@@ -198,18 +239,7 @@ export function compileBgpCount(
     if (name === null) return null;
     countColumns.push(count.distinct ? `COUNT(DISTINCT ${name})` : `COUNT(${name})`);
   }
-  const aliased = inner.sql.replace(
-    /^SELECT (DISTINCT )?(.*?) FROM /,
-    (_match, distinct: string | undefined, select: string) =>
-      `SELECT ${distinct ?? ""}${
-        inner.variables.length > 0
-          ? select
-              .split(", ")
-              .map((expression, index) => `${expression} AS v${index}`)
-              .join(", ")
-          : "1 AS v"
-      } FROM `,
-  );
+  const aliased = aliasColumns(inner);
   const groupList = (groupColumns as string[]).join(", ");
   return `SELECT ${[...groupColumns, ...countColumns].join(", ")} FROM (${aliased}) b${groupList ? ` GROUP BY ${groupList}` : ""}`;
 }

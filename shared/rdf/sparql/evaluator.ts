@@ -5,6 +5,7 @@ import { dataFactory, termKey } from "../store/term-key";
 import {
   compileBgp,
   compileBgpCount,
+  compileOptionalBgps,
   type EncodedPattern,
   graphCondition,
   type NumericBounds,
@@ -431,7 +432,41 @@ export class Evaluator {
     return bucket ? [...bucket, ...partial] : partial;
   }
 
+  /** OPTIONAL { BGP } after a BGP, without a filter: one SQL LEFT JOIN. */
+  private leftJoinInSql(op: Algebra.LeftJoin, seed: Bindings, graphs: GraphRef[]): Bindings[] | null {
+    const [leftOp, rightOp] = op.input;
+    if (op.expression || leftOp.type !== Algebra.types.BGP || rightOp.type !== Algebra.types.BGP) return null;
+    if (graphs.length === 0 || leftOp.patterns.length === 0 || rightOp.patterns.length === 0) return null;
+    const left = this.encodePatterns(leftOp.patterns, seed);
+    if (left === null) return [];
+    const right = this.encodePatterns(rightOp.patterns, seed);
+    // An optional part that cannot match leaves the left rows as they are.
+    if (right === null) return this.evaluateBgp(leftOp.patterns, seed, graphs);
+    this.checkDeadline();
+    const { sql, variables } = compileOptionalBgps(left, right, graphs);
+    return this.rowsToBindings(this.store.db.all(sql), variables, seed);
+  }
+
+  private rowsToBindings(rows: unknown[][], variables: string[], seed: Bindings): Bindings[] {
+    this.tick(rows.length);
+    const ids = new Set<number>();
+    for (const row of rows) {
+      for (let i = 0; i < variables.length; i++) if (row[i] !== null) ids.add(Number(row[i]));
+    }
+    this.loadTerms(ids);
+    return rows.map((row) => {
+      const bindings = new Map(seed);
+      for (let index = 0; index < variables.length; index++) {
+        const value = row[index];
+        if (value !== null) bindings.set(variables[index] as string, this.termOf(Number(value)));
+      }
+      return bindings;
+    });
+  }
+
   private evaluateLeftJoin(op: Algebra.LeftJoin, seed: Bindings, graphs: GraphRef[]): Bindings[] {
+    const pushed = this.leftJoinInSql(op, seed, graphs);
+    if (pushed) return pushed;
     const left = this.evaluate(op.input[0], seed, graphs);
     if (left.length === 0) return [];
     const right = this.evaluate(op.input[1], seed, graphs);

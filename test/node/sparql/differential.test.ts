@@ -123,3 +123,28 @@ describe("differential: numeric FILTER pre-selection in SQL keeps exact FILTER s
     });
   }
 });
+
+describe("differential: OPTIONAL pushed into SQL", () => {
+  const turtle = `@prefix : <http://example.org/> .
+    :a :p :x ; :q 1, 2 . :b :p :y . :c :p :x ; :q 3 . :x :r :a . :y :r :q .`;
+  const store = memoryQuadStore({ main: turtle });
+  const reference = new oxigraph.Store();
+  reference.load(turtle, { format: "text/turtle" });
+  const options = { dataset: { defaultGraph: [store.graphRef("main")], namedGraphs: [] }, now: new Date(0) };
+  const queries = [
+    "SELECT ?s ?v WHERE { ?s :p ?o OPTIONAL { ?s :q ?v } }",
+    "SELECT ?s ?o ?z WHERE { ?s :p ?o OPTIONAL { ?o :r ?s ; :r ?z } }",
+    "SELECT ?s ?w WHERE { ?s :p :x OPTIONAL { ?w :r ?w2 } }",
+    "SELECT ?s ?v WHERE { ?s :p ?o OPTIONAL { ?s :missing ?v } }",
+    "SELECT ?s ?v WHERE { ?s :p ?o OPTIONAL { ?s :q ?v ; :p :y } }",
+  ];
+  for (const body of queries) {
+    it(body, () => {
+      const query = `PREFIX : <http://example.org/> ${body}`;
+      const ours = runSparqlQuery(store, query, options);
+      if (ours.type !== "bindings") throw new Error("expected bindings");
+      const theirs = reference.query(query) as Map<string, RDF.Term>[];
+      expect(solutionKeys(ours.variables, ours.bindings)).toEqual(solutionKeys(ours.variables, theirs));
+    });
+  }
+});
