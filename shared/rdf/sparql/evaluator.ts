@@ -764,6 +764,25 @@ export class Evaluator {
     graphs: GraphRef[],
   ) {
     if (inputs.length === 1) return this.path(inputs[0] as Algebra.PropertyPathSymbol, subject, object, graphs);
+    let chain = 0;
+    while (chain < inputs.length && linkOf(inputs[chain] as Algebra.PropertyPathSymbol)) chain++;
+    if (chain >= 2 && (subject !== null || object === null || chain === inputs.length)) {
+      // Leading plain (or inverse) links are one BGP: a single SQL join instead of a lookup per node.
+      const head = this.linkChain(inputs.slice(0, chain), subject, chain === inputs.length ? object : null, graphs);
+      if (chain === inputs.length) return head;
+      const rest = inputs.slice(chain);
+      const result: PathPair[] = [];
+      const cache = new Map<number, PathPair[]>();
+      for (const [s, middle] of head) {
+        let tail = cache.get(middle);
+        if (!tail) {
+          tail = this.sequence(rest, middle, object, graphs);
+          cache.set(middle, tail);
+        }
+        for (const [, o] of tail) result.push([s, o]);
+      }
+      return result;
+    }
     const [first, ...rest] = inputs as [Algebra.PropertyPathSymbol, ...Algebra.PropertyPathSymbol[]];
     const result: PathPair[] = [];
     if (subject === null && object !== null) {
@@ -789,6 +808,41 @@ export class Evaluator {
       for (const [, o] of tail) result.push([s, o]);
     }
     return result;
+  }
+
+  /** A sequence of links as one BGP from ?s (or the fixed subject) through fresh nodes to ?o; bag semantics. */
+  private linkChain(
+    links: Algebra.PropertyPathSymbol[],
+    subject: number | null,
+    object: number | null,
+    graphs: GraphRef[],
+  ) {
+    if (graphs.length === 0 || (subject !== null && subject < 0) || (object !== null && object < 0)) return [];
+    const node = (index: number): PatternSlot => {
+      if (index === 0) return subject !== null ? { id: subject } : { variable: "s" };
+      if (index === links.length) return object !== null ? { id: object } : { variable: "o" };
+      return { variable: `m${index}` };
+    };
+    const patterns: EncodedPattern[] = [];
+    for (const [index, link] of links.entries()) {
+      const { iri, inverse } = linkOf(link) as { iri: RDF.NamedNode; inverse: boolean };
+      const predicate = this.idOf(iri);
+      if (predicate < 0) return [];
+      const [from, to] = [node(index), node(index + 1)];
+      patterns.push(inverse ? [to, { id: predicate }, from] : [from, { id: predicate }, to]);
+    }
+    this.checkDeadline();
+    const { sql, variables } = compileBgp(patterns, graphs);
+    const rows = this.store.db.all(sql);
+    this.tick(rows.length);
+    const sIndex = variables.indexOf("s");
+    const oIndex = variables.indexOf("o");
+    return rows.map(
+      (row): PathPair => [
+        sIndex >= 0 ? Number(row[sIndex]) : (subject as number),
+        oIndex >= 0 ? Number(row[oIndex]) : (object as number),
+      ],
+    );
   }
 
   private zeroLength(subject: number | null, object: number | null, graphs: GraphRef[]): PathPair[] {
@@ -975,6 +1029,14 @@ function randomNumber(): number {
   const buffer = new Uint32Array(1);
   crypto.getRandomValues(buffer);
   return (buffer[0] as number) / 4294967296;
+}
+
+/** A path step that is one triple pattern: `iri` or `^iri`. */
+function linkOf(path: Algebra.PropertyPathSymbol): { iri: RDF.NamedNode; inverse: boolean } | null {
+  if (path.type === Algebra.types.LINK) return { iri: path.iri, inverse: false };
+  if (path.type === Algebra.types.INV && path.path.type === Algebra.types.LINK)
+    return { iri: path.path.iri, inverse: true };
+  return null;
 }
 
 function uniquePairs(pairs: PathPair[]): PathPair[] {

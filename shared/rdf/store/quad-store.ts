@@ -8,6 +8,8 @@ export const SCHEMA_VERSION = 1;
 /** Rows per `json_each(?)` parameter: one bound parameter per statement, bounded JSON size. */
 const CHUNK_ROWS = 5000;
 const TERM_CACHE_LIMIT = 300_000;
+/** Characters of term text per chunk, well under the 2 MB limit on one bound value (JSON escapes add some). */
+const CHUNK_CHARS = 600_000;
 
 export class QuadStoreError extends Error {
   override name = "QuadStoreError";
@@ -439,9 +441,6 @@ export class QuadStore {
       const unknown = new Set<string>();
       const rows: string[][] = [];
       for (const quad of batch) {
-        if ((quad.subject.termType as string) === "Literal" || quad.predicate.termType !== "NamedNode") {
-          throw new QuadStoreError("invalid-term", "triples need an IRI or blank node subject and an IRI predicate");
-        }
         const row = [termKey(quad.subject), termKey(quad.predicate), termKey(quad.object)];
         for (const key of row) if (!ids.has(key)) unknown.add(key);
         rows.push(row);
@@ -486,9 +485,18 @@ export class QuadStore {
           ).changes;
       batch = [];
     };
+    let batchChars = 0;
     for (const quad of triples) {
+      if ((quad.subject?.termType as string) === "Literal" || quad.predicate?.termType !== "NamedNode") {
+        throw new QuadStoreError("invalid-term", "triples need an IRI or blank node subject and an IRI predicate");
+      }
       batch.push(quad);
-      if (batch.length >= CHUNK_ROWS) flush();
+      batchChars += quad.subject.value.length + quad.predicate.value.length + quad.object.value.length;
+      // Durable Object SQLite caps a bound string at 2 MB: long literals make smaller chunks.
+      if (batch.length >= CHUNK_ROWS || batchChars >= CHUNK_CHARS) {
+        flush();
+        batchChars = 0;
+      }
     }
     flush();
     return written;
