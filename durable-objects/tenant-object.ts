@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import type { UnitBatch } from "../shared/generate/plan";
 import {
   isPlanName,
   isQuotaCounter,
@@ -23,6 +24,7 @@ import {
   MAX_EVENT_PAGE,
   type TenantEvent,
 } from "./tenant/event-log";
+import { type GenerationRequest, GenerationService } from "./tenant/generation-service";
 import { GraphService, type QueryLimits } from "./tenant/graph-service";
 import {
   type QuotaBatchReservation,
@@ -144,6 +146,7 @@ export class TenantObject extends DurableObject<Env> {
   private readonly requestUsage: RequestUsageCounters;
   private readonly events: EventLog;
   private readonly graphs: GraphService;
+  private readonly generation: GenerationService;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -154,6 +157,7 @@ export class TenantObject extends DurableObject<Env> {
     this.events = new EventLog(this.db);
     const graphDb = durableObjectSqlDatabase(ctx.storage);
     this.graphs = new GraphService(new QuadStore(graphDb));
+    this.generation = new GenerationService(this.graphs);
     ctx.blockConcurrencyWhile(async () => {
       applySchemaMigrations(this.db, TENANT_SCHEMA);
       migrateQuadStore(graphDb);
@@ -226,6 +230,20 @@ export class TenantObject extends DurableObject<Env> {
 
   graphTriples(name: string, version?: number) {
     return outcome(() => this.graphs.triples(name, version));
+  }
+
+  // Generation (issue 5): planning and rendering next to the pinned graph version.
+
+  generationRenderAll(request: GenerationRequest) {
+    return outcome(() => this.generation.renderAll(request));
+  }
+
+  generationCount(request: GenerationRequest, batchSize: number) {
+    return outcome(() => this.generation.count(request, batchSize));
+  }
+
+  generationRenderBatch(request: GenerationRequest, batch: UnitBatch) {
+    return outcome(() => this.generation.renderBatch(request, batch));
   }
 
   /** Stored schema version of every component, e.g. `{ "tenant-core": 1 }`. */

@@ -24,6 +24,7 @@ CREATE TABLE `jobs` (
 	`status` text NOT NULL,
 	`lock` text NOT NULL,
 	`lock_hash` text NOT NULL,
+	`params` text NOT NULL,
 	`dry_run` integer DEFAULT false NOT NULL,
 	`total` integer DEFAULT 0 NOT NULL,
 	`done` integer DEFAULT 0 NOT NULL,

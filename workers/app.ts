@@ -12,6 +12,7 @@ import { problemResponse } from "./problem";
 import { apiKeyRoutes } from "./routes/api-keys";
 import { authRoutes, wellKnownRoutes } from "./routes/auth";
 import { eventRoutes } from "./routes/events";
+import { generationRoutes } from "./routes/generations";
 import { graphRoutes } from "./routes/graphs";
 import { healthRoutes } from "./routes/health";
 import { meRoutes } from "./routes/me";
@@ -40,6 +41,7 @@ app.route("/v1", templateRoutes);
 app.route("/v1", renderRoutes);
 app.route("/v1", signingKeyRoutes);
 app.route("/v1", graphRoutes);
+app.route("/v1", generationRoutes);
 app.route("/", wellKnownRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

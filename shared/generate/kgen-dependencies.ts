@@ -38,7 +38,13 @@ export function kgenPlanDependencies(input: KgenPlanInput): PlanDependencies {
       const templateHash = byPath.get(helpers.templatePath)?.hash ?? helpers.templatePath;
       const engine = createKgenEngine({
         buildTime: input.buildTime,
-        seed: deriveRenderSeed(templateHash, { params: input.params, purpose: helpers.purpose, context }),
+        // `rows` (the whole query result) is the same for every unit and already a dependency: leaving it
+        // out keeps seeding linear in the row, not in the result.
+        seed: deriveRenderSeed(templateHash, {
+          params: input.params,
+          purpose: helpers.purpose,
+          context: { ...context, rows: undefined },
+        }),
         prefixes: input.prefixes,
         loader,
         globals: { ...createGraphGlobals(helpers.query) },

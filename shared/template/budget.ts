@@ -29,6 +29,13 @@ export class RenderBudget {
   exceeded: TemplateBudgetError | null = null;
   constructor(readonly limits: TemplateLimits) {}
 
+  reset(): void {
+    this.steps = 0;
+    this.loops = 0;
+    this.depth = 0;
+    this.exceeded = null;
+  }
+
   fail(kind: BudgetKind, limit: number): never {
     const err = new TemplateBudgetError(kind, limit);
     if (!this.exceeded) this.exceeded = err;

@@ -12,7 +12,12 @@ const { Frame, SafeString } = runtimeModule;
 const origContextOrFrameLookup = runtimeModule.contextOrFrameLookup;
 const origMemberLookup = runtimeModule.memberLookup;
 const hasOwn = Object.prototype.hasOwnProperty;
-const escapeHtml: (s: string) => string = lib.escape;
+const libEscape: (s: string) => string = lib.escape;
+const needsEscape = /[&"'<>\\]/;
+/** lib.escape, skipped when the string holds none of the characters it replaces (same result, much cheaper). */
+function escapeHtml(s: string): string {
+  return needsEscape.test(s) ? libEscape(s) : s;
+}
 
 /** Member and variable names a sandboxed template may never read or write. */
 export const deniedKeys: ReadonlySet<string> = new Set([
@@ -51,43 +56,74 @@ interface Slot {
   i: number;
 }
 
-/** State of one activation of root or of a b_<block> function: its `frame`, `lineno`, `colno`, `parentTemplate`. */
-export class FnState {
-  lineno: number;
-  colno: number;
-  parentTemplate: any = null;
-  budget: RenderBudget;
-  constructor(
-    readonly env: any,
-    readonly context: any,
-    public frame: any,
-    readonly runtime: any,
-    readonly inst: Instance,
-    lineno: number,
-    colno: number,
-  ) {
-    this.lineno = lineno;
-    this.colno = colno;
-    this.budget = context[budgetKey] ?? fallbackBudget();
-  }
-}
-
-/** One activation of a JavaScript function of the generated code: its `var`s, its `cb`. */
+/**
+ * One activation of a JavaScript function of the generated code: its `var`s (`s`), its `cb`, and `f`, the
+ * activation of the enclosing root or b_<block> function, which alone fills the fields after `cb` (that
+ * function's `frame`, `lineno`, `colno`, `parentTemplate`…). One class for both keeps property access monomorphic.
+ */
 export class Act {
-  readonly s: any[];
-  constructor(
-    n: number,
-    readonly p: Act | null,
-    readonly f: FnState,
-    public cb: any,
-  ) {
+  // Plain assignments in the constructor, not class-field initialisers: V8 allocates these faster.
+  declare readonly s: any[];
+  declare readonly p: Act | null;
+  declare f: Act;
+  declare cb: any;
+  declare env: any;
+  declare context: any;
+  declare frame: any;
+  declare runtime: any;
+  declare inst: Instance;
+  declare lineno: number;
+  declare colno: number;
+  declare parentTemplate: any;
+  declare budget: RenderBudget;
+  /** budget.limits.maxOutputBytes, read on every buffer append. */
+  declare maxOut: number;
+  constructor(n: number, p: Act | null, f: Act | null, cb: any) {
     const s = new Array(n);
     for (let i = 0; i < n; i++) s[i] = undefined;
-    this.s = s;
+    (this as any).s = s;
+    (this as any).p = p;
+    this.f = f ?? this;
+    this.cb = cb;
+    this.env = null;
+    this.context = null;
+    this.frame = null;
+    this.runtime = null;
+    this.inst = null as unknown as Instance;
+    this.lineno = 0;
+    this.colno = 0;
+    this.parentTemplate = null;
+    this.budget = null as unknown as RenderBudget;
+    this.maxOut = 0;
   }
 }
+export type FnState = Act;
 
-export const budgetKey = Symbol("kgen.templateBudget");
+function rootActivation(
+  n: number,
+  cb: any,
+  env: any,
+  context: any,
+  frame: any,
+  runtime: any,
+  inst: Instance,
+  lineno: number,
+  colno: number,
+): Act {
+  const a = new Act(n, null, null, cb);
+  a.env = env;
+  a.context = context;
+  a.frame = frame;
+  a.runtime = runtime;
+  a.inst = inst;
+  a.lineno = lineno;
+  a.colno = colno;
+  const budget: RenderBudget = context.kgenBudget ?? fallbackBudget();
+  a.budget = budget;
+  a.maxOut = budget.limits.maxOutputBytes;
+  return a;
+}
+
 let sharedUnlimited: RenderBudget | null = null;
 function fallbackBudget(): RenderBudget {
   if (!sharedUnlimited) sharedUnlimited = new RenderBudget(unlimited);
@@ -125,6 +161,22 @@ function actAt(a: Act, d: number): Act {
 const LIT_EMPTY = { typename: "__const", value: "" };
 const LIT_TRUE = { typename: "__const", value: true };
 
+/** Node types whose emitted JavaScript is an operator expression (see tokens()). */
+const operatorTypes = new Set([
+  "Or",
+  "And",
+  "Add",
+  "Sub",
+  "Mul",
+  "Div",
+  "Mod",
+  "Concat",
+  "Compare",
+  "Not",
+  "Neg",
+  "Pos",
+  "Is",
+]);
 const compareOps = new Set(["==", "===", "!=", "!==", "<", ">", "<=", ">="]);
 const binPrec: Record<string, number> = {
   "||": 3,
@@ -176,6 +228,8 @@ const expressionTypes = [
   "NodeList",
 ];
 
+const expressionCtorOk = new WeakSet<object>();
+
 const asyncPointTypes = new Set([
   "FilterAsync",
   "IfAsync",
@@ -202,16 +256,23 @@ class ClosureCompiler {
   cur: FnDesc = new FnDesc(null);
   buffer: Slot | null = null;
   inBlock = false;
+  /** Set when compiling an untransformed AST: async nodes then abort to the exact (transformer) path. */
+  optimisticAsyncFilters: string[] | null = null;
+  sawBlock = false;
   constructor(readonly opts: CompileOptions) {}
 
   // ---- helpers ----
-  isType(node: any, ...names: string[]): boolean {
-    return names.some((n) => node instanceof nodes[n]);
-  }
   assertType(node: any, ...names: string[]): void {
     if (node && node.typename === "Slice") return;
-    if (!names.some((n) => node instanceof nodes[n]))
-      fail(`assertType: invalid type: ${node.typename}`, node.lineno, node.colno);
+    for (const n of names) if (node instanceof nodes[n]) return;
+    fail(`assertType: invalid type: ${node.typename}`, node.lineno, node.colno);
+  }
+  /** assertType(node, ...expressionTypes), memoised per node class. */
+  assertExpression(node: any): void {
+    const ctor = node?.constructor;
+    if (ctor && expressionCtorOk.has(ctor)) return;
+    this.assertType(node, ...expressionTypes);
+    if (ctor) expressionCtorOk.add(ctor);
   }
   deny(name: unknown): void {
     if (this.opts.sandbox && typeof name === "string" && deniedKeys.has(name)) throw new TemplateSecurityError(name);
@@ -251,13 +312,13 @@ class ClosureCompiler {
       return (a, v) => {
         const s = a.s;
         const r = s[i] + v;
-        if (r.length > a.f.budget.limits.maxOutputBytes) a.f.budget.checkLength(r);
+        if (r.length > a.f.maxOut) a.f.budget.checkLength(r);
         s[i] = r;
       };
     return (a, v) => {
       const s = actAt(a, d).s;
       const r = s[i] + v;
-      if (r.length > a.f.budget.limits.maxOutputBytes) a.f.budget.checkLength(r);
+      if (r.length > a.f.maxOut) a.f.budget.checkLength(r);
       s[i] = r;
     };
   }
@@ -280,6 +341,9 @@ class ClosureCompiler {
     }
     return out;
   }
+  hasAsyncPoint(children: any[]): boolean {
+    return this.flatten(children).some((n) => asyncPointTypes.has(n.typename));
+  }
   region(children: any[], frame: any, tail?: () => Run): Run {
     return this.seq(this.flatten(children), 0, frame, tail);
   }
@@ -297,6 +361,16 @@ class ClosureCompiler {
       if (asyncPointTypes.has(node.typename)) {
         ops.push(this.asyncPoint(node, frame, () => this.seq(list, j + 1, frame, tail)));
         return runAll(ops);
+      }
+      if (node.typename === "Output" && !this.opts.throwOnUndefined) {
+        // consecutive Output nodes become one closure appending every part in order
+        const parts: any[] = [];
+        let k = j;
+        while (k < list.length && list[k].typename === "Output") parts.push(...list[k++].children);
+        j = k - 1;
+        const fused = this.fusedOutput(parts, frame);
+        if (fused) ops.push(fused);
+        continue;
       }
       const op = this.stmt(node, frame);
       if (op !== SKIP) ops.push(op as Run);
@@ -361,6 +435,7 @@ class ClosureCompiler {
   }
 
   asyncPoint(node: any, frame: any, rest: () => Run): Run {
+    if (this.optimisticAsyncFilters && untransformedAsync.has(node.typename)) throw NEEDS_TRANSFORM;
     switch (node.typename) {
       case "FilterAsync":
         return this.filterAsync(node, frame, rest);
@@ -389,6 +464,88 @@ class ClosureCompiler {
     }
   }
 
+  /** Output children (TemplateData constants and expressions) appended by one closure: same order, same values. */
+  fusedOutput(children: any[], frame: any): Run | null {
+    const consts: (string | null)[] = [];
+    const evs: (Fn | null)[] = [];
+    const syms: Record<number, string> = {};
+    for (const child of children) {
+      if (child instanceof nodes.TemplateData) {
+        if (!child.value) continue;
+        const last = consts.length - 1;
+        if (last >= 0 && consts[last] !== null) consts[last] += child.value;
+        else {
+          consts.push(child.value);
+          evs.push(null);
+        }
+      } else if (
+        child.typename === "Symbol" &&
+        !frame.lookup(child.value) &&
+        !(this.opts.sandbox && (deniedKeys.has(child.value) || objectProtoKeys.has(child.value)))
+      ) {
+        // `{{ name }}`: the context/frame lookup is inlined below instead of calling a symbol closure
+        consts.push(null);
+        evs.push(null);
+        syms[consts.length - 1] = child.value;
+      } else {
+        consts.push(null);
+        evs.push(this.expr(child, frame));
+      }
+    }
+    const n = consts.length;
+    if (n === 0) return null;
+    const symNames: (string | null)[] = consts.map((_, k) => syms[k] ?? null);
+    const slot = this.buffer as Slot;
+    const d = depthTo(slot.fn, this.cur);
+    const bi = slot.i;
+    if (n === 1 && consts[0] !== null) {
+      const c = consts[0];
+      return (a) => {
+        const s = d === 0 ? a.s : actAt(a, d).s;
+        const r = s[bi] + c;
+        if (r.length > a.f.maxOut) a.f.budget.checkLength(r);
+        s[bi] = r;
+      };
+    }
+    // No expression can append to this buffer while the parts are evaluated (macros, captures and content
+    // arguments have their own), so the parts are concatenated locally and stored once.
+    return (a) => {
+      const f = a.f;
+      const s = d === 0 ? a.s : actAt(a, d).s;
+      let out = s[bi];
+      for (let k = 0; k < n; k++) {
+        const c = consts[k];
+        if (c !== null) out += c;
+        else {
+          const ev = evs[k] as Fn | null;
+          let v: any;
+          if (ev !== null) v = ev(a);
+          else {
+            const name = symNames[k] as string;
+            const rt = f.runtime;
+            if (rt.contextOrFrameLookup === origContextOrFrameLookup) {
+              for (let fr = f.frame; fr; fr = fr.parent) {
+                v = fr.variables[name];
+                if (v !== undefined) break;
+              }
+              if (v === undefined) {
+                const context = f.context;
+                const vars = context.ctx;
+                const globals = context.env.globals;
+                v = name in globals && !(name in vars) ? globals[name] : vars[name];
+              }
+            } else v = rt.contextOrFrameLookup(f.context, f.frame, name);
+          }
+          if (v === undefined || v === null) v = "";
+          if (f.env.opts.autoescape && !(v instanceof SafeString)) v = escapeHtml(v.toString());
+          out += v;
+        }
+      }
+      if (out.length > f.maxOut) f.budget.checkLength(out);
+      s[bi] = out;
+    };
+  }
+
   output(node: any, frame: any): Run {
     const ops: Run[] = [];
     for (const child of node.children) {
@@ -402,6 +559,22 @@ class ClosureCompiler {
       }
       const ev = this.expr(child, frame);
       const app = this.appender();
+      const slot = this.buffer as Slot;
+      if (!this.opts.throwOnUndefined && depthTo(slot.fn, this.cur) === 0) {
+        // the common case, with the buffer append inlined
+        const bi = slot.i;
+        ops.push((a) => {
+          let v = ev(a);
+          const f = a.f;
+          if (v === undefined || v === null) v = "";
+          if (f.env.opts.autoescape && !(v instanceof SafeString)) v = escapeHtml(v.toString());
+          const s = a.s;
+          const r = s[bi] + v;
+          if (r.length > f.maxOut) f.budget.checkLength(r);
+          s[bi] = r;
+        });
+        continue;
+      }
       if (this.opts.throwOnUndefined) {
         const ln = node.lineno;
         const cn = node.colno;
@@ -702,7 +875,7 @@ class ClosureCompiler {
       }
     });
     const argNames = args.map((n) => n.value as string);
-    const kwargNames = ((kwargs && kwargs.children) || []).map((n: any) => n.key.value as string);
+    const kwargNames = (kwargs?.children || []).map((n: any) => n.key.value as string);
     for (const n of [...argNames, ...kwargNames]) this.deny(n);
     const currFrame = keepFrame ? frame.push(true) : new Frame();
     const savedBuffer = this.buffer;
@@ -713,7 +886,7 @@ class ClosureCompiler {
         return s.i;
       });
       const kwSlot = this.cur.alloc().i;
-      const defaults = ((kwargs && kwargs.children) || []).map((pair: any) => ({
+      const defaults = (kwargs?.children || []).map((pair: any) => ({
         name: pair.key.value as string,
         value: this.expression(pair.value, currFrame),
       }));
@@ -726,9 +899,14 @@ class ClosureCompiler {
     const n = compiled.fn.n;
     const { argSlots, kwSlot, defaults, bufI, body } = compiled.result;
     const nArgs = argSlots.length;
+    const defaultNames: string[] = defaults.map((d: any) => d.name);
+    const defaultValues: Fn[] = defaults.map((d: any) => d.value);
+    const nDefaults = defaultNames.length;
     return (a) => {
       const f = a.f;
-      return runtimeModule.makeMacro(argNames, kwargNames, function (this: any, ...params: any[]) {
+      return runtimeModule.makeMacro(argNames, kwargNames, function (this: any) {
+        // biome-ignore lint/complexity/noArguments: makeMacro applies the mapped argument list.
+        const params = arguments;
         const b = new Act(n, a, f, a.cb);
         const s = b.s;
         for (let k = 0; k < nArgs; k++) s[argSlots[k] as number] = params[k];
@@ -739,12 +917,18 @@ class ClosureCompiler {
         try {
           const callerFrame = f.frame;
           f.frame = keepFrame ? f.frame.push(true) : new f.runtime.Frame();
-          s[kwSlot] = s[kwSlot] || {};
+          if (!s[kwSlot]) s[kwSlot] = {};
           const kw = s[kwSlot];
-          if (hasOwn.call(kw, "caller")) f.frame.set("caller", kw.caller);
-          for (let k = 0; k < nArgs; k++) f.frame.set(argNames[k], s[argSlots[k] as number]);
-          for (const d of defaults)
-            f.frame.set(d.name, hasOwn.call(s[kwSlot], d.name) ? s[kwSlot][d.name] : d.value(b));
+          // frame.set(name, v) without resolveUp on a dot-free name is `frame.variables[name] = v`
+          const vars = f.frame.variables;
+          if (hasOwn.call(kw, "caller")) vars.caller = kw.caller;
+          for (let k = 0; k < nArgs; k++) vars[argNames[k] as string] = s[argSlots[k] as number];
+          for (let k = 0; k < nDefaults; k++) {
+            const name = defaultNames[k] as string;
+            const fv = f.frame.variables;
+            const current = s[kwSlot];
+            fv[name] = hasOwn.call(current, name) ? current[name] : (defaultValues[k] as Fn)(b);
+          }
           s[bufI] = "";
           body(b);
           f.frame = keepFrame ? f.frame.pop() : callerFrame;
@@ -779,14 +963,15 @@ class ClosureCompiler {
     };
   }
 
-  getTemplate(node: any, frame: any, eagerCompile: boolean, ignoreMissing: boolean): Fn {
+  /** The template-name expression of _compileGetTemplate (the flags are passed by each caller at run time). */
+  getTemplate(node: any, frame: any): Fn {
     return this.expression(node.template, frame);
   }
 
   import(node: any, frame: any, rest: () => Run): Run {
     const target = node.target.value;
     this.deny(target);
-    const tmplExpr = this.getTemplate(node, frame, false, false);
+    const tmplExpr = this.getTemplate(node, frame);
     const withContext = node.withContext;
     const topLevel = !frame.parent;
     // getTemplate callback → getExported callback → rest
@@ -820,7 +1005,7 @@ class ClosureCompiler {
   }
 
   fromImport(node: any, frame: any, rest: () => Run): Run {
-    const tmplExpr = this.getTemplate(node, frame, false, false);
+    const tmplExpr = this.getTemplate(node, frame);
     const withContext = node.withContext;
     const outer = this.callback(null, () => {
       const getTmpl = this.getter({ fn: this.cur, i: 0 });
@@ -873,7 +1058,7 @@ class ClosureCompiler {
   }
 
   include(node: any, frame: any, rest: () => Run): Run {
-    const tmplExpr = this.getTemplate(node, frame, false, node.ignoreMissing);
+    const tmplExpr = this.getTemplate(node, frame);
     const ignoreMissing = !!node.ignoreMissing;
     const app = this.appender();
     const { fn, result } = this.withFn(() => rest());
@@ -913,7 +1098,7 @@ class ClosureCompiler {
   }
 
   extends(node: any, frame: any, rest: () => Run): Run {
-    const tmplExpr = this.getTemplate(node, frame, true, false);
+    const tmplExpr = this.getTemplate(node, frame);
     const cb = this.callback(null, () => {
       const get = this.getter({ fn: this.cur, i: 0 });
       const r = rest();
@@ -930,6 +1115,7 @@ class ClosureCompiler {
   }
 
   block(node: any, rest: () => Run): Run {
+    this.sawBlock = true;
     const name = node.name.value;
     const inBlock = this.inBlock;
     const cb = this.callback(null, () => {
@@ -1098,71 +1284,80 @@ class ClosureCompiler {
   // ---- expressions ----
   /** `_compileExpression`: type-checked expression. */
   expression(node: any, frame: any): Fn {
-    this.assertType(node, ...expressionTypes);
+    this.assertExpression(node);
     return this.expr(node, frame);
   }
 
   /** Any emitted expression text, re-associated with JavaScript precedence. */
   expr(node: any, frame: any): Fn {
+    // an atomic node (anything tokens() would emit as a single operand) needs no re-association
+    if (!operatorTypes.has(node.typename)) return this.atom(node, frame);
     const toks: Tok[] = [];
     this.tokens(node, toks);
     if (toks.length === 1) return this.atom((toks[0] as any).node, frame);
-    let pos = 0;
-    const unary = (): Fn => {
-      const t = toks[pos++] as Tok;
-      if (t.t === 2) {
-        const inner = unary();
-        if (t.op === "!") return (a) => !inner(a);
-        if (t.op === "-") return (a) => -inner(a);
-        return (a) => +inner(a);
-      }
-      if (t.t === 0) return this.atom(t.node, frame);
-      throw jsSyntaxError(`Unexpected token '${t.op}'`);
-    };
-    const binary = (minPrec: number): Fn => {
-      let left = unary();
-      while (pos < toks.length) {
-        const t = toks[pos] as Tok;
-        if (t.t !== 1) break;
-        const p = binPrec[t.op] as number;
-        if (p < minPrec) break;
-        pos++;
-        const right = binary(p + 1);
-        left = binop(t.op, left, right);
-      }
-      return left;
-    };
-    return binary(0);
+    const cursor = { toks, pos: 0 };
+    return this.parseBinary(cursor, 0, frame);
+  }
+  parseUnary(c: { toks: Tok[]; pos: number }, frame: any): Fn {
+    const t = c.toks[c.pos++] as Tok;
+    if (t.t === 2) {
+      const inner = this.parseUnary(c, frame);
+      if (t.op === "!") return (a) => !inner(a);
+      if (t.op === "-") return (a) => -inner(a);
+      return (a) => +inner(a);
+    }
+    if (t.t === 0) return this.atom(t.node, frame);
+    throw jsSyntaxError(`Unexpected token '${t.op}'`);
+  }
+  parseBinary(c: { toks: Tok[]; pos: number }, minPrec: number, frame: any): Fn {
+    let left = this.parseUnary(c, frame);
+    while (c.pos < c.toks.length) {
+      const t = c.toks[c.pos] as Tok;
+      if (t.t !== 1) break;
+      const p = binPrec[t.op] as number;
+      if (p < minPrec) break;
+      c.pos++;
+      const right = this.parseBinary(c, p + 1, frame);
+      left = binop(t.op, left, right);
+    }
+    return left;
   }
 
+  tokensBin(op: string, l: any, r: any, out: Tok[]): void {
+    this.tokens(l, out);
+    out.push({ t: 1, op });
+    this.tokens(r, out);
+  }
+  tokensPre(op: string, target: any, out: Tok[]): void {
+    const last = out[out.length - 1];
+    if (last && last.t === 2 && last.op === op && op !== "!")
+      throw jsSyntaxError("Invalid left-hand side expression in prefix operation");
+    out.push({ t: 2, op });
+    this.tokens(target, out);
+  }
   tokens(node: any, out: Tok[]): void {
-    const bin = (op: string, l: any, r: any) => {
-      this.tokens(l, out);
-      out.push({ t: 1, op });
-      this.tokens(r, out);
-    };
-    const pre = (op: string, target: any) => {
-      const last = out[out.length - 1];
-      if (last && last.t === 2 && last.op === op && op !== "!")
-        throw jsSyntaxError("Invalid left-hand side expression in prefix operation");
-      out.push({ t: 2, op });
-      this.tokens(target, out);
-    };
     switch (node.typename) {
       case "Or":
-        return bin("||", node.left, node.right);
+        this.tokensBin("||", node.left, node.right, out);
+        return;
       case "And":
-        return bin("&&", node.left, node.right);
+        this.tokensBin("&&", node.left, node.right, out);
+        return;
       case "Add":
-        return bin("+", node.left, node.right);
+        this.tokensBin("+", node.left, node.right, out);
+        return;
       case "Sub":
-        return bin("-", node.left, node.right);
+        this.tokensBin("-", node.left, node.right, out);
+        return;
       case "Mul":
-        return bin("*", node.left, node.right);
+        this.tokensBin("*", node.left, node.right, out);
+        return;
       case "Div":
-        return bin("/", node.left, node.right);
+        this.tokensBin("/", node.left, node.right, out);
+        return;
       case "Mod":
-        return bin("%", node.left, node.right);
+        this.tokensBin("%", node.left, node.right, out);
+        return;
       case "Concat":
         this.tokens(node.left, out);
         out.push({ t: 1, op: "+" }, { t: 0, node: LIT_EMPTY }, { t: 1, op: "+" });
@@ -1177,11 +1372,14 @@ class ClosureCompiler {
         }
         return;
       case "Not":
-        return pre("!", node.target);
+        this.tokensPre("!", node.target, out);
+        return;
       case "Neg":
-        return pre("-", node.target);
+        this.tokensPre("-", node.target, out);
+        return;
       case "Pos":
-        return pre("+", node.target);
+        this.tokensPre("+", node.target, out);
+        return;
       case "Is":
         out.push({ t: 0, node: { typename: "__isCall", is: node } }, { t: 1, op: "===" }, { t: 0, node: LIT_TRUE });
         return;
@@ -1297,14 +1495,18 @@ class ClosureCompiler {
       const f = a.f;
       const rt = f.runtime;
       if (rt.contextOrFrameLookup === origContextOrFrameLookup) {
+        // runtime.contextOrFrameLookup, then Context.lookup, inlined
         for (let fr = f.frame; fr; fr = fr.parent) {
           const val = fr.variables[name];
           if (val !== undefined) return val;
         }
-        const ctx = f.context;
-        if (guardProto && !hasOwn.call(ctx.ctx, name) && !hasOwn.call(f.env.globals, name))
+        const context = f.context;
+        const vars = context.ctx;
+        const globals = context.env.globals;
+        if (guardProto && !hasOwn.call(vars, name) && !hasOwn.call(globals, name))
           throw new TemplateSecurityError(name);
-        return ctx.lookup(name);
+        if (name in globals && !(name in vars)) return globals[name];
+        return vars[name];
       }
       return rt.contextOrFrameLookup(f.context, f.frame, name);
     };
@@ -1319,6 +1521,23 @@ class ClosureCompiler {
         const t = target(a);
         const vals = parts.map((p: Fn) => p(a));
         return a.f.runtime.memberLookup(t, ...vals);
+      };
+    }
+    if (
+      node.val instanceof nodes.Literal &&
+      (typeof node.val.value === "string" || typeof node.val.value === "number")
+    ) {
+      const k = node.val.value;
+      if (sandbox && typeof k === "string") this.deny(k);
+      const fnDenied = sandbox && deniedFunctionKeys.has(String(k));
+      return (a) => {
+        const obj = target(a);
+        if (obj === undefined || obj === null) return undefined;
+        if (fnDenied && typeof obj === "function") throw new TemplateSecurityError(String(k));
+        const v = obj[k];
+        if (typeof v === "function") return a.f.runtime.memberLookup(obj, k);
+        if (a.f.runtime.memberLookup !== origMemberLookup) return a.f.runtime.memberLookup(obj, k);
+        return v;
       };
     }
     const key = this.expression(node.val, frame);
@@ -1378,6 +1597,7 @@ class ClosureCompiler {
   filter(node: any, frame: any): Fn {
     this.assertType(node.name, "Symbol");
     const name = node.name.value;
+    if (this.optimisticAsyncFilters && this.optimisticAsyncFilters.indexOf(name) !== -1) throw NEEDS_TRANSFORM;
     this.deny(name);
     const args = node.args.children.map((c: any) => this.expr(c, frame));
     const n = args.length;
@@ -1451,11 +1671,15 @@ class ClosureCompiler {
       return { k: key.value as string, v: this.expression(pair.value, frame) };
     });
     const proto = pairs.some((p: any) => p.k === "__proto__");
+    const keys: string[] = pairs.map((p: any) => p.k);
+    const vals: Fn[] = pairs.map((p: any) => p.v);
+    const n = keys.length;
     return (a) => {
       const o: any = {};
-      for (const p of pairs) {
-        if (proto && p.k === "__proto__") Object.setPrototypeOf(o, p.v(a));
-        else o[p.k] = p.v(a);
+      for (let i = 0; i < n; i++) {
+        const k = keys[i] as string;
+        if (proto && k === "__proto__") Object.setPrototypeOf(o, (vals[i] as Fn)(a));
+        else o[k] = (vals[i] as Fn)(a);
       }
       return keywords ? a.f.runtime.makeKeywordArgs(o) : o;
     };
@@ -1485,6 +1709,8 @@ class ClosureCompiler {
     const rootFn = this.withFn(() => {
       const out = this.cur.alloc();
       this.buffer = out;
+      // without a top-level async point the final callback runs inline in the root function (no tail closure)
+      if (!this.hasAsyncPoint(node.children)) return { run: this.region(node.children, frame), inlineTail: true };
       const run = this.region(node.children, frame, () => {
         const getOut = this.getter(out);
         return (a) => {
@@ -1493,13 +1719,16 @@ class ClosureCompiler {
           else a.cb(null, getOut(a));
         };
       });
-      return run;
+      return { run, inlineTail: false };
     });
-    const root = makeFunction(rootFn.fn.n, rootFn.result, node.lineno, node.colno, false);
+    const root = makeFunction(rootFn.fn.n, rootFn.result.run, node.lineno, node.colno, false, rootFn.result.inlineTail);
     this.inBlock = true;
     const blockNames: string[] = [];
     const blocks: [string, RootFactory][] = [];
-    for (const block of node.findAll(nodes.Block)) {
+    const optimistic = this.optimisticAsyncFilters !== null;
+    for (const block of optimistic && !this.sawBlock ? [] : node.findAll(nodes.Block)) {
+      // untransformed AST: transformer.liftSuper for this block now (same pre-order as its walk)
+      if (optimistic) liftSuperInBlock(block);
       const name = block.name.value;
       if (blockNames.indexOf(name) !== -1) throw new Error(`Block "${name}" defined more than once.`);
       blockNames.push(name);
@@ -1507,12 +1736,17 @@ class ClosureCompiler {
       const compiled = this.withFn(() => {
         const out = this.cur.alloc();
         this.buffer = out;
-        return this.region([block.body], tmpFrame, () => {
+        if (!this.hasAsyncPoint([block.body])) return { run: this.region([block.body], tmpFrame), inlineTail: true };
+        const run = this.region([block.body], tmpFrame, () => {
           const getOut = this.getter(out);
           return (a) => a.cb(null, getOut(a));
         });
+        return { run, inlineTail: false };
       });
-      blocks.push([name, makeFunction(compiled.fn.n, compiled.result, block.lineno, block.colno, true)]);
+      blocks.push([
+        name,
+        makeFunction(compiled.fn.n, compiled.result.run, block.lineno, block.colno, true, compiled.result.inlineTail),
+      ]);
     }
     return { root, blocks };
   }
@@ -1520,27 +1754,38 @@ class ClosureCompiler {
 
 type RootFactory = (inst: Instance) => (env: any, context: any, frame: any, runtime: any, cb: any) => void;
 
-function makeFunction(n: number, run: Run, lineno: number, colno: number, isBlock: boolean): RootFactory {
+function makeFunction(
+  n: number,
+  run: Run,
+  lineno: number,
+  colno: number,
+  isBlock: boolean,
+  inlineTail: boolean,
+): RootFactory {
   return (inst) =>
     function (env: any, context: any, frame: any, runtime: any, cb: any) {
-      const f = new FnState(env, context, frame, runtime, inst, lineno, colno);
-      const budget = f.budget;
+      const f = rootActivation(n, cb, env, context, frame, runtime, inst, lineno, colno);
+      const budget = f.budget as RenderBudget;
+      let entered = false;
       try {
         budget.enter();
-      } catch (e) {
-        cb(runtime.handleError(e, lineno, colno));
-        return;
-      }
-      try {
+        entered = true;
         if (isBlock) f.frame = frame.push(true);
-        const a = new Act(n, null, f, cb);
-        a.s[0] = "";
-        run(a);
+        f.s[0] = "";
+        run(f);
+        if (inlineTail) {
+          // the generated tail: `if (parentTemplate) parentTemplate.rootRenderFunc(…) else cb(null, output)`
+          if (!isBlock && f.parentTemplate) f.parentTemplate.rootRenderFunc(f.env, f.context, f.frame, f.runtime, cb);
+          else cb(null, f.s[0]);
+        }
       } catch (e) {
+        if (entered) {
+          entered = false;
+          budget.depth--;
+        }
         cb(runtime.handleError(e, f.lineno, f.colno));
-      } finally {
-        budget.leave();
       }
+      if (entered) budget.depth--;
     };
 }
 
@@ -1557,7 +1802,7 @@ function binop(op: string, l: Fn, r: Fn): Fn {
     case "+":
       return (a) => {
         const v = l(a) + r(a);
-        if (typeof v === "string" && v.length > a.f.budget.limits.maxOutputBytes) a.f.budget.checkLength(v);
+        if (typeof v === "string" && v.length > a.f.maxOut) a.f.budget.checkLength(v);
         return v;
       };
     case "-":
@@ -1628,12 +1873,12 @@ export function takePendingBudget(): { budget: RenderBudget; includeDepth: numbe
 }
 function withBudget(a: Act, call: () => void): void {
   const ctx = a.f.context;
-  const budget: RenderBudget | undefined = ctx[budgetKey];
+  const budget: RenderBudget | undefined = ctx.kgenBudget ?? undefined;
   if (!budget) {
     call();
     return;
   }
-  const depth = (ctx[includeDepthKey] ?? 0) + 1;
+  const depth = (ctx.kgenIncludeDepth ?? 0) + 1;
   if (depth > budget.limits.maxIncludeDepth) budget.fail("includeDepth", budget.limits.maxIncludeDepth);
   pendingBudget = { budget, includeDepth: depth };
   try {
@@ -1642,7 +1887,6 @@ function withBudget(a: Act, call: () => void): void {
     pendingBudget = null;
   }
 }
-export const includeDepthKey = Symbol("kgen.includeDepth");
 
 /** Parses, transforms and closure-compiles a template source; the result is instantiated per Template. */
 export function compileProgram(
@@ -1654,12 +1898,33 @@ export function compileProgram(
 ): Program {
   const preprocessors = (extensions || []).map((ext) => ext.preprocess).filter((f) => !!f);
   const processed = preprocessors.reduce((s: string, p: (s: string) => string) => p(s), src);
+  if (!extensions || extensions.length === 0) {
+    // Optimistic path: compile the parsed AST directly, lifting super() per block; any async node, or any
+    // error, falls back to the exact path below on a fresh parse (which then raises nunjucks' own error).
+    const parsed = parser.parse(processed, extensions, opts);
+    const c = new ClosureCompiler(opts);
+    c.optimisticAsyncFilters = asyncFilters;
+    let built: ReturnType<ClosureCompiler["root"]> | null = null;
+    try {
+      built = c.root(parsed);
+    } catch {
+      built = null;
+    }
+    if (built) return programOf(built);
+  }
   const parsed = parser.parse(processed, extensions, opts);
-  const ast = needsFullTransform(parsed, asyncFilters)
-    ? transformer.transform(parsed, asyncFilters, name)
-    : liftSuper(parsed);
-  const c = new ClosureCompiler(opts);
-  const { root, blocks } = c.root(ast);
+  // transformer.transform only matters for async filters/tags and super(); do liftSuper alone when that is all it would do
+  const found = scanTree(parsed, asyncFilters);
+  const ast =
+    found & FOUND_ASYNC
+      ? transformer.transform(parsed, asyncFilters, name)
+      : found & FOUND_BLOCK
+        ? liftSuper(parsed)
+        : parsed;
+  return programOf(new ClosureCompiler(opts).root(ast));
+}
+
+function programOf({ root, blocks }: ReturnType<ClosureCompiler["root"]>): Program {
   return {
     instantiate(instName) {
       const inst: Instance = { name: instName, blocks: {} };
@@ -1675,24 +1940,51 @@ export function compileProgram(
   };
 }
 
-/** True if transformer.transform could do more than liftSuper: async filters, async extensions or async tags. */
-function needsFullTransform(node: any, asyncFilters: string[]): boolean {
-  if (!(node instanceof nodes.Node)) return false;
+/** node.fields per node class (nunjucks defines some as getters returning a fresh array). */
+const fieldsCache = new Map<unknown, string[]>();
+function fieldsOf(node: any): string[] {
+  const ctor = node.constructor;
+  let fields = fieldsCache.get(ctor);
+  if (!fields) {
+    fields = node.fields as string[];
+    fieldsCache.set(ctor, fields);
+  }
+  return fields;
+}
+
+const FOUND_ASYNC = 1;
+const FOUND_BLOCK = 2;
+
+/** What transformer.transform would act on: async filters, async extensions and tags (1), blocks (2). */
+function scanTree(node: any, asyncFilters: string[]): number {
+  if (!(node instanceof nodes.Node)) return 0;
   const t = node.typename;
   if (t === "CallExtensionAsync" || t === "IfAsync" || t === "AsyncEach" || t === "AsyncAll" || t === "FilterAsync")
-    return true;
-  if (t === "Filter" && asyncFilters.length && asyncFilters.indexOf(node.name?.value) !== -1) return true;
-  if (node instanceof nodes.NodeList) return node.children.some((c: any) => needsFullTransform(c, asyncFilters));
-  if (node instanceof nodes.CallExtension)
-    return (
-      needsFullTransform(node.args, asyncFilters) ||
-      node.contentArgs.some((c: any) => needsFullTransform(c, asyncFilters))
-    );
-  for (const f of node.fields) if (needsFullTransform(node[f], asyncFilters)) return true;
-  return false;
+    return FOUND_ASYNC;
+  if (t === "Filter" && asyncFilters.length && asyncFilters.indexOf(node.name?.value) !== -1) return FOUND_ASYNC;
+  let found = t === "Block" ? FOUND_BLOCK : 0;
+  if (node instanceof nodes.NodeList) {
+    for (const c of node.children) found |= scanTree(c, asyncFilters);
+  } else if (node instanceof nodes.CallExtension) {
+    found |= scanTree(node.args, asyncFilters);
+    for (const c of node.contentArgs) found |= scanTree(c, asyncFilters);
+  } else for (const f of fieldsOf(node)) found |= scanTree(node[f], asyncFilters);
+  return found;
 }
 
 let holeCounter = 0;
+
+const NEEDS_TRANSFORM = new Error("needs transformer.transform");
+const untransformedAsync = new Set(["FilterAsync", "IfAsync", "AsyncEach", "AsyncAll", "CallExtensionAsync"]);
+
+function liftSuperInBlock(block: any): void {
+  const symbol = `hole_${holeCounter++}`;
+  let hasSuper = false;
+  block.body = replaceSuper(block.body, symbol, () => {
+    hasSuper = true;
+  });
+  if (hasSuper) block.body.children.unshift(new nodes.Super(0, 0, block.name, new nodes.Symbol(0, 0, symbol)));
+}
 
 /** transformer.js' liftSuper, in place: the same traversal (Node fields, NodeList children, CallExtension args). */
 function liftSuper(ast: any): any {
@@ -1715,7 +2007,7 @@ function forEachNode(node: any, visit: (n: any) => void): void {
   else if (node instanceof nodes.CallExtension) {
     forEachNode(node.args, visit);
     for (const c of node.contentArgs) forEachNode(c, visit);
-  } else for (const f of node.fields) forEachNode(node[f], visit);
+  } else for (const f of fieldsOf(node)) forEachNode(node[f], visit);
 }
 
 function replaceSuper(node: any, symbol: string, found: () => void): any {
@@ -1730,6 +2022,6 @@ function replaceSuper(node: any, symbol: string, found: () => void): any {
     node.args = replaceSuper(node.args, symbol, found);
     for (let i = 0; i < node.contentArgs.length; i++)
       node.contentArgs[i] = replaceSuper(node.contentArgs[i], symbol, found);
-  } else for (const f of node.fields) node[f] = replaceSuper(node[f], symbol, found);
+  } else for (const f of fieldsOf(node)) node[f] = replaceSuper(node[f], symbol, found);
   return node;
 }

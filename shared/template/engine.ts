@@ -2,7 +2,7 @@
 // biome-ignore-all lint/complexity/useArrowFunction: nunjucks calls these with `this` = Context.
 import asap from "asap";
 import { defaultLimits, RenderBudget, type TemplateLimits } from "./budget";
-import { budgetKey, compileProgram, includeDepthKey, type Program, takePendingBudget } from "./closure-compiler";
+import { compileProgram, type Program, takePendingBudget } from "./closure-compiler";
 import { TemplateBudgetError, TemplateError, TemplateSecurityError } from "./errors";
 import nunjucksModules from "./nunjucks-modules.cjs";
 import { sha256Hex } from "./sha256";
@@ -34,6 +34,15 @@ function callbackAsap(cb: any, err: any, res?: any) {
   });
 }
 
+/** nunjucks' Context with the render's budget and include depth as ordinary fields (one hidden class). */
+// No explicit constructor: V8's default derived constructor forwards arguments without a rest array.
+class EngineContext extends (Context as any) {
+  kgenBudget: RenderBudget | null = null;
+  kgenIncludeDepth = 0;
+}
+const newContext = (ctx: any, blocks: any, env: any): EngineContext =>
+  new (EngineContext as any)(ctx, blocks, env) as EngineContext;
+
 const noopTmplSrc = {
   type: "code",
   obj: {
@@ -54,7 +63,6 @@ export interface EngineConfig {
 
 /** A nunjucks Template whose code generation is the closure compiler (no `new Function`). */
 export class ClosureTemplate extends (Template as any) {
-  // biome-ignore lint/complexity/noUselessConstructor: gives the untyped base constructor its signature.
   constructor(...args: any[]) {
     super(...args);
   }
@@ -84,12 +92,12 @@ export class ClosureTemplate extends (Template as any) {
       if (cb) return callbackAsap(cb, err);
       throw err;
     }
-    const context = new Context(ctx || {}, this.blocks, this.env);
-    context[budgetKey] = pending ? pending.budget : (this.env as EngineEnvironment).newBudget();
-    context[includeDepthKey] = pending ? pending.includeDepth : 0;
+    const context = newContext(ctx || {}, this.blocks, this.env);
+    context.kgenBudget = pending ? pending.budget : (this.env as EngineEnvironment).newBudget();
+    context.kgenIncludeDepth = pending ? pending.includeDepth : 0;
     const frame = parentFrame ? parentFrame.push(true) : new Frame();
     frame.topLevel = true;
-    let syncResult = null;
+    let syncResult: any = null;
     let didError = false;
     this.rootRenderFunc(this.env, context, frame, runtimeModule, (err: any, res: any) => {
       if (didError && cb && typeof res !== "undefined") return;
@@ -105,6 +113,8 @@ export class ClosureTemplate extends (Template as any) {
         syncResult = res;
       }
     });
+    // a top-level sync render that finished leaves nothing holding its budget: the next render may reuse it
+    if (!pending && !cb && syncResult !== null) (this.env as EngineEnvironment).spareBudget = context.kgenBudget;
     return syncResult;
   }
 
@@ -121,14 +131,17 @@ export class ClosureTemplate extends (Template as any) {
     try {
       this.compile();
     } catch (e) {
-      if (cb) return cb(e);
+      if (cb) {
+        cb(e);
+        return;
+      }
       throw e;
     }
     const frame = parentFrame ? parentFrame.push() : new Frame();
     frame.topLevel = true;
-    const context = new Context(ctx || {}, this.blocks, this.env);
-    context[budgetKey] = pending ? pending.budget : (this.env as EngineEnvironment).newBudget();
-    context[includeDepthKey] = pending ? pending.includeDepth : 0;
+    const context = newContext(ctx || {}, this.blocks, this.env);
+    context.kgenBudget = pending ? pending.budget : (this.env as EngineEnvironment).newBudget();
+    context.kgenIncludeDepth = pending ? pending.includeDepth : 0;
     this.rootRenderFunc(this.env, context, frame, runtimeModule, (err: any) => {
       if (err) cb(err, null);
       else cb(null, context.getExported());
@@ -136,9 +149,19 @@ export class ClosureTemplate extends (Template as any) {
   }
 }
 
+/**
+ * Programs compiled without extensions depend only on the key's inputs, so every environment of the
+ * isolate shares them (a generation builds one environment per render: each has its own seeded filters).
+ */
+const sharedPrograms = new Map<string, Program>();
+
+/** How many programs the isolate-wide cache holds (for tests and diagnostics). */
+export function sharedProgramCount(): number {
+  return sharedPrograms.size;
+}
+
 /** nunjucks' Environment, creating ClosureTemplates, with a compiled-program cache keyed by content hash. */
 export class EngineEnvironment extends (Environment as any) {
-  // biome-ignore lint/complexity/noUselessConstructor: gives the untyped base constructor its signature.
   constructor(...args: any[]) {
     super(...args);
   }
@@ -150,26 +173,45 @@ export class EngineEnvironment extends (Environment as any) {
   engineConfig: EngineConfig = { sandbox: true, limits: defaultLimits };
   programCache = new Map<string, Program>();
 
+  /** The budget of the latest top-level render (the engine API reads it to report budget errors as such). */
+  lastBudget: RenderBudget | null = null;
+  spareBudget: RenderBudget | null = null;
   newBudget(): RenderBudget {
-    return new RenderBudget(this.engineConfig.limits);
+    let budget = this.spareBudget;
+    if (budget && budget.limits === this.engineConfig.limits) {
+      this.spareBudget = null;
+      budget.reset();
+    } else budget = new RenderBudget(this.engineConfig.limits);
+    this.lastBudget = budget;
+    return budget;
   }
 
-  /** The closure program for a source, cached by SHA-256 of source and of everything else that shapes the AST. */
+  private configCache: { stamp: unknown[]; key: string } | null = null;
+  /** Everything besides the source that shapes the compiled program, as a string (recomputed when it changes). */
+  private configKey(): string {
+    const o = this.opts;
+    const stamp = [
+      !!o.throwOnUndefined,
+      !!o.trimBlocks,
+      !!o.lstripBlocks,
+      o.tags ?? null,
+      this.asyncFilters.length,
+      this.extensionsList.length,
+      this.engineConfig.sandbox,
+    ];
+    const cached = this.configCache;
+    if (cached?.stamp.every((v, i) => v === stamp[i])) return cached.key;
+    const key = JSON.stringify([...stamp, this.asyncFilters, this.extensionsList.map((e: any) => e.__name ?? "")]);
+    this.configCache = { stamp, key };
+    return key;
+  }
+
+  /** The closure program for a source, cached by SHA-256 of the source plus everything else that shapes the AST. */
   program(src: string, path: string | undefined): Program {
     const o = this.opts;
-    const key = sha256Hex(
-      JSON.stringify([
-        src,
-        !!o.throwOnUndefined,
-        !!o.trimBlocks,
-        !!o.lstripBlocks,
-        o.tags ?? null,
-        this.asyncFilters,
-        this.extensionsList.map((e: any) => e.__name ?? ""),
-        this.engineConfig.sandbox,
-      ]),
-    );
-    let program = this.programCache.get(key);
+    const key = `${sha256Hex(src)}${this.configKey()}${JSON.stringify(path ?? null)}`;
+    const cache = this.extensionsList.length === 0 ? sharedPrograms : this.programCache;
+    let program = cache.get(key);
     if (!program) {
       program = compileProgram(src, this.asyncFilters, this.extensionsList, path, {
         throwOnUndefined: o.throwOnUndefined,
@@ -178,8 +220,8 @@ export class EngineEnvironment extends (Environment as any) {
         tags: o.tags,
         sandbox: this.engineConfig.sandbox,
       });
-      if (this.programCache.size > 1000) this.programCache.clear();
-      this.programCache.set(key, program);
+      if (cache.size > 1000) cache.clear();
+      cache.set(key, program);
     }
     return program;
   }
@@ -355,20 +397,26 @@ function lengthOfRange(start: any, stop: any, step: any): number {
 /** Budget guards on built-ins whose cost is set by a number argument (range length, padding width). */
 function guardBuiltins(env: EngineEnvironment): void {
   const range = env.globals.range;
-  env.addGlobal("range", function (this: any, start: any, stop?: any, step?: any) {
-    const budget: RenderBudget | undefined = this?.[budgetKey];
-    if (budget && lengthOfRange(start, stop, step) > budget.limits.maxLoopIterations)
+  const guardedRange = function (this: any, ...args: any[]) {
+    const budget: RenderBudget | undefined = this?.kgenBudget;
+    if (budget && lengthOfRange(args[0], args[1], args[2]) > budget.limits.maxLoopIterations)
       budget.fail("loopIterations", budget.limits.maxLoopIterations);
-    return range.apply(this, arguments);
-  });
+    return range.apply(this, args);
+  };
+  // `{{ range }}` prints the function's source: keep printing nunjucks' own
+  guardedRange.toString = () => String(range);
+  env.addGlobal("range", guardedRange);
   for (const name of ["center", "indent"]) {
     const filter = env.getFilter(name);
-    env.addFilter(name, function (this: any, str: any, width: any) {
-      const budget: RenderBudget | undefined = this?.[budgetKey];
+    const guarded = function (this: any, ...args: any[]) {
+      const budget: RenderBudget | undefined = this?.kgenBudget;
+      const width = args[1];
       if (budget && typeof width === "number" && width > budget.limits.maxOutputBytes)
         budget.fail("outputBytes", budget.limits.maxOutputBytes);
-      return filter.apply(this, arguments);
-    });
+      return filter.apply(this, args);
+    };
+    guarded.toString = () => String(filter);
+    env.addFilter(name, guarded);
   }
 }
 
@@ -409,48 +457,46 @@ export function createEngine(options: EngineOptions = {}): TemplateEngine {
   for (const [name, value] of Object.entries(options.globals ?? {})) env.addGlobal(name, value);
   for (const [name, ext] of Object.entries(options.extensions ?? {})) env.addExtension(name, ext);
 
-  // Every top-level render gets a fresh budget; remember it to report budget errors as such.
-  let lastBudget: RenderBudget | null = null;
-  const newBudget = env.newBudget.bind(env);
-  env.newBudget = () => {
-    lastBudget = newBudget();
-    return lastBudget;
-  };
-
-  const syncRender = (run: () => any, path?: string): string => {
-    lastBudget = null;
-    let out: any;
-    try {
-      out = run();
-    } catch (e) {
-      throw toEngineError(e, lastBudget, path);
-    }
+  const finishSync = (out: any, path?: string): string => {
     if (out === null || out === undefined)
       throw new TemplateError("template completed asynchronously: use the async render", undefined, undefined, path);
     return out;
   };
   const asyncRender = (start: (cb: (err: any, res: any) => void) => void, path?: string): Promise<string> =>
     new Promise((resolve, reject) => {
-      lastBudget = null;
+      env.lastBudget = null;
       let budget: RenderBudget | null = null;
       try {
         start((err, res) => {
           if (err) reject(toEngineError(err, budget, path));
           else resolve(res);
         });
-        budget = lastBudget;
+        budget = env.lastBudget;
       } catch (e) {
-        reject(toEngineError(e, lastBudget, path));
+        reject(toEngineError(e, env.lastBudget, path));
       }
     });
 
   const engine: TemplateEngine = {
     env,
-    renderString: (src, context = {}, opts = {}) =>
-      syncRender(() => env.renderString(src, context, { path: opts.path }), opts.path),
+    renderString(src, context = {}, opts = {}) {
+      env.lastBudget = null;
+      try {
+        return finishSync(env.renderString(src, context, { path: opts.path }), opts.path);
+      } catch (e) {
+        throw toEngineError(e, env.lastBudget, opts.path);
+      }
+    },
     renderStringAsync: (src, context = {}, opts = {}) =>
       asyncRender((cb) => env.renderString(src, context, { path: opts.path }, cb), opts.path),
-    render: (name, context = {}) => syncRender(() => env.render(name, context), name),
+    render(name, context = {}) {
+      env.lastBudget = null;
+      try {
+        return finishSync(env.render(name, context), name);
+      } catch (e) {
+        throw toEngineError(e, env.lastBudget, name);
+      }
+    },
     renderAsync: (name, context = {}) => asyncRender((cb) => env.render(name, context, cb), name),
     compile(src, path) {
       try {

@@ -9,6 +9,7 @@ export {
   type ExtensionLike,
   memoryLoader,
   type RenderOptions,
+  sharedProgramCount,
   type TemplateEngine,
   type TemplateLoader,
   toEngineError,

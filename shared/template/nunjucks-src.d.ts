@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: declarations of untyped CommonJS modules.
 // nunjucks' CommonJS source modules, imported one by one (never the browser bundle: two copies of `nodes` break instanceof).
 declare module "nunjucks/src/environment.js" {
   const m: any;

@@ -93,8 +93,8 @@ export const {{ name | constantCase }} = {{ fields | json }};
         '{% set s = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" %}{% for i in range(9000) %}{% for j in range(9000) %}{{ s }}{% endfor %}{% endfor %}',
     });
     await expectProblem(output, 422, "template-budget-exceeded");
-    const escape = await render(tenant, { template: '{{ "".constructor.constructor("return 1")() }}' });
-    await expectProblem(escape, 422, "template-sandbox-violation");
+    const sandboxEscape = await render(tenant, { template: '{{ "".constructor.constructor("return 1")() }}' });
+    await expectProblem(sandboxEscape, 422, "template-sandbox-violation");
     const pollution = await render(tenant, { template: "{% set o = {} %}{{ o.__proto__ }}" });
     await expectProblem(pollution, 422, "template-sandbox-violation");
   });

@@ -123,6 +123,7 @@ export const jobs = sqliteTable(
     status: text("status", { enum: ["queued", "running", "completed", "failed"] }).notNull(),
     lock: text("lock", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
     lockHash: text("lock_hash").notNull(),
+    params: text("params", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
     dryRun: integer("dry_run", { mode: "boolean" }).notNull().default(false),
     total: integer("total").notNull().default(0),
     done: integer("done").notNull().default(0),

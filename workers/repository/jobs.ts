@@ -78,7 +78,7 @@ export class JobLedger {
       .set({
         done: sql`(select count(*) from ${artifacts} where ${artifacts.jobId} = ${jobId} and ${artifacts.tenantId} = ${this.tenantId})`,
         bytes: sql`(select coalesce(sum(${artifacts.size}), 0) from ${artifacts} where ${artifacts.jobId} = ${jobId} and ${artifacts.tenantId} = ${this.tenantId})`,
-        skipped: sql`max(${jobs.skipped}, ${skipped})`,
+        skipped: sql`${jobs.skipped} + ${skipped}`,
         updatedAt: now,
       })
       .where(and(eq(jobs.tenantId, this.tenantId), eq(jobs.id, jobId)));

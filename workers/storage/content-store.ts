@@ -12,8 +12,8 @@ export interface StoredContent {
 }
 
 /**
- * Content-addressed blobs in R2, one namespace per tenant: the same bytes are written once.
- * Objects are immutable, so a present key means present content.
+ * Content-addressed blobs in R2, one namespace per tenant: the same bytes always land at the same
+ * key, so a blob is stored once however often it is written.
  */
 export class ContentStore {
   constructor(
@@ -24,9 +24,8 @@ export class ContentStore {
   async put(bytes: Uint8Array<ArrayBuffer>, contentType: string): Promise<StoredContent> {
     const sha256 = await sha256Hex(bytes);
     const key = contentKey(this.tenantId, sha256);
-    if (!(await this.bucket.head(key))) {
-      await this.bucket.put(key, bytes, { httpMetadata: { contentType }, sha256 });
-    }
+    // Content-addressed: writing the same key again stores the same bytes, so no existence check first.
+    await this.bucket.put(key, bytes, { httpMetadata: { contentType }, sha256 });
     return { sha256, key, size: bytes.byteLength };
   }
 

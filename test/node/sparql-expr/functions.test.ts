@@ -43,6 +43,10 @@ const cases: [string, string][] = [
   ["round(-2.5)", '"-2"^^xsd:decimal'],
   ["round(-2.5e0)", '"-2.0E0"^^xsd:double'],
   ["round(-0.4e0)", '"-0.0E0"^^xsd:double'],
+  ["round(0.49999999999999994e0)", '"0.0E0"^^xsd:double'],
+  ["round(-0.5e0)", '"-0.0E0"^^xsd:double'],
+  ['round(xsd:float("2.5"))', '"3.0E0"^^xsd:float'],
+  ['round("NaN"^^xsd:double)', '"NaN"^^xsd:double'],
   ["round(7)", '"7"^^xsd:integer'],
   ['abs("a")', "error"],
   // comparisons

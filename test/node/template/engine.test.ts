@@ -5,6 +5,7 @@ import {
   createEngine,
   memoryLoader,
   sha256Hex,
+  sharedProgramCount,
   TemplateBudgetError,
   TemplateError,
   TemplateSecurityError,
@@ -47,12 +48,17 @@ describe("createEngine", () => {
     expect(await engine.renderStringAsync("{{ 'x' | later }}", {}, { path: "t" })).toBe("&lt;x&gt;");
   });
 
-  it("caches compiled programs by content hash", () => {
+  it("caches compiled programs by content hash, shared by every engine without extensions", () => {
+    const before = sharedProgramCount();
     const engine = createEngine();
-    engine.renderString("{{ 1 }}");
-    engine.renderString("{{ 1 }}");
-    engine.renderString("{{ 2 }}");
-    expect(engine.env.programCache.size).toBe(2);
+    engine.renderString("{{ 'cache-test' }}1");
+    engine.renderString("{{ 'cache-test' }}1");
+    engine.renderString("{{ 'cache-test' }}2");
+    expect(sharedProgramCount() - before).toBe(2);
+    createEngine().renderString("{{ 'cache-test' }}1");
+    expect(sharedProgramCount() - before).toBe(2);
+    createEngine({ trimBlocks: true }).renderString("{{ 'cache-test' }}1");
+    expect(sharedProgramCount() - before).toBe(3);
   });
 
   it("reports parse errors as TemplateError with line and column", () => {
@@ -135,5 +141,19 @@ describe("sandbox", () => {
     expect(budget("", "self")).toBe("includeDepth");
     expect(budget("{{ 'x' | center(100000000) }}")).toBe("outputBytes");
     expect(small.renderString("{% for i in range(10) %}{{ i }}{% endfor %}")).toBe("0123456789");
+  });
+
+  it("types budget and sandbox errors of async renders too (templates from an async loader)", async () => {
+    const stored: Record<string, string> = {
+      loop: "{% for i in range(100000) %}{% endfor %}",
+      poke: "{{ x.constructor }}",
+    };
+    const remote = createEngine({
+      limits: { maxLoopIterations: 1000 },
+      loader: asyncLoader(async (n) => stored[n] ?? null),
+    });
+    await expect(remote.renderAsync("loop")).rejects.toBeInstanceOf(TemplateBudgetError);
+    await expect(remote.renderAsync("poke", { x: {} })).rejects.toBeInstanceOf(TemplateSecurityError);
+    await expect(remote.renderAsync("missing")).rejects.toBeInstanceOf(TemplateError);
   });
 });

@@ -10,10 +10,11 @@ import {
   integerLiteral,
   type NumericValue,
   numericToLiteral,
+  numericValue,
   requireNumeric,
   smallIntegerValue,
 } from "./numeric";
-import { datatypeOf, stringLiteral } from "./vocab";
+import { datatypeOf, stringLiteral, XSD } from "./vocab";
 
 export interface Aggregator {
   /** Adds one solution of the group. */
@@ -83,13 +84,20 @@ function sumAccumulator(average: boolean): Accumulator {
   };
 }
 
+const PRIMITIVE_NUMERIC = new Set<string>([XSD.integer, XSD.decimal, XSD.float, XSD.double]);
+
+/** MIN/MAX by ORDER BY order; a number comes back in canonical form ("2E-1" → "2.0E-1", W3C agg-min-02). */
 function extremeAccumulator(sign: 1 | -1): Accumulator {
   let best: RDF.Term | undefined;
   return {
     add(term) {
       if (best === undefined || sign * compareTerms(term, best) > 0) best = term;
     },
-    result: () => best,
+    result() {
+      if (best?.termType !== "Literal" || !PRIMITIVE_NUMERIC.has(best.datatype.value)) return best;
+      const value = numericValue(best);
+      return value ? numericToLiteral(value) : best;
+    },
   };
 }
 

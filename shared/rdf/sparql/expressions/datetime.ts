@@ -36,6 +36,9 @@ function parseTimezone(text: string | undefined): number | undefined | null {
   return (text.startsWith("-") ? -1 : 1) * (hours * 60 + minutes);
 }
 
+// Most date/times have whole seconds: share their exact values instead of parsing a Decimal each time.
+const INTEGRAL_SECONDS = Array.from({ length: 60 }, (_, second) => new Exact(second));
+
 export function parseDateTime(lexical: string): DateTimeValue | undefined {
   const match = DATE_TIME_RE.exec(lexical);
   if (!match) return undefined;
@@ -45,7 +48,8 @@ export function parseDateTime(lexical: string): DateTimeValue | undefined {
   const day = Number(d);
   const hour = Number(h);
   const minute = Number(mi);
-  const second = new Exact(s as string);
+  const second =
+    (s as string).length === 2 ? (INTEGRAL_SECONDS[Number(s)] ?? new Exact(s as string)) : new Exact(s as string);
   const timezone = parseTimezone(tz);
   if (timezone === null || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
   if (hour === 24 ? minute !== 0 || !second.isZero() : hour > 23 || minute > 59 || second.gte(60)) return undefined;
@@ -67,7 +71,7 @@ export function parseDate(lexical: string): DateTimeValue | undefined {
   const day = Number(d);
   const timezone = parseTimezone(tz);
   if (timezone === null || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
-  return { kind: "date", year, month, day, hour: 0, minute: 0, second: new Exact(0), timezone };
+  return { kind: "date", year, month, day, hour: 0, minute: 0, second: INTEGRAL_SECONDS[0] as ExactDecimal, timezone };
 }
 
 /** The value of an xsd:dateTime or xsd:date literal with a valid lexical form. */
@@ -89,10 +93,13 @@ function daysFromCivil(year: number, month: number, day: number): number {
   return era * 146097 + dayOfEra - 719468;
 }
 
-const timelineCache = new WeakMap<DateTimeValue, ExactDecimal>();
+/** Seconds on the UTC timeline: a plain number when the seconds are whole, else exact. */
+type Timeline = number | ExactDecimal;
+
+const timelineCache = new WeakMap<DateTimeValue, Timeline>();
 
 /** Seconds on the UTC timeline, reading a missing timezone as `assumedTimezone` minutes. */
-export function timelineSeconds(value: DateTimeValue, assumedTimezone = 0): ExactDecimal {
+export function timelineSeconds(value: DateTimeValue, assumedTimezone = 0): Timeline {
   if (value.timezone !== undefined || assumedTimezone === 0) {
     let seconds = timelineCache.get(value);
     if (seconds === undefined) {
@@ -104,10 +111,16 @@ export function timelineSeconds(value: DateTimeValue, assumedTimezone = 0): Exac
   return computeTimelineSeconds(value, assumedTimezone);
 }
 
-function computeTimelineSeconds(value: DateTimeValue, assumedTimezone: number): ExactDecimal {
+function computeTimelineSeconds(value: DateTimeValue, assumedTimezone: number): Timeline {
   const days = daysFromCivil(value.year, value.month, value.day);
   const minutes = days * 1440 + value.hour * 60 + value.minute - (value.timezone ?? assumedTimezone);
+  if (value.second.isInteger() && Math.abs(minutes) < 1e13) return minutes * 60 + value.second.toNumber();
   return new Exact(minutes).times(60).plus(value.second);
+}
+
+function compareTimelines(a: Timeline, b: Timeline): number {
+  if (typeof a === "number" && typeof b === "number") return a < b ? -1 : a > b ? 1 : 0;
+  return new Exact(a).comparedTo(b);
 }
 
 /**
@@ -117,13 +130,15 @@ function computeTimelineSeconds(value: DateTimeValue, assumedTimezone: number): 
 export function compareDateTime(a: DateTimeValue, b: DateTimeValue): number | undefined {
   if (a.kind !== b.kind) return undefined;
   if ((a.timezone === undefined) === (b.timezone === undefined)) {
-    return timelineSeconds(a).comparedTo(timelineSeconds(b));
+    return compareTimelines(timelineSeconds(a), timelineSeconds(b));
   }
   // The implicit timezone may be anything between -14:00 and +14:00.
-  const low = (a.timezone === undefined ? timelineSeconds(a, 840) : timelineSeconds(a)).comparedTo(
+  const low = compareTimelines(
+    a.timezone === undefined ? timelineSeconds(a, 840) : timelineSeconds(a),
     b.timezone === undefined ? timelineSeconds(b, -840) : timelineSeconds(b),
   );
-  const high = (a.timezone === undefined ? timelineSeconds(a, -840) : timelineSeconds(a)).comparedTo(
+  const high = compareTimelines(
+    a.timezone === undefined ? timelineSeconds(a, -840) : timelineSeconds(a),
     b.timezone === undefined ? timelineSeconds(b, 840) : timelineSeconds(b),
   );
   return low === high ? low : undefined;

@@ -258,14 +258,10 @@ export function floor(value: NumericValue): NumericValue {
     : { kind: value.kind, approx: Math.floor(value.approx) };
 }
 
-/** fn:round: half-way values round towards positive infinity. */
+/** fn:round: half-way values round towards positive infinity (as Math.round, which keeps -0). */
 export function round(value: NumericValue): NumericValue {
   if ("exact" in value) return { kind: value.kind, exact: value.exact.toDecimalPlaces(0, Decimal.ROUND_HALF_CEIL) };
-  const x = value.approx;
-  if (!Number.isFinite(x) || x === 0) return value;
-  const rounded = Math.floor(x + 0.5);
-  // Keep the sign of zero for values in [-0.5, 0), as XPath does.
-  return { kind: value.kind, approx: rounded === 0 && x < 0 ? -0 : rounded };
+  return { kind: value.kind, approx: Math.round(value.approx) };
 }
 
 function canonicalExact(exact: ExactDecimal, kind: "integer" | "decimal"): string {

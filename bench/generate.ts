@@ -1,0 +1,182 @@
+// `npm run bench -- generate [artifacts]`: a queued generation job through `wrangler dev` (local
+// Queues, Durable Object, D1, R2) against the same renders in-process in Node, in one run.
+// Prints artifacts/s of each and the ratio; ends with {"bench":"generate","artifacts":N,"queueRatio":R}.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GenerationService } from "../durable-objects/tenant/generation-service";
+import { GraphService } from "../durable-objects/tenant/graph-service";
+import { generateSigningKey, signerFromPrivateJwk } from "../shared/crypto/ed25519";
+import { attestArtifact } from "../shared/generate/attestation";
+import { sha256Hex } from "../shared/generate/canonical-json";
+import { provenanceOf } from "../shared/generate/generate";
+import { computeLock, deriveBuildTime, lockHash } from "../shared/generate/lock";
+import { canonicalHash } from "../shared/rdf/canonical-hash";
+import { parseRdfSync } from "../shared/rdf/formats";
+import { migrateQuadStore, QuadStore } from "../shared/rdf/store/quad-store";
+import { ENGINE_VERSION } from "../shared/version";
+import { nodeSqlDatabase } from "../test/support/node-sql-database";
+
+const PORT = 8797;
+const API = `http://127.0.0.1:${PORT}`;
+const ADMIN = "bench-admin-token-0123456789abcdef";
+const PREFIXES = "PREFIX ex: <http://example.org/> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>";
+
+const graphOf = (n: number) =>
+  `@prefix ex: <http://example.org/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n${Array.from(
+    { length: n },
+    (_, i) => `ex:E${i} a ex:Entity ; rdfs:label "entity ${String(i).padStart(5, "0")}" ; ex:size ${i % 97} .`,
+  ).join("\n")}`;
+
+const TEMPLATE = `---
+to: "out/{{ e.name | kebabCase }}.ts"
+sparql: "${PREFIXES} SELECT ?iri ?name ?size WHERE { ?iri a ex:Entity ; rdfs:label ?name ; ex:size ?size } ORDER BY ?name"
+foreach: e
+---
+// {{ e.iri }}
+export interface {{ e.name | pascalCase }} {
+{% for i in range(e.size | int % 7 + 1) %}  field{{ i }}: {{ "string" if i is even else "number" }};
+{% endfor %}}
+export const {{ e.name | constantCase }}_SIZE = {{ e.size }};
+`;
+
+async function api(method: string, path: string, token: string, body?: string, contentType = "application/json") {
+  const res = await fetch(`${API}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": contentType }) },
+    body,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return JSON.parse(text);
+}
+
+async function startServer(stateDir: string): Promise<ChildProcess> {
+  const wrangler = ["wrangler"];
+  const applied = spawnSync(
+    "npx",
+    [...wrangler, "d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir],
+    {
+      encoding: "utf8",
+    },
+  );
+  if (applied.status !== 0) throw new Error(`migrations failed: ${applied.stderr}`);
+  const server = spawn(
+    "npx",
+    [
+      ...wrangler,
+      "dev",
+      "--port",
+      String(PORT),
+      "--ip",
+      "127.0.0.1",
+      "--persist-to",
+      stateDir,
+      "--var",
+      `ADMIN_TOKEN:${ADMIN}`,
+      "--var",
+      "MASTER_SECRET:bench-master-secret-0123456789abcdef0123",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"], detached: true },
+  );
+  server.stdout?.resume();
+  server.stderr?.resume();
+  for (let i = 0; i < 120; i++) {
+    try {
+      if ((await fetch(`${API}/v1/health`)).ok) return server;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error("wrangler dev did not start");
+}
+
+async function queuedRun(artifacts: number): Promise<number> {
+  const stateDir = mkdtempSync(join(tmpdir(), "kgen-bench-"));
+  const server = await startServer(stateDir);
+  try {
+    const { apiKey } = await api(
+      "POST",
+      "/v1/tenants",
+      ADMIN,
+      JSON.stringify({ slug: `bench-${Date.now()}`, name: "Bench", plan: "standard" }),
+    );
+    await api("PUT", "/v1/graphs/model", apiKey, graphOf(artifacts), "text/turtle");
+    await api("PUT", "/v1/templates/bench/entity.njk", apiKey, TEMPLATE, "text/plain");
+    const started = performance.now();
+    const job = await api("POST", "/v1/generations", apiKey, JSON.stringify({ graph: "model", generator: "bench" }));
+    if (job.status !== "queued") throw new Error(`expected a queued job, got ${job.status}`);
+    for (;;) {
+      const current = await api("GET", `/v1/jobs/${job.id}`, apiKey);
+      if (current.status === "completed") {
+        if (current.counts.artifacts !== artifacts) throw new Error(`job wrote ${current.counts.artifacts} artifacts`);
+        return (performance.now() - started) / 1000;
+      }
+      if (current.status === "failed") throw new Error(`job failed: ${current.error}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    if (server.pid) process.kill(-server.pid, "SIGTERM");
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+async function inProcessRun(artifacts: number): Promise<number> {
+  const db = nodeSqlDatabase();
+  migrateQuadStore(db);
+  const graphs = new GraphService(new QuadStore(db));
+  const { canonical, hash } = await canonicalHash(parseRdfSync(graphOf(artifacts), "text/turtle"));
+  const version = graphs.put({
+    name: "model",
+    canonical,
+    hash,
+    createdAt: "2026-01-01T00:00:00.000Z",
+    tripleLimit: 10_000_000,
+  }).version;
+  const templateHash = await sha256Hex(TEMPLATE);
+  const lock = await computeLock({
+    graph: { name: "model", version: version.version, hash },
+    generator: { name: "bench", templates: [{ path: "entity.njk", hash: templateHash }] },
+    params: {},
+    engineVersion: ENGINE_VERSION,
+    buildTime: deriveBuildTime({ graphVersionCreatedAt: version.createdAt }),
+  });
+  const signer = await signerFromPrivateJwk((await generateSigningKey()).privateJwk);
+  const started = performance.now();
+  const rendered = await new GenerationService(graphs).renderAll({
+    lock,
+    params: {},
+    templates: [{ path: "entity.njk", hash: templateHash, source: TEMPLATE }],
+    limits: { maxRows: 1_000_000, maxSteps: 1e9 },
+    maxArtifacts: 1_000_000,
+  });
+  const hashOfLock = await lockHash(lock);
+  for (const artifact of rendered.artifacts) {
+    const bytes = new TextEncoder().encode(artifact.content);
+    await sha256Hex(bytes);
+    await attestArtifact(provenanceOf({ ...artifact, bytes }, lock, hashOfLock), signer);
+  }
+  if (rendered.artifacts.length !== artifacts) throw new Error(`in-process rendered ${rendered.artifacts.length}`);
+  return (performance.now() - started) / 1000;
+}
+
+export default async function bench(args: string[]): Promise<void> {
+  const artifacts = Number(args[0] ?? 1000);
+  const inProcessSeconds = await inProcessRun(artifacts);
+  const queuedSeconds = await queuedRun(artifacts);
+  const inProcessRate = artifacts / inProcessSeconds;
+  const queueRate = artifacts / queuedSeconds;
+  console.log(`artifacts: ${artifacts}`);
+  console.log(
+    `in-process (render + sha256 + sign, Node): ${inProcessSeconds.toFixed(2)} s, ${inProcessRate.toFixed(0)} artifacts/s`,
+  );
+  console.log(
+    `queue (wrangler dev: DO render, R2, D1, attest): ${queuedSeconds.toFixed(2)} s, ${queueRate.toFixed(0)} artifacts/s`,
+  );
+  console.log(`ratio queue / in-process: ${(queueRate / inProcessRate).toFixed(3)}`);
+  console.log(
+    JSON.stringify({ bench: "generate", artifacts, queueRatio: Number((queueRate / inProcessRate).toFixed(3)) }),
+  );
+}

@@ -1,0 +1,99 @@
+import type { RecordedDependency } from "../../shared/generate/attestation";
+import { kgenContext } from "../../shared/generate/generate";
+import { kgenPlanDependencies } from "../../shared/generate/kgen-dependencies";
+import type { Lock } from "../../shared/generate/lock";
+import {
+  batchUnits,
+  checkOutputConflicts,
+  GenerationPlanner,
+  type PlannedArtifact,
+  type PlanTemplate,
+  type SkippedUnit,
+  sortArtifacts,
+  type UnitBatch,
+} from "../../shared/generate/plan";
+import type { GraphService, QueryLimits } from "./graph-service";
+
+/** A planned artifact as plain data (its bytes are the UTF-8 of `content`). */
+export type ArtifactData = Omit<PlannedArtifact, "bytes">;
+
+export interface GenerationRequest {
+  lock: Lock;
+  /** Every template of the lock's generator, sources included. */
+  templates: PlanTemplate[];
+  params: Record<string, unknown>;
+  limits: QueryLimits;
+  /** Fan-out guard: more artifacts than this is an error. */
+  maxArtifacts: number;
+}
+
+export interface GenerationCount {
+  units: number;
+  batches: UnitBatch[];
+}
+
+export interface RenderedBatch {
+  artifacts: ArtifactData[];
+  skipped: SkippedUnit[];
+}
+
+const withoutBytes = ({ bytes: _bytes, ...artifact }: PlannedArtifact): ArtifactData => artifact;
+
+/**
+ * Runs generation inside the tenant's Durable Object, where the pinned graph version can be read
+ * synchronously: frontmatter queries, `sparql()` and `label()` all see exactly lock.graph.version.
+ */
+export class GenerationService {
+  constructor(private readonly graphs: GraphService) {}
+
+  private planner(request: GenerationRequest): GenerationPlanner {
+    const { lock } = request;
+    const deps = kgenPlanDependencies({
+      templates: request.templates,
+      buildTime: lock.buildTime,
+      params: request.params,
+      runQuery: (sparql) =>
+        this.graphs.select(lock.graph.name, lock.graph.version as number, sparql, lock.buildTime, request.limits),
+    });
+    return new GenerationPlanner(deps, {
+      params: request.params,
+      kgen: kgenContext(lock),
+      maxArtifacts: request.maxArtifacts,
+    });
+  }
+
+  /** The whole plan, rendered (small jobs). */
+  async renderAll(request: GenerationRequest): Promise<RenderedBatch> {
+    const plan = await this.planner(request).plan(request.templates);
+    return { artifacts: plan.artifacts.map(withoutBytes), skipped: plan.skipped };
+  }
+
+  /** How many units the plan has, split into batches for the queue (large jobs). */
+  async count(request: GenerationRequest, batchSize: number): Promise<GenerationCount> {
+    const planner = this.planner(request);
+    const prepared = [];
+    for (const template of request.templates) prepared.push(await planner.prepare(template));
+    const units = prepared.reduce((sum, item) => sum + item.units, 0);
+    return { units, batches: batchUnits(prepared, batchSize) };
+  }
+
+  /** One batch of units of one template. */
+  async renderBatch(request: GenerationRequest, batch: UnitBatch): Promise<RenderedBatch> {
+    const planner = this.planner(request);
+    const template = request.templates.find((candidate) => candidate.path === batch.template);
+    if (!template) throw new RangeError(`template ${batch.template} is not in the generation`);
+    const prepared = await planner.prepare(template);
+    const artifacts: PlannedArtifact[] = [];
+    const skipped: SkippedUnit[] = [];
+    for (let unit = batch.start; unit < Math.min(batch.end, prepared.units); unit++) {
+      const result = await planner.renderUnit(prepared, unit);
+      if ("reason" in result) skipped.push(result);
+      else artifacts.push(result);
+    }
+    sortArtifacts(artifacts);
+    checkOutputConflicts(artifacts);
+    return { artifacts: artifacts.map(withoutBytes), skipped };
+  }
+}
+
+export type { RecordedDependency };

@@ -1,0 +1,71 @@
+import { unwrap } from "../../durable-objects/tenant/rpc-outcome";
+import { HttpError } from "../../shared/errors/http-error";
+import type { Lock } from "../../shared/generate/lock";
+import { computeLock, deriveBuildTime, LockError } from "../../shared/generate/lock";
+import type { PlanTemplate } from "../../shared/generate/plan";
+import { ENGINE_VERSION } from "../../shared/version";
+import { database } from "../db/client";
+import type { TenantRow } from "../db/schema";
+import { TemplateCatalog } from "../repository/templates";
+import { ContentStore } from "../storage/content-store";
+import { tenantObject } from "../tenant-object-stub";
+
+/** Sources are content-addressed, so a cached one can never be stale. */
+const templateSources = new Map<string, string>();
+
+/** Template sources by hash from R2: a lock names sources by content, so old ones stay reachable. */
+export async function templatesOfLock(env: Env, tenantId: string, lock: Lock): Promise<PlanTemplate[]> {
+  const content = new ContentStore(env.ARTIFACTS, tenantId);
+  const templates: PlanTemplate[] = [];
+  for (const [path, hash] of Object.entries(lock.generator.templates)) {
+    const cacheKey = `${tenantId}/${hash}`;
+    let source = templateSources.get(cacheKey) ?? null;
+    if (source === null) {
+      source = await content.text(hash);
+      if (source !== null) {
+        if (templateSources.size > 512) templateSources.clear();
+        templateSources.set(cacheKey, source);
+      }
+    }
+    if (source === null) throw new LockError("a template of the lock is no longer stored", [`${path}: ${hash}`]);
+    templates.push({ path, hash, source });
+  }
+  return templates;
+}
+
+/**
+ * The lock for generating `generator` over `graph` (latest version unless one is named): template
+ * hashes from the catalog, graph hash from the store, build time from the graph version's creation.
+ */
+export async function lockFor(
+  env: Env,
+  tenant: TenantRow,
+  request: { graph: string; version?: number; generator: string; params: Record<string, unknown> },
+): Promise<Lock> {
+  const rows = await new TemplateCatalog(database(env.DB), tenant.id).generator(request.generator);
+  if (rows.length === 0)
+    throw new HttpError(404, "not-found", "Not Found", `Generator "${request.generator}" has no templates.`);
+  const stub = tenantObject(env, tenant);
+  const version = unwrap(
+    request.version === undefined
+      ? await stub.graphLatest(request.graph)
+      : await stub.graphVersion(request.graph, request.version),
+  );
+  if (!version.hash)
+    throw new HttpError(409, "graph-version-unhashed", "Conflict", "The graph version has no canonical hash yet.");
+  return computeLock({
+    graph: { name: request.graph, version: version.version, hash: version.hash },
+    generator: { name: request.generator, templates: rows.map((row) => ({ path: row.path, hash: row.hash })) },
+    params: request.params,
+    engineVersion: ENGINE_VERSION,
+    buildTime: deriveBuildTime({ graphVersionCreatedAt: version.createdAt }),
+  });
+}
+
+/** A lock replayed later must still point at an existing graph version with the same content. */
+export async function assertLockGraph(env: Env, tenant: TenantRow, lock: Lock): Promise<void> {
+  const version = unwrap(await tenantObject(env, tenant).graphVersion(lock.graph.name, Number(lock.graph.version)));
+  if (version.hash !== lock.graph.hash) {
+    throw new LockError("the lock's graph version has different content", [`${lock.graph.name}@${lock.graph.version}`]);
+  }
+}

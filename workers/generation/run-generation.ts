@@ -1,0 +1,222 @@
+import type { GenerationRequest, RenderedBatch } from "../../durable-objects/tenant/generation-service";
+import { unwrap } from "../../durable-objects/tenant/rpc-outcome";
+import { HttpError } from "../../shared/errors/http-error";
+import { type Lock, lockHash } from "../../shared/generate/lock";
+import type { UnitBatch } from "../../shared/generate/plan";
+import { monthPeriod, type PlanName, planLimits } from "../../shared/plans";
+import { database } from "../db/client";
+import type { JobRow, TenantRow } from "../db/schema";
+import { JobLedger } from "../repository/jobs";
+import { tenantObject } from "../tenant-object-stub";
+import { ArtifactWriter, tenantSigner } from "./artifact-writer";
+import { templatesOfLock } from "./generation-inputs";
+
+/** Units per queue message. */
+export const GENERATE_BATCH_SIZE = 50;
+/** Artifacts one queued job may have (fan-out guard). */
+export const MAX_QUEUED_ARTIFACTS = 100_000;
+/** Queue messages per sendBatch call (the platform's limit). */
+const SEND_BATCH_LIMIT = 100;
+
+export interface GenerateMessage {
+  tenantId: string;
+  jobId: string;
+  batch: UnitBatch;
+}
+
+const QUERY_STEPS_PER_MS = 2_000;
+
+export async function generationRequest(
+  env: Env,
+  tenant: TenantRow,
+  lock: Lock,
+  params: Record<string, unknown>,
+  maxArtifacts: number,
+): Promise<GenerationRequest> {
+  const limits = planLimits(tenant.plan as PlanName);
+  return {
+    lock,
+    params,
+    templates: await templatesOfLock(env, tenant.id, lock),
+    limits: { maxRows: limits.queryResultRows, maxSteps: limits.queryTimeMs * QUERY_STEPS_PER_MS },
+    maxArtifacts,
+  };
+}
+
+function quotaExceeded(counter: string, limit: number, used: number): HttpError {
+  return new HttpError(
+    403,
+    "quota-exceeded",
+    "Quota exceeded",
+    `The plan's ${counter} quota (${limit}) would be exceeded.`,
+    {
+      extensions: { counter, limit, used },
+    },
+  );
+}
+
+export interface DryRunPlan {
+  dryRun: true;
+  lock: Lock;
+  lockHash: string;
+  units: number;
+  artifacts: { path: string; sha256: string; size: number; mode: string; template: string }[] | null;
+  skipped: number | null;
+}
+
+/** The plan without writing: the artifacts it would produce (or only their count for large jobs). */
+export async function planOnly(
+  env: Env,
+  tenant: TenantRow,
+  lock: Lock,
+  params: Record<string, unknown>,
+): Promise<DryRunPlan> {
+  const syncLimit = planLimits(tenant.plan as PlanName).syncJobArtifacts;
+  const stub = tenantObject(env, tenant);
+  const request = await generationRequest(env, tenant, lock, params, MAX_QUEUED_ARTIFACTS);
+  const { units } = unwrap(await stub.generationCount(request, GENERATE_BATCH_SIZE));
+  const base = { dryRun: true as const, lock, lockHash: await lockHash(lock), units };
+  if (units > syncLimit) return { ...base, artifacts: null, skipped: null };
+  const rendered = unwrap(await stub.generationRenderAll(request));
+  return {
+    ...base,
+    artifacts: rendered.artifacts.map((a) => ({
+      path: a.path,
+      sha256: a.sha256,
+      size: a.size,
+      mode: a.mode,
+      template: a.template.path,
+    })),
+    skipped: rendered.skipped.length,
+  };
+}
+
+/**
+ * Starts a generation job: small ones run here and complete in the request, larger ones are split
+ * into unit batches on the `generate` queue. Quotas are reserved before any work is stored.
+ */
+export async function startGeneration(
+  env: Env,
+  tenant: TenantRow,
+  lock: Lock,
+  params: Record<string, unknown>,
+): Promise<{ job: JobRow; synchronous: boolean }> {
+  const limits = planLimits(tenant.plan as PlanName);
+  const stub = tenantObject(env, tenant);
+  const ledger = new JobLedger(database(env.DB), tenant.id);
+  const request = await generationRequest(env, tenant, lock, params, MAX_QUEUED_ARTIFACTS);
+  const { units, batches } = unwrap(await stub.generationCount(request, GENERATE_BATCH_SIZE));
+  const synchronous = units <= limits.syncJobArtifacts;
+  const rendered: RenderedBatch | undefined = synchronous ? unwrap(await stub.generationRenderAll(request)) : undefined;
+
+  const now = new Date();
+  const jobId = `job_${crypto.randomUUID().replaceAll("-", "")}`;
+  const bytes = rendered?.artifacts.reduce((sum, a) => sum + a.size, 0) ?? 0;
+  const reservation = await stub.reserveQuotas({
+    reservations: [
+      {
+        counter: "generations",
+        amount: 1,
+        limit: limits.generationsPerMonth,
+        period: monthPeriod(now.getTime()),
+        idempotencyKey: `${jobId}:generation`,
+      },
+      ...(synchronous
+        ? [
+            {
+              counter: "artifactBytes" as const,
+              amount: bytes,
+              limit: limits.artifactBytes,
+              idempotencyKey: `${jobId}:bytes`,
+            },
+          ]
+        : []),
+    ],
+  });
+  if (!reservation.granted) {
+    const refused = reservation.reservations.find((r) => !r.granted) ?? reservation.reservations[0];
+    throw quotaExceeded(refused?.counter ?? "generations", refused?.limit ?? 0, refused?.used ?? 0);
+  }
+
+  const hashOfLock = await lockHash(lock);
+  await ledger.create({
+    id: jobId,
+    status: synchronous ? "running" : "queued",
+    lock: lock as unknown as Record<string, unknown>,
+    lockHash: hashOfLock,
+    params,
+    dryRun: false,
+    total: units,
+    done: 0,
+    skipped: 0,
+    bytes: 0,
+    error: null,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+  });
+  await stub.appendEvent({
+    type: "generation.started",
+    data: { jobId, lockHash: hashOfLock, units },
+    createdAt: now.getTime(),
+    idempotencyKey: `${jobId}:started`,
+  });
+
+  if (synchronous && rendered) {
+    try {
+      const writer = new ArtifactWriter(env, tenant.id, jobId, lock, hashOfLock, await tenantSigner(env, tenant.id));
+      await writer.write(rendered, true, now.toISOString());
+      await completeJob(env, tenant, jobId);
+    } catch (error) {
+      await failJob(env, tenant, jobId, error instanceof Error ? error.message : String(error));
+      // Nothing was delivered: give the reserved quota back.
+      await stub.releaseQuota({
+        counter: "generations",
+        amount: 1,
+        period: monthPeriod(now.getTime()),
+        idempotencyKey: `${jobId}:generation:release`,
+      });
+      await stub.releaseQuota({ counter: "artifactBytes", amount: bytes, idempotencyKey: `${jobId}:bytes:release` });
+      throw error;
+    }
+    return { job: (await ledger.find(jobId)) as JobRow, synchronous: true };
+  }
+
+  const messages = batches.map((batch) => ({ body: { tenantId: tenant.id, jobId, batch } satisfies GenerateMessage }));
+  for (let start = 0; start < messages.length; start += SEND_BATCH_LIMIT) {
+    await env.GENERATE_QUEUE.sendBatch(messages.slice(start, start + SEND_BATCH_LIMIT));
+  }
+  if (messages.length === 0) await completeJob(env, tenant, jobId);
+  return { job: (await ledger.find(jobId)) as JobRow, synchronous: false };
+}
+
+/** Marks the job completed once every unit is written or skipped (idempotent). */
+export async function completeJob(env: Env, tenant: TenantRow, jobId: string): Promise<boolean> {
+  const ledger = new JobLedger(database(env.DB), tenant.id);
+  const job = await ledger.find(jobId);
+  if (!job || job.status === "completed" || job.status === "failed") return false;
+  if (job.done + job.skipped < job.total) {
+    if (job.status === "queued") await ledger.update(jobId, { status: "running", updatedAt: new Date().toISOString() });
+    return false;
+  }
+  await ledger.update(jobId, { status: "completed", updatedAt: new Date().toISOString() });
+  await tenantObject(env, tenant).appendEvent({
+    type: "generation.completed",
+    data: { jobId, artifacts: job.done, skipped: job.skipped, bytes: job.bytes },
+    createdAt: Date.now(),
+    idempotencyKey: `${jobId}:completed`,
+  });
+  return true;
+}
+
+export async function failJob(env: Env, tenant: TenantRow, jobId: string, reason: string): Promise<void> {
+  const ledger = new JobLedger(database(env.DB), tenant.id);
+  const job = await ledger.find(jobId);
+  if (!job || job.status === "completed" || job.status === "failed") return;
+  await ledger.update(jobId, { status: "failed", error: reason.slice(0, 2000), updatedAt: new Date().toISOString() });
+  await tenantObject(env, tenant).appendEvent({
+    type: "generation.failed",
+    data: { jobId, reason: reason.slice(0, 2000) },
+    createdAt: Date.now(),
+    idempotencyKey: `${jobId}:failed`,
+  });
+}

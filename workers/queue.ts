@@ -1,0 +1,16 @@
+import { consumeGenerateBatch, consumeGenerateDeadLetters } from "./generation/generate-consumer";
+import type { GenerateMessage } from "./generation/run-generation";
+
+/** Queue names carry an environment suffix (`kgen-generate-staging`); dispatch on what they are. */
+export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const name = batch.queue;
+  if (name.startsWith("kgen-generate")) {
+    if (name.endsWith("-dlq")) return consumeGenerateDeadLetters(batch as MessageBatch<GenerateMessage>, env);
+    return consumeGenerateBatch(batch as MessageBatch<GenerateMessage>, env);
+  }
+  // No consumer yet (drift, deliver): keep the messages (they reach the dead-letter queue), never drop them.
+  console.error(
+    JSON.stringify({ level: "error", msg: "no consumer for queue", queue: name, messages: batch.messages.length }),
+  );
+  batch.retryAll({ delaySeconds: 60 });
+}
