@@ -7,7 +7,8 @@ export const STILL_PRESENT = 9007199254740991;
 export const SCHEMA_VERSION = 1;
 /** Rows per `json_each(?)` parameter: one bound parameter per statement, bounded JSON size. */
 const CHUNK_ROWS = 5000;
-const TERM_CACHE_LIMIT = 300_000;
+// Bounded for the 128 MB isolate: ~100k decoded terms stay well under 30 MB.
+const TERM_CACHE_LIMIT = 100_000;
 /** Characters of term text per chunk, well under the 2 MB limit on one bound value (JSON escapes add some). */
 const CHUNK_CHARS = 600_000;
 
