@@ -381,7 +381,6 @@ function fromGraphs(op: Algebra.Operation): string[] {
 const SKIP_FOLDERS: [RegExp, string][] = [
   [/\/entailment\//, "entailment regime"],
   [/\/service\//, "SERVICE (federation)"],
-  [/\/syntax-fed\//, "SERVICE (federation) syntax"],
 ];
 
 async function runEvaluation(store: Store, test: TestCase): Promise<string | null> {
