@@ -66,7 +66,55 @@ export interface CompiledBgp {
  * A basic graph pattern as one SQL self-join over `rdf_quad`. Term ids and graph ids are integers
  * produced by the store and are inlined, so the statement binds no parameters.
  */
-export function compileBgp(patterns: EncodedPattern[], graphs: readonly GraphRef[], limit?: number): CompiledBgp {
+/** Inclusive numeric bounds a variable's value must lie within (a superset test; the exact FILTER runs after). */
+export interface NumericBounds {
+  min?: number;
+  max?: number;
+}
+
+const XSD = "http://www.w3.org/2001/XMLSchema#";
+const NUMERIC_TYPES = [
+  "integer",
+  "decimal",
+  "double",
+  "float",
+  "long",
+  "int",
+  "short",
+  "byte",
+  "nonNegativeInteger",
+  "nonPositiveInteger",
+  "negativeInteger",
+  "positiveInteger",
+  "unsignedLong",
+  "unsignedInt",
+  "unsignedShort",
+  "unsignedByte",
+].map((name) => `'${XSD}${name}'`);
+
+/**
+ * SQL test that term `alias` (a row of rdf_term) may satisfy `bounds`: numeric literals by value (as REAL,
+ * with a margin for rounding), and the special doubles INF/-INF/NaN always pass.
+ */
+function numericBoundsCondition(alias: string, bounds: NumericBounds): string {
+  const typeStart = `instr(${alias}.key, '"^^')`;
+  const lexical = `substr(${alias}.key, 2, ${typeStart} - 2)`;
+  const isNumeric = `${typeStart} > 0 AND substr(${alias}.key, ${typeStart} + 3) IN (${NUMERIC_TYPES.join(", ")})`;
+  const tests: string[] = [];
+  const margin = (value: number) => Math.abs(value) * 1e-12 + 1e-9;
+  if (bounds.min !== undefined) tests.push(`CAST(${lexical} AS REAL) >= ${bounds.min - margin(bounds.min)}`);
+  if (bounds.max !== undefined) tests.push(`CAST(${lexical} AS REAL) <= ${bounds.max + margin(bounds.max)}`);
+  const special = `${lexical} IN ('INF', '+INF', '-INF', 'NaN')`;
+  // The value test first: it rejects most rows before the datatype test runs.
+  return `((${tests.join(" AND ") || "1"} OR ${special}) AND ${isNumeric})`;
+}
+
+export function compileBgp(
+  patterns: EncodedPattern[],
+  graphs: readonly GraphRef[],
+  limit?: number,
+  numericBounds?: ReadonlyMap<string, NumericBounds>,
+): CompiledBgp {
   const ordered = orderPatterns(patterns);
   const firstColumn = new Map<string, string>();
   const conditions: string[] = [];
@@ -86,6 +134,25 @@ export function compileBgp(patterns: EncodedPattern[], graphs: readonly GraphRef
       else firstColumn.set(slot.variable, column);
     });
   });
+  let boundIndex = 0;
+  for (const [name, bounds] of numericBounds ?? []) {
+    const column = firstColumn.get(name);
+    if (!column || !Number.isFinite(bounds.min ?? 0) || !Number.isFinite(bounds.max ?? 0)) continue;
+    const alias = `n${boundIndex++}`;
+    const [quadAlias, position] = column.split(".") as [string, string];
+    const predicate = ordered[Number(quadAlias.slice(1))]?.[1];
+    if (position === "o" && predicate && "id" in predicate) {
+      // Test each distinct object of the predicate once, then seek the index for the few that qualify.
+      const graphIds = [...new Set(graphs.map((ref) => ref.graphId | 0))].join(", ");
+      conditions.push(
+        `${column} IN (SELECT ${alias}.id FROM rdf_term ${alias} WHERE ${alias}.id IN (SELECT DISTINCT d.o FROM rdf_quad d
+         WHERE d.g IN (${graphIds}) AND d.p = ${predicate.id | 0}) AND ${numericBoundsCondition(alias, bounds)})`,
+      );
+      continue;
+    }
+    from.push(`rdf_term ${alias}`);
+    conditions.push(`${alias}.id = ${column}`, numericBoundsCondition(alias, bounds));
+  }
   const variables = [...firstColumn.keys()];
   const select = variables.length > 0 ? variables.map((name) => firstColumn.get(name)).join(", ") : "1";
   // Several graph versions merged into one default graph may hold the same triple twice: keep a set.
@@ -94,6 +161,47 @@ export function compileBgp(patterns: EncodedPattern[], graphs: readonly GraphRef
     limit !== undefined ? ` LIMIT ${limit | 0}` : ""
   }`;
   return { sql, variables };
+}
+
+function aliasColumns(compiled: CompiledBgp): string {
+  return compiled.sql.replace(
+    /^SELECT (DISTINCT )?(.*?) FROM /,
+    (_match, distinct: string | undefined, select: string) =>
+      `SELECT ${distinct ?? ""}${
+        compiled.variables.length > 0
+          ? select
+              .split(", ")
+              .map((expression, index) => `${expression} AS v${index}`)
+              .join(", ")
+          : "1 AS v"
+      } FROM `,
+  );
+}
+
+/**
+ * OPTIONAL between two BGPs as one SQL LEFT JOIN on their shared variables. A BGP binds every one of
+ * its variables, so SQL equality on the shared ones is exactly SPARQL compatibility. Columns: the left
+ * BGP's variables, then the right-only ones (NULL when the optional part did not match).
+ */
+export function compileOptionalBgps(
+  left: EncodedPattern[],
+  right: EncodedPattern[],
+  graphs: readonly GraphRef[],
+): CompiledBgp {
+  const l = compileBgp(left, graphs);
+  const r = compileBgp(right, graphs);
+  const on = l.variables
+    .map((name, index) => [index, r.variables.indexOf(name)] as const)
+    .filter(([, other]) => other >= 0)
+    .map(([index, other]) => `l.v${index} = r.v${other}`);
+  const rightOnly = r.variables
+    .map((name, index) => [name, index] as const)
+    .filter(([name]) => !l.variables.includes(name));
+  const columns = [...l.variables.map((_, index) => `l.v${index}`), ...rightOnly.map(([, index]) => `r.v${index}`)];
+  const sql = `SELECT ${columns.join(", ") || "1"} FROM (${aliasColumns(l)}) l LEFT JOIN (${aliasColumns(r)}) r ON ${
+    on.join(" AND ") || "1"
+  }`;
+  return { sql, variables: [...l.variables, ...rightOnly.map(([name]) => name)] };
 }
 
 /** One COUNT aggregate computed in SQL: over all rows, or over the (distinct) values of a BGP variable. */
@@ -131,18 +239,7 @@ export function compileBgpCount(
     if (name === null) return null;
     countColumns.push(count.distinct ? `COUNT(DISTINCT ${name})` : `COUNT(${name})`);
   }
-  const aliased = inner.sql.replace(
-    /^SELECT (DISTINCT )?(.*?) FROM /,
-    (_match, distinct: string | undefined, select: string) =>
-      `SELECT ${distinct ?? ""}${
-        inner.variables.length > 0
-          ? select
-              .split(", ")
-              .map((expression, index) => `${expression} AS v${index}`)
-              .join(", ")
-          : "1 AS v"
-      } FROM `,
-  );
+  const aliased = aliasColumns(inner);
   const groupList = (groupColumns as string[]).join(", ");
   return `SELECT ${[...groupColumns, ...countColumns].join(", ")} FROM (${aliased}) b${groupList ? ` GROUP BY ${groupList}` : ""}`;
 }

@@ -5,8 +5,10 @@ import { dataFactory, termKey } from "../store/term-key";
 import {
   compileBgp,
   compileBgpCount,
+  compileOptionalBgps,
   type EncodedPattern,
   graphCondition,
+  type NumericBounds,
   type PatternSlot,
   type SqlCount,
 } from "./bgp-sql";
@@ -158,7 +160,11 @@ export class Evaluator {
       case Algebra.types.MINUS:
         return this.evaluateMinus(op, seed, graphs);
       case Algebra.types.FILTER: {
-        const rows = this.evaluate(op.input, seed, graphs);
+        const bounds = op.input.type === Algebra.types.BGP ? numericBoundsOf(op.expression) : null;
+        const rows =
+          bounds && bounds.size > 0
+            ? this.evaluateBgp(op.input.patterns, seed, graphs, bounds)
+            : this.evaluate(op.input, seed, graphs);
         return rows.filter((row) => this.test(op.expression, row));
       }
       case Algebra.types.EXTEND: {
@@ -318,13 +324,18 @@ export class Evaluator {
     return encoded;
   }
 
-  evaluateBgp(patterns: RDF.BaseQuad[], seed: Bindings, graphs: GraphRef[]): Bindings[] {
+  evaluateBgp(
+    patterns: RDF.BaseQuad[],
+    seed: Bindings,
+    graphs: GraphRef[],
+    numericBounds?: ReadonlyMap<string, NumericBounds>,
+  ): Bindings[] {
     if (patterns.length === 0) return [seed];
     if (graphs.length === 0) return [];
     const encoded = this.encodePatterns(patterns, seed);
     if (encoded === null) return [];
     this.checkDeadline();
-    const { sql, variables } = compileBgp(encoded, graphs);
+    const { sql, variables } = compileBgp(encoded, graphs, undefined, numericBounds);
     const rows = this.store.db.all(sql);
     this.tick(rows.length);
     const ids = new Set<number>();
@@ -421,7 +432,41 @@ export class Evaluator {
     return bucket ? [...bucket, ...partial] : partial;
   }
 
+  /** OPTIONAL { BGP } after a BGP, without a filter: one SQL LEFT JOIN. */
+  private leftJoinInSql(op: Algebra.LeftJoin, seed: Bindings, graphs: GraphRef[]): Bindings[] | null {
+    const [leftOp, rightOp] = op.input;
+    if (op.expression || leftOp.type !== Algebra.types.BGP || rightOp.type !== Algebra.types.BGP) return null;
+    if (graphs.length === 0 || leftOp.patterns.length === 0 || rightOp.patterns.length === 0) return null;
+    const left = this.encodePatterns(leftOp.patterns, seed);
+    if (left === null) return [];
+    const right = this.encodePatterns(rightOp.patterns, seed);
+    // An optional part that cannot match leaves the left rows as they are.
+    if (right === null) return this.evaluateBgp(leftOp.patterns, seed, graphs);
+    this.checkDeadline();
+    const { sql, variables } = compileOptionalBgps(left, right, graphs);
+    return this.rowsToBindings(this.store.db.all(sql), variables, seed);
+  }
+
+  private rowsToBindings(rows: unknown[][], variables: string[], seed: Bindings): Bindings[] {
+    this.tick(rows.length);
+    const ids = new Set<number>();
+    for (const row of rows) {
+      for (let i = 0; i < variables.length; i++) if (row[i] !== null) ids.add(Number(row[i]));
+    }
+    this.loadTerms(ids);
+    return rows.map((row) => {
+      const bindings = new Map(seed);
+      for (let index = 0; index < variables.length; index++) {
+        const value = row[index];
+        if (value !== null) bindings.set(variables[index] as string, this.termOf(Number(value)));
+      }
+      return bindings;
+    });
+  }
+
   private evaluateLeftJoin(op: Algebra.LeftJoin, seed: Bindings, graphs: GraphRef[]): Bindings[] {
+    const pushed = this.leftJoinInSql(op, seed, graphs);
+    if (pushed) return pushed;
     const left = this.evaluate(op.input[0], seed, graphs);
     if (left.length === 0) return [];
     const right = this.evaluate(op.input[1], seed, graphs);
@@ -719,6 +764,25 @@ export class Evaluator {
     graphs: GraphRef[],
   ) {
     if (inputs.length === 1) return this.path(inputs[0] as Algebra.PropertyPathSymbol, subject, object, graphs);
+    let chain = 0;
+    while (chain < inputs.length && linkOf(inputs[chain] as Algebra.PropertyPathSymbol)) chain++;
+    if (chain >= 2 && (subject !== null || object === null || chain === inputs.length)) {
+      // Leading plain (or inverse) links are one BGP: a single SQL join instead of a lookup per node.
+      const head = this.linkChain(inputs.slice(0, chain), subject, chain === inputs.length ? object : null, graphs);
+      if (chain === inputs.length) return head;
+      const rest = inputs.slice(chain);
+      const result: PathPair[] = [];
+      const cache = new Map<number, PathPair[]>();
+      for (const [s, middle] of head) {
+        let tail = cache.get(middle);
+        if (!tail) {
+          tail = this.sequence(rest, middle, object, graphs);
+          cache.set(middle, tail);
+        }
+        for (const [, o] of tail) result.push([s, o]);
+      }
+      return result;
+    }
     const [first, ...rest] = inputs as [Algebra.PropertyPathSymbol, ...Algebra.PropertyPathSymbol[]];
     const result: PathPair[] = [];
     if (subject === null && object !== null) {
@@ -744,6 +808,41 @@ export class Evaluator {
       for (const [, o] of tail) result.push([s, o]);
     }
     return result;
+  }
+
+  /** A sequence of links as one BGP from ?s (or the fixed subject) through fresh nodes to ?o; bag semantics. */
+  private linkChain(
+    links: Algebra.PropertyPathSymbol[],
+    subject: number | null,
+    object: number | null,
+    graphs: GraphRef[],
+  ) {
+    if (graphs.length === 0 || (subject !== null && subject < 0) || (object !== null && object < 0)) return [];
+    const node = (index: number): PatternSlot => {
+      if (index === 0) return subject !== null ? { id: subject } : { variable: "s" };
+      if (index === links.length) return object !== null ? { id: object } : { variable: "o" };
+      return { variable: `m${index}` };
+    };
+    const patterns: EncodedPattern[] = [];
+    for (const [index, link] of links.entries()) {
+      const { iri, inverse } = linkOf(link) as { iri: RDF.NamedNode; inverse: boolean };
+      const predicate = this.idOf(iri);
+      if (predicate < 0) return [];
+      const [from, to] = [node(index), node(index + 1)];
+      patterns.push(inverse ? [to, { id: predicate }, from] : [from, { id: predicate }, to]);
+    }
+    this.checkDeadline();
+    const { sql, variables } = compileBgp(patterns, graphs);
+    const rows = this.store.db.all(sql);
+    this.tick(rows.length);
+    const sIndex = variables.indexOf("s");
+    const oIndex = variables.indexOf("o");
+    return rows.map(
+      (row): PathPair => [
+        sIndex >= 0 ? Number(row[sIndex]) : (subject as number),
+        oIndex >= 0 ? Number(row[oIndex]) : (object as number),
+      ],
+    );
   }
 
   private zeroLength(subject: number | null, object: number | null, graphs: GraphRef[]): PathPair[] {
@@ -877,10 +976,67 @@ export class Evaluator {
   }
 }
 
+const NUMERIC_DATATYPES = new Set(
+  ["integer", "decimal", "double", "float"].map((name) => `http://www.w3.org/2001/XMLSchema#${name}`),
+);
+
+/**
+ * Numeric range constraints implied by a FILTER: conjuncts `?v op number` (op one of < <= > >= =).
+ * Such a FILTER is false for anything but numeric literals in range, so SQL may pre-select by value.
+ */
+export function numericBoundsOf(expression: Algebra.Expression): Map<string, NumericBounds> {
+  const bounds = new Map<string, NumericBounds>();
+  const visit = (node: Algebra.Expression): void => {
+    if (node.expressionType !== "operator") return;
+    if (node.operator === "&&") {
+      for (const arg of node.args) visit(arg);
+      return;
+    }
+    if (!["<", "<=", ">", ">=", "="].includes(node.operator) || node.args.length !== 2) return;
+    const [left, right] = node.args as [Algebra.Expression, Algebra.Expression];
+    let variable: string;
+    let constant: RDF.Term;
+    let operator = node.operator;
+    if (left.expressionType === "term" && right.expressionType === "term" && left.term.termType === "Variable") {
+      variable = left.term.value;
+      constant = right.term;
+    } else if (
+      left.expressionType === "term" &&
+      right.expressionType === "term" &&
+      right.term.termType === "Variable"
+    ) {
+      variable = right.term.value;
+      constant = left.term;
+      operator = ({ "<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=" } as Record<string, string>)[
+        operator
+      ] as string;
+    } else return;
+    if (constant.termType !== "Literal" || !NUMERIC_DATATYPES.has(constant.datatype.value)) return;
+    const value = Number(constant.value);
+    if (!Number.isFinite(value)) return;
+    const current = bounds.get(variable) ?? {};
+    if (operator === ">" || operator === ">=" || operator === "=")
+      current.min = Math.max(current.min ?? -Infinity, value);
+    if (operator === "<" || operator === "<=" || operator === "=")
+      current.max = Math.min(current.max ?? Infinity, value);
+    bounds.set(variable, current);
+  };
+  visit(expression);
+  return bounds;
+}
+
 function randomNumber(): number {
   const buffer = new Uint32Array(1);
   crypto.getRandomValues(buffer);
   return (buffer[0] as number) / 4294967296;
+}
+
+/** A path step that is one triple pattern: `iri` or `^iri`. */
+function linkOf(path: Algebra.PropertyPathSymbol): { iri: RDF.NamedNode; inverse: boolean } | null {
+  if (path.type === Algebra.types.LINK) return { iri: path.iri, inverse: false };
+  if (path.type === Algebra.types.INV && path.path.type === Algebra.types.LINK)
+    return { iri: path.path.iri, inverse: true };
+  return null;
 }
 
 function uniquePairs(pairs: PathPair[]): PathPair[] {

@@ -7,7 +7,10 @@ export const STILL_PRESENT = 9007199254740991;
 export const SCHEMA_VERSION = 1;
 /** Rows per `json_each(?)` parameter: one bound parameter per statement, bounded JSON size. */
 const CHUNK_ROWS = 5000;
-const TERM_CACHE_LIMIT = 300_000;
+// Bounded for the 128 MB isolate: ~100k decoded terms stay well under 30 MB.
+const TERM_CACHE_LIMIT = 100_000;
+/** Characters of term text per chunk, well under the 2 MB limit on one bound value (JSON escapes add some). */
+const CHUNK_CHARS = 600_000;
 
 export class QuadStoreError extends Error {
   override name = "QuadStoreError";
@@ -439,21 +442,26 @@ export class QuadStore {
       const unknown = new Set<string>();
       const rows: string[][] = [];
       for (const quad of batch) {
-        if ((quad.subject.termType as string) === "Literal" || quad.predicate.termType !== "NamedNode") {
-          throw new QuadStoreError("invalid-term", "triples need an IRI or blank node subject and an IRI predicate");
-        }
         const row = [termKey(quad.subject), termKey(quad.predicate), termKey(quad.object)];
         for (const key of row) if (!ids.has(key)) unknown.add(key);
         rows.push(row);
       }
       if (unknown.size > 0) {
-        const keyJson = JSON.stringify([...unknown]);
-        if (!knownOnly) this.db.run("INSERT OR IGNORE INTO rdf_term (key) SELECT value FROM json_each(?)", [keyJson]);
         if (ids.size > 500_000) ids.clear();
+        const keyJson = JSON.stringify([...unknown]);
         for (const row of this.db.all("SELECT key, id FROM rdf_term WHERE key IN (SELECT value FROM json_each(?))", [
           keyJson,
         ])) {
           ids.set(String(row[0]), Number(row[1]));
+          unknown.delete(String(row[0]));
+        }
+        if (!knownOnly && unknown.size > 0) {
+          // Only keys not in the dictionary remain; RETURNING hands back their new ids in the same statement.
+          const inserted = this.db.all(
+            "INSERT INTO rdf_term (key) SELECT value FROM json_each(?) WHERE true ON CONFLICT (key) DO NOTHING RETURNING key, id",
+            [JSON.stringify([...unknown])],
+          );
+          for (const row of inserted) ids.set(String(row[0]), Number(row[1]));
         }
       }
       const encoded: number[][] = [];
@@ -478,9 +486,18 @@ export class QuadStore {
           ).changes;
       batch = [];
     };
+    let batchChars = 0;
     for (const quad of triples) {
+      if ((quad.subject?.termType as string) === "Literal" || quad.predicate?.termType !== "NamedNode") {
+        throw new QuadStoreError("invalid-term", "triples need an IRI or blank node subject and an IRI predicate");
+      }
       batch.push(quad);
-      if (batch.length >= CHUNK_ROWS) flush();
+      batchChars += quad.subject.value.length + quad.predicate.value.length + quad.object.value.length;
+      // Durable Object SQLite caps a bound string at 2 MB: long literals make smaller chunks.
+      if (batch.length >= CHUNK_ROWS || batchChars >= CHUNK_CHARS) {
+        flush();
+        batchChars = 0;
+      }
     }
     flush();
     return written;

@@ -90,3 +90,29 @@ describe("QuadStore", () => {
     expect(nt(store.readVersion("g"))).toEqual(nt(triples(":a :p 1 .")));
   });
 });
+
+describe("QuadStore chunking", () => {
+  it("splits uploads with long literals into statements under the bound-value size limit", () => {
+    const db = nodeSqlDatabase();
+    migrateQuadStore(db);
+    const largest: number[] = [];
+    const record = (params: readonly unknown[] | undefined) => {
+      for (const param of params ?? []) if (typeof param === "string") largest.push(param.length);
+    };
+    const { run, all } = db;
+    db.run = (sql, params) => {
+      record(params);
+      return run(sql, params);
+    };
+    db.all = (sql, params) => {
+      record(params);
+      return all(sql, params);
+    };
+    const store = new QuadStore(db);
+    const long = "x".repeat(100_000);
+    const quads = Array.from({ length: 40 }, (_, i) => triples(`:s${i} :p "${long}${i}" .`)[0] as RDF.Quad);
+    expect(store.replaceGraph("g", quads, { createdAt: "t" }).version.tripleCount).toBe(40);
+    expect(Math.max(...largest)).toBeLessThan(2_000_000);
+    expect(nt(store.readVersion("g"))).toEqual(nt(quads));
+  });
+});

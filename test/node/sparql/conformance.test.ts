@@ -9,12 +9,15 @@ describe("W3C SPARQL conformance", () => {
     const report = await runSparqlSuite(`${suites}/sparql11/manifest-sparql11-query.ttl`);
     expect(report.cases).toBe(328);
     expect(report.failures.filter((failure) => failure.kind.includes("Syntax"))).toEqual([]);
-    expect(report.passed).toBeGreaterThanOrEqual(316);
+    expect(report.failures).toEqual([]);
+    expect(report.passed).toBe(328);
   }, 60_000);
 
   it("SPARQL 1.0 suites: evaluation floor and every syntax test", async () => {
     const evaluation = await runSparqlSuite(`${suites}/sparql10/manifest-evaluation.ttl`);
-    expect(evaluation.passed).toBeGreaterThanOrEqual(266);
+    // term-8 fails: sparqljs reads the query literal +5 as "5", which does not match the data's "+5".
+    expect(evaluation.failures.map((failure) => failure.id.replace(/.*#/, ""))).toEqual(["term-8"]);
+    expect(evaluation.passed).toBe(276);
     const syntax = await runSparqlSuite(`${suites}/sparql10/manifest-syntax.ttl`);
     expect(syntax.failures).toEqual([]);
     expect(syntax.passed).toBe(199);
