@@ -41,5 +41,5 @@ export {
   xsdType,
 } from "./rdf";
 export { deriveRenderSeed, SeededRandom } from "./seeded-random";
-export { sha256Hex } from "./sha256";
+export { sha256Hex } from "../sha256";
 export { indent, quote, slug } from "./text";

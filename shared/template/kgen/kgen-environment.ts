@@ -18,7 +18,7 @@ import {
   xsdType,
 } from "./rdf";
 import { SeededRandom } from "./seeded-random";
-import { sha256Hex } from "./sha256";
+import { sha256Hex } from "../sha256";
 import { indent, quote, slug } from "./text";
 
 // biome-ignore lint/suspicious/noExplicitAny: nunjucks calls filters with any arguments and `this` = its Context.
