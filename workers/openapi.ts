@@ -1,4 +1,4 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { problemSchema } from "../shared/contracts/problem";
 import { HttpError } from "../shared/errors/http-error";
@@ -53,3 +53,30 @@ export const requireJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
 };
 
 export const bearerSecurity = [{ bearerAuth: [] }];
+
+export type DocumentedRoute = readonly [
+  method: "get" | "post" | "put" | "patch" | "delete",
+  path: string,
+  summary: string,
+  problems: number[],
+];
+
+/**
+ * Describes hand-written routes (raw bodies, multi-segment paths) in the OpenAPI document: path
+ * parameters come from the `{name}` segments, problems from the statuses listed.
+ */
+export function documentRoutes(router: OpenAPIHono<AppEnv>, tag: string, routes: readonly DocumentedRoute[]): void {
+  for (const [method, path, summary, problems] of routes) {
+    const names = [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1] as string);
+    router.openAPIRegistry.registerPath({
+      method,
+      path,
+      tags: [tag],
+      summary,
+      security: bearerSecurity,
+      request:
+        names.length > 0 ? { params: z.object(Object.fromEntries(names.map((name) => [name, z.string()]))) } : {},
+      responses: { 200: { description: "OK" }, ...problemResponses(...problems) },
+    });
+  }
+}

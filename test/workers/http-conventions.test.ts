@@ -122,6 +122,11 @@ describe("OpenAPI", () => {
       "/v1/api-keys",
       "/v1/api-keys/{id}",
       "/.well-known/jwks.json",
+      "/v1/graphs/{name}/sparql",
+      "/v1/generations",
+      "/v1/templates/{generator}/{path}",
+      "/v1/artifacts/{id}/attestation",
+      "/v1/render",
     ]) {
       expect(doc.paths[path], path).toBeDefined();
     }

@@ -14,7 +14,7 @@ import { database } from "../db/client";
 import type { ArtifactRow, JobRow } from "../db/schema";
 import { assertLockGraph, lockFor } from "../generation/generation-inputs";
 import { planOnly, startGeneration } from "../generation/run-generation";
-import { bearerSecurity, createRouter, problemResponses, requireJsonBody } from "../openapi";
+import { createRouter, type DocumentedRoute, documentRoutes, requireJsonBody } from "../openapi";
 import { invalidField, notFound, validationError } from "../problem";
 import { JobLedger } from "../repository/jobs";
 import { MAX_PAGE_SIZE } from "../repository/pagination";
@@ -242,8 +242,7 @@ generationRoutes.post("/verify", authenticate, requireRole("viewer"), requireJso
   });
 });
 
-const registry = generationRoutes.openAPIRegistry;
-const docs: [string, string, string, number[]][] = [
+const docs: DocumentedRoute[] = [
   [
     "post",
     "/generations",
@@ -284,14 +283,4 @@ const docs: [string, string, string, number[]][] = [
     [400, 401, 403, 404, 415, 429],
   ],
 ];
-for (const [method, path, summary, problems] of docs) {
-  registry.registerPath({
-    method: method as "get",
-    path,
-    tags: ["generation"],
-    summary,
-    security: bearerSecurity,
-    request: path.includes("{id}") ? { params: z.object({ id: z.string() }) } : {},
-    responses: { 200: { description: "OK" }, ...problemResponses(...problems) },
-  });
-}
+documentRoutes(generationRoutes, "generation", docs);

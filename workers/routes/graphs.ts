@@ -10,7 +10,7 @@ import { parseRdf, parseRdfSync, RDF_MEDIA_TYPES, serializeRdfSync } from "../..
 import { validateShacl } from "../../shared/rdf/shacl";
 import { authenticate, requireRole } from "../auth/authenticate";
 import type { AppEnv } from "../context";
-import { bearerSecurity, createRouter, problemResponses } from "../openapi";
+import { createRouter, type DocumentedRoute, documentRoutes } from "../openapi";
 import { invalidField } from "../problem";
 import { tenantObject } from "../tenant-object-stub";
 
@@ -217,9 +217,7 @@ graphRoutes.post("/graphs/:name/validate", authenticate, requireRole("viewer"), 
   return c.json({ conforms: report.conforms, results: report.results });
 });
 
-const registry = graphRoutes.openAPIRegistry;
-const nameParam = z.object({ name: z.string().regex(GRAPH_NAME) });
-const documented: [string, string, string, number[]][] = [
+const documented: DocumentedRoute[] = [
   ["get", "/graphs", "List graphs with their latest version (viewer)", [401, 403, 429]],
   [
     "put",
@@ -272,16 +270,4 @@ const documented: [string, string, string, number[]][] = [
     [400, 401, 403, 404, 415, 429],
   ],
 ];
-for (const [method, path, summary, problems] of documented) {
-  registry.registerPath({
-    method: method as "get",
-    path,
-    tags: ["graphs"],
-    summary,
-    security: bearerSecurity,
-    request: path.includes("{name}")
-      ? { params: path.includes("{version}") ? nameParam.extend({ version: z.string() }) : nameParam }
-      : {},
-    responses: { 200: { description: "OK" }, ...problemResponses(...problems) },
-  });
-}
+documentRoutes(graphRoutes, "graphs", documented);
