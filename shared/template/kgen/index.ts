@@ -1,3 +1,4 @@
+export { sha256Hex } from "../sha256";
 export {
   type AnalyzeTemplateOptions,
   analyzeTemplate,
@@ -41,5 +42,4 @@ export {
   xsdType,
 } from "./rdf";
 export { deriveRenderSeed, SeededRandom } from "./seeded-random";
-export { sha256Hex } from "../sha256";
 export { indent, quote, slug } from "./text";

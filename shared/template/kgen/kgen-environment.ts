@@ -1,3 +1,4 @@
+import { sha256Hex } from "../sha256";
 import { canonicalJson } from "./canonical-json";
 import { camelCase, constantCase, kebabCase, pascalCase, snakeCase } from "./case";
 import { sortBy, unique } from "./collections";
@@ -18,7 +19,6 @@ import {
   xsdType,
 } from "./rdf";
 import { SeededRandom } from "./seeded-random";
-import { sha256Hex } from "../sha256";
 import { indent, quote, slug } from "./text";
 
 // biome-ignore lint/suspicious/noExplicitAny: nunjucks calls filters with any arguments and `this` = its Context.

@@ -1,5 +1,5 @@
-import { canonicalJson } from "./canonical-json";
 import { sha256Hex } from "../sha256";
+import { canonicalJson } from "./canonical-json";
 
 /**
  * xoshiro128** seeded with the first 128 bits of SHA-256(seed): the same seed always yields the

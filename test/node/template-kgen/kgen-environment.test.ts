@@ -21,8 +21,8 @@ import {
 } from "../../../shared/template/kgen/kgen-environment";
 import { BUILTIN_PREFIXES, mergePrefixes } from "../../../shared/template/kgen/rdf";
 import { deriveRenderSeed, SeededRandom } from "../../../shared/template/kgen/seeded-random";
-import { sha256Hex } from "../../../shared/template/sha256";
 import { indent, quote, slug } from "../../../shared/template/kgen/text";
+import { sha256Hex } from "../../../shared/template/sha256";
 
 const OPTIONS: KgenEnvironmentOptions = { buildTime: "2024-05-01T12:34:56.789Z", seed: "seed-a" };
 
