@@ -157,6 +157,34 @@ describe("generation", () => {
     await expectProblem(await generate(tenant, { lock: first.lock, params: { title: "other" } }), 422, "invalid-lock");
   });
 
+  it("lists jobs newest first with a cursor, and validates paging", async () => {
+    const tenant = await setup();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++)
+      ids.push(
+        (
+          (await (
+            await generate(tenant, { graph: "model", generator: "ts", params: { title: `T${i}` } })
+          ).json()) as Job
+        ).id,
+      );
+    const first = (await (await call("/v1/jobs?limit=2", { headers: bearer(tenant.apiKey) })).json()) as {
+      items: Job[];
+      nextCursor: string;
+    };
+    const rest = (await (
+      await call(`/v1/jobs?limit=2&cursor=${encodeURIComponent(first.nextCursor)}`, { headers: bearer(tenant.apiKey) })
+    ).json()) as { items: Job[]; nextCursor: null };
+    expect([...first.items, ...rest.items].map((j) => j.id).sort()).toEqual([...ids].sort());
+    expect(rest.nextCursor).toBeNull();
+    await expectProblem(await call("/v1/jobs?limit=-1", { headers: bearer(tenant.apiKey) }), 400, "validation-error");
+    await expectProblem(
+      await call("/v1/jobs?cursor=nonsense", { headers: bearer(tenant.apiKey) }),
+      400,
+      "validation-error",
+    );
+  });
+
   it("dry run returns the plan and writes nothing", async () => {
     const tenant = await setup();
     const res = await generate(tenant, { graph: "model", generator: "ts", params: { title: "T" }, dryRun: true });

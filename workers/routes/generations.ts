@@ -17,7 +17,7 @@ import { planOnly, startGeneration } from "../generation/run-generation";
 import { createRouter, type DocumentedRoute, documentRoutes, requireJsonBody } from "../openapi";
 import { invalidField, notFound, validationError } from "../problem";
 import { JobLedger } from "../repository/jobs";
-import { MAX_PAGE_SIZE } from "../repository/pagination";
+import { decodeCursor, encodeCursor, pageQuerySchema } from "../repository/pagination";
 import { SigningKeyRing } from "../repository/signing-keys";
 import { ContentStore } from "../storage/content-store";
 
@@ -97,18 +97,18 @@ generationRoutes.post("/generations", authenticate, requireRole("editor"), requi
 });
 
 generationRoutes.get("/jobs", authenticate, requireRole("viewer"), async (c) => {
-  const limit = Math.min(Number(c.req.query("limit") ?? 50) || 50, MAX_PAGE_SIZE);
-  const cursor = c.req.query("cursor");
-  const [createdAt, id] = cursor ? cursor.split("|") : [];
+  const query = pageQuerySchema.safeParse(c.req.query());
+  if (!query.success) throw validationError(query.error, "query");
+  const { limit, cursor } = query.data;
   const rows = await new JobLedger(database(c.env.DB), c.var.tenant.id).list(
     limit,
-    createdAt && id ? { createdAt, id } : undefined,
+    cursor ? decodeCursor(cursor) : undefined,
   );
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return c.json({
     items: page.map(jobView),
-    nextCursor: rows.length > limit && last ? `${last.createdAt}|${last.id}` : null,
+    nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
   });
 });
 
