@@ -1,4 +1,5 @@
 import type { RecordedDependency } from "../../shared/generate/attestation";
+import { canonicalJson } from "../../shared/generate/canonical-json";
 import { kgenContext } from "../../shared/generate/generate";
 import { kgenPlanDependencies } from "../../shared/generate/kgen-dependencies";
 import type { Lock } from "../../shared/generate/lock";
@@ -8,6 +9,7 @@ import {
   GenerationPlanner,
   type PlannedArtifact,
   type PlanTemplate,
+  type PreparedTemplate,
   type SkippedUnit,
   sortArtifacts,
   type UnitBatch,
@@ -43,7 +45,18 @@ const withoutBytes = ({ bytes: _bytes, ...artifact }: PlannedArtifact): Artifact
  * Runs generation inside the tenant's Durable Object, where the pinned graph version can be read
  * synchronously: frontmatter queries, `sparql()` and `label()` all see exactly lock.graph.version.
  */
+/** Jobs whose prepared templates (query rows) stay in memory between queue batches. */
+const PREPARED_JOBS = 4;
+
+interface PlanSession {
+  planner: GenerationPlanner;
+  prepared: Map<string, Promise<PreparedTemplate>>;
+}
+
 export class GenerationService {
+  /** Keyed by the lock and limits: the same lock is the same graph version, templates and params. */
+  private readonly sessions = new Map<string, PlanSession>();
+
   constructor(private readonly graphs: GraphService) {}
 
   private planner(request: GenerationRequest): GenerationPlanner {
@@ -62,6 +75,33 @@ export class GenerationService {
     });
   }
 
+  /**
+   * A planner whose prepared templates are reused by every batch of the same job: each template's
+   * query runs once per job in this object, not once per queue message. Eviction only costs a re-run.
+   */
+  private session(request: GenerationRequest): PlanSession {
+    const key = canonicalJson({ lock: request.lock, limits: request.limits, maxArtifacts: request.maxArtifacts });
+    let session = this.sessions.get(key);
+    if (session) {
+      this.sessions.delete(key);
+    } else {
+      session = { planner: this.planner(request), prepared: new Map() };
+      if (this.sessions.size >= PREPARED_JOBS) this.sessions.delete(this.sessions.keys().next().value as string);
+    }
+    this.sessions.set(key, session);
+    return session;
+  }
+
+  private prepared(session: PlanSession, template: PlanTemplate): Promise<PreparedTemplate> {
+    let prepared = session.prepared.get(template.path);
+    if (!prepared) {
+      prepared = session.planner.prepare(template);
+      session.prepared.set(template.path, prepared);
+      prepared.catch(() => session.prepared.delete(template.path));
+    }
+    return prepared;
+  }
+
   /** The whole plan, rendered (small jobs). */
   async renderAll(request: GenerationRequest): Promise<RenderedBatch> {
     const plan = await this.planner(request).plan(request.templates);
@@ -70,23 +110,23 @@ export class GenerationService {
 
   /** How many units the plan has, split into batches for the queue (large jobs). */
   async count(request: GenerationRequest, batchSize: number): Promise<GenerationCount> {
-    const planner = this.planner(request);
-    const prepared = [];
-    for (const template of request.templates) prepared.push(await planner.prepare(template));
+    const session = this.session(request);
+    const prepared: PreparedTemplate[] = [];
+    for (const template of request.templates) prepared.push(await this.prepared(session, template));
     const units = prepared.reduce((sum, item) => sum + item.units, 0);
     return { units, batches: batchUnits(prepared, batchSize) };
   }
 
   /** One batch of units of one template. */
   async renderBatch(request: GenerationRequest, batch: UnitBatch): Promise<RenderedBatch> {
-    const planner = this.planner(request);
     const template = request.templates.find((candidate) => candidate.path === batch.template);
     if (!template) throw new RangeError(`template ${batch.template} is not in the generation`);
-    const prepared = await planner.prepare(template);
+    const session = this.session(request);
+    const prepared = await this.prepared(session, template);
     const artifacts: PlannedArtifact[] = [];
     const skipped: SkippedUnit[] = [];
     for (let unit = batch.start; unit < Math.min(batch.end, prepared.units); unit++) {
-      const result = await planner.renderUnit(prepared, unit);
+      const result = await session.planner.renderUnit(prepared, unit);
       if ("reason" in result) skipped.push(result);
       else artifacts.push(result);
     }
