@@ -1,7 +1,6 @@
 // `npm run bench -- generate [artifacts]`: a queued generation job through `wrangler dev` (local
 // Queues, Durable Object, D1, R2) against the same renders in-process in Node, in one run.
 // Prints artifacts/s of each and the ratio; ends with {"bench":"generate","artifacts":N,"queueRatio":R}.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,10 +16,9 @@ import { parseRdfSync } from "../shared/rdf/formats";
 import { migrateQuadStore, QuadStore } from "../shared/rdf/store/quad-store";
 import { ENGINE_VERSION } from "../shared/version";
 import { nodeSqlDatabase } from "../test/support/node-sql-database";
+import { BENCH_ADMIN_TOKEN, callApi, startDevServer } from "./wrangler-dev";
 
 const PORT = 8797;
-const API = `http://127.0.0.1:${PORT}`;
-const ADMIN = "bench-admin-token-0123456789abcdef";
 const PREFIXES = "PREFIX ex: <http://example.org/> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>";
 
 const graphOf = (n: number) =>
@@ -41,66 +39,16 @@ export interface {{ e.name | pascalCase }} {
 export const {{ e.name | constantCase }}_SIZE = {{ e.size }};
 `;
 
-async function api(method: string, path: string, token: string, body?: string, contentType = "application/json") {
-  const res = await fetch(`${API}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": contentType }) },
-    body,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text);
-}
-
-async function startServer(stateDir: string): Promise<ChildProcess> {
-  const wrangler = ["wrangler"];
-  const applied = spawnSync(
-    "npx",
-    [...wrangler, "d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir],
-    {
-      encoding: "utf8",
-    },
-  );
-  if (applied.status !== 0) throw new Error(`migrations failed: ${applied.stderr}`);
-  const server = spawn(
-    "npx",
-    [
-      ...wrangler,
-      "dev",
-      "--port",
-      String(PORT),
-      "--ip",
-      "127.0.0.1",
-      "--persist-to",
-      stateDir,
-      "--var",
-      `ADMIN_TOKEN:${ADMIN}`,
-      "--var",
-      "MASTER_SECRET:bench-master-secret-0123456789abcdef0123",
-    ],
-    { stdio: ["ignore", "pipe", "pipe"], detached: true },
-  );
-  server.stdout?.resume();
-  server.stderr?.resume();
-  for (let i = 0; i < 120; i++) {
-    try {
-      if ((await fetch(`${API}/v1/health`)).ok) return server;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error("wrangler dev did not start");
-}
-
 async function queuedRun(artifacts: number): Promise<number> {
   const stateDir = mkdtempSync(join(tmpdir(), "kgen-bench-"));
-  const server = await startServer(stateDir);
+  const server = await startDevServer(stateDir, PORT);
+  const api = (method: string, path: string, token: string, body?: string, contentType?: string) =>
+    callApi(server.url, method, path, token, body, contentType);
   try {
     const { apiKey } = await api(
       "POST",
       "/v1/tenants",
-      ADMIN,
+      BENCH_ADMIN_TOKEN,
       JSON.stringify({ slug: `bench-${Date.now()}`, name: "Bench", plan: "standard" }),
     );
     await api("PUT", "/v1/graphs/model", apiKey, graphOf(artifacts), "text/turtle");
@@ -118,7 +66,7 @@ async function queuedRun(artifacts: number): Promise<number> {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   } finally {
-    if (server.pid) process.kill(-server.pid, "SIGTERM");
+    server.stop();
     rmSync(stateDir, { recursive: true, force: true });
   }
 }

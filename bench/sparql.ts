@@ -14,11 +14,11 @@ import { migrateQuadStore, QuadStore } from "../shared/rdf/store/quad-store";
 import { generateLubm } from "../test/support/lubm";
 import { nodeSqlDatabase } from "../test/support/node-sql-database";
 
-const PREFIXES = `PREFIX ub: <http://swat.cse.lehigh.edu/onto/univ-bench.owl#>
+export const PREFIXES = `PREFIX ub: <http://swat.cse.lehigh.edu/onto/univ-bench.owl#>
 PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 `;
 
-const QUERIES: [string, string][] = [
+export const QUERIES: [string, string][] = [
   ["selective BGP", `SELECT ?x ?n WHERE { ?x ub:worksFor <http://www.Department3.University0.edu/> ; ub:name ?n }`],
   [
     "star (4 patterns)",

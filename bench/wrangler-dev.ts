@@ -1,0 +1,75 @@
+// A local `wrangler dev` for benchmarks: its own state folder, fixed secrets, stopped by the caller.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+
+export const BENCH_ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
+const BENCH_MASTER_SECRET = "bench-master-secret-0123456789abcdef0123";
+
+export interface DevServer {
+  url: string;
+  stop(): void;
+}
+
+/** Applies the D1 migrations to `stateDir` (first start only) and serves the Worker on 127.0.0.1:`port`. */
+export async function startDevServer(stateDir: string, port: number): Promise<DevServer> {
+  const applied = spawnSync(
+    "npx",
+    ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir],
+    {
+      encoding: "utf8",
+    },
+  );
+  if (applied.status !== 0) throw new Error(`migrations failed: ${applied.stderr}`);
+  const server: ChildProcess = spawn(
+    "npx",
+    [
+      "wrangler",
+      "dev",
+      "--port",
+      String(port),
+      "--ip",
+      "127.0.0.1",
+      "--persist-to",
+      stateDir,
+      "--var",
+      `ADMIN_TOKEN:${BENCH_ADMIN_TOKEN}`,
+      "--var",
+      `MASTER_SECRET:${BENCH_MASTER_SECRET}`,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"], detached: true },
+  );
+  server.stdout?.resume();
+  server.stderr?.resume();
+  const url = `http://127.0.0.1:${port}`;
+  const stop = () => {
+    if (server.pid) process.kill(-server.pid, "SIGTERM");
+  };
+  for (let i = 0; i < 120; i++) {
+    try {
+      if ((await fetch(`${url}/v1/health`)).ok) return { url, stop };
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  stop();
+  throw new Error("wrangler dev did not start");
+}
+
+/** A JSON API call; throws with the problem document on a non-2xx answer. */
+export async function callApi(
+  url: string,
+  method: string,
+  path: string,
+  token: string,
+  body?: string,
+  contentType = "application/json",
+) {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": contentType }) },
+    body,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return JSON.parse(text);
+}
