@@ -124,6 +124,7 @@ describe("graphs", () => {
       results: { bindings: { label: { value: string } }[] };
     };
     expect(json.results.bindings.map((b) => b.label.value)).toEqual(["Order", "id", "total"]);
+    expect((await sparql(tenant, "model", q)).headers.get("server-timing")).toMatch(/^query;dur=\d+$/);
     const csv = await sparql(tenant, "model", q, "text/csv");
     expect(await csv.text()).toBe("label\r\nOrder\r\nid\r\ntotal\r\n");
     expect((await sparql(tenant, "model", q, "application/sparql-results+xml")).headers.get("content-type")).toContain(
