@@ -9,6 +9,13 @@ import type { QueryDataset } from "../../shared/rdf/sparql/evaluator";
 import { type SolutionResult, SPARQL_RESULT_SERIALIZERS } from "../../shared/rdf/sparql/results";
 import { planUpdate } from "../../shared/rdf/sparql/update";
 import type { GraphVersion, QuadStore } from "../../shared/rdf/store/quad-store";
+import { SeededRandom } from "../../shared/template/kgen/seeded-random";
+
+/** A version-4-shaped UUID drawn from a seeded generator (deterministic, not unique across seeds). */
+function seededUuid(random: SeededRandom): string {
+  const hex = Array.from({ length: 4 }, () => random.nextUint32().toString(16).padStart(8, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${((Number.parseInt(hex[16] ?? "0", 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
 
 /** IRI under which a tenant's graph is visible to GRAPH / FROM NAMED in queries. */
 export const graphIri = (name: string) => `urn:kgen:graph:${name}`;
@@ -170,11 +177,15 @@ export class GraphService {
 
   /** Rows of a SELECT over one version, as generation reads them: variable → lexical value. */
   select(name: string, version: number, query: string, now: string, limits: QueryLimits): Record<string, string>[] {
+    // On the generation path even RAND(), UUID() and STRUUID() must repeat: seed them from the inputs.
+    const random = new SeededRandom(`${name}\n${version}\n${now}\n${query}`);
     const result = runSparqlQuery(this.store, query, {
       dataset: this.dataset(name, version),
       now: new Date(now),
       maxRows: limits.maxRows,
       maxSteps: limits.maxSteps,
+      random: () => random.next(),
+      uuid: () => seededUuid(random),
     });
     if (result.type !== "bindings") {
       throw new HttpError(

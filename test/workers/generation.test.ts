@@ -185,6 +185,22 @@ describe("generation", () => {
     );
   });
 
+  it("keeps RAND(), UUID() and STRUUID() in template queries deterministic", async () => {
+    const tenant = await setup();
+    await putTemplates(tenant, "random", {
+      "r.njk":
+        '---\nto: r.txt\nsparql: "SELECT (STRUUID() AS ?u) (UUID() AS ?i) (RAND() AS ?r) WHERE {}"\n---\n{{ rows[0].u }} {{ rows[0].i }} {{ rows[0].r }}',
+    });
+    const digest = async () => {
+      const job = (await (await generate(tenant, { graph: "model", generator: "random" })).json()) as Job;
+      const [artifact] = await artifactsOf(tenant, job.id);
+      return { sha256: artifact?.sha256, text: await text(tenant, artifact?.id as string) };
+    };
+    const first = await digest();
+    expect(first.text).toMatch(/^[0-9a-f-]{36} urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12} \d\.\d+E-?\d+\n$/);
+    expect((await digest()).sha256).toBe(first.sha256);
+  });
+
   it("dry run returns the plan and writes nothing", async () => {
     const tenant = await setup();
     const res = await generate(tenant, { graph: "model", generator: "ts", params: { title: "T" }, dryRun: true });
