@@ -197,7 +197,9 @@ describe("generation", () => {
       return { sha256: artifact?.sha256, text: await text(tenant, artifact?.id as string) };
     };
     const first = await digest();
-    expect(first.text).toMatch(/^[0-9a-f-]{36} urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12} \d\.\d+E-?\d+\n$/);
+    expect(first.text).toMatch(
+      /^[0-9a-f-]{36} urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12} \d\.\d+E-?\d+\n$/,
+    );
     expect((await digest()).sha256).toBe(first.sha256);
   });
 
