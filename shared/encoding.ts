@@ -6,30 +6,69 @@ export function utf8(text: string): Uint8Array<ArrayBuffer> {
   return encoder.encode(text) as Uint8Array<ArrayBuffer>;
 }
 
-export function toHex(bytes: ArrayBuffer | Uint8Array): string {
+export function bytesToHex(bytes: ArrayBuffer | Uint8Array): string {
   const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   let hex = "";
   for (const byte of view) hex += byte.toString(16).padStart(2, "0");
   return hex;
 }
 
-export function toBase64Url(bytes: Uint8Array): string {
+/** Standard base64 (RFC 4648 §4, with padding): the encoding DSSE envelopes use. */
+export function bytesToBase64(bytes: Uint8Array): string {
   let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  const chunk = 0x8000;
+  for (let i = 0; i < bytes.length; i += chunk) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + chunk));
+  }
+  return btoa(binary);
 }
 
-export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
-  const base64 = text.replaceAll("-", "+").replaceAll("_", "/");
-  const binary = atob(base64 + "=".repeat((4 - (base64.length % 4)) % 4));
+export function bytesToBase64Url(bytes: Uint8Array): string {
+  return bytesToBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export class Base64Error extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "Base64Error";
+  }
+}
+
+/**
+ * Decodes standard or URL-safe base64, padded or not (DSSE asks verifiers to accept both),
+ * and refuses anything else (whitespace, stray characters, impossible lengths).
+ */
+export function base64ToBytes(text: string): Uint8Array<ArrayBuffer> {
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(text)) throw new Base64Error("not base64");
+  let standard = text.replace(/-/g, "+").replace(/_/g, "/").replace(/=+$/, "");
+  if (standard.length % 4 === 1) throw new Base64Error("impossible base64 length");
+  while (standard.length % 4 !== 0) standard += "=";
+  let binary: string;
+  try {
+    binary = atob(standard);
+  } catch {
+    throw new Base64Error("not base64");
+  }
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
 }
 
-export async function sha256Hex(data: string | Uint8Array<ArrayBuffer>): Promise<string> {
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const total = parts.reduce((sum, part) => sum + part.length, 0);
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** Lowercase hex SHA-256 of bytes, or of the UTF-8 encoding of a string. */
+export async function sha256Hex(data: string | Uint8Array): Promise<string> {
   const bytes = typeof data === "string" ? utf8(data) : data;
-  return toHex(await crypto.subtle.digest("SHA-256", bytes));
+  return bytesToHex(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
 }
 
 /** Random identifier with a readable type prefix, e.g. `tn_3kq…`. 16 random bytes, base32 (lowercase). */

@@ -106,6 +106,18 @@ export function planLimits(plan: string): Readonly<PlanLimits> {
   return PLAN_TABLE[plan];
 }
 
+/** Evaluation steps a query may take per millisecond of the plan's query time. */
+const QUERY_STEPS_PER_MS = 2_000;
+
+/**
+ * The SPARQL budget of a plan. Time is bounded by evaluation steps, not the clock: Date.now() does
+ * not advance during CPU work in Workers.
+ */
+export function queryLimits(plan: string): { maxRows: number; maxSteps: number } {
+  const limits = planLimits(plan);
+  return { maxRows: limits.queryResultRows, maxSteps: limits.queryTimeMs * QUERY_STEPS_PER_MS };
+}
+
 /** Quota counters kept in the tenant's Durable Object, each bounded by one plan limit. */
 export const QUOTA_COUNTERS = ["triples", "templates", "artifactBytes", "generations"] as const;
 

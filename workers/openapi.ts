@@ -1,5 +1,5 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { problemSchema } from "../shared/contracts/problem";
 import { HttpError } from "../shared/errors/http-error";
 import type { AppEnv } from "./context";
@@ -43,9 +43,14 @@ export function problemResponses(...statuses: number[]) {
   );
 }
 
+/** The request's media type without parameters, lower-cased ("" when there is none). */
+export function mediaTypeOf(c: Context<AppEnv>): string {
+  return (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+}
+
 /** 415 unless the body is JSON: zod-openapi would otherwise skip validating a mislabelled body. */
 export const requireJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  const type = mediaTypeOf(c);
   if (type !== "application/json" && !type.endsWith("+json")) {
     throw new HttpError(415, "unsupported-media-type", "Unsupported Media Type", "Send the body as application/json.");
   }

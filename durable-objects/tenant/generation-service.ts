@@ -104,7 +104,8 @@ export class GenerationService {
 
   /** The whole plan, rendered (small jobs). */
   async renderAll(request: GenerationRequest): Promise<RenderedBatch> {
-    const plan = await this.planner(request).plan(request.templates);
+    // The session's planner already ran the queries when the job was counted: its results are reused.
+    const plan = await this.session(request).planner.plan(request.templates);
     return { artifacts: plan.artifacts.map(withoutBytes), skipped: plan.skipped };
   }
 

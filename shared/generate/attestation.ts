@@ -1,6 +1,6 @@
 import type { JWK } from "jose";
 import { ed25519Kid, ed25519Verify, importVerifyKey, type Signer } from "../crypto/ed25519";
-import { Base64Error, base64ToBytes, bytesToBase64, concatBytes, utf8 } from "../crypto/encoding";
+import { Base64Error, base64ToBytes, bytesToBase64, concatBytes, utf8 } from "../encoding";
 import { canonicalJson } from "./canonical-json";
 
 export const IN_TOTO_STATEMENT_TYPE = "https://in-toto.io/Statement/v1";

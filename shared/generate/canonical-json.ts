@@ -1,3 +1,6 @@
+import { sha256Hex } from "../encoding";
+
+export { bytesToHex, sha256Hex } from "../encoding";
 /**
  * Deterministic JSON: the RFC 8785 (JCS) serialization. Object keys are sorted by UTF-16 code
  * units at every depth, numbers use the ECMAScript shortest round-trip form (`-0` → `0`,
@@ -32,22 +35,9 @@ export function canonicalJsonBytes(value: unknown): Uint8Array {
   return new TextEncoder().encode(canonicalJson(value));
 }
 
-/** Lowercase hex SHA-256 of bytes, or of the UTF-8 encoding of a string. */
-export async function sha256Hex(input: Uint8Array | string): Promise<string> {
-  const bytes = typeof input === "string" ? new TextEncoder().encode(input) : input;
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return bytesToHex(new Uint8Array(digest));
-}
-
 /** sha256Hex of the canonical JSON of a value. */
 export async function canonicalSha256(value: unknown): Promise<string> {
   return sha256Hex(canonicalJson(value));
-}
-
-export function bytesToHex(bytes: Uint8Array): string {
-  let hex = "";
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
-  return hex;
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -1,5 +1,6 @@
 import type { Quad } from "@rdfjs/types";
 import rdfCanonize from "rdf-canonize";
+import { bytesToHex } from "../encoding";
 import { CanonicalizationLimitError } from "./errors";
 import { joinSortedLines, quadToNQuadsLine } from "./ntriples";
 
@@ -37,10 +38,6 @@ export const DEFAULT_MAX_WORK_FACTOR = 3;
 
 const subtleNames: Record<CanonicalHashAlgorithm, "SHA-256" | "SHA-384"> = { sha256: "SHA-256", sha384: "SHA-384" };
 
-function toHex(buffer: ArrayBuffer): string {
-  return Array.from(new Uint8Array(buffer), (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
 class HashBudget {
   private remaining: number;
   constructor(private readonly limit: number) {
@@ -67,7 +64,7 @@ function webCryptoDigestFactory(algorithm: CanonicalHashAlgorithm, budget: HashB
       },
       async digest(): Promise<string> {
         budget.spend();
-        return toHex(await crypto.subtle.digest(subtleNames[algorithm], encoder.encode(buffered)));
+        return bytesToHex(await crypto.subtle.digest(subtleNames[algorithm], encoder.encode(buffered)));
       },
     };
   };
@@ -120,7 +117,7 @@ export async function canonicalizeQuads(
 
 /** SHA-256 (or SHA-384) hex digest of a string's UTF-8 bytes. */
 export async function digestHex(text: string, algorithm: CanonicalHashAlgorithm = "sha256"): Promise<string> {
-  return toHex(await crypto.subtle.digest(subtleNames[algorithm], new TextEncoder().encode(text)));
+  return bytesToHex(await crypto.subtle.digest(subtleNames[algorithm], new TextEncoder().encode(text)));
 }
 
 /**

@@ -1,15 +1,9 @@
 import type { Quad, Term } from "@rdfjs/types";
 import { negotiateMediaType } from "./content-negotiation";
 import { compareCodeUnits, quadToNQuadsLine, quadToNTriplesLine, termToNTriples } from "./ntriples";
+import { type JsonTerm, termToJson } from "./term-json";
 
-const XSD_STRING = "http://www.w3.org/2001/XMLSchema#string";
-const RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString";
-
-/** A term in the SPARQL 1.1 Query Results JSON shape. */
-export type JsonTerm =
-  | { type: "uri"; value: string }
-  | { type: "bnode"; value: string }
-  | { type: "literal"; value: string; datatype?: string; "xml:lang"?: string };
+export { type JsonTerm, termToJson } from "./term-json";
 
 export interface JsonTriple {
   subject: JsonTerm;
@@ -73,25 +67,6 @@ export function buildGraphDiff(added: Iterable<Quad>, removed: Iterable<Quad>): 
 
 export function graphDiffCounts(diff: GraphDiff): GraphDiffCounts {
   return { added: diff.added.length, removed: diff.removed.length, changedSubjects: diff.changedSubjects.length };
-}
-
-/** An RDF term as SPARQL-results JSON (plain string literals carry no datatype, as in that format). */
-export function termToJson(term: Term): JsonTerm {
-  switch (term.termType) {
-    case "NamedNode":
-      return { type: "uri", value: term.value };
-    case "BlankNode":
-      return { type: "bnode", value: term.value };
-    case "Literal": {
-      if (term.language) return { type: "literal", value: term.value, "xml:lang": term.language };
-      const datatype = term.datatype?.value ?? XSD_STRING;
-      return datatype === XSD_STRING || datatype === RDF_LANG_STRING
-        ? { type: "literal", value: term.value }
-        : { type: "literal", value: term.value, datatype };
-    }
-    default:
-      throw new TypeError(`A ${term.termType} cannot appear in a graph diff`);
-  }
 }
 
 function quadToJson(quad: Quad): JsonTriple {

@@ -1,4 +1,4 @@
-import { sha256Hex, toBase64Url } from "../../shared/encoding";
+import { bytesToBase64Url, sha256Hex } from "../../shared/encoding";
 
 export const API_KEY_PREFIX = "kgen_";
 /** How many characters of the key stay visible in listings (prefix included). */
@@ -14,7 +14,7 @@ export interface NewApiKeySecret {
 }
 
 export async function generateApiKeySecret(): Promise<NewApiKeySecret> {
-  const secret = API_KEY_PREFIX + toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
+  const secret = API_KEY_PREFIX + bytesToBase64Url(crypto.getRandomValues(new Uint8Array(32)));
   return { secret, prefix: secret.slice(0, VISIBLE_LENGTH), hash: await hashApiKeySecret(secret) };
 }
 

@@ -1,6 +1,7 @@
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
+  decodeJwt,
   decodeProtectedHeader,
   type JWTPayload,
   type JWTVerifyGetKey,
@@ -80,8 +81,7 @@ export async function verifyJwt(token: string, config: TokenConfig, nowSeconds: 
   let unverifiedIssuer: unknown;
   try {
     header = decodeProtectedHeader(token);
-    const payloadPart = token.split(".")[1] ?? "";
-    unverifiedIssuer = JSON.parse(atob(payloadPart.replaceAll("-", "+").replaceAll("_", "/"))).iss;
+    unverifiedIssuer = decodeJwt(token).iss;
   } catch {
     throw unauthorized("The bearer token is not a well-formed JWT.");
   }

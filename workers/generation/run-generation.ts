@@ -3,7 +3,7 @@ import { unwrap } from "../../durable-objects/tenant/rpc-outcome";
 import { HttpError } from "../../shared/errors/http-error";
 import { type Lock, lockHash } from "../../shared/generate/lock";
 import type { UnitBatch } from "../../shared/generate/plan";
-import { monthPeriod, type PlanName, planLimits } from "../../shared/plans";
+import { monthPeriod, type PlanName, planLimits, queryLimits } from "../../shared/plans";
 import { database } from "../db/client";
 import type { JobRow, TenantRow } from "../db/schema";
 import { JobLedger } from "../repository/jobs";
@@ -24,8 +24,6 @@ export interface GenerateMessage {
   batch: UnitBatch;
 }
 
-const QUERY_STEPS_PER_MS = 2_000;
-
 export async function generationRequest(
   env: Env,
   tenant: TenantRow,
@@ -33,12 +31,11 @@ export async function generationRequest(
   params: Record<string, unknown>,
   maxArtifacts: number,
 ): Promise<GenerationRequest> {
-  const limits = planLimits(tenant.plan as PlanName);
   return {
     lock,
     params,
     templates: await templatesOfLock(env, tenant.id, lock),
-    limits: { maxRows: limits.queryResultRows, maxSteps: limits.queryTimeMs * QUERY_STEPS_PER_MS },
+    limits: queryLimits(tenant.plan),
     maxArtifacts,
   };
 }

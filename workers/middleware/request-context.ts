@@ -1,11 +1,11 @@
 import type { MiddlewareHandler } from "hono";
-import { toHex } from "../../shared/encoding";
+import { bytesToHex } from "../../shared/encoding";
 import type { AppEnv } from "../context";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
-const randomHex = (bytes: number) => toHex(crypto.getRandomValues(new Uint8Array(bytes)));
+const randomHex = (bytes: number) => bytesToHex(crypto.getRandomValues(new Uint8Array(bytes)));
 
 /**
  * Request id (kept when the client sent a sane one), W3C trace context (our span as a child of the

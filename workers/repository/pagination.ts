@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { fromBase64Url, toBase64Url, utf8 } from "../../shared/encoding";
+import { base64ToBytes, bytesToBase64Url, utf8 } from "../../shared/encoding";
 import { HttpError } from "../../shared/errors/http-error";
 
 export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 200;
+const MAX_PAGE_SIZE = 200;
 
 export const pageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
@@ -18,12 +18,12 @@ export interface Cursor {
 }
 
 export function encodeCursor(cursor: Cursor): string {
-  return toBase64Url(utf8(JSON.stringify([cursor.createdAt, cursor.id])));
+  return bytesToBase64Url(utf8(JSON.stringify([cursor.createdAt, cursor.id])));
 }
 
 export function decodeCursor(text: string): Cursor {
   try {
-    const [createdAt, id] = JSON.parse(new TextDecoder().decode(fromBase64Url(text)));
+    const [createdAt, id] = JSON.parse(new TextDecoder().decode(base64ToBytes(text)));
     if (typeof createdAt === "string" && typeof id === "string") return { createdAt, id };
   } catch {
     // fall through to the error below
@@ -33,15 +33,23 @@ export function decodeCursor(text: string): Cursor {
   });
 }
 
-export interface Page<T> {
+export interface Page<T, C = string> {
   items: T[];
-  nextCursor: string | null;
+  nextCursor: C | null;
 }
 
-/** Given up to limit+1 rows, returns a page and the cursor of the next one. */
-export function toPage<T extends Cursor, U>(rows: T[], limit: number, map: (row: T) => U): Page<U> {
+/**
+ * Given up to limit+1 rows (one more than the page, to know whether another follows), the page and
+ * the cursor of the next one, taken from the page's last row.
+ */
+export function pageOf<T, U, C>(rows: T[], limit: number, map: (row: T) => U, cursorOf: (row: T) => C): Page<U, C> {
   const hasMore = rows.length > limit;
   const pageRows = hasMore ? rows.slice(0, limit) : rows;
   const last = pageRows.at(-1);
-  return { items: pageRows.map(map), nextCursor: hasMore && last ? encodeCursor(last) : null };
+  return { items: pageRows.map(map), nextCursor: hasMore && last !== undefined ? cursorOf(last) : null };
+}
+
+/** A page of rows ordered by (createdAt, id), with the opaque cursor. */
+export function toPage<T extends Cursor, U>(rows: T[], limit: number, map: (row: T) => U): Page<U> {
+  return pageOf(rows, limit, map, encodeCursor);
 }

@@ -5,7 +5,7 @@ import { authenticate } from "../auth/authenticate";
 import { masterSecret, tokenConfig } from "../auth/config";
 import { platformJwks } from "../auth/platform-keys";
 import { issuePlatformToken, MAX_TOKEN_TTL_SECONDS } from "../auth/tokens";
-import { bearerSecurity, createRouter, problemResponses } from "../openapi";
+import { bearerSecurity, createRouter, mediaTypeOf, problemResponses } from "../openapi";
 import { validationError } from "../problem";
 
 const tokenRequestSchema = z
@@ -57,8 +57,7 @@ export const authRoutes = createRouter().openapi(exchangeToken, async (c) => {
   const text = await c.req.text();
   let body: z.infer<typeof tokenRequestSchema> = {};
   if (text.trim() !== "") {
-    const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim();
-    if (type !== "application/json") {
+    if (mediaTypeOf(c) !== "application/json") {
       throw new HttpError(
         415,
         "unsupported-media-type",

@@ -1,7 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { dsseEnvelopeSchema } from "../../shared/contracts/attestation";
+import { graphNameSchema } from "../../shared/contracts/graphs";
 import { lockSchema } from "../../shared/contracts/lock";
+import { generatorNameSchema } from "../../shared/contracts/templates";
 import { publicJwks } from "../../shared/crypto/tenant-keys";
 import { HttpError } from "../../shared/errors/http-error";
 import { type DsseEnvelope, verifyEnvelope } from "../../shared/generate/attestation";
@@ -17,7 +19,7 @@ import { planOnly, startGeneration } from "../generation/run-generation";
 import { createRouter, type DocumentedRoute, documentRoutes, requireJsonBody } from "../openapi";
 import { invalidField, notFound, validationError } from "../problem";
 import { JobLedger } from "../repository/jobs";
-import { decodeCursor, encodeCursor, pageQuerySchema } from "../repository/pagination";
+import { decodeCursor, pageOf, pageQuerySchema, toPage } from "../repository/pagination";
 import { SigningKeyRing } from "../repository/signing-keys";
 import { ContentStore } from "../storage/content-store";
 
@@ -25,9 +27,9 @@ const paramsSchema = z.record(z.string(), z.unknown()).default({});
 const generationRequestSchema = z.union([
   z
     .object({
-      graph: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/),
+      graph: graphNameSchema,
       version: z.number().int().min(1).optional(),
-      generator: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
+      generator: generatorNameSchema,
       params: paramsSchema,
       dryRun: z.boolean().default(false),
     })
@@ -104,12 +106,7 @@ generationRoutes.get("/jobs", authenticate, requireRole("viewer"), async (c) => 
     limit,
     cursor ? decodeCursor(cursor) : undefined,
   );
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return c.json({
-    items: page.map(jobView),
-    nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
-  });
+  return c.json(toPage(rows, limit, jobView));
 });
 
 generationRoutes.get("/jobs/:id", authenticate, requireRole("viewer"), async (c) => c.json(jobView(await findJob(c))));
@@ -129,11 +126,7 @@ generationRoutes.get("/jobs/:id/artifacts", authenticate, requireRole("viewer"),
     limit.data,
     c.req.query("cursor"),
   );
-  const page = rows.slice(0, limit.data);
-  return c.json({
-    items: page.map(artifactView),
-    nextCursor: rows.length > limit.data ? (page.at(-1)?.path ?? null) : null,
-  });
+  return c.json(pageOf(rows, limit.data, artifactView, (row) => row.path));
 });
 
 generationRoutes.get("/jobs/:id/bundle", authenticate, requireRole("viewer"), async (c) => {

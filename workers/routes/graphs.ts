@@ -2,21 +2,18 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { CommitView } from "../../durable-objects/tenant/graph-service";
 import { unwrap } from "../../durable-objects/tenant/rpc-outcome";
+import { GRAPH_NAME } from "../../shared/contracts/graphs";
 import { HttpError } from "../../shared/errors/http-error";
-import { type PlanName, planLimits } from "../../shared/plans";
+import { type PlanName, planLimits, queryLimits } from "../../shared/plans";
 import { canonicalHash } from "../../shared/rdf/canonical-hash";
 import { negotiateMediaType, pickParser, pickSerializer } from "../../shared/rdf/content-negotiation";
 import { parseRdf, parseRdfSync, RDF_MEDIA_TYPES, serializeRdfSync } from "../../shared/rdf/formats";
 import { validateShacl } from "../../shared/rdf/shacl";
 import { authenticate, requireRole } from "../auth/authenticate";
 import type { AppEnv } from "../context";
-import { createRouter, type DocumentedRoute, documentRoutes } from "../openapi";
+import { createRouter, type DocumentedRoute, documentRoutes, mediaTypeOf } from "../openapi";
 import { invalidField } from "../problem";
 import { tenantObject } from "../tenant-object-stub";
-
-const GRAPH_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-/** Evaluation steps a query may take per millisecond of the plan's query time. */
-const QUERY_STEPS_PER_MS = 2_000;
 
 function graphName(c: Context<AppEnv>): string {
   const name = c.req.param("name") ?? "";
@@ -32,10 +29,6 @@ function versionNumber(value: string | undefined, field: string): number | undef
 
 const limitsOf = (c: Context<AppEnv>) => planLimits(c.var.tenant.plan as PlanName);
 const graphs = (c: Context<AppEnv>) => tenantObject(c.env, c.var.tenant);
-
-function mediaTypeOf(c: Context<AppEnv>): string {
-  return (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
-}
 
 export const graphRoutes = createRouter();
 
@@ -182,7 +175,6 @@ async function sparqlRequest(c: Context<AppEnv>): Promise<string> {
 const sparqlHandler = async (c: Context<AppEnv>) => {
   const name = graphName(c);
   const query = await sparqlRequest(c);
-  const limits = limitsOf(c);
   // Wall time around the Durable Object call (I/O from here, so the clock does advance in production).
   const started = Date.now();
   const outcome = await graphs(c).graphQuery({
@@ -190,7 +182,7 @@ const sparqlHandler = async (c: Context<AppEnv>) => {
     version: versionNumber(c.req.query("version"), "version"),
     query,
     accept: c.req.header("accept") ?? "application/sparql-results+json",
-    limits: { maxRows: limits.queryResultRows, maxSteps: limits.queryTimeMs * QUERY_STEPS_PER_MS },
+    limits: queryLimits(c.var.tenant.plan),
     now: new Date().toISOString(),
   });
   const queryMs = Date.now() - started;

@@ -7,16 +7,14 @@ import { database } from "../db/client";
 import type { AuditRow, MemberRow } from "../db/schema";
 import { bearerSecurity, createRouter, problemResponses, requireJsonBody } from "../openapi";
 import { notFound } from "../problem";
-import { MAX_PAGE_SIZE } from "../repository/pagination";
+import { pageOf, pageQuerySchema } from "../repository/pagination";
 import { TenantScope } from "../repository/tenant-scope";
 
 const subjectParam = z.object({ subject: z.string().min(1).max(256) });
-const memberPageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
+const memberPageQuery = pageQuerySchema.extend({
   cursor: z.string().max(256).optional().describe("The last subject of the previous page."),
 });
-const auditPageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
+const auditPageQuery = pageQuerySchema.extend({
   cursor: z.coerce.number().int().min(1).optional().describe("Entries older than this id."),
 });
 
@@ -103,9 +101,8 @@ export const memberRoutes = createRouter()
   .openapi(listMembers, async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const rows = await new TenantScope(database(c.env.DB), c.var.principal.tenantId).listMembers(limit, cursor);
-    const page = rows.slice(0, limit);
     return c.json(
-      { items: page.map(memberView), nextCursor: rows.length > limit ? (page.at(-1)?.subject ?? null) : null },
+      pageOf(rows, limit, memberView, (row) => row.subject),
       200,
     );
   })
@@ -141,9 +138,8 @@ export const memberRoutes = createRouter()
   .openapi(listAudit, async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const rows = await new TenantScope(database(c.env.DB), c.var.principal.tenantId).listAudit(limit, cursor);
-    const page = rows.slice(0, limit);
     return c.json(
-      { items: page.map(auditView), nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null },
+      pageOf(rows, limit, auditView, (row) => row.id),
       200,
     );
   });

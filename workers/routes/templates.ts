@@ -15,9 +15,9 @@ import { authenticate, requireRole } from "../auth/authenticate";
 import type { AppEnv } from "../context";
 import { database } from "../db/client";
 import type { TemplateRow } from "../db/schema";
-import { bearerSecurity, createRouter, problemResponses } from "../openapi";
+import { bearerSecurity, createRouter, mediaTypeOf, problemResponses } from "../openapi";
 import { invalidField, notFound, validationError } from "../problem";
-import { MAX_PAGE_SIZE } from "../repository/pagination";
+import { pageOf, pageQuerySchema } from "../repository/pagination";
 import { TemplateCatalog } from "../repository/templates";
 import { ContentStore } from "../storage/content-store";
 import { tenantObject } from "../tenant-object-stub";
@@ -46,8 +46,7 @@ function templateAddress(c: Context<AppEnv>): { generator: string; path: string 
 }
 
 async function readTemplateSource(c: Context<AppEnv>): Promise<string> {
-  const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
-  if (!TEMPLATE_MEDIA_TYPES.includes(type)) {
+  if (!TEMPLATE_MEDIA_TYPES.includes(mediaTypeOf(c))) {
     throw new HttpError(
       415,
       "unsupported-media-type",
@@ -153,9 +152,8 @@ templateRoutes.delete("/templates/:generator/:path{.+}", authenticate, requireRo
   return c.body(null, 204);
 });
 
-const listQuery = z.object({
+const listQuery = pageQuerySchema.extend({
   generator: generatorNameSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
   cursor: z.string().max(600).optional().describe("`generator/path` of the last item of the previous page."),
 });
 
@@ -166,16 +164,10 @@ templateRoutes.get("/templates", authenticate, requireRole("viewer"), async (c) 
   const slash = cursor?.indexOf("/") ?? -1;
   const after = cursor && slash > 0 ? { generator: cursor.slice(0, slash), path: cursor.slice(slash + 1) } : undefined;
   const rows = await new TemplateCatalog(database(c.env.DB), c.var.tenant.id).list(limit, { generator, after });
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return c.json({
-    items: page.map(summaryView),
-    nextCursor: rows.length > limit && last ? `${last.generator}/${last.path}` : null,
-  });
+  return c.json(pageOf(rows, limit, summaryView, (row) => `${row.generator}/${row.path}`));
 });
 
-const generatorListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
+const generatorListQuery = pageQuerySchema.extend({
   cursor: z.string().max(64).optional().describe("The last generator name of the previous page."),
 });
 
@@ -184,11 +176,12 @@ templateRoutes.get("/generators", authenticate, requireRole("viewer"), async (c)
   if (!parsed.success) throw validationError(parsed.error, "query");
   const { limit, cursor } = parsed.data;
   const rows = await new TemplateCatalog(database(c.env.DB), c.var.tenant.id).generators(limit, cursor);
-  const page = rows.slice(0, limit);
-  return c.json({
-    items: page.map((row) => ({ name: row.name, templates: Number(row.templates), updatedAt: row.updatedAt })),
-    nextCursor: rows.length > limit ? (page.at(-1)?.name ?? null) : null,
+  const generatorView = (row: (typeof rows)[number]) => ({
+    name: row.name,
+    templates: Number(row.templates),
+    updatedAt: row.updatedAt,
   });
+  return c.json(pageOf(rows, limit, generatorView, (row) => row.name));
 });
 
 templateRoutes.get("/generators/:name", authenticate, requireRole("viewer"), async (c) => {

@@ -1,29 +1,11 @@
 import type * as RDF from "@rdfjs/types";
+import { RDF_LANG_STRING, termToJson, XSD_STRING } from "../term-json";
 import type { Bindings } from "./expression-engine";
 
 /** A SELECT or ASK result, ready to serialize. */
 export type SolutionResult =
   | { type: "bindings"; variables: string[]; bindings: Bindings[] }
   | { type: "boolean"; value: boolean };
-
-const XSD_STRING = "http://www.w3.org/2001/XMLSchema#string";
-const RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString";
-
-function jsonTerm(term: RDF.Term): Record<string, string> {
-  switch (term.termType) {
-    case "NamedNode":
-      return { type: "uri", value: term.value };
-    case "BlankNode":
-      return { type: "bnode", value: term.value };
-    case "Literal": {
-      if (term.language) return { type: "literal", value: term.value, "xml:lang": term.language };
-      if (term.datatype.value === XSD_STRING) return { type: "literal", value: term.value };
-      return { type: "literal", value: term.value, datatype: term.datatype.value };
-    }
-    default:
-      return { type: "literal", value: term.value };
-  }
-}
 
 /** application/sparql-results+json */
 export function toSparqlJson(result: SolutionResult): string {
@@ -32,7 +14,7 @@ export function toSparqlJson(result: SolutionResult): string {
     const out: Record<string, Record<string, string>> = {};
     for (const name of result.variables) {
       const term = row.get(name);
-      if (term) out[name] = jsonTerm(term);
+      if (term) out[name] = termToJson(term);
     }
     return out;
   });

@@ -211,12 +211,7 @@ export class QuadStore {
          (SELECT 1 FROM rdf_staging st WHERE st.s = rdf_quad.s AND st.p = rdf_quad.p AND st.o = rdf_quad.o)`,
         [next, graphId],
       ).changes;
-      const added = this.db.run(
-        `INSERT INTO rdf_quad (g, s, p, o, added_in, removed_in)
-         SELECT ?1, st.s, st.p, st.o, ?2, ${STILL_PRESENT} FROM rdf_staging st WHERE NOT EXISTS
-         (SELECT 1 FROM rdf_quad q WHERE q.g = ?1 AND q.s = st.s AND q.p = st.p AND q.o = st.o AND q.removed_in = ${STILL_PRESENT})`,
-        [graphId, next],
-      ).changes;
+      const added = this.addStaged(graphId, next);
       this.db.run("DELETE FROM rdf_staging");
       return this.commitVersion(name, graphId, latest, added, removed, options);
     });
@@ -242,12 +237,7 @@ export class QuadStore {
          AND NOT EXISTS (SELECT 1 FROM rdf_staging st WHERE st.s = rdf_quad.s AND st.p = rdf_quad.p AND st.o = rdf_quad.o)`,
         [next, graphId],
       ).changes;
-      const added = this.db.run(
-        `INSERT INTO rdf_quad (g, s, p, o, added_in, removed_in)
-         SELECT ?1, st.s, st.p, st.o, ?2, ${STILL_PRESENT} FROM rdf_staging st WHERE NOT EXISTS
-         (SELECT 1 FROM rdf_quad q WHERE q.g = ?1 AND q.s = st.s AND q.p = st.p AND q.o = st.o AND q.removed_in = ${STILL_PRESENT})`,
-        [graphId, next],
-      ).changes;
+      const added = this.addStaged(graphId, next);
       this.db.run("DELETE FROM rdf_staging");
       this.db.run("DELETE FROM rdf_staging_remove");
       return this.commitVersion(name, graphId, latest, added, removed, options);
@@ -375,6 +365,16 @@ export class QuadStore {
   }
 
   /** A write transaction; if it fails, term ids it allocated are rolled back, so cached ids may be stale. */
+  /** Adds the staged triples not already present to version `next`; returns how many were added. */
+  private addStaged(graphId: number, next: number): number {
+    return this.db.run(
+      `INSERT INTO rdf_quad (g, s, p, o, added_in, removed_in)
+       SELECT ?1, st.s, st.p, st.o, ?2, ${STILL_PRESENT} FROM rdf_staging st WHERE NOT EXISTS
+       (SELECT 1 FROM rdf_quad q WHERE q.g = ?1 AND q.s = st.s AND q.p = st.p AND q.o = st.o AND q.removed_in = ${STILL_PRESENT})`,
+      [graphId, next],
+    ).changes;
+  }
+
   private write<T>(fn: () => T): T {
     try {
       return this.db.transaction(fn);

@@ -2,7 +2,7 @@ import { createHash, createPublicKey, verify as nodeVerify } from "node:crypto";
 import { importJWK, type JWK } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateSigningKey, type Signer, signerFromPrivateJwk } from "../../../shared/crypto/ed25519";
-import { bytesToBase64 } from "../../../shared/crypto/encoding";
+import { bytesToBase64 } from "../../../shared/encoding";
 import {
   type ArtifactProvenance,
   attestArtifact,

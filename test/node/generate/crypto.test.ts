@@ -8,7 +8,6 @@ import {
   SigningKeyError,
   signerFromPrivateJwk,
 } from "../../../shared/crypto/ed25519";
-import { base64ToBytes, bytesToBase64, bytesToBase64Url, utf8 } from "../../../shared/crypto/encoding";
 import { decryptSecret, encryptSecret, rewrapSecret, SecretBoxError } from "../../../shared/crypto/secret-box";
 import {
   activeSigningKey,
@@ -19,6 +18,7 @@ import {
   tenantSigningKeySchema,
   unlockSigningKey,
 } from "../../../shared/crypto/tenant-keys";
+import { base64ToBytes, bytesToBase64, bytesToBase64Url, utf8 } from "../../../shared/encoding";
 import { canonicalJson } from "../../../shared/generate/canonical-json";
 
 const MASTER = "m".repeat(32);

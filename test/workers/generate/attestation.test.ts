@@ -1,6 +1,5 @@
 import { importJWK, type JWK } from "jose";
 import { describe, expect, it } from "vitest";
-import { base64ToBytes, bytesToBase64 } from "../../../shared/crypto/encoding";
 import {
   createTenantSigningKey,
   publicJwks,
@@ -8,6 +7,7 @@ import {
   tenantSigningKeySchema,
   unlockSigningKey,
 } from "../../../shared/crypto/tenant-keys";
+import { base64ToBytes, bytesToBase64 } from "../../../shared/encoding";
 import { attestArtifact, preAuthEncoding, verifyEnvelope } from "../../../shared/generate/attestation";
 import { sha256Hex } from "../../../shared/generate/canonical-json";
 
