@@ -1,0 +1,185 @@
+import { type IncrementalHashFactory, incrementalSha256 } from "../../crypto/incremental-sha256";
+import { bytesToHex } from "../../encoding";
+import { type CanonicalizeOptions, canonicalizeQuads } from "../canonical-hash";
+import { compareCodeUnits, termToNTriples } from "../ntriples";
+import { dataFactory, termFromKey } from "./term-key";
+
+export interface CanonicalTriplesOptions {
+  /** Incremental SHA-256 for the canonical document (default: DigestStream in workerd, else @noble/hashes). */
+  hash?: IncrementalHashFactory;
+  /** The stored blank-node labels already are this dataset's RDFC-1.0 labels (`c14n<k>`): skip relabeling. */
+  canonicalBlankLabels?: boolean;
+  canonicalize?: CanonicalizeOptions;
+}
+
+export interface CanonicalTriplesHash {
+  /** `sha256:<hex>` of the RDFC-1.0 canonical N-Quads document. */
+  hash: string;
+  /** Distinct triples hashed. */
+  triples: number;
+}
+
+/** Bytes of canonical N-Quads handed to the hash at a time (a longer line gets a buffer of its own). */
+const HASH_CHUNK_BYTES = 1 << 20;
+
+const isBlankKey = (key: string) => key.charCodeAt(0) === 95; /* _ */
+
+/**
+ * The RDFC-1.0 hash of a set of dictionary-encoded triples (`triples` holds s, p, o ids in turn; duplicates
+ * allowed), without materializing the canonical document: only the distinct terms are sorted, then the
+ * triples by their terms' ranks, and the lines stream into an incremental SHA-256.
+ *
+ * This equals hashing the sorted canonical lines because each term's canonical token ends unambiguously
+ * (`>`, a closing quote or a label followed by a space), so comparing lines compares subject, predicate and
+ * object tokens in turn. Blank-node labels come from RDFC-1.0 run on the triples that contain blank nodes
+ * only: ground triples take no part in labeling.
+ */
+export async function canonicalHashOfTriples(
+  triples: Uint32Array,
+  keysOf: (ids: number[]) => Map<number, string>,
+  options: CanonicalTriplesOptions = {},
+): Promise<CanonicalTriplesHash> {
+  const count = Math.floor(triples.length / 3);
+  const distinct = new Set<number>();
+  for (let i = 0; i < count * 3; i++) distinct.add(triples[i] as number);
+  const ids = [...distinct];
+  const keys = keysOf(ids);
+  const keyOf = (id: number) => {
+    const key = keys.get(id);
+    if (key === undefined) throw new Error(`term ${id} is not in the dictionary`);
+    return key;
+  };
+
+  let blankLabels: Map<string, string> | undefined;
+  if (!options.canonicalBlankLabels && ids.some((id) => isBlankKey(keyOf(id)))) {
+    const quads = [];
+    for (let i = 0; i < count; i++) {
+      const s = keyOf(triples[3 * i] as number);
+      const o = keyOf(triples[3 * i + 2] as number);
+      if (!isBlankKey(s) && !isBlankKey(o)) continue;
+      const p = keyOf(triples[3 * i + 1] as number);
+      quads.push(dataFactory.quad(termFromKey(s) as never, termFromKey(p) as never, termFromKey(o) as never));
+    }
+    blankLabels = (await canonicalizeQuads(quads, options.canonicalize)).issuedIdentifiers;
+  }
+
+  const entries = ids.map((id): [string, number] => {
+    const key = keyOf(id);
+    if (blankLabels && isBlankKey(key)) return [`_:${blankLabels.get(key.slice(2)) ?? key.slice(2)}`, id];
+    return [termToNTriples(termFromKey(key)), id];
+  });
+  entries.sort((a, b) => compareCodeUnits(a[0], b[0]));
+  const rankOf = rankLookup(entries);
+  const encoder = new TextEncoder();
+  const tokens = entries.map(([token]) => encoder.encode(token));
+
+  const { order, ranks } = sortByRanks(triples, count, rankOf, entries.length);
+  const hash = (options.hash ?? incrementalSha256)();
+  // Lines are assembled as bytes from each term's encoded token: no per-line strings, no re-encoding.
+  let buffer = new Uint8Array(HASH_CHUNK_BYTES);
+  let used = 0;
+  let written = 0;
+  let previous = -1;
+  const put = (bytes: Uint8Array) => {
+    if (bytes.length < 32) {
+      for (let i = 0; i < bytes.length; i++) buffer[used + i] = bytes[i] as number;
+    } else buffer.set(bytes, used);
+    used += bytes.length;
+  };
+  for (const index of order) {
+    if (previous >= 0 && sameTriple(ranks, previous, index)) continue;
+    previous = index;
+    const s = tokens[ranks[3 * index] as number] as Uint8Array;
+    const p = tokens[ranks[3 * index + 1] as number] as Uint8Array;
+    const o = tokens[ranks[3 * index + 2] as number] as Uint8Array;
+    const length = s.length + p.length + o.length + 5;
+    if (used + length > buffer.length) {
+      await hash.update(buffer.subarray(0, used));
+      if (length > HASH_CHUNK_BYTES) buffer = new Uint8Array(length);
+      else buffer = new Uint8Array(HASH_CHUNK_BYTES);
+      used = 0;
+    }
+    put(s);
+    buffer[used++] = 32;
+    put(p);
+    buffer[used++] = 32;
+    put(o);
+    buffer[used++] = 32;
+    buffer[used++] = 46;
+    buffer[used++] = 10;
+    written += 1;
+  }
+  if (used > 0) await hash.update(buffer.subarray(0, used));
+  return { hash: `sha256:${bytesToHex(await hash.digest())}`, triples: written };
+}
+
+/** id → rank: a typed array when ids are dense enough, else a Map. */
+function rankLookup(entries: [string, number][]): (id: number) => number {
+  let maxId = 0;
+  for (const [, id] of entries) if (id > maxId) maxId = id;
+  if (maxId <= 4 * entries.length + 1_000_000) {
+    const ranks = new Uint32Array(maxId + 1);
+    entries.forEach(([, id], rank) => {
+      ranks[id] = rank;
+    });
+    return (id) => ranks[id] as number;
+  }
+  const ranks = new Map<number, number>();
+  entries.forEach(([, id], rank) => {
+    ranks.set(id, rank);
+  });
+  return (id) => ranks.get(id) as number;
+}
+
+function sameTriple(ranks: Uint32Array, a: number, b: number): boolean {
+  return (
+    ranks[3 * a] === ranks[3 * b] && ranks[3 * a + 1] === ranks[3 * b + 1] && ranks[3 * a + 2] === ranks[3 * b + 2]
+  );
+}
+
+/** Triple indexes ordered by (subject, predicate, object) rank: a counting sort on the subject, then small sorts. */
+function sortByRanks(
+  triples: Uint32Array,
+  count: number,
+  rankOf: (id: number) => number,
+  terms: number,
+): { order: Uint32Array; ranks: Uint32Array } {
+  const ranks = new Uint32Array(count * 3);
+  for (let i = 0; i < count * 3; i++) ranks[i] = rankOf(triples[i] as number);
+  const starts = new Uint32Array(terms + 1);
+  for (let i = 0; i < count; i++) {
+    const next = (ranks[3 * i] as number) + 1;
+    starts[next] = (starts[next] as number) + 1;
+  }
+  for (let r = 0; r < terms; r++) starts[r + 1] = (starts[r + 1] as number) + (starts[r] as number);
+  const order = new Uint32Array(count);
+  const fill = starts.slice(0, terms);
+  for (let i = 0; i < count; i++) {
+    const rank = ranks[3 * i] as number;
+    order[fill[rank] as number] = i;
+    fill[rank] = (fill[rank] as number) + 1;
+  }
+  const byPredicateObject = (a: number, b: number) =>
+    (ranks[3 * a + 1] as number) - (ranks[3 * b + 1] as number) ||
+    (ranks[3 * a + 2] as number) - (ranks[3 * b + 2] as number);
+  for (let r = 0; r < terms; r++) {
+    const from = starts[r] as number;
+    const to = starts[r + 1] as number;
+    if (to - from <= 1) continue;
+    if (to - from <= 32) {
+      // Insertion sort: most subjects have a handful of triples.
+      for (let i = from + 1; i < to; i++) {
+        const current = order[i] as number;
+        let j = i - 1;
+        while (j >= from && byPredicateObject(order[j] as number, current) > 0) {
+          order[j + 1] = order[j] as number;
+          j--;
+        }
+        order[j + 1] = current;
+      }
+    } else {
+      order.set(Array.from(order.subarray(from, to)).sort(byPredicateObject), from);
+    }
+  }
+  return { order, ranks };
+}
