@@ -11,8 +11,6 @@ import { attestArtifact } from "../shared/generate/attestation";
 import { sha256Hex } from "../shared/generate/canonical-json";
 import { provenanceOf } from "../shared/generate/generate";
 import { computeLock, deriveBuildTime, lockHash } from "../shared/generate/lock";
-import { canonicalHash } from "../shared/rdf/canonical-hash";
-import { parseRdfSync } from "../shared/rdf/formats";
 import { migrateQuadStore, QuadStore } from "../shared/rdf/store/quad-store";
 import { ENGINE_VERSION } from "../shared/version";
 import { nodeSqlDatabase } from "../test/support/node-sql-database";
@@ -75,14 +73,15 @@ async function inProcessRun(artifacts: number): Promise<number> {
   const db = nodeSqlDatabase();
   migrateQuadStore(db);
   const graphs = new GraphService(new QuadStore(db));
-  const { canonical, hash } = await canonicalHash(parseRdfSync(graphOf(artifacts), "text/turtle"));
-  const version = graphs.put({
+  const { version } = await graphs.ingest({
     name: "model",
-    canonical,
-    hash,
+    mediaType: "text/turtle",
+    body: new Blob([graphOf(artifacts)]).stream(),
     createdAt: "2026-01-01T00:00:00.000Z",
     tripleLimit: 10_000_000,
-  }).version;
+    maxBytes: Number.POSITIVE_INFINITY,
+  });
+  const hash = version.hash as string;
   const templateHash = await sha256Hex(TEMPLATE);
   const lock = await computeLock({
     graph: { name: "model", version: version.version, hash },

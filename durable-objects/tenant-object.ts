@@ -193,8 +193,16 @@ export class TenantObject extends DurableObject<Env> {
     return outcome(() => this.graphs.version(name, version));
   }
 
-  graphPut(input: { name: string; canonical: string; hash: string; createdAt: string; tripleLimit: number }) {
-    return outcome(() => this.graphs.put(input));
+  /** Replaces a graph's content with the RDF document streamed in `body` (see GraphService.ingest). */
+  graphIngest(input: {
+    name: string;
+    mediaType: string;
+    body: ReadableStream<Uint8Array> | null;
+    createdAt: string;
+    tripleLimit: number;
+    maxBytes: number;
+  }) {
+    return outcome(() => this.graphs.ingest(input));
   }
 
   graphPatch(input: { name: string; add: string; remove: string; createdAt: string; tripleLimit: number }) {

@@ -1,15 +1,18 @@
 import type * as RDF from "@rdfjs/types";
+import type { IncrementalHashFactory } from "../../shared/crypto/incremental-sha256";
 import { HttpError } from "../../shared/errors/http-error";
-import { canonicalHash } from "../../shared/rdf/canonical-hash";
 import { negotiateMediaType } from "../../shared/rdf/content-negotiation";
 import { buildGraphDiff, graphDiffToJson, graphDiffToNTriples } from "../../shared/rdf/diff-format";
 import { parseRdfSync, RDF_MEDIA_TYPES, serializeRdf } from "../../shared/rdf/formats";
+import { parseRdfStream } from "../../shared/rdf/parse-stream";
 import { runSparqlQuery } from "../../shared/rdf/sparql/engine";
 import type { QueryDataset } from "../../shared/rdf/sparql/evaluator";
 import { type SolutionResult, SPARQL_RESULT_SERIALIZERS } from "../../shared/rdf/sparql/results";
 import { planUpdate } from "../../shared/rdf/sparql/update";
+import { GraphUpload } from "../../shared/rdf/store/graph-upload";
 import type { GraphVersion, QuadStore } from "../../shared/rdf/store/quad-store";
 import { SeededRandom } from "../../shared/template/kgen/seeded-random";
+import { WriteQueue } from "./write-queue";
 
 /** A version-4-shaped UUID drawn from a seeded generator (deterministic, not unique across seeds). */
 function seededUuid(random: SeededRandom): string {
@@ -71,7 +74,14 @@ function notAcceptable(available: readonly string[]): HttpError {
 
 /** A tenant's versioned graphs and SPARQL over them, inside its Durable Object (synchronous SQLite). */
 export class GraphService {
-  constructor(private readonly store: QuadStore) {}
+  /** Writes wait for each other: an upload streams over many turns of the event loop. */
+  private readonly writes = new WriteQueue();
+
+  constructor(
+    private readonly store: QuadStore,
+    /** Incremental SHA-256 for version hashes (default: DigestStream in workerd). */
+    private readonly hash?: IncrementalHashFactory,
+  ) {}
 
   list(): GraphVersionView[] {
     return this.store.listGraphs().flatMap((graph) => (graph.latest ? [view(graph.latest)] : []));
@@ -93,13 +103,34 @@ export class GraphService {
     return view(found);
   }
 
-  /** Replaces the content with canonical N-Quads (blank nodes already labelled `c14n…`). */
-  put(input: { name: string; canonical: string; hash: string; createdAt: string; tripleLimit: number }): CommitView {
-    const quads = parseRdfSync(input.canonical, RDF_MEDIA_TYPES.nquads);
-    return this.store.db.transaction(() => {
-      const result = this.store.replaceGraph(input.name, quads, { createdAt: input.createdAt, hash: input.hash });
-      this.assertWithinQuota(input.tripleLimit);
-      return { version: view(result.version), created: result.created };
+  /**
+   * Replaces the graph's content with the document streamed in `body`: parsed, stored and hashed (RDFC-1.0)
+   * as it arrives, committed as one new version, or not at all.
+   */
+  ingest(input: {
+    name: string;
+    mediaType: string;
+    body: ReadableStream<Uint8Array> | null;
+    createdAt: string;
+    tripleLimit: number;
+    maxBytes: number;
+  }): Promise<CommitView> {
+    return this.writes.run(async () => {
+      const upload = GraphUpload.begin(this.store, input.name);
+      try {
+        await parseRdfStream(input.body, input.mediaType, (quad) => upload.add(quad), {
+          maxQuads: input.tripleLimit,
+          maxBytes: input.maxBytes,
+        });
+        const result = await upload.commit({
+          createdAt: input.createdAt,
+          hash: this.hash,
+          check: () => this.assertWithinQuota(input.tripleLimit),
+        });
+        return { version: view(result.version), created: result.created };
+      } finally {
+        upload.abort();
+      }
     });
   }
 
@@ -111,10 +142,12 @@ export class GraphService {
     createdAt: string;
     tripleLimit: number;
   }): Promise<CommitView> {
-    this.requireVersion(input.name);
-    const add = parseRdfSync(input.add, RDF_MEDIA_TYPES.ntriples);
-    const remove = parseRdfSync(input.remove, RDF_MEDIA_TYPES.ntriples);
-    return this.commitPatch(input.name, add, remove, input.createdAt, input.tripleLimit);
+    return this.writes.run(() => {
+      this.requireVersion(input.name);
+      const add = parseRdfSync(input.add, RDF_MEDIA_TYPES.ntriples);
+      const remove = parseRdfSync(input.remove, RDF_MEDIA_TYPES.ntriples);
+      return this.commitPatch(input.name, add, remove, input.createdAt, input.tripleLimit);
+    });
   }
 
   /** SPARQL 1.1 Update against the graph's latest version. */
@@ -125,13 +158,18 @@ export class GraphService {
     tripleLimit: number;
     now: string;
   }): Promise<CommitView> {
-    this.requireVersion(input.name);
-    const plan = planUpdate(this.store, input.update, { dataset: this.dataset(input.name), now: new Date(input.now) });
-    return this.commitPatch(input.name, plan.add, plan.remove, input.createdAt, input.tripleLimit);
+    return this.writes.run(() => {
+      this.requireVersion(input.name);
+      const plan = planUpdate(this.store, input.update, {
+        dataset: this.dataset(input.name),
+        now: new Date(input.now),
+      });
+      return this.commitPatch(input.name, plan.add, plan.remove, input.createdAt, input.tripleLimit);
+    });
   }
 
-  delete(name: string): boolean {
-    return this.store.deleteGraph(name);
+  delete(name: string): Promise<boolean> {
+    return this.writes.run(() => this.store.deleteGraph(name));
   }
 
   /** A version's triples, sorted, as N-Triples (the Worker re-serializes for other formats). */
@@ -237,7 +275,7 @@ export class GraphService {
       return committed;
     });
     if (result.created || result.version.hash === null) {
-      const { hash } = await canonicalHash(this.store.readVersion(name, result.version.number));
+      const hash = await this.store.versionHash(name, result.version.number, { hash: this.hash });
       this.store.setVersionHash(name, result.version.number, hash);
       return { version: { ...view(result.version), hash }, created: result.created };
     }

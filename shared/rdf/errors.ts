@@ -32,6 +32,16 @@ export class QuadLimitExceededError extends Error {
   }
 }
 
+/** The document is longer than the caller allowed; reading stopped as soon as the limit was passed. */
+export class DocumentTooLargeError extends Error {
+  readonly limit: number;
+  constructor(limit: number) {
+    super(`The document is larger than ${limit} bytes`);
+    this.name = "DocumentTooLargeError";
+    this.limit = limit;
+  }
+}
+
 /** A JSON-LD document referenced a remote context or document; loading over the network is refused. */
 export class RemoteContextRefusedError extends Error {
   readonly url: string;

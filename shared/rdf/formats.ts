@@ -53,7 +53,7 @@ export interface ParseRdfOptions {
   maxQuads?: number;
 }
 
-const n3Formats: Record<Exclude<RdfMediaType, "application/ld+json">, string> = {
+export const n3Formats: Record<Exclude<RdfMediaType, "application/ld+json">, string> = {
   "text/turtle": "text/turtle",
   "application/trig": "application/trig",
   "application/n-triples": "application/n-triples",
@@ -62,10 +62,10 @@ const n3Formats: Record<Exclude<RdfMediaType, "application/ld+json">, string> = 
 
 // Document labels become `b_<label>` and anonymous nodes `n_<k>`, numbered per parse: stable across isolates
 // (n3's own labels come from a process-wide counter) and never colliding with each other.
-const LABELED_BLANK_PREFIX = "b_";
+export const LABELED_BLANK_PREFIX = "b_";
 const ANONYMOUS_BLANK_PREFIX = "n_";
 
-function countingFactory(maxQuads: number): typeof DataFactory {
+export function countingFactory(maxQuads: number): typeof DataFactory {
   let quadCount = 0;
   let anonymousCount = 0;
   return {
@@ -91,7 +91,8 @@ function lineText(text: string, line: number): string {
 
 // n3 reports the line; the column comes from the offending token, or (lexer errors) from the first
 // non-blank character after the previous token on that line.
-function n3SyntaxError(error: Error, text: string, mediaType: RdfMediaType): RdfSyntaxError {
+/** `text` is the document, or a window of it whose first line is line `firstLine`. */
+export function n3SyntaxError(error: Error, text: string, mediaType: RdfMediaType, firstLine = 1): RdfSyntaxError {
   const context = (error as Error & { context?: N3ErrorContext }).context ?? {};
   const line = context.token?.line ?? context.line;
   let column: number | undefined;
@@ -100,7 +101,7 @@ function n3SyntaxError(error: Error, text: string, mediaType: RdfMediaType): Rdf
   } else if (line !== undefined) {
     const previous = context.previousToken;
     const from = previous && (previous.endLine ?? previous.line) === line ? (previous.end ?? 0) : 0;
-    const rest = lineText(text, line).slice(from);
+    const rest = lineText(text, line - firstLine + 1).slice(from);
     column = from + (rest.length - rest.trimStart().length) + 1;
   }
   return new RdfSyntaxError(error.message, mediaType, line, column, { cause: error });

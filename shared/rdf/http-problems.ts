@@ -1,6 +1,7 @@
 import { HttpError } from "../errors/http-error";
 import {
   CanonicalizationLimitError,
+  DocumentTooLargeError,
   QuadLimitExceededError,
   RdfSyntaxError,
   RemoteContextRefusedError,
@@ -45,6 +46,11 @@ export function rdfErrorToHttpError(error: unknown, options: RdfProblemOptions =
       : new HttpError(403, "quota-exceeded", "Triple quota exceeded", error.message, {
           extensions: { limit: error.limit },
         });
+  }
+  if (error instanceof DocumentTooLargeError) {
+    return new HttpError(413, "payload-too-large", "Document too large", error.message, {
+      extensions: { limit: error.limit },
+    });
   }
   if (error instanceof CanonicalizationLimitError) {
     return new HttpError(422, "canonicalization-limit", "Graph too complex to canonicalize", error.message);

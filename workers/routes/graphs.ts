@@ -5,9 +5,8 @@ import { unwrap } from "../../durable-objects/tenant/rpc-outcome";
 import { GRAPH_NAME } from "../../shared/contracts/graphs";
 import { HttpError } from "../../shared/errors/http-error";
 import { type PlanName, planLimits, queryLimits } from "../../shared/plans";
-import { canonicalHash } from "../../shared/rdf/canonical-hash";
 import { negotiateMediaType, pickParser, pickSerializer } from "../../shared/rdf/content-negotiation";
-import { parseRdf, parseRdfSync, RDF_MEDIA_TYPES, serializeRdfSync } from "../../shared/rdf/formats";
+import { parseRdfSync, RDF_MEDIA_TYPES, serializeRdfSync } from "../../shared/rdf/formats";
 import { validateShacl } from "../../shared/rdf/shacl";
 import { authenticate, requireRole } from "../auth/authenticate";
 import type { AppEnv } from "../context";
@@ -39,12 +38,20 @@ graphRoutes.get("/graphs", authenticate, requireRole("viewer"), async (c) => {
 graphRoutes.put("/graphs/:name", authenticate, requireRole("editor"), async (c) => {
   const name = graphName(c);
   const mediaType = pickParser(c.req.header("content-type"));
-  const limit = limitsOf(c).triples;
-  const quads = await parseRdf(await c.req.text(), mediaType, { maxQuads: limit });
-  const { canonical, hash } = await canonicalHash(quads);
+  const limits = limitsOf(c);
   const createdAt = new Date().toISOString();
   const stub = graphs(c);
-  const committed = unwrap(await stub.graphPut({ name, canonical, hash, createdAt, tripleLimit: limit }));
+  // The body streams into the tenant's Durable Object, which parses, stores and hashes it as it arrives.
+  const committed = unwrap(
+    await stub.graphIngest({
+      name,
+      mediaType,
+      body: c.req.raw.body,
+      createdAt,
+      tripleLimit: limits.triples,
+      maxBytes: limits.maxRequestBodyBytes,
+    }),
+  );
   if (committed.created) {
     await stub.appendEvent({ type: "graph.version.created", data: { ...committed.version }, createdAt: Date.now() });
   }

@@ -1,6 +1,8 @@
 import type * as RDF from "@rdfjs/types";
+import { type CanonicalTriplesOptions, canonicalHashOfTriples } from "./canonical-triples";
 import type { SqlDatabase } from "./sql-database";
 import { dataFactory, type StoredTerm, termFromKey, termKey } from "./term-key";
+import { TripleEncoder, TripleIdBuffer } from "./triple-encoder";
 
 /** `removed_in` of a quad that is still present in the latest version. */
 export const STILL_PRESENT = 9007199254740991;
@@ -206,11 +208,7 @@ export class QuadStore {
       this.stage(triples, "rdf_staging");
       const latest = this.latest(graphId);
       const next = latest + 1;
-      const removed = this.db.run(
-        `UPDATE rdf_quad SET removed_in = ? WHERE g = ? AND removed_in = ${STILL_PRESENT} AND NOT EXISTS
-         (SELECT 1 FROM rdf_staging st WHERE st.s = rdf_quad.s AND st.p = rdf_quad.p AND st.o = rdf_quad.o)`,
-        [next, graphId],
-      ).changes;
+      const removed = this.removeUnstaged(graphId, next);
       const added = this.addStaged(graphId, next);
       this.db.run("DELETE FROM rdf_staging");
       return this.commitVersion(name, graphId, latest, added, removed, options);
@@ -364,9 +362,8 @@ export class QuadStore {
     );
   }
 
-  /** A write transaction; if it fails, term ids it allocated are rolled back, so cached ids may be stale. */
   /** Adds the staged triples not already present to version `next`; returns how many were added. */
-  private addStaged(graphId: number, next: number): number {
+  addStaged(graphId: number, next: number): number {
     return this.db.run(
       `INSERT INTO rdf_quad (g, s, p, o, added_in, removed_in)
        SELECT ?1, st.s, st.p, st.o, ?2, ${STILL_PRESENT} FROM rdf_staging st WHERE NOT EXISTS
@@ -375,6 +372,23 @@ export class QuadStore {
     ).changes;
   }
 
+  /**
+   * Marks the present triples missing from `rdf_staging` as removed in version `next`; returns how many.
+   */
+  removeUnstaged(graphId: number, next: number): number {
+    return this.db.run(
+      `UPDATE rdf_quad SET removed_in = ? WHERE g = ? AND removed_in = ${STILL_PRESENT} AND NOT EXISTS
+       (SELECT 1 FROM rdf_staging st WHERE st.s = rdf_quad.s AND st.p = rdf_quad.p AND st.o = rdf_quad.o)`,
+      [next, graphId],
+    ).changes;
+  }
+
+  /** Forgets decoded terms: after a failed write, ids it allocated may be reused. */
+  clearTermCache(): void {
+    this.termCache.clear();
+  }
+
+  /** A write transaction; if it fails, term ids it allocated are rolled back, so cached ids may be stale. */
   private write<T>(fn: () => T): T {
     try {
       return this.db.transaction(fn);
@@ -390,7 +404,7 @@ export class QuadStore {
     return id;
   }
 
-  private ensureGraph(name: string): number {
+  ensureGraph(name: string): number {
     const existing = this.graphId(name);
     if (existing !== null) return existing;
     this.db.run("INSERT INTO rdf_graph (name, latest) VALUES (?, 0)", [name]);
@@ -401,7 +415,8 @@ export class QuadStore {
     return Number(this.db.all("SELECT latest FROM rdf_graph WHERE id = ?", [graphId])[0]?.[0] ?? 0);
   }
 
-  private commitVersion(
+  /** Records version `latest + 1` (unless nothing changed) and makes it the graph's latest. */
+  commitVersion(
     name: string,
     graphId: number,
     latest: number,
@@ -424,6 +439,71 @@ export class QuadStore {
   }
 
   /**
+   * Inserts encoded triples (s, p, o ids in turn) into a staging table, or into `rdf_quad` as rows of one
+   * version; duplicates collapse. Returns the number of rows added.
+   */
+  insertEncoded(
+    ids: readonly number[],
+    target: "rdf_staging" | "rdf_staging_remove" | "rdf_quad" | { graphId: number; version: number },
+  ): number {
+    if (ids.length === 0) return 0;
+    const rows: number[][] = [];
+    for (let i = 0; i < ids.length; i += 3) rows.push([ids[i] as number, ids[i + 1] as number, ids[i + 2] as number]);
+    const json = JSON.stringify(rows);
+    if (typeof target === "object") {
+      return this.db.run(
+        `INSERT OR IGNORE INTO rdf_quad (g, s, p, o, added_in, removed_in)
+         SELECT ${target.graphId | 0}, value ->> 0, value ->> 1, value ->> 2, ${target.version | 0}, ${STILL_PRESENT}
+         FROM json_each(?)`,
+        [json],
+      ).changes;
+    }
+    if (target === "rdf_quad") throw new Error("rows of rdf_quad need a graph and version");
+    return this.db.run(
+      `INSERT OR IGNORE INTO ${target} (s, p, o) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`,
+      [json],
+    ).changes;
+  }
+
+  /** Dictionary keys of term ids (batched lookups); ids not in the dictionary are absent from the map. */
+  termKeys(ids: readonly number[]): Map<number, string> {
+    const keys = new Map<number, string>();
+    for (let start = 0; start < ids.length; start += CHUNK_ROWS) {
+      for (const row of this.db.all("SELECT id, key FROM rdf_term WHERE id IN (SELECT value FROM json_each(?))", [
+        JSON.stringify(ids.slice(start, start + CHUNK_ROWS)),
+      ])) {
+        keys.set(Number(row[0]), String(row[1]));
+      }
+    }
+    return keys;
+  }
+
+  /** s, p, o ids of every triple of a version, in key order. */
+  versionTriples(name: string, number?: number): Uint32Array {
+    const ref = this.graphRef(name, number);
+    const buffer = new TripleIdBuffer();
+    let chunk: number[] = [];
+    for (const row of this.db.iterate(
+      "SELECT s, p, o FROM rdf_quad WHERE g = ?1 AND added_in <= ?2 AND removed_in > ?2",
+      [ref.graphId, ref.version],
+    )) {
+      chunk.push(Number(row[0]), Number(row[1]), Number(row[2]));
+      if (chunk.length >= 3 * CHUNK_ROWS) {
+        buffer.push(chunk);
+        chunk = [];
+      }
+    }
+    buffer.push(chunk);
+    return buffer.view();
+  }
+
+  /** RDFC-1.0 hash of a stored version, computed from its rows (blank nodes relabeled canonically). */
+  async versionHash(name: string, number: number, options: CanonicalTriplesOptions = {}): Promise<string> {
+    const triples = this.versionTriples(name, number);
+    return (await canonicalHashOfTriples(triples, (ids) => this.termKeys(ids), options)).hash;
+  }
+
+  /**
    * Encodes triples to term ids in chunks (one `json_each` parameter per statement) and inserts them
    * into `table` (duplicates collapse). `rdf_quad` as target writes rows of version `version` directly.
    */
@@ -433,57 +513,12 @@ export class QuadStore {
     knownOnly = false,
     target?: { graphId: number; version: number },
   ): number {
-    // Term ids seen during this upload; predicates and classes repeat in nearly every chunk.
-    const ids = new Map<string, number>();
+    const encoder = new TripleEncoder(this.db, knownOnly);
     let written = 0;
     let batch: RDF.Quad[] = [];
     const flush = () => {
       if (batch.length === 0) return;
-      const unknown = new Set<string>();
-      const rows: string[][] = [];
-      for (const quad of batch) {
-        const row = [termKey(quad.subject), termKey(quad.predicate), termKey(quad.object)];
-        for (const key of row) if (!ids.has(key)) unknown.add(key);
-        rows.push(row);
-      }
-      if (unknown.size > 0) {
-        if (ids.size > 500_000) ids.clear();
-        const keyJson = JSON.stringify([...unknown]);
-        for (const row of this.db.all("SELECT key, id FROM rdf_term WHERE key IN (SELECT value FROM json_each(?))", [
-          keyJson,
-        ])) {
-          ids.set(String(row[0]), Number(row[1]));
-          unknown.delete(String(row[0]));
-        }
-        if (!knownOnly && unknown.size > 0) {
-          // Only keys not in the dictionary remain; RETURNING hands back their new ids in the same statement.
-          const inserted = this.db.all(
-            "INSERT INTO rdf_term (key) SELECT value FROM json_each(?) WHERE true ON CONFLICT (key) DO NOTHING RETURNING key, id",
-            [JSON.stringify([...unknown])],
-          );
-          for (const row of inserted) ids.set(String(row[0]), Number(row[1]));
-        }
-      }
-      const encoded: number[][] = [];
-      for (const row of rows) {
-        const s = ids.get(row[0] as string);
-        const p = ids.get(row[1] as string);
-        const o = ids.get(row[2] as string);
-        // A removal naming an unknown term cannot match anything.
-        if (s && p && o) encoded.push([s, p, o]);
-      }
-      const json = JSON.stringify(encoded);
-      written += target
-        ? this.db.run(
-            `INSERT OR IGNORE INTO rdf_quad (g, s, p, o, added_in, removed_in)
-             SELECT ${target.graphId | 0}, value ->> 0, value ->> 1, value ->> 2, ${target.version | 0}, ${STILL_PRESENT}
-             FROM json_each(?)`,
-            [json],
-          ).changes
-        : this.db.run(
-            `INSERT OR IGNORE INTO ${table} (s, p, o) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`,
-            [json],
-          ).changes;
+      written += this.insertEncoded(encoder.encode(batch), target ?? table);
       batch = [];
     };
     let batchChars = 0;

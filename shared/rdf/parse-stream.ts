@@ -1,0 +1,164 @@
+import type { Quad } from "@rdfjs/types";
+import { Parser } from "n3";
+import { DocumentTooLargeError, QuadLimitExceededError } from "./errors";
+import {
+  countingFactory,
+  LABELED_BLANK_PREFIX,
+  n3Formats,
+  n3SyntaxError,
+  normalizeRdfMediaType,
+  parseRdf,
+  RDF_MEDIA_TYPES,
+} from "./formats";
+
+export interface ParseStreamOptions {
+  baseIRI?: string;
+  /** Parsing stops with QuadLimitExceededError as soon as the document yields more quads than this. */
+  maxQuads?: number;
+  /** Reading stops with DocumentTooLargeError as soon as the body is longer than this many bytes. */
+  maxBytes?: number;
+}
+
+export interface ParseStreamResult {
+  quads: number;
+  bytes: number;
+}
+
+type Listener = (value?: unknown) => void;
+
+/** The part of a Node stream n3's lexer listens to, fed by hand from a Web stream. */
+class TextSource {
+  private readonly listeners = new Map<string, Listener[]>();
+  on(event: string, listener: Listener): this {
+    this.listeners.set(event, [...(this.listeners.get(event) ?? []), listener]);
+    return this;
+  }
+  emit(event: string, value?: unknown): void {
+    for (const listener of this.listeners.get(event) ?? []) listener(value);
+  }
+}
+
+/** The last two chunks of text and the line the first starts on: enough to find a syntax error's column. */
+class RecentText {
+  private previous = "";
+  private current = "";
+  private previousFirstLine = 1;
+  private currentFirstLine = 1;
+
+  push(text: string): void {
+    this.previous = this.current;
+    this.previousFirstLine = this.currentFirstLine;
+    this.current = text;
+    let lines = 0;
+    for (let i = this.previous.indexOf("\n"); i !== -1; i = this.previous.indexOf("\n", i + 1)) lines++;
+    this.currentFirstLine = this.previousFirstLine + lines;
+  }
+
+  get text(): string {
+    return this.previous + this.current;
+  }
+
+  get firstLine(): number {
+    return this.previousFirstLine;
+  }
+}
+
+async function readAll(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = "";
+  let bytes = 0;
+  for await (const chunk of body) {
+    bytes += chunk.byteLength;
+    if (bytes > maxBytes) throw new DocumentTooLargeError(maxBytes);
+    text += decoder.decode(chunk, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
+/**
+ * Parses an RDF document as its bytes arrive, handing each quad to `onQuad`; memory stays bounded by the
+ * chunk size for Turtle, TriG, N-Triples and N-Quads. JSON-LD has to be read whole first (the algorithm
+ * expands the entire document), within `maxBytes`. Errors are those of parseRdf, plus DocumentTooLargeError;
+ * an error thrown by `onQuad` stops parsing and is rethrown as is.
+ */
+export async function parseRdfStream(
+  body: ReadableStream<Uint8Array> | null,
+  mediaType: string,
+  onQuad: (quad: Quad) => void,
+  options: ParseStreamOptions = {},
+): Promise<ParseStreamResult> {
+  const format = normalizeRdfMediaType(mediaType);
+  const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
+  const input = body ?? new Blob([]).stream();
+  if (format === RDF_MEDIA_TYPES.jsonld) {
+    const text = await readAll(input, maxBytes);
+    const quads = await parseRdf(text, format, options);
+    for (const quad of quads) onQuad(quad);
+    return { quads: quads.length, bytes: new TextEncoder().encode(text).byteLength };
+  }
+
+  const parser = new Parser({
+    format: n3Formats[format],
+    baseIRI: options.baseIRI,
+    blankNodePrefix: `_:${LABELED_BLANK_PREFIX}`,
+    factory: countingFactory(options.maxQuads ?? Number.POSITIVE_INFINITY),
+  });
+  const source = new TextSource();
+  const recent = new RecentText();
+  let failure: { error: unknown } | undefined;
+  let quads = 0;
+  let ownError = false;
+  parser.parse(source as never, (error: Error | null, quad: Quad | null) => {
+    if (failure) return;
+    if (error) {
+      failure = { error };
+      return;
+    }
+    if (!quad) return;
+    try {
+      quads += 1;
+      onQuad(quad);
+    } catch (thrown) {
+      ownError = true;
+      failure = { error: thrown };
+      throw thrown;
+    }
+  });
+
+  const decoder = new TextDecoder();
+  const reader = input.getReader();
+  let bytes = 0;
+  const feed = (text: string, event: "data" | "end") => {
+    if (text) recent.push(text);
+    try {
+      source.emit(event, text);
+    } catch (thrown) {
+      failure ??= { error: thrown };
+    }
+  };
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      bytes += value.byteLength;
+      if (bytes > maxBytes) throw new DocumentTooLargeError(maxBytes);
+      const text = decoder.decode(value, { stream: true });
+      if (text) feed(text, "data");
+      if (failure) break;
+    }
+    if (!failure) {
+      const rest = decoder.decode();
+      if (rest) feed(rest, "data");
+      if (!failure) feed("", "end");
+    }
+  } finally {
+    if (failure || bytes > maxBytes) await reader.cancel().catch(() => undefined);
+  }
+  if (failure) {
+    const { error } = failure;
+    if (ownError || error instanceof QuadLimitExceededError || !(error instanceof Error)) throw error;
+    if ((error as { context?: unknown }).context === undefined) throw error;
+    throw n3SyntaxError(error, recent.text, format, recent.firstLine);
+  }
+  return { quads, bytes };
+}
