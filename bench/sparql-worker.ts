@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Parser, Writer } from "n3";
 import oxigraph from "oxigraph";
-import { generateLubm } from "../test/support/lubm";
+import { generateLubm, lubmTurtle } from "../test/support/lubm";
 import { PREFIXES, QUERIES } from "./sparql";
 import { BENCH_ADMIN_TOKEN, callApi, startDevServer } from "./wrangler-dev";
 
@@ -44,8 +44,11 @@ export default async function bench(args: string[]): Promise<void> {
   const text = new Writer({ format: "N-Triples" }).quadsToString(quads);
   console.log(`## ${quads.length} triples (${(text.length / 1e6).toFixed(1)} MB N-Triples), ${runs} runs per query`);
 
+  // Turtle keeps a million triples within one request body of the largest plan (N-Triples would not fit).
+  const turtle = lubmTurtle(quads);
+  console.log(`upload document: ${(turtle.length / 1e6).toFixed(1)} MB Turtle`);
   const parseStarted = performance.now();
-  new Parser({ format: "N-Triples" }).parse(text);
+  new Parser({ format: "Turtle" }).parse(turtle);
   const parseMs = performance.now() - parseStarted;
   const reference = new oxigraph.Store();
   reference.load(text, { format: "application/n-triples", no_transaction: true });
@@ -61,11 +64,11 @@ export default async function bench(args: string[]): Promise<void> {
       JSON.stringify({ slug: `sparql-${Date.now()}`, name: "Bench", plan: "enterprise" }),
     );
     const ingestStarted = performance.now();
-    await callApi(server.url, "PUT", "/v1/graphs/lubm", apiKey, text, "application/n-triples");
+    await callApi(server.url, "PUT", "/v1/graphs/lubm", apiKey, turtle, "text/turtle");
     const ingestMs = performance.now() - ingestStarted;
     const ingestRatio = parseMs / ingestMs;
     console.log(
-      `ingest over HTTP (parse + RDFC-1.0 hash in the Worker, store in the Durable Object): ${Math.round(quads.length / (ingestMs / 1000)).toLocaleString("en")} triples/s; n3 parse only: ${Math.round(quads.length / (parseMs / 1000)).toLocaleString("en")} triples/s; ratio ${ingestRatio.toFixed(2)}`,
+      `ingest over HTTP (streamed into the Durable Object: parse, store, RDFC-1.0 hash): ${Math.round(quads.length / (ingestMs / 1000)).toLocaleString("en")} triples/s; n3 parse only: ${Math.round(quads.length / (parseMs / 1000)).toLocaleString("en")} triples/s; ratio ${ingestRatio.toFixed(2)}`,
     );
 
     let worst = 0;

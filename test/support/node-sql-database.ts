@@ -4,6 +4,9 @@ import type { SqlDatabase, SqlValue } from "../../shared/rdf/store/sql-database"
 /** `SqlDatabase` over Node's synchronous `node:sqlite`: the stand-in for Durable Object SQLite in tests and tools. */
 export function nodeSqlDatabase(path = ":memory:"): SqlDatabase & { close(): void } {
   const db = new DatabaseSync(path);
+  // Durable Object SQLite commits without an fsync per statement (durability comes from its replicated
+  // log); WAL without per-commit syncs is the closest file-backed stand-in.
+  if (path !== ":memory:") db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF");
   const statements = new Map<string, StatementSync>();
   const prepare = (sql: string): StatementSync => {
     let statement = statements.get(sql);

@@ -12,6 +12,7 @@ const REMEMBERED_IDS = 500_000;
  */
 export class TripleEncoder {
   private readonly ids = new Map<string, number>();
+  private mostlyNew = false;
 
   constructor(
     private readonly db: SqlDatabase,
@@ -20,14 +21,31 @@ export class TripleEncoder {
 
   /** s, p, o ids of each triple in turn. A chunk's JSON stays one bound parameter per statement. */
   encode(triples: readonly RDF.Quad[]): number[] {
-    const unknown = new Set<string>();
     const keys: string[] = new Array(triples.length * 3);
-    triples.forEach((quad, i) => {
-      keys[3 * i] = termKey(quad.subject);
-      keys[3 * i + 1] = termKey(quad.predicate);
-      keys[3 * i + 2] = termKey(quad.object);
-    });
-    for (const key of keys) if (!this.ids.has(key)) unknown.add(key);
+    const unknown = new Set<string>();
+    // Parsers hand out the same term object for a repeated subject (`;`) or predicate (`,`): skip its key.
+    let lastSubject: RDF.Term | undefined;
+    let lastPredicate: RDF.Term | undefined;
+    let subjectKey = "";
+    let predicateKey = "";
+    for (let i = 0; i < triples.length; i++) {
+      const quad = triples[i] as RDF.Quad;
+      if (quad.subject !== lastSubject) {
+        lastSubject = quad.subject;
+        subjectKey = termKey(quad.subject);
+        if (!this.ids.has(subjectKey)) unknown.add(subjectKey);
+      }
+      if (quad.predicate !== lastPredicate) {
+        lastPredicate = quad.predicate;
+        predicateKey = termKey(quad.predicate);
+        if (!this.ids.has(predicateKey)) unknown.add(predicateKey);
+      }
+      const objectKey = termKey(quad.object);
+      if (!this.ids.has(objectKey)) unknown.add(objectKey);
+      keys[3 * i] = subjectKey;
+      keys[3 * i + 1] = predicateKey;
+      keys[3 * i + 2] = objectKey;
+    }
     if (unknown.size > 0) this.resolve(unknown);
     const encoded: number[] = [];
     for (let i = 0; i < keys.length; i += 3) {
@@ -41,20 +59,36 @@ export class TripleEncoder {
 
   private resolve(unknown: Set<string>): void {
     if (this.ids.size > REMEMBERED_IDS) this.ids.clear();
-    for (const row of this.db.all("SELECT key, id FROM rdf_term WHERE key IN (SELECT value FROM json_each(?))", [
-      JSON.stringify([...unknown]),
-    ])) {
-      this.ids.set(String(row[0]), Number(row[1]));
-      unknown.delete(String(row[0]));
-    }
-    if (this.knownOnly || unknown.size === 0) return;
-    // Only keys not in the dictionary remain; RETURNING hands back their new ids in the same statement.
+    const total = unknown.size;
+    // A bulk upload mostly meets new terms: then inserting first saves a lookup per term; otherwise look up first.
+    if (!this.knownOnly && this.mostlyNew) this.insert(unknown);
+    const found = this.lookup(unknown);
+    if (!this.knownOnly && unknown.size > 0) this.insert(unknown);
+    this.mostlyNew = 2 * found < total;
+  }
+
+  /** Adds the keys not yet in the dictionary; RETURNING hands back their new ids in the same statement. */
+  private insert(unknown: Set<string>): void {
     for (const row of this.db.all(
       "INSERT INTO rdf_term (key) SELECT value FROM json_each(?) WHERE true ON CONFLICT (key) DO NOTHING RETURNING key, id",
       [JSON.stringify([...unknown])],
     )) {
       this.ids.set(String(row[0]), Number(row[1]));
+      unknown.delete(String(row[0]));
     }
+  }
+
+  private lookup(unknown: Set<string>): number {
+    if (unknown.size === 0) return 0;
+    let found = 0;
+    for (const row of this.db.all("SELECT key, id FROM rdf_term WHERE key IN (SELECT value FROM json_each(?))", [
+      JSON.stringify([...unknown]),
+    ])) {
+      this.ids.set(String(row[0]), Number(row[1]));
+      unknown.delete(String(row[0]));
+      found += 1;
+    }
+    return found;
   }
 }
 
