@@ -66,7 +66,7 @@ export async function canonicalHashOfTriples(
   const entries = ids.map((id): [string, number] => {
     const key = keyOf(id);
     if (blankLabels && isBlankKey(key)) return [`_:${blankLabels.get(key.slice(2)) ?? key.slice(2)}`, id];
-    return [termToNTriples(termFromKey(key)), id];
+    return [canonicalToken(key), id];
   });
   entries.sort((a, b) => compareCodeUnits(a[0], b[0]));
   const rankOf = rankLookup(entries);
@@ -129,6 +129,29 @@ function rankLookup(entries: [string, number][]): (id: number) => number {
     ranks.set(id, rank);
   });
   return (id) => ranks.get(id) as number;
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the characters canonical N-Triples escapes in IRIs
+const IRI_ESCAPES = /[\u0000-\u0020<>"{}|^`\\]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the characters canonical N-Triples escapes in literals
+const LITERAL_ESCAPES = /[\u0000-\u001F\u007F"\\]/;
+
+/**
+ * A term's canonical N-Triples token from its dictionary key. Most keys need no escaping and already are
+ * the token (IRIs, blank nodes, plain and language-tagged literals): skip decoding them into terms.
+ */
+function canonicalToken(key: string): string {
+  const first = key.charCodeAt(0);
+  if (first === 95 /* _ */ || (first === 60 /* < */ && !IRI_ESCAPES.test(key.slice(1, -1)))) return key;
+  if (first === 34 /* " */) {
+    const end = key.lastIndexOf('"');
+    if (!LITERAL_ESCAPES.test(key.slice(1, end))) {
+      if (end === key.length - 1 || key.charCodeAt(end + 1) === 64 /* @ */) return key;
+      const datatype = key.slice(end + 3);
+      if (!IRI_ESCAPES.test(datatype)) return `${key.slice(0, end + 3)}<${datatype}>`;
+    }
+  }
+  return termToNTriples(termFromKey(key));
 }
 
 function sameTriple(ranks: Uint32Array, a: number, b: number): boolean {

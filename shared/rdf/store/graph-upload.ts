@@ -103,6 +103,7 @@ export class GraphUpload {
         this.blankNodeTriples.length = 0;
         this.flush();
       }
+      this.encoder.forget();
       const { hash } = await canonicalHashOfTriples(this.triples.view(), (ids) => this.store.termKeys(ids), {
         hash: options.hash,
         canonicalBlankLabels: true,

@@ -57,6 +57,11 @@ export class TripleEncoder {
     return encoded;
   }
 
+  /** Drops the remembered ids (their memory is needed elsewhere once encoding is done). */
+  forget(): void {
+    this.ids.clear();
+  }
+
   private resolve(unknown: Set<string>): void {
     if (this.ids.size > REMEMBERED_IDS) this.ids.clear();
     const total = unknown.size;
