@@ -43,6 +43,28 @@ export interface TextBody {
   body: string;
 }
 
+export interface ContentBody {
+  contentType: string;
+  /** Streamed for N-Triples and N-Quads, whatever the graph's size. */
+  body: string | ReadableStream<Uint8Array>;
+}
+
+/**
+ * Turtle, TriG and JSON-LD output, SHACL validation and a diff from nothing hold the version's triples in
+ * the isolate's memory (128 MB): above this many, they are refused with a clear problem instead.
+ */
+export const MAX_BUFFERED_TRIPLES = 100_000;
+
+function tooLargeToBuffer(version: GraphVersion, what: string): HttpError {
+  return new HttpError(
+    422,
+    "graph-too-large",
+    "Graph version too large for this operation",
+    `${what} holds the whole graph in memory; version ${version.number} of "${version.graph}" has ${version.tripleCount} triples and the limit is ${MAX_BUFFERED_TRIPLES}. N-Triples and N-Quads output are streamed at any size.`,
+    { extensions: { triples: version.tripleCount, limit: MAX_BUFFERED_TRIPLES } },
+  );
+}
+
 export interface QueryLimits {
   maxRows: number;
   /** Evaluation steps before the query is stopped (Date.now() does not advance during CPU work). */
@@ -172,15 +194,22 @@ export class GraphService {
     return this.writes.run(() => this.store.deleteGraph(name));
   }
 
-  /** A version's triples, sorted, as N-Triples (the Worker re-serializes for other formats). */
-  async content(name: string, number: number | undefined, mediaType: string): Promise<TextBody> {
-    const versionNumber = number === undefined ? this.requireVersion(name).number : this.version(name, number).version;
-    const body = await serializeRdf(this.store.readVersion(name, versionNumber), mediaType);
+  /** A version's triples in `mediaType`: sorted canonical lines for N-Triples/N-Quads (streamed), else buffered. */
+  async content(name: string, number: number | undefined, mediaType: string): Promise<ContentBody> {
+    const version = this.resolveVersion(name, number);
+    if (mediaType === RDF_MEDIA_TYPES.ntriples || mediaType === RDF_MEDIA_TYPES.nquads) {
+      const document = await this.store.versionDocument(name, version.number);
+      return { contentType: mediaType, body: document.stream() };
+    }
+    if (version.tripleCount > MAX_BUFFERED_TRIPLES) throw tooLargeToBuffer(version, `Serializing as ${mediaType}`);
+    const body = await serializeRdf(this.store.readVersion(name, version.number), mediaType);
     return { contentType: mediaType, body };
   }
 
   diff(name: string, from: number, to: number, mediaType: "application/json" | "application/n-triples"): TextBody {
     this.requireVersion(name);
+    const target = from === 0 ? this.store.getVersion(name, to) : null;
+    if (target && target.tripleCount > MAX_BUFFERED_TRIPLES) throw tooLargeToBuffer(target, "A diff from version 0");
     const changes = this.store.diffVersions(name, from, to);
     const diff = buildGraphDiff(changes.added, changes.removed);
     if (mediaType === "application/n-triples")
@@ -245,9 +274,9 @@ export class GraphService {
 
   /** All triples of a version (for SHACL validation in the Worker), as N-Triples. */
   async triples(name: string, version?: number): Promise<string> {
-    const versionNumber =
-      version === undefined ? this.requireVersion(name).number : this.version(name, version).version;
-    return serializeRdf(this.store.readVersion(name, versionNumber), RDF_MEDIA_TYPES.ntriples);
+    const found = this.resolveVersion(name, version);
+    if (found.tripleCount > MAX_BUFFERED_TRIPLES) throw tooLargeToBuffer(found, "SHACL validation");
+    return serializeRdf(this.store.readVersion(name, found.number), RDF_MEDIA_TYPES.ntriples);
   }
 
   private dataset(name: string, version?: number): QueryDataset {
@@ -296,6 +325,14 @@ export class GraphService {
         },
       );
     }
+  }
+
+  private resolveVersion(name: string, number: number | undefined): GraphVersion {
+    const latest = this.requireVersion(name);
+    if (number === undefined) return latest;
+    const found = this.store.getVersion(name, number);
+    if (!found) throw new HttpError(404, "not-found", "Not Found", `Graph "${name}" has no version ${number}.`);
+    return found;
   }
 
   private requireVersion(name: string): GraphVersion {

@@ -1,7 +1,9 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { MAX_BUFFERED_TRIPLES } from "../../durable-objects/tenant/graph-service";
 import type { TenantObject } from "../../durable-objects/tenant-object";
+import { bytesToHex } from "../../shared/encoding";
 import { planLimits } from "../../shared/plans";
 import { canonicalHash } from "../../shared/rdf/canonical-hash";
 import { parseRdfSync } from "../../shared/rdf/formats";
@@ -99,7 +101,9 @@ describe("streamed graph uploads", () => {
     const again = await put(tenant, "people", doc("other", "labels"), "text/turtle");
     expect(again.status).toBe(200);
     const content = await (
-      await call("/v1/graphs/people/versions/1", { headers: bearer(tenant.apiKey, { accept: "application/n-triples" }) })
+      await call("/v1/graphs/people/versions/1", {
+        headers: bearer(tenant.apiKey, { accept: "application/n-triples" }),
+      })
     ).text();
     expect(content).toMatch(/_:c14n0/);
     expect(content).not.toMatch(/_:(b_|x\b|y\b)/);
@@ -157,5 +161,40 @@ describe("streamed graph uploads", () => {
     for (const item of versions.items) expect(item.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
     const counts = await storeCounts(tenant);
     expect(counts.staged).toBe(0);
+  }, 60_000);
+
+  it("streams large versions as N-Triples (the canonical document: its SHA-256 is the version hash) and refuses buffered work", async () => {
+    const tenant = await createTenant({ plan: "standard" });
+    const count = MAX_BUFFERED_TRIPLES + 2;
+    const objects = Array.from({ length: count }, (_, i) => i).join(",");
+    const created = await put(tenant, "large", `${ex("s")} ${ex("p")} ${objects} .`, "text/turtle");
+    expect(created.status).toBe(201);
+    const version = (await created.json()) as { hash: string; triples: number };
+    expect(version.triples).toBe(count);
+
+    const res = await call("/v1/graphs/large/versions/1", {
+      headers: bearer(tenant.apiKey, { accept: "application/n-triples" }),
+    });
+    expect(res.status).toBe(200);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect(`sha256:${bytesToHex(await crypto.subtle.digest("SHA-256", bytes))}`).toBe(version.hash);
+    const lines = new TextDecoder().decode(bytes).trimEnd().split("\n");
+    expect(lines).toHaveLength(count);
+    expect(lines[0]).toBe(`${ex("s")} ${ex("p")} "0"^^<http://www.w3.org/2001/XMLSchema#integer> .`);
+
+    const turtle = await call("/v1/graphs/large/versions/1", {
+      headers: bearer(tenant.apiKey, { accept: "text/turtle" }),
+    });
+    expect((await expectProblem(turtle, 422, "graph-too-large")).limit).toBe(MAX_BUFFERED_TRIPLES);
+    await expectProblem(
+      await call("/v1/graphs/large/validate", {
+        method: "POST",
+        headers: { ...bearer(tenant.apiKey), "content-type": "text/turtle" },
+        body: "@prefix sh: <http://www.w3.org/ns/shacl#> .",
+      }),
+      422,
+      "graph-too-large",
+    );
+    await expectProblem(await get(tenant, "/v1/graphs/large/diff?from=0&to=1"), 422, "graph-too-large");
   }, 60_000);
 });

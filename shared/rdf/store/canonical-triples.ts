@@ -19,26 +19,26 @@ export interface CanonicalTriplesHash {
   triples: number;
 }
 
-/** Bytes of canonical N-Quads handed to the hash at a time (a longer line gets a buffer of its own). */
-const HASH_CHUNK_BYTES = 1 << 20;
+/** Bytes of canonical N-Triples per piece (a longer line gets a piece of its own). */
+const CHUNK_BYTES = 1 << 20;
 
 const isBlankKey = (key: string) => key.charCodeAt(0) === 95; /* _ */
 
 /**
- * The RDFC-1.0 hash of a set of dictionary-encoded triples (`triples` holds s, p, o ids in turn; duplicates
- * allowed), without materializing the canonical document: only the distinct terms are sorted, then the
- * triples by their terms' ranks, and the lines stream into an incremental SHA-256.
+ * The canonical N-Triples document of a set of dictionary-encoded triples (`triples` holds s, p, o ids in
+ * turn; duplicates allowed), produced in pieces of about 1 MB without ever existing as one string: only the
+ * distinct terms are sorted, then the triples by their terms' ranks.
  *
- * This equals hashing the sorted canonical lines because each term's canonical token ends unambiguously
- * (`>`, a closing quote or a label followed by a space), so comparing lines compares subject, predicate and
- * object tokens in turn. Blank-node labels come from RDFC-1.0 run on the triples that contain blank nodes
- * only: ground triples take no part in labeling.
+ * Sorting by ranks equals sorting the lines because each term's canonical token ends unambiguously (`>`, a
+ * closing quote or a label followed by a space), so comparing lines compares subject, predicate and object
+ * tokens in turn. Blank-node labels come from RDFC-1.0 run on the triples that contain blank nodes only:
+ * ground triples take no part in labeling.
  */
-export async function canonicalHashOfTriples(
+export async function canonicalDocument(
   triples: Uint32Array,
   keysOf: (ids: number[]) => Map<number, string>,
-  options: CanonicalTriplesOptions = {},
-): Promise<CanonicalTriplesHash> {
+  options: Omit<CanonicalTriplesOptions, "hash"> = {},
+): Promise<CanonicalDocument> {
   const count = Math.floor(triples.length / 3);
   const distinct = new Set<number>();
   for (let i = 0; i < count * 3; i++) distinct.add(triples[i] as number);
@@ -68,49 +68,88 @@ export async function canonicalHashOfTriples(
     if (blankLabels && isBlankKey(key)) return [`_:${blankLabels.get(key.slice(2)) ?? key.slice(2)}`, id];
     return [canonicalToken(key), id];
   });
+  keys.clear();
   entries.sort((a, b) => compareCodeUnits(a[0], b[0]));
   const rankOf = rankLookup(entries);
   const encoder = new TextEncoder();
   const tokens = entries.map(([token]) => encoder.encode(token));
-
   const { order, ranks } = sortByRanks(triples, count, rankOf, entries.length);
-  const hash = (options.hash ?? incrementalSha256)();
-  // Lines are assembled as bytes from each term's encoded token: no per-line strings, no re-encoding.
-  let buffer = new Uint8Array(HASH_CHUNK_BYTES);
-  let used = 0;
-  let written = 0;
-  let previous = -1;
-  const put = (bytes: Uint8Array) => {
-    if (bytes.length < 32) {
-      for (let i = 0; i < bytes.length; i++) buffer[used + i] = bytes[i] as number;
-    } else buffer.set(bytes, used);
-    used += bytes.length;
-  };
-  for (const index of order) {
-    if (previous >= 0 && sameTriple(ranks, previous, index)) continue;
-    previous = index;
-    const s = tokens[ranks[3 * index] as number] as Uint8Array;
-    const p = tokens[ranks[3 * index + 1] as number] as Uint8Array;
-    const o = tokens[ranks[3 * index + 2] as number] as Uint8Array;
-    const length = s.length + p.length + o.length + 5;
-    if (used + length > buffer.length) {
-      await hash.update(buffer.subarray(0, used));
-      if (length > HASH_CHUNK_BYTES) buffer = new Uint8Array(length);
-      else buffer = new Uint8Array(HASH_CHUNK_BYTES);
-      used = 0;
+  return new CanonicalDocument(tokens, order, ranks);
+}
+
+/** The lines of a canonical document in order, as UTF-8 pieces; iterate once. */
+export class CanonicalDocument implements Iterable<Uint8Array> {
+  /** Distinct triples (lines) produced so far. */
+  lines = 0;
+
+  constructor(
+    private readonly tokens: Uint8Array[],
+    private readonly order: Uint32Array,
+    private readonly ranks: Uint32Array,
+  ) {}
+
+  *[Symbol.iterator](): Iterator<Uint8Array> {
+    const { tokens, order, ranks } = this;
+    // Lines are assembled as bytes from each term's encoded token: no per-line strings, no re-encoding.
+    let buffer = new Uint8Array(CHUNK_BYTES);
+    let used = 0;
+    let previous = -1;
+    const put = (bytes: Uint8Array) => {
+      if (bytes.length < 32) {
+        for (let i = 0; i < bytes.length; i++) buffer[used + i] = bytes[i] as number;
+      } else buffer.set(bytes, used);
+      used += bytes.length;
+    };
+    for (const index of order) {
+      if (previous >= 0 && sameTriple(ranks, previous, index)) continue;
+      previous = index;
+      const s = tokens[ranks[3 * index] as number] as Uint8Array;
+      const p = tokens[ranks[3 * index + 1] as number] as Uint8Array;
+      const o = tokens[ranks[3 * index + 2] as number] as Uint8Array;
+      const length = s.length + p.length + o.length + 5;
+      if (used + length > buffer.length) {
+        yield buffer.subarray(0, used);
+        // A fresh buffer each time: the consumer may still hold the previous piece.
+        buffer = new Uint8Array(Math.max(CHUNK_BYTES, length));
+        used = 0;
+      }
+      put(s);
+      buffer[used++] = 32;
+      put(p);
+      buffer[used++] = 32;
+      put(o);
+      buffer[used++] = 32;
+      buffer[used++] = 46;
+      buffer[used++] = 10;
+      this.lines += 1;
     }
-    put(s);
-    buffer[used++] = 32;
-    put(p);
-    buffer[used++] = 32;
-    put(o);
-    buffer[used++] = 32;
-    buffer[used++] = 46;
-    buffer[used++] = 10;
-    written += 1;
+    if (used > 0) yield buffer.subarray(0, used);
   }
-  if (used > 0) await hash.update(buffer.subarray(0, used));
-  return { hash: `sha256:${bytesToHex(await hash.digest())}`, triples: written };
+
+  /** The document as a byte stream, produced piece by piece as the reader pulls. */
+  stream(): ReadableStream<Uint8Array> {
+    const pieces = this[Symbol.iterator]();
+    return new ReadableStream({
+      type: "bytes",
+      pull(controller) {
+        const next = pieces.next();
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      },
+    });
+  }
+}
+
+/** The RDFC-1.0 hash of a set of dictionary-encoded triples: SHA-256 of their canonical document. */
+export async function canonicalHashOfTriples(
+  triples: Uint32Array,
+  keysOf: (ids: number[]) => Map<number, string>,
+  options: CanonicalTriplesOptions = {},
+): Promise<CanonicalTriplesHash> {
+  const document = await canonicalDocument(triples, keysOf, options);
+  const hash = (options.hash ?? incrementalSha256)();
+  for (const piece of document) await hash.update(piece);
+  return { hash: `sha256:${bytesToHex(await hash.digest())}`, triples: document.lines };
 }
 
 /** id → rank: a typed array when ids are dense enough, else a Map. */

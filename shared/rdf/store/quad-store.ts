@@ -1,5 +1,10 @@
 import type * as RDF from "@rdfjs/types";
-import { type CanonicalTriplesOptions, canonicalHashOfTriples } from "./canonical-triples";
+import {
+  type CanonicalDocument,
+  type CanonicalTriplesOptions,
+  canonicalDocument,
+  canonicalHashOfTriples,
+} from "./canonical-triples";
 import type { SqlDatabase } from "./sql-database";
 import { dataFactory, type StoredTerm, termFromKey, termKey } from "./term-key";
 import { TripleEncoder, TripleIdBuffer } from "./triple-encoder";
@@ -495,6 +500,16 @@ export class QuadStore {
     }
     buffer.push(chunk);
     return buffer.view();
+  }
+
+  /**
+   * A version's triples as sorted canonical N-Triples with their stored blank-node labels, in pieces: the
+   * bytes `serializeRdf(readVersion(…), "application/n-triples")` gives, without the whole text in memory.
+   */
+  async versionDocument(name: string, number: number): Promise<CanonicalDocument> {
+    return canonicalDocument(this.versionTriples(name, number), (ids) => this.termKeys(ids), {
+      canonicalBlankLabels: true,
+    });
   }
 
   /** RDFC-1.0 hash of a stored version, computed from its rows (blank nodes relabeled canonically). */
