@@ -2,6 +2,7 @@ import { createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { importJWK, type JWK } from "jose";
 import { describe, expect, it, vi } from "vitest";
+import { sha256Hex } from "../../shared/encoding";
 import { planLimits } from "../../shared/plans";
 import {
   consumeGenerateBatch,
@@ -10,6 +11,7 @@ import {
   retryDelaySeconds,
 } from "../../workers/generation/generate-consumer";
 import type { GenerateMessage } from "../../workers/generation/run-generation";
+import { contentKey } from "../../workers/storage/content-store";
 import { tenantObject } from "../../workers/tenant-object-stub";
 import { bearer, call, createTenant, expectProblem, jsonBody, type TestTenant } from "./helpers";
 
@@ -288,6 +290,33 @@ describe("generation", () => {
     ).json()) as { valid: boolean; template: { path: string } };
     expect(explain.valid).toBe(true);
     expect(explain.template.path).toBeTruthy();
+  });
+
+  it("keeps each attestation in its artifact row, hashed as stored; rows from before it read R2", async () => {
+    const tenant = await setup();
+    const job = (await (
+      await generate(tenant, { graph: "model", generator: "ts", params: { title: "T" } })
+    ).json()) as Job;
+    const [artifact] = await artifactsOf(tenant, job.id);
+    if (!artifact) throw new Error("no artifact");
+    const row = await env.DB.prepare("SELECT attestation, attestation_sha256 FROM artifacts WHERE id = ?")
+      .bind(artifact.id)
+      .first<{ attestation: string | null; attestation_sha256: string }>();
+    if (!row?.attestation) throw new Error("no attestation in the row");
+    expect(await sha256Hex(row.attestation)).toBe(row.attestation_sha256);
+    expect(await env.ARTIFACTS.head(contentKey(tenant.id, row.attestation_sha256))).toBeNull();
+    const served = async () =>
+      (await call(`/v1/artifacts/${artifact.id}/attestation`, { headers: bearer(tenant.apiKey) })).json();
+    expect(await served()).toEqual(JSON.parse(row.attestation));
+
+    // A row written before migration 0002: no envelope in the row, the envelope is the R2 blob it names.
+    await env.ARTIFACTS.put(contentKey(tenant.id, row.attestation_sha256), row.attestation);
+    await env.DB.prepare("UPDATE artifacts SET attestation = NULL WHERE id = ?").bind(artifact.id).run();
+    expect(await served()).toEqual(JSON.parse(row.attestation));
+    const explain = (await (
+      await call(`/v1/artifacts/${artifact.id}/explain`, { headers: bearer(tenant.apiKey) })
+    ).json()) as { valid: boolean };
+    expect(explain.valid).toBe(true);
   });
 
   it("serves artifact bytes immutably with ETag and 304, and a zip bundle", async () => {

@@ -154,7 +154,13 @@ export const artifacts = sqliteTable(
     templatePath: text("template_path").notNull(),
     templateHash: text("template_hash").notNull(),
     dependencies: text("dependencies", { mode: "json" }).$type<{ query: string; resultHash: string }[]>().notNull(),
+    /** sha256 of the attestation's bytes: the canonical JSON of the DSSE envelope (`attestation` below). */
     attestationSha256: text("attestation_sha256").notNull(),
+    /**
+     * The DSSE envelope as canonical JSON, stored with the row (one write per artifact, no second R2 object).
+     * Null on rows written before migration 0002: their envelope is the R2 blob named by attestationSha256.
+     */
+    attestation: text("attestation"),
     createdAt: text("created_at").notNull(),
   },
   (t) => [

@@ -34,8 +34,8 @@ export async function tenantSigner(env: Env, tenantId: string): Promise<Signer> 
 }
 
 /**
- * Stores rendered artifacts: bytes content-addressed in R2, a signed in-toto attestation per
- * artifact (also content-addressed), and the artifact index in D1.
+ * Stores rendered artifacts: bytes content-addressed in R2, and the artifact index in D1 with each
+ * artifact's signed in-toto attestation (its DSSE envelope as canonical JSON, and that text's sha256).
  */
 export class ArtifactWriter {
   constructor(
@@ -57,9 +57,10 @@ export class ArtifactWriter {
           provenanceOf({ ...artifact, bytes }, this.lock, this.lockHash),
           this.signer,
         );
-        const [, attestation, id] = await Promise.all([
+        const attestation = canonicalJson(envelope);
+        const [, attestationSha256, id] = await Promise.all([
           content.put(bytes, "application/octet-stream"),
-          content.put(utf8(canonicalJson(envelope)), "application/json"),
+          sha256Hex(attestation),
           artifactId(this.jobId, artifact.path),
         ]);
         return {
@@ -73,7 +74,8 @@ export class ArtifactWriter {
           templatePath: artifact.template.path,
           templateHash: artifact.template.hash,
           dependencies: artifact.dependencies.map((d) => ({ query: d.query, resultHash: d.resultSha256 })),
-          attestationSha256: attestation.sha256,
+          attestationSha256,
+          attestation,
           createdAt: now,
         };
       }),

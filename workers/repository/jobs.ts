@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, lt, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gt, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type ArtifactRow, artifacts, type JobRow, jobs } from "../db/schema";
 
@@ -84,9 +84,16 @@ export class JobLedger {
       .where(and(eq(jobs.tenantId, this.tenantId), eq(jobs.id, jobId)));
   }
 
-  async artifactsOf(jobId: string, limit: number, afterPath?: string): Promise<ArtifactRow[]> {
+  /** A job's artifacts by path; without their attestation text unless asked (a listing does not need it). */
+  async artifactsOf(
+    jobId: string,
+    limit: number,
+    afterPath?: string,
+    options: { withAttestation?: boolean } = {},
+  ): Promise<ArtifactRow[]> {
+    const { attestation, ...summary } = getTableColumns(artifacts);
     return this.db
-      .select()
+      .select({ ...summary, attestation: options.withAttestation ? attestation : sql<null>`null` })
       .from(artifacts)
       .where(
         and(
