@@ -161,6 +161,13 @@ export const artifacts = sqliteTable(
      * Null on rows written before migration 0002: their envelope is the R2 blob named by attestationSha256.
      */
     attestation: text("attestation"),
+    /**
+     * Where the bytes are: the R2 blob `pack_sha256` (content-addressed like every blob) from `pack_offset`,
+     * `size` bytes long; a pack holds the new contents of one written batch. Null on rows written before
+     * migration 0002: their bytes are the blob named by `sha256` itself.
+     */
+    packSha256: text("pack_sha256"),
+    packOffset: integer("pack_offset"),
     createdAt: text("created_at").notNull(),
   },
   (t) => [

@@ -85,6 +85,24 @@ export class JobLedger {
   }
 
   /** A job's artifacts by path; without their attestation text unless asked (a listing does not need it). */
+  /**
+   * Where the tenant already stores each of these contents (one location per sha256 it has; absent when
+   * new). A location with a null pack is the blob named by the sha256 itself (rows from before packs).
+   */
+  async contentLocations(
+    sha256s: string[],
+  ): Promise<Map<string, { packSha256: string | null; packOffset: number | null }>> {
+    const found = new Map<string, { packSha256: string | null; packOffset: number | null }>();
+    if (sha256s.length === 0) return found;
+    // One row per wanted sha256 through the (tenant_id, sha256) index, however many jobs share it.
+    const rows = await this.db.all<{ sha256: string; pack_sha256: string | null; pack_offset: number | null }>(
+      sql`select ${artifacts.sha256}, ${artifacts.packSha256}, ${artifacts.packOffset} from json_each(${JSON.stringify(sha256s)}) as wanted
+        join ${artifacts} on ${artifacts}.rowid = (select rowid from ${artifacts} where ${artifacts.tenantId} = ${this.tenantId} and ${artifacts.sha256} = wanted.value limit 1)`,
+    );
+    for (const row of rows) found.set(row.sha256, { packSha256: row.pack_sha256, packOffset: row.pack_offset });
+    return found;
+  }
+
   async artifactsOf(
     jobId: string,
     limit: number,

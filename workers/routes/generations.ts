@@ -21,6 +21,7 @@ import { invalidField, notFound, validationError } from "../problem";
 import { JobLedger } from "../repository/jobs";
 import { decodeCursor, pageOf, pageQuerySchema, toPage } from "../repository/pagination";
 import { SigningKeyRing } from "../repository/signing-keys";
+import { artifactBody, artifactBytes } from "../storage/artifact-content";
 import { ContentStore } from "../storage/content-store";
 
 const paramsSchema = z.record(z.string(), z.unknown()).default({});
@@ -152,10 +153,12 @@ generationRoutes.get("/jobs/:id/bundle", authenticate, requireRole("viewer"), as
   const stream = streamBundle({
     lock: parseLock(job.lock),
     rows,
-    readArtifact: async (row) =>
-      new Uint8Array(
-        await ((await content.get((artifacts[row.index] as ArtifactRow).sha256)) as R2ObjectBody).arrayBuffer(),
-      ),
+    readArtifact: async (row) => {
+      const artifact = artifacts[row.index] as ArtifactRow;
+      const bytes = await artifactBytes(content, artifact);
+      if (bytes === null) throw new Error(`artifact blob ${artifact.sha256} missing`);
+      return bytes;
+    },
     readAttestation: async (row) => envelopeOf(c, artifacts[row.index] as ArtifactRow),
   });
   return new Response(stream, {
@@ -171,9 +174,9 @@ generationRoutes.get("/artifacts/:id", authenticate, requireRole("viewer"), asyn
   if (ifNoneMatch?.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag)) {
     return c.body(null, 304, caching);
   }
-  const object = await new ContentStore(c.env.ARTIFACTS, c.var.tenant.id).get(artifact.sha256);
-  if (!object) throw new Error(`artifact blob ${artifact.sha256} missing`);
-  return new Response(object.body, {
+  const body = await artifactBody(new ContentStore(c.env.ARTIFACTS, c.var.tenant.id), artifact);
+  if (!body) throw new Error(`artifact blob ${artifact.sha256} missing`);
+  return new Response(body, {
     headers: {
       ...caching,
       "content-type": "application/octet-stream",
