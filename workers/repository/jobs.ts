@@ -84,7 +84,6 @@ export class JobLedger {
       .where(and(eq(jobs.tenantId, this.tenantId), eq(jobs.id, jobId)));
   }
 
-  /** A job's artifacts by path; without their attestation text unless asked (a listing does not need it). */
   /**
    * Where the tenant already stores each of these contents (one location per sha256 it has; absent when
    * new). A location with a null pack is the blob named by the sha256 itself (rows from before packs).
@@ -103,6 +102,7 @@ export class JobLedger {
     return found;
   }
 
+  /** A job's artifacts by path; without their attestation text unless asked (a listing does not need it). */
   async artifactsOf(
     jobId: string,
     limit: number,
