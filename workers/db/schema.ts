@@ -173,6 +173,9 @@ export const artifacts = sqliteTable(
   (t) => [
     uniqueIndex("artifacts_job_path_unique").on(t.jobId, t.path),
     index("artifacts_tenant_sha_idx").on(t.tenantId, t.sha256),
+    // Covers the job-progress recount (count and bytes of a job's rows) after every written batch, so it
+    // reads index entries instead of whole rows (which carry the attestation).
+    index("artifacts_job_progress_idx").on(t.jobId, t.tenantId, t.size),
   ],
 );
 

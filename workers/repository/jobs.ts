@@ -63,17 +63,15 @@ export class JobLedger {
     skipped: number,
     now: string,
   ): Promise<void> {
-    for (let start = 0; start < rows.length; start += ARTIFACT_BATCH) {
-      const chunk = rows.slice(start, start + ARTIFACT_BATCH).map((row) =>
-        this.db
-          .insert(artifacts)
-          .values({ ...row, tenantId: this.tenantId })
-          .onConflictDoNothing(),
-      );
-      const [first, ...rest] = chunk;
-      if (first) await this.db.batch([first, ...rest]);
-    }
-    await this.db
+    const inserts = rows.map((row) =>
+      this.db
+        .insert(artifacts)
+        .values({ ...row, tenantId: this.tenantId })
+        .onConflictDoNothing(),
+    );
+    // The recount reads only the artifacts_job_progress_idx index; it runs after the last chunk of rows,
+    // in the same batch (one round trip, one transaction).
+    const progress = this.db
       .update(jobs)
       .set({
         done: sql`(select count(*) from ${artifacts} where ${artifacts.jobId} = ${jobId} and ${artifacts.tenantId} = ${this.tenantId})`,
@@ -82,6 +80,13 @@ export class JobLedger {
         updatedAt: now,
       })
       .where(and(eq(jobs.tenantId, this.tenantId), eq(jobs.id, jobId)));
+    let start = 0;
+    for (; start + ARTIFACT_BATCH < inserts.length; start += ARTIFACT_BATCH) {
+      const [first, ...rest] = inserts.slice(start, start + ARTIFACT_BATCH);
+      if (first) await this.db.batch([first, ...rest]);
+    }
+    const [head, ...tail] = inserts.slice(start);
+    await (head ? this.db.batch([head, ...tail, progress]) : this.db.batch([progress]));
   }
 
   /**
