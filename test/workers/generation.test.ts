@@ -2,6 +2,7 @@ import { createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { importJWK, type JWK } from "jose";
 import { describe, expect, it, vi } from "vitest";
+import { sha256Hex } from "../../shared/encoding";
 import { planLimits } from "../../shared/plans";
 import {
   consumeGenerateBatch,
@@ -10,6 +11,7 @@ import {
   retryDelaySeconds,
 } from "../../workers/generation/generate-consumer";
 import type { GenerateMessage } from "../../workers/generation/run-generation";
+import { contentKey } from "../../workers/storage/content-store";
 import { tenantObject } from "../../workers/tenant-object-stub";
 import { bearer, call, createTenant, expectProblem, jsonBody, type TestTenant } from "./helpers";
 
@@ -290,6 +292,54 @@ describe("generation", () => {
     expect(explain.template.path).toBeTruthy();
   });
 
+  it("keeps each attestation in its artifact row, hashed as stored; rows from before it read R2", async () => {
+    const tenant = await setup();
+    const job = (await (
+      await generate(tenant, { graph: "model", generator: "ts", params: { title: "T" } })
+    ).json()) as Job;
+    const [artifact] = await artifactsOf(tenant, job.id);
+    if (!artifact) throw new Error("no artifact");
+    const row = await env.DB.prepare("SELECT attestation, attestation_sha256 FROM artifacts WHERE id = ?")
+      .bind(artifact.id)
+      .first<{ attestation: string | null; attestation_sha256: string }>();
+    if (!row?.attestation) throw new Error("no attestation in the row");
+    expect(await sha256Hex(row.attestation)).toBe(row.attestation_sha256);
+    expect(await env.ARTIFACTS.head(contentKey(tenant.id, row.attestation_sha256))).toBeNull();
+    const served = async () =>
+      (await call(`/v1/artifacts/${artifact.id}/attestation`, { headers: bearer(tenant.apiKey) })).json();
+    expect(await served()).toEqual(JSON.parse(row.attestation));
+
+    // A row written before migration 0002: no envelope or pack in the row; the envelope and the bytes are
+    // the R2 blobs named by attestation_sha256 and sha256.
+    const bytes = await text(tenant, artifact.id);
+    await env.ARTIFACTS.put(contentKey(tenant.id, row.attestation_sha256), row.attestation);
+    await env.ARTIFACTS.put(contentKey(tenant.id, artifact.sha256), bytes);
+    await env.DB.prepare("UPDATE artifacts SET attestation = NULL, pack_sha256 = NULL, pack_offset = NULL WHERE id = ?")
+      .bind(artifact.id)
+      .run();
+    expect(await served()).toEqual(JSON.parse(row.attestation));
+    expect(await text(tenant, artifact.id)).toBe(bytes);
+    const explain = (await (
+      await call(`/v1/artifacts/${artifact.id}/explain`, { headers: bearer(tenant.apiKey) })
+    ).json()) as { valid: boolean };
+    expect(explain.valid).toBe(true);
+  });
+
+  it("serves an empty artifact", async () => {
+    const tenant = await setup();
+    await putTemplates(tenant, "empty", { "e.njk": "---\nto: empty.txt\n---\n", "f.njk": "---\nto: f.txt\n---\nf" });
+    const job = (await (await generate(tenant, { graph: "model", generator: "empty" })).json()) as Job;
+    const artifacts = await artifactsOf(tenant, job.id);
+    expect(artifacts.map((a) => [a.path, a.size])).toEqual([
+      ["empty.txt", 0],
+      ["f.txt", 2],
+    ]);
+    const res = await call(`/v1/artifacts/${artifacts[0]?.id}`, { headers: bearer(tenant.apiKey) });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("");
+    expect(await text(tenant, artifacts[1]?.id as string)).toBe("f\n");
+  });
+
   it("serves artifact bytes immutably with ETag and 304, and a zip bundle", async () => {
     const tenant = await setup();
     const job = (await (
@@ -393,6 +443,61 @@ describe("queued generation", () => {
     expect(events.events.map((e) => e.type)).toEqual(
       expect.arrayContaining(["generation.started", "generation.completed"]),
     );
+  }, 30_000);
+
+  it("stores each batch's new contents as one pack, serves every artifact from it, and a rerun stores nothing new", async () => {
+    const { tenant, n, job } = await bigJob();
+    const completed = async (id: string) =>
+      vi.waitFor(
+        async () =>
+          expect(
+            ((await (await call(`/v1/jobs/${id}`, { headers: bearer(tenant.apiKey) })).json()) as Job).status,
+          ).toBe("completed"),
+        { timeout: 20_000, interval: 200 },
+      );
+    await completed(job.id);
+    const blobs = async () =>
+      (await env.ARTIFACTS.list({ prefix: `t/${tenant.id}/sha256/` })).objects.map((o) => o.key).sort();
+    const stored = await blobs();
+    // The template source and one pack per queue message (two batches of at most 50 units).
+    expect(stored).toHaveLength(3);
+    const packsOf = async (jobId: string) =>
+      (
+        await env.DB.prepare("SELECT DISTINCT pack_sha256 AS pack FROM artifacts WHERE job_id = ? ORDER BY pack")
+          .bind(jobId)
+          .all<{ pack: string }>()
+      ).results.map((r) => r.pack);
+    const packs = await packsOf(job.id);
+    expect(packs).toHaveLength(2);
+    for (const pack of packs) expect(stored).toContain(contentKey(tenant.id, pack));
+    // Every artifact's range of its pack holds exactly its bytes…
+    const rows = (
+      await env.DB.prepare("SELECT sha256, size, pack_sha256, pack_offset FROM artifacts WHERE job_id = ?")
+        .bind(job.id)
+        .all<{ sha256: string; size: number; pack_sha256: string; pack_offset: number }>()
+    ).results;
+    expect(rows).toHaveLength(n);
+    for (const row of rows) {
+      const range = await env.ARTIFACTS.get(contentKey(tenant.id, row.pack_sha256), {
+        range: { offset: row.pack_offset, length: row.size },
+      });
+      expect(await sha256Hex(new Uint8Array(await (range as R2ObjectBody).arrayBuffer()))).toBe(row.sha256);
+    }
+    // …and the API serves it (a sample across both packs; the plan's rate limit allows no more).
+    const listed = (await (
+      await call(`/v1/jobs/${job.id}/artifacts?limit=1000`, { headers: bearer(tenant.apiKey) })
+    ).json()) as { items: Artifact[] };
+    expect(listed.items).toHaveLength(n);
+    for (const artifact of [0, 1, 48, 49, 50, 51, n - 1].map((i) => listed.items[i] as Artifact)) {
+      const bytes = await text(tenant, artifact.id);
+      expect(await sha256Hex(bytes)).toBe(artifact.sha256);
+      expect(`out/${bytes.trimEnd().replace(" ", "-")}.txt`).toBe(artifact.path);
+    }
+
+    const again = (await (await generate(tenant, { graph: "model", generator: "gen" })).json()) as Job;
+    await completed(again.id);
+    expect(await blobs()).toEqual(stored);
+    expect(await packsOf(again.id)).toEqual(packs);
   }, 30_000);
 
   it("a redelivered batch duplicates nothing and counts nothing twice", async () => {

@@ -154,12 +154,28 @@ export const artifacts = sqliteTable(
     templatePath: text("template_path").notNull(),
     templateHash: text("template_hash").notNull(),
     dependencies: text("dependencies", { mode: "json" }).$type<{ query: string; resultHash: string }[]>().notNull(),
+    /** sha256 of the attestation's bytes: the canonical JSON of the DSSE envelope (`attestation` below). */
     attestationSha256: text("attestation_sha256").notNull(),
+    /**
+     * The DSSE envelope as canonical JSON, stored with the row (one write per artifact, no second R2 object).
+     * Null on rows written before migration 0002: their envelope is the R2 blob named by attestationSha256.
+     */
+    attestation: text("attestation"),
+    /**
+     * Where the bytes are: the R2 blob `pack_sha256` (content-addressed like every blob) from `pack_offset`,
+     * `size` bytes long; a pack holds the new contents of one written batch. Null on rows written before
+     * migration 0002: their bytes are the blob named by `sha256` itself.
+     */
+    packSha256: text("pack_sha256"),
+    packOffset: integer("pack_offset"),
     createdAt: text("created_at").notNull(),
   },
   (t) => [
     uniqueIndex("artifacts_job_path_unique").on(t.jobId, t.path),
     index("artifacts_tenant_sha_idx").on(t.tenantId, t.sha256),
+    // Covers the job-progress recount (count and bytes of a job's rows) after every written batch, so it
+    // reads index entries instead of whole rows (which carry the attestation).
+    index("artifacts_job_progress_idx").on(t.jobId, t.tenantId, t.size),
   ],
 );
 

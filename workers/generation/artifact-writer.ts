@@ -33,9 +33,17 @@ export async function tenantSigner(env: Env, tenantId: string): Promise<Signer> 
   return signer;
 }
 
+/** Where an artifact's bytes are: a range of a pack blob, or (packSha256 null) the blob named by its sha256. */
+export type ContentLocation = Pick<ArtifactRow, "packSha256" | "packOffset">;
+
 /**
- * Stores rendered artifacts: bytes content-addressed in R2, a signed in-toto attestation per
- * artifact (also content-addressed), and the artifact index in D1.
+ * Stores rendered artifacts: bytes in R2, and the artifact index in D1 with each artifact's signed
+ * in-toto attestation (its DSSE envelope as canonical JSON, and that text's sha256).
+ *
+ * Bytes are deduplicated per tenant by sha256: a content the tenant already has is referenced where it is
+ * stored; the batch's new contents go into one content-addressed pack (their concatenation, in plan order),
+ * so a batch costs one R2 write instead of one per artifact. The same lock gives the same batches and so
+ * the same packs.
  */
 export class ArtifactWriter {
   constructor(
@@ -48,41 +56,78 @@ export class ArtifactWriter {
   ) {}
 
   async write(batch: RenderedBatch, skippedIsNew: boolean, now: string): Promise<void> {
-    const content = new ContentStore(this.env.ARTIFACTS, this.tenantId);
-    // Artifacts are independent: store and sign them concurrently (the order of rows is the plan's).
-    const rows: Omit<ArtifactRow, "tenantId">[] = await Promise.all(
-      batch.artifacts.map(async (artifact) => {
-        const bytes = utf8(artifact.content);
-        const envelope = await attestArtifact(
-          provenanceOf({ ...artifact, bytes }, this.lock, this.lockHash),
-          this.signer,
-        );
-        const [, attestation, id] = await Promise.all([
-          content.put(bytes, "application/octet-stream"),
-          content.put(utf8(canonicalJson(envelope)), "application/json"),
-          artifactId(this.jobId, artifact.path),
-        ]);
-        return {
-          id,
-          jobId: this.jobId,
-          path: artifact.path,
-          sha256: artifact.sha256,
-          size: artifact.size,
-          mode: artifact.mode,
-          chmod: artifact.chmod === undefined ? null : artifact.chmod.toString(8).padStart(4, "0"),
-          templatePath: artifact.template.path,
-          templateHash: artifact.template.hash,
-          dependencies: artifact.dependencies.map((d) => ({ query: d.query, resultHash: d.resultSha256 })),
-          attestationSha256: attestation.sha256,
-          createdAt: now,
-        };
-      }),
-    );
-    await new JobLedger(database(this.env.DB), this.tenantId).recordArtifacts(
-      this.jobId,
-      rows,
-      skippedIsNew ? batch.skipped.length : 0,
-      now,
-    );
+    const ledger = new JobLedger(database(this.env.DB), this.tenantId);
+    const encoded = batch.artifacts.map((artifact) => ({ artifact, bytes: utf8(artifact.content) }));
+    // Signing and storing are independent: run them together (the order of rows is the plan's).
+    const [signed, locations] = await Promise.all([
+      Promise.all(
+        encoded.map(async ({ artifact, bytes }) => {
+          const envelope = await attestArtifact(
+            provenanceOf({ ...artifact, bytes }, this.lock, this.lockHash),
+            this.signer,
+          );
+          const attestation = canonicalJson(envelope);
+          const [attestationSha256, id] = await Promise.all([
+            sha256Hex(attestation),
+            artifactId(this.jobId, artifact.path),
+          ]);
+          return { id, attestation, attestationSha256 };
+        }),
+      ),
+      this.store(encoded, ledger),
+    ]);
+    const rows: Omit<ArtifactRow, "tenantId">[] = batch.artifacts.map((artifact, index) => {
+      const { id, attestation, attestationSha256 } = signed[index] as (typeof signed)[number];
+      const location = locations.get(artifact.sha256) as ContentLocation;
+      return {
+        id,
+        jobId: this.jobId,
+        path: artifact.path,
+        sha256: artifact.sha256,
+        size: artifact.size,
+        mode: artifact.mode,
+        chmod: artifact.chmod === undefined ? null : artifact.chmod.toString(8).padStart(4, "0"),
+        templatePath: artifact.template.path,
+        templateHash: artifact.template.hash,
+        dependencies: artifact.dependencies.map((d) => ({ query: d.query, resultHash: d.resultSha256 })),
+        attestationSha256,
+        attestation,
+        packSha256: location.packSha256,
+        packOffset: location.packOffset,
+        createdAt: now,
+      };
+    });
+    await ledger.recordArtifacts(this.jobId, rows, skippedIsNew ? batch.skipped.length : 0, now);
+  }
+
+  /**
+   * The location of every content of the batch: where the tenant already stores it, else in this batch's
+   * pack, written before any row can point at it.
+   */
+  private async store(
+    encoded: { artifact: { sha256: string }; bytes: Uint8Array<ArrayBuffer> }[],
+    ledger: JobLedger,
+  ): Promise<Map<string, ContentLocation>> {
+    const locations = await ledger.contentLocations([...new Set(encoded.map(({ artifact }) => artifact.sha256))]);
+    const offsets = new Map<string, number>();
+    const parts: Uint8Array[] = [];
+    let length = 0;
+    for (const { artifact, bytes } of encoded) {
+      if (locations.has(artifact.sha256) || offsets.has(artifact.sha256)) continue;
+      offsets.set(artifact.sha256, length);
+      parts.push(bytes);
+      length += bytes.byteLength;
+    }
+    if (offsets.size > 0) {
+      const pack = new Uint8Array(length);
+      let offset = 0;
+      for (const part of parts) {
+        pack.set(part, offset);
+        offset += part.byteLength;
+      }
+      const stored = await new ContentStore(this.env.ARTIFACTS, this.tenantId).put(pack, "application/octet-stream");
+      for (const [sha256, packOffset] of offsets) locations.set(sha256, { packSha256: stored.sha256, packOffset });
+    }
+    return locations;
   }
 }

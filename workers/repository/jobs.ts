@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, lt, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gt, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type ArtifactRow, artifacts, type JobRow, jobs } from "../db/schema";
 
@@ -63,17 +63,15 @@ export class JobLedger {
     skipped: number,
     now: string,
   ): Promise<void> {
-    for (let start = 0; start < rows.length; start += ARTIFACT_BATCH) {
-      const chunk = rows.slice(start, start + ARTIFACT_BATCH).map((row) =>
-        this.db
-          .insert(artifacts)
-          .values({ ...row, tenantId: this.tenantId })
-          .onConflictDoNothing(),
-      );
-      const [first, ...rest] = chunk;
-      if (first) await this.db.batch([first, ...rest]);
-    }
-    await this.db
+    const inserts = rows.map((row) =>
+      this.db
+        .insert(artifacts)
+        .values({ ...row, tenantId: this.tenantId })
+        .onConflictDoNothing(),
+    );
+    // The recount reads only the artifacts_job_progress_idx index; it runs after the last chunk of rows,
+    // in the same batch (one round trip, one transaction).
+    const progress = this.db
       .update(jobs)
       .set({
         done: sql`(select count(*) from ${artifacts} where ${artifacts.jobId} = ${jobId} and ${artifacts.tenantId} = ${this.tenantId})`,
@@ -82,11 +80,43 @@ export class JobLedger {
         updatedAt: now,
       })
       .where(and(eq(jobs.tenantId, this.tenantId), eq(jobs.id, jobId)));
+    let start = 0;
+    for (; start + ARTIFACT_BATCH < inserts.length; start += ARTIFACT_BATCH) {
+      const [first, ...rest] = inserts.slice(start, start + ARTIFACT_BATCH);
+      if (first) await this.db.batch([first, ...rest]);
+    }
+    const [head, ...tail] = inserts.slice(start);
+    await (head ? this.db.batch([head, ...tail, progress]) : this.db.batch([progress]));
   }
 
-  async artifactsOf(jobId: string, limit: number, afterPath?: string): Promise<ArtifactRow[]> {
+  /**
+   * Where the tenant already stores each of these contents (one location per sha256 it has; absent when
+   * new). A location with a null pack is the blob named by the sha256 itself (rows from before packs).
+   */
+  async contentLocations(
+    sha256s: string[],
+  ): Promise<Map<string, { packSha256: string | null; packOffset: number | null }>> {
+    const found = new Map<string, { packSha256: string | null; packOffset: number | null }>();
+    if (sha256s.length === 0) return found;
+    // One row per wanted sha256 through the (tenant_id, sha256) index, however many jobs share it.
+    const rows = await this.db.all<{ sha256: string; pack_sha256: string | null; pack_offset: number | null }>(
+      sql`select ${artifacts.sha256}, ${artifacts.packSha256}, ${artifacts.packOffset} from json_each(${JSON.stringify(sha256s)}) as wanted
+        join ${artifacts} on ${artifacts}.rowid = (select rowid from ${artifacts} where ${artifacts.tenantId} = ${this.tenantId} and ${artifacts.sha256} = wanted.value limit 1)`,
+    );
+    for (const row of rows) found.set(row.sha256, { packSha256: row.pack_sha256, packOffset: row.pack_offset });
+    return found;
+  }
+
+  /** A job's artifacts by path; without their attestation text unless asked (a listing does not need it). */
+  async artifactsOf(
+    jobId: string,
+    limit: number,
+    afterPath?: string,
+    options: { withAttestation?: boolean } = {},
+  ): Promise<ArtifactRow[]> {
+    const { attestation, ...summary } = getTableColumns(artifacts);
     return this.db
-      .select()
+      .select({ ...summary, attestation: options.withAttestation ? attestation : sql<null>`null` })
       .from(artifacts)
       .where(
         and(

@@ -21,6 +21,7 @@ import { invalidField, notFound, validationError } from "../problem";
 import { JobLedger } from "../repository/jobs";
 import { decodeCursor, pageOf, pageQuerySchema, toPage } from "../repository/pagination";
 import { SigningKeyRing } from "../repository/signing-keys";
+import { artifactBody, artifactBytes } from "../storage/artifact-content";
 import { ContentStore } from "../storage/content-store";
 
 const paramsSchema = z.record(z.string(), z.unknown()).default({});
@@ -72,8 +73,10 @@ async function findArtifact(c: Context<AppEnv>): Promise<ArtifactRow> {
   return artifact;
 }
 
+/** The artifact's envelope: kept in its row; rows written before migration 0002 name an R2 blob instead. */
 async function envelopeOf(c: Context<AppEnv>, artifact: ArtifactRow): Promise<DsseEnvelope> {
-  const text = await new ContentStore(c.env.ARTIFACTS, c.var.tenant.id).text(artifact.attestationSha256);
+  const text =
+    artifact.attestation ?? (await new ContentStore(c.env.ARTIFACTS, c.var.tenant.id).text(artifact.attestationSha256));
   if (text === null) throw new Error(`attestation ${artifact.attestationSha256} missing`);
   return JSON.parse(text) as DsseEnvelope;
 }
@@ -134,7 +137,7 @@ generationRoutes.get("/jobs/:id/bundle", authenticate, requireRole("viewer"), as
   if (job.status !== "completed")
     throw new HttpError(409, "job-not-completed", "Conflict", `The job is ${job.status}.`);
   const ledger = new JobLedger(database(c.env.DB), c.var.tenant.id);
-  const artifacts = await ledger.artifactsOf(job.id, 1_000_000);
+  const artifacts = await ledger.artifactsOf(job.id, 1_000_000, undefined, { withAttestation: true });
   const content = new ContentStore(c.env.ARTIFACTS, c.var.tenant.id);
   const rows = planBundle(
     artifacts.map((a) => ({
@@ -150,10 +153,12 @@ generationRoutes.get("/jobs/:id/bundle", authenticate, requireRole("viewer"), as
   const stream = streamBundle({
     lock: parseLock(job.lock),
     rows,
-    readArtifact: async (row) =>
-      new Uint8Array(
-        await ((await content.get((artifacts[row.index] as ArtifactRow).sha256)) as R2ObjectBody).arrayBuffer(),
-      ),
+    readArtifact: async (row) => {
+      const artifact = artifacts[row.index] as ArtifactRow;
+      const bytes = await artifactBytes(content, artifact);
+      if (bytes === null) throw new Error(`artifact blob ${artifact.sha256} missing`);
+      return bytes;
+    },
     readAttestation: async (row) => envelopeOf(c, artifacts[row.index] as ArtifactRow),
   });
   return new Response(stream, {
@@ -169,9 +174,9 @@ generationRoutes.get("/artifacts/:id", authenticate, requireRole("viewer"), asyn
   if (ifNoneMatch?.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag)) {
     return c.body(null, 304, caching);
   }
-  const object = await new ContentStore(c.env.ARTIFACTS, c.var.tenant.id).get(artifact.sha256);
-  if (!object) throw new Error(`artifact blob ${artifact.sha256} missing`);
-  return new Response(object.body, {
+  const body = await artifactBody(new ContentStore(c.env.ARTIFACTS, c.var.tenant.id), artifact);
+  if (!body) throw new Error(`artifact blob ${artifact.sha256} missing`);
+  return new Response(body, {
     headers: {
       ...caching,
       "content-type": "application/octet-stream",

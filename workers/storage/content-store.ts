@@ -13,7 +13,8 @@ export interface StoredContent {
 
 /**
  * Content-addressed blobs in R2, one namespace per tenant: the same bytes always land at the same
- * key, so a blob is stored once however often it is written.
+ * key, so a blob is stored once however often it is written. Template sources and uploads are one blob
+ * each; generated artifacts are stored in packs (see ArtifactWriter) and read with getRange.
  */
 export class ContentStore {
   constructor(
@@ -31,6 +32,11 @@ export class ContentStore {
 
   async get(sha256: string): Promise<R2ObjectBody | null> {
     return this.bucket.get(contentKey(this.tenantId, sha256));
+  }
+
+  /** `length` bytes of a blob from `offset` (an artifact inside a pack). */
+  async getRange(sha256: string, offset: number, length: number): Promise<R2ObjectBody | null> {
+    return this.bucket.get(contentKey(this.tenantId, sha256), { range: { offset, length } });
   }
 
   async text(sha256: string): Promise<string | null> {
