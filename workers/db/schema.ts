@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** Control-plane tables in D1. Every tenant-owned table carries `tenant_id`. */
 
@@ -177,6 +177,23 @@ export const artifacts = sqliteTable(
     // reads index entries instead of whole rows (which carry the attestation).
     index("artifacts_job_progress_idx").on(t.jobId, t.tenantId, t.size),
   ],
+);
+
+/**
+ * One row per written unit batch of a job, with the units its templates skipped: the job's `skipped`
+ * count is their sum, so a redelivered batch (same key) is counted once however far it got before.
+ */
+export const jobBatches = sqliteTable(
+  "job_batches",
+  {
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    jobId: text("job_id").notNull(),
+    batchKey: text("batch_key").notNull(),
+    skipped: integer("skipped").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.jobId, t.batchKey] })],
 );
 
 export type SigningKeyRow = typeof signingKeys.$inferSelect;

@@ -55,7 +55,8 @@ export class ArtifactWriter {
     private readonly signer: Signer,
   ) {}
 
-  async write(batch: RenderedBatch, skippedIsNew: boolean, now: string): Promise<void> {
+  /** `batchKey` names the unit batch: writing the same batch again adds nothing (rows nor skipped units). */
+  async write(batch: RenderedBatch, batchKey: string, now: string): Promise<void> {
     const ledger = new JobLedger(database(this.env.DB), this.tenantId);
     const encoded = batch.artifacts.map((artifact) => ({ artifact, bytes: utf8(artifact.content) }));
     // Signing and storing are independent: run them together (the order of rows is the plan's).
@@ -97,7 +98,7 @@ export class ArtifactWriter {
         createdAt: now,
       };
     });
-    await ledger.recordArtifacts(this.jobId, rows, skippedIsNew ? batch.skipped.length : 0, now);
+    await ledger.recordArtifacts(this.jobId, rows, { key: batchKey, skipped: batch.skipped.length }, now);
   }
 
   /**

@@ -39,7 +39,7 @@ export async function processGenerateMessage(env: Env, message: GenerateMessage)
     return;
   }
   const writer = new ArtifactWriter(env, tenant.id, job.id, lock, job.lockHash, await tenantSigner(env, tenant.id));
-  await writer.write(rendered, !reservation.replayed, new Date().toISOString());
+  await writer.write(rendered, batchKey, new Date().toISOString());
   await completeJob(env, tenant, job.id);
 }
 

@@ -161,7 +161,7 @@ export async function startGeneration(
   if (synchronous && rendered) {
     try {
       const writer = new ArtifactWriter(env, tenant.id, jobId, lock, hashOfLock, await tenantSigner(env, tenant.id));
-      await writer.write(rendered, true, now.toISOString());
+      await writer.write(rendered, "all", now.toISOString());
       await completeJob(env, tenant, jobId);
     } catch (error) {
       await failJob(env, tenant, jobId, error instanceof Error ? error.message : String(error));

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, getTableColumns, gt, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { type ArtifactRow, artifacts, type JobRow, jobs } from "../db/schema";
+import { type ArtifactRow, artifacts, type JobRow, jobBatches, jobs } from "../db/schema";
 
 /** D1 statements in one batch when writing artifact rows (each row is one statement). */
 const ARTIFACT_BATCH = 50;
@@ -60,7 +60,7 @@ export class JobLedger {
   async recordArtifacts(
     jobId: string,
     rows: Omit<ArtifactRow, "tenantId">[],
-    skipped: number,
+    batch: { key: string; skipped: number },
     now: string,
   ): Promise<void> {
     const inserts = rows.map((row) =>
@@ -71,12 +71,16 @@ export class JobLedger {
     );
     // The recount reads only the artifacts_job_progress_idx index; it runs after the last chunk of rows,
     // in the same batch (one round trip, one transaction).
+    const recordBatch = this.db
+      .insert(jobBatches)
+      .values({ tenantId: this.tenantId, jobId, batchKey: batch.key, skipped: batch.skipped })
+      .onConflictDoNothing();
     const progress = this.db
       .update(jobs)
       .set({
         done: sql`(select count(*) from ${artifacts} where ${artifacts.jobId} = ${jobId} and ${artifacts.tenantId} = ${this.tenantId})`,
         bytes: sql`(select coalesce(sum(${artifacts.size}), 0) from ${artifacts} where ${artifacts.jobId} = ${jobId} and ${artifacts.tenantId} = ${this.tenantId})`,
-        skipped: sql`${jobs.skipped} + ${skipped}`,
+        skipped: sql`(select coalesce(sum(${jobBatches.skipped}), 0) from ${jobBatches} where ${jobBatches.tenantId} = ${this.tenantId} and ${jobBatches.jobId} = ${jobId})`,
         updatedAt: now,
       })
       .where(and(eq(jobs.tenantId, this.tenantId), eq(jobs.id, jobId)));
@@ -86,7 +90,7 @@ export class JobLedger {
       if (first) await this.db.batch([first, ...rest]);
     }
     const [head, ...tail] = inserts.slice(start);
-    await (head ? this.db.batch([head, ...tail, progress]) : this.db.batch([progress]));
+    await (head ? this.db.batch([head, ...tail, recordBatch, progress]) : this.db.batch([recordBatch, progress]));
   }
 
   /**
