@@ -25,7 +25,7 @@ import {
   type TenantEvent,
 } from "./tenant/event-log";
 import { type GenerationRequest, GenerationService } from "./tenant/generation-service";
-import { GraphService, type QueryLimits } from "./tenant/graph-service";
+import { GraphService, type IngestInput, type QueryLimits } from "./tenant/graph-service";
 import {
   type QuotaBatchReservation,
   QuotaCounters,
@@ -194,14 +194,7 @@ export class TenantObject extends DurableObject<Env> {
   }
 
   /** Replaces a graph's content with the RDF document streamed in `body` (see GraphService.ingest). */
-  graphIngest(input: {
-    name: string;
-    mediaType: string;
-    body: ReadableStream<Uint8Array> | null;
-    createdAt: string;
-    tripleLimit: number;
-    maxBytes: number;
-  }) {
+  graphIngest(input: IngestInput) {
     return outcome(() => this.graphs.ingest(input));
   }
 

@@ -43,6 +43,18 @@ export interface TextBody {
   body: string;
 }
 
+export interface IngestInput {
+  name: string;
+  /** Media type of the body (already known to be one we parse). */
+  mediaType: string;
+  body: ReadableStream<Uint8Array> | null;
+  createdAt: string;
+  /** The plan's triples for all graphs together. */
+  tripleLimit: number;
+  /** The plan's request body limit. */
+  maxBytes: number;
+}
+
 export interface ContentBody {
   contentType: string;
   /** Streamed for N-Triples and N-Quads, whatever the graph's size. */
@@ -129,14 +141,7 @@ export class GraphService {
    * Replaces the graph's content with the document streamed in `body`: parsed, stored and hashed (RDFC-1.0)
    * as it arrives, committed as one new version, or not at all.
    */
-  ingest(input: {
-    name: string;
-    mediaType: string;
-    body: ReadableStream<Uint8Array> | null;
-    createdAt: string;
-    tripleLimit: number;
-    maxBytes: number;
-  }): Promise<CommitView> {
+  ingest(input: IngestInput): Promise<CommitView> {
     return this.writes.run(async () => {
       const upload = GraphUpload.begin(this.store, input.name);
       try {

@@ -92,6 +92,17 @@ async function artifactsOf(tenant: TestTenant, jobId: string): Promise<Artifact[
   return ((await res.json()) as { items: Artifact[] }).items;
 }
 
+/** A fresh tenant's generation of the "ts" generator, and its first artifact. */
+async function generatedArtifact() {
+  const tenant = await setup();
+  const job = (await (
+    await generate(tenant, { graph: "model", generator: "ts", params: { title: "T" } })
+  ).json()) as Job;
+  const [artifact] = await artifactsOf(tenant, job.id);
+  if (!artifact) throw new Error("no artifact");
+  return { tenant, artifact };
+}
+
 async function text(tenant: TestTenant, artifactId: string) {
   return (await call(`/v1/artifacts/${artifactId}`, { headers: bearer(tenant.apiKey) })).text();
 }
@@ -227,12 +238,7 @@ describe("generation", () => {
   });
 
   it("signs each artifact: valid, verifiable with jose and the JWKS alone, and one changed byte is invalid", async () => {
-    const tenant = await setup();
-    const job = (await (
-      await generate(tenant, { graph: "model", generator: "ts", params: { title: "T" } })
-    ).json()) as Job;
-    const [artifact] = await artifactsOf(tenant, job.id);
-    if (!artifact) throw new Error("no artifact");
+    const { tenant, artifact } = await generatedArtifact();
     const envelope = (await (
       await call(`/v1/artifacts/${artifact.id}/attestation`, { headers: bearer(tenant.apiKey) })
     ).json()) as {
@@ -293,12 +299,7 @@ describe("generation", () => {
   });
 
   it("keeps each attestation in its artifact row, hashed as stored; rows from before it read R2", async () => {
-    const tenant = await setup();
-    const job = (await (
-      await generate(tenant, { graph: "model", generator: "ts", params: { title: "T" } })
-    ).json()) as Job;
-    const [artifact] = await artifactsOf(tenant, job.id);
-    if (!artifact) throw new Error("no artifact");
+    const { tenant, artifact } = await generatedArtifact();
     const row = await env.DB.prepare("SELECT attestation, attestation_sha256 FROM artifacts WHERE id = ?")
       .bind(artifact.id)
       .first<{ attestation: string | null; attestation_sha256: string }>();
