@@ -526,6 +526,45 @@ describe("queued generation", () => {
     expect((await tenantObject(env, { id: tenant.id, jurisdiction: null }).getUsage()).quotas).toEqual(quotasBefore);
   }, 30_000);
 
+  it("counts a batch's skipped units once, even when its first attempt reserved quota and then failed", async () => {
+    const tenant = await createTenant();
+    const n = planLimits("free").syncJobArtifacts + 10;
+    await call("/v1/graphs/model", {
+      method: "PUT",
+      headers: { ...bearer(tenant.apiKey), "content-type": "text/turtle" },
+      body: manyEntities(n),
+    });
+    await putTemplates(tenant, "gen", {
+      "e.njk": `---\nto: "out/{{ e.name | kebabCase }}.txt"\nsparql: "${PREFIXES} SELECT ?name ?flag WHERE { ?x a ex:Entity ; rdfs:label ?name BIND(IF(STRENDS(?name, '3'), 'yes', 'no') AS ?flag) } ORDER BY ?name"\nforeach: e\nskipIf: "e.flag==yes"\n---\n{{ e.name }}`,
+    });
+    const res = await generate(tenant, { graph: "model", generator: "gen" });
+    expect(res.status).toBe(202);
+    const job = (await res.json()) as Job;
+    const read = async () =>
+      (await (await call(`/v1/jobs/${job.id}`, { headers: bearer(tenant.apiKey) })).json()) as Job;
+    await vi.waitFor(async () => expect((await read()).status).toBe("completed"), { timeout: 20_000, interval: 200 });
+    const before = await read();
+    expect(before.counts.skipped).toBeGreaterThan(0);
+    expect(before.counts.artifacts + before.counts.skipped).toBe(n);
+    // Every batch's quota reservation stands, but its D1 writes are gone: as if each attempt failed after
+    // reserving. Redelivery must still count the skipped units, or the job would never complete.
+    await env.DB.batch([
+      env.DB.prepare("DELETE FROM artifacts WHERE job_id = ?").bind(job.id),
+      env.DB.prepare("DELETE FROM job_batches WHERE job_id = ?").bind(job.id),
+      env.DB.prepare("UPDATE jobs SET status = 'running', done = 0, skipped = 0 WHERE id = ?").bind(job.id),
+    ]);
+    for (let start = 0; start < n; start += 50) {
+      await processGenerateMessage(env, {
+        tenantId: tenant.id,
+        jobId: job.id,
+        batch: { template: "e.njk", start, end: Math.min(n, start + 50) },
+      });
+    }
+    const after = await read();
+    expect(after.status).toBe("completed");
+    expect(after.counts).toEqual(before.counts);
+  }, 30_000);
+
   it("retries a failing batch with backoff, and the dead-letter queue marks the job failed with its reason", async () => {
     const { tenant, job } = await bigJob();
     await vi.waitFor(
