@@ -454,6 +454,13 @@ export class QuadStore {
     if (ids.length === 0) return 0;
     const rows: number[][] = [];
     for (let i = 0; i < ids.length; i += 3) rows.push([ids[i] as number, ids[i + 1] as number, ids[i + 2] as number]);
+    // In key order, each row lands next to the previous one in the primary-key tree.
+    rows.sort(
+      (a, b) =>
+        (a[0] as number) - (b[0] as number) ||
+        (a[1] as number) - (b[1] as number) ||
+        (a[2] as number) - (b[2] as number),
+    );
     const json = JSON.stringify(rows);
     if (typeof target === "object") {
       return this.db.run(
