@@ -106,7 +106,24 @@ export function migrateQuadStore(db: SqlDatabase): void {
       for (const statement of MIGRATIONS[current] ?? []) db.run(statement);
     }
     db.run("UPDATE rdf_schema SET version = ?", [current]);
+    discardUncommittedRows(db);
   });
+}
+
+/**
+ * Deletes what an upload interrupted by an eviction or crash left behind: rows of versions that were never
+ * committed (a later write would otherwise commit that version number with them) and staged triples.
+ * Runs at every start of the store, before any request.
+ */
+export function discardUncommittedRows(db: SqlDatabase): void {
+  for (const [id, latest] of db.all("SELECT id, latest FROM rdf_graph")) {
+    if (Number(latest) === 0) db.run("DELETE FROM rdf_quad WHERE g = ?", [Number(id)]);
+    // `added_in > 1` lets SQLite use the partial index on (g, added_in) instead of reading the whole graph.
+    else db.run("DELETE FROM rdf_quad WHERE g = ? AND added_in > 1 AND added_in > ?", [Number(id), Number(latest)]);
+  }
+  db.run("DELETE FROM rdf_graph WHERE latest = 0 AND NOT EXISTS (SELECT 1 FROM rdf_quad WHERE g = rdf_graph.id)");
+  db.run("DELETE FROM rdf_staging");
+  db.run("DELETE FROM rdf_staging_remove");
 }
 
 function versionFromRow(row: unknown[], graph: string): GraphVersion {

@@ -1,7 +1,7 @@
 import type * as RDF from "@rdfjs/types";
 import { Parser } from "n3";
 import { beforeEach, describe, expect, it } from "vitest";
-import { migrateQuadStore, QuadStore } from "../../../shared/rdf/store/quad-store";
+import { migrateQuadStore, QuadStore, STILL_PRESENT } from "../../../shared/rdf/store/quad-store";
 import { termFromKey, termKey } from "../../../shared/rdf/store/term-key";
 import { nodeSqlDatabase } from "../../support/node-sql-database";
 
@@ -114,5 +114,31 @@ describe("QuadStore chunking", () => {
     expect(store.replaceGraph("g", quads, { createdAt: "t" }).version.tripleCount).toBe(40);
     expect(Math.max(...largest)).toBeLessThan(2_000_000);
     expect(nt(store.readVersion("g"))).toEqual(nt(quads));
+  });
+});
+
+describe("an upload interrupted by an eviction", () => {
+  it("leaves nothing a later write could commit: uncommitted rows and staged triples go at the next start", async () => {
+    const db = nodeSqlDatabase();
+    migrateQuadStore(db);
+    const store = new QuadStore(db);
+    store.replaceGraph("g", triples(":a :p 1 ."), { createdAt: "t1" });
+    // What a crash half-way through uploads leaves: rows of version 2 of "g", a graph with no version yet,
+    // and staged triples.
+    db.run("INSERT INTO rdf_term (key) VALUES ('<http://example.org/half>')");
+    const half = Number(db.all("SELECT id FROM rdf_term WHERE key = '<http://example.org/half>'")[0]?.[0]);
+    db.run(`INSERT INTO rdf_quad VALUES (1, ${half}, ${half}, ${half}, 2, ${STILL_PRESENT})`);
+    db.run("INSERT INTO rdf_graph (name, latest) VALUES ('fresh', 0)");
+    db.run(`INSERT INTO rdf_quad VALUES (2, ${half}, ${half}, ${half}, 1, ${STILL_PRESENT})`);
+    db.run(`INSERT INTO rdf_staging VALUES (${half}, ${half}, ${half})`);
+
+    migrateQuadStore(db);
+    const restarted = new QuadStore(db);
+    expect(db.all("SELECT count(*) FROM rdf_quad")[0]?.[0]).toBe(1);
+    expect(db.all("SELECT count(*) FROM rdf_staging")[0]?.[0]).toBe(0);
+    expect(restarted.graphId("fresh")).toBeNull();
+    const patched = restarted.applyPatch("g", { add: triples(":b :p 2 .") }, { createdAt: "t2" });
+    expect(patched.version).toMatchObject({ number: 2, tripleCount: 2, added: 1 });
+    expect(nt(restarted.readVersion("g", 2))).toEqual(nt(triples(":a :p 1 . :b :p 2 .")));
   });
 });
