@@ -38,32 +38,33 @@ class TextSource {
   }
 }
 
-/** The last two chunks of text and the line the first starts on: enough to find a syntax error's column. */
-class RecentText {
-  private previous = "";
-  private current = "";
-  private previousFirstLine = 1;
-  private currentFirstLine = 1;
+/** Characters of recent text kept to find a syntax error's column (whole lines, at least this many). */
+const RECENT_CHARS = 64 * 1024;
+
+/** The most recent whole lines of the document and the number of the first: enough for an error's column. */
+class RecentLines {
+  private recent = "";
+  private first = 1;
 
   push(text: string): void {
-    this.previous = this.current;
-    this.previousFirstLine = this.currentFirstLine;
-    this.current = text;
-    let lines = 0;
-    for (let i = this.previous.indexOf("\n"); i !== -1; i = this.previous.indexOf("\n", i + 1)) lines++;
-    this.currentFirstLine = this.previousFirstLine + lines;
+    this.recent += text;
+    if (this.recent.length <= 2 * RECENT_CHARS) return;
+    const cut = this.recent.lastIndexOf("\n", this.recent.length - RECENT_CHARS);
+    if (cut < 0) return;
+    for (let i = this.recent.indexOf("\n"); i !== -1 && i <= cut; i = this.recent.indexOf("\n", i + 1)) this.first++;
+    this.recent = this.recent.slice(cut + 1);
   }
 
   get text(): string {
-    return this.previous + this.current;
+    return this.recent;
   }
 
   get firstLine(): number {
-    return this.previousFirstLine;
+    return this.first;
   }
 }
 
-async function readAll(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<string> {
+async function readAll(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<{ text: string; bytes: number }> {
   const decoder = new TextDecoder();
   let text = "";
   let bytes = 0;
@@ -72,7 +73,7 @@ async function readAll(body: ReadableStream<Uint8Array>, maxBytes: number): Prom
     if (bytes > maxBytes) throw new DocumentTooLargeError(maxBytes);
     text += decoder.decode(chunk, { stream: true });
   }
-  return text + decoder.decode();
+  return { text: text + decoder.decode(), bytes };
 }
 
 /**
@@ -91,10 +92,10 @@ export async function parseRdfStream(
   const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
   const input = body ?? new Blob([]).stream();
   if (format === RDF_MEDIA_TYPES.jsonld) {
-    const text = await readAll(input, maxBytes);
+    const { text, bytes } = await readAll(input, maxBytes);
     const quads = await parseRdf(text, format, options);
     for (const quad of quads) onQuad(quad);
-    return { quads: quads.length, bytes: new TextEncoder().encode(text).byteLength };
+    return { quads: quads.length, bytes };
   }
 
   const parser = new Parser({
@@ -104,7 +105,7 @@ export async function parseRdfStream(
     factory: countingFactory(options.maxQuads ?? Number.POSITIVE_INFINITY),
   });
   const source = new TextSource();
-  const recent = new RecentText();
+  const recent = new RecentLines();
   let failure: { error: unknown } | undefined;
   let quads = 0;
   let ownError = false;
