@@ -3,13 +3,14 @@ import type { IncrementalHashFactory } from "../../shared/crypto/incremental-sha
 import { HttpError } from "../../shared/errors/http-error";
 import { negotiateMediaType } from "../../shared/rdf/content-negotiation";
 import { buildGraphDiff, graphDiffToJson, graphDiffToNTriples } from "../../shared/rdf/diff-format";
+import { VersionTooLargeError } from "../../shared/rdf/errors";
 import { parseRdfSync, RDF_MEDIA_TYPES, serializeRdf } from "../../shared/rdf/formats";
 import { parseRdfStream } from "../../shared/rdf/parse-stream";
 import { runSparqlQuery } from "../../shared/rdf/sparql/engine";
 import type { QueryDataset } from "../../shared/rdf/sparql/evaluator";
 import { type SolutionResult, SPARQL_RESULT_SERIALIZERS } from "../../shared/rdf/sparql/results";
 import { planUpdate } from "../../shared/rdf/sparql/update";
-import { GraphUpload } from "../../shared/rdf/store/graph-upload";
+import { GraphUpload, MAX_VERSION_TRIPLES } from "../../shared/rdf/store/graph-upload";
 import type { GraphVersion, QuadStore } from "../../shared/rdf/store/quad-store";
 import { SeededRandom } from "../../shared/template/kgen/seeded-random";
 import { WriteQueue } from "./write-queue";
@@ -111,11 +112,21 @@ export class GraphService {
   /** Writes wait for each other: an upload streams over many turns of the event loop. */
   private readonly writes = new WriteQueue();
 
+  private readonly hash?: IncrementalHashFactory;
+  private readonly maxVersionTriples: number;
+
   constructor(
     private readonly store: QuadStore,
-    /** Incremental SHA-256 for version hashes (default: DigestStream in workerd). */
-    private readonly hash?: IncrementalHashFactory,
-  ) {}
+    options: {
+      /** Incremental SHA-256 for version hashes (default: DigestStream in workerd). */
+      hash?: IncrementalHashFactory;
+      /** Triples one version may hold (default MAX_VERSION_TRIPLES; tests lower it). */
+      maxVersionTriples?: number;
+    } = {},
+  ) {
+    this.hash = options.hash;
+    this.maxVersionTriples = options.maxVersionTriples ?? MAX_VERSION_TRIPLES;
+  }
 
   list(): GraphVersionView[] {
     return this.store.listGraphs().flatMap((graph) => (graph.latest ? [view(graph.latest)] : []));
@@ -143,7 +154,7 @@ export class GraphService {
    */
   ingest(input: IngestInput): Promise<CommitView> {
     return this.writes.run(async () => {
-      const upload = GraphUpload.begin(this.store, input.name);
+      const upload = GraphUpload.begin(this.store, input.name, { maxTriples: this.maxVersionTriples });
       try {
         await parseRdfStream(input.body, input.mediaType, (quad) => upload.add(quad), {
           maxQuads: input.tripleLimit,
@@ -305,6 +316,10 @@ export class GraphService {
   ): Promise<CommitView> {
     const result = this.store.db.transaction(() => {
       const committed = this.store.applyPatch(name, { add, remove }, { createdAt });
+      // Thrown inside the transaction: the version is never recorded, so it never lacks its hash.
+      if (committed.version.tripleCount > this.maxVersionTriples) {
+        throw new VersionTooLargeError(this.maxVersionTriples);
+      }
       this.assertWithinQuota(tripleLimit);
       return committed;
     });

@@ -42,6 +42,19 @@ export class DocumentTooLargeError extends Error {
   }
 }
 
+/**
+ * A graph version would hold more triples than one Durable Object can canonicalize and hash within its
+ * memory (the hash needs every triple's ids and every distinct term at once).
+ */
+export class VersionTooLargeError extends Error {
+  readonly limit: number;
+  constructor(limit: number) {
+    super(`A graph version holds at most ${limit} triples; split larger data across several graphs`);
+    this.name = "VersionTooLargeError";
+    this.limit = limit;
+  }
+}
+
 /** A JSON-LD document referenced a remote context or document; loading over the network is refused. */
 export class RemoteContextRefusedError extends Error {
   readonly url: string;

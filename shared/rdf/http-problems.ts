@@ -7,6 +7,7 @@ import {
   RemoteContextRefusedError,
   ShapesError,
   UnsupportedMediaTypeError,
+  VersionTooLargeError,
 } from "./errors";
 
 export interface RdfProblemOptions {
@@ -49,6 +50,11 @@ export function rdfErrorToHttpError(error: unknown, options: RdfProblemOptions =
   }
   if (error instanceof DocumentTooLargeError) {
     return new HttpError(413, "payload-too-large", "Document too large", error.message, {
+      extensions: { limit: error.limit },
+    });
+  }
+  if (error instanceof VersionTooLargeError) {
+    return new HttpError(422, "graph-too-large", "Graph version too large", error.message, {
       extensions: { limit: error.limit },
     });
   }

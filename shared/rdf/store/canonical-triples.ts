@@ -40,9 +40,7 @@ export async function canonicalDocument(
   options: Omit<CanonicalTriplesOptions, "hash"> = {},
 ): Promise<CanonicalDocument> {
   const count = Math.floor(triples.length / 3);
-  const distinct = new Set<number>();
-  for (let i = 0; i < count * 3; i++) distinct.add(triples[i] as number);
-  const ids = [...distinct];
+  const ids = distinctIds(triples.subarray(0, count * 3));
   const keys = keysOf(ids);
   const keyOf = (id: number) => {
     const key = keys.get(id);
@@ -71,8 +69,7 @@ export async function canonicalDocument(
   keys.clear();
   entries.sort((a, b) => compareCodeUnits(a[0], b[0]));
   const rankOf = rankLookup(entries);
-  const encoder = new TextEncoder();
-  const tokens = entries.map(([token]) => encoder.encode(token));
+  const tokens = encodeTokens(entries);
   const { order, ranks } = sortByRanks(triples, count, rankOf, entries.length);
   return new CanonicalDocument(tokens, order, ranks);
 }
@@ -83,7 +80,7 @@ export class CanonicalDocument implements Iterable<Uint8Array> {
   lines = 0;
 
   constructor(
-    private readonly tokens: Uint8Array[],
+    private readonly tokens: TokenTable,
     private readonly order: Uint32Array,
     private readonly ranks: Uint32Array,
   ) {}
@@ -94,19 +91,25 @@ export class CanonicalDocument implements Iterable<Uint8Array> {
     let buffer = new Uint8Array(CHUNK_BYTES);
     let used = 0;
     let previous = -1;
-    const put = (bytes: Uint8Array) => {
-      if (bytes.length < 32) {
-        for (let i = 0; i < bytes.length; i++) buffer[used + i] = bytes[i] as number;
-      } else buffer.set(bytes, used);
-      used += bytes.length;
+    const { bytes, offsets } = tokens;
+    const put = (rank: number) => {
+      const from = offsets[rank] as number;
+      const to = offsets[rank + 1] as number;
+      if (to - from < 32) {
+        for (let i = from; i < to; i++) buffer[used++] = bytes[i] as number;
+      } else {
+        buffer.set(bytes.subarray(from, to), used);
+        used += to - from;
+      }
     };
+    const size = (rank: number) => (offsets[rank + 1] as number) - (offsets[rank] as number);
     for (const index of order) {
       if (previous >= 0 && sameTriple(ranks, previous, index)) continue;
       previous = index;
-      const s = tokens[ranks[3 * index] as number] as Uint8Array;
-      const p = tokens[ranks[3 * index + 1] as number] as Uint8Array;
-      const o = tokens[ranks[3 * index + 2] as number] as Uint8Array;
-      const length = s.length + p.length + o.length + 5;
+      const s = ranks[3 * index] as number;
+      const p = ranks[3 * index + 1] as number;
+      const o = ranks[3 * index + 2] as number;
+      const length = size(s) + size(p) + size(o) + 5;
       if (used + length > buffer.length) {
         yield buffer.subarray(0, used);
         // A fresh buffer each time: the consumer may still hold the previous piece.
@@ -150,6 +153,55 @@ export async function canonicalHashOfTriples(
   const hash = (options.hash ?? incrementalSha256)();
   for (const piece of document) await hash.update(piece);
   return { hash: `sha256:${bytesToHex(await hash.digest())}`, triples: document.lines };
+}
+
+/** Every term's canonical token as UTF-8, back to back in one buffer: token k is bytes[offsets[k]..offsets[k+1]). */
+interface TokenTable {
+  bytes: Uint8Array;
+  offsets: Uint32Array;
+}
+
+// One buffer instead of a typed array per term: hundreds of thousands of small views would cost more
+// memory than their bytes.
+function encodeTokens(entries: [string, number][]): TokenTable {
+  const encoder = new TextEncoder();
+  let characters = 0;
+  for (const [token] of entries) characters += token.length;
+  let bytes = new Uint8Array(characters + 1024);
+  const offsets = new Uint32Array(entries.length + 1);
+  let used = 0;
+  entries.forEach(([token], rank) => {
+    for (;;) {
+      const { read, written } = encoder.encodeInto(token, bytes.subarray(used));
+      if (read === token.length) {
+        used += written;
+        break;
+      }
+      // Non-ASCII text takes more bytes than characters: grow and encode this token again.
+      const grown = new Uint8Array(bytes.length * 2 + 4 * token.length);
+      grown.set(bytes.subarray(0, used));
+      bytes = grown;
+    }
+    offsets[rank + 1] = used;
+  });
+  return { bytes: bytes.subarray(0, used), offsets };
+}
+
+/** The distinct ids among `ids`, through a bit set over the id range rather than a Set of numbers. */
+function distinctIds(ids: Uint32Array): number[] {
+  let maxId = 0;
+  for (const id of ids) if (id > maxId) maxId = id;
+  const seen = new Uint32Array((maxId >>> 5) + 1);
+  const distinct: number[] = [];
+  for (const id of ids) {
+    const word = id >>> 5;
+    const bit = 1 << (id & 31);
+    if (((seen[word] as number) & bit) === 0) {
+      seen[word] = (seen[word] as number) | bit;
+      distinct.push(id);
+    }
+  }
+  return distinct;
 }
 
 /** id → rank: a typed array when ids are dense enough, else a Map. */
