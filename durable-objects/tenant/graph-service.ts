@@ -307,6 +307,10 @@ export class GraphService {
     return { defaultGraph: [defaultRef], namedGraphs };
   }
 
+  /**
+   * Records the patched version unpublished, hashes it, then publishes it with its hash: nobody ever sees
+   * a version without its hash, and a failure (or eviction) before publishing leaves the graph as it was.
+   */
   private async commitPatch(
     name: string,
     add: RDF.Quad[],
@@ -315,24 +319,38 @@ export class GraphService {
     tripleLimit: number,
   ): Promise<CommitView> {
     const result = this.store.db.transaction(() => {
-      const committed = this.store.applyPatch(name, { add, remove }, { createdAt });
-      // Thrown inside the transaction: the version is never recorded, so it never lacks its hash.
+      const committed = this.store.applyPatch(name, { add, remove }, { createdAt, publish: false });
+      if (!committed.created) return committed;
+      // Thrown inside the transaction: nothing of this write is stored.
       if (committed.version.tripleCount > this.maxVersionTriples) {
         throw new VersionTooLargeError(this.maxVersionTriples);
       }
-      this.assertWithinQuota(tripleLimit);
+      this.assertWithinQuota(tripleLimit, { graph: name, triples: committed.version.tripleCount });
       return committed;
     });
-    if (result.created || result.version.hash === null) {
-      const hash = await this.store.versionHash(name, result.version.number, { hash: this.hash });
-      this.store.setVersionHash(name, result.version.number, hash);
-      return { version: { ...view(result.version), hash }, created: result.created };
+    if (!result.created && result.version.hash !== null) return { version: view(result.version), created: false };
+    let hash: string;
+    try {
+      hash = await this.store.versionHash(name, result.version.number, { hash: this.hash });
+    } catch (error) {
+      if (result.created) this.store.discardPendingVersions(name);
+      throw error;
     }
-    return { version: view(result.version), created: result.created };
+    if (!result.created) {
+      this.store.setVersionHash(name, result.version.number, hash);
+      return { version: { ...view(result.version), hash }, created: false };
+    }
+    return { version: view(this.store.publishVersion(name, result.version.number, hash)), created: true };
   }
 
-  private assertWithinQuota(tripleLimit: number): void {
-    const total = this.store.listGraphs().reduce((sum, graph) => sum + (graph.latest?.tripleCount ?? 0), 0);
+  /** `pending`: a graph's unpublished next version, counted instead of its latest. */
+  private assertWithinQuota(tripleLimit: number, pending?: { graph: string; triples: number }): void {
+    const total = this.store
+      .listGraphs()
+      .reduce(
+        (sum, graph) => sum + (graph.name === pending?.graph ? pending.triples : (graph.latest?.tripleCount ?? 0)),
+        0,
+      );
     if (total > tripleLimit) {
       // Thrown inside the transaction: nothing of this write is stored.
       throw new HttpError(

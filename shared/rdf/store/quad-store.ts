@@ -50,6 +50,11 @@ export interface CommitOptions {
   /** Creation time, supplied by the caller (shared code reads no clock). */
   createdAt: string;
   hash?: string | null;
+  /**
+   * false: record the version without making it the latest; it stays invisible until `publishVersion`
+   * (used to hash a patched version before anyone can see it). Default true.
+   */
+  publish?: boolean;
 }
 
 export interface CommitResult {
@@ -110,16 +115,27 @@ export function migrateQuadStore(db: SqlDatabase): void {
   });
 }
 
+/** Rows, removals and version rows of one graph's versions after `latest` (never published). */
+function discardGraphUncommitted(db: SqlDatabase, graphId: number, latest: number): void {
+  if (latest === 0) db.run("DELETE FROM rdf_quad WHERE g = ?", [graphId]);
+  // `added_in > 1` / `removed_in < max` let SQLite use the partial indexes instead of reading the whole graph.
+  else db.run("DELETE FROM rdf_quad WHERE g = ? AND added_in > 1 AND added_in > ?", [graphId, latest]);
+  db.run(
+    `UPDATE rdf_quad SET removed_in = ${STILL_PRESENT} WHERE g = ? AND removed_in < ${STILL_PRESENT} AND removed_in > ?`,
+    [graphId, latest],
+  );
+  db.run("DELETE FROM rdf_graph_version WHERE graph = ? AND number > ?", [graphId, latest]);
+}
+
 /**
- * Deletes what an upload interrupted by an eviction or crash left behind: rows of versions that were never
- * committed (a later write would otherwise commit that version number with them) and staged triples.
+ * Deletes what a write interrupted by an eviction or crash left behind: rows, removals and version rows of
+ * versions that were never published (a later write would otherwise commit that version number with
+ * them) and staged triples.
  * Runs at every start of the store, before any request.
  */
 export function discardUncommittedRows(db: SqlDatabase): void {
   for (const [id, latest] of db.all("SELECT id, latest FROM rdf_graph")) {
-    if (Number(latest) === 0) db.run("DELETE FROM rdf_quad WHERE g = ?", [Number(id)]);
-    // `added_in > 1` lets SQLite use the partial index on (g, added_in) instead of reading the whole graph.
-    else db.run("DELETE FROM rdf_quad WHERE g = ? AND added_in > 1 AND added_in > ?", [Number(id), Number(latest)]);
+    discardGraphUncommitted(db, Number(id), Number(latest));
   }
   db.run("DELETE FROM rdf_graph WHERE latest = 0 AND NOT EXISTS (SELECT 1 FROM rdf_quad WHERE g = rdf_graph.id)");
   db.run("DELETE FROM rdf_staging");
@@ -178,21 +194,51 @@ export class QuadStore {
     return row ? versionFromRow(row, name) : null;
   }
 
+  /** A published version (one not after the graph's latest), or null. */
   getVersion(name: string, number: number): GraphVersion | null {
     const id = this.graphId(name);
     if (id === null) return null;
-    const row = this.db.all(`SELECT ${VERSION_COLUMNS} FROM rdf_graph_version WHERE graph = ? AND number = ?`, [
-      id,
-      number,
-    ])[0];
+    const row = this.db.all(
+      `SELECT ${VERSION_COLUMNS} FROM rdf_graph_version WHERE graph = ?1 AND number = ?2
+       AND number <= (SELECT latest FROM rdf_graph WHERE id = ?1)`,
+      [id, number],
+    )[0];
     return row ? versionFromRow(row, name) : null;
   }
 
   listVersions(name: string): GraphVersion[] {
     const id = this.requireGraph(name);
     return this.db
-      .all(`SELECT ${VERSION_COLUMNS} FROM rdf_graph_version WHERE graph = ? ORDER BY number`, [id])
+      .all(
+        `SELECT ${VERSION_COLUMNS} FROM rdf_graph_version WHERE graph = ?1
+         AND number <= (SELECT latest FROM rdf_graph WHERE id = ?1) ORDER BY number`,
+        [id],
+      )
       .map((row) => versionFromRow(row, name));
+  }
+
+  /**
+   * Makes a version recorded with `publish: false` the graph's latest, with its hash. Throws when it is not
+   * the next version (writers are serialized, so that means a bug in the caller).
+   */
+  publishVersion(name: string, number: number, hash: string): GraphVersion {
+    const id = this.requireGraph(name);
+    return this.db.transaction(() => {
+      this.db.run("UPDATE rdf_graph_version SET hash = ? WHERE graph = ? AND number = ?", [hash, id, number]);
+      const moved = this.db.run("UPDATE rdf_graph SET latest = ? WHERE id = ? AND latest = ?", [
+        number,
+        id,
+        number - 1,
+      ]);
+      if (moved.changes !== 1) throw new Error(`version ${number} of ${name} is not the next version`);
+      return this.getVersion(name, number) as GraphVersion;
+    });
+  }
+
+  /** Undoes a version recorded with `publish: false`: its rows, its removals and its version row. */
+  discardPendingVersions(name: string): void {
+    const id = this.requireGraph(name);
+    this.db.transaction(() => discardGraphUncommitted(this.db, id, this.latest(id)));
   }
 
   /** Resolves a graph name and optional version number (default: latest) to what the query engine needs. */
@@ -456,8 +502,12 @@ export class QuadStore {
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
       [graphId, next, options.hash ?? null, previous + added - removed, added, removed, options.createdAt],
     );
-    this.db.run("UPDATE rdf_graph SET latest = ? WHERE id = ?", [next, graphId]);
-    return { version: this.getVersion(name, next) as GraphVersion, created: true };
+    if (options.publish !== false) this.db.run("UPDATE rdf_graph SET latest = ? WHERE id = ?", [next, graphId]);
+    const row = this.db.all(`SELECT ${VERSION_COLUMNS} FROM rdf_graph_version WHERE graph = ? AND number = ?`, [
+      graphId,
+      next,
+    ])[0] as unknown[];
+    return { version: versionFromRow(row, name), created: true };
   }
 
   /**
@@ -507,14 +557,18 @@ export class QuadStore {
     return keys;
   }
 
-  /** s, p, o ids of every triple of a version, in key order. */
+  /** s, p, o ids of every triple of a published version. */
   versionTriples(name: string, number?: number): Uint32Array {
     const ref = this.graphRef(name, number);
+    return this.tripleIds(ref.graphId, ref.version);
+  }
+
+  private tripleIds(graphId: number, version: number): Uint32Array {
     const buffer = new TripleIdBuffer();
     let chunk: number[] = [];
     for (const row of this.db.iterate(
       "SELECT s, p, o FROM rdf_quad WHERE g = ?1 AND added_in <= ?2 AND removed_in > ?2",
-      [ref.graphId, ref.version],
+      [graphId, version],
     )) {
       chunk.push(Number(row[0]), Number(row[1]), Number(row[2]));
       if (chunk.length >= 3 * CHUNK_ROWS) {
@@ -538,7 +592,8 @@ export class QuadStore {
 
   /** RDFC-1.0 hash of a stored version, computed from its rows (blank nodes relabeled canonically). */
   async versionHash(name: string, number: number, options: CanonicalTriplesOptions = {}): Promise<string> {
-    const triples = this.versionTriples(name, number);
+    // Also for a version recorded with `publish: false`: it is hashed before it is published.
+    const triples = this.tripleIds(this.requireGraph(name), number);
     return (await canonicalHashOfTriples(triples, (ids) => this.termKeys(ids), options)).hash;
   }
 

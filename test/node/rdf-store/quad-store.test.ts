@@ -142,3 +142,30 @@ describe("an upload interrupted by an eviction", () => {
     expect(nt(restarted.readVersion("g", 2))).toEqual(nt(triples(":a :p 1 . :b :p 2 .")));
   });
 });
+
+describe("an unpublished version", () => {
+  it("stays invisible until published, and an eviction before that undoes its rows and removals", () => {
+    const db = nodeSqlDatabase();
+    migrateQuadStore(db);
+    const store = new QuadStore(db);
+    store.replaceGraph("g", triples(":a :p 1 . :b :p 2 ."), { createdAt: "t1", hash: "h1" });
+    const pending = store.applyPatch(
+      "g",
+      { add: triples(":c :p 3 ."), remove: triples(":a :p 1 .") },
+      { createdAt: "t2", publish: false },
+    );
+    expect(pending.version).toMatchObject({ number: 2, tripleCount: 2, hash: null });
+    expect(store.latestVersion("g")?.number).toBe(1);
+    expect(store.getVersion("g", 2)).toBeNull();
+    expect(store.listVersions("g").map((v) => v.number)).toEqual([1]);
+    expect(nt(store.readVersion("g"))).toEqual(nt(triples(":a :p 1 . :b :p 2 .")));
+
+    migrateQuadStore(db); // what the next start of the object does
+    expect(db.all("SELECT count(*) FROM rdf_graph_version")[0]?.[0]).toBe(1);
+    expect(db.all(`SELECT count(*) FROM rdf_quad WHERE removed_in < ${STILL_PRESENT}`)[0]?.[0]).toBe(0);
+    const again = store.applyPatch("g", { add: triples(":c :p 3 .") }, { createdAt: "t3", publish: false });
+    const published = store.publishVersion("g", again.version.number, "h2");
+    expect(published).toMatchObject({ number: 2, hash: "h2", tripleCount: 3 });
+    expect(nt(store.readVersion("g"))).toEqual(nt(triples(":a :p 1 . :b :p 2 . :c :p 3 .")));
+  });
+});
