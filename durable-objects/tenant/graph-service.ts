@@ -68,15 +68,18 @@ export interface ContentBody {
  */
 export const MAX_BUFFERED_TRIPLES = 100_000;
 
-function tooLargeToBuffer(version: GraphVersion, what: string): HttpError {
+/** `what` (e.g. "SHACL validation") would hold `triples` triples in memory, over MAX_BUFFERED_TRIPLES. */
+function tooLargeToBuffer(what: string, triples: number): HttpError {
   return new HttpError(
     422,
     "graph-too-large",
     "Graph version too large for this operation",
-    `${what} holds the whole graph in memory; version ${version.number} of "${version.graph}" has ${version.tripleCount} triples and the limit is ${MAX_BUFFERED_TRIPLES}. N-Triples and N-Quads output are streamed at any size.`,
-    { extensions: { triples: version.tripleCount, limit: MAX_BUFFERED_TRIPLES } },
+    `${what} holds its triples in memory: ${triples} here, and the limit is ${MAX_BUFFERED_TRIPLES}. N-Triples and N-Quads output are streamed at any size.`,
+    { extensions: { triples, limit: MAX_BUFFERED_TRIPLES } },
   );
 }
+
+const versionLabel = (version: GraphVersion) => `version ${version.number} of "${version.graph}"`;
 
 export interface QueryLimits {
   maxRows: number;
@@ -217,15 +220,26 @@ export class GraphService {
       const document = await this.store.versionDocument(name, version.number);
       return { contentType: mediaType, body: document.stream() };
     }
-    if (version.tripleCount > MAX_BUFFERED_TRIPLES) throw tooLargeToBuffer(version, `Serializing as ${mediaType}`);
+    if (version.tripleCount > MAX_BUFFERED_TRIPLES) {
+      throw tooLargeToBuffer(`Serializing ${versionLabel(version)} as ${mediaType}`, version.tripleCount);
+    }
     const body = await serializeRdf(this.store.readVersion(name, version.number), mediaType);
     return { contentType: mediaType, body };
   }
 
   diff(name: string, from: number, to: number, mediaType: "application/json" | "application/n-triples"): TextBody {
     this.requireVersion(name);
-    const target = from === 0 ? this.store.getVersion(name, to) : null;
-    if (target && target.tripleCount > MAX_BUFFERED_TRIPLES) throw tooLargeToBuffer(target, "A diff from version 0");
+    const [low, high] = from <= to ? [from, to] : [to, from];
+    const target = low === 0 ? this.store.getVersion(name, high) : null;
+    if (target && target.tripleCount > MAX_BUFFERED_TRIPLES) {
+      throw tooLargeToBuffer(`A diff from version 0 to ${versionLabel(target)}`, target.tripleCount);
+    }
+    // The versions in between bound how many triples the diff can hold.
+    const versions = this.store.listVersions(name).filter((v) => v.number > low && v.number <= high);
+    const changed = versions.reduce((sum, v) => sum + v.added + v.removed, 0);
+    if (low > 0 && changed > MAX_BUFFERED_TRIPLES) {
+      throw tooLargeToBuffer(`A diff between versions ${low} and ${high} of "${name}"`, changed);
+    }
     const changes = this.store.diffVersions(name, from, to);
     const diff = buildGraphDiff(changes.added, changes.removed);
     if (mediaType === "application/n-triples")
@@ -291,7 +305,9 @@ export class GraphService {
   /** All triples of a version (for SHACL validation in the Worker), as N-Triples. */
   async triples(name: string, version?: number): Promise<string> {
     const found = this.resolveVersion(name, version);
-    if (found.tripleCount > MAX_BUFFERED_TRIPLES) throw tooLargeToBuffer(found, "SHACL validation");
+    if (found.tripleCount > MAX_BUFFERED_TRIPLES) {
+      throw tooLargeToBuffer(`SHACL validation of ${versionLabel(found)}`, found.tripleCount);
+    }
     return serializeRdf(this.store.readVersion(name, found.number), RDF_MEDIA_TYPES.ntriples);
   }
 

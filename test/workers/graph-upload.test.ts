@@ -196,5 +196,11 @@ describe("streamed graph uploads", () => {
       "graph-too-large",
     );
     await expectProblem(await get(tenant, "/v1/graphs/large/diff?from=0&to=1"), 422, "graph-too-large");
+    // Replacing every triple: the diff between the two versions would hold twice the limit.
+    const shifted = Array.from({ length: count }, (_, i) => i + count).join(",");
+    expect((await put(tenant, "large", `${ex("s")} ${ex("p")} ${shifted} .`, "text/turtle")).status).toBe(201);
+    const between = await expectProblem(await get(tenant, "/v1/graphs/large/diff?from=1&to=2"), 422, "graph-too-large");
+    expect(between.triples).toBe(2 * count);
+    expect((await get(tenant, "/v1/graphs/large/versions")).status).toBe(200);
   }, 60_000);
 });
