@@ -411,7 +411,10 @@ describe("queued generation", () => {
   const manyEntities = (n: number) =>
     `@prefix ex: <http://example.org/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n${Array.from({ length: n }, (_, i) => `ex:E${i} a ex:Entity ; rdfs:label "entity ${i}" .`).join("\n")}`;
 
-  async function bigJob() {
+  const ENTITY_TEMPLATE = `---\nto: "out/{{ e.name | kebabCase }}.txt"\nsparql: "${PREFIXES} SELECT ?name WHERE { ?x a ex:Entity ; rdfs:label ?name } ORDER BY ?name"\nforeach: e\n---\n{{ e.name }}`;
+
+  /** A queued job over more entities than the free plan renders in the request. */
+  async function bigJob(template = ENTITY_TEMPLATE) {
     const tenant = await createTenant();
     const n = planLimits("free").syncJobArtifacts + 10;
     await call("/v1/graphs/model", {
@@ -419,9 +422,7 @@ describe("queued generation", () => {
       headers: { ...bearer(tenant.apiKey), "content-type": "text/turtle" },
       body: manyEntities(n),
     });
-    await putTemplates(tenant, "gen", {
-      "e.njk": `---\nto: "out/{{ e.name | kebabCase }}.txt"\nsparql: "${PREFIXES} SELECT ?name WHERE { ?x a ex:Entity ; rdfs:label ?name } ORDER BY ?name"\nforeach: e\n---\n{{ e.name }}`,
-    });
+    await putTemplates(tenant, "gen", { "e.njk": template });
     const res = await generate(tenant, { graph: "model", generator: "gen" });
     expect(res.status).toBe(202);
     return { tenant, n, job: (await res.json()) as Job };
@@ -527,19 +528,9 @@ describe("queued generation", () => {
   }, 30_000);
 
   it("counts a batch's skipped units once, even when its first attempt reserved quota and then failed", async () => {
-    const tenant = await createTenant();
-    const n = planLimits("free").syncJobArtifacts + 10;
-    await call("/v1/graphs/model", {
-      method: "PUT",
-      headers: { ...bearer(tenant.apiKey), "content-type": "text/turtle" },
-      body: manyEntities(n),
-    });
-    await putTemplates(tenant, "gen", {
-      "e.njk": `---\nto: "out/{{ e.name | kebabCase }}.txt"\nsparql: "${PREFIXES} SELECT ?name ?flag WHERE { ?x a ex:Entity ; rdfs:label ?name BIND(IF(STRENDS(?name, '3'), 'yes', 'no') AS ?flag) } ORDER BY ?name"\nforeach: e\nskipIf: "e.flag==yes"\n---\n{{ e.name }}`,
-    });
-    const res = await generate(tenant, { graph: "model", generator: "gen" });
-    expect(res.status).toBe(202);
-    const job = (await res.json()) as Job;
+    const { tenant, n, job } = await bigJob(
+      `---\nto: "out/{{ e.name | kebabCase }}.txt"\nsparql: "${PREFIXES} SELECT ?name ?flag WHERE { ?x a ex:Entity ; rdfs:label ?name BIND(IF(STRENDS(?name, '3'), 'yes', 'no') AS ?flag) } ORDER BY ?name"\nforeach: e\nskipIf: "e.flag==yes"\n---\n{{ e.name }}`,
+    );
     const read = async () =>
       (await (await call(`/v1/jobs/${job.id}`, { headers: bearer(tenant.apiKey) })).json()) as Job;
     await vi.waitFor(async () => expect((await read()).status).toBe("completed"), { timeout: 20_000, interval: 200 });
