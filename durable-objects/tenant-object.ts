@@ -25,7 +25,7 @@ import {
   type TenantEvent,
 } from "./tenant/event-log";
 import { type GenerationRequest, GenerationService } from "./tenant/generation-service";
-import { GraphService, type IngestInput, type QueryLimits } from "./tenant/graph-service";
+import { GraphService, type IngestInput } from "./tenant/graph-service";
 import {
   type QuotaBatchReservation,
   QuotaCounters,
@@ -198,11 +198,11 @@ export class TenantObject extends DurableObject<Env> {
     return outcome(() => this.graphs.ingest(input));
   }
 
-  graphPatch(input: { name: string; add: string; remove: string; createdAt: string; tripleLimit: number }) {
+  graphPatch(input: Parameters<GraphService["patch"]>[0]) {
     return outcome(() => this.graphs.patch(input));
   }
 
-  graphUpdate(input: { name: string; update: string; createdAt: string; tripleLimit: number; now: string }) {
+  graphUpdate(input: Parameters<GraphService["update"]>[0]) {
     return outcome(() => this.graphs.update(input));
   }
 
@@ -218,14 +218,7 @@ export class TenantObject extends DurableObject<Env> {
     return outcome(() => this.graphs.diff(name, from, to, mediaType));
   }
 
-  graphQuery(input: {
-    name: string;
-    version?: number;
-    query: string;
-    accept: string;
-    limits: QueryLimits;
-    now: string;
-  }) {
+  graphQuery(input: Parameters<GraphService["query"]>[0]) {
     return outcome(() => this.graphs.query(input));
   }
 

@@ -84,7 +84,7 @@ export function buildStatement(provenance: ArtifactProvenance): InTotoStatement 
  */
 export function preAuthEncoding(payloadType: string, payload: Uint8Array): Uint8Array {
   const type = utf8(payloadType);
-  return concatBytes(utf8(`DSSEv1 ${type.length} `), type, utf8(` ${payload.length} `), payload);
+  return concatBytes([utf8(`DSSEv1 ${type.length} `), type, utf8(` ${payload.length} `), payload]);
 }
 
 /** Signs payload bytes into a DSSE envelope (one signature per signer, in the order given). */

@@ -968,29 +968,16 @@ class ClosureCompiler {
     return this.expression(node.template, frame);
   }
 
-  import(node: any, frame: any, rest: () => Run): Run {
-    const target = node.target.value;
-    this.deny(target);
+  /**
+   * The shape `import` and `from … import` share: getTemplate callback → getExported callback → `body`,
+   * whose first slot holds the exported names (`bindExports` names that slot in the frame, if given).
+   */
+  private withExports(node: any, frame: any, bindExports: ((slot: Slot) => void) | null, body: () => Run): Run {
     const tmplExpr = this.getTemplate(node, frame);
     const withContext = node.withContext;
-    const topLevel = !frame.parent;
-    // getTemplate callback → getExported callback → rest
     const outer = this.callback(null, () => {
-      const outerSlot = { fn: this.cur, i: 0 };
-      const getTmpl = this.getter(outerSlot);
-      const inner = this.callback(
-        (slot) => frame.set(target, slot),
-        () => {
-          const get = this.getter({ fn: this.cur, i: 0 });
-          const r = rest();
-          return (a) => {
-            const v = get(a);
-            if (topLevel) a.f.context.setVariable(target, v);
-            else a.f.frame.set(target, v);
-            r(a);
-          };
-        },
-      );
+      const getTmpl = this.getter({ fn: this.cur, i: 0 });
+      const inner = this.callback(bindExports, body);
       return (a) => {
         const t = getTmpl(a);
         withBudget(a, () => {
@@ -1004,57 +991,63 @@ class ClosureCompiler {
     };
   }
 
-  fromImport(node: any, frame: any, rest: () => Run): Run {
-    const tmplExpr = this.getTemplate(node, frame);
-    const withContext = node.withContext;
-    const outer = this.callback(null, () => {
-      const getTmpl = this.getter({ fn: this.cur, i: 0 });
-      const inner = this.callback(null, () => {
-        const getImported = this.getter({ fn: this.cur, i: 0 });
-        const binds: { name: string; alias: string; slot: Slot }[] = [];
-        for (const nameNode of node.names.children) {
-          let name: string;
-          let alias: string;
-          if (nameNode instanceof nodes.Pair) {
-            name = nameNode.key.value;
-            alias = nameNode.value.value;
-          } else {
-            name = nameNode.value;
-            alias = name;
-          }
-          this.deny(name);
-          this.deny(alias);
-          const slot = this.cur.alloc();
-          frame.set(alias, slot);
-          binds.push({ name, alias, slot });
-        }
-        const topLevel = !frame.parent;
+  import(node: any, frame: any, rest: () => Run): Run {
+    const target = node.target.value;
+    this.deny(target);
+    const topLevel = !frame.parent;
+    return this.withExports(
+      node,
+      frame,
+      (slot) => frame.set(target, slot),
+      () => {
+        const get = this.getter({ fn: this.cur, i: 0 });
         const r = rest();
         return (a) => {
-          const imported = getImported(a);
-          for (const b of binds) {
-            if (hasOwn.call(imported, b.name)) a.s[b.slot.i] = imported[b.name];
-            else {
-              a.cb(new Error(`cannot import '${b.name}'`));
-              return;
-            }
-            if (topLevel) a.f.context.setVariable(b.alias, a.s[b.slot.i]);
-            else a.f.frame.set(b.alias, a.s[b.slot.i]);
-          }
+          const v = get(a);
+          if (topLevel) a.f.context.setVariable(target, v);
+          else a.f.frame.set(target, v);
           r(a);
         };
-      });
+      },
+    );
+  }
+
+  fromImport(node: any, frame: any, rest: () => Run): Run {
+    return this.withExports(node, frame, null, () => {
+      const getImported = this.getter({ fn: this.cur, i: 0 });
+      const binds: { name: string; alias: string; slot: Slot }[] = [];
+      for (const nameNode of node.names.children) {
+        let name: string;
+        let alias: string;
+        if (nameNode instanceof nodes.Pair) {
+          name = nameNode.key.value;
+          alias = nameNode.value.value;
+        } else {
+          name = nameNode.value;
+          alias = name;
+        }
+        this.deny(name);
+        this.deny(alias);
+        const slot = this.cur.alloc();
+        frame.set(alias, slot);
+        binds.push({ name, alias, slot });
+      }
+      const topLevel = !frame.parent;
+      const r = rest();
       return (a) => {
-        const t = getTmpl(a);
-        withBudget(a, () => {
-          if (withContext) t.getExported(a.f.context.getVariables(), a.f.frame, inner(a));
-          else t.getExported(inner(a));
-        });
+        const imported = getImported(a);
+        for (const b of binds) {
+          if (hasOwn.call(imported, b.name)) a.s[b.slot.i] = imported[b.name];
+          else {
+            a.cb(new Error(`cannot import '${b.name}'`));
+            return;
+          }
+          if (topLevel) a.f.context.setVariable(b.alias, a.s[b.slot.i]);
+          else a.f.frame.set(b.alias, a.s[b.slot.i]);
+        }
+        r(a);
       };
     });
-    return (a) => {
-      a.f.env.getTemplate(tmplExpr(a), false, a.f.inst.name, false, outer(a));
-    };
   }
 
   include(node: any, frame: any, rest: () => Run): Run {
@@ -1336,28 +1329,12 @@ class ClosureCompiler {
     this.tokens(target, out);
   }
   tokens(node: any, out: Tok[]): void {
+    const binary = BINARY_OPERATORS.get(node.typename);
+    if (binary) {
+      this.tokensBin(binary, node.left, node.right, out);
+      return;
+    }
     switch (node.typename) {
-      case "Or":
-        this.tokensBin("||", node.left, node.right, out);
-        return;
-      case "And":
-        this.tokensBin("&&", node.left, node.right, out);
-        return;
-      case "Add":
-        this.tokensBin("+", node.left, node.right, out);
-        return;
-      case "Sub":
-        this.tokensBin("-", node.left, node.right, out);
-        return;
-      case "Mul":
-        this.tokensBin("*", node.left, node.right, out);
-        return;
-      case "Div":
-        this.tokensBin("/", node.left, node.right, out);
-        return;
-      case "Mod":
-        this.tokensBin("%", node.left, node.right, out);
-        return;
       case "Concat":
         this.tokens(node.left, out);
         out.push({ t: 1, op: "+" }, { t: 0, node: LIT_EMPTY }, { t: 1, op: "+" });
@@ -1372,13 +1349,9 @@ class ClosureCompiler {
         }
         return;
       case "Not":
-        this.tokensPre("!", node.target, out);
-        return;
       case "Neg":
-        this.tokensPre("-", node.target, out);
-        return;
       case "Pos":
-        this.tokensPre("+", node.target, out);
+        this.tokensPre(PREFIX_OPERATORS.get(node.typename) as string, node.target, out);
         return;
       case "Is":
         out.push({ t: 0, node: { typename: "__isCall", is: node } }, { t: 1, op: "===" }, { t: 0, node: LIT_TRUE });
@@ -1871,6 +1844,22 @@ export function takePendingBudget(): { budget: RenderBudget; includeDepth: numbe
   pendingBudget = null;
   return p;
 }
+/** nunjucks' binary and prefix operator nodes and the JavaScript operators its compiler emits for them. */
+const BINARY_OPERATORS = new Map([
+  ["Or", "||"],
+  ["And", "&&"],
+  ["Add", "+"],
+  ["Sub", "-"],
+  ["Mul", "*"],
+  ["Div", "/"],
+  ["Mod", "%"],
+]);
+const PREFIX_OPERATORS = new Map([
+  ["Not", "!"],
+  ["Neg", "-"],
+  ["Pos", "+"],
+]);
+
 function withBudget(a: Act, call: () => void): void {
   const ctx = a.f.context;
   const budget: RenderBudget | undefined = ctx.kgenBudget ?? undefined;

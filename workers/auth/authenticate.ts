@@ -1,11 +1,11 @@
 import type { MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { type Role, roleAtLeast } from "../../shared/contracts/roles";
 import { HttpError } from "../../shared/errors/http-error";
 import { type PlanName, planLimits } from "../../shared/plans";
 import { rateLimitedError, rateLimitHeaders } from "../../shared/rate-limit-headers";
 import type { AppEnv, Principal } from "../context";
 import { database } from "../db/client";
+import { limitBody } from "../middleware/body-limit";
 import { findApiKeyByHash, TenantScope } from "../repository/tenant-scope";
 import { TenantDirectory } from "../repository/tenants";
 import { tenantObject } from "../tenant-object-stub";
@@ -78,17 +78,7 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!decision.allowed) throw rateLimitedError(decision);
   const maxSize = planLimits(tenant.plan as PlanName).maxRequestBodyBytes;
   try {
-    await bodyLimit({
-      maxSize,
-      onError: () => {
-        throw new HttpError(
-          413,
-          "payload-too-large",
-          "Payload Too Large",
-          `The ${tenant.plan} plan accepts bodies of up to ${maxSize} bytes.`,
-        );
-      },
-    })(c, next);
+    await limitBody(maxSize, `The ${tenant.plan} plan accepts bodies of up to ${maxSize} bytes.`)(c, next);
   } finally {
     for (const [name, value] of Object.entries(rateLimitHeaders(decision))) c.res.headers.set(name, value);
     const routeClass = `${c.req.method.toLowerCase()}:${c.req.routePath.split("/")[2] ?? "root"}`;

@@ -1,6 +1,6 @@
 import type { RenderedBatch } from "../../durable-objects/tenant/generation-service";
 import { activeSigningKey, type Signer, unlockSigningKey } from "../../shared/crypto/tenant-keys";
-import { sha256Hex, utf8 } from "../../shared/encoding";
+import { concatBytes, sha256Hex, utf8 } from "../../shared/encoding";
 import { attestArtifact } from "../../shared/generate/attestation";
 import { canonicalJson } from "../../shared/generate/canonical-json";
 import { provenanceOf } from "../../shared/generate/generate";
@@ -120,12 +120,7 @@ export class ArtifactWriter {
       length += bytes.byteLength;
     }
     if (offsets.size > 0) {
-      const pack = new Uint8Array(length);
-      let offset = 0;
-      for (const part of parts) {
-        pack.set(part, offset);
-        offset += part.byteLength;
-      }
+      const pack = concatBytes(parts);
       const stored = await new ContentStore(this.env.ARTIFACTS, this.tenantId).put(pack, "application/octet-stream");
       for (const [sha256, packOffset] of offsets) locations.set(sha256, { packSha256: stored.sha256, packOffset });
     }

@@ -5,19 +5,19 @@ import type { AppEnv } from "../context";
 
 const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
+/** hono's bodyLimit answering 413 `payload-too-large` with `detail`, with or without a Content-Length. */
+export function limitBody(maxSize: number, detail: string): MiddlewareHandler<AppEnv> {
+  return bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new HttpError(413, "payload-too-large", "Payload Too Large", detail);
+    },
+  });
+}
+
 /** 413 for bodies over MAX_BODY_BYTES, whether or not the client declared a Content-Length. */
 export const maxBodySize: MiddlewareHandler<AppEnv> = (c, next) => {
   const configured = Number(c.env.MAX_BODY_BYTES);
   const maxSize = Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_MAX_BODY_BYTES;
-  return bodyLimit({
-    maxSize,
-    onError: () => {
-      throw new HttpError(
-        413,
-        "payload-too-large",
-        "Payload Too Large",
-        `Request bodies are limited to ${maxSize} bytes.`,
-      );
-    },
-  })(c, next);
+  return limitBody(maxSize, `Request bodies are limited to ${maxSize} bytes.`)(c, next);
 };

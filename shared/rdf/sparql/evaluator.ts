@@ -770,18 +770,7 @@ export class Evaluator {
       // Leading plain (or inverse) links are one BGP: a single SQL join instead of a lookup per node.
       const head = this.linkChain(inputs.slice(0, chain), subject, chain === inputs.length ? object : null, graphs);
       if (chain === inputs.length) return head;
-      const rest = inputs.slice(chain);
-      const result: PathPair[] = [];
-      const cache = new Map<number, PathPair[]>();
-      for (const [s, middle] of head) {
-        let tail = cache.get(middle);
-        if (!tail) {
-          tail = this.sequence(rest, middle, object, graphs);
-          cache.set(middle, tail);
-        }
-        for (const [, o] of tail) result.push([s, o]);
-      }
-      return result;
+      return this.continueSequence(head, inputs.slice(chain), object, graphs);
     }
     const [first, ...rest] = inputs as [Algebra.PropertyPathSymbol, ...Algebra.PropertyPathSymbol[]];
     const result: PathPair[] = [];
@@ -797,7 +786,17 @@ export class Evaluator {
       }
       return result;
     }
-    const head = this.path(first, subject, null, graphs);
+    return this.continueSequence(this.path(first, subject, null, graphs), rest, object, graphs);
+  }
+
+  /** Extends each (s, middle) pair of `head` through `rest`, evaluating the rest once per distinct middle. */
+  private continueSequence(
+    head: PathPair[],
+    rest: Algebra.PropertyPathSymbol[],
+    object: number | null,
+    graphs: GraphRef[],
+  ): PathPair[] {
+    const result: PathPair[] = [];
     const cache = new Map<number, PathPair[]>();
     for (const [s, middle] of head) {
       let tail = cache.get(middle);

@@ -68,9 +68,6 @@ export class GraphUpload {
     const latest = current?.number ?? 0;
     const direct = !current || current.tripleCount === 0;
     const termsBefore = Number(db.all("SELECT coalesce(max(id), 0) FROM rdf_term")[0]?.[0] ?? 0);
-    // Leftovers of an upload interrupted by an eviction.
-    db.run("DELETE FROM rdf_staging");
-    db.run("DELETE FROM rdf_quad WHERE g = ? AND added_in > ?", [graphId, latest]);
     const maxTriples = options.maxTriples ?? MAX_VERSION_TRIPLES;
     return new GraphUpload(store, name, graphId, createdGraph, latest, direct, termsBefore, maxTriples);
   }
@@ -139,7 +136,7 @@ export class GraphUpload {
     this.finished = true;
     const db = this.store.db;
     db.transaction(() => {
-      db.run("DELETE FROM rdf_quad WHERE g = ? AND added_in > ?", [this.graphId, this.latest]);
+      this.store.discardPendingVersions(this.name);
       db.run("DELETE FROM rdf_staging");
       db.run("DELETE FROM rdf_term WHERE id > ?", [this.termsBefore]);
       if (this.createdGraph) {

@@ -235,7 +235,10 @@ export class QuadStore {
     });
   }
 
-  /** Undoes a version recorded with `publish: false`: its rows, its removals and its version row. */
+  /**
+   * Undoes whatever lies after the graph's latest version: a version recorded with `publish: false`, or an
+   * upload's uncommitted rows (rows, removals and version rows).
+   */
   discardPendingVersions(name: string): void {
     const id = this.requireGraph(name);
     this.db.transaction(() => discardGraphUncommitted(this.db, id, this.latest(id)));
