@@ -12,6 +12,7 @@ import { QuadStoreError } from "../rdf/store/quad-store";
 import { TemplateBudgetError, TemplateError, TemplateSecurityError } from "../template/errors";
 import { FrontmatterError, WriteModeError } from "../template/frontmatter/frontmatter-error";
 import { TemplateSyntaxError } from "../template/kgen/analyze-template";
+import { MemoryBudgetExceededError, NestingTooDeepError, WorkBudgetExceededError } from "./budget-errors";
 import { HttpError } from "./http-error";
 
 const unprocessable = (type: string, title: string, detail: string, extensions: Record<string, unknown> = {}) =>
@@ -22,6 +23,28 @@ const unprocessable = (type: string, title: string, detail: string, extensions: 
  * route handlers can let them propagate. Unknown errors stay unknown (opaque 500).
  */
 export function problemFromDomainError(error: unknown): HttpError | undefined {
+  if (error instanceof NestingTooDeepError) {
+    return unprocessable("nesting-too-deep", "Input nests too deeply", error.message, {
+      subject: error.subject,
+      limit: error.limit,
+      ...(error.position.line !== undefined ? { line: error.position.line } : {}),
+      ...(error.position.column !== undefined ? { column: error.position.column } : {}),
+    });
+  }
+  if (error instanceof WorkBudgetExceededError) {
+    return unprocessable("work-budget-exceeded", "Work budget exceeded", error.message, {
+      subject: error.subject,
+      limit: error.limit,
+      unit: error.unit,
+    });
+  }
+  if (error instanceof MemoryBudgetExceededError) {
+    return unprocessable("memory-budget-exceeded", "Memory budget exceeded", error.message, {
+      subject: error.subject,
+      limit: error.limit,
+      unit: error.unit,
+    });
+  }
   const rdfProblem = rdfErrorToHttpError(error);
   if (rdfProblem) return rdfProblem;
   if (error instanceof SparqlSyntaxError) {
