@@ -1584,8 +1584,9 @@ class ClosureCompiler {
   }
 
   funCall(node: any, frame: any): Fn {
-    const ln = node.lineno;
-    const cn = node.colno;
+    // 1-based, as TemplateError reports positions (nunjucks' generated code keeps the parser's 0-based ones)
+    const ln = node.lineno + 1;
+    const cn = node.colno + 1;
     const callee = this.expression(node.name, frame);
     const label = this.nodeName(node.name);
     const args = node.args.children.map((c: any) => this.expr(c, frame));
@@ -1612,6 +1613,9 @@ class ClosureCompiler {
     const subject = `${name} filter`;
     const check = filterCheck(name);
     const printsInput = filterPrintsInput(name);
+    // where a failing filter is reported (nunjucks leaves the position of the last call), 1-based
+    const ln = node.lineno + 1;
+    const cn = node.colno + 1;
     if (n === 1 && !check) {
       const a0 = args[0];
       return (a) => {
@@ -1619,6 +1623,8 @@ class ClosureCompiler {
         const filt = f.env.getFilter(name);
         const v0 = a0(a);
         f.budget.step();
+        f.lineno = ln;
+        f.colno = cn;
         if (printsInput && isObject(v0)) checkCoercion(f.budget, v0);
         const result = filt.call(f.context, v0);
         if (typeof result === "string" || Array.isArray(result)) measureResult(f.budget, result, subject);
@@ -1631,6 +1637,8 @@ class ClosureCompiler {
       const vals = new Array(n);
       for (let k = 0; k < n; k++) vals[k] = args[k](a);
       f.budget.step();
+      f.lineno = ln;
+      f.colno = cn;
       if (printsInput && isObject(vals[0])) checkCoercion(f.budget, vals[0]);
       const counted = check ? check(f.budget, vals) : false;
       const result = filt.apply(f.context, vals);

@@ -20,8 +20,6 @@ export function describeTemplateFailure(message: string): string {
   if (kind === "TypeError") {
     if (/undefined|null/.test(text))
       return "a filter, method or lookup was given an undefined or null value where it needs a value";
-    if (/is not a function|is not a constructor/.test(text))
-      return "the template called something that is not a function";
     if (/is not iterable/.test(text)) return "a filter or loop was given a value it cannot iterate";
     return "a filter or method was given a value of a type it cannot handle";
   }
