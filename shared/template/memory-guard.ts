@@ -76,10 +76,13 @@ function replacedLengthBound(
   const perMatch = replacement.length + dollars * text.length;
   const isPattern = pattern !== null && typeof pattern === "object";
   const global = !isPattern ? all : all || (pattern as { global?: boolean }).global === true;
-  let matches = global ? text.length + 1 : 1;
+  // a string pattern's own characters are removed by each match; a regular expression's may match nothing
+  const patternLength = isPattern ? 0 : String(pattern).length;
+  const size = (count: number) => text.length + count * Math.max(perMatch - patternLength, 0);
+  let matches = !global ? 1 : patternLength === 0 ? text.length + 1 : Math.floor(text.length / patternLength);
   if (maxCount >= 0) matches = Math.min(matches, maxCount);
-  if (text.length + matches * perMatch <= cap) return text.length + matches * perMatch;
-  // Large enough to matter: count the matches instead of assuming every position matches.
+  if (size(matches) <= cap) return size(matches);
+  // large enough to matter: count the matches instead of assuming every position matches
   if (!isPattern) matches = occurrences(text, String(pattern), global ? Number.POSITIVE_INFINITY : 1);
   else {
     matches = 0;
@@ -89,7 +92,7 @@ function replacedLengthBound(
     });
   }
   if (maxCount >= 0) matches = Math.min(matches, maxCount);
-  return text.length + matches * perMatch;
+  return size(matches);
 }
 
 /** Before a string method runs: checks what its arguments make it build. True when the result is already counted. */
@@ -277,8 +280,11 @@ const FILTER_CHECKS: Record<string, FilterCheck> = {
     if (typeof value !== "string") return false;
     const cap = budget.limits.maxOutputBytes;
     const text = replacement === undefined || replacement === null ? "" : String(replacement);
-    const limit = maxCount === undefined ? -1 : integerArgument(maxCount);
-    budget.stringCap(replacedLengthBound(value, args[1], text, true, limit, cap), "replace filter");
+    const pattern = args[1];
+    // nunjucks replaces every occurrence of a string (ignoring maxCount for ""), a regular expression as its flags say
+    const isString = pattern === null || typeof pattern !== "object";
+    const limit = maxCount === undefined || pattern === "" ? -1 : integerArgument(maxCount);
+    budget.stringCap(replacedLengthBound(value, pattern, text, isString, limit, cap), "replace filter");
     return false;
   },
   dump(budget, args) {
