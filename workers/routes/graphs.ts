@@ -4,6 +4,7 @@ import type { CommitView } from "../../durable-objects/tenant/graph-service";
 import { unwrap } from "../../durable-objects/tenant/rpc-outcome";
 import { GRAPH_NAME } from "../../shared/contracts/graphs";
 import { HttpError } from "../../shared/errors/http-error";
+import { assertJsonDepth } from "../../shared/json-nesting";
 import { type PlanName, planLimits, queryLimits } from "../../shared/plans";
 import { negotiateMediaType, pickParser, pickSerializer } from "../../shared/rdf/content-negotiation";
 import { parseRdfSync, RDF_MEDIA_TYPES, serializeRdfSync } from "../../shared/rdf/formats";
@@ -78,7 +79,15 @@ graphRoutes.patch("/graphs/:name", authenticate, requireRole("editor"), async (c
       .refine((patch) => patch.add !== undefined || patch.remove !== undefined, {
         message: "Give add, remove or both.",
       })
-      .safeParse(await c.req.json().catch(() => undefined));
+      .safeParse(
+        await c.req.json().then(
+          (body: unknown) => {
+            assertJsonDepth(body, "JSON body");
+            return body;
+          },
+          () => undefined,
+        ),
+      );
     if (!parsed.success)
       throw invalidField(
         String(parsed.error.issues[0]?.path[0] ?? "body"),

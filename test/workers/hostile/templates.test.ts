@@ -157,6 +157,19 @@ describe("hostile templates: nesting", () => {
     });
   }
 
+  it("refuses deep JSON bodies of a graph patch (a route that parses its own body)", async () => {
+    const { attacker, bystander } = await tenants();
+    for (const nested of [nestedArrays(100_000), nestedObjects(100_000)]) {
+      const patch = () =>
+        call("/v1/graphs/g", {
+          method: "PATCH",
+          headers: { ...bearer(attacker.apiKey), "content-type": "application/json" },
+          body: `{"add":${nested}}`,
+        });
+      await expectRefusedPromptly(patch, NESTING, bystander);
+    }
+  });
+
   it("accepts a context at the depth limit and refuses one level more", async () => {
     const { attacker } = await tenants();
     // the body is one level, "context" two, "x" three: the array adds the rest
