@@ -5,7 +5,14 @@
 
 import { RenderBudget, unlimited } from "./budget";
 import { TemplateSecurityError } from "./errors";
-import { callMeasured, checkCoercion, filterCheck, filterPrintsInput, measureResult } from "./memory-guard";
+import {
+  callMeasured,
+  checkCoercion,
+  checkTextInput,
+  filterCheck,
+  filterPrintsInput,
+  measureResult,
+} from "./memory-guard";
 import nunjucksModules from "./nunjucks-modules.cjs";
 
 const { lib, nodes, parser, transformer, runtime: runtimeModule } = nunjucksModules;
@@ -1625,7 +1632,8 @@ class ClosureCompiler {
         f.budget.step();
         f.lineno = ln;
         f.colno = cn;
-        if (printsInput && isObject(v0)) checkCoercion(f.budget, v0);
+        if (printsInput && (isObject(v0) || (typeof v0 === "string" && v0.length * 3 > f.maxOut)))
+          checkTextInput(f.budget, v0, subject);
         const result = filt.call(f.context, v0);
         if (typeof result === "string" || Array.isArray(result)) measureResult(f.budget, result, subject);
         return result;
@@ -1639,7 +1647,9 @@ class ClosureCompiler {
       f.budget.step();
       f.lineno = ln;
       f.colno = cn;
-      if (printsInput && isObject(vals[0])) checkCoercion(f.budget, vals[0]);
+      const v0 = vals[0];
+      if (printsInput && (isObject(v0) || (typeof v0 === "string" && v0.length * 3 > f.maxOut)))
+        checkTextInput(f.budget, v0, subject);
       const counted = check ? check(f.budget, vals) : false;
       const result = filt.apply(f.context, vals);
       if (!counted && (typeof result === "string" || Array.isArray(result))) measureResult(f.budget, result, subject);

@@ -95,6 +95,28 @@ function replacedLengthBound(
   return size(matches);
 }
 
+/**
+ * Characters a case mapping (up to 3 per character: "ΐ".toUpperCase()) or a Unicode normalization (up
+ * to 18: NFKD of "ﷺ") gives at most; only characters outside ASCII grow.
+ */
+function expandedLengthBound(text: string, factor: number): number {
+  let nonAscii = 0;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) nonAscii++;
+  return text.length + (factor - 1) * nonAscii;
+}
+
+/** Matches of a global regular expression in a text too long to rule out more than maxArrayLength (else 0 or 1). */
+function matchCount(budget: RenderBudget, text: string, pattern: unknown): number {
+  if (pattern === null || typeof pattern !== "object" || (pattern as { global?: boolean }).global !== true) return 1;
+  if (text.length + 1 <= budget.limits.maxArrayLength) return 0;
+  let matches = 0;
+  text.replace(pattern as RegExp, () => {
+    matches++;
+    return "";
+  });
+  return matches;
+}
+
 /** Before a string method runs: checks what its arguments make it build. True when the result is already counted. */
 function checkStringMethod(budget: RenderBudget, text: string, name: unknown, args: any[]): boolean {
   const cap = budget.limits.maxOutputBytes;
@@ -114,6 +136,19 @@ function checkStringMethod(budget: RenderBudget, text: string, name: unknown, ar
       budget.string(total, "concat()");
       return true;
     }
+    case "toUpperCase":
+    case "toLowerCase":
+    case "toLocaleUpperCase":
+    case "toLocaleLowerCase":
+      if (text.length * 3 > cap) budget.stringCap(expandedLengthBound(text, 3), `${name}()`);
+      return false;
+    case "normalize":
+      if (text.length * 18 > cap) budget.stringCap(expandedLengthBound(text, 18), "normalize()");
+      return false;
+    case "match":
+      if (matchCount(budget, text, args[0]) > budget.limits.maxArrayLength)
+        budget.failMemory("match()", budget.limits.maxArrayLength, "array elements");
+      return false;
     case "split":
       // the native limit stops the split one element past the cap, so nothing larger is ever built
       if (args[1] === undefined || integerArgument(args[1]) > budget.limits.maxArrayLength)
@@ -351,9 +386,18 @@ export function filterCheck(name: string): FilterCheck | undefined {
   return Object.hasOwn(FILTER_CHECKS, name) ? FILTER_CHECKS[name] : undefined;
 }
 
-/** Whether a filter prints its input (an array given to it is joined first: see checkCoercion). */
+/** Whether a filter prints its input (see checkTextInput). */
 export function filterPrintsInput(name: string): boolean {
   return PRINTING_FILTERS.has(name);
+}
+
+/**
+ * Before a filter that prints its input runs on an array (joined first) or a string long enough that
+ * case mapping could take it past the string cap.
+ */
+export function checkTextInput(budget: RenderBudget, value: unknown, subject: string): void {
+  if (Array.isArray(value)) checkCoercion(budget, value);
+  else if (typeof value === "string") budget.stringCap(expandedLengthBound(value, 3), subject);
 }
 
 /**

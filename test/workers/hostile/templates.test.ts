@@ -42,6 +42,10 @@ describe("hostile templates: memory", () => {
     ["string concat() of a large array", "{{ ''.concat(range(900000)) | length }}"],
     ["join of a big range (method)", "{{ range(900000).join('abcdefghijklmnopqrstuvwxyz') | length }}"],
     ["join of a big range (filter)", "{{ range(900000) | join('abcdefghijklmnopqrstuvwxyz') | length }}"],
+    ["toUpperCase() tripling a long string", "{{ '\u0390'.repeat(8000000).toUpperCase() | length }}"],
+    ["the upper filter tripling a long string", "{{ '\u0390'.repeat(8000000) | upper | length }}"],
+    ["normalize() expanding 18 times", "{{ '\ufdfa'.repeat(1000000).normalize('NFKD') | length }}"],
+    ["match() of every character", "{{ 'x'.repeat(2000000).match(r/x/g) | length }}"],
     [
       "flat() of a shared array",
       "{% set a = range(1000) %}{% set b = [] %}{% for i in range(2000) %}{% set _ = b.push(a) %}{% endfor %}{{ b.flat() | length }}",
