@@ -53,6 +53,8 @@ function methodOf(f: Act, obj: any, k: any): any {
   if (rt.memberLookup !== origMemberLookup) return rt.memberLookup(obj, k);
   const method = obj[k];
   if (typeof obj === "string" || Array.isArray(obj)) return callMeasured.bind(null, f.budget, obj, method, k);
+  // a SafeString inherits String.prototype: its methods work on its text
+  if (obj instanceof SafeString) return callMeasured.bind(null, f.budget, String(obj), method, k);
   return method.bind(obj);
 }
 const objectProtoKeys = new Set(Object.getOwnPropertyNames(Object.prototype));

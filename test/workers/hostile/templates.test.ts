@@ -34,6 +34,8 @@ describe("hostile templates: memory", () => {
     ["repeat of 256 MB", "{{ 'x'.repeat(268435440) | length }}"],
     ["repeat then split into 100 million characters", "{{ 'x'.repeat(100000000).split('') | length }}"],
     ["padStart to a billion", "{{ 'x'.padStart(1000000000) | length }}"],
+    ["repeat of a safe string", "{{ ('x' | safe).repeat(268435440) | length }}"],
+    ["repeat of a macro's output", "{% macro m() %}x{% endmacro %}{{ m().repeat(268435440) | length }}"],
     ["padEnd to a billion", "{{ 'x'.padEnd(1000000000, 'ab') | length }}"],
     [
       "[].concat doubling an array",
