@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../../shared/encoding";
 import { ENGINE_VERSION } from "../../../shared/version";
 import { app } from "../../../workers/app";
-import { BASE, bearer, call, createTenant, expectProblem, jsonBody, type TestTenant } from "../helpers";
+import { BASE, bearer, call, createTenant, jsonBody, type TestTenant } from "../helpers";
 import { expectRefusedPromptly, HOSTILE_BOUND_MS } from "./bounded";
 
 const PREFIXES = "PREFIX ex: <http://example.org/> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>";
