@@ -1,9 +1,6 @@
-import { and, asc, eq, gt, inArray, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, gte, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { auditLog, type TemplateRow, templates } from "../db/schema";
-
-/** Bound parameters per audit query stay under D1's limit of 100 (two go to tenant and action). */
-const AUDIT_TARGETS_PER_QUERY = 90;
 
 export interface TemplatePosition {
   generator: string;
@@ -107,32 +104,30 @@ export class TemplateCatalog {
 
   /**
    * Which of the given (path, hash) pairs were ever put in the generator: its current templates
-   * and, for earlier contents, the `template.put` records of the audit log (the only history kept).
-   * Returns the pairs found, as `path\nhash`.
+   * and, for earlier contents, the `template.put` records of the audit log (the only history kept),
+   * read in one query over the generator's targets. Returns the pairs found, as `path\nhash`.
    */
   async everPut(generator: string, pairs: ReadonlyArray<{ path: string; hash: string }>): Promise<Set<string>> {
     const key = (path: string, hash: string) => `${path}\n${hash}`;
     const found = new Set<string>();
     for (const row of await this.generator(generator)) found.add(key(row.path, row.hash));
-    const missing = pairs.filter((pair) => !found.has(key(pair.path, pair.hash)));
-    const targets = [...new Set(missing.map((pair) => `${generator}/${pair.path}`))];
-    for (let start = 0; start < targets.length; start += AUDIT_TARGETS_PER_QUERY) {
-      const rows = await this.db
-        .select({ target: auditLog.target, detail: auditLog.detail })
-        .from(auditLog)
-        .where(
-          and(
-            eq(auditLog.tenantId, this.tenantId),
-            eq(auditLog.action, "template.put"),
-            inArray(auditLog.target, targets.slice(start, start + AUDIT_TARGETS_PER_QUERY)),
-          ),
-        )
-        .all();
-      for (const row of rows) {
-        const hash = row.detail?.hash;
-        if (typeof hash === "string" && row.target !== null)
-          found.add(key(row.target.slice(generator.length + 1), hash));
-      }
+    if (pairs.every((pair) => found.has(key(pair.path, pair.hash)))) return found;
+    // Targets are `generator/path`: the range ["generator/", "generator0") holds exactly this generator's.
+    const rows = await this.db
+      .select({ target: auditLog.target, detail: auditLog.detail })
+      .from(auditLog)
+      .where(
+        and(
+          eq(auditLog.tenantId, this.tenantId),
+          eq(auditLog.action, "template.put"),
+          gte(auditLog.target, `${generator}/`),
+          lt(auditLog.target, `${generator}0`),
+        ),
+      )
+      .all();
+    for (const row of rows) {
+      const hash = row.detail?.hash;
+      if (typeof hash === "string" && row.target !== null) found.add(key(row.target.slice(generator.length + 1), hash));
     }
     return found;
   }
