@@ -11,8 +11,12 @@ import type { PlannedArtifact } from "./plan";
  * silently overwritten.
  */
 export function caseFoldPath(path: string): string {
+  // ASCII has one-to-one case pairs and nothing to normalize: lower case is the whole fold.
+  if (ASCII.test(path)) return path.toLowerCase();
   return path.normalize("NFC").toLowerCase().toUpperCase().toLowerCase().normalize("NFC");
 }
+
+const ASCII = /^[\x00-\x7f]*$/;
 
 export interface CollidingArtifact {
   path: string;
@@ -59,9 +63,9 @@ export function checkCaseCollisions(artifacts: readonly PlannedArtifact[]): void
     else if (previous.path !== artifact.path) throw new PathCollisionError(colliding(previous), colliding(artifact));
   }
   artifacts.forEach((artifact, index) => {
-    const segments = (folded[index] as string).split("/");
-    for (let depth = 1; depth < segments.length; depth++) {
-      const file = files.get(segments.slice(0, depth).join("/"));
+    const key = folded[index] as string;
+    for (let slash = key.indexOf("/"); slash !== -1; slash = key.indexOf("/", slash + 1)) {
+      const file = files.get(key.slice(0, slash));
       if (file !== undefined) throw new PathCollisionError(colliding(file), colliding(artifact));
     }
   });
