@@ -249,8 +249,18 @@ describe("output paths that collide on case-insensitive file systems", () => {
     await putTemplate(tenant, "ok", "index.njk", "---\nto: Src/index.ts\n---\nexport {};");
     await putTemplate(tenant, "ok", "more.njk", "---\nto: Src/index.ts\nappend: true\n---\n// more");
     await putTemplate(tenant, "ok", "other.njk", "---\nto: src/other.ts\n---\n// other");
-    const res = await generate(tenant, { graph: "model", generator: "ok" });
+    const plan = await generate(tenant, { graph: "model", generator: "ok", dryRun: true });
+    expect(plan.status, await plan.clone().text()).toBe(200);
+    expect(((await plan.json()) as { artifacts: { path: string; mode: string }[] }).artifacts).toEqual([
+      expect.objectContaining({ path: "Src/index.ts", mode: "write" }),
+      expect.objectContaining({ path: "Src/index.ts", mode: "append" }),
+      expect.objectContaining({ path: "src/other.ts", mode: "write" }),
+    ]);
+    await putTemplate(tenant, "folders", "a.njk", "---\nto: Src/a.ts\n---\na");
+    await putTemplate(tenant, "folders", "b.njk", "---\nto: src/b.ts\n---\nb");
+    const res = await generate(tenant, { graph: "model", generator: "folders" });
     expect(res.status, await res.clone().text()).toBe(201);
+    expect(((await res.json()) as Job).status).toBe("completed");
   });
 });
 
