@@ -1,4 +1,9 @@
-import type { PlannedArtifact } from "./plan";
+/** What the check reads of an artifact: its path and who wrote it. */
+export interface OutputPathOwner {
+  path: string;
+  template: { path: string };
+  rowIndex: number | null;
+}
 
 /**
  * Two output paths that differ only in letter case (or in Unicode normalization) name one file on
@@ -42,7 +47,7 @@ function describe(artifact: CollidingArtifact): string {
   return `${JSON.stringify(artifact.path)} (template ${artifact.template}${row})`;
 }
 
-function colliding(artifact: PlannedArtifact): CollidingArtifact {
+function colliding(artifact: OutputPathOwner): CollidingArtifact {
   return { path: artifact.path, template: artifact.template.path, rowIndex: artifact.rowIndex };
 }
 
@@ -52,8 +57,8 @@ function colliding(artifact: PlannedArtifact): CollidingArtifact {
  * legitimate); directories whose names differ only in case are merged by such file systems without
  * losing a file, and are allowed.
  */
-export function checkCaseCollisions(artifacts: readonly PlannedArtifact[]): void {
-  const files = new Map<string, PlannedArtifact>();
+export function checkCaseCollisions(artifacts: readonly OutputPathOwner[]): void {
+  const files = new Map<string, OutputPathOwner>();
   const folded: string[] = [];
   for (const artifact of artifacts) {
     const key = caseFoldPath(artifact.path);

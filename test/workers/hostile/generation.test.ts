@@ -1,7 +1,8 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { sha256Hex } from "../../../shared/encoding";
+import { planLimits } from "../../../shared/plans";
 import { ENGINE_VERSION } from "../../../shared/version";
 import { app } from "../../../workers/app";
 import { BASE, bearer, call, createTenant, jsonBody, type TestTenant } from "../helpers";
@@ -243,6 +244,39 @@ describe("output paths that collide on case-insensitive file systems", () => {
       bystander,
     );
   });
+
+  it("fails a queued job whose batches together hold two paths that differ only in case", async () => {
+    const tenant = await createTenant();
+    const n = planLimits("free").syncJobArtifacts + 10;
+    const entities = Array.from({ length: n }, (_, i) => `ex:E${i} a ex:Entity ; rdfs:label "entity ${i}" .`);
+    const graph = await call("/v1/graphs/model", {
+      method: "PUT",
+      headers: { ...bearer(tenant.apiKey), "content-type": "text/turtle" },
+      body: `@prefix ex: <http://example.org/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n${entities.join("\n")}`,
+    });
+    expect(graph.status).toBe(201);
+    // Names sort "entity 0", "entity 1", "entity 10", …, "entity 9": the two clashing rows are in different batches.
+    await putTemplate(
+      tenant,
+      "gen",
+      "e.njk",
+      `---\nto: "out/{{ 'Clash' if e.name == 'entity 0' else ('clash' if e.name == 'entity 9' else e.name | kebabCase) }}.txt"\nsparql: "${ENTITY_QUERY}"\nforeach: e\n---\n{{ e.name }}`,
+    );
+    const res = await generate(tenant, { graph: "model", generator: "gen" });
+    expect(res.status, await res.clone().text()).toBe(202);
+    const job = (await res.json()) as Job;
+    await vi.waitFor(
+      async () => {
+        const current = (await (await call(`/v1/jobs/${job.id}`, { headers: bearer(tenant.apiKey) })).json()) as Job & {
+          error: string | null;
+        };
+        expect(current.status).toBe("failed");
+        expect(current.error).toContain('"out/Clash.txt"');
+        expect(current.error).toContain('"out/clash.txt"');
+      },
+      { timeout: 20_000, interval: 200 },
+    );
+  }, 30_000);
 
   it("keeps allowing several patches of one exact path, and case-distinct folders", async () => {
     const { tenant } = await setup();
