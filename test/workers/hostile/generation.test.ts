@@ -379,6 +379,27 @@ describe("includes resolve once per render", () => {
     expect(counts.r2Gets).toBe(1);
   });
 
+  it("refuses a template that includes itself, or two that include each other, promptly", async () => {
+    const { tenant, bystander } = await setup();
+    await putTemplate(tenant, "site", "self.njk", "x{% include 'self.njk' %}");
+    await putTemplate(tenant, "site", "ping.njk", "{% include 'pong.njk' %}");
+    await putTemplate(tenant, "site", "pong.njk", "{% include 'ping.njk' %}");
+    for (const templatePath of ["site/self.njk", "site/ping.njk"]) {
+      await expectRefusedPromptly(
+        () => call("/v1/render", jsonBody({ templatePath }, tenant.apiKey)),
+        { status: 422, type: "template-budget-exceeded" },
+        bystander,
+      );
+    }
+    await putTemplate(tenant, "loop", "page.njk", "---\nto: page.txt\n---\n{% include 'self.njk' %}");
+    await putTemplate(tenant, "loop", "self.njk", "x{% include 'self.njk' %}");
+    await expectRefusedPromptly(
+      () => generate(tenant, { graph: "model", generator: "loop" }),
+      { status: 422, type: "template-budget-exceeded" },
+      bystander,
+    );
+  });
+
   it("generates a template that includes another 5,000 times in a loop, quickly and completely", async () => {
     const { tenant, bystander } = await setup();
     await putTemplate(tenant, "inc", "item.njk", "[{{ i }}]");
