@@ -16,12 +16,13 @@ export interface OutputPathOwner {
  * silently overwritten.
  */
 export function caseFoldPath(path: string): string {
-  // ASCII has one-to-one case pairs and nothing to normalize: lower case is the whole fold.
-  if (ASCII.test(path)) return path.toLowerCase();
+  // Printable ASCII (output paths hold no control characters) has one-to-one case pairs and nothing
+  // to normalize: lower case is the whole fold.
+  if (!BEYOND_PRINTABLE_ASCII.test(path)) return path.toLowerCase();
   return path.normalize("NFC").toLowerCase().toUpperCase().toLowerCase().normalize("NFC");
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
+const BEYOND_PRINTABLE_ASCII = /[^ -~]/;
 
 export interface CollidingArtifact {
   path: string;

@@ -55,6 +55,16 @@ describe("caseFoldPath", () => {
   });
 });
 
+describe("caseFoldPath on printable ASCII", () => {
+  it("agrees with the full fold for every printable ASCII character", () => {
+    const fullFold = (text: string) => text.normalize("NFC").toLowerCase().toUpperCase().toLowerCase().normalize("NFC");
+    for (let code = 0x20; code <= 0x7e; code++) {
+      const text = `dir/${String.fromCharCode(code)}x`;
+      expect(caseFoldPath(text)).toBe(fullFold(text));
+    }
+  });
+});
+
 describe("case-insensitive output collisions", () => {
   it("refuses two paths that differ only in case, naming both paths, templates and rows", () => {
     const error = collision([artifact("src/A.ts", "upper.njk", 3), artifact("src/a.ts", "lower.njk", null)]);
