@@ -102,6 +102,16 @@ export class TemplateCatalog {
       .all();
   }
 
+  /** The generator's template paths and hashes, without the rest of the rows. */
+  async hashesOf(generator: string): Promise<Map<string, string>> {
+    const rows = await this.db
+      .select({ path: templates.path, hash: templates.hash })
+      .from(templates)
+      .where(and(eq(templates.tenantId, this.tenantId), eq(templates.generator, generator)))
+      .all();
+    return new Map(rows.map((row) => [row.path, row.hash]));
+  }
+
   /**
    * Which of the given (path, hash) pairs were ever put in the generator: its current templates
    * and, for earlier contents, the `template.put` records of the audit log (the only history kept),
@@ -110,7 +120,7 @@ export class TemplateCatalog {
   async everPut(generator: string, pairs: ReadonlyArray<{ path: string; hash: string }>): Promise<Set<string>> {
     const key = (path: string, hash: string) => `${path}\n${hash}`;
     const found = new Set<string>();
-    for (const row of await this.generator(generator)) found.add(key(row.path, row.hash));
+    for (const [path, hash] of await this.hashesOf(generator)) found.add(key(path, hash));
     if (pairs.every((pair) => found.has(key(pair.path, pair.hash)))) return found;
     // Targets are `generator/path`: the range ["generator/", "generator0") holds exactly this generator's.
     const rows = await this.db

@@ -97,8 +97,7 @@ export const renderRoutes = createRouter().openapi(render, async (c) => {
     const path = body.templatePath.slice(slash + 1);
     if (!templatePathSchema.safeParse(path).success) throw notFound("The template");
     // One catalog read for the generator: names it does not have cost no storage read at all.
-    const rows = await new TemplateCatalog(database(c.env.DB), tenant.id).generator(generator);
-    const hashes = new Map(rows.map((row) => [row.path, row.hash]));
+    const hashes = await new TemplateCatalog(database(c.env.DB), tenant.id).hashesOf(generator);
     const content = new ContentStore(c.env.ARTIFACTS, tenant.id);
     const readTemplate = async (templatePath: string) => {
       const hash = hashes.get(templatePath);
