@@ -40,7 +40,7 @@ export async function processGenerateMessage(env: Env, message: GenerateMessage)
   }
   const writer = new ArtifactWriter(env, tenant.id, job.id, lock, job.lockHash, await tenantSigner(env, tenant.id));
   await writer.write(rendered, batchKey, new Date().toISOString());
-  await completeJob(env, tenant, job.id);
+  await completeJob(env, tenant, job.id, { acrossBatches: true });
 }
 
 export async function consumeGenerateBatch(batch: MessageBatch<GenerateMessage>, env: Env): Promise<void> {

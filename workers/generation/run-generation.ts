@@ -2,6 +2,7 @@ import type { GenerationRequest, RenderedBatch } from "../../durable-objects/ten
 import { unwrap } from "../../durable-objects/tenant/rpc-outcome";
 import { HttpError } from "../../shared/errors/http-error";
 import { type Lock, lockHash } from "../../shared/generate/lock";
+import { checkCaseCollisions, PathCollisionError } from "../../shared/generate/path-collisions";
 import type { UnitBatch } from "../../shared/generate/plan";
 import { monthPeriod, type PlanName, planLimits, queryLimits } from "../../shared/plans";
 import { database } from "../db/client";
@@ -186,14 +187,35 @@ export async function startGeneration(
   return { job: (await ledger.find(jobId)) as JobRow, synchronous: false };
 }
 
-/** Marks the job completed once every unit is written or skipped (idempotent). */
-export async function completeJob(env: Env, tenant: TenantRow, jobId: string): Promise<boolean> {
+/**
+ * Marks the job completed once every unit is written or skipped (idempotent). A job written in several
+ * batches is first checked for output paths that collide on case-insensitive file systems across its
+ * batches (each batch was checked on its own): such a job fails instead.
+ */
+export async function completeJob(
+  env: Env,
+  tenant: TenantRow,
+  jobId: string,
+  options: { acrossBatches?: boolean } = {},
+): Promise<boolean> {
   const ledger = new JobLedger(database(env.DB), tenant.id);
   const job = await ledger.find(jobId);
   if (!job || job.status === "completed" || job.status === "failed") return false;
   if (job.done + job.skipped < job.total) {
     if (job.status === "queued") await ledger.update(jobId, { status: "running", updatedAt: new Date().toISOString() });
     return false;
+  }
+  if (options.acrossBatches) {
+    const paths = await ledger.outputPathsOf(jobId);
+    try {
+      checkCaseCollisions(
+        paths.map(({ path, templatePath }) => ({ path, template: { path: templatePath }, rowIndex: null })),
+      );
+    } catch (error) {
+      if (!(error instanceof PathCollisionError)) throw error;
+      await failJob(env, tenant, jobId, error.message);
+      return false;
+    }
   }
   await ledger.update(jobId, { status: "completed", updatedAt: new Date().toISOString() });
   await tenantObject(env, tenant).appendEvent({
