@@ -175,7 +175,10 @@ function percentile(values: number[], p: number): number {
 
 async function timedMe(server: DevServer, token: string): Promise<number> {
   const started = performance.now();
-  const res = await fetch(`${server.url}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+  const res = await fetch(`${server.url}/v1/me`, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(STALL_MS),
+  });
   await res.arrayBuffer();
   if (!res.ok) throw new Error(`bystander /v1/me answered ${res.status}`);
   return performance.now() - started;
