@@ -11,6 +11,7 @@ import { TenantDirectory } from "../repository/tenants";
 import { tenantObject } from "../tenant-object-stub";
 import { hashApiKeySecret, looksLikeApiKey } from "./api-key-secret";
 import { tokenConfig } from "./config";
+import { externalRole } from "./owner-rules";
 import { verifyJwt } from "./tokens";
 
 const unauthorized = (detail: string) =>
@@ -47,9 +48,8 @@ async function principalFromCredential(credential: string, env: Env, nowMs: numb
     if (!token.role) throw unauthorized("The token has no role.");
     return { ...token, role: token.role, credential: "platform-token", apiKeyId: keyId };
   }
-  // A role managed in KGEN (members) takes precedence over the identity provider's claim.
   const member = await new TenantScope(db, token.tenantId).findMember(token.subject);
-  const role = member?.role ?? token.role;
+  const role = externalRole(token.role, member?.role);
   if (!role) throw unauthorized("The token carries no role and its subject is not a member of the tenant.");
   return { ...token, role, credential: "external-token" };
 }
