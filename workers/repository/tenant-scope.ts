@@ -116,16 +116,24 @@ export class TenantScope {
   }
 
   /**
-   * Gives the subject the role, unless that demotes the tenant's last owner: then nothing changes and
+   * Gives the subject the role, unless the subject is an owner and the change is not allowed: by a
+   * caller who may not change owners, or demoting the tenant's last owner. Then nothing changes and
    * the returned row keeps its owner role.
    */
-  async putMember(subject: string, role: Role, entry: Omit<AuditEntry, "action" | "target">): Promise<MemberRow> {
+  async putMember(
+    subject: string,
+    role: Role,
+    entry: Omit<AuditEntry, "action" | "target">,
+    mayChangeOwners: boolean,
+  ): Promise<MemberRow> {
     const row: MemberRow = { tenantId: this.tenantId, subject, role, createdAt: entry.createdAt };
-    const keepsAnOwner = sql`(${role} = 'owner' OR ${this.otherOwnerExists(entry.createdAt, { subject })})`;
+    const ownerMayChange = mayChangeOwners
+      ? sql`(${role} = 'owner' OR ${this.otherOwnerExists(entry.createdAt, { subject })})`
+      : sql`0`;
     await this.db.batch([
       this.auditWhen(
         { ...entry, action: "member.put", target: subject, detail: { role } },
-        sql`(NOT EXISTS (SELECT 1 FROM members WHERE tenant_id = ${this.tenantId} AND subject = ${subject} AND role = 'owner') OR ${keepsAnOwner})`,
+        sql`(NOT EXISTS (SELECT 1 FROM members WHERE tenant_id = ${this.tenantId} AND subject = ${subject} AND role = 'owner') OR ${ownerMayChange})`,
       ),
       this.db
         .insert(members)
@@ -133,7 +141,7 @@ export class TenantScope {
         .onConflictDoUpdate({
           target: [members.tenantId, members.subject],
           set: { role },
-          setWhere: sql`(${members.role} <> 'owner' OR ${keepsAnOwner})`,
+          setWhere: sql`(${members.role} <> 'owner' OR ${ownerMayChange})`,
         }),
     ]);
     return (await this.findMember(subject)) ?? row;

@@ -115,15 +115,17 @@ export const memberRoutes = createRouter()
     if (!roleAtLeast(principal.role, role)) {
       throw new HttpError(403, "insufficient-role", "Forbidden", `You cannot grant the ${role} role.`);
     }
-    const scope = new TenantScope(database(c.env.DB), principal.tenantId);
-    const existing = await scope.findMember(subject);
-    if (existing?.role === "owner") requireOwnerToChangeOwner(principal.role);
-    const row = await scope.putMember(subject, role, {
-      actor: principal.subject,
-      requestId: c.var.requestId,
-      createdAt: new Date().toISOString(),
-    });
-    if (row.role !== role) throw lastOwnerError("demote");
+    const row = await new TenantScope(database(c.env.DB), principal.tenantId).putMember(
+      subject,
+      role,
+      { actor: principal.subject, requestId: c.var.requestId, createdAt: new Date().toISOString() },
+      principal.role === "owner",
+    );
+    // Unchanged means the subject is an owner: either the caller may not change owners, or it is the last one.
+    if (row.role !== role) {
+      requireOwnerToChangeOwner(principal.role);
+      throw lastOwnerError("demote");
+    }
     return c.json(memberView(row), 200);
   })
   .openapi(deleteMember, async (c) => {
