@@ -232,6 +232,24 @@ describe("a token never outlives its API key", () => {
   });
 });
 
+describe("credentials that carry hostile text", () => {
+  it("a token header with an outlandish alg is refused without echoing it", async () => {
+    const b64url = (value: unknown) =>
+      btoa(JSON.stringify(value)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+    for (const alg of ["<script>".repeat(500), { nested: "object" }, "HS256\n\u0000"]) {
+      const token = `${b64url({ alg, typ: "JWT" })}.${b64url({ sub: "x", tenant: "t" })}.c2ln`;
+      const problem = await expectRefusedPromptly(
+        () => call("/v1/me", { headers: bearer(token) }),
+        { status: 401, type: "unauthorized" },
+        bystander,
+      );
+      expect(String(problem.detail)).not.toContain("<script>");
+      expect(String(problem.detail)).not.toContain("nested");
+      expect(String(problem.detail).length).toBeLessThan(120);
+    }
+  });
+});
+
 /**
  * A request whose URL reaches the app exactly as written, as from a front door that does not resolve
  * dot segments (`new Request` and workerd resolve them first; see the next describe).
