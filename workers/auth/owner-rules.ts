@@ -9,15 +9,15 @@ export function requireOwnerToChangeOwner(callerRole: Role): void {
 }
 
 /**
- * 409 when a change would leave the tenant without an owner it can sign in with: no owner API key
- * that has not expired and no member with the owner role.
+ * 409 when a change would leave the tenant without a lasting owner: no owner API key without expiry
+ * and no member with the owner role.
  */
 export function lastOwnerError(change: "demote" | "remove"): HttpError {
   return new HttpError(
     409,
     "last-owner",
     "Last owner",
-    `This would ${change} the tenant's last owner. Add another owner (an owner API key or member) first.`,
+    `This would ${change} the tenant's last owner. Add another owner (an owner API key without expiry, or an owner member) first.`,
   );
 }
 

@@ -81,9 +81,9 @@ export class TenantScope {
       .get();
   }
 
-  /** Deletes the key unless it is the tenant's last owner (see `otherOwnerExists`); false when nothing was deleted. */
+  /** Deletes the key unless it is the tenant's last lasting owner (see `otherOwnerExists`); false when nothing was deleted. */
   async deleteApiKey(id: string, entry: Omit<AuditEntry, "action" | "target">): Promise<boolean> {
-    const removable = sql`(role <> 'owner' OR (expires_at IS NOT NULL AND expires_at <= ${entry.createdAt}) OR ${this.otherOwnerExists(entry.createdAt, { apiKeyId: id })})`;
+    const removable = sql`(role <> 'owner' OR expires_at IS NOT NULL OR ${this.otherOwnerExists({ apiKeyId: id })})`;
     const [, deleted] = await this.db.batch([
       this.auditWhen(
         { ...entry, action: "api-key.delete", target: id },
@@ -127,9 +127,7 @@ export class TenantScope {
     mayChangeOwners: boolean,
   ): Promise<MemberRow> {
     const row: MemberRow = { tenantId: this.tenantId, subject, role, createdAt: entry.createdAt };
-    const ownerMayChange = mayChangeOwners
-      ? sql`(${role} = 'owner' OR ${this.otherOwnerExists(entry.createdAt, { subject })})`
-      : sql`0`;
+    const ownerMayChange = mayChangeOwners ? sql`(${role} = 'owner' OR ${this.otherOwnerExists({ subject })})` : sql`0`;
     await this.db.batch([
       this.auditWhen(
         { ...entry, action: "member.put", target: subject, detail: { role } },
@@ -149,7 +147,7 @@ export class TenantScope {
 
   /** Removes the member unless it is the tenant's last owner; false when nothing was removed. */
   async deleteMember(subject: string, entry: Omit<AuditEntry, "action" | "target">): Promise<boolean> {
-    const removable = sql`(role <> 'owner' OR ${this.otherOwnerExists(entry.createdAt, { subject })})`;
+    const removable = sql`(role <> 'owner' OR ${this.otherOwnerExists({ subject })})`;
     const [, deleted] = await this.db.batch([
       this.auditWhen(
         { ...entry, action: "member.delete", target: subject },
@@ -164,13 +162,14 @@ export class TenantScope {
   }
 
   /**
-   * Whether the tenant keeps an owner besides the given key or member: an owner API key that has not
-   * expired at `nowIso`, or a member with the owner role. Owners asserted only by the identity
-   * provider's claim do not count: KGEN cannot know they exist. Evaluated inside the write statement,
-   * so two concurrent removals cannot both take the last owner.
+   * Whether the tenant keeps a lasting owner besides the given key or member: an owner API key
+   * without expiry, or a member with the owner role. An expiring owner key is a temporary owner and
+   * does not count, nor do owners asserted only by the identity provider's claim (KGEN cannot know
+   * they exist). Evaluated inside the write statement, so two concurrent removals cannot both take
+   * the last owner.
    */
-  private otherOwnerExists(nowIso: string, except: { apiKeyId?: string; subject?: string }): SQL {
-    return sql`(EXISTS (SELECT 1 FROM api_keys WHERE tenant_id = ${this.tenantId} AND role = 'owner' AND (expires_at IS NULL OR expires_at > ${nowIso}) AND id <> ${except.apiKeyId ?? ""}) OR EXISTS (SELECT 1 FROM members WHERE tenant_id = ${this.tenantId} AND role = 'owner' AND subject <> ${except.subject ?? ""}))`;
+  private otherOwnerExists(except: { apiKeyId?: string; subject?: string }): SQL {
+    return sql`(EXISTS (SELECT 1 FROM api_keys WHERE tenant_id = ${this.tenantId} AND role = 'owner' AND expires_at IS NULL AND id <> ${except.apiKeyId ?? ""}) OR EXISTS (SELECT 1 FROM members WHERE tenant_id = ${this.tenantId} AND role = 'owner' AND subject <> ${except.subject ?? ""}))`;
   }
 
   /** An audit row written in the same batch as its change, only when the change's condition holds. */
