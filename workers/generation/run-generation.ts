@@ -11,6 +11,7 @@ import { JobLedger } from "../repository/jobs";
 import { tenantObject } from "../tenant-object-stub";
 import { ArtifactWriter, tenantSigner } from "./artifact-writer";
 import { templatesOfLock } from "./generation-inputs";
+import { jobFailureReason } from "./job-failure-reason";
 
 /** Units per queue message. */
 export const GENERATE_BATCH_SIZE = 50;
@@ -165,7 +166,7 @@ export async function startGeneration(
       await writer.write(rendered, "all", now.toISOString());
       await completeJob(env, tenant, jobId);
     } catch (error) {
-      await failJob(env, tenant, jobId, error instanceof Error ? error.message : String(error));
+      await failJob(env, tenant, jobId, jobFailureReason(error));
       // Nothing was delivered: give the reserved quota back.
       await stub.releaseQuota({
         counter: "generations",
