@@ -211,14 +211,16 @@ export interface SqlCount {
 }
 
 /**
- * GROUP BY + COUNT over a BGP as one SQL statement: `SELECT <group ids>, COUNT(…) … GROUP BY <group ids>`.
- * Returns null when a grouped or counted variable is not bound by the BGP.
+ * GROUP BY + COUNT over a BGP as one SQL statement: `SELECT <group ids>, COUNT(…)…, COUNT(*) … GROUP BY <group ids>`;
+ * the last column counts the BGP rows each group read. With `rowLimit`, SQLite reads at most that many
+ * BGP rows in all. Returns null when a grouped or counted variable is not bound by the BGP.
  */
 export function compileBgpCount(
   patterns: EncodedPattern[],
   graphs: readonly GraphRef[],
   groupBy: string[],
   counts: SqlCount[],
+  rowLimit?: number,
 ): string | null {
   const inner = compileBgp(patterns, graphs);
   const column = (name: string) => {
@@ -239,9 +241,9 @@ export function compileBgpCount(
     if (name === null) return null;
     countColumns.push(count.distinct ? `COUNT(DISTINCT ${name})` : `COUNT(${name})`);
   }
-  const aliased = aliasColumns(inner);
+  const aliased = aliasColumns(inner) + (rowLimit !== undefined ? ` LIMIT ${Math.trunc(rowLimit)}` : "");
   const groupList = (groupColumns as string[]).join(", ");
-  return `SELECT ${[...groupColumns, ...countColumns].join(", ")} FROM (${aliased}) b${groupList ? ` GROUP BY ${groupList}` : ""}`;
+  return `SELECT ${[...groupColumns, ...countColumns, "COUNT(*)"].join(", ")} FROM (${aliased}) b${groupList ? ` GROUP BY ${groupList}` : ""}`;
 }
 
 export function isStorable(term: RDF.Term): boolean {
