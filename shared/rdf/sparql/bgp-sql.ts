@@ -57,6 +57,28 @@ export function orderPatterns(patterns: EncodedPattern[]): EncodedPattern[] {
   return ordered;
 }
 
+/**
+ * The patterns split into groups that share no variable (patterns without variables are left out):
+ * a BGP of several groups is their cartesian product.
+ */
+export function connectedComponents(patterns: EncodedPattern[]): EncodedPattern[][] {
+  const components: { variables: Set<string>; patterns: EncodedPattern[] }[] = [];
+  for (const pattern of patterns) {
+    const variables = pattern.flatMap((slot) => ("variable" in slot ? [slot.variable] : []));
+    if (variables.length === 0) continue;
+    const merged = { variables: new Set(variables), patterns: [pattern] };
+    for (let index = components.length - 1; index >= 0; index--) {
+      const component = components[index] as (typeof components)[number];
+      if (!variables.some((name) => component.variables.has(name))) continue;
+      for (const name of component.variables) merged.variables.add(name);
+      merged.patterns.push(...component.patterns);
+      components.splice(index, 1);
+    }
+    components.push(merged);
+  }
+  return components.map((component) => component.patterns);
+}
+
 export interface CompiledBgp {
   sql: string;
   variables: string[];

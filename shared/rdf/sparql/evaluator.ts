@@ -6,6 +6,7 @@ import {
   compileBgp,
   compileBgpCount,
   compileOptionalBgps,
+  connectedComponents,
   type EncodedPattern,
   graphCondition,
   type NumericBounds,
@@ -355,6 +356,7 @@ export class Evaluator {
     const encoded = this.encodePatterns(patterns, seed);
     if (encoded === null) return [];
     const { sql, variables } = compileBgp(encoded, graphs, undefined, numericBounds);
+    this.refuseOversizedProduct(encoded, graphs, seed.size + variables.length, true);
     const rows = this.queryRows(sql, seed.size + variables.length);
     const ids = new Set<number>();
     for (const row of rows) for (let i = 0; i < variables.length; i++) ids.add(Number(row[i]));
@@ -468,7 +470,32 @@ export class Evaluator {
     // An optional part that cannot match leaves the left rows as they are.
     if (right === null) return this.evaluateBgp(leftOp.patterns, seed, graphs);
     const { sql, variables } = compileOptionalBgps(left, right, graphs);
+    this.refuseOversizedProduct(left, graphs, seed.size + variables.length, true);
     return this.rowsToBindings(this.queryRows(sql, seed.size + variables.length), variables, seed);
+  }
+
+  /**
+   * A BGP of unconnected parts is their cartesian product: each part is counted (under the budget),
+   * and the product is refused before SQLite starts on it when it has more rows than the budget allows.
+   */
+  private refuseOversizedProduct(patterns: EncodedPattern[], graphs: GraphRef[], width: number, held: boolean): void {
+    if (patterns.length < 2) return;
+    const components = connectedComponents(patterns);
+    if (components.length < 2) return;
+    const limit = this.budget.sqlRowLimit(width, held);
+    if (!Number.isFinite(limit)) return;
+    let product = 1;
+    let reachedLimit = false;
+    for (const component of components) {
+      const { sql } = compileBgp(component, graphs);
+      const [row] = this.queryRows(`SELECT COUNT(*) FROM (${sql} LIMIT ${limit})`, 1);
+      const count = Number(row?.[0]);
+      this.tick(count);
+      if (count === 0) return;
+      if (count >= limit) reachedLimit = true;
+      product *= count;
+    }
+    if (reachedLimit || product >= limit) this.budget.checkSqlRows(limit, width, held);
   }
 
   private rowsToBindings(rows: unknown[][], variables: string[], seed: Bindings): Bindings[] {
@@ -619,6 +646,7 @@ export class Evaluator {
     const names = op.variables.map((variable) => variable.value);
     if (encoded === null) return null;
     // The BGP's rows are counted, not held: only the step budget bounds them (SQLite stops one past it).
+    this.refuseOversizedProduct(encoded, graphs, 0, false);
     this.budget.checkDeadline();
     const rowLimit = this.budget.sqlRowLimit(0, false);
     const sql = compileBgpCount(encoded, graphs, names, counts, Number.isFinite(rowLimit) ? rowLimit : undefined);

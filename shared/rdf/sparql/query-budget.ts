@@ -14,9 +14,6 @@ export const MAX_HELD_ROWS_BYTES = 64 * 1024 * 1024;
 export const ROW_BYTES = 80;
 export const BINDING_BYTES = 40;
 
-/** How often (in steps) the caller's deadline is asked. */
-const DEADLINE_CHECK_STEPS = 4096;
-
 export interface QueryBudgetLimits {
   /** Evaluation steps: rows read from SQL, rows joined, compared or sorted, path edges followed. */
   maxSteps?: number;
@@ -50,6 +47,7 @@ export class QueryBudget {
     const before = this.steps;
     this.steps += count;
     if (this.steps > this.maxSteps) throw new QueryBudgetExceededError("steps");
+    // The caller's deadline is asked every 4096 steps.
     if (before >>> 12 !== this.steps >>> 12 && this.shouldStop()) throw new QueryBudgetExceededError("deadline");
   }
 
