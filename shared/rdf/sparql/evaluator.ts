@@ -780,7 +780,9 @@ export class Evaluator {
         return this.linkPairs(`p = ${this.idOf(path.iri) | 0}`, subject, object, graphs);
       case Algebra.types.NPS: {
         const excluded = path.iris.map((iri) => this.idOf(iri)).filter((id) => id > 0);
-        const condition = excluded.length > 0 ? `p NOT IN (${excluded.map((id) => id | 0).join(", ")})` : "1";
+        // Prefixed with the quad alias by linkPairs, so "every predicate" is a test on the column too.
+        const condition =
+          excluded.length > 0 ? `p NOT IN (${excluded.map((id) => id | 0).join(", ")})` : "p IS NOT NULL";
         return this.linkPairs(condition, subject, object, graphs);
       }
       case Algebra.types.INV:
