@@ -233,9 +233,10 @@ export interface SqlCount {
 }
 
 /**
- * GROUP BY + COUNT over a BGP as one SQL statement: `SELECT <group ids>, COUNT(…)…, COUNT(*) … GROUP BY <group ids>`;
- * the last column counts the BGP rows each group read. With `rowLimit`, SQLite reads at most that many
- * BGP rows in all. Returns null when a grouped or counted variable is not bound by the BGP.
+ * GROUP BY + COUNT over a BGP as one SQL statement: `SELECT <group ids>, COUNT(…) … GROUP BY <group ids>`.
+ * `visitedColumn` counts the BGP rows each group read: a non-distinct count (a BGP binds all its
+ * variables, so COUNT(?v) counts rows), else an added COUNT(*). With `rowLimit`, SQLite reads at most
+ * that many BGP rows in all. Returns null when a grouped or counted variable is not bound by the BGP.
  */
 export function compileBgpCount(
   patterns: EncodedPattern[],
@@ -243,7 +244,7 @@ export function compileBgpCount(
   groupBy: string[],
   counts: SqlCount[],
   rowLimit?: number,
-): string | null {
+): { sql: string; visitedColumn: number } | null {
   const inner = compileBgp(patterns, graphs);
   const column = (name: string) => {
     const index = inner.variables.indexOf(name);
@@ -265,7 +266,10 @@ export function compileBgpCount(
   }
   const aliased = aliasColumns(inner) + (rowLimit !== undefined ? ` LIMIT ${Math.trunc(rowLimit)}` : "");
   const groupList = (groupColumns as string[]).join(", ");
-  return `SELECT ${[...groupColumns, ...countColumns, "COUNT(*)"].join(", ")} FROM (${aliased}) b${groupList ? ` GROUP BY ${groupList}` : ""}`;
+  const plainCount = counts.findIndex((count) => !count.distinct);
+  if (plainCount < 0) countColumns.push("COUNT(*)");
+  const sql = `SELECT ${[...groupColumns, ...countColumns].join(", ")} FROM (${aliased}) b${groupList ? ` GROUP BY ${groupList}` : ""}`;
+  return { sql, visitedColumn: groupColumns.length + (plainCount < 0 ? counts.length : plainCount) };
 }
 
 export function isStorable(term: RDF.Term): boolean {

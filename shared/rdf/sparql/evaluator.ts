@@ -646,14 +646,16 @@ export class Evaluator {
     const names = op.variables.map((variable) => variable.value);
     if (encoded === null) return null;
     // The BGP's rows are counted, not held: only the step budget bounds them (SQLite stops one past it).
+    // One pattern reads at most the version's triples (bounded by the plan's triple quota) and a LIMIT
+    // would keep SQLite from flattening the subquery (1.5 times slower), so only joins get one.
     this.refuseOversizedProduct(encoded, graphs, 0, false);
     this.budget.checkDeadline();
-    const rowLimit = this.budget.sqlRowLimit(0, false);
-    const sql = compileBgpCount(encoded, graphs, names, counts, Number.isFinite(rowLimit) ? rowLimit : undefined);
-    if (sql === null) return null;
-    const rows = this.queryRows(sql, names.length + counts.length + 1);
+    const rowLimit = encoded.length > 1 ? this.budget.sqlRowLimit(0, false) : Number.POSITIVE_INFINITY;
+    const compiled = compileBgpCount(encoded, graphs, names, counts, Number.isFinite(rowLimit) ? rowLimit : undefined);
+    if (compiled === null) return null;
+    const rows = this.queryRows(compiled.sql, names.length + counts.length + 1);
     let visited = 0;
-    for (const row of rows) visited += Number(row[names.length + counts.length]);
+    for (const row of rows) visited += Number(row[compiled.visitedColumn]);
     this.budget.checkSqlRows(visited, 0, false);
     this.tick(visited);
     const ids = new Set<number>();
