@@ -103,7 +103,7 @@ describe("SPARQL query budget", { timeout: 60_000 }, () => {
     const values = (name: string) => `VALUES ?${name} { ${Array.from({ length: 400 }, (_, i) => i).join(" ")} }`;
     const { error, ms } = refusal(dense, `SELECT * WHERE { ${values("x")} ${values("y")} ${values("z")} }`);
     expect(error).toBeInstanceOf(QueryBudgetExceededError);
-    expect(ms).toBeLessThan(1_000);
+    expect(ms).toBeLessThan(5_000);
   });
 
   it("stops property paths over a dense graph", { timeout: 60_000 }, () => {
