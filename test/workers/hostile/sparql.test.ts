@@ -118,6 +118,29 @@ describe("hostile SPARQL is refused promptly, and other tenants are answered mea
     expect(problem.limit).toBe(MAX_QUERY_STRING_CHARS);
   });
 
+  it.each([
+    [
+      "a COUNT(*) subquery over the 5-way product",
+      `INSERT { <urn:x> <urn:n> ?n } WHERE { { SELECT (COUNT(*) AS ?n) WHERE { ${FIVE_WAY} } } }`,
+      STEPS,
+    ],
+    ["an INSERT of the 5-way product", `INSERT { ?a <urn:q> ?o } WHERE { ${FIVE_WAY} }`, MEMORY],
+  ])("a SPARQL Update whose WHERE is %s, leaving the graph as it was", async (_name, update, expected) => {
+    const tenant = await tenantWithGraph("dense", DENSE);
+    const bystander = await createTenant();
+    const patch = () =>
+      call("/v1/graphs/dense", {
+        method: "PATCH",
+        headers: bearer(tenant.apiKey, { "content-type": "application/sparql-update" }),
+        body: update,
+      });
+    await expectRefusedPromptly(patch, expected, bystander);
+    const latest = (await (await call("/v1/graphs/dense", { headers: bearer(tenant.apiKey) })).json()) as {
+      version: number;
+    };
+    expect(latest.version).toBe(1);
+  });
+
   it("a normal query on the same graph is answered as before", async () => {
     const tenant = await tenantWithGraph("dense", DENSE);
     const res = await sparql(tenant, "dense", "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }");
