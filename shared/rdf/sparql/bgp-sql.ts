@@ -79,6 +79,26 @@ export function connectedComponents(patterns: EncodedPattern[]): EncodedPattern[
   return components.map((component) => component.patterns);
 }
 
+/**
+ * The join order's prefixes that end just before a pattern whose variables are all bound already (a
+ * cycle, or a repeated variable): such a pattern only filters, so SQLite may read many more prefix rows
+ * than the BGP returns.
+ */
+export function filteredJoinPrefixes(patterns: EncodedPattern[]): EncodedPattern[][] {
+  if (patterns.length < 3) return [];
+  const ordered = orderPatterns(patterns);
+  const bound = new Set<string>();
+  const prefixes: EncodedPattern[][] = [];
+  ordered.forEach((pattern, index) => {
+    const variables = pattern.flatMap((slot) => ("variable" in slot ? [slot.variable] : []));
+    if (index >= 2 && variables.length > 0 && variables.every((name) => bound.has(name))) {
+      prefixes.push(ordered.slice(0, index));
+    }
+    for (const name of variables) bound.add(name);
+  });
+  return prefixes;
+}
+
 export interface CompiledBgp {
   sql: string;
   variables: string[];

@@ -8,6 +8,7 @@ import {
   compileOptionalBgps,
   connectedComponents,
   type EncodedPattern,
+  filteredJoinPrefixes,
   graphCondition,
   type NumericBounds,
   type PatternSlot,
@@ -357,6 +358,7 @@ export class Evaluator {
     if (encoded === null) return [];
     const { sql, variables } = compileBgp(encoded, graphs, undefined, numericBounds);
     this.refuseOversizedProduct(encoded, graphs, seed.size + variables.length, true);
+    this.refuseOversizedPrefixes(encoded, graphs);
     const rows = this.queryRows(sql, seed.size + variables.length);
     const ids = new Set<number>();
     for (const row of rows) for (let i = 0; i < variables.length; i++) ids.add(Number(row[i]));
@@ -471,6 +473,8 @@ export class Evaluator {
     if (right === null) return this.evaluateBgp(leftOp.patterns, seed, graphs);
     const { sql, variables } = compileOptionalBgps(left, right, graphs);
     this.refuseOversizedProduct(left, graphs, seed.size + variables.length, true);
+    this.refuseOversizedPrefixes(left, graphs);
+    this.refuseOversizedPrefixes(right, graphs);
     return this.rowsToBindings(this.queryRows(sql, seed.size + variables.length), variables, seed);
   }
 
@@ -496,6 +500,25 @@ export class Evaluator {
       product *= count;
     }
     if (reachedLimit || product >= limit) this.budget.checkSqlRows(limit, width, held);
+  }
+
+  /**
+   * A pattern that only filters (all its variables bound earlier) can make SQLite read far more rows
+   * than it returns, where no LIMIT stops it: the rows before each such pattern are counted first,
+   * under the budget, and too many refuse the query before it runs.
+   */
+  private refuseOversizedPrefixes(patterns: EncodedPattern[], graphs: GraphRef[]): void {
+    const prefixes = filteredJoinPrefixes(patterns);
+    if (prefixes.length === 0) return;
+    const limit = this.budget.sqlRowLimit(0, false);
+    if (!Number.isFinite(limit)) return;
+    for (const prefix of prefixes) {
+      const { sql } = compileBgp(prefix, graphs);
+      const [row] = this.queryRows(`SELECT COUNT(*) FROM (${sql} LIMIT ${limit})`, 1);
+      const count = Number(row?.[0]);
+      this.budget.checkSqlRows(count, 0, false);
+      this.tick(count);
+    }
   }
 
   private rowsToBindings(rows: unknown[][], variables: string[], seed: Bindings): Bindings[] {
@@ -649,6 +672,7 @@ export class Evaluator {
     // One pattern reads at most the version's triples (bounded by the plan's triple quota) and a LIMIT
     // would keep SQLite from flattening the subquery (1.5 times slower), so only joins get one.
     this.refuseOversizedProduct(encoded, graphs, 0, false);
+    this.refuseOversizedPrefixes(encoded, graphs);
     this.budget.checkDeadline();
     const rowLimit = encoded.length > 1 ? this.budget.sqlRowLimit(0, false) : Number.POSITIVE_INFINITY;
     const compiled = compileBgpCount(encoded, graphs, names, counts, Number.isFinite(rowLimit) ? rowLimit : undefined);

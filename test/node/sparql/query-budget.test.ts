@@ -28,6 +28,13 @@ function completeGraph(nodes: number): string {
   return lines.join("\n");
 }
 
+/** `fan` nodes pointing at a hub and `fan` nodes it points at: many two-hop paths, no cycle. */
+function hubGraph(fan: number): string {
+  const lines: string[] = [];
+  for (let i = 0; i < fan; i++) lines.push(`<urn:x${i}> <urn:p> <urn:hub> .`, `<urn:hub> <urn:p> <urn:y${i}> .`);
+  return lines.join("\n");
+}
+
 function options(store: QuadStore, extra: Partial<SparqlQueryOptions> = {}): SparqlQueryOptions {
   return { dataset: { defaultGraph: [store.graphRef("main")], namedGraphs: [] }, now: NOW, ...extra };
 }
@@ -123,6 +130,26 @@ describe("SPARQL query budget", { timeout: 60_000 }, () => {
       expect(error instanceof QueryBudgetExceededError || error instanceof MemoryBudgetExceededError, path).toBe(true);
       expect(ms, path).toBeLessThan(5_000);
     }
+  });
+
+  it("stops cyclic joins whose rows are filtered out only at the last pattern (a hub with no triangles)", () => {
+    const hub = memoryQuadStore({ main: hubGraph(2_000) });
+    const triangle = "SELECT * WHERE { ?a <urn:p> ?b . ?b <urn:p> ?c . ?c <urn:p> ?a }";
+    // 4M two-hop paths through the hub, none closing: a tenth of the free plan's steps stops it.
+    const { error, ms } = refusal(hub, triangle, { maxSteps: FREE.maxSteps / 10 });
+    expect(error).toBeInstanceOf(QueryBudgetExceededError);
+    expect(ms).toBeLessThan(5_000);
+    const counted = refusal(hub, `SELECT (COUNT(*) AS ?n) WHERE { ?a <urn:p> ?b . ?b <urn:p> ?c . ?c <urn:p> ?a }`, {
+      maxSteps: FREE.maxSteps / 10,
+    });
+    expect(counted.error).toBeInstanceOf(QueryBudgetExceededError);
+    const complete = memoryQuadStore({ main: completeGraph(10) });
+    const triangles = runSparqlQuery(
+      complete,
+      "SELECT (COUNT(*) AS ?n) WHERE { ?a <urn:p> ?b . ?b <urn:p> ?c . ?c <urn:p> ?a }",
+      options(complete, FREE),
+    );
+    expect(single(triangles, "n")).toBe(String(10 * 9 * 8));
   });
 
   it("refuses string doubling with BIND(CONCAT(...)) chains (memory-budget-exceeded)", { timeout: 60_000 }, () => {

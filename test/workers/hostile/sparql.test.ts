@@ -106,6 +106,17 @@ describe("hostile SPARQL is refused promptly, and other tenants are answered mea
     },
   );
 
+  it("a cyclic join through a hub, filtered out only at its last pattern", async () => {
+    const hub = Array.from(
+      { length: 4_000 },
+      (_, i) => `<urn:x${i}> <urn:p> <urn:hub> .\n<urn:hub> <urn:p> <urn:y${i}> .`,
+    ).join("\n");
+    const tenant = await tenantWithGraph("hub", hub);
+    const bystander = await createTenant();
+    const query = "SELECT * WHERE { ?a <urn:p> ?b . ?b <urn:p> ?c . ?c <urn:p> ?a }";
+    await expectRefusedPromptly(() => sparql(tenant, "hub", query), STEPS, bystander);
+  });
+
   it("a GROUP_CONCAT past the string budget", async () => {
     const long = "x".repeat(40_000);
     const tenant = await tenantWithGraph(
