@@ -69,7 +69,14 @@ graphRoutes.patch("/graphs/:name", authenticate, requireRole("editor"), async (c
   let committed: CommitView;
   if (mediaType === "application/sparql-update") {
     committed = unwrap(
-      await stub.graphUpdate({ name, update: await c.req.text(), createdAt, tripleLimit, now: createdAt }),
+      await stub.graphUpdate({
+        name,
+        update: await c.req.text(),
+        createdAt,
+        tripleLimit,
+        now: createdAt,
+        maxSteps: queryLimits(c.var.tenant.plan).maxSteps,
+      }),
     );
   } else if (mediaType === "application/json") {
     const parsed = z
