@@ -10,7 +10,7 @@ import { CanonicalizationLimitError } from "./errors";
  */
 export const CANONICALIZATION_STEPS_PER_BYTE = 16;
 /** Steps any canonicalization may take: one chain of look-alike blank nodes as deep as nesting allows fits. */
-export const CANONICALIZATION_BASE_STEPS = 8_000_000;
+export const CANONICALIZATION_BASE_STEPS = 12_000_000;
 /** A character hashed is one step; a message digest costs this many on top (its fixed cost dominates). */
 export const STEPS_PER_DIGEST = 256;
 /** Steps per blank-node identifier copied (the algorithm copies its identifier issuer for every path it explores). */
@@ -56,13 +56,21 @@ class CountedRDFC10 extends RDFC10 {
 
   override async createHashToRelated(id: string, issuer: IdentifierIssuer) {
     const hashToRelated = await super.createHashToRelated(id, issuer);
-    // Each ordering of a group copies the issuer and builds a path through the group. Running out here
-    // means many look-alike neighbours: the symmetric structure RDFC-1.0's own work factor refuses too.
+    // Each ordering of a group copies the issuer and builds a path through the group.
+    for (const related of hashToRelated.values()) {
+      const orderings = permutations(related.length);
+      const steps = orderings * STEPS_PER_IDENTIFIER_COPY * (issuer._existing.size + related.length);
+      if (orderings === 1) this.work.charge(steps);
+      else this.chargeOrderings(steps);
+    }
+    return hashToRelated;
+  }
+
+  // Running out on the orderings of look-alike neighbours is the symmetric structure RDFC-1.0's own
+  // work factor refuses too: the same refusal.
+  private chargeOrderings(steps: number): void {
     try {
-      for (const related of hashToRelated.values()) {
-        const copied = issuer._existing.size + related.length;
-        this.work.charge(permutations(related.length) * STEPS_PER_IDENTIFIER_COPY * copied);
-      }
+      this.work.charge(steps);
     } catch (error) {
       if (!(error instanceof WorkBudgetExceededError)) throw error;
       throw new CanonicalizationLimitError(
@@ -70,7 +78,6 @@ class CountedRDFC10 extends RDFC10 {
         { cause: error },
       );
     }
-    return hashToRelated;
   }
 }
 
