@@ -55,35 +55,45 @@ export function decodeUtf8(bytes: Uint8Array): string {
   }
 }
 
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const joined = new Uint8Array(a.byteLength + b.byteLength);
+  joined.set(a);
+  joined.set(b, a.byteLength);
+  return joined;
+}
+
 /**
  * Decodes a body piece by piece with the runtime's fatal decoder (no per-byte work of ours on valid input);
- * on invalid input, finds the offending byte offset in the piece that failed and the cut-off tail before it.
+ * on invalid input, finds the offending byte offset from the piece that failed and the cut-off character
+ * the decoder was holding from earlier pieces.
  */
 export class Utf8StreamDecoder {
   private readonly decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
-  private previous: Uint8Array = new Uint8Array(0);
+  /** The bytes of a character the pieces so far cut off (what the decoder holds back), at most 3. */
+  private pending: Uint8Array = new Uint8Array(0);
   private before = 0;
 
   decode(piece: Uint8Array): string {
+    let text: string;
     try {
-      const text = this.decoder.decode(piece, { stream: true });
-      this.before += piece.byteLength;
-      this.previous = piece;
-      return text;
+      text = this.decoder.decode(piece, { stream: true });
     } catch {
-      const tail = incompleteTailLength(this.previous);
-      const joined = new Uint8Array(tail + piece.byteLength);
-      joined.set(this.previous.subarray(this.previous.byteLength - tail));
-      joined.set(piece, tail);
-      throw new InvalidUtf8Error(this.before - tail + Math.max(0, invalidUtf8Offset(joined)));
+      const joined = concatBytes(this.pending, piece);
+      throw new InvalidUtf8Error(this.before - this.pending.byteLength + Math.max(0, invalidUtf8Offset(joined)));
     }
+    this.before += piece.byteLength;
+    // A cut-off character is at most 3 bytes, all within the last 3 bytes seen.
+    const last =
+      piece.byteLength >= 3 ? piece.subarray(piece.byteLength - 3) : concatBytes(this.pending, piece).slice(-3);
+    this.pending = last.slice(last.byteLength - incompleteTailLength(last));
+    return text;
   }
 
   end(): string {
     try {
       return this.decoder.decode();
     } catch {
-      throw new InvalidUtf8Error(this.before - incompleteTailLength(this.previous));
+      throw new InvalidUtf8Error(this.before - this.pending.byteLength);
     }
   }
 }
