@@ -106,7 +106,7 @@ interface N3ParserInternals {
   _contextStack: unknown[];
   _base: string;
   _lexer: { _line: number; previousToken?: N3ErrorContext["previousToken"] };
-  _saveContext(...context: unknown[]): void;
+  _saveContext(type: string, graph: unknown, subject: unknown, predicate: unknown, object: unknown): void;
   _resolveRelativeIRI(iri: string): string | null;
 }
 
@@ -139,10 +139,10 @@ export function createN3Parser(format: Exclude<RdfMediaType, "application/ld+jso
   });
   const internals = parser as unknown as N3ParserInternals;
   const saveContext = internals._saveContext;
-  internals._saveContext = function (this: N3ParserInternals, ...context: unknown[]) {
+  internals._saveContext = function (this: N3ParserInternals, type, graph, subject, predicate, object) {
     if (this._contextStack.length >= MAX_RDF_NESTING_DEPTH)
       throw new ParserRefusal("nesting", currentTokenContext(this));
-    saveContext.apply(this, context);
+    saveContext.call(this, type, graph, subject, predicate, object);
   };
   // N-Triples and N-Quads already reject relative IRIs as syntax errors.
   if (format !== RDF_MEDIA_TYPES.ntriples && format !== RDF_MEDIA_TYPES.nquads) {

@@ -289,7 +289,7 @@ const documented: DocumentedRoute[] = [
     "post",
     "/graphs/{name}/validate",
     "Validate a version against SHACL shapes (text/turtle): a validation report (viewer)",
-    [400, 401, 403, 404, 415, 429],
+    [400, 401, 403, 404, 415, 422, 429],
   ],
 ];
 documentRoutes(graphRoutes, "graphs", documented);
