@@ -71,12 +71,11 @@ function webCryptoDigestFactory(algorithm: CanonicalHashAlgorithm, budget: HashB
     let buffered = "";
     return {
       update(message: string) {
-        work.charge(message.length);
         buffered += message;
       },
       async digest(): Promise<string> {
         budget.spend();
-        work.charge(STEPS_PER_DIGEST);
+        work.charge(STEPS_PER_DIGEST + buffered.length);
         return bytesToHex(await crypto.subtle.digest(subtleNames[algorithm], encoder.encode(buffered)));
       },
     };
