@@ -1,0 +1,44 @@
+import { NestingTooDeepError } from "../errors/budget-errors";
+
+/**
+ * Objects and arrays nest at most this deep in JSON bodies of RDF routes and in JSON-LD (a JSON-LD node
+ * nested in a property takes two levels: the object and its array). Expansion recurses per level.
+ */
+export const MAX_JSON_NESTING_DEPTH = 128;
+
+/** Offset of the bracket that opens level `limit + 1`, or -1. Brackets inside strings do not count. */
+export function jsonNestingOverflowOffset(text: string, limit: number): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22 /* " */) {
+      for (i++; i < text.length; i++) {
+        const inner = text.charCodeAt(i);
+        if (inner === 0x5c /* \ */) i++;
+        else if (inner === 0x22) break;
+      }
+    } else if (ch === 0x7b /* { */ || ch === 0x5b /* [ */) {
+      if (++depth > limit) return i;
+    } else if (ch === 0x7d /* } */ || ch === 0x5d /* ] */) {
+      depth--;
+    }
+  }
+  return -1;
+}
+
+/** 1-based line and column of a character offset. */
+export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+/** Throws NestingTooDeepError (with line and column) when JSON text nests deeper than `limit`. */
+export function assertJsonNesting(text: string, subject: string, limit = MAX_JSON_NESTING_DEPTH): void {
+  const offset = jsonNestingOverflowOffset(text, limit);
+  if (offset >= 0) throw new NestingTooDeepError(subject, limit, lineAndColumn(text, offset));
+}
