@@ -1,4 +1,5 @@
 import { NestingTooDeepError } from "../errors/budget-errors";
+import { lineAndColumn } from "../errors/text-position";
 
 /**
  * Objects and arrays nest at most this deep in JSON bodies of RDF routes and in JSON-LD (a JSON-LD node
@@ -24,17 +25,6 @@ export function jsonNestingOverflowOffset(text: string, limit: number): number {
     }
   }
   return -1;
-}
-
-/** 1-based line and column of a character offset. */
-export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
-    line++;
-    lineStart = i + 1;
-  }
-  return { line, column: offset - lineStart + 1 };
 }
 
 /** Throws NestingTooDeepError (with line and column) when JSON text nests deeper than `limit`. */

@@ -1,4 +1,5 @@
 import { NestingTooDeepError } from "../../errors/budget-errors";
+import { lineAndColumn } from "../../errors/text-position";
 
 /**
  * Deepest nesting of brackets — `{ }` groups, `( )` expressions, `[ ]` blank node property lists —
@@ -19,21 +20,20 @@ const CLOSERS = new Set([")", "}", "]"]);
 const NOT_IN_IRI = /[<>"{}|^`\\\s]/;
 
 /**
- * Throws NestingTooDeepError when brackets outside strings, IRIs and comments nest deeper than
- * MAX_QUERY_NESTING, or when there are more than MAX_QUERY_GROUPS groups.
+ * Throws NestingTooDeepError when brackets outside strings, IRIs and comments nest deeper than `limit`
+ * (MAX_QUERY_NESTING unless the caller is stricter), or when there are more than MAX_QUERY_GROUPS groups.
+ * One pass, before the parser (whose work grows faster than linearly with nesting) sees the text.
  */
-export function checkQueryNesting(text: string): void {
+export function checkQueryNesting(text: string, subject = "SPARQL query", limit = MAX_QUERY_NESTING): void {
   let depth = 0;
   let groups = 0;
   let index = 0;
   while (index < text.length) {
     const char = text[index] as string;
     if (OPENERS.has(char)) {
-      if (++depth > MAX_QUERY_NESTING) {
-        throw new NestingTooDeepError("SPARQL query", MAX_QUERY_NESTING, position(text, index));
-      }
+      if (++depth > limit) throw new NestingTooDeepError(subject, limit, lineAndColumn(text, index));
       if (char === "{" && ++groups > MAX_QUERY_GROUPS) {
-        throw new NestingTooDeepError("SPARQL query groups", MAX_QUERY_GROUPS, position(text, index));
+        throw new NestingTooDeepError(`${subject} groups`, MAX_QUERY_GROUPS, lineAndColumn(text, index));
       }
       index++;
     } else if (CLOSERS.has(char)) {
@@ -75,14 +75,4 @@ function afterIri(text: string, start: number): number {
   let index = start + 1;
   while (index < text.length && !NOT_IN_IRI.test(text[index] as string)) index++;
   return text[index] === ">" ? index + 1 : start + 1;
-}
-
-function position(text: string, index: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = text.indexOf("\n"); i >= 0 && i < index; i = text.indexOf("\n", i + 1)) {
-    line++;
-    lineStart = i + 1;
-  }
-  return { line, column: index - lineStart + 1 };
 }

@@ -3,10 +3,10 @@ import { Algebra } from "sparqlalgebrajs";
 import { MAX_RDF_NESTING_DEPTH } from "../formats";
 import type { QuadStore } from "../store/quad-store";
 import { termKey } from "../store/term-key";
-import { assertSparqlNesting } from "./bracket-nesting";
 import { expressionEngine } from "./engine";
 import { SparqlNotSupportedError } from "./errors";
 import { construct, executeQuery, parseSparql, type QueryOptions } from "./query";
+import { checkQueryNesting } from "./query-nesting";
 
 export interface UpdatePlan {
   add: RDF.Quad[];
@@ -32,7 +32,7 @@ function inDefaultGraph(patterns: readonly RDF.BaseQuad[] | undefined): RDF.Base
  * blank-node property lists, groups, expressions) nest at most MAX_RDF_NESTING_DEPTH deep.
  */
 export function planUpdate(store: QuadStore, text: string, options: Omit<QueryOptions, "expressions">): UpdatePlan {
-  assertSparqlNesting(text, "sparql update", MAX_RDF_NESTING_DEPTH);
+  checkQueryNesting(text, "sparql update", MAX_RDF_NESTING_DEPTH);
   const operation = parseSparql(text, { baseIRI: options.baseIRI });
   const steps: Algebra.Operation[] =
     operation.type === Algebra.types.COMPOSITE_UPDATE ? (operation as Algebra.CompositeUpdate).updates : [operation];

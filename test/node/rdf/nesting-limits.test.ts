@@ -1,11 +1,12 @@
 import type { Quad } from "@rdfjs/types";
 import { describe, expect, it } from "vitest";
 import { NestingTooDeepError } from "../../../shared/errors/budget-errors";
+import { lineAndColumn } from "../../../shared/errors/text-position";
 import { JsonLdDocumentError, RdfSyntaxError, RelativeIriError } from "../../../shared/rdf/errors";
 import { MAX_RDF_NESTING_DEPTH, parseRdf, parseRdfSync } from "../../../shared/rdf/formats";
 import { jsonNestingOverflowOffset, MAX_JSON_NESTING_DEPTH } from "../../../shared/rdf/json-nesting";
 import { parseRdfStream } from "../../../shared/rdf/parse-stream";
-import { sparqlNestingOverflowOffset } from "../../../shared/rdf/sparql/bracket-nesting";
+import { checkQueryNesting } from "../../../shared/rdf/sparql/query-nesting";
 
 /** A small deterministic generator, so a failing random shape can be reproduced from its seed. */
 function random(seed: number): () => number {
@@ -162,7 +163,18 @@ describe("bracket scanners", () => {
   it("SPARQL: ignore brackets in strings, long strings, IRIs and comments; `<` as an operator is not an IRI", () => {
     const text = `INSERT { <urn:s> <urn:p> "(((" , '''[[[\n''' , <urn:a(b)> } # {{{{
 WHERE { FILTER (1 < 2 && (3 > 2)) }`;
-    expect(sparqlNestingOverflowOffset(text, 3)).toBe(-1);
-    expect(sparqlNestingOverflowOffset(text, 2)).toBe(text.indexOf("(3"));
+    expect(() => checkQueryNesting(text, "sparql update", 3)).not.toThrow();
+    const refusal = (() => {
+      try {
+        checkQueryNesting(text, "sparql update", 2);
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(refusal).toMatchObject({
+      subject: "sparql update",
+      limit: 2,
+      position: lineAndColumn(text, text.indexOf("(3")),
+    });
   });
 });
