@@ -16,6 +16,8 @@ export interface ExpressionContext {
   random(): number;
   uuid(): string;
   functions?: ReadonlyMap<string, (args: RDF.Term[]) => RDF.Term>;
+  /** Counts `length` characters of a string being built against the query's memory budget; throws past it. */
+  chargeString?(length: number): void;
 }
 
 export interface Aggregator {

@@ -19,4 +19,6 @@ export interface ExpressionContext {
   uuid(): string;
   /** Extension functions by IRI; an unknown function IRI is an evaluation error. */
   functions?: ReadonlyMap<string, (args: RDF.Term[]) => RDF.Term>;
+  /** Counts `length` characters of a string being built against the query's memory budget; throws past it. */
+  chargeString?(length: number): void;
 }
