@@ -2,6 +2,7 @@ import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { problemSchema } from "../shared/contracts/problem";
 import { HttpError } from "../shared/errors/http-error";
+import { assertJsonDepth } from "../shared/json-nesting";
 import type { AppEnv } from "./context";
 import { validationError } from "./problem";
 
@@ -48,12 +49,24 @@ export function mediaTypeOf(c: Context<AppEnv>): string {
   return (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
 }
 
-/** 415 unless the body is JSON: zod-openapi would otherwise skip validating a mislabelled body. */
+/**
+ * 415 unless the body is JSON (zod-openapi would otherwise skip validating a mislabelled body); 422
+ * nesting-too-deep when it nests deeper than MAX_JSON_DEPTH, before any validator or handler recurses
+ * into it. The parsed body is cached by Hono for them; a body that does not parse is left to them.
+ */
 export const requireJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   const type = mediaTypeOf(c);
   if (type !== "application/json" && !type.endsWith("+json")) {
     throw new HttpError(415, "unsupported-media-type", "Unsupported Media Type", "Send the body as application/json.");
   }
+  const parsed = await c.req.json().then(
+    (body: unknown) => ({ body }),
+    (error: unknown) => {
+      if (error instanceof SyntaxError) return null;
+      throw error;
+    },
+  );
+  if (parsed) assertJsonDepth(parsed.body, "JSON body");
   await next();
 };
 

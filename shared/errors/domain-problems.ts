@@ -82,7 +82,7 @@ export function problemFromDomainError(error: unknown): HttpError | undefined {
     });
   }
   if (error instanceof TemplateError) {
-    return unprocessable("template-error", "Template error", error.message, {
+    return unprocessable("template-error", "Template error", error.detail, {
       line: error.line ?? null,
       column: error.column ?? null,
       templatePath: error.templatePath ?? null,

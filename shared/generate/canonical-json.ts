@@ -1,4 +1,6 @@
 import { sha256Hex } from "../encoding";
+import { NestingTooDeepError } from "../errors/budget-errors";
+import { MAX_JSON_DEPTH } from "../json-nesting";
 
 export { bytesToHex, sha256Hex } from "../encoding";
 /**
@@ -10,7 +12,8 @@ export { bytesToHex, sha256Hex } from "../encoding";
  * object properties whose value is `undefined` are omitted (as JSON.stringify does), but
  * `undefined` inside an array, non-finite numbers, bigints, functions, symbols, lone UTF-16
  * surrogates, cycles and anything that is not a plain object or array (Date, Map, class
- * instances, typed arrays…) throw a CanonicalJsonError naming the JSON path.
+ * instances, typed arrays…) throw a CanonicalJsonError naming the JSON path. Values nesting deeper
+ * than MAX_JSON_DEPTH throw NestingTooDeepError.
  */
 export class CanonicalJsonError extends Error {
   readonly path: string;
@@ -26,7 +29,7 @@ export class CanonicalJsonError extends Error {
 
 export function canonicalJson(value: unknown): string {
   const parts: string[] = [];
-  writeValue(value, "$", parts, new Set());
+  writeValue(value, "$", parts, new Set(), 0);
   return parts.join("");
 }
 
@@ -52,7 +55,7 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-function writeValue(value: unknown, path: string, parts: string[], ancestors: Set<object>): void {
+function writeValue(value: unknown, path: string, parts: string[], ancestors: Set<object>, depth: number): void {
   switch (typeof value) {
     case "string":
       writeString(value, path, parts);
@@ -75,6 +78,7 @@ function writeValue(value: unknown, path: string, parts: string[], ancestors: Se
     return;
   }
   if (ancestors.has(value)) throw new CanonicalJsonError(path, "cycle");
+  if (depth >= MAX_JSON_DEPTH) throw new NestingTooDeepError("canonical JSON", MAX_JSON_DEPTH);
   ancestors.add(value);
   if (Array.isArray(value)) {
     parts.push("[");
@@ -82,7 +86,7 @@ function writeValue(value: unknown, path: string, parts: string[], ancestors: Se
       if (i > 0) parts.push(",");
       const item: unknown = value[i];
       if (item === undefined) throw new CanonicalJsonError(`${path}[${i}]`, "undefined array element");
-      writeValue(item, `${path}[${i}]`, parts, ancestors);
+      writeValue(item, `${path}[${i}]`, parts, ancestors, depth + 1);
     }
     parts.push("]");
   } else {
@@ -102,7 +106,7 @@ function writeValue(value: unknown, path: string, parts: string[], ancestors: Se
       const childPath = `${path}[${JSON.stringify(key)}]`;
       writeString(key, childPath, parts);
       parts.push(":");
-      writeValue(record[key], childPath, parts, ancestors);
+      writeValue(record[key], childPath, parts, ancestors, depth + 1);
     });
     parts.push("}");
   }

@@ -1,11 +1,13 @@
 import { NestingTooDeepError } from "../errors/budget-errors";
 import { lineAndColumn } from "../errors/text-position";
+import { MAX_JSON_DEPTH } from "../json-nesting";
 
 /**
  * Objects and arrays nest at most this deep in JSON bodies of RDF routes and in JSON-LD (a JSON-LD node
- * nested in a property takes two levels: the object and its array). Expansion recurses per level.
+ * nested in a property takes two levels: the object and its array), as in every other JSON the platform
+ * reads. Expansion recurses per level.
  */
-export const MAX_JSON_NESTING_DEPTH = 128;
+export const MAX_JSON_NESTING_DEPTH = MAX_JSON_DEPTH;
 
 /** Offset of the bracket that opens level `limit + 1`, or -1. Brackets inside strings do not count. */
 export function jsonNestingOverflowOffset(text: string, limit: number): number {

@@ -1,3 +1,4 @@
+import { MemoryBudgetExceededError, NestingTooDeepError } from "../errors/budget-errors";
 import { type BudgetKind, TemplateBudgetError } from "./errors";
 
 export interface TemplateLimits {
@@ -11,6 +12,14 @@ export interface TemplateLimits {
   maxCallDepth: number;
   /** Nesting of include/import/extends. */
   maxIncludeDepth: number;
+  /**
+   * Bytes of strings and arrays one render may create through methods, filters and globals, all
+   * together (a string counts its length, an array 8 bytes per element). Checked before building
+   * whenever the size follows from the arguments (`repeat`, `padStart`, `join`, `range`, `batch`…).
+   */
+  maxAllocatedBytes: number;
+  /** Elements any one array built by a render may hold. */
+  maxArrayLength: number;
 }
 
 export const defaultLimits: TemplateLimits = {
@@ -19,20 +28,27 @@ export const defaultLimits: TemplateLimits = {
   maxOutputBytes: 16 * 1024 * 1024,
   maxCallDepth: 200,
   maxIncludeDepth: 32,
+  maxAllocatedBytes: 64 * 1024 * 1024,
+  maxArrayLength: 1_000_000,
 };
+
+/** What one array element is counted as in maxAllocatedBytes (a pointer on a 64-bit heap). */
+export const BYTES_PER_ARRAY_ELEMENT = 8;
 
 /** Per-render counters; one instance is shared by a render and everything it includes or imports. */
 export class RenderBudget {
   steps = 0;
   loops = 0;
   depth = 0;
-  exceeded: TemplateBudgetError | null = null;
+  allocated = 0;
+  exceeded: TemplateBudgetError | MemoryBudgetExceededError | NestingTooDeepError | null = null;
   constructor(readonly limits: TemplateLimits) {}
 
   reset(): void {
     this.steps = 0;
     this.loops = 0;
     this.depth = 0;
+    this.allocated = 0;
     this.exceeded = null;
   }
 
@@ -57,6 +73,41 @@ export class RenderBudget {
   leave(): void {
     this.depth--;
   }
+  failMemory(subject: string, limit: number, unit: string): never {
+    const err = new MemoryBudgetExceededError(subject, limit, unit);
+    if (!this.exceeded) this.exceeded = err;
+    throw err;
+  }
+  failNesting(subject: string, limit: number): never {
+    const err = new NestingTooDeepError(subject, limit);
+    if (!this.exceeded) this.exceeded = err;
+    throw err;
+  }
+  /** Counts `bytes` more created by the render. */
+  allocate(bytes: number, subject: string): void {
+    this.allocated += bytes;
+    if (this.allocated > this.limits.maxAllocatedBytes)
+      this.failMemory(subject, this.limits.maxAllocatedBytes, "bytes created by one render");
+  }
+  /** A string of `length` code units is about to be (or was just) built. */
+  string(length: number, subject: string): void {
+    if (length > this.limits.maxOutputBytes) this.failMemory(subject, this.limits.maxOutputBytes, "characters");
+    this.allocate(length, subject);
+  }
+  /** Refuses a string of `length` code units before it is built, without counting it (its result is measured after). */
+  stringCap(length: number, subject: string): void {
+    if (length > this.limits.maxOutputBytes) this.failMemory(subject, this.limits.maxOutputBytes, "characters");
+  }
+  /** An array grows to `length` elements by `added`. */
+  arrayGrowth(length: number, added: number, subject: string): void {
+    if (length > this.limits.maxArrayLength) this.failMemory(subject, this.limits.maxArrayLength, "array elements");
+    this.allocate(added * BYTES_PER_ARRAY_ELEMENT, subject);
+  }
+  /** An array of `length` elements is about to be (or was just) built. */
+  array(length: number, subject: string): void {
+    if (length > this.limits.maxArrayLength) this.failMemory(subject, this.limits.maxArrayLength, "array elements");
+    this.allocate(length * BYTES_PER_ARRAY_ELEMENT, subject);
+  }
   checkLength(s: unknown): void {
     if (typeof s === "string" && s.length > this.limits.maxOutputBytes)
       this.fail("outputBytes", this.limits.maxOutputBytes);
@@ -69,4 +120,6 @@ export const unlimited: TemplateLimits = {
   maxOutputBytes: Number.POSITIVE_INFINITY,
   maxCallDepth: Number.POSITIVE_INFINITY,
   maxIncludeDepth: Number.POSITIVE_INFINITY,
+  maxAllocatedBytes: Number.POSITIVE_INFINITY,
+  maxArrayLength: Number.POSITIVE_INFINITY,
 };

@@ -5,6 +5,14 @@
 
 import { RenderBudget, unlimited } from "./budget";
 import { TemplateSecurityError } from "./errors";
+import {
+  callMeasured,
+  checkCoercion,
+  checkTextInput,
+  filterCheck,
+  filterPrintsInput,
+  measureResult,
+} from "./memory-guard";
 import nunjucksModules from "./nunjucks-modules.cjs";
 
 const { lib, nodes, parser, transformer, runtime: runtimeModule } = nunjucksModules;
@@ -30,6 +38,26 @@ export const deniedKeys: ReadonlySet<string> = new Set([
   "__lookupSetter__",
 ]);
 const deniedFunctionKeys = new Set(["caller", "arguments", "callee"]);
+const nativeCodeText = "function () { [native code] }";
+const printsAsNativeCode = () => nativeCodeText;
+/** What a function handed to a sandboxed template prints: never the engine's source. */
+export function concealSource<T extends object>(fn: T): T {
+  Object.defineProperty(fn, "toString", { value: printsAsNativeCode, enumerable: false });
+  return fn;
+}
+/**
+ * A method of a value as a sandboxed template sees it: bound (so it prints as native code, not the
+ * engine's source), and for strings and arrays measured against the render's memory budget.
+ */
+function methodOf(f: Act, obj: any, k: any): any {
+  const rt = f.runtime;
+  if (rt.memberLookup !== origMemberLookup) return rt.memberLookup(obj, k);
+  const method = obj[k];
+  if (typeof obj === "string" || Array.isArray(obj)) return callMeasured.bind(null, f.budget, obj, method, k);
+  // a SafeString inherits String.prototype: its methods work on its text
+  if (obj instanceof SafeString) return callMeasured.bind(null, f.budget, String(obj), method, k);
+  return method.bind(obj);
+}
 const objectProtoKeys = new Set(Object.getOwnPropertyNames(Object.prototype));
 
 export interface CompileOptions {
@@ -537,6 +565,7 @@ class ClosureCompiler {
             } else v = rt.contextOrFrameLookup(f.context, f.frame, name);
           }
           if (v === undefined || v === null) v = "";
+          else if (typeof v === "object") checkCoercion(f.budget, v);
           if (f.env.opts.autoescape && !(v instanceof SafeString)) v = escapeHtml(v.toString());
           out += v;
         }
@@ -567,6 +596,7 @@ class ClosureCompiler {
           let v = ev(a);
           const f = a.f;
           if (v === undefined || v === null) v = "";
+          else if (typeof v === "object") checkCoercion(f.budget, v);
           if (f.env.opts.autoescape && !(v instanceof SafeString)) v = escapeHtml(v.toString());
           const s = a.s;
           const r = s[bi] + v;
@@ -581,6 +611,7 @@ class ClosureCompiler {
         ops.push((a) => {
           let v = a.f.runtime.ensureDefined(ev(a), ln, cn);
           v = v !== undefined && v !== null ? v : "";
+          if (typeof v === "object") checkCoercion(a.f.budget, v);
           if (a.f.env.opts.autoescape && !(v instanceof SafeString)) v = escapeHtml(v.toString());
           app(a, v);
         });
@@ -588,6 +619,7 @@ class ClosureCompiler {
         ops.push((a) => {
           let v = ev(a);
           if (v === undefined || v === null) v = "";
+          else if (typeof v === "object") checkCoercion(a.f.budget, v);
           if (a.f.env.opts.autoescape && !(v instanceof SafeString)) v = escapeHtml(v.toString());
           app(a, v);
         });
@@ -902,9 +934,10 @@ class ClosureCompiler {
     const defaultNames: string[] = defaults.map((d: any) => d.name);
     const defaultValues: Fn[] = defaults.map((d: any) => d.value);
     const nDefaults = defaultNames.length;
+    const sandbox = this.opts.sandbox;
     return (a) => {
       const f = a.f;
-      return runtimeModule.makeMacro(argNames, kwargNames, function (this: any) {
+      const macro = runtimeModule.makeMacro(argNames, kwargNames, function (this: any) {
         // biome-ignore lint/complexity/noArguments: makeMacro applies the mapped argument list.
         const params = arguments;
         const b = new Act(n, a, f, a.cb);
@@ -937,6 +970,9 @@ class ClosureCompiler {
           budget.leave();
         }
       });
+      // an own toString (a cached shape transition, cheaper than binding or defineProperty per call block)
+      if (sandbox) macro.toString = printsAsNativeCode;
+      return macro;
     };
   }
 
@@ -1296,8 +1332,17 @@ class ClosureCompiler {
     if (t.t === 2) {
       const inner = this.parseUnary(c, frame);
       if (t.op === "!") return (a) => !inner(a);
-      if (t.op === "-") return (a) => -inner(a);
-      return (a) => +inner(a);
+      if (t.op === "-")
+        return (a) => {
+          const v = inner(a);
+          if (isObject(v)) checkCoercion(a.f.budget, v);
+          return -v;
+        };
+      return (a) => {
+        const v = inner(a);
+        if (isObject(v)) checkCoercion(a.f.budget, v);
+        return +v;
+      };
     }
     if (t.t === 0) return this.atom(t.node, frame);
     throw jsSyntaxError(`Unexpected token '${t.op}'`);
@@ -1508,7 +1553,7 @@ class ClosureCompiler {
         if (obj === undefined || obj === null) return undefined;
         if (fnDenied && typeof obj === "function") throw new TemplateSecurityError(String(k));
         const v = obj[k];
-        if (typeof v === "function") return a.f.runtime.memberLookup(obj, k);
+        if (typeof v === "function") return sandbox ? methodOf(a.f, obj, k) : a.f.runtime.memberLookup(obj, k);
         if (a.f.runtime.memberLookup !== origMemberLookup) return a.f.runtime.memberLookup(obj, k);
         return v;
       };
@@ -1527,7 +1572,8 @@ class ClosureCompiler {
       }
       if (obj === undefined || obj === null) return undefined;
       const v = obj[k];
-      // functions go through runtime.memberLookup so the bound wrapper (and its printed source) is nunjucks' own
+      if (typeof v === "function" && sandbox) return methodOf(a.f, obj, k);
+      // without the sandbox, runtime.memberLookup's wrapper (and its printed source) is nunjucks' own
       if (typeof v === "function" || rt.memberLookup !== origMemberLookup) return rt.memberLookup(obj, k);
       return v;
     };
@@ -1549,8 +1595,9 @@ class ClosureCompiler {
   }
 
   funCall(node: any, frame: any): Fn {
-    const ln = node.lineno;
-    const cn = node.colno;
+    // 1-based, as TemplateError reports positions (nunjucks' generated code keeps the parser's 0-based ones)
+    const ln = node.lineno + 1;
+    const cn = node.colno + 1;
     const callee = this.expression(node.name, frame);
     const label = this.nodeName(node.name);
     const args = node.args.children.map((c: any) => this.expr(c, frame));
@@ -1574,14 +1621,26 @@ class ClosureCompiler {
     this.deny(name);
     const args = node.args.children.map((c: any) => this.expr(c, frame));
     const n = args.length;
-    if (n === 1) {
+    const subject = `${name} filter`;
+    const check = filterCheck(name);
+    const printsInput = filterPrintsInput(name);
+    // where a failing filter is reported (nunjucks leaves the position of the last call), 1-based
+    const ln = node.lineno + 1;
+    const cn = node.colno + 1;
+    if (n === 1 && !check) {
       const a0 = args[0];
       return (a) => {
         const f = a.f;
         const filt = f.env.getFilter(name);
         const v0 = a0(a);
         f.budget.step();
-        return filt.call(f.context, v0);
+        f.lineno = ln;
+        f.colno = cn;
+        if (printsInput && (isObject(v0) || (typeof v0 === "string" && v0.length * 3 > f.maxOut)))
+          checkTextInput(f.budget, v0, subject);
+        const result = filt.call(f.context, v0);
+        if (typeof result === "string" || Array.isArray(result)) measureResult(f.budget, result, subject);
+        return result;
       };
     }
     return (a) => {
@@ -1590,7 +1649,15 @@ class ClosureCompiler {
       const vals = new Array(n);
       for (let k = 0; k < n; k++) vals[k] = args[k](a);
       f.budget.step();
-      return filt.apply(f.context, vals);
+      f.lineno = ln;
+      f.colno = cn;
+      const v0 = vals[0];
+      if (printsInput && (isObject(v0) || (typeof v0 === "string" && v0.length * 3 > f.maxOut)))
+        checkTextInput(f.budget, v0, subject);
+      const counted = check ? check(f.budget, vals) : false;
+      const result = filt.apply(f.context, vals);
+      if (!counted && (typeof result === "string" || Array.isArray(result))) measureResult(f.budget, result, subject);
+      return result;
     };
   }
 
@@ -1766,7 +1833,10 @@ function noopBlock(_e: any, _c: any, _f: any, _r: any, cb: any) {
   cb("");
 }
 
+const isObject = (v: unknown): boolean => typeof v === "object" && v !== null;
+
 function binop(op: string, l: Fn, r: Fn): Fn {
+  // operators that turn their operands into primitives join an array first: its text is checked before
   switch (op) {
     case "||":
       return (a) => l(a) || r(a);
@@ -1774,36 +1844,89 @@ function binop(op: string, l: Fn, r: Fn): Fn {
       return (a) => l(a) && r(a);
     case "+":
       return (a) => {
-        const v = l(a) + r(a);
+        const x = l(a);
+        const y = r(a);
+        if (isObject(x) || isObject(y)) checkCoercion(a.f.budget, x, y);
+        const v = x + y;
         if (typeof v === "string" && v.length > a.f.maxOut) a.f.budget.checkLength(v);
         return v;
       };
     case "-":
-      return (a) => l(a) - r(a);
+      return (a) => {
+        const x = l(a);
+        const y = r(a);
+        if (isObject(x) || isObject(y)) checkCoercion(a.f.budget, x, y);
+        return x - y;
+      };
     case "*":
-      return (a) => l(a) * r(a);
+      return (a) => {
+        const x = l(a);
+        const y = r(a);
+        if (isObject(x) || isObject(y)) checkCoercion(a.f.budget, x, y);
+        return x * y;
+      };
     case "/":
-      return (a) => l(a) / r(a);
+      return (a) => {
+        const x = l(a);
+        const y = r(a);
+        if (isObject(x) || isObject(y)) checkCoercion(a.f.budget, x, y);
+        return x / y;
+      };
     case "%":
-      return (a) => l(a) % r(a);
+      return (a) => {
+        const x = l(a);
+        const y = r(a);
+        if (isObject(x) || isObject(y)) checkCoercion(a.f.budget, x, y);
+        return x % y;
+      };
     case "==":
-      // biome-ignore lint/suspicious/noDoubleEquals: nunjucks emits JavaScript's loose equality.
-      return (a) => l(a) == r(a);
+      return (a) => {
+        const x = l(a);
+        const y = r(a);
+        if (isObject(x) || isObject(y)) checkCoercion(a.f.budget, x, y);
+        // biome-ignore lint/suspicious/noDoubleEquals: nunjucks emits JavaScript's loose equality.
+        return x == y;
+      };
     case "!=":
-      // biome-ignore lint/suspicious/noDoubleEquals: nunjucks emits JavaScript's loose equality.
-      return (a) => l(a) != r(a);
+      return (a) => {
+        const x = l(a);
+        const y = r(a);
+        if (isObject(x) || isObject(y)) checkCoercion(a.f.budget, x, y);
+        // biome-ignore lint/suspicious/noDoubleEquals: nunjucks emits JavaScript's loose equality.
+        return x != y;
+      };
     case "===":
       return (a) => l(a) === r(a);
     case "!==":
       return (a) => l(a) !== r(a);
     case "<":
-      return (a) => l(a) < r(a);
+      return (a) => {
+        const x = l(a);
+        const y = r(a);
+        if (isObject(x) || isObject(y)) checkCoercion(a.f.budget, x, y);
+        return x < y;
+      };
     case ">":
-      return (a) => l(a) > r(a);
+      return (a) => {
+        const x = l(a);
+        const y = r(a);
+        if (isObject(x) || isObject(y)) checkCoercion(a.f.budget, x, y);
+        return x > y;
+      };
     case "<=":
-      return (a) => l(a) <= r(a);
+      return (a) => {
+        const x = l(a);
+        const y = r(a);
+        if (isObject(x) || isObject(y)) checkCoercion(a.f.budget, x, y);
+        return x <= y;
+      };
     case ">=":
-      return (a) => l(a) >= r(a);
+      return (a) => {
+        const x = l(a);
+        const y = r(a);
+        if (isObject(x) || isObject(y)) checkCoercion(a.f.budget, x, y);
+        return x >= y;
+      };
     default:
       throw jsSyntaxError(`Unexpected token '${op}'`);
   }

@@ -1,8 +1,9 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: nunjucks' Environment/Template/Context are untyped JavaScript.
 // biome-ignore-all lint/complexity/useArrowFunction: nunjucks calls these with `this` = Context.
 import asap from "asap";
+import { MemoryBudgetExceededError, NestingTooDeepError } from "../errors/budget-errors";
 import { defaultLimits, RenderBudget, type TemplateLimits } from "./budget";
-import { compileProgram, type Program, takePendingBudget } from "./closure-compiler";
+import { compileProgram, concealSource, type Program, takePendingBudget } from "./closure-compiler";
 import { TemplateBudgetError, TemplateError, TemplateSecurityError } from "./errors";
 import nunjucksModules from "./nunjucks-modules.cjs";
 import { sha256Hex } from "./sha256";
@@ -172,6 +173,20 @@ export class EngineEnvironment extends (Environment as any) {
   declare globals: any;
   engineConfig: EngineConfig = { sandbox: true, limits: defaultLimits };
   programCache = new Map<string, Program>();
+
+  /** With the sandbox, a function global prints as native code (through a wrapper: the caller's function may be frozen). */
+  addGlobal(name: string, value: unknown): unknown {
+    if (typeof value === "function" && this.engineConfig?.sandbox) {
+      const fn = value as (...args: any[]) => unknown;
+      return super.addGlobal(
+        name,
+        concealSource(function (this: any, ...args: any[]) {
+          return fn.apply(this, args);
+        }),
+      );
+    }
+    return super.addGlobal(name, value);
+  }
 
   /** The budget of the latest top-level render (the engine API reads it to report budget errors as such). */
   lastBudget: RenderBudget | null = null;
@@ -394,18 +409,30 @@ function lengthOfRange(start: any, stop: any, step: any): number {
   return Number.isNaN(n) ? 0 : Math.ceil(n);
 }
 
-/** Budget guards on built-ins whose cost is set by a number argument (range length, padding width). */
+/**
+ * Budget guards on built-ins whose cost is set by a number argument (range length, padding width);
+ * with the sandbox, `joiner()` returns a function that prints as native code.
+ */
 function guardBuiltins(env: EngineEnvironment): void {
   const range = env.globals.range;
   const guardedRange = function (this: any, ...args: any[]) {
     const budget: RenderBudget | undefined = this?.kgenBudget;
-    if (budget && lengthOfRange(args[0], args[1], args[2]) > budget.limits.maxLoopIterations)
-      budget.fail("loopIterations", budget.limits.maxLoopIterations);
+    if (budget) {
+      const length = lengthOfRange(args[0], args[1], args[2]);
+      if (length > budget.limits.maxLoopIterations) budget.fail("loopIterations", budget.limits.maxLoopIterations);
+      budget.array(Math.max(length, 0), "range()");
+    }
     return range.apply(this, args);
   };
-  // `{{ range }}` prints the function's source: keep printing nunjucks' own
-  guardedRange.toString = () => String(range);
+  const sandbox = env.engineConfig.sandbox;
+  // without the sandbox, `{{ range }}` prints nunjucks' own source, as nunjucks does
+  if (!sandbox) guardedRange.toString = () => String(range);
   env.addGlobal("range", guardedRange);
+  if (sandbox) {
+    const joiner = env.globals.joiner;
+    env.addGlobal("joiner", (separator?: unknown) => concealSource(joiner(separator)));
+    env.addGlobal("cycler", env.globals.cycler);
+  }
   for (const name of ["center", "indent"]) {
     const filter = env.getFilter(name);
     const guarded = function (this: any, ...args: any[]) {
@@ -429,11 +456,22 @@ function positionOf(message: string): { line?: number; column?: number } {
 /** Maps nunjucks' prettified errors to the engine's typed errors. */
 export function toEngineError(err: unknown, budget: RenderBudget | null, path?: string): Error {
   if (budget?.exceeded) return budget.exceeded;
-  if (err instanceof TemplateBudgetError || err instanceof TemplateSecurityError || err instanceof TemplateError)
+  if (
+    err instanceof TemplateBudgetError ||
+    err instanceof TemplateSecurityError ||
+    err instanceof TemplateError ||
+    err instanceof MemoryBudgetExceededError ||
+    err instanceof NestingTooDeepError
+  )
     return err;
   const message = err instanceof Error ? err.message : String(err);
   const budgetLine = /TemplateBudgetError: template budget exceeded: (\w+) \(limit ([\d.e+]+|Infinity)\)/.exec(message);
   if (budgetLine) return new TemplateBudgetError(budgetLine[1] as any, Number(budgetLine[2]));
+  const memoryLine = /MemoryBudgetExceededError: (.+) would exceed (\d+) (.+)$/.exec(message);
+  if (memoryLine)
+    return new MemoryBudgetExceededError(memoryLine[1] as string, Number(memoryLine[2]), memoryLine[3] as string);
+  const nestingLine = /NestingTooDeepError: (.+) nests deeper than (\d+) levels/.exec(message);
+  if (nestingLine) return new NestingTooDeepError(nestingLine[1] as string, Number(nestingLine[2]));
   const security = /TemplateSecurityError: access to "([^"]*)" is denied/.exec(message);
   if (security) return new TemplateSecurityError(security[1] as string);
   const { line, column } = positionOf(message);

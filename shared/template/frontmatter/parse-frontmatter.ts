@@ -1,6 +1,8 @@
 import nunjucksParser from "nunjucks/src/parser";
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
+import { NestingTooDeepError } from "../../errors/budget-errors";
+import { jsonHeight, MAX_JSON_DEPTH } from "../../json-nesting";
 import { FrontmatterError, type FrontmatterIssue } from "./frontmatter-error";
 import { parseSkipIf } from "./skip-if";
 
@@ -42,6 +44,10 @@ const IDENTIFIER_PATH = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$/;
 const OCTAL_MODE = /^0?[0-7]{3}$|^0o[0-7]{1,3}$/;
 const FORBIDDEN_SEGMENTS = new Set(["__proto__", "constructor", "prototype"]);
 const FLAG_FIELDS = ["inject", "append", "prepend"] as const;
+/** How many times frontmatter YAML may expand aliases (`*name`): stops "billion laughs" documents. */
+export const MAX_FRONTMATTER_ALIASES = 100;
+// The yaml parser reports running out of stack as a document error; only nesting gets it that far.
+const STACK_EXHAUSTED = /Maximum call stack size exceeded|Stack overflow/;
 
 const nonEmptyString = (field: string) =>
   z.string({ error: `${field} must be a string` }).min(1, { error: `${field} must not be empty` });
@@ -111,6 +117,8 @@ export function parseFrontmatter(source: string): ParsedTemplate {
 export function validateFrontmatterYaml(yamlText: string, firstLine = 1): Frontmatter {
   const lineCounter = new LineCounter();
   const document = parseDocument(yamlText, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: "error" });
+  if (document.errors.some((error) => STACK_EXHAUSTED.test(error.message)))
+    throw new NestingTooDeepError("frontmatter YAML", MAX_JSON_DEPTH);
   if (document.errors.length > 0) {
     throw new FrontmatterError(
       document.errors.map((error) => {
@@ -158,12 +166,26 @@ export function validateFrontmatterYaml(yamlText: string, firstLine = 1): Frontm
 
   let raw: Record<string, unknown>;
   try {
-    raw = document.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
+    raw = document.toJS({ maxAliasCount: MAX_FRONTMATTER_ALIASES }) as Record<string, unknown>;
   } catch (error) {
+    if (error instanceof RangeError) throw new NestingTooDeepError("frontmatter YAML", MAX_JSON_DEPTH);
+    const reason =
+      error instanceof ReferenceError && /alias count/.test(error.message)
+        ? `aliases expand to too many values (at most ${MAX_FRONTMATTER_ALIASES} alias expansions)`
+        : (error as Error).message;
+    throw new FrontmatterError([{ field: null, message: `frontmatter YAML: ${reason}`, line: firstLine }]);
+  }
+  const height = jsonHeight(raw, MAX_JSON_DEPTH);
+  if (height === Number.POSITIVE_INFINITY) {
     throw new FrontmatterError([
-      { field: null, message: `frontmatter YAML: ${(error as Error).message}`, line: firstLine },
+      {
+        field: null,
+        message: "frontmatter YAML: an alias refers to a value that contains it (a cycle)",
+        line: firstLine,
+      },
     ]);
   }
+  if (height > MAX_JSON_DEPTH) throw new NestingTooDeepError("frontmatter YAML", MAX_JSON_DEPTH);
 
   const issues: FrontmatterIssue[] = [];
   const fail = (fields: string[], message: string) => {

@@ -1,3 +1,5 @@
+import { NestingTooDeepError } from "../../errors/budget-errors";
+import { MAX_JSON_DEPTH } from "../../json-nesting";
 import { KgenFilterError } from "./errors";
 
 /**
@@ -8,10 +10,11 @@ import { KgenFilterError } from "./errors";
  * `undefined`, functions and symbols are dropped from objects and become `null` in arrays and
  * at the top level; non-finite numbers become `null`; bigints are written as integers.
  * `indent` is a number of spaces (0–10) or a string (at most 10 characters), as in JSON.stringify.
+ * Values nesting deeper than MAX_JSON_DEPTH throw NestingTooDeepError.
  */
 export function canonicalJson(value: unknown, indent?: number | string, filterName = "json"): string {
   const unit = indentUnit(indent, filterName);
-  return serialize(value, unit, "", new Set(), filterName) ?? "null";
+  return serialize(value, unit, "", new Set(), filterName, 0) ?? "null";
 }
 
 function indentUnit(indent: number | string | undefined, filterName: string): string {
@@ -32,6 +35,7 @@ function serialize(
   currentIndent: string,
   ancestors: Set<object>,
   filterName: string,
+  depth: number,
 ): string | undefined {
   switch (typeof value) {
     case "string":
@@ -55,12 +59,13 @@ function serialize(
   if (typeof (object as { toJSON?: unknown }).toJSON === "function" && !ancestors.has(object)) {
     ancestors.add(object);
     try {
-      return serialize((object as { toJSON(): unknown }).toJSON(), unit, currentIndent, ancestors, filterName);
+      return serialize((object as { toJSON(): unknown }).toJSON(), unit, currentIndent, ancestors, filterName, depth);
     } finally {
       ancestors.delete(object);
     }
   }
   if (ancestors.has(object)) throw new KgenFilterError(filterName, "cannot serialise a circular structure");
+  if (depth >= MAX_JSON_DEPTH) throw new NestingTooDeepError(`${filterName} filter`, MAX_JSON_DEPTH);
   ancestors.add(object);
   try {
     const innerIndent = currentIndent + unit;
@@ -69,7 +74,7 @@ function serialize(
     const separator = unit ? `,\n${innerIndent}` : ",";
     if (Array.isArray(object) || object instanceof Set) {
       const items = Array.from(object as Iterable<unknown>, (item) => {
-        return serialize(item, unit, innerIndent, ancestors, filterName) ?? "null";
+        return serialize(item, unit, innerIndent, ancestors, filterName, depth + 1) ?? "null";
       });
       return items.length === 0 ? "[]" : `[${open}${items.join(separator)}${close}]`;
     }
@@ -80,7 +85,7 @@ function serialize(
     entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const members: string[] = [];
     for (const [key, memberValue] of entries) {
-      const serialized = serialize(memberValue, unit, innerIndent, ancestors, filterName);
+      const serialized = serialize(memberValue, unit, innerIndent, ancestors, filterName, depth + 1);
       if (serialized !== undefined) members.push(`${JSON.stringify(key)}:${unit ? " " : ""}${serialized}`);
     }
     return members.length === 0 ? "{}" : `{${open}${members.join(separator)}${close}}`;

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
 import { describe, expect, it } from "vitest";
+import { NestingTooDeepError } from "../../../shared/errors/budget-errors";
 import {
   CanonicalJsonError,
   canonicalJson,
@@ -8,6 +9,8 @@ import {
   canonicalSha256,
   sha256Hex,
 } from "../../../shared/generate/canonical-json";
+import { MAX_JSON_DEPTH } from "../../../shared/json-nesting";
+import { canonicalJson as kgenCanonicalJson } from "../../../shared/template/kgen/canonical-json";
 
 // Small seeded PRNG (mulberry32) so the differential corpus is the same on every run.
 function prng(seed: number): () => number {
@@ -140,6 +143,21 @@ describe("canonicalJson", () => {
       }
       expect(caught).toBeInstanceOf(CanonicalJsonError);
       expect((caught as CanonicalJsonError).path).toBe(path);
+    }
+  });
+
+  it("accepts MAX_JSON_DEPTH levels and refuses deeper values (5,000 and 100,000) without overflowing the stack", () => {
+    const nested = (depth: number, object: boolean) => {
+      let value: unknown = 1;
+      for (let i = 0; i < depth; i++) value = object ? { a: value } : [value];
+      return value;
+    };
+    for (const object of [false, true]) {
+      for (const serialize of [canonicalJson, (v: unknown) => kgenCanonicalJson(v)]) {
+        expect(serialize(nested(MAX_JSON_DEPTH, object))).toHaveLength(MAX_JSON_DEPTH * (object ? 6 : 2) + 1);
+        for (const depth of [MAX_JSON_DEPTH + 1, 5_000, 100_000])
+          expect(() => serialize(nested(depth, object))).toThrow(NestingTooDeepError);
+      }
     }
   });
 

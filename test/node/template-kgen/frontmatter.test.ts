@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { NestingTooDeepError } from "../../../shared/errors/budget-errors";
+import { MAX_JSON_DEPTH } from "../../../shared/json-nesting";
 import {
   applyWriteMode,
   evaluateSkipIf,
@@ -292,5 +294,45 @@ describe("applyWriteMode", () => {
     }
     expect(applyWriteMode("import ab\n", "import a\n", { prepend: true })).toBe("import a\nimport ab\n");
     expect(applyWriteMode(file, "", { append: true })).toBe(file);
+  });
+});
+
+describe("hostile frontmatter YAML", () => {
+  const nestedFlow = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`;
+
+  it("refuses an alias cycle and alias expansion bombs as invalid frontmatter", () => {
+    expect(frontmatterError("x: &a [*a]").message).toContain("a cycle");
+    expect(frontmatterError("x: &a {y: &b {z: *a}}").message).toContain("a cycle");
+    const laughs = [
+      "a: &a [x, x, x, x, x, x, x, x, x]",
+      "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]",
+      "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]",
+      "d: [*c, *c, *c, *c, *c, *c, *c, *c, *c]",
+    ].join("\n");
+    expect(frontmatterError(laughs).message).toContain("too many values");
+  });
+
+  it("keeps ordinary aliases", () => {
+    const { frontmatter } = parseFrontmatter(withFrontmatter("base: &b {x: 1}\ncopy: *b"));
+    expect(frontmatter).toEqual({ base: { x: 1 }, copy: { x: 1 } });
+  });
+
+  it("accepts nesting up to MAX_JSON_DEPTH and refuses one level more, deep flow and deep block nesting", () => {
+    // the frontmatter mapping itself is one level
+    expect(() => parseFrontmatter(withFrontmatter(`x: ${nestedFlow(MAX_JSON_DEPTH - 1)}`))).not.toThrow();
+    for (const yaml of [
+      `x: ${nestedFlow(MAX_JSON_DEPTH)}`,
+      `x: ${nestedFlow(5_000)}`,
+      `x:\n${Array.from({ length: 1_000 }, (_, i) => `${" ".repeat(i + 1)}-`).join("\n")} 1`,
+    ]) {
+      let error: unknown;
+      try {
+        parseFrontmatter(withFrontmatter(yaml));
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(NestingTooDeepError);
+      expect((error as NestingTooDeepError).subject).toBe("frontmatter YAML");
+    }
   });
 });
