@@ -2,6 +2,7 @@ import type * as RDF from "@rdfjs/types";
 import jsonld, { type JsonLdQuad, type JsonLdTerm, type RemoteDocument } from "jsonld";
 import { DataFactory, Parser, type Quad, type Term, Writer } from "n3";
 import { NestingTooDeepError } from "../errors/budget-errors";
+import { assertJsonTextDepth } from "../json-nesting";
 import {
   JsonLdDocumentError,
   QuadLimitExceededError,
@@ -11,7 +12,6 @@ import {
   UnsupportedMediaTypeError,
 } from "./errors";
 import { jsonErrorOffset } from "./json-error-position";
-import { assertJsonNesting } from "./json-nesting";
 import { compareCodeUnits, joinSortedLines, quadToNQuadsLine, quadToNTriplesLine, termToNTriples } from "./ntriples";
 
 export const RDF_MEDIA_TYPES = {
@@ -252,7 +252,7 @@ function fromJsonLdTerm(term: JsonLdTerm): Term {
 const XSD_STRING = "http://www.w3.org/2001/XMLSchema#string";
 
 async function parseJsonLd(text: string, options: ParseRdfOptions): Promise<Quad[]> {
-  assertJsonNesting(text, RDF_MEDIA_TYPES.jsonld);
+  assertJsonTextDepth(text, RDF_MEDIA_TYPES.jsonld);
   let document: unknown;
   try {
     document = JSON.parse(text);

@@ -4,10 +4,10 @@ import type { CommitView } from "../../durable-objects/tenant/graph-service";
 import { unwrap } from "../../durable-objects/tenant/rpc-outcome";
 import { GRAPH_NAME } from "../../shared/contracts/graphs";
 import { HttpError } from "../../shared/errors/http-error";
+import { assertJsonTextDepth } from "../../shared/json-nesting";
 import { type PlanName, planLimits, queryLimits } from "../../shared/plans";
 import { negotiateMediaType, pickParser, pickSerializer } from "../../shared/rdf/content-negotiation";
 import { parseRdfSync, RDF_MEDIA_TYPES, serializeRdfSync } from "../../shared/rdf/formats";
-import { assertJsonNesting } from "../../shared/rdf/json-nesting";
 import { validateShacl } from "../../shared/rdf/shacl";
 import { decodeUtf8 } from "../../shared/rdf/utf8-text";
 import { authenticate, requireRole } from "../auth/authenticate";
@@ -36,7 +36,7 @@ async function utf8Body(c: Context<AppEnv>): Promise<string> {
 /** A JSON request body, nesting refused before parsing; undefined when it is not JSON. */
 async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
   const text = await utf8Body(c);
-  assertJsonNesting(text, "json");
+  assertJsonTextDepth(text, "json");
   try {
     return JSON.parse(text);
   } catch {

@@ -2,9 +2,9 @@ import type { Quad } from "@rdfjs/types";
 import { describe, expect, it } from "vitest";
 import { NestingTooDeepError } from "../../../shared/errors/budget-errors";
 import { lineAndColumn } from "../../../shared/errors/text-position";
+import { jsonNestingOverflowOffset, MAX_JSON_DEPTH } from "../../../shared/json-nesting";
 import { JsonLdDocumentError, RdfSyntaxError, RelativeIriError } from "../../../shared/rdf/errors";
 import { MAX_RDF_NESTING_DEPTH, parseRdf, parseRdfSync } from "../../../shared/rdf/formats";
-import { jsonNestingOverflowOffset, MAX_JSON_NESTING_DEPTH } from "../../../shared/rdf/json-nesting";
 import { parseRdfStream } from "../../../shared/rdf/parse-stream";
 import { checkQueryNesting } from "../../../shared/rdf/sparql/query-nesting";
 
@@ -138,12 +138,10 @@ describe("JSON-LD documents", () => {
 
   it("are refused past the JSON nesting limit before expansion, accepted at it", async () => {
     const nested = (depth: number) => `${'{"urn:p":'.repeat(depth - 1)}{"@id":"urn:x"}${"}".repeat(depth - 1)}`;
-    await expect(parseRdf(nested(MAX_JSON_NESTING_DEPTH), "application/ld+json")).resolves.toHaveLength(
-      MAX_JSON_NESTING_DEPTH - 1,
-    );
-    const error = await parseRdf(nested(MAX_JSON_NESTING_DEPTH + 1), "application/ld+json").catch((e) => e);
+    await expect(parseRdf(nested(MAX_JSON_DEPTH), "application/ld+json")).resolves.toHaveLength(MAX_JSON_DEPTH - 1);
+    const error = await parseRdf(nested(MAX_JSON_DEPTH + 1), "application/ld+json").catch((e) => e);
     expect(error).toBeInstanceOf(NestingTooDeepError);
-    expect(error).toMatchObject({ position: { line: 1, column: 9 * MAX_JSON_NESTING_DEPTH + 1 } });
+    expect(error).toMatchObject({ position: { line: 1, column: 9 * MAX_JSON_DEPTH + 1 } });
   });
 });
 

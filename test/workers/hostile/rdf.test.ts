@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { MAX_JSON_DEPTH } from "../../../shared/json-nesting";
 import { MAX_RDF_NESTING_DEPTH } from "../../../shared/rdf/formats";
-import { MAX_JSON_NESTING_DEPTH } from "../../../shared/rdf/json-nesting";
 import { MAX_SHAPE_NESTING_DEPTH } from "../../../shared/rdf/shape-nesting";
 import { bearer, call, createTenant, type TestTenant } from "../helpers";
 import { expectRefusedPromptly } from "./bounded";
@@ -102,7 +102,7 @@ describe("hostile RDF input", () => {
       { status: 422, type: "nesting-too-deep" },
       bystander,
     );
-    expect(problem).toMatchObject({ subject: "json", limit: MAX_JSON_NESTING_DEPTH, line: 1 });
+    expect(problem).toMatchObject({ subject: "json", limit: MAX_JSON_DEPTH, line: 1 });
     expect(await latest(tenant, "deep-json-patch")).toEqual(before);
   });
 
@@ -143,7 +143,7 @@ describe("hostile RDF input", () => {
         { status: 422, type: "nesting-too-deep" },
         bystander,
       );
-      expect(problem).toMatchObject({ limit: MAX_JSON_NESTING_DEPTH, line: 1 });
+      expect(problem).toMatchObject({ limit: MAX_JSON_DEPTH, line: 1 });
       expect((await latest(tenant, `deep-jsonld-${document.length}`)).status).toBe(404);
     });
   }
