@@ -6,6 +6,7 @@
 import { RenderBudget, unlimited } from "./budget";
 import { TemplateSecurityError } from "./errors";
 import nunjucksModules from "./nunjucks-modules.cjs";
+import { compileTemplateRegex, TemplateRegExp, templateRegexFromValue } from "./template-regexp";
 
 const { lib, nodes, parser, transformer, runtime: runtimeModule } = nunjucksModules;
 const { Frame, SafeString } = runtimeModule;
@@ -31,6 +32,22 @@ export const deniedKeys: ReadonlySet<string> = new Set([
 ]);
 const deniedFunctionKeys = new Set(["caller", "arguments", "callee"]);
 const objectProtoKeys = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/** String methods that turn a non-RegExp argument into a backtracking RegExp, with the flags they give it. */
+const stringPatternMethods: ReadonlyMap<unknown, string> = new Map<unknown, string>([
+  [String.prototype.match, ""],
+  [String.prototype.matchAll, "g"],
+  [String.prototype.search, ""],
+]);
+const stringPatternMethodNames = new Set(["match", "matchAll", "search"]);
+
+/** `text.match(pattern)` and friends with the pattern on the linear engine. */
+function linearPatternMethod(text: unknown, method: any, budget: RenderBudget): (...args: any[]) => unknown {
+  const flags = stringPatternMethods.get(method) as string;
+  return function (pattern: unknown, ...rest: unknown[]) {
+    return method.call(text, templateRegexFromValue(pattern, flags, budget), ...rest);
+  };
+}
 
 export interface CompileOptions {
   throwOnUndefined?: boolean;
@@ -1446,9 +1463,8 @@ class ClosureCompiler {
   literal(node: any): Fn {
     const v = node.value;
     if (v instanceof RegExp) {
-      const src = v.source;
-      const flags = v.flags;
-      return () => new RegExp(src, flags);
+      const compiled = compileTemplateRegex(v.source, v.flags);
+      return (a) => new TemplateRegExp(compiled, a.f.budget);
     }
     if (v !== null && typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") {
       const text = v.toString();
@@ -1503,12 +1519,16 @@ class ClosureCompiler {
       const k = node.val.value;
       if (sandbox && typeof k === "string") this.deny(k);
       const fnDenied = sandbox && deniedFunctionKeys.has(String(k));
+      const patternMethod = stringPatternMethodNames.has(String(k));
       return (a) => {
         const obj = target(a);
         if (obj === undefined || obj === null) return undefined;
         if (fnDenied && typeof obj === "function") throw new TemplateSecurityError(String(k));
         const v = obj[k];
-        if (typeof v === "function") return a.f.runtime.memberLookup(obj, k);
+        if (typeof v === "function") {
+          if (patternMethod && stringPatternMethods.has(v)) return linearPatternMethod(obj, v, a.f.budget);
+          return a.f.runtime.memberLookup(obj, k);
+        }
         if (a.f.runtime.memberLookup !== origMemberLookup) return a.f.runtime.memberLookup(obj, k);
         return v;
       };
@@ -1527,6 +1547,7 @@ class ClosureCompiler {
       }
       if (obj === undefined || obj === null) return undefined;
       const v = obj[k];
+      if (typeof v === "function" && stringPatternMethods.has(v)) return linearPatternMethod(obj, v, a.f.budget);
       // functions go through runtime.memberLookup so the bound wrapper (and its printed source) is nunjucks' own
       if (typeof v === "function" || rt.memberLookup !== origMemberLookup) return rt.memberLookup(obj, k);
       return v;
