@@ -113,6 +113,7 @@ export class Evaluator {
         ),
       random: options.random ?? randomNumber,
       uuid: options.uuid ?? (() => crypto.randomUUID()),
+      chargeWork: (steps) => this.tick(steps),
     };
   }
 

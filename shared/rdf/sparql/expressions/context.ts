@@ -19,4 +19,6 @@ export interface ExpressionContext {
   uuid(): string;
   /** Extension functions by IRI; an unknown function IRI is an evaluation error. */
   functions?: ReadonlyMap<string, (args: RDF.Term[]) => RDF.Term>;
+  /** Counts work measured inside a function (a regular expression's reads) against the query's steps. */
+  chargeWork?(steps: number): void;
 }
