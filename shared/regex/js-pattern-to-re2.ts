@@ -14,7 +14,6 @@ import { RegexNotSupportedError } from "./regex-errors";
 
 const ANY_CHARACTER = `[\\x{0}-\\x{${MAX_CODE_POINT.toString(16)}}]`;
 const NOT_LINE_TERMINATOR = "[^\\n\\r\\x{2028}\\x{2029}]";
-const QUANTIFIER_BRACES = /^\{\d+(?:,\d*)?\}/;
 
 const hex = (codePoint: number) => `\\x{${codePoint.toString(16)}}`;
 const isHex = (text: string) => /^[0-9a-fA-F]+$/.test(text);
@@ -117,34 +116,141 @@ function translateClass(source: string, index: number): { text: string; next: nu
   return { text: `[${negated ? "^" : ""}${body}]`, next: i + 1 };
 }
 
+/** What an atom (or a group, once closed) contributes to the meaning checks. */
+interface Item {
+  /** Can match the empty string. */
+  nullable: boolean;
+  /** Its preferred match can be empty where a longer one exists (lazy `*?`, an empty alternative before others). */
+  prefersEmpty: boolean;
+  /** Capturing groups it holds, its own included. */
+  captures: number;
+  /** Some capture it holds may not take part in a match of it. */
+  conditionalCaptures: boolean;
+  group: boolean;
+}
+
+interface GroupFrame {
+  capturing: boolean;
+  alternativeNullable: boolean;
+  anyAlternativeNullable: boolean;
+  nullableBeforeLast: boolean;
+  prefersEmpty: boolean;
+  captures: number;
+  conditionalCaptures: boolean;
+  alternation: boolean;
+}
+
+const newFrame = (capturing: boolean): GroupFrame => ({
+  capturing,
+  alternativeNullable: true,
+  anyAlternativeNullable: false,
+  nullableBeforeLast: false,
+  prefersEmpty: false,
+  captures: 0,
+  conditionalCaptures: false,
+  alternation: false,
+});
+
+const ATOM: Item = { nullable: false, prefersEmpty: false, captures: 0, conditionalCaptures: false, group: false };
+const ASSERTION: Item = { ...ATOM, nullable: true };
+
+function closeFrame(frame: GroupFrame): Item {
+  const nullable = frame.anyAlternativeNullable || frame.alternativeNullable;
+  return {
+    nullable,
+    prefersEmpty: frame.prefersEmpty || frame.nullableBeforeLast,
+    captures: frame.captures + (frame.capturing ? 1 : 0),
+    conditionalCaptures: frame.conditionalCaptures || (frame.alternation && frame.captures > 0),
+    group: true,
+  };
+}
+
+/** Reads the quantifier at `index`, if any. */
+function readQuantifier(
+  source: string,
+  index: number,
+): { text: string; min: number; max: number; lazy: boolean } | null {
+  const char = source[index];
+  let text: string;
+  let min: number;
+  let max: number;
+  if (char === "*" || char === "+" || char === "?") {
+    text = char;
+    min = char === "+" ? 1 : 0;
+    max = char === "?" ? 1 : Number.POSITIVE_INFINITY;
+  } else if (char === "{") {
+    const braces = /^\{(\d+)(,(\d*))?\}/.exec(source.slice(index, index + 24));
+    if (!braces) return null;
+    text = braces[0];
+    min = Number(braces[1]);
+    max = braces[2] === undefined ? min : braces[3] === "" ? Number.POSITIVE_INFINITY : Number(braces[3]);
+  } else return null;
+  const lazy = source[index + text.length] === "?";
+  return { text: lazy ? `${text}?` : text, min, max, lazy };
+}
+
+/**
+ * JavaScript rejects an empty iteration of a repeated group and resets the captures inside a group
+ * at each iteration; RE2 does neither. Where that changes the match or a capture, refuse.
+ */
+function quantified(item: Item, min: number, max: number, lazy: boolean): Item {
+  if (item.group && max > min && item.nullable && item.prefersEmpty)
+    throw new RegexNotSupportedError("a repeated group whose preferred match is empty");
+  if (item.group && max > min && item.nullable && item.captures > 0)
+    throw new RegexNotSupportedError("a capturing group in a repeated group that can match the empty string");
+  if (item.group && max > 1 && item.conditionalCaptures)
+    throw new RegexNotSupportedError("a capturing group that an iteration of a repeated group may skip");
+  return {
+    nullable: item.nullable || min === 0,
+    prefersEmpty: item.prefersEmpty || (lazy && min === 0),
+    captures: item.captures,
+    conditionalCaptures: item.conditionalCaptures || (min === 0 && item.captures > 0),
+    group: false,
+  };
+}
+
+function addItem(frame: GroupFrame, item: Item): void {
+  frame.alternativeNullable &&= item.nullable;
+  frame.prefersEmpty ||= item.prefersEmpty;
+  frame.captures += item.captures;
+  frame.conditionalCaptures ||= item.conditionalCaptures;
+}
+
 /** The RE2 pattern with the meaning of JavaScript `source` (flags d, g, i, m, y need nothing here). */
 export function jsPatternToRe2(source: string, dotAll = false): string {
   let out = "";
   let i = 0;
+  const frames: GroupFrame[] = [newFrame(false)];
+  const frame = () => frames[frames.length - 1] as GroupFrame;
   while (i < source.length) {
     const char = source[i] as string;
+    let item: Item | null = null;
     switch (char) {
       case "\\": {
         const escaped = readEscape(source, i, false);
         out += escaped.atom;
         i = escaped.next;
-        continue;
+        item = escaped.atom === "\\b" || escaped.atom === "\\B" ? ASSERTION : ATOM;
+        break;
       }
       case "[": {
         const translated = translateClass(source, i);
         out += translated.text;
         i = translated.next;
-        continue;
+        item = ATOM;
+        break;
       }
       case "(":
         if (source[i + 1] !== "?") {
           out += "(";
           i++;
+          frames.push(newFrame(true));
           continue;
         }
         if (source[i + 2] === ":") {
           out += "(?:";
           i += 3;
+          frames.push(newFrame(false));
           continue;
         }
         if (source[i + 2] === "=" || source[i + 2] === "!") throw new RegexNotSupportedError("lookahead");
@@ -154,33 +260,57 @@ export function jsPatternToRe2(source: string, dotAll = false): string {
           const close = source.indexOf(">", i + 3);
           out += `(?P<${source.slice(i + 3, close)}>`;
           i = close + 1;
+          frames.push(newFrame(true));
           continue;
         }
-        throw new RegexNotSupportedError(`group syntax (${source.slice(i, i + 3)}`);
+        throw new RegexNotSupportedError(`group syntax ${source.slice(i, i + 3)}`);
+      case ")": {
+        out += ")";
+        i++;
+        const closed = frames.pop() as GroupFrame;
+        item = closeFrame(closed);
+        break;
+      }
+      case "|": {
+        const current = frame();
+        current.alternation = true;
+        if (current.alternativeNullable) current.nullableBeforeLast = true;
+        current.anyAlternativeNullable ||= current.alternativeNullable;
+        current.alternativeNullable = true;
+        out += "|";
+        i++;
+        continue;
+      }
+      case "^":
+      case "$":
+        out += char;
+        i++;
+        item = ASSERTION;
+        break;
       case ".":
         out += dotAll ? ANY_CHARACTER : NOT_LINE_TERMINATOR;
         i++;
-        continue;
-      case "{": {
-        const quantifier = QUANTIFIER_BRACES.exec(source.slice(i, i + 24));
-        if (quantifier) {
-          out += quantifier[0];
-          i += quantifier[0].length;
-        } else {
-          out += "\\{";
-          i++;
-        }
-        continue;
-      }
+        item = ATOM;
+        break;
+      case "{":
       case "}":
       case "]":
         out += `\\${char}`;
         i++;
-        continue;
+        item = ATOM;
+        break;
       default:
         out += char;
         i++;
+        item = ATOM;
     }
+    const quantifier = readQuantifier(source, i);
+    if (quantifier) {
+      item = quantified(item, quantifier.min, quantifier.max, quantifier.lazy);
+      out += quantifier.text;
+      i += quantifier.text.length;
+    }
+    addItem(frame(), item);
   }
   return out;
 }
