@@ -78,25 +78,29 @@ const SINGLE_CHAR_ESCAPES: Record<string, number> = { n: 10, r: 13, t: 9 };
 const SINGLE_CHAR_ESCAPABLE = "\\|.?*+(){}-[]^$";
 const NOT_LINE_TERMINATOR = "[^\\n\\r\\x{2028}\\x{2029}]";
 
-/** Escapes standing for a set of code points, inside or outside a class. */
-const SET_ESCAPES: Record<string, () => CodePointRanges> = {
-  d: () => ASCII_DIGITS,
-  D: () => complementRanges(ASCII_DIGITS),
-  w: () => ASCII_WORD,
-  W: () => complementRanges(ASCII_WORD),
-  s: () => JS_WHITESPACE,
-  S: () => complementRanges(JS_WHITESPACE),
-  i: () => NAME_START,
-  I: () => complementRanges(NAME_START),
-  c: () => NAME_CHAR,
-  C: () => complementRanges(NAME_CHAR),
-};
-
-/** A set of characters: explicit ranges plus Unicode category escapes RE2 knows by name (`\p{Lu}`). */
+/** A set of characters: ranges plus RE2 class items (`\p{Lu}`, `\D`) and, as written, maybe negated. */
 interface CharacterSet {
   ranges: CodePointRanges;
-  properties: string[];
+  items: string[];
+  negated: boolean;
 }
+
+const rangeSet = (ranges: CodePointRanges): CharacterSet => ({ ranges, items: [], negated: false });
+const itemSet = (item: string): CharacterSet => ({ ranges: [], items: [item], negated: false });
+
+// \D and \W stay RE2's own (a complement written as ranges would gain case variants under the i flag).
+const SET_ESCAPES: Record<string, () => CharacterSet> = {
+  d: () => rangeSet(ASCII_DIGITS),
+  D: () => itemSet("\\D"),
+  w: () => rangeSet(ASCII_WORD),
+  W: () => itemSet("\\W"),
+  s: () => rangeSet(JS_WHITESPACE),
+  S: () => rangeSet(complementRanges(JS_WHITESPACE)),
+  i: () => rangeSet(NAME_START),
+  I: () => rangeSet(complementRanges(NAME_START)),
+  c: () => rangeSet(NAME_CHAR),
+  C: () => rangeSet(complementRanges(NAME_CHAR)),
+};
 
 /** Reads \p{…} / \P{…} at `index` (pointing at p or P). */
 function readProperty(pattern: string, index: number): { set: CharacterSet; next: number } {
@@ -107,10 +111,10 @@ function readProperty(pattern: string, index: number): { set: CharacterSet; next
   if (name.startsWith("Is")) {
     const range = BLOCKS[name.slice(2)];
     if (!range) throw new ExpressionError(`unsupported block escape ${name}`);
-    return { set: { ranges: negated ? complementRanges([range]) : [range], properties: [] }, next: close + 1 };
+    return { set: rangeSet(negated ? complementRanges([range]) : [range]), next: close + 1 };
   }
   if (!/^[A-Za-z_]+$/.test(name)) throw new ExpressionError(`invalid category escape ${name}`);
-  return { set: { ranges: [], properties: [`\\${negated ? "P" : "p"}{${name}}`] }, next: close + 1 };
+  return { set: itemSet(`\\${negated ? "P" : "p"}{${name}}`), next: close + 1 };
 }
 
 /** Reads one class atom at `index`: a code point (may start a range) or an escape standing for a set. */
@@ -125,7 +129,7 @@ function readClassAtom(pattern: string, index: number): { codePoint?: number; se
   if (next in SINGLE_CHAR_ESCAPES) return { codePoint: SINGLE_CHAR_ESCAPES[next] as number, next: index + 2 };
   if (SINGLE_CHAR_ESCAPABLE.includes(next)) return { codePoint: next.codePointAt(0) as number, next: index + 2 };
   const setEscape = SET_ESCAPES[next];
-  if (setEscape) return { set: { ranges: setEscape(), properties: [] }, next: index + 2 };
+  if (setEscape) return { set: setEscape(), next: index + 2 };
   if (next === "p" || next === "P") {
     const property = readProperty(pattern, index + 1);
     return { set: property.set, next: property.next };
@@ -142,17 +146,14 @@ function readClass(pattern: string, index: number): { set: CharacterSet; next: n
     i++;
   }
   const ranges: CodePointRanges = [];
-  const properties: string[] = [];
+  const items: string[] = [];
   const finish = (subtracted: CharacterSet | null, next: number): { set: CharacterSet; next: number } => {
-    if (subtracted === null) {
-      if (!negated) return { set: { ranges, properties }, next };
-      if (properties.length > 0) return { set: { ranges: [], properties: [negatedClass(ranges, properties)] }, next };
-      return { set: { ranges: complementRanges(ranges), properties: [] }, next };
-    }
-    if (properties.length > 0 || subtracted.properties.length > 0)
+    if (subtracted === null) return { set: { ranges, items, negated }, next };
+    if (items.length > 0 || subtracted.items.length > 0)
       throw new RegexNotSupportedError("character class subtraction with a category escape");
     const base = negated ? complementRanges(ranges) : ranges;
-    return { set: { ranges: subtractRanges(base, subtracted.ranges), properties: [] }, next };
+    const removed = subtracted.negated ? complementRanges(subtracted.ranges) : subtracted.ranges;
+    return { set: rangeSet(subtractRanges(base, removed)), next };
   };
   let first = true;
   while (i < pattern.length) {
@@ -168,7 +169,7 @@ function readClass(pattern: string, index: number): { set: CharacterSet; next: n
     i = atom.next;
     if (atom.set) {
       ranges.push(...atom.set.ranges);
-      properties.push(...atom.set.properties);
+      items.push(...atom.set.items);
       continue;
     }
     const low = atom.codePoint as number;
@@ -182,15 +183,10 @@ function readClass(pattern: string, index: number): { set: CharacterSet; next: n
   throw new ExpressionError("unterminated character class");
 }
 
-/** `[^…]` over ranges and category escapes, as RE2 text. */
-function negatedClass(ranges: CodePointRanges, properties: string[]): string {
-  return `[^${rangesToClassBody(normalizeRanges(ranges))}${properties.join("")}]`;
-}
-
 function setToRe2(set: CharacterSet): string {
-  if (set.properties.length === 0) return rangesToClass(set.ranges);
-  if (set.ranges.length === 0 && set.properties.length === 1) return set.properties[0] as string;
-  return `[${rangesToClassBody(normalizeRanges(set.ranges))}${set.properties.join("")}]`;
+  if (!set.negated && set.items.length === 0) return rangesToClass(set.ranges);
+  if (!set.negated && set.ranges.length === 0 && set.items.length === 1) return set.items[0] as string;
+  return `[${set.negated ? "^" : ""}${rangesToClassBody(normalizeRanges(set.ranges))}${set.items.join("")}]`;
 }
 
 /** Rewrites an XPath regular expression (with JavaScript's escapes it used to accept) into RE2 syntax. */
@@ -233,7 +229,7 @@ function translateEscape(pattern: string, index: number): { text: string; next: 
     return { text: setToRe2(property.set), next: property.next };
   }
   const setEscape = SET_ESCAPES[next];
-  if (setEscape) return { text: rangesToClass(setEscape()), next: index + 2 };
+  if (setEscape) return { text: setToRe2(setEscape()), next: index + 2 };
   if (next === "-") return { text: "-", next: index + 2 };
   if (next >= "1" && next <= "9") throw new RegexNotSupportedError("back-reference");
   if (next === "k" && pattern[index + 2] === "<") throw new RegexNotSupportedError("back-reference");
