@@ -79,6 +79,8 @@ export class TemplateRegExp {
   lastIndex = 0;
   readonly #compiled: CompiledTemplateRegex;
   readonly #budget: RenderBudget | null;
+  /** Where the current operation's matcher stopped after a non-empty match (-1: nowhere to resume). */
+  #resumeAt = -1;
 
   constructor(compiled: CompiledTemplateRegex, budget: RenderBudget | null) {
     this.#compiled = compiled;
@@ -232,10 +234,14 @@ export class TemplateRegExp {
   #exec(matcher: Matcher, text: string): ExecResult | null {
     const tracksIndex = this.global || this.sticky;
     const start = tracksIndex ? toLength(this.lastIndex) : 0;
-    if (start > text.length || !matcher.find(start) || (this.sticky && matcher.start() !== start)) {
+    // find() resumes the matcher's own scan: about twice as fast as find(start), which resets it
+    const found = start === this.#resumeAt ? matcher.find() : start <= text.length && matcher.find(start);
+    if (!found || (this.sticky && matcher.start() !== start)) {
+      this.#resumeAt = -1;
       if (tracksIndex) this.lastIndex = 0;
       return null;
     }
+    this.#resumeAt = matcher.end() > matcher.start() ? matcher.end() : -1;
     if (tracksIndex) this.lastIndex = matcher.end();
     const compiled = this.#compiled;
     const result = [] as unknown as ExecResult;
@@ -252,6 +258,7 @@ export class TemplateRegExp {
 
   /** Runs one operation over `text`, its regex work counted against the render's steps. */
   #operation<T>(text: string, run: (matcher: Matcher) => T): T {
+    this.#resumeAt = -1;
     const program = this.#compiled.program;
     const budget = this.#budget;
     if (!budget) return run(meteredMatcher(text, RegexWorkMeter.perOperation(program)));
