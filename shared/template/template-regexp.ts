@@ -20,6 +20,10 @@ import type { RenderBudget } from "./budget";
 export class CompiledTemplateRegex {
   readonly groupCount: number;
   readonly groupNames: ReadonlyArray<[string, number]> | null;
+  /** `^`/`$` with the m flag: RE2 ends lines at \n only, JavaScript also at \r, U+2028, U+2029. */
+  readonly lineEndSensitive: boolean;
+  /** `.`, `[^…]`, `\S`, `\W`, `\D`: RE2 reads a surrogate pair as one character, JavaScript (without u) as two. */
+  readonly astralSensitive: boolean;
   constructor(
     readonly source: string,
     readonly flags: string,
@@ -28,8 +32,21 @@ export class CompiledTemplateRegex {
     this.groupCount = program.groupCount();
     const names = Object.entries(program.namedGroups());
     this.groupNames = names.length > 0 ? names : null;
+    this.lineEndSensitive = flags.includes("m") && /[$^]/.test(source);
+    this.astralSensitive = /\.|\[\^|\\[SWD]/.test(source);
+  }
+
+  /** Refuses a text on which this pattern would not mean what it means to JavaScript. */
+  checkText(text: string): void {
+    if (this.lineEndSensitive && LINE_END_BEYOND_LF.test(text))
+      throw new RegexNotSupportedError("multiline ^ or $ on text with \\r, U+2028 or U+2029 line ends");
+    if (this.astralSensitive && SURROGATE_PAIR.test(text))
+      throw new RegexNotSupportedError("a character set or . on text with characters beyond U+FFFF");
   }
 }
+
+const LINE_END_BEYOND_LF = /[\r\u2028\u2029]/;
+const SURROGATE_PAIR = /[\uD800-\uDBFF][\uDC00-\uDFFF]/;
 
 /** Compiles a pattern JavaScript accepts (nunjucks' lexer allows the flags g, i, m, y). */
 export function compileTemplateRegex(source: string, flags: string): CompiledTemplateRegex {
@@ -258,6 +275,7 @@ export class TemplateRegExp {
 
   /** Runs one operation over `text`, its regex work counted against the render's steps. */
   #operation<T>(text: string, run: (matcher: Matcher) => T): T {
+    this.#compiled.checkText(text);
     this.#resumeAt = -1;
     const program = this.#compiled.program;
     const budget = this.#budget;

@@ -116,6 +116,19 @@ describe("template regular expressions on the linear engine", () => {
     );
   });
 
+  it("refuses texts on which RE2 would read the pattern differently, and only those", () => {
+    expect(() => engine.renderString('{{ s.replace(r/x$/gm, "!") }}', { s: "ax\r\nbx" })).toThrow(
+      expect.objectContaining({ name: "RegexNotSupportedError", feature: expect.stringContaining("multiline") }),
+    );
+    expectSameAsNunjucks('{{ s.replace(r/x$/gm, "!") }}', { s: "ax\nbx" });
+    expectSameAsNunjucks('{{ s.replace(r/x$/g, "!") }}', { s: "ax\r\nbx" });
+    expect(() => engine.renderString('{{ s.replace(r/a.b/, "!") }}', { s: "a😀b" })).toThrow(
+      expect.objectContaining({ name: "RegexNotSupportedError", feature: expect.stringContaining("U+FFFF") }),
+    );
+    expectSameAsNunjucks('{{ s.replace(r/a.b/, "!") }}', { s: "a€b" });
+    expectSameAsNunjucks('{{ s.replace(r/b/, "!") }}', { s: "a😀b" });
+  });
+
   it("refuses string patterns that need backtracking, as match/matchAll/search would build them", () => {
     for (const call of ['s.match("(a)\\\\1")', 's.search("a(?=b)")', 's.matchAll("(?<=a)b")']) {
       expect(() => engine.renderString(`{{ ${call} }}`, { s: "aab" }), call).toThrow(RegexNotSupportedError);
@@ -134,7 +147,9 @@ describe("template regular expressions on the linear engine", () => {
 
   it("refuses programs too large for the engine (nested counted repetition)", () => {
     expect(() => engine.renderString('{{ "a".search(r/((a{100}){100}){100}/) }}')).toThrow(RegexNotSupportedError);
-    expect(() => engine.renderString('{{ "a".search(r/(?:abcdefghijklmnop){1000}/) }}')).toThrow(WorkBudgetExceededError);
+    expect(() => engine.renderString('{{ "a".search(r/(?:abcdefghijklmnop){1000}/) }}')).toThrow(
+      WorkBudgetExceededError,
+    );
   });
 
   it("stops a global replace that would rescan the text after every match", () => {
