@@ -3,10 +3,12 @@ import { problemFromDomainError } from "../shared/errors/domain-problems";
 import { HttpError } from "../shared/errors/http-error";
 import { ENGINE_VERSION } from "../shared/version";
 import type { AppEnv } from "./context";
+import { problemFromHttpException } from "./framework-problem";
 import { allowedMethods } from "./method-not-allowed";
 import { abuseGuard } from "./middleware/abuse-guard";
 import { maxBodySize } from "./middleware/body-limit";
 import { requestContext } from "./middleware/request-context";
+import { responseHeaders } from "./middleware/response-headers";
 import { createRouter } from "./openapi";
 import { problemResponse } from "./problem";
 import { apiKeyRoutes } from "./routes/api-keys";
@@ -26,6 +28,7 @@ import { usageRoutes } from "./routes/usage";
 export const app = createRouter();
 
 app.use("*", requestContext);
+app.use("*", responseHeaders);
 app.use("*", abuseGuard);
 app.use("*", maxBodySize);
 
@@ -76,14 +79,7 @@ app.onError((error, c) => {
   if (error instanceof HttpError) return problemResponse(c, error);
   const domainProblem = problemFromDomainError(error);
   if (domainProblem) return problemResponse(c, domainProblem);
-  if (error instanceof HTTPException && error.status < 500) {
-    const status = error.status;
-    const type = status === 413 ? "payload-too-large" : status === 400 ? "validation-error" : "http-error";
-    return problemResponse(
-      c,
-      new HttpError(status, type, error.message || "Bad Request", error.message || "Bad request."),
-    );
-  }
+  if (error instanceof HTTPException && error.status < 500) return problemResponse(c, problemFromHttpException(error));
   console.error(
     JSON.stringify({
       level: "error",

@@ -10,6 +10,8 @@ export interface Principal {
   credential: "api-key" | "platform-token" | "external-token";
   apiKeyId?: string;
   tokenId?: string;
+  /** When the API key behind this credential expires (epoch ms); unset for keys that never expire. */
+  apiKeyExpiresAtMs?: number;
 }
 
 export interface AppVariables {

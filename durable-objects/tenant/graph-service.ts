@@ -198,12 +198,15 @@ export class GraphService {
     createdAt: string;
     tripleLimit: number;
     now: string;
+    /** The plan's query step budget, for the update's WHERE. */
+    maxSteps: number;
   }): Promise<CommitView> {
     return this.writes.run(() => {
       this.requireVersion(input.name);
       const plan = planUpdate(this.store, input.update, {
         dataset: this.dataset(input.name),
         now: new Date(input.now),
+        maxSteps: input.maxSteps,
       });
       return this.commitPatch(input.name, plan.add, plan.remove, input.createdAt, input.tripleLimit);
     });

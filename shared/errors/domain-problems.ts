@@ -1,4 +1,5 @@
 import { LockError } from "../generate/lock";
+import { PathCollisionError } from "../generate/path-collisions";
 import { OutputPathError } from "../generate/paths";
 import { PlanError } from "../generate/plan";
 import { rdfErrorToHttpError } from "../rdf/http-problems";
@@ -123,6 +124,12 @@ export function problemFromDomainError(error: unknown): HttpError | undefined {
       field: "to",
       reason: error.reason,
       path: error.path,
+    });
+  }
+  if (error instanceof PathCollisionError) {
+    return unprocessable("path-collision", "Output paths collide", error.message, {
+      paths: [error.first.path, error.second.path],
+      artifacts: [error.first, error.second],
     });
   }
   if (error instanceof LockError) {

@@ -40,6 +40,7 @@ export interface ProblemDocument {
   [extension: string]: unknown;
 }
 
+/** The problem `type` URI of a slug; a slug is never taken for a URI (`http-error` is a slug). */
 export function problemTypeUri(slug: string): string {
-  return slug.startsWith("http") ? slug : `${PROBLEM_BASE}${slug}`;
+  return slug.startsWith(PROBLEM_BASE) ? slug : `${PROBLEM_BASE}${slug}`;
 }

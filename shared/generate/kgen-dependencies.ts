@@ -1,3 +1,5 @@
+import { MemoryBudgetExceededError, NestingTooDeepError, WorkBudgetExceededError } from "../errors/budget-errors";
+import { QueryBudgetExceededError, ResultLimitExceededError } from "../rdf/sparql/errors";
 import { memoryLoader } from "../template/engine";
 import { TemplateError } from "../template/errors";
 import { parseFrontmatter } from "../template/frontmatter/parse-frontmatter";
@@ -6,6 +8,17 @@ import { deriveRenderSeed } from "../template/kgen/seeded-random";
 import { createKgenEngine } from "../template/kgen-engine";
 import { createGraphGlobals } from "./graph-globals";
 import type { PlanDependencies, PlanTemplate, QueryRows } from "./plan";
+
+/** Errors of a query refused for its size: the template engine would wrap them into a plain template error. */
+function isQueryRefusal(error: unknown): boolean {
+  return (
+    error instanceof QueryBudgetExceededError ||
+    error instanceof ResultLimitExceededError ||
+    error instanceof MemoryBudgetExceededError ||
+    error instanceof WorkBudgetExceededError ||
+    error instanceof NestingTooDeepError
+  );
+}
 
 export interface KgenPlanInput {
   /** Every template of the generator: the planned ones and those they include. */
@@ -47,11 +60,21 @@ export function kgenPlanDependencies(input: KgenPlanInput): PlanDependencies {
         }),
         prefixes: input.prefixes,
         loader,
-        globals: { ...createGraphGlobals(helpers.query) },
+        globals: { ...createGraphGlobals(query) },
       });
+      let refusal: unknown;
+      function query(text: string) {
+        try {
+          return helpers.query(text);
+        } catch (error) {
+          if (isQueryRefusal(error)) refusal = error;
+          throw error;
+        }
+      }
       try {
         return engine.renderString(source, context, { path: undefined });
       } catch (error) {
+        if (refusal !== undefined) throw refusal;
         // Report lines of the template file, not of the frontmatter-less body.
         if (error instanceof TemplateError && error.line !== undefined && error.templatePath === undefined) {
           throw new TemplateError(

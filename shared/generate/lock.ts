@@ -1,4 +1,5 @@
 import { type Lock, lockSchema } from "../contracts/lock";
+import { SUPPORTED_ENGINE_VERSIONS } from "../version";
 import { canonicalJson, canonicalSha256, sha256Hex } from "./canonical-json";
 import { normalizeOutputPath } from "./paths";
 
@@ -88,6 +89,15 @@ export async function assertParamsMatchLock(lock: Lock, params: unknown): Promis
   const actual = await paramsHash(params);
   if (actual !== lock.paramsHash) {
     throw new LockError("params do not match the lock", [`paramsHash ${actual} != ${lock.paramsHash}`]);
+  }
+}
+
+/** Throws LockError unless this engine can run the lock's engine version (see SUPPORTED_ENGINE_VERSIONS). */
+export function assertEngineVersionSupported(lock: Lock): void {
+  if (!SUPPORTED_ENGINE_VERSIONS.includes(lock.engineVersion)) {
+    throw new LockError("the platform cannot run the lock's engine version", [
+      `engineVersion ${JSON.stringify(lock.engineVersion)} is not one of ${SUPPORTED_ENGINE_VERSIONS.join(", ")}`,
+    ]);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { RecordedDependency } from "./attestation";
 import { canonicalJson, sha256Hex } from "./canonical-json";
 import { normalizeOutput } from "./normalize-output";
+import { checkCaseCollisions } from "./path-collisions";
 import { normalizeOutputPath, type OutputPathLimits } from "./paths";
 
 /**
@@ -483,7 +484,10 @@ export function sortArtifacts(artifacts: PlannedArtifact[]): PlannedArtifact[] {
   );
 }
 
-/** Two whole files for one path, or a path that is both a file and a directory, cannot be written. */
+/**
+ * Two whole files for one path, a path that is both a file and a directory, or two paths that are
+ * one file on a case-insensitive file system cannot be written.
+ */
 export function checkOutputConflicts(artifacts: readonly PlannedArtifact[]): void {
   const writers = new Map<string, PlannedArtifact>();
   for (const artifact of artifacts) {
@@ -511,6 +515,7 @@ export function checkOutputConflicts(artifacts: readonly PlannedArtifact[]): voi
       }
     }
   }
+  checkCaseCollisions(artifacts);
 }
 
 function describe(artifact: PlannedArtifact): string {

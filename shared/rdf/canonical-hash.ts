@@ -1,6 +1,11 @@
 import type { Quad } from "@rdfjs/types";
-import rdfCanonize from "rdf-canonize";
 import { bytesToHex } from "../encoding";
+import {
+  CanonicalizationWork,
+  canonicalizationStepLimit,
+  canonizeCounted,
+  STEPS_PER_DIGEST,
+} from "./canonicalization-work";
 import { CanonicalizationLimitError } from "./errors";
 import { joinSortedLines, quadToNQuadsLine } from "./ntriples";
 
@@ -19,6 +24,11 @@ export interface CanonicalizeOptions {
    * CPU work in workerd). Default: 10,000 + 100 per quad, far above what non-adversarial graphs need.
    */
   maxHashOperations?: number;
+  /**
+   * Ceiling on labeling steps (characters hashed, digests, identifiers copied): WorkBudgetExceededError beyond it.
+   * Default: canonicalizationStepLimit of the N-Quads size of the quads with blank nodes.
+   */
+  maxWorkSteps?: number;
 }
 
 export interface CanonicalDataset {
@@ -53,8 +63,9 @@ class HashBudget {
   }
 }
 
-// Web Crypto message digest for rdf-canonize: the same code in workerd and Node, and every digest is counted.
-function webCryptoDigestFactory(algorithm: CanonicalHashAlgorithm, budget: HashBudget) {
+// Web Crypto message digest for rdf-canonize: the same code in workerd and Node, every digest and every
+// character hashed counted.
+function webCryptoDigestFactory(algorithm: CanonicalHashAlgorithm, budget: HashBudget, work: CanonicalizationWork) {
   const encoder = new TextEncoder();
   return () => {
     let buffered = "";
@@ -64,6 +75,7 @@ function webCryptoDigestFactory(algorithm: CanonicalHashAlgorithm, budget: HashB
       },
       async digest(): Promise<string> {
         budget.spend();
+        work.charge(STEPS_PER_DIGEST + buffered.length);
         return bytesToHex(await crypto.subtle.digest(subtleNames[algorithm], encoder.encode(buffered)));
       },
     };
@@ -84,8 +96,12 @@ export async function canonicalizeQuads(
   // An RDF dataset is a set: duplicate quads (possible in a parsed document) must not reach the algorithm.
   const unique = new Map<string, Quad>();
   let hasBlankNodes = false;
+  let nquadsBytes = 0;
   for (const quad of quads) {
-    unique.set(quadToNQuadsLine(quad), quad);
+    const line = quadToNQuadsLine(quad);
+    const before = unique.size;
+    unique.set(line, quad);
+    if (unique.size > before) nquadsBytes += line.length;
     hasBlankNodes ||= quadHasBlankNode(quad);
   }
   // Without blank nodes RDFC-1.0 reduces to the sorted canonical N-Quads lines (same escaping, same
@@ -94,14 +110,18 @@ export async function canonicalizeQuads(
   const dataset = [...unique.values()];
   const algorithm = options.hashAlgorithm ?? "sha256";
   const budget = new HashBudget(options.maxHashOperations ?? 10_000 + 100 * dataset.length);
+  const work = new CanonicalizationWork(options.maxWorkSteps ?? canonicalizationStepLimit(nquadsBytes));
   const issuedIdentifiers = new Map<string, string>();
   try {
-    const canonical = await rdfCanonize.canonize(dataset, {
-      algorithm: "RDFC-1.0",
-      maxWorkFactor: options.maxWorkFactor ?? DEFAULT_MAX_WORK_FACTOR,
-      canonicalIdMap: issuedIdentifiers,
-      createMessageDigest: webCryptoDigestFactory(algorithm, budget),
-    });
+    const canonical = await canonizeCounted(
+      dataset,
+      {
+        maxWorkFactor: options.maxWorkFactor ?? DEFAULT_MAX_WORK_FACTOR,
+        canonicalIdMap: issuedIdentifiers,
+        createMessageDigest: webCryptoDigestFactory(algorithm, budget, work),
+      },
+      work,
+    );
     return { canonical, issuedIdentifiers };
   } catch (error) {
     if (error instanceof CanonicalizationLimitError) throw error;
@@ -122,7 +142,8 @@ export async function digestHex(text: string, algorithm: CanonicalHashAlgorithm 
 
 /**
  * Content address of a dataset: RDFC-1.0 canonical N-Quads and their hash. Reordered quads and relabeled blank
- * nodes give the same result. Throws CanonicalizationLimitError for pathological blank-node graphs.
+ * nodes give the same result. Throws CanonicalizationLimitError for pathological blank-node graphs (too
+ * symmetric), WorkBudgetExceededError when labeling needs more steps than the size of the input allows.
  */
 export async function canonicalHash(quads: Iterable<Quad>, options: CanonicalizeOptions = {}): Promise<CanonicalHash> {
   const algorithm = options.hashAlgorithm ?? "sha256";

@@ -80,3 +80,38 @@ export class ShapesError extends Error {
     this.name = "ShapesError";
   }
 }
+
+/** An IRI in the document is relative and there is no base to resolve it against. */
+export class RelativeIriError extends Error {
+  readonly mediaType: string;
+  readonly line: number | undefined;
+  readonly column: number | undefined;
+  constructor(mediaType: string, line?: number, column?: number) {
+    const where = line === undefined ? "" : ` on line ${line}, column ${column}`;
+    super(`Relative IRI${where} with no base IRI to resolve it against; use absolute IRIs or declare @base`);
+    this.name = "RelativeIriError";
+    this.mediaType = mediaType;
+    this.line = line;
+    this.column = column;
+  }
+}
+
+/** A text body is not valid UTF-8; `byteOffset` (0-based) is where the first invalid sequence starts. */
+export class InvalidUtf8Error extends Error {
+  readonly byteOffset: number;
+  constructor(byteOffset: number) {
+    super(`The body is not valid UTF-8: invalid byte sequence at byte offset ${byteOffset}`);
+    this.name = "InvalidUtf8Error";
+    this.byteOffset = byteOffset;
+  }
+}
+
+/** A JSON-LD document must be a JSON object or array; a bare number, string, boolean or null describes nothing. */
+export class JsonLdDocumentError extends Error {
+  readonly found: string;
+  constructor(found: string) {
+    super(`A JSON-LD document must be a JSON object or array, not ${found}`);
+    this.name = "JsonLdDocumentError";
+    this.found = found;
+  }
+}

@@ -1,8 +1,17 @@
 import type * as RDF from "@rdfjs/types";
 import jsonld, { type JsonLdQuad, type JsonLdTerm, type RemoteDocument } from "jsonld";
 import { DataFactory, Parser, type Quad, type Term, Writer } from "n3";
-import { QuadLimitExceededError, RdfSyntaxError, RemoteContextRefusedError, UnsupportedMediaTypeError } from "./errors";
+import { NestingTooDeepError } from "../errors/budget-errors";
+import {
+  JsonLdDocumentError,
+  QuadLimitExceededError,
+  RdfSyntaxError,
+  RelativeIriError,
+  RemoteContextRefusedError,
+  UnsupportedMediaTypeError,
+} from "./errors";
 import { jsonErrorOffset } from "./json-error-position";
+import { assertJsonNesting } from "./json-nesting";
 import { compareCodeUnits, joinSortedLines, quadToNQuadsLine, quadToNTriplesLine, termToNTriples } from "./ntriples";
 
 export const RDF_MEDIA_TYPES = {
@@ -79,10 +88,71 @@ export function countingFactory(maxQuads: number): typeof DataFactory {
   };
 }
 
+/**
+ * Collections, blank-node property lists, formulas and quoted triples nest at most this deep in Turtle,
+ * TriG and N3 syntax (and brackets in SPARQL updates): each level becomes a blank node whose canonical
+ * labeling work grows with the depth of the chain it sits in.
+ */
+export const MAX_RDF_NESTING_DEPTH = 64;
+
 interface N3ErrorContext {
   line?: number;
   token?: { line: number; start?: number };
   previousToken?: { line: number; endLine?: number; end?: number };
+}
+
+/** n3's parser state our guards read and wrap (n3 2.x). */
+interface N3ParserInternals {
+  _contextStack: unknown[];
+  _base: string;
+  _lexer: { _line: number; previousToken?: N3ErrorContext["previousToken"] };
+  _saveContext(type: string, graph: unknown, subject: unknown, predicate: unknown, object: unknown): void;
+  _resolveRelativeIRI(iri: string): string | null;
+}
+
+/** A guard stopped n3 at the token being read; the position is resolved against the text by n3ParseError. */
+class ParserRefusal extends Error {
+  constructor(
+    readonly refusal: "nesting" | "relative-iri",
+    readonly context: N3ErrorContext,
+  ) {
+    super(refusal);
+  }
+}
+
+// The lexer has just emitted the token being read: it is on the lexer's current line, after the previous token.
+const currentTokenContext = (parser: N3ParserInternals): N3ErrorContext => ({
+  line: parser._lexer._line,
+  previousToken: parser._lexer.previousToken,
+});
+
+/**
+ * An n3 parser that refuses nesting beyond MAX_RDF_NESTING_DEPTH as it opens the level, and relative IRIs
+ * when no base is known. Both checks sit where n3 opens a scope or resolves a relative IRI, never per token.
+ */
+export function createN3Parser(format: Exclude<RdfMediaType, "application/ld+json">, options: ParseRdfOptions): Parser {
+  const parser = new Parser({
+    format: n3Formats[format],
+    baseIRI: options.baseIRI,
+    blankNodePrefix: `_:${LABELED_BLANK_PREFIX}`,
+    factory: countingFactory(options.maxQuads ?? Number.POSITIVE_INFINITY),
+  });
+  const internals = parser as unknown as N3ParserInternals;
+  const saveContext = internals._saveContext;
+  internals._saveContext = function (this: N3ParserInternals, type, graph, subject, predicate, object) {
+    if (this._contextStack.length >= MAX_RDF_NESTING_DEPTH)
+      throw new ParserRefusal("nesting", currentTokenContext(this));
+    saveContext.call(this, type, graph, subject, predicate, object);
+  };
+  // N-Triples and N-Quads already reject relative IRIs as syntax errors.
+  if (format !== RDF_MEDIA_TYPES.ntriples && format !== RDF_MEDIA_TYPES.nquads) {
+    const resolveRelative = internals._resolveRelativeIRI;
+    internals._resolveRelativeIRI = function (this: N3ParserInternals, iri: string) {
+      if (this._base === "") throw new ParserRefusal("relative-iri", currentTokenContext(this));
+      return resolveRelative.call(this, iri);
+    };
+  }
+  return parser;
 }
 
 function lineText(text: string, line: number): string {
@@ -91,9 +161,7 @@ function lineText(text: string, line: number): string {
 
 // n3 reports the line; the column comes from the offending token, or (lexer errors) from the first
 // non-blank character after the previous token on that line.
-/** `text` is the document, or a window of it whose first line is line `firstLine`. */
-export function n3SyntaxError(error: Error, text: string, mediaType: RdfMediaType, firstLine = 1): RdfSyntaxError {
-  const context = (error as Error & { context?: N3ErrorContext }).context ?? {};
+function n3ErrorPosition(context: N3ErrorContext, text: string, firstLine: number) {
   const line = context.token?.line ?? context.line;
   let column: number | undefined;
   if (context.token && typeof context.token.start === "number") {
@@ -104,6 +172,20 @@ export function n3SyntaxError(error: Error, text: string, mediaType: RdfMediaTyp
     const rest = lineText(text, line - firstLine + 1).slice(from);
     column = from + (rest.length - rest.trimStart().length) + 1;
   }
+  return { line, column };
+}
+
+/**
+ * The typed error for a failed n3 parse: NestingTooDeepError or RelativeIriError from our guards, else
+ * RdfSyntaxError. `text` is the document, or a window of it whose first line is line `firstLine`.
+ */
+export function n3ParseError(error: Error, text: string, mediaType: RdfMediaType, firstLine = 1): Error {
+  const context = (error as Error & { context?: N3ErrorContext }).context ?? {};
+  const { line, column } = n3ErrorPosition(context, text, firstLine);
+  if (error instanceof ParserRefusal) {
+    if (error.refusal === "relative-iri") return new RelativeIriError(mediaType, line, column);
+    return new NestingTooDeepError(mediaType, MAX_RDF_NESTING_DEPTH, { line, column });
+  }
   return new RdfSyntaxError(error.message, mediaType, line, column, { cause: error });
 }
 
@@ -113,17 +195,12 @@ export function parseRdfSync(text: string, mediaType: string, options: ParseRdfO
   if (format === RDF_MEDIA_TYPES.jsonld) {
     throw new UnsupportedMediaTypeError(`${mediaType} (synchronous parsing)`, Object.values(n3Formats));
   }
-  const parser = new Parser({
-    format: n3Formats[format],
-    baseIRI: options.baseIRI,
-    blankNodePrefix: `_:${LABELED_BLANK_PREFIX}`,
-    factory: countingFactory(options.maxQuads ?? Number.POSITIVE_INFINITY),
-  });
+  const parser = createN3Parser(format, options);
   try {
     return parser.parse(text);
   } catch (error) {
     if (error instanceof QuadLimitExceededError) throw error;
-    if (error instanceof Error) throw n3SyntaxError(error, text, format);
+    if (error instanceof Error) throw n3ParseError(error, text, format);
     throw error;
   }
 }
@@ -175,12 +252,16 @@ function fromJsonLdTerm(term: JsonLdTerm): Term {
 const XSD_STRING = "http://www.w3.org/2001/XMLSchema#string";
 
 async function parseJsonLd(text: string, options: ParseRdfOptions): Promise<Quad[]> {
+  assertJsonNesting(text, RDF_MEDIA_TYPES.jsonld);
   let document: unknown;
   try {
     document = JSON.parse(text);
   } catch (error) {
     if (error instanceof SyntaxError) throw jsonSyntaxError(error, text);
     throw error;
+  }
+  if (typeof document !== "object" || document === null) {
+    throw new JsonLdDocumentError(document === null ? "null" : `a ${typeof document}`);
   }
   let dataset: JsonLdQuad[];
   try {

@@ -2,8 +2,11 @@ import { HttpError } from "../errors/http-error";
 import {
   CanonicalizationLimitError,
   DocumentTooLargeError,
+  InvalidUtf8Error,
+  JsonLdDocumentError,
   QuadLimitExceededError,
   RdfSyntaxError,
+  RelativeIriError,
   RemoteContextRefusedError,
   ShapesError,
   UnsupportedMediaTypeError,
@@ -33,6 +36,22 @@ export function rdfErrorToHttpError(error: unknown, options: RdfProblemOptions =
     if (error.line !== undefined) extensions.line = error.line;
     if (error.column !== undefined) extensions.column = error.column;
     return new HttpError(400, "rdf-syntax-error", "Invalid RDF document", error.message, { extensions });
+  }
+  if (error instanceof RelativeIriError) {
+    const extensions: Record<string, unknown> = { mediaType: error.mediaType };
+    if (error.line !== undefined) extensions.line = error.line;
+    if (error.column !== undefined) extensions.column = error.column;
+    return new HttpError(422, "relative-iri", "Relative IRI without a base", error.message, { extensions });
+  }
+  if (error instanceof InvalidUtf8Error) {
+    return new HttpError(422, "invalid-utf8", "Body is not valid UTF-8", error.message, {
+      extensions: { byteOffset: error.byteOffset },
+    });
+  }
+  if (error instanceof JsonLdDocumentError) {
+    return new HttpError(422, "invalid-jsonld-document", "Not a JSON-LD document", error.message, {
+      extensions: { found: error.found },
+    });
   }
   if (error instanceof RemoteContextRefusedError) {
     return new HttpError(400, "jsonld-remote-context", "Remote JSON-LD context refused", error.message, {

@@ -1,15 +1,7 @@
 import type { Quad } from "@rdfjs/types";
-import { Parser } from "n3";
 import { DocumentTooLargeError, QuadLimitExceededError } from "./errors";
-import {
-  countingFactory,
-  LABELED_BLANK_PREFIX,
-  n3Formats,
-  n3SyntaxError,
-  normalizeRdfMediaType,
-  parseRdf,
-  RDF_MEDIA_TYPES,
-} from "./formats";
+import { createN3Parser, n3ParseError, normalizeRdfMediaType, parseRdf, RDF_MEDIA_TYPES } from "./formats";
+import { Utf8StreamDecoder } from "./utf8-text";
 
 export interface ParseStreamOptions {
   baseIRI?: string;
@@ -110,15 +102,15 @@ function pieceReader(input: ReadableStream<Uint8Array>): PieceReader {
 }
 
 async function readAll(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<{ text: string; bytes: number }> {
-  const decoder = new TextDecoder();
+  const decoder = new Utf8StreamDecoder();
   let text = "";
   let bytes = 0;
   for await (const chunk of body) {
     bytes += chunk.byteLength;
     if (bytes > maxBytes) throw new DocumentTooLargeError(maxBytes);
-    text += decoder.decode(chunk, { stream: true });
+    text += decoder.decode(chunk);
   }
-  return { text: text + decoder.decode(), bytes };
+  return { text: text + decoder.end(), bytes };
 }
 
 /**
@@ -143,12 +135,7 @@ export async function parseRdfStream(
     return { quads: quads.length, bytes };
   }
 
-  const parser = new Parser({
-    format: n3Formats[format],
-    baseIRI: options.baseIRI,
-    blankNodePrefix: `_:${LABELED_BLANK_PREFIX}`,
-    factory: countingFactory(options.maxQuads ?? Number.POSITIVE_INFINITY),
-  });
+  const parser = createN3Parser(format, options);
   const source = new TextSource();
   const recent = new RecentLines();
   let failure: { error: unknown } | undefined;
@@ -171,9 +158,10 @@ export async function parseRdfStream(
     }
   });
 
-  const decoder = new TextDecoder();
+  const decoder = new Utf8StreamDecoder();
   const reader = pieceReader(input);
   let bytes = 0;
+  let readToEnd = false;
   const feed = (text: string, event: "data" | "end") => {
     if (text) recent.push(text);
     try {
@@ -185,26 +173,29 @@ export async function parseRdfStream(
   try {
     for (;;) {
       const { value, done } = await reader.read();
-      if (done || !value) break;
+      if (done || !value) {
+        readToEnd = true;
+        break;
+      }
       bytes += value.byteLength;
       if (bytes > maxBytes) throw new DocumentTooLargeError(maxBytes);
-      const text = decoder.decode(value, { stream: true });
+      const text = decoder.decode(value);
       if (text) feed(text, "data");
       if (failure) break;
     }
     if (!failure) {
-      const rest = decoder.decode();
+      const rest = decoder.end();
       if (rest) feed(rest, "data");
       if (!failure) feed("", "end");
     }
   } finally {
-    if (failure || bytes > maxBytes) await reader.cancel().catch(() => undefined);
+    if (!readToEnd) await reader.cancel().catch(() => undefined);
   }
   if (failure) {
     const { error } = failure;
     if (ownError || error instanceof QuadLimitExceededError || !(error instanceof Error)) throw error;
     if ((error as { context?: unknown }).context === undefined) throw error;
-    throw n3SyntaxError(error, recent.text, format, recent.firstLine);
+    throw n3ParseError(error, recent.text, format, recent.firstLine);
   }
   return { quads, bytes };
 }

@@ -8,6 +8,7 @@ import { parseRdfSync, serializeRdfSync } from "./formats";
 import { IndexedDataset } from "./indexed-dataset";
 import { compareCodeUnits, termToNTriples } from "./ntriples";
 import { compileLinearPattern, SH_PATTERN } from "./shacl-pattern";
+import { assertShapeNesting } from "./shape-nesting";
 
 const SH = "http://www.w3.org/ns/shacl#";
 const RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
@@ -119,14 +120,16 @@ function compareResults(a: ShaclResult, b: ShaclResult): number {
 
 /**
  * Validates a data graph against SHACL Core shapes (Turtle text or quads) with shacl-engine. Throws
- * RdfSyntaxError for invalid shapes Turtle, ShapesError for shapes the engine cannot use.
+ * RdfSyntaxError for invalid shapes Turtle, ShapesError for shapes the engine cannot use, NestingTooDeepError
+ * for shapes that refer to shapes deeper than MAX_SHAPE_NESTING_DEPTH.
  */
 export async function validateShacl(
   data: Iterable<Quad>,
   shapes: string | Iterable<Quad>,
   options: ValidateShaclOptions = {},
 ): Promise<ShaclReport> {
-  const shapeQuads = typeof shapes === "string" ? parseRdfSync(shapes, "text/turtle", options) : shapes;
+  const shapeQuads = typeof shapes === "string" ? parseRdfSync(shapes, "text/turtle", options) : [...shapes];
+  assertShapeNesting(shapeQuads);
   const shapesDataset = new IndexedDataset(shapeQuads);
   rejectSparqlShapes(shapesDataset);
   const factory = reportFactory();
@@ -141,7 +144,8 @@ export async function validateShacl(
       error instanceof WorkBudgetExceededError
     )
       throw error;
-    const message = error instanceof Error ? error.message : String(error);
+    // The engine's own refusals explain themselves; a runtime error's text (RangeError, TypeError) is internal.
+    const message = error?.constructor === Error ? (error as Error).message : "the validator could not process it";
     throw new ShapesError(`The shapes graph cannot be used: ${message}`, { cause: error });
   }
   const results = report.results.map(

@@ -66,6 +66,24 @@ describe("API keys", () => {
     expect(ok.status).toBe(201);
   });
 
+  it("the tenant's last owner key cannot be deleted, even by itself; with a second owner key it can", async () => {
+    const tenant = await createTenant();
+    const keys = (await (await call("/v1/api-keys", { headers: bearer(tenant.apiKey) })).json()) as {
+      items: { id: string; role: string }[];
+    };
+    const ownerKeyId = keys.items.find((k) => k.role === "owner")?.id;
+    await expectProblem(
+      await call(`/v1/api-keys/${ownerKeyId}`, { method: "DELETE", headers: bearer(tenant.apiKey) }),
+      409,
+      "last-owner",
+    );
+    const second = await createKey(tenant, "owner");
+    expect(
+      (await call(`/v1/api-keys/${ownerKeyId}`, { method: "DELETE", headers: bearer(second.secret) })).status,
+    ).toBe(204);
+    expect((await call("/v1/me", { headers: bearer(second.secret) })).status).toBe(200);
+  });
+
   it("validates the body", async () => {
     const tenant = await createTenant();
     const problem = await expectProblem(

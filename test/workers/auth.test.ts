@@ -69,6 +69,21 @@ describe("token exchange and platform JWKS", () => {
     await expectProblem(await exchange(tenant.apiKey, { ttlSeconds: 7200 }), 400, "validation-error");
   });
 
+  it("never issues a token that outlives its API key", async () => {
+    const tenant = await createTenant();
+    const keyExpiry = Math.floor(Date.now() / 1000) + 300;
+    const key = await createKey(tenant, "editor", { expiresAt: new Date(keyExpiry * 1000).toISOString() });
+    const res = await exchange(key.secret, { ttlSeconds: 3600 });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { accessToken: string; expiresIn: number };
+    const payload = JSON.parse(atob((body.accessToken.split(".")[1] ?? "").replaceAll("-", "+").replaceAll("_", "/")));
+    expect(payload.exp).toBeLessThanOrEqual(keyExpiry);
+    expect(payload.exp).toBeGreaterThan(keyExpiry - 10);
+    expect(body.expiresIn).toBeLessThanOrEqual(300);
+    // A key without expiry still gets the full hour.
+    expect(((await (await exchange(tenant.apiKey)).json()) as { expiresIn: number }).expiresIn).toBe(3600);
+  });
+
   it("only exchanges API keys, not tokens", async () => {
     const tenant = await createTenant();
     await expectProblem(await exchange(await tokenFor(tenant)), 403, "api-key-required");

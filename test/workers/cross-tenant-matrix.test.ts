@@ -8,6 +8,9 @@ describe("cross-tenant matrix", () => {
     const b = await createTenant();
     const bKey = await createKey(b, "viewer");
     await call("/v1/members/bob%40idp", jsonBody({ role: "viewer" }, b.apiKey, "PUT"));
+    // Owners are guarded by their own rules (owner-only, never the last): another tenant's are still just 404.
+    await call("/v1/members/boss%40idp", jsonBody({ role: "owner" }, b.apiKey, "PUT"));
+    const bOwnerKey = await createKey(b, "owner");
     await call("/v1/templates/gen/t.njk", {
       method: "PUT",
       headers: { ...bearer(b.apiKey), "content-type": "text/plain" },
@@ -36,6 +39,8 @@ describe("cross-tenant matrix", () => {
     const routes: [string, RequestInit][] = [
       [`/v1/api-keys/${bKey.apiKey.id}`, { method: "DELETE" }],
       ["/v1/members/bob%40idp", { method: "DELETE" }],
+      ["/v1/members/boss%40idp", { method: "DELETE" }],
+      [`/v1/api-keys/${bOwnerKey.apiKey.id}`, { method: "DELETE" }],
       ["/v1/templates/gen/t.njk", {}],
       ["/v1/templates/gen/t.njk", { method: "DELETE" }],
       ["/v1/generators/gen", {}],

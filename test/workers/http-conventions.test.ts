@@ -89,6 +89,101 @@ describe("error model", () => {
   });
 });
 
+describe("problem types and details", () => {
+  it("every framework-generated problem has a problem URI type and our own wording", async () => {
+    const tenant = await createTenant();
+    const cases: [Promise<Response>, number, string][] = [
+      [call("/v1/nothing-here"), 404, "not-found"],
+      [call("/v1/health", { method: "DELETE" }), 405, "method-not-allowed"],
+      [
+        call("/v1/auth/token", {
+          method: "POST",
+          headers: { ...bearer(tenant.apiKey), "content-type": "application/x-www-form-urlencoded" },
+          body: "ttlSeconds=60",
+        }),
+        415,
+        "unsupported-media-type",
+      ],
+      [
+        call("/v1/auth/token", {
+          method: "POST",
+          headers: { ...bearer(tenant.apiKey), "content-type": "multipart/form-data; boundary=x" },
+          body: "--x--",
+        }),
+        415,
+        "unsupported-media-type",
+      ],
+      [
+        call("/v1/api-keys", {
+          method: "POST",
+          headers: { ...bearer(tenant.apiKey), "content-type": "application/json" },
+          body: '{"name": "x", "role":',
+        }),
+        400,
+        "validation-error",
+      ],
+      [
+        call("/v1/tenants", {
+          method: "POST",
+          headers: { ...bearer(ADMIN_TOKEN), "content-type": "application/json" },
+          body: "{'single': 'quotes'}",
+        }),
+        400,
+        "validation-error",
+      ],
+      [call("/v1/auth/token", jsonBody({ ttlSeconds: "soon" }, tenant.apiKey)), 400, "validation-error"],
+      [call("/v1/api-keys?limit=zero", { headers: bearer(tenant.apiKey) }), 400, "validation-error"],
+    ];
+    for (const [pending, status, type] of cases) {
+      const res = await pending;
+      const problem = await expectProblem(res, status, type);
+      expect(String(problem.type)).toMatch(/^https:\/\/kgen\.dev\/problems\/[a-z-]+$/);
+      // Parser and runtime wording never reaches the client.
+      expect(JSON.stringify(problem)).not.toMatch(
+        /JSON at position|Unexpected token|SyntaxError|Malformed JSON in request body/,
+      );
+    }
+  });
+});
+
+describe("response headers", () => {
+  it("every response says nosniff: success, problem, unknown route, public keys", async () => {
+    const tenant = await createTenant();
+    for (const res of [
+      await call("/v1/health"),
+      await call("/v1/me", { headers: bearer(tenant.apiKey) }),
+      await call("/v1/me"),
+      await call("/v1/nothing-here"),
+      await call("/.well-known/jwks.json"),
+      await call("/v1/openapi.json"),
+    ]) {
+      expect(res.headers.get("x-content-type-options"), res.url).toBe("nosniff");
+      await res.arrayBuffer();
+    }
+  });
+
+  it("responses carrying a secret or tenant data are never stored; public keys keep their own caching", async () => {
+    const slug = `nostore-${crypto.randomUUID().slice(0, 8)}`;
+    const created = await call("/v1/tenants", jsonBody({ slug, name: "No store" }, ADMIN_TOKEN));
+    expect(created.status).toBe(201);
+    expect(created.headers.get("cache-control")).toBe("private, no-store");
+    const { apiKey } = (await created.json()) as { apiKey: string };
+    const key = await call("/v1/api-keys", jsonBody({ name: "ci", role: "viewer" }, apiKey));
+    expect(key.status).toBe(201);
+    expect(key.headers.get("cache-control")).toBe("private, no-store");
+    const token = await call("/v1/auth/token", { method: "POST", headers: bearer(apiKey) });
+    expect(token.status).toBe(200);
+    expect(token.headers.get("cache-control")).toBe("private, no-store");
+    for (const path of ["/v1/me", "/v1/api-keys", "/v1/members", "/v1/audit-log"]) {
+      const res = await call(path, { headers: bearer(apiKey) });
+      expect(res.headers.get("cache-control"), path).toBe("private, no-store");
+    }
+    const problem = await call("/v1/me", { headers: bearer("kgen_not-a-real-key") });
+    expect(problem.headers.get("cache-control")).toBe("private, no-store");
+    expect((await call("/.well-known/jwks.json")).headers.get("cache-control")).toBe("public, max-age=300");
+  });
+});
+
 describe("production safety", () => {
   it("refuses operator routes with the development admin token or with none", async () => {
     const init = { headers: bearer("kgen-dev-admin") };

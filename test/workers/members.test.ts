@@ -64,6 +64,26 @@ describe("members", () => {
     );
   });
 
+  it("only an owner changes or removes an owner member, and never the last owner", async () => {
+    const tenant = await createTenant();
+    const admin = await createKey(tenant, "admin");
+    expect((await call("/v1/members/boss", jsonBody({ role: "owner" }, tenant.apiKey, "PUT"))).status).toBe(200);
+    await expectProblem(
+      await call("/v1/members/boss", jsonBody({ role: "viewer" }, admin.secret, "PUT")),
+      403,
+      "insufficient-role",
+    );
+    await expectProblem(
+      await call("/v1/members/boss", { method: "DELETE", headers: bearer(admin.secret) }),
+      403,
+      "insufficient-role",
+    );
+    // The owner key and the owner member: the owner may demote the member, who is not the last owner.
+    const demoted = await call("/v1/members/boss", jsonBody({ role: "admin" }, tenant.apiKey, "PUT"));
+    expect(await demoted.json()).toMatchObject({ subject: "boss", role: "admin" });
+    expect((await call("/v1/members/boss", { method: "DELETE", headers: bearer(admin.secret) })).status).toBe(204);
+  });
+
   it("keeps members per tenant: another tenant's subject answers 404", async () => {
     const a = await createTenant();
     const b = await createTenant();

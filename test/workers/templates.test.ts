@@ -111,9 +111,12 @@ describe("templates", () => {
   it("validates names, media type and encoding", async () => {
     const tenant = await createTenant();
     await expectProblem(await putTemplate(tenant, "Bad Name/x.njk", "x"), 400, "validation-error");
-    // (A literal ".." never arrives: URLs are normalised before routing.)
+    // (A literal ".." never arrives: URLs are normalised before routing; test/workers/hostile/auth.test.ts sends it as written.)
     await expectProblem(await putTemplate(tenant, "gen/.hidden/x.njk", "x"), 400, "validation-error");
-    await expectProblem(await putTemplate(tenant, "gen/a//b.njk", "x"), 400, "validation-error");
+    await expectProblem(await putTemplate(tenant, "gen/a//b.njk", "x"), 422, "invalid-template-path");
+    await expectProblem(await putTemplate(tenant, "gen/a%2fb.njk", "x"), 422, "invalid-template-path");
+    await expectProblem(await putTemplate(tenant, "gen/a%5cb.njk", "x"), 422, "invalid-template-path");
+    await expectProblem(await putTemplate(tenant, "gen/a%00.njk", "x"), 422, "invalid-template-path");
     await expectProblem(await putTemplate(tenant, "gen/x.njk", "x", "application/json"), 415, "unsupported-media-type");
     const latin1 = await call("/v1/templates/gen/x.njk", {
       method: "PUT",

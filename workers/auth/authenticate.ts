@@ -5,12 +5,14 @@ import { type PlanName, planLimits } from "../../shared/plans";
 import { rateLimitedError, rateLimitHeaders } from "../../shared/rate-limit-headers";
 import type { AppEnv, Principal } from "../context";
 import { database } from "../db/client";
+import type { ApiKeyRow } from "../db/schema";
 import { limitBody } from "../middleware/body-limit";
 import { findApiKeyByHash, TenantScope } from "../repository/tenant-scope";
 import { TenantDirectory } from "../repository/tenants";
 import { tenantObject } from "../tenant-object-stub";
 import { hashApiKeySecret, looksLikeApiKey } from "./api-key-secret";
 import { tokenConfig } from "./config";
+import { externalRole } from "./owner-rules";
 import { verifyJwt } from "./tokens";
 
 const unauthorized = (detail: string) =>
@@ -28,30 +30,38 @@ async function principalFromCredential(credential: string, env: Env, nowMs: numb
   if (looksLikeApiKey(credential)) {
     const key = await findApiKeyByHash(db, await hashApiKeySecret(credential));
     if (!key) throw unauthorized("The API key is not valid.");
-    if (key.expiresAt && Date.parse(key.expiresAt) <= nowMs) throw unauthorized("The API key has expired.");
+    const expiresAtMs = apiKeyExpiry(key);
+    if (expiresAtMs !== undefined && expiresAtMs <= nowMs) throw unauthorized("The API key has expired.");
     return {
       tenantId: key.tenantId,
       role: key.role,
       subject: `key:${key.id}`,
       credential: "api-key",
       apiKeyId: key.id,
+      ...(expiresAtMs !== undefined ? { apiKeyExpiresAtMs: expiresAtMs } : {}),
     };
   }
   const token = await verifyJwt(credential, tokenConfig(env), Math.floor(nowMs / 1000));
   if (token.source === "platform") {
     // A token minted from an API key dies with the key.
     const keyId = token.subject.startsWith("key:") ? token.subject.slice(4) : undefined;
-    if (!keyId || !(await new TenantScope(db, token.tenantId).findApiKey(keyId))) {
-      throw unauthorized("The credential this token was issued for no longer exists.");
+    const key = keyId ? await new TenantScope(db, token.tenantId).findApiKey(keyId) : undefined;
+    if (!keyId || !key) throw unauthorized("The credential this token was issued for no longer exists.");
+    const keyExpiresAtMs = apiKeyExpiry(key);
+    if (keyExpiresAtMs !== undefined && keyExpiresAtMs <= nowMs) {
+      throw unauthorized("The API key this token was issued for has expired.");
     }
     if (!token.role) throw unauthorized("The token has no role.");
     return { ...token, role: token.role, credential: "platform-token", apiKeyId: keyId };
   }
-  // A role managed in KGEN (members) takes precedence over the identity provider's claim.
   const member = await new TenantScope(db, token.tenantId).findMember(token.subject);
-  const role = member?.role ?? token.role;
+  const role = externalRole(token.role, member?.role);
   if (!role) throw unauthorized("The token carries no role and its subject is not a member of the tenant.");
   return { ...token, role, credential: "external-token" };
+}
+
+function apiKeyExpiry(key: ApiKeyRow): number | undefined {
+  return key.expiresAt ? Date.parse(key.expiresAt) : undefined;
 }
 
 /**

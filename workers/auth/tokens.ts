@@ -89,7 +89,11 @@ export async function verifyJwt(token: string, config: TokenConfig, nowSeconds: 
   const useExternal = external !== undefined && unverifiedIssuer === external.issuer;
   const algorithms = useExternal ? external.algorithms : PLATFORM_ALGORITHMS;
   if (typeof header.alg !== "string" || !algorithms.includes(header.alg)) {
-    throw unauthorized(`Tokens signed with alg "${String(header.alg)}" are not accepted.`);
+    // The header is the caller's: name the algorithm only when it looks like one.
+    const named = typeof header.alg === "string" && /^[A-Za-z0-9+-]{1,16}$/.test(header.alg);
+    throw unauthorized(
+      named ? `Tokens signed with alg "${header.alg}" are not accepted.` : "The token's algorithm is not accepted.",
+    );
   }
 
   let payload: JWTPayload;

@@ -6,6 +6,7 @@ import { JobLedger } from "../repository/jobs";
 import { TenantDirectory } from "../repository/tenants";
 import { tenantObject } from "../tenant-object-stub";
 import { ArtifactWriter, tenantSigner } from "./artifact-writer";
+import { jobFailureReason } from "./job-failure-reason";
 import { completeJob, failJob, type GenerateMessage, generationRequest, MAX_QUEUED_ARTIFACTS } from "./run-generation";
 
 /** Delay before the n-th retry: 2, 4, 8, … seconds, at most five minutes. */
@@ -40,7 +41,7 @@ export async function processGenerateMessage(env: Env, message: GenerateMessage)
   }
   const writer = new ArtifactWriter(env, tenant.id, job.id, lock, job.lockHash, await tenantSigner(env, tenant.id));
   await writer.write(rendered, batchKey, new Date().toISOString());
-  await completeJob(env, tenant, job.id);
+  await completeJob(env, tenant, job.id, { acrossBatches: true });
 }
 
 export async function consumeGenerateBatch(batch: MessageBatch<GenerateMessage>, env: Env): Promise<void> {
@@ -51,17 +52,17 @@ export async function consumeGenerateBatch(batch: MessageBatch<GenerateMessage>,
         await processGenerateMessage(env, message.body);
         message.ack();
       } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
         console.error(
           JSON.stringify({
             level: "error",
             msg: "generate batch failed",
             jobId: message.body.jobId,
             attempts: message.attempts,
-            reason,
+            reason: String(error),
+            stack: (error as Error)?.stack,
           }),
         );
-        await recordLastError(env, message.body, reason);
+        await recordLastError(env, message.body, jobFailureReason(error));
         message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
       }
     }),

@@ -1,4 +1,5 @@
 import { unwrap } from "../../durable-objects/tenant/rpc-outcome";
+import { sha256Hex } from "../../shared/encoding";
 import { HttpError } from "../../shared/errors/http-error";
 import type { Lock } from "../../shared/generate/lock";
 import { computeLock, deriveBuildTime, LockError } from "../../shared/generate/lock";
@@ -19,15 +20,17 @@ export async function templatesOfLock(env: Env, tenantId: string, lock: Lock): P
   const templates: PlanTemplate[] = [];
   for (const [path, hash] of Object.entries(lock.generator.templates)) {
     const cacheKey = `${tenantId}/${hash}`;
-    let source = templateSources.get(cacheKey) ?? null;
-    if (source === null) {
-      source = await content.text(hash);
-      if (source !== null) {
-        if (templateSources.size > 512) templateSources.clear();
-        templateSources.set(cacheKey, source);
-      }
+    let source = templateSources.get(cacheKey);
+    if (source === undefined) {
+      const stored = await content.text(hash);
+      if (stored === null) throw new LockError("a template of the lock is no longer stored", [`${path}: ${hash}`]);
+      // Sources share the content store with other blobs: only a source with this very hash is the template.
+      if ((await sha256Hex(stored)) !== hash)
+        throw new LockError("a template of the lock does not hash to its pinned hash", [`${path}: ${hash}`]);
+      if (templateSources.size > 512) templateSources.clear();
+      templateSources.set(cacheKey, stored);
+      source = stored;
     }
-    if (source === null) throw new LockError("a template of the lock is no longer stored", [`${path}: ${hash}`]);
     templates.push({ path, hash, source });
   }
   return templates;
@@ -60,12 +63,4 @@ export async function lockFor(
     engineVersion: ENGINE_VERSION,
     buildTime: deriveBuildTime({ graphVersionCreatedAt: version.createdAt }),
   });
-}
-
-/** A lock replayed later must still point at an existing graph version with the same content. */
-export async function assertLockGraph(env: Env, tenant: TenantRow, lock: Lock): Promise<void> {
-  const version = unwrap(await tenantObject(env, tenant).graphVersion(lock.graph.name, Number(lock.graph.version)));
-  if (version.hash !== lock.graph.hash) {
-    throw new LockError("the lock's graph version has different content", [`${lock.graph.name}@${lock.graph.version}`]);
-  }
 }

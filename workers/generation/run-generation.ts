@@ -2,6 +2,7 @@ import type { GenerationRequest, RenderedBatch } from "../../durable-objects/ten
 import { unwrap } from "../../durable-objects/tenant/rpc-outcome";
 import { HttpError } from "../../shared/errors/http-error";
 import { type Lock, lockHash } from "../../shared/generate/lock";
+import { checkCaseCollisions, PathCollisionError } from "../../shared/generate/path-collisions";
 import type { UnitBatch } from "../../shared/generate/plan";
 import { monthPeriod, type PlanName, planLimits, queryLimits } from "../../shared/plans";
 import { database } from "../db/client";
@@ -10,6 +11,7 @@ import { JobLedger } from "../repository/jobs";
 import { tenantObject } from "../tenant-object-stub";
 import { ArtifactWriter, tenantSigner } from "./artifact-writer";
 import { templatesOfLock } from "./generation-inputs";
+import { jobFailureReason } from "./job-failure-reason";
 
 /** Units per queue message. */
 export const GENERATE_BATCH_SIZE = 50;
@@ -164,7 +166,7 @@ export async function startGeneration(
       await writer.write(rendered, "all", now.toISOString());
       await completeJob(env, tenant, jobId);
     } catch (error) {
-      await failJob(env, tenant, jobId, error instanceof Error ? error.message : String(error));
+      await failJob(env, tenant, jobId, jobFailureReason(error));
       // Nothing was delivered: give the reserved quota back.
       await stub.releaseQuota({
         counter: "generations",
@@ -186,14 +188,35 @@ export async function startGeneration(
   return { job: (await ledger.find(jobId)) as JobRow, synchronous: false };
 }
 
-/** Marks the job completed once every unit is written or skipped (idempotent). */
-export async function completeJob(env: Env, tenant: TenantRow, jobId: string): Promise<boolean> {
+/**
+ * Marks the job completed once every unit is written or skipped (idempotent). A job written in several
+ * batches is first checked for output paths that collide on case-insensitive file systems across its
+ * batches (each batch was checked on its own): such a job fails instead.
+ */
+export async function completeJob(
+  env: Env,
+  tenant: TenantRow,
+  jobId: string,
+  options: { acrossBatches?: boolean } = {},
+): Promise<boolean> {
   const ledger = new JobLedger(database(env.DB), tenant.id);
   const job = await ledger.find(jobId);
   if (!job || job.status === "completed" || job.status === "failed") return false;
   if (job.done + job.skipped < job.total) {
     if (job.status === "queued") await ledger.update(jobId, { status: "running", updatedAt: new Date().toISOString() });
     return false;
+  }
+  if (options.acrossBatches) {
+    const paths = await ledger.outputPathsOf(jobId);
+    try {
+      checkCaseCollisions(
+        paths.map(({ path, templatePath }) => ({ path, template: { path: templatePath }, rowIndex: null })),
+      );
+    } catch (error) {
+      if (!(error instanceof PathCollisionError)) throw error;
+      await failJob(env, tenant, jobId, error.message);
+      return false;
+    }
   }
   await ledger.update(jobId, { status: "completed", updatedAt: new Date().toISOString() });
   await tenantObject(env, tenant).appendEvent({

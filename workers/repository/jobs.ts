@@ -111,6 +111,16 @@ export class JobLedger {
     return found;
   }
 
+  /** Every output path of a job with the template that wrote it, by path (for checks across batches). */
+  async outputPathsOf(jobId: string): Promise<{ path: string; templatePath: string }[]> {
+    return this.db
+      .select({ path: artifacts.path, templatePath: artifacts.templatePath })
+      .from(artifacts)
+      .where(and(eq(artifacts.tenantId, this.tenantId), eq(artifacts.jobId, jobId)))
+      .orderBy(asc(artifacts.path))
+      .all();
+  }
+
   /** A job's artifacts by path; without their attestation text unless asked (a listing does not need it). */
   async artifactsOf(
     jobId: string,

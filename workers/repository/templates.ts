@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, gte, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { auditLog, type TemplateRow, templates } from "../db/schema";
 
@@ -100,6 +100,46 @@ export class TemplateCatalog {
       .where(and(eq(templates.tenantId, this.tenantId), eq(templates.generator, name)))
       .orderBy(asc(templates.path))
       .all();
+  }
+
+  /** The generator's template paths and hashes, without the rest of the rows. */
+  async hashesOf(generator: string): Promise<Map<string, string>> {
+    const rows = await this.db
+      .select({ path: templates.path, hash: templates.hash })
+      .from(templates)
+      .where(and(eq(templates.tenantId, this.tenantId), eq(templates.generator, generator)))
+      .all();
+    return new Map(rows.map((row) => [row.path, row.hash]));
+  }
+
+  /**
+   * Which of the given (path, hash) pairs were ever put in the generator: its current templates
+   * and, for earlier contents, the `template.put` records of the audit log (the only history kept),
+   * read in one query over the generator's targets. Returns the pairs found, as `path\nhash`.
+   */
+  async everPut(generator: string, pairs: ReadonlyArray<{ path: string; hash: string }>): Promise<Set<string>> {
+    const key = (path: string, hash: string) => `${path}\n${hash}`;
+    const found = new Set<string>();
+    for (const [path, hash] of await this.hashesOf(generator)) found.add(key(path, hash));
+    if (pairs.every((pair) => found.has(key(pair.path, pair.hash)))) return found;
+    // Targets are `generator/path`: the range ["generator/", "generator0") holds exactly this generator's.
+    const rows = await this.db
+      .select({ target: auditLog.target, detail: auditLog.detail })
+      .from(auditLog)
+      .where(
+        and(
+          eq(auditLog.tenantId, this.tenantId),
+          eq(auditLog.action, "template.put"),
+          gte(auditLog.target, `${generator}/`),
+          lt(auditLog.target, `${generator}0`),
+        ),
+      )
+      .all();
+    for (const row of rows) {
+      const hash = row.detail?.hash;
+      if (typeof hash === "string" && row.target !== null) found.add(key(row.target.slice(generator.length + 1), hash));
+    }
+    return found;
   }
 
   async generators(limit: number, after?: string) {

@@ -5,6 +5,7 @@ import { randomId } from "../../shared/encoding";
 import { HttpError } from "../../shared/errors/http-error";
 import { generateApiKeySecret } from "../auth/api-key-secret";
 import { authenticate, requireRole } from "../auth/authenticate";
+import { lastOwnerError } from "../auth/owner-rules";
 import { database } from "../db/client";
 import type { ApiKeyRow } from "../db/schema";
 import { bearerSecurity, createRouter, problemResponses, requireJsonBody } from "../openapi";
@@ -58,11 +59,12 @@ const deleteApiKey = createRoute({
   method: "delete",
   path: "/api-keys/{id}",
   tags: ["api-keys"],
-  summary: "Delete an API key (admin and up); it stops working on the next request",
+  summary:
+    "Delete an API key (admin and up; owner for an owner key; never the last owner); it stops working on the next request",
   security: bearerSecurity,
   middleware: [authenticate, requireRole("admin")] as const,
   request: { params: keyIdParam },
-  responses: { 204: { description: "Deleted" }, ...problemResponses(401, 403, 404, 429) },
+  responses: { 204: { description: "Deleted" }, ...problemResponses(401, 403, 404, 409, 429) },
 });
 
 export const apiKeyRoutes = createRouter()
@@ -117,10 +119,11 @@ export const apiKeyRoutes = createRouter()
         `Deleting a key with the ${key.role} role needs that role.`,
       );
     }
-    await scope.deleteApiKey(key.id, {
+    const deleted = await scope.deleteApiKey(key.id, {
       actor: principal.subject,
       requestId: c.var.requestId,
       createdAt: new Date().toISOString(),
     });
+    if (!deleted) throw lastOwnerError("remove");
     return c.body(null, 204);
   });

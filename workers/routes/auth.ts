@@ -84,7 +84,11 @@ export const authRoutes = createRouter().openapi(exchangeToken, async (c) => {
     throw new HttpError(403, "insufficient-role", "Forbidden", `The key cannot grant the ${role} role.`);
   }
   const now = Math.floor(Date.now() / 1000);
-  const ttl = body.ttlSeconds ?? MAX_TOKEN_TTL_SECONDS;
+  const requestedTtl = body.ttlSeconds ?? MAX_TOKEN_TTL_SECONDS;
+  // A token never outlives the key it was exchanged for.
+  const keyExpiresAt =
+    principal.apiKeyExpiresAtMs === undefined ? undefined : Math.floor(principal.apiKeyExpiresAtMs / 1000);
+  const ttl = keyExpiresAt === undefined ? requestedTtl : Math.max(0, Math.min(requestedTtl, keyExpiresAt - now));
   const { token, expiresAt } = await issuePlatformToken(
     tokenConfig(c.env),
     { tenantId: principal.tenantId, role, subject: principal.subject },

@@ -9,12 +9,13 @@ import { HttpError } from "../../shared/errors/http-error";
 import { type DsseEnvelope, verifyEnvelope } from "../../shared/generate/attestation";
 import { planBundle, streamBundle } from "../../shared/generate/bundle";
 import { explainEnvelope } from "../../shared/generate/generate";
-import { assertParamsMatchLock, parseLock } from "../../shared/generate/lock";
+import { parseLock } from "../../shared/generate/lock";
 import { authenticate, requireRole } from "../auth/authenticate";
 import type { AppEnv } from "../context";
 import { database } from "../db/client";
 import type { ArtifactRow, JobRow } from "../db/schema";
-import { assertLockGraph, lockFor } from "../generation/generation-inputs";
+import { lockFor } from "../generation/generation-inputs";
+import { verifyReplayedLock } from "../generation/replayed-lock";
 import { planOnly, startGeneration } from "../generation/run-generation";
 import { createRouter, type DocumentedRoute, documentRoutes, requireJsonBody } from "../openapi";
 import { invalidField, notFound, validationError } from "../problem";
@@ -91,8 +92,7 @@ generationRoutes.post("/generations", authenticate, requireRole("editor"), requi
   let lock: z.infer<typeof lockSchema>;
   if ("lock" in body) {
     lock = parseLock(body.lock);
-    await assertParamsMatchLock(lock, body.params);
-    await assertLockGraph(c.env, tenant, lock);
+    await verifyReplayedLock(c.env, tenant, lock, body.params);
   } else {
     lock = await lockFor(c.env, tenant, body);
   }

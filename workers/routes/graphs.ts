@@ -7,7 +7,9 @@ import { HttpError } from "../../shared/errors/http-error";
 import { type PlanName, planLimits, queryLimits } from "../../shared/plans";
 import { negotiateMediaType, pickParser, pickSerializer } from "../../shared/rdf/content-negotiation";
 import { parseRdfSync, RDF_MEDIA_TYPES, serializeRdfSync } from "../../shared/rdf/formats";
+import { assertJsonNesting } from "../../shared/rdf/json-nesting";
 import { validateShacl } from "../../shared/rdf/shacl";
+import { decodeUtf8 } from "../../shared/rdf/utf8-text";
 import { authenticate, requireRole } from "../auth/authenticate";
 import type { AppEnv } from "../context";
 import { createRouter, type DocumentedRoute, documentRoutes, mediaTypeOf } from "../openapi";
@@ -24,6 +26,22 @@ function versionNumber(value: string | undefined, field: string): number | undef
   if (value === undefined || value === "") return undefined;
   if (!/^\d{1,9}$/.test(value)) throw invalidField(field, "a version number", "query");
   return Number(value);
+}
+
+/** The request body as text: 422 invalid-utf8 (naming the byte) rather than replacement characters. */
+async function utf8Body(c: Context<AppEnv>): Promise<string> {
+  return decodeUtf8(new Uint8Array(await c.req.arrayBuffer()));
+}
+
+/** A JSON request body, nesting refused before parsing; undefined when it is not JSON. */
+async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
+  const text = await utf8Body(c);
+  assertJsonNesting(text, "json");
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 const limitsOf = (c: Context<AppEnv>) => planLimits(c.var.tenant.plan as PlanName);
@@ -69,7 +87,14 @@ graphRoutes.patch("/graphs/:name", authenticate, requireRole("editor"), async (c
   let committed: CommitView;
   if (mediaType === "application/sparql-update") {
     committed = unwrap(
-      await stub.graphUpdate({ name, update: await c.req.text(), createdAt, tripleLimit, now: createdAt }),
+      await stub.graphUpdate({
+        name,
+        update: await utf8Body(c),
+        createdAt,
+        tripleLimit,
+        now: createdAt,
+        maxSteps: queryLimits(c.var.tenant.plan).maxSteps,
+      }),
     );
   } else if (mediaType === "application/json") {
     const parsed = z
@@ -78,7 +103,7 @@ graphRoutes.patch("/graphs/:name", authenticate, requireRole("editor"), async (c
       .refine((patch) => patch.add !== undefined || patch.remove !== undefined, {
         message: "Give add, remove or both.",
       })
-      .safeParse(await c.req.json().catch(() => undefined));
+      .safeParse(await jsonBody(c));
     if (!parsed.success)
       throw invalidField(
         String(parsed.error.issues[0]?.path[0] ?? "body"),
@@ -212,7 +237,7 @@ graphRoutes.post("/graphs/:name/validate", authenticate, requireRole("viewer"), 
       "Send the SHACL shapes as text/turtle.",
     );
   }
-  const shapes = await c.req.text();
+  const shapes = await utf8Body(c);
   const data = unwrap(await graphs(c).graphTriples(name, versionNumber(c.req.query("version"), "version")));
   const report = await validateShacl(parseRdfSync(data, RDF_MEDIA_TYPES.ntriples), shapes);
   if ((c.req.header("accept") ?? "").startsWith("text/turtle")) {
@@ -271,7 +296,7 @@ const documented: DocumentedRoute[] = [
     "post",
     "/graphs/{name}/validate",
     "Validate a version against SHACL shapes (text/turtle): a validation report (viewer)",
-    [400, 401, 403, 404, 415, 429],
+    [400, 401, 403, 404, 415, 422, 429],
   ],
 ];
 documentRoutes(graphRoutes, "graphs", documented);

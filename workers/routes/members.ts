@@ -3,6 +3,7 @@ import { auditEntrySchema, memberSchema, putMemberSchema } from "../../shared/co
 import { roleAtLeast } from "../../shared/contracts/roles";
 import { HttpError } from "../../shared/errors/http-error";
 import { authenticate, requireRole } from "../auth/authenticate";
+import { lastOwnerError, requireOwnerToChangeOwner } from "../auth/owner-rules";
 import { database } from "../db/client";
 import type { AuditRow, MemberRow } from "../db/schema";
 import { bearerSecurity, createRouter, problemResponses, requireJsonBody } from "../openapi";
@@ -52,7 +53,8 @@ const putMember = createRoute({
   method: "put",
   path: "/members/{subject}",
   tags: ["members"],
-  summary: "Give an identity-provider subject a role; it overrides the token's role claim (admin and up)",
+  summary:
+    "Give an identity-provider subject a role; it overrides the token's role claim except an asserted owner (admin and up; owner to change an owner)",
   security: bearerSecurity,
   middleware: [authenticate, requireRole("admin"), requireJsonBody] as const,
   request: {
@@ -61,7 +63,7 @@ const putMember = createRoute({
   },
   responses: {
     200: { description: "The member", content: { "application/json": { schema: memberSchema } } },
-    ...problemResponses(400, 401, 403, 415, 429),
+    ...problemResponses(400, 401, 403, 409, 415, 429),
   },
 });
 
@@ -69,11 +71,11 @@ const deleteMember = createRoute({
   method: "delete",
   path: "/members/{subject}",
   tags: ["members"],
-  summary: "Remove a member (admin and up)",
+  summary: "Remove a member (admin and up; owner to remove an owner; never the last owner)",
   security: bearerSecurity,
   middleware: [authenticate, requireRole("admin")] as const,
   request: { params: subjectParam },
-  responses: { 204: { description: "Removed" }, ...problemResponses(401, 403, 404, 429) },
+  responses: { 204: { description: "Removed" }, ...problemResponses(401, 403, 404, 409, 429) },
 });
 
 const listAudit = createRoute({
@@ -109,30 +111,36 @@ export const memberRoutes = createRouter()
   .openapi(putMember, async (c) => {
     const { principal } = c.var;
     const { role } = c.req.valid("json");
+    const { subject } = c.req.valid("param");
     if (!roleAtLeast(principal.role, role)) {
       throw new HttpError(403, "insufficient-role", "Forbidden", `You cannot grant the ${role} role.`);
     }
     const row = await new TenantScope(database(c.env.DB), principal.tenantId).putMember(
-      c.req.valid("param").subject,
+      subject,
       role,
-      {
-        actor: principal.subject,
-        requestId: c.var.requestId,
-        createdAt: new Date().toISOString(),
-      },
+      { actor: principal.subject, requestId: c.var.requestId, createdAt: new Date().toISOString() },
+      principal.role === "owner",
     );
+    // Unchanged means the subject is an owner: either the caller may not change owners, or it is the last one.
+    if (row.role !== role) {
+      requireOwnerToChangeOwner(principal.role);
+      throw lastOwnerError("demote");
+    }
     return c.json(memberView(row), 200);
   })
   .openapi(deleteMember, async (c) => {
     const { principal } = c.var;
     const scope = new TenantScope(database(c.env.DB), principal.tenantId);
     const { subject } = c.req.valid("param");
-    if (!(await scope.findMember(subject))) throw notFound("The member");
-    await scope.deleteMember(subject, {
+    const member = await scope.findMember(subject);
+    if (!member) throw notFound("The member");
+    if (member.role === "owner") requireOwnerToChangeOwner(principal.role);
+    const removed = await scope.deleteMember(subject, {
       actor: principal.subject,
       requestId: c.var.requestId,
       createdAt: new Date().toISOString(),
     });
+    if (!removed) throw lastOwnerError("remove");
     return c.body(null, 204);
   })
   .openapi(listAudit, async (c) => {

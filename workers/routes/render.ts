@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { templatePathSchema } from "../../shared/contracts/templates";
 import { sha256Hex } from "../../shared/encoding";
-import { asyncLoader } from "../../shared/template/engine";
 import { TemplateError } from "../../shared/template/errors";
+import { type FetchOnceLoader, fetchOnceLoader } from "../../shared/template/fetch-once-loader";
 import { evaluateFrontmatter } from "../../shared/template/frontmatter/evaluate-frontmatter";
 import { parseFrontmatter } from "../../shared/template/frontmatter/parse-frontmatter";
 import { deriveRenderSeed } from "../../shared/template/kgen/seeded-random";
@@ -90,22 +90,23 @@ export const renderRoutes = createRouter().openapi(render, async (c) => {
   const body = c.req.valid("json");
   const { tenant } = c.var;
   let source: string;
-  let loader: ReturnType<typeof asyncLoader> | undefined;
+  let loader: FetchOnceLoader | undefined;
   if (body.templatePath !== undefined) {
     const slash = body.templatePath.indexOf("/");
     const generator = body.templatePath.slice(0, slash);
     const path = body.templatePath.slice(slash + 1);
     if (!templatePathSchema.safeParse(path).success) throw notFound("The template");
-    const catalog = new TemplateCatalog(database(c.env.DB), tenant.id);
+    // One catalog read for the generator: names it does not have cost no storage read at all.
+    const hashes = await new TemplateCatalog(database(c.env.DB), tenant.id).hashesOf(generator);
     const content = new ContentStore(c.env.ARTIFACTS, tenant.id);
     const readTemplate = async (templatePath: string) => {
-      const row = await catalog.find(generator, templatePath);
-      return row ? content.text(row.hash) : null;
+      const hash = hashes.get(templatePath);
+      return hash === undefined ? null : content.text(hash);
     };
     const found = await readTemplate(path);
     if (found === null) throw notFound("The template");
     source = found;
-    loader = asyncLoader(async (name) => {
+    loader = fetchOnceLoader(async (name) => {
       const included = await readTemplate(name);
       return included === null ? null : parseFrontmatter(included).body;
     });
@@ -138,6 +139,6 @@ export const renderRoutes = createRouter().openapi(render, async (c) => {
       200,
     );
   } catch (error) {
-    throw shiftLines(error, bodyLine);
+    throw loader?.exceeded ?? shiftLines(error, bodyLine);
   }
 });

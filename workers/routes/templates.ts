@@ -21,6 +21,7 @@ import { pageOf, pageQuerySchema } from "../repository/pagination";
 import { TemplateCatalog } from "../repository/templates";
 import { ContentStore } from "../storage/content-store";
 import { tenantObject } from "../tenant-object-stub";
+import { assertPlainTemplateAddress } from "./template-address";
 
 const TEMPLATE_MEDIA_TYPES = ["text/plain", "text/x-nunjucks", "text/x-jinja"];
 
@@ -39,6 +40,7 @@ function pathParam<T>(schema: z.ZodType<T>, value: string | undefined, field: st
 }
 
 function templateAddress(c: Context<AppEnv>): { generator: string; path: string } {
+  assertPlainTemplateAddress(c.req.url, "/templates/");
   return {
     generator: pathParam(generatorNameSchema, c.req.param("generator"), "generator"),
     path: pathParam(templatePathSchema, c.req.param("path"), "path"),
@@ -69,7 +71,10 @@ export async function generatorHash(rows: Pick<TemplateRow, "path" | "hash">[]):
 
 export const templateRoutes = createRouter();
 
-templateRoutes.put("/templates/:generator/:path{.+}", authenticate, requireRole("editor"), async (c) => {
+/** Any characters, line breaks too, so an address with a control character reaches the check that refuses it. */
+const TEMPLATE_ROUTE = "/templates/:generator/:path{[\\s\\S]+}";
+
+templateRoutes.put(TEMPLATE_ROUTE, authenticate, requireRole("editor"), async (c) => {
   const { generator, path } = templateAddress(c);
   const source = await readTemplateSource(c);
   const inspection = inspectTemplate(source);
@@ -124,7 +129,7 @@ templateRoutes.put("/templates/:generator/:path{.+}", authenticate, requireRole(
   );
 });
 
-templateRoutes.get("/templates/:generator/:path{.+}", authenticate, requireRole("viewer"), async (c) => {
+templateRoutes.get(TEMPLATE_ROUTE, authenticate, requireRole("viewer"), async (c) => {
   const { generator, path } = templateAddress(c);
   const { tenant } = c.var;
   const row = await new TemplateCatalog(database(c.env.DB), tenant.id).find(generator, path);
@@ -142,7 +147,7 @@ templateRoutes.get("/templates/:generator/:path{.+}", authenticate, requireRole(
   );
 });
 
-templateRoutes.delete("/templates/:generator/:path{.+}", authenticate, requireRole("editor"), async (c) => {
+templateRoutes.delete(TEMPLATE_ROUTE, authenticate, requireRole("editor"), async (c) => {
   const { generator, path } = templateAddress(c);
   const { principal, tenant } = c.var;
   const catalog = new TemplateCatalog(database(c.env.DB), tenant.id);
@@ -185,6 +190,7 @@ templateRoutes.get("/generators", authenticate, requireRole("viewer"), async (c)
 });
 
 templateRoutes.get("/generators/:name", authenticate, requireRole("viewer"), async (c) => {
+  assertPlainTemplateAddress(c.req.url, "/generators/");
   const name = pathParam(generatorNameSchema, c.req.param("name"), "name");
   const rows = await new TemplateCatalog(database(c.env.DB), c.var.tenant.id).generator(name);
   if (rows.length === 0) throw notFound("The generator");
@@ -224,7 +230,7 @@ registry.registerPath({
       description: "The template",
       content: { "application/json": { schema: templateSchema }, "text/plain": { schema: z.string() } },
     },
-    ...problemResponses(401, 403, 404, 429),
+    ...problemResponses(400, 401, 403, 404, 422, 429),
   },
 });
 registry.registerPath({
@@ -234,7 +240,7 @@ registry.registerPath({
   summary: "Delete a template (editor and up)",
   security: bearerSecurity,
   request: { params: templateParams },
-  responses: { 204: { description: "Deleted" }, ...problemResponses(401, 403, 404, 429) },
+  responses: { 204: { description: "Deleted" }, ...problemResponses(400, 401, 403, 404, 422, 429) },
 });
 registry.registerPath({
   method: "get",
@@ -286,6 +292,6 @@ registry.registerPath({
   request: { params: z.object({ name: generatorNameSchema }) },
   responses: {
     200: { description: "The generator", content: { "application/json": { schema: generatorSchema } } },
-    ...problemResponses(400, 401, 403, 404, 429),
+    ...problemResponses(400, 401, 403, 404, 422, 429),
   },
 });

@@ -57,6 +57,48 @@ export function orderPatterns(patterns: EncodedPattern[]): EncodedPattern[] {
   return ordered;
 }
 
+/**
+ * The patterns split into groups that share no variable (patterns without variables are left out):
+ * a BGP of several groups is their cartesian product.
+ */
+export function connectedComponents(patterns: EncodedPattern[]): EncodedPattern[][] {
+  const components: { variables: Set<string>; patterns: EncodedPattern[] }[] = [];
+  for (const pattern of patterns) {
+    const variables = pattern.flatMap((slot) => ("variable" in slot ? [slot.variable] : []));
+    if (variables.length === 0) continue;
+    const merged = { variables: new Set(variables), patterns: [pattern] };
+    for (let index = components.length - 1; index >= 0; index--) {
+      const component = components[index] as (typeof components)[number];
+      if (!variables.some((name) => component.variables.has(name))) continue;
+      for (const name of component.variables) merged.variables.add(name);
+      merged.patterns.push(...component.patterns);
+      components.splice(index, 1);
+    }
+    components.push(merged);
+  }
+  return components.map((component) => component.patterns);
+}
+
+/**
+ * The join order's prefixes that end just before a pattern whose variables are all bound already (a
+ * cycle, or a repeated variable): such a pattern only filters, so SQLite may read many more prefix rows
+ * than the BGP returns.
+ */
+export function filteredJoinPrefixes(patterns: EncodedPattern[]): EncodedPattern[][] {
+  if (patterns.length < 3) return [];
+  const ordered = orderPatterns(patterns);
+  const bound = new Set<string>();
+  const prefixes: EncodedPattern[][] = [];
+  ordered.forEach((pattern, index) => {
+    const variables = pattern.flatMap((slot) => ("variable" in slot ? [slot.variable] : []));
+    if (index >= 2 && variables.length > 0 && variables.every((name) => bound.has(name))) {
+      prefixes.push(ordered.slice(0, index));
+    }
+    for (const name of variables) bound.add(name);
+  });
+  return prefixes;
+}
+
 export interface CompiledBgp {
   sql: string;
   variables: string[];
@@ -212,14 +254,17 @@ export interface SqlCount {
 
 /**
  * GROUP BY + COUNT over a BGP as one SQL statement: `SELECT <group ids>, COUNT(…) … GROUP BY <group ids>`.
- * Returns null when a grouped or counted variable is not bound by the BGP.
+ * `visitedColumn` counts the BGP rows each group read: a non-distinct count (a BGP binds all its
+ * variables, so COUNT(?v) counts rows), else an added COUNT(*). With `rowLimit`, SQLite reads at most
+ * that many BGP rows in all. Returns null when a grouped or counted variable is not bound by the BGP.
  */
 export function compileBgpCount(
   patterns: EncodedPattern[],
   graphs: readonly GraphRef[],
   groupBy: string[],
   counts: SqlCount[],
-): string | null {
+  rowLimit?: number,
+): { sql: string; visitedColumn: number } | null {
   const inner = compileBgp(patterns, graphs);
   const column = (name: string) => {
     const index = inner.variables.indexOf(name);
@@ -239,9 +284,12 @@ export function compileBgpCount(
     if (name === null) return null;
     countColumns.push(count.distinct ? `COUNT(DISTINCT ${name})` : `COUNT(${name})`);
   }
-  const aliased = aliasColumns(inner);
+  const aliased = aliasColumns(inner) + (rowLimit !== undefined ? ` LIMIT ${Math.trunc(rowLimit)}` : "");
   const groupList = (groupColumns as string[]).join(", ");
-  return `SELECT ${[...groupColumns, ...countColumns].join(", ")} FROM (${aliased}) b${groupList ? ` GROUP BY ${groupList}` : ""}`;
+  const plainCount = counts.findIndex((count) => !count.distinct);
+  if (plainCount < 0) countColumns.push("COUNT(*)");
+  const sql = `SELECT ${[...groupColumns, ...countColumns].join(", ")} FROM (${aliased}) b${groupList ? ` GROUP BY ${groupList}` : ""}`;
+  return { sql, visitedColumn: groupColumns.length + (plainCount < 0 ? counts.length : plainCount) };
 }
 
 export function isStorable(term: RDF.Term): boolean {

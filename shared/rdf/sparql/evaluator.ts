@@ -6,14 +6,17 @@ import {
   compileBgp,
   compileBgpCount,
   compileOptionalBgps,
+  connectedComponents,
   type EncodedPattern,
+  filteredJoinPrefixes,
   graphCondition,
   type NumericBounds,
   type PatternSlot,
   type SqlCount,
 } from "./bgp-sql";
-import { QueryBudgetExceededError, SparqlNotSupportedError } from "./errors";
+import { SparqlNotSupportedError } from "./errors";
 import type { Bindings, ExpressionContext, ExpressionEngine } from "./expression-engine";
+import { QueryBudget } from "./query-budget";
 
 /** The RDF dataset a query runs against: a default graph (possibly a merge) and named graphs by IRI. */
 export interface QueryDataset {
@@ -30,6 +33,10 @@ export interface EvaluationOptions {
   /** Called every few thousand steps; return true to stop the query (deadline passed). */
   shouldStop?: () => boolean;
   maxSteps?: number;
+  /** Characters string functions may build in all (default MAX_QUERY_STRING_CHARS). */
+  maxStringChars?: number;
+  /** Estimated bytes of one held set of solutions (default MAX_HELD_ROWS_BYTES). */
+  maxHeldRowsBytes?: number;
   baseIRI?: string;
   /** NOW() for the whole query (the caller's clock; shared code reads none). */
   now: Date;
@@ -80,9 +87,7 @@ export class Evaluator {
   private readonly expressions: ExpressionEngine;
   private dataset: QueryDataset;
   private readonly available: { iri: string; ref: GraphRef }[];
-  private steps = 0;
-  private readonly maxSteps: number;
-  private readonly shouldStop: () => boolean;
+  readonly budget: QueryBudget;
   private readonly termById = new Map<number, RDF.Term>();
   private readonly idByKey = new Map<string, number>();
   private nextVirtualId = -1;
@@ -100,8 +105,7 @@ export class Evaluator {
     this.expressions = options.expressions;
     this.dataset = options.dataset;
     this.available = options.availableGraphs ?? options.dataset.namedGraphs;
-    this.maxSteps = options.maxSteps ?? Number.POSITIVE_INFINITY;
-    this.shouldStop = options.shouldStop ?? (() => false);
+    this.budget = new QueryBudget(options);
     this.activeGraphs = options.dataset.defaultGraph;
     this.expressionContext = {
       exists: (operation, bindings) => this.evaluate(operation, bindings as Bindings, this.activeGraphs).length > 0,
@@ -114,19 +118,26 @@ export class Evaluator {
       random: options.random ?? randomNumber,
       uuid: options.uuid ?? (() => crypto.randomUUID()),
       chargeWork: (steps) => this.tick(steps),
+      chargeString: (length) => this.budget.chargeString(length),
     };
   }
 
   tick(count = 1): void {
-    const before = this.steps;
-    this.steps += count;
-    if (this.steps > this.maxSteps) throw new QueryBudgetExceededError("steps");
-    if (before >>> 12 !== this.steps >>> 12 && this.shouldStop()) throw new QueryBudgetExceededError("deadline");
+    this.budget.tick(count);
   }
 
-  /** Asks the caller's deadline before each SQL statement (a statement itself cannot be interrupted). */
-  private checkDeadline(): void {
-    if (this.shouldStop()) throw new QueryBudgetExceededError("deadline");
+  /**
+   * Runs a SELECT whose rows have `width` columns under the budget: SQLite stops one row past what the
+   * budget allows (it cannot be interrupted otherwise), and reaching that row refuses the query.
+   * `held`: the rows are kept in memory, so the held-rows bound applies too.
+   */
+  private queryRows(sql: string, width: number, params?: readonly string[], held = true): unknown[][] {
+    this.budget.checkDeadline();
+    const limit = this.budget.sqlRowLimit(width, held);
+    const rows = this.store.db.all(Number.isFinite(limit) ? `${sql} LIMIT ${limit}` : sql, params);
+    this.budget.checkSqlRows(rows.length, width, held);
+    this.tick(rows.length);
+    return rows;
   }
 
   /** Evaluates `op` with `seed` substituted into its leaves; every row returned extends `seed`. */
@@ -155,7 +166,10 @@ export class Evaluator {
         return this.evaluateLeftJoin(op, seed, graphs);
       case Algebra.types.UNION: {
         const rows: Bindings[] = [];
-        for (const input of op.input) for (const row of this.evaluate(input, seed, graphs)) rows.push(row);
+        for (const input of op.input) {
+          for (const row of this.evaluate(input, seed, graphs)) rows.push(row);
+          this.holdRows(rows);
+        }
         return rows;
       }
       case Algebra.types.MINUS:
@@ -166,11 +180,14 @@ export class Evaluator {
           bounds && bounds.size > 0
             ? this.evaluateBgp(op.input.patterns, seed, graphs, bounds)
             : this.evaluate(op.input, seed, graphs);
+        this.tick(rows.length);
         return rows.filter((row) => this.test(op.expression, row));
       }
       case Algebra.types.EXTEND: {
         const name = op.variable.value;
-        return this.evaluate(op.input, seed, graphs).map((row) => {
+        const rows = this.evaluate(op.input, seed, graphs);
+        this.tick(rows.length);
+        return rows.map((row) => {
           const value = this.tryEvaluate(op.expression, row);
           if (value === undefined || row.has(name)) return row;
           const extended = new Map(row);
@@ -269,6 +286,11 @@ export class Evaluator {
     }
   }
 
+  /** Refuses a set of rows (sized by its first row) that would pass the held-rows memory bound. */
+  private holdRows(rows: Bindings[]): void {
+    if (rows.length > 0) this.budget.holdRows(rows.length, (rows[0] as Bindings).size);
+  }
+
   // ---- terms ----
 
   /** Dictionary id of a term; terms the store has never seen get negative ids that match no quad. */
@@ -335,10 +357,10 @@ export class Evaluator {
     if (graphs.length === 0) return [];
     const encoded = this.encodePatterns(patterns, seed);
     if (encoded === null) return [];
-    this.checkDeadline();
     const { sql, variables } = compileBgp(encoded, graphs, undefined, numericBounds);
-    const rows = this.store.db.all(sql);
-    this.tick(rows.length);
+    this.refuseOversizedProduct(encoded, graphs, seed.size + variables.length, true);
+    this.refuseOversizedPrefixes(encoded, graphs);
+    const rows = this.queryRows(sql, seed.size + variables.length);
     const ids = new Set<number>();
     for (const row of rows) for (let i = 0; i < variables.length; i++) ids.add(Number(row[i]));
     this.loadTerms(ids);
@@ -364,7 +386,10 @@ export class Evaluator {
       // Few left rows and a pattern on the right: substitute each row (index nested-loop join).
       if (rows.length <= 16 && (input.type === Algebra.types.BGP || input.type === Algebra.types.PATH)) {
         const joined: Bindings[] = [];
-        for (const row of rows) for (const result of this.evaluate(input, row, graphs)) joined.push(result);
+        for (const row of rows) {
+          for (const result of this.evaluate(input, row, graphs)) joined.push(result);
+          this.holdRows(joined);
+        }
         rows = joined;
         continue;
       }
@@ -378,16 +403,20 @@ export class Evaluator {
     const leftVariables = variablesOf(left);
     const shared = [...variablesOf(right)].filter((name) => leftVariables.has(name));
     const result: Bindings[] = [];
+    const width = leftVariables.size + variablesOf(right).size - shared.length;
     if (shared.length === 0) {
+      // Refused before a row is built: a cartesian product's size is known in advance.
       this.tick(left.length * right.length);
+      this.budget.holdRows(left.length * right.length, width);
       for (const a of left) for (const b of right) result.push(merge(a, b));
       return result;
     }
+    const rowLimit = this.budget.heldRowLimit(width);
     const { table, partial } = this.index(right, shared);
     for (const a of left) {
       for (const b of this.candidates(a, shared, table, partial, right)) {
         this.tick();
-        if (compatible(a, b)) result.push(merge(a, b));
+        if (compatible(a, b) && result.push(merge(a, b)) > rowLimit) this.budget.heldRowsExceeded();
       }
     }
     return result;
@@ -443,13 +472,57 @@ export class Evaluator {
     const right = this.encodePatterns(rightOp.patterns, seed);
     // An optional part that cannot match leaves the left rows as they are.
     if (right === null) return this.evaluateBgp(leftOp.patterns, seed, graphs);
-    this.checkDeadline();
     const { sql, variables } = compileOptionalBgps(left, right, graphs);
-    return this.rowsToBindings(this.store.db.all(sql), variables, seed);
+    this.refuseOversizedProduct(left, graphs, seed.size + variables.length, true);
+    this.refuseOversizedPrefixes(left, graphs);
+    this.refuseOversizedPrefixes(right, graphs);
+    return this.rowsToBindings(this.queryRows(sql, seed.size + variables.length), variables, seed);
+  }
+
+  /**
+   * A BGP of unconnected parts is their cartesian product: each part is counted (under the budget),
+   * and the product is refused before SQLite starts on it when it has more rows than the budget allows.
+   */
+  private refuseOversizedProduct(patterns: EncodedPattern[], graphs: GraphRef[], width: number, held: boolean): void {
+    if (patterns.length < 2) return;
+    const components = connectedComponents(patterns);
+    if (components.length < 2) return;
+    const limit = this.budget.sqlRowLimit(width, held);
+    if (!Number.isFinite(limit)) return;
+    let product = 1;
+    let reachedLimit = false;
+    for (const component of components) {
+      const { sql } = compileBgp(component, graphs);
+      const [row] = this.queryRows(`SELECT COUNT(*) FROM (${sql} LIMIT ${limit})`, 1);
+      const count = Number(row?.[0]);
+      this.tick(count);
+      if (count === 0) return;
+      if (count >= limit) reachedLimit = true;
+      product *= count;
+    }
+    if (reachedLimit || product >= limit) this.budget.checkSqlRows(limit, width, held);
+  }
+
+  /**
+   * A pattern that only filters (all its variables bound earlier) can make SQLite read far more rows
+   * than it returns, where no LIMIT stops it: the rows before each such pattern are counted first,
+   * under the budget, and too many refuse the query before it runs.
+   */
+  private refuseOversizedPrefixes(patterns: EncodedPattern[], graphs: GraphRef[]): void {
+    const prefixes = filteredJoinPrefixes(patterns);
+    if (prefixes.length === 0) return;
+    const limit = this.budget.sqlRowLimit(0, false);
+    if (!Number.isFinite(limit)) return;
+    for (const prefix of prefixes) {
+      const { sql } = compileBgp(prefix, graphs);
+      const [row] = this.queryRows(`SELECT COUNT(*) FROM (${sql} LIMIT ${limit})`, 1);
+      const count = Number(row?.[0]);
+      this.budget.checkSqlRows(count, 0, false);
+      this.tick(count);
+    }
   }
 
   private rowsToBindings(rows: unknown[][], variables: string[], seed: Bindings): Bindings[] {
-    this.tick(rows.length);
     const ids = new Set<number>();
     for (const row of rows) {
       for (let i = 0; i < variables.length; i++) if (row[i] !== null) ids.add(Number(row[i]));
@@ -475,7 +548,9 @@ export class Evaluator {
     const shared = [...variablesOf(right)].filter((name) => leftVariables.has(name));
     const { table, partial } = this.index(right, shared);
     const result: Bindings[] = [];
+    const rowLimit = this.budget.heldRowLimit(leftVariables.size + variablesOf(right).size - shared.length);
     for (const a of left) {
+      if (result.length > rowLimit) this.budget.heldRowsExceeded();
       let matched = false;
       for (const b of this.candidates(a, shared, table, partial, right)) {
         this.tick();
@@ -543,6 +618,7 @@ export class Evaluator {
   }
 
   distinct(rows: Bindings[]): Bindings[] {
+    this.tick(rows.length);
     const seen = new Set<string>();
     return rows.filter((row) => {
       const key = [...row.entries()]
@@ -557,6 +633,8 @@ export class Evaluator {
 
   private evaluateOrderBy(op: Algebra.OrderBy, seed: Bindings, graphs: GraphRef[]): Bindings[] {
     const rows = this.evaluate(op.input, seed, graphs);
+    // A sort compares about n log2 n pairs: counted before it starts, since it cannot be interrupted.
+    this.tick(rows.length * Math.ceil(Math.log2(rows.length + 1)));
     const keys = op.expressions.map((expression) => {
       const descending = expression.expressionType === "operator" && expression.operator === "desc";
       const inner =
@@ -573,7 +651,6 @@ export class Evaluator {
       }
       return a - b;
     });
-    this.tick(rows.length);
     return order.map((index) => rows[index] as Bindings);
   }
 
@@ -592,11 +669,20 @@ export class Evaluator {
     const encoded = this.encodePatterns(op.input.patterns, seed);
     const names = op.variables.map((variable) => variable.value);
     if (encoded === null) return null;
-    const sql = compileBgpCount(encoded, graphs, names, counts);
-    if (sql === null) return null;
-    this.checkDeadline();
-    const rows = this.store.db.all(sql);
-    this.tick(rows.length);
+    // The BGP's rows are counted, not held: only the step budget bounds them (SQLite stops one past it).
+    // One pattern reads at most the version's triples (bounded by the plan's triple quota) and a LIMIT
+    // would keep SQLite from flattening the subquery (1.5 times slower), so only joins get one.
+    this.refuseOversizedProduct(encoded, graphs, 0, false);
+    this.refuseOversizedPrefixes(encoded, graphs);
+    this.budget.checkDeadline();
+    const rowLimit = encoded.length > 1 ? this.budget.sqlRowLimit(0, false) : Number.POSITIVE_INFINITY;
+    const compiled = compileBgpCount(encoded, graphs, names, counts, Number.isFinite(rowLimit) ? rowLimit : undefined);
+    if (compiled === null) return null;
+    const rows = this.queryRows(compiled.sql, names.length + counts.length + 1);
+    let visited = 0;
+    for (const row of rows) visited += Number(row[compiled.visitedColumn]);
+    this.budget.checkSqlRows(visited, 0, false);
+    this.tick(visited);
     const ids = new Set<number>();
     for (const row of rows) for (let i = 0; i < names.length; i++) ids.add(Number(row[i]));
     this.loadTerms(ids);
@@ -721,14 +807,19 @@ export class Evaluator {
         return this.linkPairs(`p = ${this.idOf(path.iri) | 0}`, subject, object, graphs);
       case Algebra.types.NPS: {
         const excluded = path.iris.map((iri) => this.idOf(iri)).filter((id) => id > 0);
-        const condition = excluded.length > 0 ? `p NOT IN (${excluded.map((id) => id | 0).join(", ")})` : "1";
+        // Prefixed with the quad alias by linkPairs, so "every predicate" is a test on the column too.
+        const condition =
+          excluded.length > 0 ? `p NOT IN (${excluded.map((id) => id | 0).join(", ")})` : "p IS NOT NULL";
         return this.linkPairs(condition, subject, object, graphs);
       }
       case Algebra.types.INV:
         return this.path(path.path, object, subject, graphs).map(([s, o]) => [o, s]);
       case Algebra.types.ALT: {
         const pairs: PathPair[] = [];
-        for (const input of path.input) for (const pair of this.path(input, subject, object, graphs)) pairs.push(pair);
+        for (const input of path.input) {
+          for (const pair of this.path(input, subject, object, graphs)) pairs.push(pair);
+          this.holdPairs(pairs);
+        }
         return pairs;
       }
       case Algebra.types.SEQ:
@@ -746,15 +837,18 @@ export class Evaluator {
     }
   }
 
+  /** Pairs of ids held for a path are held rows of two columns. */
+  private holdPairs(pairs: PathPair[]): void {
+    this.budget.holdRows(pairs.length, 2);
+  }
+
   private linkPairs(condition: string, subject: number | null, object: number | null, graphs: GraphRef[]): PathPair[] {
     if (graphs.length === 0 || (subject !== null && subject < 0) || (object !== null && object < 0)) return [];
     const where = [graphCondition("q", graphs), `q.${condition}`];
     if (subject !== null) where.push(`q.s = ${subject | 0}`);
     if (object !== null) where.push(`q.o = ${object | 0}`);
-    this.checkDeadline();
     const distinct = graphs.length > 1 ? "DISTINCT " : "";
-    const rows = this.store.db.all(`SELECT ${distinct}q.s, q.o FROM rdf_quad q WHERE ${where.join(" AND ")}`);
-    this.tick(rows.length);
+    const rows = this.queryRows(`SELECT ${distinct}q.s, q.o FROM rdf_quad q WHERE ${where.join(" AND ")}`, 2);
     return rows.map((row) => [Number(row[0]), Number(row[1])]);
   }
 
@@ -782,8 +876,11 @@ export class Evaluator {
       const tail = this.path(last, null, object, graphs);
       const byMiddle = groupBy(tail, 0);
       for (const [middle, count] of byMiddle) {
-        for (const [s] of this.sequence(prefix, null, middle, graphs))
+        for (const [s] of this.sequence(prefix, null, middle, graphs)) {
+          this.tick(count);
           for (let i = 0; i < count; i++) result.push([s, object]);
+        }
+        this.holdPairs(result);
       }
       return result;
     }
@@ -805,7 +902,9 @@ export class Evaluator {
         tail = this.sequence(rest, middle, object, graphs);
         cache.set(middle, tail);
       }
+      this.tick(tail.length);
       for (const [, o] of tail) result.push([s, o]);
+      this.holdPairs(result);
     }
     return result;
   }
@@ -831,10 +930,8 @@ export class Evaluator {
       const [from, to] = [node(index), node(index + 1)];
       patterns.push(inverse ? [to, { id: predicate }, from] : [from, { id: predicate }, to]);
     }
-    this.checkDeadline();
     const { sql, variables } = compileBgp(patterns, graphs);
-    const rows = this.store.db.all(sql);
-    this.tick(rows.length);
+    const rows = this.queryRows(sql, 2);
     const sIndex = variables.indexOf("s");
     const oIndex = variables.indexOf("o");
     return rows.map(
@@ -865,10 +962,10 @@ export class Evaluator {
   private allNodes(graphs: GraphRef[]): number[] {
     if (graphs.length === 0) return [];
     const condition = graphCondition("q", graphs);
-    const rows = this.store.db.all(
+    const rows = this.queryRows(
       `SELECT q.s FROM rdf_quad q WHERE ${condition} UNION SELECT q.o FROM rdf_quad q WHERE ${condition}`,
+      2,
     );
-    this.tick(rows.length);
     return rows.map((row) => Number(row[0]));
   }
 
@@ -904,7 +1001,10 @@ export class Evaluator {
     };
     const starts = includeZero ? this.allNodes(graphs) : [...adjacency.keys()];
     const result: PathPair[] = [];
-    for (const start of starts) for (const o of this.reach(step, start, includeZero)) result.push([start, o]);
+    for (const start of starts) {
+      for (const o of this.reach(step, start, includeZero)) result.push([start, o]);
+      this.holdPairs(result);
+    }
     return result;
   }
 
@@ -932,19 +1032,20 @@ export class Evaluator {
       }
       const from = direction ? "s" : "o";
       const to = direction ? "o" : "s";
-      this.checkDeadline();
-      const rows = this.store.db.all(
+      this.tick();
+      const rows = this.queryRows(
         `SELECT DISTINCT q.${from}, q.${to} FROM rdf_quad q WHERE q.${from} IN (SELECT value FROM json_each(?))
          AND ${condition} AND ${graphCondition("q", graphs)}`,
+        2,
         [JSON.stringify(known)],
       );
-      this.tick(rows.length + 1);
       return rows.map((row) => [Number(row[0]), Number(row[1])]);
     }
     const pairs: PathPair[] = [];
     for (const node of nodes) {
       const found = forward ? this.path(inner, node, null, graphs) : this.path(inner, null, node, graphs);
       for (const [s, o] of found) pairs.push(forward ? [node, o] : [node, s]);
+      this.holdPairs(pairs);
     }
     return pairs;
   }

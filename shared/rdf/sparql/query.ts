@@ -1,11 +1,13 @@
 import type * as RDF from "@rdfjs/types";
 import { Algebra, translate } from "sparqlalgebrajs";
 import { Parser as SparqlParser } from "sparqljs";
+import { NestingTooDeepError } from "../../errors/budget-errors";
 import type { QuadStore } from "../store/quad-store";
 import { dataFactory, termKey } from "../store/term-key";
 import { ResultLimitExceededError, SparqlError, SparqlNotSupportedError, SparqlSyntaxError } from "./errors";
 import { type EvaluationOptions, Evaluator } from "./evaluator";
 import type { Bindings } from "./expression-engine";
+import { checkQueryNesting, MAX_QUERY_NESTING } from "./query-nesting";
 
 export type QueryResult =
   | { type: "bindings"; variables: string[]; bindings: Bindings[] }
@@ -55,6 +57,7 @@ export function parseSparql(text: string, options: { baseIRI?: string } = {}): A
 }
 
 function parseUncached(text: string, options: { baseIRI?: string }): Algebra.Operation {
+  checkQueryNesting(text);
   try {
     const parsed = new SparqlParser({ baseIRI: options.baseIRI, factory: dataFactory }).parse(unescapeIris(text));
     if (parsed.type === "query") {
@@ -73,6 +76,8 @@ function parseUncached(text: string, options: { baseIRI?: string }): Algebra.Ope
     return operation;
   } catch (error) {
     if (error instanceof SparqlSyntaxError) throw error;
+    // Long operator chains (`1 + 1 + …`) nest without brackets: the parser's stack is their bound.
+    if (error instanceof RangeError) throw new NestingTooDeepError("SPARQL query", MAX_QUERY_NESTING);
     const shape = error as ParserErrorShape;
     // Jison: hash.line is the 0-based line of the offending token; loc is the last token read before it.
     const line = shape.hash?.line !== undefined ? shape.hash.line + 1 : null;

@@ -1,10 +1,12 @@
 import type * as RDF from "@rdfjs/types";
 import { Algebra } from "sparqlalgebrajs";
+import { MAX_RDF_NESTING_DEPTH } from "../formats";
 import type { QuadStore } from "../store/quad-store";
 import { termKey } from "../store/term-key";
 import { expressionEngine } from "./engine";
 import { SparqlNotSupportedError } from "./errors";
 import { construct, executeQuery, parseSparql, type QueryOptions } from "./query";
+import { checkQueryNesting } from "./query-nesting";
 
 export interface UpdatePlan {
   add: RDF.Quad[];
@@ -26,9 +28,11 @@ function inDefaultGraph(patterns: readonly RDF.BaseQuad[] | undefined): RDF.Base
  * SPARQL 1.1 Update (INSERT DATA, DELETE DATA, DELETE/INSERT … WHERE, DELETE WHERE, and sequences
  * of them) turned into one patch of the graph: the triples to remove and to add. Every WHERE is
  * evaluated against the graph as it was before the request; later operations override earlier ones
- * for the same triple. LOAD, CLEAR, CREATE, DROP, ADD, MOVE and COPY are not supported.
+ * for the same triple. LOAD, CLEAR, CREATE, DROP, ADD, MOVE and COPY are not supported. Brackets (collections,
+ * blank-node property lists, groups, expressions) nest at most MAX_RDF_NESTING_DEPTH deep.
  */
 export function planUpdate(store: QuadStore, text: string, options: Omit<QueryOptions, "expressions">): UpdatePlan {
+  checkQueryNesting(text, "sparql update", MAX_RDF_NESTING_DEPTH);
   const operation = parseSparql(text, { baseIRI: options.baseIRI });
   const steps: Algebra.Operation[] =
     operation.type === Algebra.types.COMPOSITE_UPDATE ? (operation as Algebra.CompositeUpdate).updates : [operation];

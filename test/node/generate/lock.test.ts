@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { problemFromDomainError } from "../../../shared/errors/domain-problems";
 import { canonicalJson } from "../../../shared/generate/canonical-json";
 import {
+  assertEngineVersionSupported,
   assertParamsMatchLock,
   computeLock,
   deriveBuildTime,
@@ -12,6 +14,7 @@ import {
   parseLock,
   serializeLock,
 } from "../../../shared/generate/lock";
+import { ENGINE_VERSION, SUPPORTED_ENGINE_VERSIONS } from "../../../shared/version";
 
 const H = (text: string) => createHash("sha256").update(text).digest("hex");
 
@@ -118,6 +121,32 @@ describe("parseLock", () => {
     expect(serializeLock(lock)).toBe(canonicalJson(JSON.parse(JSON.stringify(lock))));
     expect(serializeLock(lock).startsWith('{"buildTime":"2026-11-20T10:00:00Z","engineVersion"')).toBe(true);
   });
+});
+
+describe("assertEngineVersionSupported", () => {
+  it("accepts the engine's own version, which is among the supported ones", async () => {
+    expect(SUPPORTED_ENGINE_VERSIONS).toContain(ENGINE_VERSION);
+    const lock = await computeLock({ ...input, engineVersion: ENGINE_VERSION });
+    expect(() => assertEngineVersionSupported(lock)).not.toThrow();
+  });
+
+  it.each(["evil", "kgen-edge/0.1.0", "0.1.1", "0.0.9", ` ${ENGINE_VERSION}`, `${ENGINE_VERSION}-beta`])(
+    "refuses %j with a LockError that maps to 422 invalid-lock",
+    async (engineVersion) => {
+      const lock = await computeLock({ ...input, engineVersion });
+      let caught: unknown;
+      try {
+        assertEngineVersionSupported(lock);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(LockError);
+      expect((caught as LockError).issues[0]).toContain(JSON.stringify(engineVersion));
+      const problem = problemFromDomainError(caught);
+      expect(problem?.status).toBe(422);
+      expect(problem?.type).toBe("invalid-lock");
+    },
+  );
 });
 
 describe("deriveBuildTime", () => {

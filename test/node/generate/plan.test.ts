@@ -240,6 +240,26 @@ describe("planGeneration", () => {
     expect((await planGeneration([a, append], makeDeps())).artifacts).toHaveLength(2);
   });
 
+  it("refuses output paths that are one file on a case-insensitive file system, naming both", async () => {
+    const upper = { path: "upper.njk", hash: H("u"), source: "---\nto: src/A.ts\n---\n1" };
+    const lower = { path: "lower.njk", hash: H("l"), source: "---\nto: src/a.ts\n---\n2" };
+    await expect(planGeneration([upper, lower], makeDeps())).rejects.toMatchObject({
+      name: "PathCollisionError",
+      first: { path: "src/A.ts", template: "upper.njk", rowIndex: null },
+      second: { path: "src/a.ts", template: "lower.njk", rowIndex: null },
+    });
+    const rows = {
+      path: "rows.njk",
+      hash: H("r"),
+      source: `---\nto: "{{ 'X' if entity.name == 'Order' else ('x' if entity.name == 'Customer' else entity.name) }}.ts"\nquery: "${ENTITIES}"\nforeach: entity\n---\n`,
+    };
+    await expect(planGeneration([rows], makeDeps())).rejects.toMatchObject({
+      name: "PathCollisionError",
+      first: { path: "X.ts", rowIndex: 1 },
+      second: { path: "x.ts", rowIndex: 0 },
+    });
+  });
+
   it("reports foreach misuse, query and render failures with the template", async () => {
     const noQuery = { path: "n.njk", hash: H("n"), source: "---\nto: x\nforeach: item\n---\n" };
     await expect(planGeneration([noQuery], makeDeps())).rejects.toMatchObject({

@@ -102,14 +102,17 @@ function extremeAccumulator(sign: 1 | -1): Accumulator {
 }
 
 /** GROUP_CONCAT is always a simple literal, even when every value shares a language tag (W3C agg-groupconcat-04). */
-function groupConcatAccumulator(separator: string): Accumulator {
+function groupConcatAccumulator(separator: string, ctx: ExpressionContext): Accumulator {
   const parts: string[] = [];
   let failed = false;
   return {
     add(term) {
       // Non-string literals and IRIs contribute their string form, as STR() would; blank nodes have none.
       if (term.termType === "BlankNode") failed = true;
-      else parts.push(term.value);
+      else {
+        ctx.chargeString?.(term.value.length + separator.length);
+        parts.push(term.value);
+      }
     },
     result() {
       return failed ? undefined : stringLiteral(parts.join(separator));
@@ -170,7 +173,7 @@ export function createAggregator(expression: Algebra.AggregateExpression, ctx: E
       break;
     case "group_concat": {
       const separator = (expression as Algebra.GroupConcatExpression).separator;
-      accumulator = groupConcatAccumulator(separator ?? " ");
+      accumulator = groupConcatAccumulator(separator ?? " ", ctx);
       errorPoisons = true;
       break;
     }

@@ -335,14 +335,15 @@ const BUILTINS: Record<string, Builtin> = {
   round: unary("ROUND", (a) => {
     return numericToLiteral(round(requireNumeric(a)), "bare");
   }),
-  concat: (args) => {
+  concat: (args, ctx) => {
     const literals = args.map(requireStringLiteral);
+    ctx.chargeString?.(literals.reduce((length, literal) => length + literal.value.length, 0));
     const language = literals[0]?.language;
     const sameLanguage =
       !!language && literals.every((literal) => literal.language.toLowerCase() === language.toLowerCase());
     return stringLiteral(literals.map((literal) => literal.value).join(""), sameLanguage ? language : undefined);
   },
-  substr: (args) => {
+  substr: (args, ctx) => {
     const [sourceTerm, startTerm, lengthTerm] = args;
     if (sourceTerm === undefined || startTerm === undefined || args.length > 3) {
       throw new ExpressionError("SUBSTR takes 2 or 3 arguments");
@@ -350,7 +351,9 @@ const BUILTINS: Record<string, Builtin> = {
     const source = requireStringLiteral(sourceTerm);
     const start = requireInteger(startTerm);
     const length = lengthTerm === undefined ? undefined : requireInteger(lengthTerm);
-    return sameKindString(source, substring(source.value, start, length));
+    const part = substring(source.value, start, length);
+    ctx.chargeString?.(part.length);
+    return sameKindString(source, part);
   },
   strlen: unary("STRLEN", (a) => {
     return integerLiteral(codePointLength(requireStringLiteral(a).value));
@@ -362,7 +365,9 @@ const BUILTINS: Record<string, Builtin> = {
     }
     const { text, pattern, flags } = regexArguments(textTerm, patternTerm, flagsTerm);
     const replacement = requireSimpleString(replacementTerm).value;
-    return sameKindString(text, replaceAll(text.value, pattern, replacement, flags, ctx.chargeWork));
+    const replaced = replaceAll(text.value, pattern, replacement, flags, ctx.chargeWork);
+    ctx.chargeString?.(replaced.length);
+    return sameKindString(text, replaced);
   },
   regex: (args, ctx) => {
     const [textTerm, patternTerm, flagsTerm] = args;
@@ -372,16 +377,21 @@ const BUILTINS: Record<string, Builtin> = {
     const { text, pattern, flags } = regexArguments(textTerm, patternTerm, flagsTerm);
     return booleanLiteral(regexMatches(text.value, pattern, flags, ctx.chargeWork));
   },
-  ucase: unary("UCASE", (a) => {
+  ucase: unary("UCASE", (a, ctx) => {
     const source = requireStringLiteral(a);
+    ctx.chargeString?.(source.value.length);
     return sameKindString(source, source.value.toUpperCase());
   }),
-  lcase: unary("LCASE", (a) => {
+  lcase: unary("LCASE", (a, ctx) => {
     const source = requireStringLiteral(a);
+    ctx.chargeString?.(source.value.length);
     return sameKindString(source, source.value.toLowerCase());
   }),
-  encode_for_uri: unary("ENCODE_FOR_URI", (a) => {
-    return stringLiteral(encodeForUri(requireStringLiteral(a).value));
+  encode_for_uri: unary("ENCODE_FOR_URI", (a, ctx) => {
+    const source = requireStringLiteral(a).value;
+    // Percent-encoding at most triples the length: charged before the string is built.
+    ctx.chargeString?.(source.length * 3);
+    return stringLiteral(encodeForUri(source));
   }),
   contains: binary("CONTAINS", (first, second) => {
     const [a, b] = requireCompatible(first, second);
