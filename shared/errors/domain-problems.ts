@@ -10,6 +10,7 @@ import {
   SparqlSyntaxError,
 } from "../rdf/sparql/errors";
 import { QuadStoreError } from "../rdf/store/quad-store";
+import { RegexNotSupportedError } from "../regex/regex-errors";
 import { TemplateBudgetError, TemplateError, TemplateSecurityError } from "../template/errors";
 import { FrontmatterError, WriteModeError } from "../template/frontmatter/frontmatter-error";
 import { TemplateSyntaxError } from "../template/kgen/analyze-template";
@@ -45,6 +46,14 @@ export function problemFromDomainError(error: unknown): HttpError | undefined {
       limit: error.limit,
       unit: error.unit,
     });
+  }
+  if (error instanceof RegexNotSupportedError) {
+    return unprocessable(
+      "regex-not-supported",
+      "Regular expression not supported",
+      `${error.message}: regular expressions run on a linear-time engine (RE2 syntax), without back-references or lookaround`,
+      { feature: error.feature },
+    );
   }
   const rdfProblem = rdfErrorToHttpError(error);
   if (rdfProblem) return rdfProblem;

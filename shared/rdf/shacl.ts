@@ -1,10 +1,13 @@
 import type { Quad, Term } from "@rdfjs/types";
 import { DataFactory } from "n3";
 import { Validator } from "shacl-engine";
+import { WorkBudgetExceededError } from "../errors/budget-errors";
+import { RegexNotSupportedError } from "../regex/regex-errors";
 import { RdfSyntaxError, ShapesError } from "./errors";
 import { parseRdfSync, serializeRdfSync } from "./formats";
 import { IndexedDataset } from "./indexed-dataset";
 import { compareCodeUnits, termToNTriples } from "./ntriples";
+import { compileLinearPattern, SH_PATTERN } from "./shacl-pattern";
 import { assertShapeNesting } from "./shape-nesting";
 
 const SH = "http://www.w3.org/ns/shacl#";
@@ -132,10 +135,15 @@ export async function validateShacl(
   const factory = reportFactory();
   let report: EngineReport;
   try {
-    const validator = new Validator(shapesDataset, { factory });
+    const validator = new Validator(shapesDataset, { factory, validations: [[SH_PATTERN, compileLinearPattern]] });
     report = (await validator.validate({ dataset: new IndexedDataset(data) })) as EngineReport;
   } catch (error) {
-    if (error instanceof RdfSyntaxError) throw error;
+    if (
+      error instanceof RdfSyntaxError ||
+      error instanceof RegexNotSupportedError ||
+      error instanceof WorkBudgetExceededError
+    )
+      throw error;
     // The engine's own refusals explain themselves; a runtime error's text (RangeError, TypeError) is internal.
     const message = error?.constructor === Error ? (error as Error).message : "the validator could not process it";
     throw new ShapesError(`The shapes graph cannot be used: ${message}`, { cause: error });

@@ -1,4 +1,4 @@
-import { MemoryBudgetExceededError, NestingTooDeepError } from "../errors/budget-errors";
+import { MemoryBudgetExceededError, NestingTooDeepError, type WorkBudgetExceededError } from "../errors/budget-errors";
 import { type BudgetKind, TemplateBudgetError } from "./errors";
 
 export interface TemplateLimits {
@@ -41,7 +41,9 @@ export class RenderBudget {
   loops = 0;
   depth = 0;
   allocated = 0;
-  exceeded: TemplateBudgetError | MemoryBudgetExceededError | NestingTooDeepError | null = null;
+  /** The first refusal of this render: nunjucks rewraps errors thrown inside a render, this one is reported. */
+  exceeded: TemplateBudgetError | MemoryBudgetExceededError | NestingTooDeepError | WorkBudgetExceededError | null =
+    null;
   constructor(readonly limits: TemplateLimits) {}
 
   reset(): void {
@@ -56,6 +58,14 @@ export class RenderBudget {
     const err = new TemplateBudgetError(kind, limit);
     if (!this.exceeded) this.exceeded = err;
     throw err;
+  }
+  refuse(err: WorkBudgetExceededError): never {
+    if (!this.exceeded) this.exceeded = err;
+    throw err;
+  }
+  /** Adds work measured elsewhere (characters a regular expression read); the next step checks the limit. */
+  charge(steps: number): void {
+    this.steps += steps;
   }
   step(): void {
     if (++this.steps > this.limits.maxSteps) this.fail("steps", this.limits.maxSteps);

@@ -14,6 +14,7 @@ import {
   measureResult,
 } from "./memory-guard";
 import nunjucksModules from "./nunjucks-modules.cjs";
+import { compileTemplateRegex, TemplateRegExp, templateRegexFromValue } from "./template-regexp";
 
 const { lib, nodes, parser, transformer, runtime: runtimeModule } = nunjucksModules;
 const { Frame, SafeString } = runtimeModule;
@@ -59,6 +60,41 @@ function methodOf(f: Act, obj: any, k: any): any {
   return method.bind(obj);
 }
 const objectProtoKeys = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/** String methods that turn a non-RegExp argument into a backtracking RegExp, with the flags they give it. */
+const stringPatternMethods: ReadonlyMap<unknown, string> = new Map<unknown, string>([
+  [String.prototype.match, ""],
+  [String.prototype.matchAll, "g"],
+  [String.prototype.search, ""],
+]);
+const stringPatternMethodNames = new Set(["match", "matchAll", "search"]);
+
+/**
+ * `text.match(pattern)` and friends with the pattern on the linear engine; in the sandbox, measured like
+ * every other string method. Bound, so the function a template sees prints as native code.
+ */
+function linearPatternMethod(
+  f: Act,
+  text: any,
+  method: any,
+  name: unknown,
+  sandbox: boolean,
+): (...args: any[]) => unknown {
+  return callLinearPattern.bind(null, f.budget, text, method, name, sandbox);
+}
+function callLinearPattern(
+  budget: RenderBudget,
+  text: any,
+  method: any,
+  name: unknown,
+  sandbox: boolean,
+  pattern: unknown,
+  ...rest: unknown[]
+): unknown {
+  const regex = templateRegexFromValue(pattern, stringPatternMethods.get(method) as string, budget);
+  if (!sandbox) return method.call(text, regex, ...rest);
+  return callMeasured(budget, text instanceof SafeString ? String(text) : text, method, name, regex, ...rest);
+}
 
 export interface CompileOptions {
   throwOnUndefined?: boolean;
@@ -1491,9 +1527,8 @@ class ClosureCompiler {
   literal(node: any): Fn {
     const v = node.value;
     if (v instanceof RegExp) {
-      const src = v.source;
-      const flags = v.flags;
-      return () => new RegExp(src, flags);
+      const compiled = compileTemplateRegex(v.source, v.flags);
+      return (a) => new TemplateRegExp(compiled, a.f.budget);
     }
     if (v !== null && typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") {
       const text = v.toString();
@@ -1548,12 +1583,16 @@ class ClosureCompiler {
       const k = node.val.value;
       if (sandbox && typeof k === "string") this.deny(k);
       const fnDenied = sandbox && deniedFunctionKeys.has(String(k));
+      const patternMethod = stringPatternMethodNames.has(String(k));
       return (a) => {
         const obj = target(a);
         if (obj === undefined || obj === null) return undefined;
         if (fnDenied && typeof obj === "function") throw new TemplateSecurityError(String(k));
         const v = obj[k];
-        if (typeof v === "function") return sandbox ? methodOf(a.f, obj, k) : a.f.runtime.memberLookup(obj, k);
+        if (typeof v === "function") {
+          if (patternMethod && stringPatternMethods.has(v)) return linearPatternMethod(a.f, obj, v, k, sandbox);
+          return sandbox ? methodOf(a.f, obj, k) : a.f.runtime.memberLookup(obj, k);
+        }
         if (a.f.runtime.memberLookup !== origMemberLookup) return a.f.runtime.memberLookup(obj, k);
         return v;
       };
@@ -1572,6 +1611,7 @@ class ClosureCompiler {
       }
       if (obj === undefined || obj === null) return undefined;
       const v = obj[k];
+      if (typeof v === "function" && stringPatternMethods.has(v)) return linearPatternMethod(a.f, obj, v, k, sandbox);
       if (typeof v === "function" && sandbox) return methodOf(a.f, obj, k);
       // without the sandbox, runtime.memberLookup's wrapper (and its printed source) is nunjucks' own
       if (typeof v === "function" || rt.memberLookup !== origMemberLookup) return rt.memberLookup(obj, k);

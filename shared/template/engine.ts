@@ -1,12 +1,14 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: nunjucks' Environment/Template/Context are untyped JavaScript.
 // biome-ignore-all lint/complexity/useArrowFunction: nunjucks calls these with `this` = Context.
 import asap from "asap";
-import { MemoryBudgetExceededError, NestingTooDeepError } from "../errors/budget-errors";
+import { MemoryBudgetExceededError, NestingTooDeepError, WorkBudgetExceededError } from "../errors/budget-errors";
+import { RegexNotSupportedError } from "../regex/regex-errors";
 import { defaultLimits, RenderBudget, type TemplateLimits } from "./budget";
 import { compileProgram, concealSource, type Program, takePendingBudget } from "./closure-compiler";
 import { TemplateBudgetError, TemplateError, TemplateSecurityError } from "./errors";
 import nunjucksModules from "./nunjucks-modules.cjs";
 import { sha256Hex } from "./sha256";
+import { TemplateRegExp } from "./template-regexp";
 
 const { environment, lib, runtime: runtimeModule } = nunjucksModules;
 const { Environment, Template } = environment;
@@ -445,6 +447,14 @@ function guardBuiltins(env: EngineEnvironment): void {
     guarded.toString = () => String(filter);
     env.addFilter(name, guarded);
   }
+  // nunjucks' replace takes its regex branch for `instanceof RegExp`: a template's regex is a TemplateRegExp
+  const replace = env.getFilter("replace");
+  const linearReplace = function (this: any, text: any, old: any, ...rest: any[]) {
+    if (old instanceof TemplateRegExp) return text.replace(old, rest[0]);
+    return replace.call(this, text, old, ...rest);
+  };
+  linearReplace.toString = () => String(replace);
+  env.addFilter("replace", linearReplace);
 }
 
 function positionOf(message: string): { line?: number; column?: number } {
@@ -461,10 +471,17 @@ export function toEngineError(err: unknown, budget: RenderBudget | null, path?: 
     err instanceof TemplateSecurityError ||
     err instanceof TemplateError ||
     err instanceof MemoryBudgetExceededError ||
-    err instanceof NestingTooDeepError
+    err instanceof NestingTooDeepError ||
+    err instanceof RegexNotSupportedError ||
+    err instanceof WorkBudgetExceededError
   )
     return err;
   const message = err instanceof Error ? err.message : String(err);
+  const regexRefusal = /RegexNotSupportedError: regular expression not supported: (.+)$/m.exec(message);
+  if (regexRefusal) return new RegexNotSupportedError(regexRefusal[1] as string);
+  const workRefusal = /WorkBudgetExceededError: (.+) needs more than (\d+) (.+)$/m.exec(message);
+  if (workRefusal)
+    return new WorkBudgetExceededError(workRefusal[1] as string, Number(workRefusal[2]), workRefusal[3] as string);
   const budgetLine = /TemplateBudgetError: template budget exceeded: (\w+) \(limit ([\d.e+]+|Infinity)\)/.exec(message);
   if (budgetLine) return new TemplateBudgetError(budgetLine[1] as any, Number(budgetLine[2]));
   const memoryLine = /MemoryBudgetExceededError: (.+) would exceed (\d+) (.+)$/.exec(message);

@@ -211,7 +211,10 @@ export async function runCase(corpus: Corpus, c: CorpusCase): Promise<CaseResult
   }
   if (!isError && !c.error && actual === expected) return { id: c.id, verdict: "identical", expected, actual };
   if (isError && c.error && actual === expected) return { id: c.id, verdict: "identical", expected, actual };
-  if (isError && /TemplateSecurityError|TemplateBudgetError/.test(actual))
-    return { id: c.id, verdict: "refused", expected, actual, reason: actual.replace(/^.*?(Template\w+Error: )/, "$1") };
+  if (
+    isError &&
+    /TemplateSecurityError|TemplateBudgetError|RegexNotSupportedError|WorkBudgetExceededError/.test(actual)
+  )
+    return { id: c.id, verdict: "refused", expected, actual, reason: actual.replace(/^.*?(\w+Error: )/, "$1") };
   return { id: c.id, verdict: "different", expected, actual: isError ? `ERROR: ${actual}` : actual };
 }

@@ -117,6 +117,7 @@ export class Evaluator {
         ),
       random: options.random ?? randomNumber,
       uuid: options.uuid ?? (() => crypto.randomUUID()),
+      chargeWork: (steps) => this.tick(steps),
       chargeString: (length) => this.budget.chargeString(length),
     };
   }

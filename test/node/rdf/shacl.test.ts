@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { RdfSyntaxError, ShapesError } from "../../../shared/rdf/errors";
 import { parseRdf, parseRdfSync } from "../../../shared/rdf/formats";
 import { validateShacl } from "../../../shared/rdf/shacl";
+import { RegexNotSupportedError } from "../../../shared/regex/regex-errors";
 
 const shapes = `@prefix sh: <http://www.w3.org/ns/shacl#> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
@@ -102,5 +103,44 @@ describe("validateShacl", () => {
 <http://example.org/S> a sh:NodeShape ; sh:targetNode <http://example.org/x> ;
   sh:sparql [ sh:select "SELECT $this WHERE { }" ] .`;
     await expect(validateShacl([], sparqlShapes)).rejects.toBeInstanceOf(ShapesError);
+  });
+
+  describe("sh:pattern on the linear engine", () => {
+    const patternShapes = (pattern: string, flags?: string) => `@prefix sh: <http://www.w3.org/ns/shacl#> .
+<http://example.org/S> a sh:NodeShape ; sh:targetNode <http://example.org/x> ;
+  sh:property [ sh:path <http://example.org/name> ; sh:pattern ${JSON.stringify(pattern)}${flags ? ` ; sh:flags "${flags}"` : ""} ] .`;
+    const named = (value: string) =>
+      parseRdfSync(`<http://example.org/x> <http://example.org/name> ${JSON.stringify(value)} .`, "text/turtle");
+
+    it("answers catastrophic patterns correctly and promptly", async () => {
+      const value = `${"a".repeat(5000)}!`;
+      for (const pattern of ["^(a+)+$", "^(a|aa)+$", "(a*)*b", "^(([a-z])+.)+[A-Z]([a-z])+$"]) {
+        const started = performance.now();
+        const report = await validateShacl(named(value), patternShapes(pattern));
+        expect(report.conforms, pattern).toBe(false);
+        expect(report.results[0]?.sourceConstraintComponent).toBe(
+          "http://www.w3.org/ns/shacl#PatternConstraintComponent",
+        );
+        expect(report.results[0]?.message).toBe(`Value does not match pattern "${pattern}"`);
+        expect(performance.now() - started, pattern).toBeLessThan(2000);
+      }
+      expect((await validateShacl(named(value), patternShapes("^(a+)+!$"))).conforms).toBe(true);
+    });
+
+    it("reads XPath flags and syntax", async () => {
+      expect((await validateShacl(named("ABC"), patternShapes("^abc$", "i"))).conforms).toBe(true);
+      expect((await validateShacl(named("ABC"), patternShapes("^abc$"))).conforms).toBe(false);
+      expect((await validateShacl(named("b"), patternShapes("^[a-z-[aeiou]]$"))).conforms).toBe(true);
+      expect((await validateShacl(named("e"), patternShapes("^[a-z-[aeiou]]$"))).conforms).toBe(false);
+    });
+
+    it("refuses back-references and lookaround, and keeps invalid patterns a shapes error", async () => {
+      for (const pattern of ["(a)\\1", "a(?=b)", "(?<=a)b"]) {
+        await expect(validateShacl(named("aa"), patternShapes(pattern)), pattern).rejects.toBeInstanceOf(
+          RegexNotSupportedError,
+        );
+      }
+      await expect(validateShacl(named("a"), patternShapes("("))).rejects.toBeInstanceOf(ShapesError);
+    });
   });
 });

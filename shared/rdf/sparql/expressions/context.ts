@@ -19,6 +19,8 @@ export interface ExpressionContext {
   uuid(): string;
   /** Extension functions by IRI; an unknown function IRI is an evaluation error. */
   functions?: ReadonlyMap<string, (args: RDF.Term[]) => RDF.Term>;
+  /** Counts work measured inside a function (a regular expression's reads) against the query's steps. */
+  chargeWork?(steps: number): void;
   /** Counts `length` characters of a string being built against the query's memory budget; throws past it. */
   chargeString?(length: number): void;
 }

@@ -27,11 +27,9 @@ import {
 } from "./numeric";
 import {
   codePointLength,
-  compileRegex,
   encodeForUri,
   LANGUAGE_TAG_RE,
   languageMatches,
-  replaceAll,
   requireCompatible,
   requireSimpleString,
   requireStringLiteral,
@@ -49,6 +47,7 @@ import {
   typedLiteral,
   XSD,
 } from "./vocab";
+import { regexMatches, replaceAll } from "./xpath-regex";
 
 /**
  * Effective boolean value (SPARQL 17.2.2). Throws ExpressionError for terms that have none
@@ -366,17 +365,17 @@ const BUILTINS: Record<string, Builtin> = {
     }
     const { text, pattern, flags } = regexArguments(textTerm, patternTerm, flagsTerm);
     const replacement = requireSimpleString(replacementTerm).value;
-    const replaced = replaceAll(text.value, pattern, replacement, flags);
+    const replaced = replaceAll(text.value, pattern, replacement, flags, ctx.chargeWork);
     ctx.chargeString?.(replaced.length);
     return sameKindString(text, replaced);
   },
-  regex: (args) => {
+  regex: (args, ctx) => {
     const [textTerm, patternTerm, flagsTerm] = args;
     if (textTerm === undefined || patternTerm === undefined || args.length > 3) {
       throw new ExpressionError("REGEX takes 2 or 3 arguments");
     }
     const { text, pattern, flags } = regexArguments(textTerm, patternTerm, flagsTerm);
-    return booleanLiteral(compileRegex(pattern, flags).test(text.value));
+    return booleanLiteral(regexMatches(text.value, pattern, flags, ctx.chargeWork));
   },
   ucase: unary("UCASE", (a, ctx) => {
     const source = requireStringLiteral(a);
