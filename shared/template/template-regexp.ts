@@ -198,7 +198,7 @@ export class TemplateRegExp {
         output += text.slice(nextPosition, position) + substitution;
         nextPosition = position + matched.length;
       }
-      this.#budget?.checkLength(output);
+      this.#budget?.stringCap(output.length, "replace()");
     }
     return nextPosition >= text.length ? output : output + text.slice(nextPosition);
   }
