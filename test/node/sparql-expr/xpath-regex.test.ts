@@ -130,4 +130,38 @@ describe("XPath regular expressions on the linear engine", () => {
     regexMatches("x".repeat(200_000), "y", "", charge);
     expect(steps - before).toBeGreaterThan(before);
   });
+
+  it("answers literal patterns by substring search exactly as the engine does", () => {
+    const texts = ["", "abcabc", "a-b, c-d; e.f", "ab\nab\r\nab", "x".repeat(1000), "ééé𝄞𝄞", "aaaa"];
+    const literals = ["ab", "a", "-", ", ", "aa", "é", "𝄞", "\n", "xx", "q,q"];
+    for (const text of texts) {
+      for (const literal of literals) {
+        // A group around the literal makes the same pattern go through the regex engine.
+        const viaEngine = `(${literal})`;
+        for (const flags of ["", "s", "m", "sm"]) {
+          expect(regexMatches(text, literal, flags)).toBe(regexMatches(text, viaEngine, flags));
+          for (const replacement of ["", "[$0]", "$1", "\\$", "z"]) {
+            const engineReplacement = replacement === "$1" ? "" : replacement.replace("$0", "$1");
+            expect(replaceAll(text, literal, replacement, flags)).toBe(
+              replaceAll(text, viaEngine, engineReplacement, flags),
+            );
+          }
+        }
+      }
+    }
+    expect(replaceAll("a.b.c", ".", "-", "q")).toBe("a-b-c");
+    expect(regexMatches("a+b", "a+b", "q")).toBe(true);
+  });
+
+  it("replaces a literal in a long text in linear time and charges the characters read", () => {
+    let charged = 0;
+    const text = "ab".repeat(2_000_000);
+    const started = performance.now();
+    const result = replaceAll(text, "b", "bb", "", (steps) => {
+      charged += steps;
+    });
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(result.length).toBe(6_000_000);
+    expect(charged).toBe(Math.ceil(text.length / 32));
+  });
 });

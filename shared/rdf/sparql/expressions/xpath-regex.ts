@@ -302,8 +302,33 @@ function charge(meter: RegexWorkMeter, chargeWork: ChargeWork | undefined): void
   if (steps > 0) chargeWork(steps);
 }
 
+const XPATH_METACHARACTERS = /[\\^$.|?*+()[\]{}]/;
+
+/**
+ * The text a pattern matches when it is a plain literal (no metacharacter, or the q flag) under flags that
+ * cannot change what a literal matches: then a substring search answers, in linear time, without the
+ * regex engine (whose per-character cost is far higher on long texts). Undefined otherwise.
+ */
+function literalOf(pattern: string, flags: string): string | undefined {
+  if (flags.includes("i") || pattern === "") return undefined;
+  if (flags.includes("q")) return pattern;
+  if (flags.includes("x") || XPATH_METACHARACTERS.test(pattern)) return undefined;
+  return pattern;
+}
+
+/** A substring search reads each character of the text about once: charged like one regex instruction per character. */
+function chargeLiteral(text: string, chargeWork: ChargeWork | undefined): void {
+  if (chargeWork && text.length > 0) chargeWork(Math.ceil(text.length / REGEX_WORK_PER_QUERY_STEP));
+}
+
 /** fn:matches: does the pattern match anywhere in `text`? */
 export function regexMatches(text: string, pattern: string, flags: string, chargeWork?: ChargeWork): boolean {
+  const literal = literalOf(pattern, flags);
+  if (literal !== undefined) {
+    compileXPathRegex(pattern, flags); // the same validation of flags as every pattern
+    chargeLiteral(text, chargeWork);
+    return text.includes(literal);
+  }
   const meter = RegexWorkMeter.perOperation(compileXPathRegex(pattern, flags));
   const found = meteredMatcher(text, meter).find();
   charge(meter, chargeWork);
@@ -353,6 +378,19 @@ export function replaceAll(
   // With the q flag the replacement is literal too (XPath 3.1 fn:replace).
   const parts = flags.includes("q") ? [replacement] : parseReplacement(replacement, groups);
   if (program.test("")) throw new ExpressionError("the pattern matches the empty string");
+  const literal = literalOf(pattern, flags);
+  if (literal !== undefined) {
+    chargeLiteral(text, chargeWork);
+    // Every match is the literal itself: $0 is the literal, any other group the empty string.
+    const substitution = parts.map((part) => (typeof part === "number" ? (part === 0 ? literal : "") : part)).join("");
+    let result = "";
+    let copied = 0;
+    for (let at = text.indexOf(literal); at !== -1; at = text.indexOf(literal, copied)) {
+      result += text.slice(copied, at) + substitution;
+      copied = at + literal.length;
+    }
+    return result + text.slice(copied);
+  }
   const meter = RegexWorkMeter.perOperation(program);
   const matcher = meteredMatcher(text, meter);
   let result = "";
