@@ -272,6 +272,14 @@ function checkTextFilter(
   budget.stringCap((length - special) * perPlain + special * perSpecial + (special + 1) * perPiece, subject);
 }
 
+/** `dump`/`json`: the JSON text of the value, indented as JSON.stringify indents (at most 10 spaces). */
+function checkJsonFilter(budget: RenderBudget, [value, spaces]: any[], subject: string): boolean {
+  const indentWidth = typeof spaces === "string" ? spaces.length : integerArgument(spaces);
+  const cap = budget.limits.maxOutputBytes;
+  budget.stringCap(jsonLengthBound(budget, value, Math.min(Math.max(indentWidth, 0), 10), cap, 0), subject);
+  return false;
+}
+
 /** Filters whose output size follows from their arguments; keyed by name, looked up once when a template compiles. */
 const FILTER_CHECKS: Record<string, FilterCheck> = {
   join(budget, args) {
@@ -322,22 +330,8 @@ const FILTER_CHECKS: Record<string, FilterCheck> = {
     budget.stringCap(replacedLengthBound(value, pattern, text, isString, limit, cap), "replace filter");
     return false;
   },
-  dump(budget, args) {
-    const value = args[0];
-    const spaces = args[1];
-    const cap = budget.limits.maxOutputBytes;
-    const indentWidth = typeof spaces === "string" ? spaces.length : integerArgument(spaces);
-    budget.stringCap(jsonLengthBound(budget, value, Math.min(Math.max(indentWidth, 0), 10), cap, 0), "dump filter");
-    return false;
-  },
-  json(budget, args) {
-    const value = args[0];
-    const spaces = args[1];
-    const cap = budget.limits.maxOutputBytes;
-    const indentWidth = typeof spaces === "string" ? spaces.length : integerArgument(spaces);
-    budget.stringCap(jsonLengthBound(budget, value, Math.min(Math.max(indentWidth, 0), 10), cap, 0), "json filter");
-    return false;
-  },
+  dump: (budget, args) => checkJsonFilter(budget, args, "dump filter"),
+  json: (budget, args) => checkJsonFilter(budget, args, "json filter"),
   urlencode(budget, args) {
     const value = args[0];
     checkTextFilter(budget, value, "urlencode filter", 9);

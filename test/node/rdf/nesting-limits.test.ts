@@ -7,6 +7,7 @@ import { JsonLdDocumentError, RdfSyntaxError, RelativeIriError } from "../../../
 import { MAX_RDF_NESTING_DEPTH, parseRdf, parseRdfSync } from "../../../shared/rdf/formats";
 import { parseRdfStream } from "../../../shared/rdf/parse-stream";
 import { checkQueryNesting } from "../../../shared/rdf/sparql/query-nesting";
+import { pieces } from "../../support/byte-pieces";
 
 /** A small deterministic generator, so a failing random shape can be reproduced from its seed. */
 function random(seed: number): () => number {
@@ -34,18 +35,6 @@ function randomNesting(depth: number, next: () => number): string {
     close = closer + close;
   }
   return `<urn:s> <urn:p>\n ${open}"leaf"${close} .\n`;
-}
-
-function pieces(text: string, size: number): ReadableStream<Uint8Array> {
-  const bytes = new TextEncoder().encode(text);
-  let offset = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (offset >= bytes.length) return controller.close();
-      controller.enqueue(bytes.slice(offset, offset + size));
-      offset += size;
-    },
-  });
 }
 
 async function streamError(text: string, mediaType: string, size: number): Promise<unknown> {

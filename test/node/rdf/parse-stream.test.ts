@@ -4,19 +4,7 @@ import { DocumentTooLargeError, QuadLimitExceededError, RdfSyntaxError } from ".
 import { parseRdf, parseRdfSync } from "../../../shared/rdf/formats";
 import { quadToNQuadsLine } from "../../../shared/rdf/ntriples";
 import { parseRdfStream } from "../../../shared/rdf/parse-stream";
-
-/** The document's bytes in pieces of `size` bytes: multi-byte characters get split across pieces. */
-function pieces(text: string, size: number): ReadableStream<Uint8Array> {
-  const bytes = new TextEncoder().encode(text);
-  let offset = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (offset >= bytes.length) return controller.close();
-      controller.enqueue(bytes.slice(offset, offset + size));
-      offset += size;
-    },
-  });
-}
+import { pieces } from "../../support/byte-pieces";
 
 async function streamed(text: string, mediaType: string, size: number, options = {}): Promise<string[]> {
   const quads: Quad[] = [];
