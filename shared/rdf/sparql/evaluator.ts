@@ -1,7 +1,6 @@
 import type * as RDF from "@rdfjs/types";
 import { Algebra } from "sparqlalgebrajs";
 import type { GraphRef, QuadStore } from "../store/quad-store";
-import type { SqlValue } from "../store/sql-database";
 import { dataFactory, termKey } from "../store/term-key";
 import {
   compileBgp,
@@ -132,13 +131,10 @@ export class Evaluator {
    * budget allows (it cannot be interrupted otherwise), and reaching that row refuses the query.
    * `held`: the rows are kept in memory, so the held-rows bound applies too.
    */
-  private queryRows(sql: string, width: number, params?: readonly SqlValue[], held = true): unknown[][] {
+  private queryRows(sql: string, width: number, params?: readonly string[], held = true): unknown[][] {
     this.budget.checkDeadline();
     const limit = this.budget.sqlRowLimit(width, held);
-    // The limit is bound, not written into the text: the statement stays the same, so it stays prepared.
-    const rows = Number.isFinite(limit)
-      ? this.store.db.all(`${sql} LIMIT ?`, [...(params ?? []), limit])
-      : this.store.db.all(sql, params);
+    const rows = this.store.db.all(Number.isFinite(limit) ? `${sql} LIMIT ${limit}` : sql, params);
     this.budget.checkSqlRows(rows.length, width, held);
     this.tick(rows.length);
     return rows;
@@ -497,7 +493,7 @@ export class Evaluator {
     let reachedLimit = false;
     for (const component of components) {
       const { sql } = compileBgp(component, graphs);
-      const [row] = this.queryRows(`SELECT COUNT(*) FROM (${sql} LIMIT ?)`, 1, [limit]);
+      const [row] = this.queryRows(`SELECT COUNT(*) FROM (${sql} LIMIT ${limit})`, 1);
       const count = Number(row?.[0]);
       this.tick(count);
       if (count === 0) return;
@@ -519,7 +515,7 @@ export class Evaluator {
     if (!Number.isFinite(limit)) return;
     for (const prefix of prefixes) {
       const { sql } = compileBgp(prefix, graphs);
-      const [row] = this.queryRows(`SELECT COUNT(*) FROM (${sql} LIMIT ?)`, 1, [limit]);
+      const [row] = this.queryRows(`SELECT COUNT(*) FROM (${sql} LIMIT ${limit})`, 1);
       const count = Number(row?.[0]);
       this.budget.checkSqlRows(count, 0, false);
       this.tick(count);
