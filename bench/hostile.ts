@@ -64,6 +64,22 @@ const CASES: HostileCase[] = [
     ]),
   },
   {
+    name: "turtle: 5,000 look-alike blank nodes in a chain (canonicalization)",
+    method: "PUT",
+    path: "/v1/graphs/bnode-chain",
+    contentType: "text/turtle",
+    body: Array.from({ length: 5_000 }, (_, i) => `_:b${i} <urn:p> _:b${i + 1} .`).join("\n"),
+  },
+  {
+    name: "turtle: 300 blank-node trees 63 deep (canonicalization)",
+    method: "PUT",
+    path: "/v1/graphs/bnode-forest",
+    contentType: "text/turtle",
+    body: Array.from({ length: 300 }, (_, i) => `<urn:s${i}> <urn:p> ${nested("[ <urn:p> ", " ]", 63, "1")} .`).join(
+      "\n",
+    ),
+  },
+  {
     name: "template: catastrophic regex (a+)+$",
     method: "POST",
     path: "/v1/render",
@@ -149,6 +165,13 @@ const CASES: HostileCase[] = [
     body: sparql(
       "SELECT (GROUP_CONCAT(STR(?c); separator=',') AS ?all) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }",
     ),
+  },
+  {
+    name: "sparql: 10,000 nested groups",
+    method: "POST",
+    path: "/v1/graphs/small/sparql",
+    contentType: "application/x-www-form-urlencoded",
+    body: sparql(`SELECT * WHERE ${nested("{ ", " }", 10_000, "?s ?p ?o")}`),
   },
   {
     name: "shacl: sh:pattern (a+)+$",

@@ -76,6 +76,7 @@ function webCryptoDigestFactory(algorithm: CanonicalHashAlgorithm, budget: HashB
       async digest(): Promise<string> {
         budget.spend();
         work.charge(STEPS_PER_DIGEST + buffered.length);
+        await work.yieldIfDue();
         return bytesToHex(await crypto.subtle.digest(subtleNames[algorithm], encoder.encode(buffered)));
       },
     };

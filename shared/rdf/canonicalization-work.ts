@@ -21,14 +21,29 @@ export function canonicalizationStepLimit(nquadsBytes: number): number {
   return CANONICALIZATION_BASE_STEPS + CANONICALIZATION_STEPS_PER_BYTE * nquadsBytes;
 }
 
+/**
+ * Steps between two yields to the event loop (about 20 ms of labeling): a long canonicalization lets the
+ * requests that share its thread (other tenants' objects in local development, the same tenant's in
+ * production) be answered meanwhile, instead of holding the thread for its whole budget.
+ */
+export const STEPS_PER_YIELD = 250_000;
+
 /** A count of steps that throws WorkBudgetExceededError once it passes its limit. */
 export class CanonicalizationWork {
   private spent = 0;
+  private nextYield = STEPS_PER_YIELD;
   constructor(readonly limit: number) {}
 
   charge(steps: number): void {
     this.spent += steps;
     if (this.spent > this.limit) throw new WorkBudgetExceededError("canonicalization", this.limit, "steps");
+  }
+
+  /** Resolves at once, or after other queued work ran when STEPS_PER_YIELD steps passed since the last yield. */
+  async yieldIfDue(): Promise<void> {
+    if (this.spent < this.nextYield) return;
+    this.nextYield = this.spent + STEPS_PER_YIELD;
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
   }
 }
 

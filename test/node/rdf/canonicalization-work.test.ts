@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { WorkBudgetExceededError } from "../../../shared/errors/budget-errors";
 import { canonicalHash } from "../../../shared/rdf/canonical-hash";
-import { CANONICALIZATION_BASE_STEPS, canonicalizationStepLimit } from "../../../shared/rdf/canonicalization-work";
+import {
+  CANONICALIZATION_BASE_STEPS,
+  CanonicalizationWork,
+  canonicalizationStepLimit,
+  STEPS_PER_YIELD,
+} from "../../../shared/rdf/canonicalization-work";
 import { CanonicalizationLimitError } from "../../../shared/rdf/errors";
 import { MAX_RDF_NESTING_DEPTH, parseRdfSync } from "../../../shared/rdf/formats";
 
@@ -42,5 +47,22 @@ describe("canonicalization work budget", () => {
       Array.from({ length: 12 }, (_, j) => (i === j ? "" : `_:n${i} <urn:p> _:n${j} .`)).join("\n"),
     ).join("\n");
     await expect(canonicalHash(parseRdfSync(clique, "text/turtle"))).rejects.toBeInstanceOf(CanonicalizationLimitError);
+  });
+});
+
+describe("canonicalization yields to other work", () => {
+  it("lets queued work run once STEPS_PER_YIELD steps passed, and not before", async () => {
+    const work = new CanonicalizationWork(10 * STEPS_PER_YIELD);
+    let ran = 0;
+    setTimeout(() => ran++, 0);
+    work.charge(STEPS_PER_YIELD - 1);
+    await work.yieldIfDue();
+    expect(ran).toBe(0);
+    work.charge(1);
+    await work.yieldIfDue();
+    expect(ran).toBe(1);
+    setTimeout(() => ran++, 0);
+    await work.yieldIfDue();
+    expect(ran).toBe(1);
   });
 });
