@@ -1,5 +1,5 @@
 import type { Quad } from "@rdfjs/types";
-import { NestingTooDeepError } from "../errors/budget-errors";
+import { NestingTooDeepError, WorkBudgetExceededError } from "../errors/budget-errors";
 import { termToNTriples } from "./ntriples";
 
 /**
@@ -9,10 +9,17 @@ import { termToNTriples } from "./ntriples";
  */
 export const MAX_SHAPE_NESTING_DEPTH = 64;
 
+/**
+ * Members one list of shapes (sh:and, sh:or, sh:xone) or of path steps (a sequence or sh:alternativePath)
+ * may have: the validator's work grows with each member for every value it checks.
+ */
+export const MAX_SHAPE_LIST_LENGTH = 1_000;
+
 const SH = "http://www.w3.org/ns/shacl#";
 const RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
 const SHAPE_REFERENCES = new Set([`${SH}node`, `${SH}property`, `${SH}not`, `${SH}qualifiedValueShape`]);
 const SHAPE_LISTS = new Set([`${SH}and`, `${SH}or`, `${SH}xone`]);
+const PATH_LISTS = new Set([`${SH}path`, `${SH}alternativePath`]);
 
 /**
  * Throws NestingTooDeepError when a chain of shape references in `shapes` is longer than `limit`. Cycles
@@ -24,6 +31,7 @@ export function assertShapeNesting(shapes: Iterable<Quad>, limit = MAX_SHAPE_NES
   const lists = new Map<string, string[]>();
   const first = new Map<string, string>();
   const rest = new Map<string, string>();
+  const pathHeads: string[] = [];
   const add = (map: Map<string, string[]>, key: string, value: string) => {
     const values = map.get(key);
     if (values) values.push(value);
@@ -33,17 +41,24 @@ export function assertShapeNesting(shapes: Iterable<Quad>, limit = MAX_SHAPE_NES
     const predicate = quad.predicate.value;
     if (SHAPE_REFERENCES.has(predicate)) add(references, termToNTriples(quad.subject), termToNTriples(quad.object));
     else if (SHAPE_LISTS.has(predicate)) add(lists, termToNTriples(quad.subject), termToNTriples(quad.object));
+    else if (PATH_LISTS.has(predicate)) pathHeads.push(termToNTriples(quad.object));
     else if (predicate === `${RDF}first`) first.set(termToNTriples(quad.subject), termToNTriples(quad.object));
     else if (predicate === `${RDF}rest`) rest.set(termToNTriples(quad.subject), termToNTriples(quad.object));
   }
-  for (const [shape, heads] of lists) {
-    for (const head of heads) {
-      const seen = new Set<string>();
-      for (let node = head; first.has(node) && !seen.has(node); node = rest.get(node) ?? "") {
-        seen.add(node);
-        add(references, shape, first.get(node) as string);
-      }
+  const members = (head: string): string[] => {
+    const seen = new Set<string>();
+    const values: string[] = [];
+    for (let node = head; first.has(node) && !seen.has(node); node = rest.get(node) ?? "") {
+      seen.add(node);
+      values.push(first.get(node) as string);
+      if (values.length > MAX_SHAPE_LIST_LENGTH)
+        throw new WorkBudgetExceededError("shacl shapes list", MAX_SHAPE_LIST_LENGTH, "members");
     }
+    return values;
+  };
+  for (const head of pathHeads) members(head);
+  for (const [shape, heads] of lists) {
+    for (const head of heads) for (const member of members(head)) add(references, shape, member);
   }
 
   const depth = new Map<string, number>();

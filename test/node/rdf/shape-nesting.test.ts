@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { NestingTooDeepError } from "../../../shared/errors/budget-errors";
+import { NestingTooDeepError, WorkBudgetExceededError } from "../../../shared/errors/budget-errors";
 import { parseRdfSync } from "../../../shared/rdf/formats";
 import { validateShacl } from "../../../shared/rdf/shacl";
-import { assertShapeNesting, MAX_SHAPE_NESTING_DEPTH } from "../../../shared/rdf/shape-nesting";
+import { assertShapeNesting, MAX_SHAPE_LIST_LENGTH, MAX_SHAPE_NESTING_DEPTH } from "../../../shared/rdf/shape-nesting";
 
 const SH = "@prefix sh: <http://www.w3.org/ns/shacl#> .\n";
 const nodeChain = (length: number) =>
@@ -30,5 +30,23 @@ describe("shape nesting", () => {
   it("refuses a 10,000-long chain before the validator recurses into it", async () => {
     const shapes = `${nodeChain(10_000)}\n<urn:s0> sh:targetNode <urn:a> .`;
     await expect(validateShacl([], shapes)).rejects.toBeInstanceOf(NestingTooDeepError);
+  });
+
+  it("accepts shape and path lists up to the length limit and refuses one member more", () => {
+    const members = (n: number) => Array.from({ length: n }, (_, i) => `<urn:m${i}>`).join(" ");
+    const lists = [
+      (n: number) => `${SH}<urn:s> sh:and ( ${members(n)} ) .`,
+      (n: number) => `${SH}<urn:s> sh:xone ( ${members(n)} ) .`,
+      (n: number) => `${SH}<urn:s> sh:property [ sh:path ( ${members(n)} ) ] .`,
+      (n: number) => `${SH}<urn:s> sh:property [ sh:path [ sh:alternativePath ( ${members(n)} ) ] ] .`,
+    ];
+    for (const list of lists) {
+      expect(() => assertShapeNesting(parseRdfSync(list(MAX_SHAPE_LIST_LENGTH), "text/turtle"))).not.toThrow();
+      expect(() => assertShapeNesting(parseRdfSync(list(MAX_SHAPE_LIST_LENGTH + 1), "text/turtle"))).toThrow(
+        WorkBudgetExceededError,
+      );
+    }
+    const values = `${SH}<urn:s> sh:property [ sh:path <urn:p> ; sh:in ( ${members(5_000)} ) ] .`;
+    expect(() => assertShapeNesting(parseRdfSync(values, "text/turtle"))).not.toThrow();
   });
 });

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_JSON_DEPTH } from "../../../shared/json-nesting";
 import { MAX_RDF_NESTING_DEPTH } from "../../../shared/rdf/formats";
-import { MAX_SHAPE_NESTING_DEPTH } from "../../../shared/rdf/shape-nesting";
+import { MAX_SHAPE_LIST_LENGTH, MAX_SHAPE_NESTING_DEPTH } from "../../../shared/rdf/shape-nesting";
 import { bearer, call, createTenant, type TestTenant } from "../helpers";
 import { expectRefusedPromptly } from "./bounded";
 
@@ -169,6 +169,23 @@ describe("hostile RDF input", () => {
     );
     expect(references).toMatchObject({ subject: "shacl shapes", limit: MAX_SHAPE_NESTING_DEPTH });
     expect(JSON.stringify(references)).not.toMatch(/call stack|RangeError/);
+  });
+
+  it("validation refuses a 10,000-step path and a 10,000-member sh:and before the validator walks them", async () => {
+    await seeded(tenant, "shapes-wide");
+    const SH = "@prefix sh: <http://www.w3.org/ns/shacl#> .\n";
+    const many = (n: number) => Array.from({ length: n }, (_, i) => `<urn:m${i}>`).join(" ");
+    for (const shapes of [
+      `${SH}<urn:shape> a sh:NodeShape ; sh:targetNode <urn:a> ; sh:property [ sh:path ( ${many(10_000)} ) ; sh:minCount 1 ] .`,
+      `${SH}<urn:shape> a sh:NodeShape ; sh:targetNode <urn:a> ; sh:and ( ${many(10_000)} ) .`,
+    ]) {
+      const problem = await expectRefusedPromptly(
+        validate(tenant, "shapes-wide", shapes),
+        { status: 422, type: "work-budget-exceeded" },
+        bystander,
+      );
+      expect(problem).toMatchObject({ subject: "shacl shapes list", limit: MAX_SHAPE_LIST_LENGTH, unit: "members" });
+    }
   });
 
   it("shapes referring to shapes up to the limit, and in a cycle, are validated", async () => {
