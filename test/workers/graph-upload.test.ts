@@ -8,6 +8,7 @@ import { planLimits } from "../../shared/plans";
 import { canonicalHash } from "../../shared/rdf/canonical-hash";
 import { parseRdfSync } from "../../shared/rdf/formats";
 import { tenantObject } from "../../workers/tenant-object-stub";
+import { pieces } from "../support/byte-pieces";
 import { bearer, call, createTenant, expectProblem, type TestTenant } from "./helpers";
 
 const ex = (local: string) => `<http://example.org/${local}>`;
@@ -25,17 +26,7 @@ function document(count: number, from = 0): string {
 }
 
 /** A request body that arrives in small pieces with no Content-Length, as a chunked upload does. */
-function chunked(text: string, pieceBytes = 4096): ReadableStream<Uint8Array> {
-  const bytes = new TextEncoder().encode(text);
-  let offset = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (offset >= bytes.length) return controller.close();
-      controller.enqueue(bytes.slice(offset, offset + pieceBytes));
-      offset += pieceBytes;
-    },
-  });
-}
+const chunked = (text: string, pieceBytes = 4096) => pieces(text, pieceBytes);
 
 function put(tenant: TestTenant, name: string, body: BodyInit, contentType = "application/n-triples") {
   return call(`/v1/graphs/${name}`, {
