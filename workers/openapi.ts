@@ -1,10 +1,10 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { problemSchema } from "../shared/contracts/problem";
-import { HttpError } from "../shared/errors/http-error";
-import { assertJsonDepth } from "../shared/json-nesting";
+import { assertJsonDepth } from "../shared/core/json-nesting";
 import type { AppEnv } from "./context";
-import { validationError } from "./problem";
+import { HttpError } from "./problems/http-error";
+import { validationError } from "./problems/problem-response";
 
 /** A router whose zod validation failures become 400 problems naming each field. */
 export function createRouter(): OpenAPIHono<AppEnv> {

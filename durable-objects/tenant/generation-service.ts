@@ -1,5 +1,5 @@
+import { canonicalJson } from "../../shared/core/canonical-json";
 import type { RecordedDependency } from "../../shared/generate/attestation";
-import { canonicalJson } from "../../shared/generate/canonical-json";
 import { kgenContext } from "../../shared/generate/generate";
 import { kgenPlanDependencies } from "../../shared/generate/kgen-dependencies";
 import type { Lock } from "../../shared/generate/lock";

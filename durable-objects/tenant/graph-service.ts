@@ -1,6 +1,5 @@
 import type * as RDF from "@rdfjs/types";
 import type { IncrementalHashFactory } from "../../shared/crypto/incremental-sha256";
-import { HttpError } from "../../shared/errors/http-error";
 import { negotiateMediaType } from "../../shared/rdf/content-negotiation";
 import { buildGraphDiff, graphDiffToJson, graphDiffToNTriples } from "../../shared/rdf/diff-format";
 import { VersionTooLargeError } from "../../shared/rdf/errors";
@@ -13,6 +12,7 @@ import { planUpdate } from "../../shared/rdf/sparql/update";
 import { GraphUpload, MAX_VERSION_TRIPLES } from "../../shared/rdf/store/graph-upload";
 import type { GraphVersion, QuadStore } from "../../shared/rdf/store/quad-store";
 import { SeededRandom } from "../../shared/template/kgen/seeded-random";
+import { HttpError } from "../../workers/problems/http-error";
 import { WriteQueue } from "./write-queue";
 
 /** A version-4-shaped UUID drawn from a seeded generator (deterministic, not unique across seeds). */

@@ -1,5 +1,5 @@
-import { problemFromDomainError } from "../../shared/errors/domain-problems";
-import { HttpError } from "../../shared/errors/http-error";
+import { problemFromDomainError } from "../../workers/problems/domain-problems";
+import { HttpError } from "../../workers/problems/http-error";
 
 /** A problem as plain data, so it crosses the RPC boundary (class instances do not). */
 export interface ProblemData {

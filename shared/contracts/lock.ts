@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isValidOutputPath } from "../generate/paths";
+import { isValidOutputPath } from "../template/output-path";
 
 /** Lowercase hex SHA-256, the form every hash in a lock takes (template and params hashes). */
 export const sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/, "expected a lowercase hex SHA-256 digest");

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { Base64Error, base64ToBytes, bytesToBase64Url, utf8 } from "../encoding";
-import { canonicalJson } from "../generate/canonical-json";
+import { canonicalJson } from "../core/canonical-json";
+import { Base64Error, base64ToBytes, bytesToBase64Url, utf8 } from "../core/encoding";
 
 /**
  * Secrets at rest (tenant signing keys, webhook secrets): AES-256-GCM under a key derived per

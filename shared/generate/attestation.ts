@@ -1,7 +1,7 @@
 import type { JWK } from "jose";
+import { canonicalJson } from "../core/canonical-json";
+import { Base64Error, base64ToBytes, bytesToBase64, concatBytes, utf8 } from "../core/encoding";
 import { ed25519Kid, ed25519Verify, importVerifyKey, type Signer } from "../crypto/ed25519";
-import { Base64Error, base64ToBytes, bytesToBase64, concatBytes, utf8 } from "../encoding";
-import { canonicalJson } from "./canonical-json";
 
 export const IN_TOTO_STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 export const KGEN_PREDICATE_TYPE = "https://kgen.dev/provenance/v1";

@@ -1,9 +1,10 @@
 import { Zip, ZipDeflate, ZipPassThrough } from "fflate";
 import type { Lock } from "../contracts/lock";
+import { canonicalJson } from "../core/canonical-json";
+import { sha256Hex } from "../core/sha256";
+import { normalizeOutputPath } from "../template/output-path";
 import type { DsseEnvelope } from "./attestation";
-import { canonicalJson, sha256Hex } from "./canonical-json";
 import { serializeLock } from "./lock";
-import { normalizeOutputPath } from "./paths";
 
 /**
  * A deterministic zip of one job: the same artifacts, attestations and lock give the same bytes.

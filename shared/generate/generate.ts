@@ -1,3 +1,4 @@
+import { sha256Hex } from "../core/sha256";
 import type { Signer } from "../crypto/ed25519";
 import {
   type ArtifactProvenance,
@@ -9,7 +10,6 @@ import {
   type VerifyReason,
   verifyEnvelope,
 } from "./attestation";
-import { sha256Hex } from "./canonical-json";
 import { assertParamsMatchLock, type Lock, LockError, lockHash } from "./lock";
 import {
   type GenerationPlan,

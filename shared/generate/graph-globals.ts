@@ -1,3 +1,4 @@
+import { RDFS_LABEL } from "../core/rdf-vocabulary";
 import type { MaybePromise, QueryRows } from "./plan";
 
 /**
@@ -11,7 +12,7 @@ import type { MaybePromise, QueryRows } from "./plan";
  * Both are synchronous when the query function is (a synchronous template engine needs that).
  */
 export const LABEL_PREDICATES = [
-  "http://www.w3.org/2000/01/rdf-schema#label",
+  RDFS_LABEL,
   "http://www.w3.org/2004/02/skos/core#prefLabel",
   "http://purl.org/dc/elements/1.1/title",
   "http://purl.org/dc/terms/title",

@@ -1,4 +1,4 @@
-import { MemoryBudgetExceededError, NestingTooDeepError, WorkBudgetExceededError } from "../errors/budget-errors";
+import { MemoryBudgetExceededError, NestingTooDeepError, WorkBudgetExceededError } from "../core/budget-errors";
 import { QueryBudgetExceededError, ResultLimitExceededError } from "../rdf/sparql/errors";
 import { memoryLoader } from "../template/engine";
 import { TemplateError } from "../template/errors";

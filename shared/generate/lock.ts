@@ -1,7 +1,8 @@
 import { type Lock, lockSchema } from "../contracts/lock";
+import { canonicalJson, canonicalSha256 } from "../core/canonical-json";
+import { sha256Hex } from "../core/sha256";
+import { normalizeOutputPath } from "../template/output-path";
 import { SUPPORTED_ENGINE_VERSIONS } from "../version";
-import { canonicalJson, canonicalSha256, sha256Hex } from "./canonical-json";
-import { normalizeOutputPath } from "./paths";
 
 export type { Lock } from "../contracts/lock";
 export { lockSchema } from "../contracts/lock";

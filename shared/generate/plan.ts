@@ -1,8 +1,9 @@
+import { canonicalJson } from "../core/canonical-json";
+import { sha256Hex } from "../core/sha256";
+import { normalizeOutputPath, type OutputPathLimits } from "../template/output-path";
 import type { RecordedDependency } from "./attestation";
-import { canonicalJson, sha256Hex } from "./canonical-json";
 import { normalizeOutput } from "./normalize-output";
 import { checkCaseCollisions } from "./path-collisions";
-import { normalizeOutputPath, type OutputPathLimits } from "./paths";
 
 /**
  * The generation planner: templates + injected engine pieces → the sorted artifact plan. It knows

@@ -1,5 +1,5 @@
 import type { Quad } from "@rdfjs/types";
-import { bytesToHex } from "../encoding";
+import { bytesToHex } from "../core/encoding";
 import {
   CanonicalizationWork,
   canonicalizationStepLimit,

@@ -1,6 +1,6 @@
 import type { Quad } from "@rdfjs/types";
 import RDFC10, { type IdentifierIssuer, type RDFC10Options } from "rdf-canonize/lib/RDFC10.js";
-import { WorkBudgetExceededError } from "../errors/budget-errors";
+import { WorkBudgetExceededError } from "../core/budget-errors";
 import { CanonicalizationLimitError } from "./errors";
 
 /**

@@ -1,8 +1,9 @@
 import type * as RDF from "@rdfjs/types";
 import jsonld, { type JsonLdQuad, type JsonLdTerm, type RemoteDocument } from "jsonld";
 import { DataFactory, Parser, type Quad, type Term, Writer } from "n3";
-import { NestingTooDeepError } from "../errors/budget-errors";
-import { assertJsonTextDepth } from "../json-nesting";
+import { NestingTooDeepError } from "../core/budget-errors";
+import { assertJsonTextDepth } from "../core/json-nesting";
+import { XSD_STRING } from "../core/rdf-vocabulary";
 import {
   JsonLdDocumentError,
   QuadLimitExceededError,
@@ -248,8 +249,6 @@ function fromJsonLdTerm(term: JsonLdTerm): Term {
       return DataFactory.defaultGraph();
   }
 }
-
-const XSD_STRING = "http://www.w3.org/2001/XMLSchema#string";
 
 async function parseJsonLd(text: string, options: ParseRdfOptions): Promise<Quad[]> {
   assertJsonTextDepth(text, RDF_MEDIA_TYPES.jsonld);

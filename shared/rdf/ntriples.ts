@@ -1,8 +1,5 @@
 import type { Quad, Term } from "@rdfjs/types";
-
-const XSD_STRING = "http://www.w3.org/2001/XMLSchema#string";
-const RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString";
-const RDF_DIR_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#dirLangString";
+import { RDF_DIR_LANG_STRING, RDF_LANG_STRING, XSD_STRING } from "../core/rdf-vocabulary";
 
 function uchar(codeUnit: number): string {
   return `\\u${codeUnit.toString(16).toUpperCase().padStart(4, "0")}`;

@@ -1,14 +1,14 @@
 import type { Term } from "@rdfjs/types";
 import { DataFactory } from "n3";
+import { SH_NS } from "../core/rdf-vocabulary";
 import { regexMatches } from "./sparql/expressions/xpath-regex";
 
 // sh:pattern on the linear-time engine: SHACL defines it as XPath fn:matches with sh:flags, which is
 // what SPARQL REGEX runs. Replaces shacl-engine's own compiler, which builds a backtracking RegExp.
 
-const SH = "http://www.w3.org/ns/shacl#";
-export const SH_PATTERN = DataFactory.namedNode(`${SH}pattern`);
-const SH_FLAGS = DataFactory.namedNode(`${SH}flags`);
-const PATTERN_CONSTRAINT_COMPONENT = DataFactory.namedNode(`${SH}PatternConstraintComponent`);
+export const SH_PATTERN = DataFactory.namedNode(`${SH_NS}pattern`);
+const SH_FLAGS = DataFactory.namedNode(`${SH_NS}flags`);
+const PATTERN_CONSTRAINT_COMPONENT = DataFactory.namedNode(`${SH_NS}PatternConstraintComponent`);
 
 /** The slice of shacl-engine's shape and validation context a constraint compiler uses. */
 interface PatternShape {

@@ -1,7 +1,8 @@
 import type { Quad, Term } from "@rdfjs/types";
 import { DataFactory } from "n3";
 import { Validator } from "shacl-engine";
-import { WorkBudgetExceededError } from "../errors/budget-errors";
+import { WorkBudgetExceededError } from "../core/budget-errors";
+import { RDF_TYPE, SH_NS, XSD_NS } from "../core/rdf-vocabulary";
 import { RegexNotSupportedError } from "../regex/regex-errors";
 import { RdfSyntaxError, ShapesError } from "./errors";
 import { parseRdfSync, serializeRdfSync } from "./formats";
@@ -9,9 +10,6 @@ import { IndexedDataset } from "./indexed-dataset";
 import { compareCodeUnits, termToNTriples } from "./ntriples";
 import { compileLinearPattern, SH_PATTERN } from "./shacl-pattern";
 import { assertShapeNesting } from "./shape-nesting";
-
-const SH = "http://www.w3.org/ns/shacl#";
-const RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
 
 export interface ShaclResult {
   /** The focus node, in N-Triples syntax (`<iri>`, `_:label`, or a literal). */
@@ -97,9 +95,13 @@ function reportFactory() {
 }
 
 function rejectSparqlShapes(shapes: IndexedDataset): void {
-  const sparql = shapes.match(null, DataFactory.namedNode(`${SH}sparql`));
-  const sparqlTargets = shapes.match(null, DataFactory.namedNode(RDF_TYPE), DataFactory.namedNode(`${SH}SPARQLTarget`));
-  const select = shapes.match(null, DataFactory.namedNode(`${SH}select`));
+  const sparql = shapes.match(null, DataFactory.namedNode(`${SH_NS}sparql`));
+  const sparqlTargets = shapes.match(
+    null,
+    DataFactory.namedNode(RDF_TYPE),
+    DataFactory.namedNode(`${SH_NS}SPARQLTarget`),
+  );
+  const select = shapes.match(null, DataFactory.namedNode(`${SH_NS}select`));
   if (sparql.size > 0 || sparqlTargets.size > 0 || select.size > 0) {
     throw new ShapesError(
       "SPARQL-based constraints and targets (sh:sparql, sh:select) are not supported; use SHACL Core",
@@ -160,7 +162,7 @@ export async function validateShacl(
     }),
   );
   const turtle = serializeRdfSync(report.dataset, "text/turtle", {
-    prefixes: { sh: SH, xsd: "http://www.w3.org/2001/XMLSchema#" },
+    prefixes: { sh: SH_NS, xsd: XSD_NS },
   });
   return { conforms: report.conforms, results: results.sort(compareResults), turtle };
 }

@@ -1,5 +1,6 @@
 import type { Quad } from "@rdfjs/types";
-import { NestingTooDeepError, WorkBudgetExceededError } from "../errors/budget-errors";
+import { NestingTooDeepError, WorkBudgetExceededError } from "../core/budget-errors";
+import { RDF_FIRST, RDF_REST, SH_NS } from "../core/rdf-vocabulary";
 import { termToNTriples } from "./ntriples";
 
 /**
@@ -15,11 +16,9 @@ export const MAX_SHAPE_NESTING_DEPTH = 64;
  */
 export const MAX_SHAPE_LIST_LENGTH = 1_000;
 
-const SH = "http://www.w3.org/ns/shacl#";
-const RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
-const SHAPE_REFERENCES = new Set([`${SH}node`, `${SH}property`, `${SH}not`, `${SH}qualifiedValueShape`]);
-const SHAPE_LISTS = new Set([`${SH}and`, `${SH}or`, `${SH}xone`]);
-const PATH_LISTS = new Set([`${SH}path`, `${SH}alternativePath`]);
+const SHAPE_REFERENCES = new Set([`${SH_NS}node`, `${SH_NS}property`, `${SH_NS}not`, `${SH_NS}qualifiedValueShape`]);
+const SHAPE_LISTS = new Set([`${SH_NS}and`, `${SH_NS}or`, `${SH_NS}xone`]);
+const PATH_LISTS = new Set([`${SH_NS}path`, `${SH_NS}alternativePath`]);
 
 /**
  * Throws NestingTooDeepError when a chain of shape references in `shapes` is longer than `limit`. Cycles
@@ -42,8 +41,8 @@ export function assertShapeNesting(shapes: Iterable<Quad>, limit = MAX_SHAPE_NES
     if (SHAPE_REFERENCES.has(predicate)) add(references, termToNTriples(quad.subject), termToNTriples(quad.object));
     else if (SHAPE_LISTS.has(predicate)) add(lists, termToNTriples(quad.subject), termToNTriples(quad.object));
     else if (PATH_LISTS.has(predicate)) pathHeads.push(termToNTriples(quad.object));
-    else if (predicate === `${RDF}first`) first.set(termToNTriples(quad.subject), termToNTriples(quad.object));
-    else if (predicate === `${RDF}rest`) rest.set(termToNTriples(quad.subject), termToNTriples(quad.object));
+    else if (predicate === RDF_FIRST) first.set(termToNTriples(quad.subject), termToNTriples(quad.object));
+    else if (predicate === RDF_REST) rest.set(termToNTriples(quad.subject), termToNTriples(quad.object));
   }
   const members = (head: string): string[] => {
     const seen = new Set<string>();

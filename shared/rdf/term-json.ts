@@ -1,7 +1,5 @@
 import type { Term } from "@rdfjs/types";
-
-export const XSD_STRING = "http://www.w3.org/2001/XMLSchema#string";
-export const RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString";
+import { RDF_LANG_STRING, XSD_STRING } from "../core/rdf-vocabulary";
 
 /** A term in the SPARQL 1.1 Query Results JSON shape. */
 export type JsonTerm =

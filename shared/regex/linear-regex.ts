@@ -1,5 +1,5 @@
 import { type Matcher, MatcherInputBase, RE2JS, RE2JSException, RE2JSSyntaxException } from "re2js";
-import { WorkBudgetExceededError } from "../errors/budget-errors";
+import { WorkBudgetExceededError } from "../core/budget-errors";
 import { RegexNotSupportedError } from "./regex-errors";
 
 // Every regular expression a request supplies (template literals, SPARQL REGEX/REPLACE, SHACL

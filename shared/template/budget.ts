@@ -1,4 +1,4 @@
-import { MemoryBudgetExceededError, NestingTooDeepError, type WorkBudgetExceededError } from "../errors/budget-errors";
+import { MemoryBudgetExceededError, NestingTooDeepError, type WorkBudgetExceededError } from "../core/budget-errors";
 import { type BudgetKind, TemplateBudgetError } from "./errors";
 
 export interface TemplateLimits {

@@ -1,13 +1,13 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: nunjucks' Environment/Template/Context are untyped JavaScript.
 // biome-ignore-all lint/complexity/useArrowFunction: nunjucks calls these with `this` = Context.
 import asap from "asap";
-import { MemoryBudgetExceededError, NestingTooDeepError, WorkBudgetExceededError } from "../errors/budget-errors";
+import { MemoryBudgetExceededError, NestingTooDeepError, WorkBudgetExceededError } from "../core/budget-errors";
+import { sha256HexSync } from "../core/sha256";
 import { RegexNotSupportedError } from "../regex/regex-errors";
 import { defaultLimits, RenderBudget, type TemplateLimits } from "./budget";
 import { compileProgram, concealSource, type Program, takePendingBudget } from "./closure-compiler";
 import { TemplateBudgetError, TemplateError, TemplateSecurityError } from "./errors";
 import nunjucksModules from "./nunjucks-modules.cjs";
-import { sha256Hex } from "./sha256";
 import { TemplateRegExp } from "./template-regexp";
 
 const { environment, lib, runtime: runtimeModule } = nunjucksModules;
@@ -226,7 +226,7 @@ export class EngineEnvironment extends (Environment as any) {
   /** The closure program for a source, cached by SHA-256 of the source plus everything else that shapes the AST. */
   program(src: string, path: string | undefined): Program {
     const o = this.opts;
-    const key = `${sha256Hex(src)}${this.configKey()}${JSON.stringify(path ?? null)}`;
+    const key = `${sha256HexSync(src)}${this.configKey()}${JSON.stringify(path ?? null)}`;
     const cache = this.extensionsList.length === 0 ? sharedPrograms : this.programCache;
     let program = cache.get(key);
     if (!program) {

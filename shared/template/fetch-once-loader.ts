@@ -1,4 +1,4 @@
-import { WorkBudgetExceededError } from "../errors/budget-errors";
+import { WorkBudgetExceededError } from "../core/budget-errors";
 import type { TemplateLoader } from "./engine";
 
 /**

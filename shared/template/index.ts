@@ -1,3 +1,4 @@
+export { sha256HexSync } from "../core/sha256";
 export { defaultLimits, RenderBudget, type TemplateLimits } from "./budget";
 export { deniedKeys } from "./closure-compiler";
 export {
@@ -15,4 +16,3 @@ export {
   toEngineError,
 } from "./engine";
 export { type BudgetKind, TemplateBudgetError, TemplateError, TemplateSecurityError } from "./errors";
-export { sha256Hex } from "./sha256";

@@ -3,7 +3,7 @@
 // Sizes of what a template builds, checked against the render's budget before building whenever the
 // arguments tell the size (a `repeat(n)` never allocates n copies first), measured after otherwise.
 
-import { MAX_JSON_DEPTH } from "../json-nesting";
+import { MAX_JSON_DEPTH } from "../core/json-nesting";
 import type { RenderBudget } from "./budget";
 
 /** Characters String(value) gives at most; stops counting once over `cap`. Arrays nest at most MAX_JSON_DEPTH deep. */

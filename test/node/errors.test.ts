@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { problemTypeUri } from "../../shared/errors/http-error";
+import { problemTypeUri } from "../../workers/problems/http-error";
 
 describe("problemTypeUri", () => {
   it("resolves slugs against the problem base", () => {

@@ -2,7 +2,7 @@ import { createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { importJWK, type JWK } from "jose";
 import { describe, expect, it, vi } from "vitest";
-import { sha256Hex } from "../../shared/encoding";
+import { sha256Hex } from "../../shared/core/sha256";
 import { planLimits } from "../../shared/plans";
 import {
   consumeGenerateBatch,

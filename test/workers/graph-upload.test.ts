@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MAX_BUFFERED_TRIPLES } from "../../durable-objects/tenant/graph-service";
 import type { TenantObject } from "../../durable-objects/tenant-object";
-import { bytesToHex } from "../../shared/encoding";
+import { bytesToHex } from "../../shared/core/encoding";
 import { planLimits } from "../../shared/plans";
 import { canonicalHash } from "../../shared/rdf/canonical-hash";
 import { parseRdfSync } from "../../shared/rdf/formats";

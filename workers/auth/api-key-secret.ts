@@ -1,4 +1,5 @@
-import { bytesToBase64Url, sha256Hex } from "../../shared/encoding";
+import { bytesToBase64Url } from "../../shared/core/encoding";
+import { sha256Hex } from "../../shared/core/sha256";
 
 export const API_KEY_PREFIX = "kgen_";
 /** How many characters of the key stay visible in listings (prefix included). */

@@ -1,12 +1,12 @@
 import type { MiddlewareHandler } from "hono";
 import { type Role, roleAtLeast } from "../../shared/contracts/roles";
-import { HttpError } from "../../shared/errors/http-error";
 import { type PlanName, planLimits } from "../../shared/plans";
-import { rateLimitedError, rateLimitHeaders } from "../../shared/rate-limit-headers";
 import type { AppEnv, Principal } from "../context";
 import { database } from "../db/client";
 import type { ApiKeyRow } from "../db/schema";
 import { limitBody } from "../middleware/body-limit";
+import { rateLimitedError, rateLimitHeaders } from "../middleware/rate-limit-headers";
+import { HttpError } from "../problems/http-error";
 import { findApiKeyByHash, TenantScope } from "../repository/tenant-scope";
 import { TenantDirectory } from "../repository/tenants";
 import { tenantObject } from "../tenant-object-stub";

@@ -1,4 +1,4 @@
-import { HttpError } from "../../shared/errors/http-error";
+import { HttpError } from "../problems/http-error";
 import { externalIdpFromEnv, type TokenConfig } from "./tokens";
 
 /** Values shipped in .dev.vars.example: fine on a laptop, refused in production. */

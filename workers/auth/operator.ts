@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
-import { utf8 } from "../../shared/encoding";
-import { HttpError } from "../../shared/errors/http-error";
+import { utf8 } from "../../shared/core/encoding";
 import type { AppEnv } from "../context";
+import { HttpError } from "../problems/http-error";
 import { bearerCredential } from "./authenticate";
 import { DEV_ADMIN_TOKEN, isProduction } from "./config";
 

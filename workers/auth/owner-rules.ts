@@ -1,5 +1,5 @@
 import type { Role } from "../../shared/contracts/roles";
-import { HttpError } from "../../shared/errors/http-error";
+import { HttpError } from "../problems/http-error";
 
 /** 403 unless the caller is an owner: only an owner grants, changes or removes the owner role. */
 export function requireOwnerToChangeOwner(callerRole: Role): void {

@@ -1,5 +1,5 @@
 import { calculateJwkThumbprint, type JWK } from "jose";
-import { utf8 } from "../../shared/encoding";
+import { utf8 } from "../../shared/core/encoding";
 
 /** DER prefix of a PKCS#8 Ed25519 private key; the 32-byte seed follows it. */
 const ED25519_PKCS8_PREFIX = new Uint8Array([

@@ -10,7 +10,7 @@ import {
   SignJWT,
 } from "jose";
 import { isRole, type Role } from "../../shared/contracts/roles";
-import { HttpError } from "../../shared/errors/http-error";
+import { HttpError } from "../problems/http-error";
 import { platformJwks, platformSigningKey } from "./platform-keys";
 
 export const MAX_TOKEN_TTL_SECONDS = 3600;

@@ -1,8 +1,9 @@
 import type { RenderedBatch } from "../../durable-objects/tenant/generation-service";
+import { canonicalJson } from "../../shared/core/canonical-json";
+import { concatBytes, utf8 } from "../../shared/core/encoding";
+import { sha256Hex } from "../../shared/core/sha256";
 import { activeSigningKey, type Signer, unlockSigningKey } from "../../shared/crypto/tenant-keys";
-import { concatBytes, sha256Hex, utf8 } from "../../shared/encoding";
 import { attestArtifact } from "../../shared/generate/attestation";
-import { canonicalJson } from "../../shared/generate/canonical-json";
 import { provenanceOf } from "../../shared/generate/generate";
 import type { Lock } from "../../shared/generate/lock";
 import { masterSecret } from "../auth/config";

@@ -1,12 +1,12 @@
 import { unwrap } from "../../durable-objects/tenant/rpc-outcome";
-import { sha256Hex } from "../../shared/encoding";
-import { HttpError } from "../../shared/errors/http-error";
+import { sha256Hex } from "../../shared/core/sha256";
 import type { Lock } from "../../shared/generate/lock";
 import { computeLock, deriveBuildTime, LockError } from "../../shared/generate/lock";
 import type { PlanTemplate } from "../../shared/generate/plan";
 import { ENGINE_VERSION } from "../../shared/version";
 import { database } from "../db/client";
 import type { TenantRow } from "../db/schema";
+import { HttpError } from "../problems/http-error";
 import { TemplateCatalog } from "../repository/templates";
 import { ContentStore } from "../storage/content-store";
 import { tenantObject } from "../tenant-object-stub";

@@ -1,5 +1,5 @@
-import { problemFromDomainError } from "../../shared/errors/domain-problems";
-import { HttpError } from "../../shared/errors/http-error";
+import { problemFromDomainError } from "../problems/domain-problems";
+import { HttpError } from "../problems/http-error";
 
 /**
  * What a failed job tells its owner: the wording of a problem we raised on purpose (HttpError or a typed

@@ -1,12 +1,12 @@
 import type { GenerationRequest, RenderedBatch } from "../../durable-objects/tenant/generation-service";
 import { unwrap } from "../../durable-objects/tenant/rpc-outcome";
-import { HttpError } from "../../shared/errors/http-error";
 import { type Lock, lockHash } from "../../shared/generate/lock";
 import { checkCaseCollisions, PathCollisionError } from "../../shared/generate/path-collisions";
 import type { UnitBatch } from "../../shared/generate/plan";
 import { monthPeriod, type PlanName, planLimits, queryLimits } from "../../shared/plans";
 import { database } from "../db/client";
 import type { JobRow, TenantRow } from "../db/schema";
+import { HttpError } from "../problems/http-error";
 import { JobLedger } from "../repository/jobs";
 import { tenantObject } from "../tenant-object-stub";
 import { ArtifactWriter, tenantSigner } from "./artifact-writer";

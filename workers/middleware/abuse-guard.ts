@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
-import { HttpError } from "../../shared/errors/http-error";
 import type { AppEnv } from "../context";
+import { HttpError } from "../problems/http-error";
 
 /**
  * Coarse per-client guard (Workers rate-limit binding) in front of everything, so floods are cut

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { HttpError } from "../../shared/errors/http-error";
 import type { AppEnv } from "../context";
+import { HttpError } from "../problems/http-error";
 
 const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { bytesToHex } from "../../shared/encoding";
+import { bytesToHex } from "../../shared/core/encoding";
 import type { AppEnv } from "../context";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { base64ToBytes, bytesToBase64Url, utf8 } from "../../shared/encoding";
-import { HttpError } from "../../shared/errors/http-error";
+import { base64ToBytes, bytesToBase64Url, utf8 } from "../../shared/core/encoding";
+import { HttpError } from "../problems/http-error";
 
 export const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 200;

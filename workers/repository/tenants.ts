@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, or } from "drizzle-orm";
+import { randomId } from "../../shared/core/encoding";
 import type { TenantSigningKey } from "../../shared/crypto/tenant-keys";
-import { randomId } from "../../shared/encoding";
 import type { Database } from "../db/client";
 import {
   apiKeys,

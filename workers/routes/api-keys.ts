@@ -1,15 +1,15 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { apiKeySchema, createApiKeySchema, createdApiKeySchema } from "../../shared/contracts/api-keys";
 import { roleAtLeast } from "../../shared/contracts/roles";
-import { randomId } from "../../shared/encoding";
-import { HttpError } from "../../shared/errors/http-error";
+import { randomId } from "../../shared/core/encoding";
 import { generateApiKeySecret } from "../auth/api-key-secret";
 import { authenticate, requireRole } from "../auth/authenticate";
 import { lastOwnerError } from "../auth/owner-rules";
 import { database } from "../db/client";
 import type { ApiKeyRow } from "../db/schema";
 import { bearerSecurity, createRouter, problemResponses, requireJsonBody } from "../openapi";
-import { notFound } from "../problem";
+import { HttpError } from "../problems/http-error";
+import { notFound } from "../problems/problem-response";
 import { pageQuerySchema, toPage } from "../repository/pagination";
 import { TenantScope } from "../repository/tenant-scope";
 

@@ -1,12 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { roleAtLeast, roleSchema } from "../../shared/contracts/roles";
-import { HttpError } from "../../shared/errors/http-error";
 import { authenticate } from "../auth/authenticate";
 import { masterSecret, tokenConfig } from "../auth/config";
 import { platformJwks } from "../auth/platform-keys";
 import { issuePlatformToken, MAX_TOKEN_TTL_SECONDS } from "../auth/tokens";
 import { bearerSecurity, createRouter, mediaTypeOf, problemResponses } from "../openapi";
-import { validationError } from "../problem";
+import { HttpError } from "../problems/http-error";
+import { validationError } from "../problems/problem-response";
 
 const tokenRequestSchema = z
   .object({

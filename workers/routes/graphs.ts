@@ -3,8 +3,7 @@ import type { Context } from "hono";
 import type { CommitView } from "../../durable-objects/tenant/graph-service";
 import { unwrap } from "../../durable-objects/tenant/rpc-outcome";
 import { GRAPH_NAME } from "../../shared/contracts/graphs";
-import { HttpError } from "../../shared/errors/http-error";
-import { assertJsonTextDepth } from "../../shared/json-nesting";
+import { assertJsonTextDepth } from "../../shared/core/json-nesting";
 import { type PlanName, planLimits, queryLimits } from "../../shared/plans";
 import { negotiateMediaType, pickParser, pickSerializer } from "../../shared/rdf/content-negotiation";
 import { parseRdfSync, RDF_MEDIA_TYPES, serializeRdfSync } from "../../shared/rdf/formats";
@@ -13,7 +12,8 @@ import { decodeUtf8 } from "../../shared/rdf/utf8-text";
 import { authenticate, requireRole } from "../auth/authenticate";
 import type { AppEnv } from "../context";
 import { createRouter, type DocumentedRoute, documentRoutes, mediaTypeOf } from "../openapi";
-import { invalidField } from "../problem";
+import { HttpError } from "../problems/http-error";
+import { invalidField } from "../problems/problem-response";
 import { tenantObject } from "../tenant-object-stub";
 
 function graphName(c: Context<AppEnv>): string {

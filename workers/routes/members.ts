@@ -1,13 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { auditEntrySchema, memberSchema, putMemberSchema } from "../../shared/contracts/members";
 import { roleAtLeast } from "../../shared/contracts/roles";
-import { HttpError } from "../../shared/errors/http-error";
 import { authenticate, requireRole } from "../auth/authenticate";
 import { lastOwnerError, requireOwnerToChangeOwner } from "../auth/owner-rules";
 import { database } from "../db/client";
 import type { AuditRow, MemberRow } from "../db/schema";
 import { bearerSecurity, createRouter, problemResponses, requireJsonBody } from "../openapi";
-import { notFound } from "../problem";
+import { HttpError } from "../problems/http-error";
+import { notFound } from "../problems/problem-response";
 import { pageOf, pageQuerySchema } from "../repository/pagination";
 import { TenantScope } from "../repository/tenant-scope";
 

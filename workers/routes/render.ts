@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { templatePathSchema } from "../../shared/contracts/templates";
-import { sha256Hex } from "../../shared/encoding";
+import { sha256Hex } from "../../shared/core/sha256";
 import { TemplateError } from "../../shared/template/errors";
 import { type FetchOnceLoader, fetchOnceLoader } from "../../shared/template/fetch-once-loader";
 import { evaluateFrontmatter } from "../../shared/template/frontmatter/evaluate-frontmatter";
@@ -10,7 +10,7 @@ import { createKgenEngine } from "../../shared/template/kgen-engine";
 import { authenticate, requireRole } from "../auth/authenticate";
 import { database } from "../db/client";
 import { bearerSecurity, createRouter, problemResponses, requireJsonBody } from "../openapi";
-import { notFound } from "../problem";
+import { notFound } from "../problems/problem-response";
 import { TemplateCatalog } from "../repository/templates";
 import { ContentStore } from "../storage/content-store";
 

@@ -4,7 +4,7 @@ import { authenticate, requireRole } from "../auth/authenticate";
 import { masterSecret } from "../auth/config";
 import { database } from "../db/client";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
-import { notFound } from "../problem";
+import { notFound } from "../problems/problem-response";
 import { SigningKeyRing } from "../repository/signing-keys";
 import { TenantDirectory } from "../repository/tenants";
 

@@ -1,4 +1,4 @@
-import { HttpError } from "../../shared/errors/http-error";
+import { HttpError } from "../problems/http-error";
 
 /** Percent-encodings that have no business in a template address: dot, slash, backslash, controls. */
 const FORBIDDEN_ENCODING = /%(?:2e|2f|5c|[01][0-9a-f]|7f)/i;

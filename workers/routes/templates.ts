@@ -7,8 +7,7 @@ import {
   templateSchema,
   templateSummarySchema,
 } from "../../shared/contracts/templates";
-import { HttpError } from "../../shared/errors/http-error";
-import { canonicalSha256 } from "../../shared/generate/canonical-json";
+import { canonicalSha256 } from "../../shared/core/canonical-json";
 import { type PlanName, planLimits } from "../../shared/plans";
 import { inspectTemplate } from "../../shared/template/kgen/inspect-template";
 import { authenticate, requireRole } from "../auth/authenticate";
@@ -16,7 +15,8 @@ import type { AppEnv } from "../context";
 import { database } from "../db/client";
 import type { TemplateRow } from "../db/schema";
 import { bearerSecurity, createRouter, mediaTypeOf, problemResponses } from "../openapi";
-import { invalidField, notFound, validationError } from "../problem";
+import { HttpError } from "../problems/http-error";
+import { invalidField, notFound, validationError } from "../problems/problem-response";
 import { pageOf, pageQuerySchema } from "../repository/pagination";
 import { TemplateCatalog } from "../repository/templates";
 import { ContentStore } from "../storage/content-store";

@@ -5,16 +5,16 @@ import {
   tenantSchema,
   updateTenantSchema,
 } from "../../shared/contracts/tenants";
+import { randomId } from "../../shared/core/encoding";
 import { createTenantSigningKey } from "../../shared/crypto/tenant-keys";
-import { randomId } from "../../shared/encoding";
-import { HttpError } from "../../shared/errors/http-error";
 import { generateApiKeySecret } from "../auth/api-key-secret";
 import { masterSecret } from "../auth/config";
 import { requireOperator } from "../auth/operator";
 import { database } from "../db/client";
 import type { TenantRow } from "../db/schema";
 import { bearerSecurity, createRouter, problemResponses, requireJsonBody } from "../openapi";
-import { notFound } from "../problem";
+import { HttpError } from "../problems/http-error";
+import { notFound } from "../problems/problem-response";
 import { pageQuerySchema, toPage } from "../repository/pagination";
 import { TenantDirectory } from "../repository/tenants";
 import { ContentStore } from "../storage/content-store";

@@ -1,4 +1,4 @@
-import { sha256Hex } from "../../shared/encoding";
+import { sha256Hex } from "../../shared/core/sha256";
 
 /** R2 key of a tenant's content-addressed blob. */
 export function contentKey(tenantId: string, sha256: string): string {

@@ -1,4 +1,4 @@
-import { MemoryBudgetExceededError } from "../../errors/budget-errors";
+import { MemoryBudgetExceededError } from "../../core/budget-errors";
 import { QueryBudgetExceededError } from "./errors";
 
 /**

@@ -1,7 +1,7 @@
 import type * as RDF from "@rdfjs/types";
 import { Algebra, translate } from "sparqlalgebrajs";
 import { Parser as SparqlParser } from "sparqljs";
-import { NestingTooDeepError } from "../../errors/budget-errors";
+import { NestingTooDeepError } from "../../core/budget-errors";
 import type { QuadStore } from "../store/quad-store";
 import { dataFactory, termKey } from "../store/term-key";
 import { ResultLimitExceededError, SparqlError, SparqlNotSupportedError, SparqlSyntaxError } from "./errors";

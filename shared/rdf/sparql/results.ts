@@ -1,5 +1,6 @@
 import type * as RDF from "@rdfjs/types";
-import { RDF_LANG_STRING, termToJson, XSD_STRING } from "../term-json";
+import { RDF_LANG_STRING, XSD_STRING } from "../../core/rdf-vocabulary";
+import { termToJson } from "../term-json";
 import type { Bindings } from "./expression-engine";
 
 /** A SELECT or ASK result, ready to serialize. */

@@ -1,5 +1,5 @@
+import { bytesToHex } from "../../core/encoding";
 import { type IncrementalHashFactory, incrementalSha256 } from "../../crypto/incremental-sha256";
-import { bytesToHex } from "../../encoding";
 import { type CanonicalizeOptions, canonicalizeQuads } from "../canonical-hash";
 import { compareCodeUnits, termToNTriples } from "../ntriples";
 import { dataFactory, termFromKey } from "./term-key";

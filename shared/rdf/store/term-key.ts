@@ -1,8 +1,8 @@
 import type * as RDF from "@rdfjs/types";
 import { DataFactory } from "rdf-data-factory";
+import { XSD_STRING } from "../../core/rdf-vocabulary";
 
 export const dataFactory = new DataFactory();
-const XSD_STRING = "http://www.w3.org/2001/XMLSchema#string";
 
 /** An RDF term that can be stored in the dictionary. */
 export type StoredTerm = RDF.NamedNode | RDF.BlankNode | RDF.Literal;

@@ -1,4 +1,4 @@
-import { normalizeOutputPath } from "../../generate/paths";
+import { normalizeOutputPath } from "../output-path";
 import type { Frontmatter } from "./parse-frontmatter";
 import { evaluateSkipIf } from "./skip-if";
 

@@ -1,8 +1,8 @@
 import nunjucksParser from "nunjucks/src/parser";
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
-import { NestingTooDeepError } from "../../errors/budget-errors";
-import { jsonHeight, MAX_JSON_DEPTH } from "../../json-nesting";
+import { NestingTooDeepError } from "../../core/budget-errors";
+import { jsonHeight, MAX_JSON_DEPTH } from "../../core/json-nesting";
 import { FrontmatterError, type FrontmatterIssue } from "./frontmatter-error";
 import { parseSkipIf } from "./skip-if";
 

@@ -1,4 +1,4 @@
-import { canonicalJson } from "../kgen/canonical-json";
+import { sortedJson } from "../kgen/sorted-json";
 
 export type SkipIfCondition =
   | { kind: "truthy"; path: readonly string[]; negate: boolean }
@@ -62,7 +62,7 @@ function lookup(context: unknown, path: readonly string[]): unknown {
 
 function asComparable(value: unknown): string {
   if (value === undefined || value === null) return "";
-  if (typeof value === "object") return canonicalJson(value);
+  if (typeof value === "object") return sortedJson(value);
   return String(value);
 }
 

@@ -1,5 +1,5 @@
-import { canonicalJson } from "./canonical-json";
 import { KgenFilterError } from "./errors";
+import { sortedJson } from "./sorted-json";
 
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
@@ -50,8 +50,8 @@ export function compareValues(a: unknown, b: unknown): number {
     return x < y ? -1 : x > y ? 1 : 0;
   }
   if (rankA === 3) {
-    const x = canonicalJson(a, undefined, "sortBy");
-    const y = canonicalJson(b, undefined, "sortBy");
+    const x = sortedJson(a, undefined, "sortBy");
+    const y = sortedJson(b, undefined, "sortBy");
     return x < y ? -1 : x > y ? 1 : 0;
   }
   return 0;
@@ -96,7 +96,7 @@ export function unique(items: unknown, key?: unknown): unknown[] {
     const identity = path === undefined ? item : readPath(item, path);
     const fingerprint =
       identity !== null && typeof identity === "object"
-        ? `o${canonicalJson(identity, undefined, "unique")}`
+        ? `o${sortedJson(identity, undefined, "unique")}`
         : `${typeof identity}:${String(identity)}`;
     if (seen.has(fingerprint)) continue;
     seen.add(fingerprint);

@@ -1,4 +1,4 @@
-export { sha256Hex } from "../sha256";
+export { sha256HexSync } from "../../core/sha256";
 export {
   type AnalyzeTemplateOptions,
   analyzeTemplate,
@@ -11,7 +11,6 @@ export {
   type TemplateAnalysis,
   TemplateSyntaxError,
 } from "./analyze-template";
-export { canonicalJson } from "./canonical-json";
 export { camelCase, constantCase, kebabCase, pascalCase, snakeCase, splitWords } from "./case";
 export { compareValues, readPath, sortBy, unique } from "./collections";
 export { formatInstant, parseInstant } from "./date";
@@ -42,4 +41,5 @@ export {
   xsdType,
 } from "./rdf";
 export { deriveRenderSeed, SeededRandom } from "./seeded-random";
+export { sortedJson } from "./sorted-json";
 export { indent, quote, slug } from "./text";

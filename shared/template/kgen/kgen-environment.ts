@@ -1,5 +1,4 @@
-import { sha256Hex } from "../sha256";
-import { canonicalJson } from "./canonical-json";
+import { sha256HexSync } from "../../core/sha256";
 import { camelCase, constantCase, kebabCase, pascalCase, snakeCase } from "./case";
 import { sortBy, unique } from "./collections";
 import { formatInstant, parseInstant } from "./date";
@@ -19,6 +18,7 @@ import {
   xsdType,
 } from "./rdf";
 import { SeededRandom } from "./seeded-random";
+import { sortedJson } from "./sorted-json";
 import { indent, quote, slug } from "./text";
 
 // biome-ignore lint/suspicious/noExplicitAny: nunjucks calls filters with any arguments and `this` = its Context.
@@ -54,7 +54,7 @@ export function buildTimeFromSourceDateEpoch(epochSeconds: string | number): str
 }
 
 function hashFilter(value: unknown, length?: unknown): string {
-  const digest = sha256Hex(typeof value === "string" ? value : canonicalJson(value, undefined, "hash"));
+  const digest = sha256HexSync(typeof value === "string" ? value : sortedJson(value, undefined, "hash"));
   if (length === undefined || length === null) return digest;
   if (typeof length !== "number" || !Number.isInteger(length) || length < 1 || length > 64) {
     throw new KgenFilterError("hash", `length must be an integer from 1 to 64, got ${String(length)}`);
@@ -95,7 +95,7 @@ export function createKgenEnvironmentSpec(options: KgenEnvironmentOptions): Kgen
     snakeCase,
     constantCase,
     hash: hashFilter,
-    json: (value: unknown, indentation?: unknown) => canonicalJson(value, indentation as number | string | undefined),
+    json: (value: unknown, indentation?: unknown) => sortedJson(value, indentation as number | string | undefined),
     indent,
     quote,
     slug,

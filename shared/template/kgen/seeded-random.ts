@@ -1,5 +1,5 @@
-import { sha256Hex } from "../sha256";
-import { canonicalJson } from "./canonical-json";
+import { sha256HexSync } from "../../core/sha256";
+import { sortedJson } from "./sorted-json";
 
 /**
  * xoshiro128** seeded with the first 128 bits of SHA-256(seed): the same seed always yields the
@@ -9,7 +9,7 @@ export class SeededRandom {
   private readonly state: Uint32Array;
 
   constructor(seed: string) {
-    const digest = sha256Hex(seed);
+    const digest = sha256HexSync(seed);
     this.state = new Uint32Array(4);
     for (let i = 0; i < 4; i++) this.state[i] = Number.parseInt(digest.slice(i * 8, i * 8 + 8), 16);
     // xoshiro must not start from the all-zero state.
@@ -52,5 +52,5 @@ function rotl(value: number, bits: number): number {
 
 /** The seed of a render: SHA-256 of the template hash and the canonical JSON of its parameters. */
 export function deriveRenderSeed(templateHash: string, params: unknown): string {
-  return sha256Hex(`${templateHash}\n${canonicalJson(params)}`);
+  return sha256HexSync(`${templateHash}\n${sortedJson(params)}`);
 }

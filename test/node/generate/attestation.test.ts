@@ -1,8 +1,9 @@
 import { createHash, createPublicKey, verify as nodeVerify } from "node:crypto";
 import { importJWK, type JWK } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
+import { canonicalJson } from "../../../shared/core/canonical-json";
+import { bytesToBase64 } from "../../../shared/core/encoding";
 import { generateSigningKey, type Signer, signerFromPrivateJwk } from "../../../shared/crypto/ed25519";
-import { bytesToBase64 } from "../../../shared/encoding";
 import {
   type ArtifactProvenance,
   attestArtifact,
@@ -13,7 +14,6 @@ import {
   preAuthEncoding,
   verifyEnvelope,
 } from "../../../shared/generate/attestation";
-import { canonicalJson } from "../../../shared/generate/canonical-json";
 
 const H = (text: string | Uint8Array) => createHash("sha256").update(text).digest("hex");
 

@@ -1,5 +1,7 @@
 import { createDecipheriv, createHash, createPublicKey, hkdfSync, verify as nodeVerify } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { canonicalJson } from "../../../shared/core/canonical-json";
+import { base64ToBytes, bytesToBase64, bytesToBase64Url, utf8 } from "../../../shared/core/encoding";
 import {
   ed25519Kid,
   ed25519Sign,
@@ -18,8 +20,6 @@ import {
   tenantSigningKeySchema,
   unlockSigningKey,
 } from "../../../shared/crypto/tenant-keys";
-import { base64ToBytes, bytesToBase64, bytesToBase64Url, utf8 } from "../../../shared/encoding";
-import { canonicalJson } from "../../../shared/generate/canonical-json";
 
 const MASTER = "m".repeat(32);
 const MASTER_2 = new Uint8Array(32).fill(7);

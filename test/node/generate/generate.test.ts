@@ -1,8 +1,8 @@
 import { createHash, createPublicKey, verify as nodeVerify } from "node:crypto";
 import type { JWK } from "jose";
 import { describe, expect, it } from "vitest";
+import { bytesToBase64 } from "../../../shared/core/encoding";
 import { toPublicJwk } from "../../../shared/crypto/ed25519";
-import { bytesToBase64 } from "../../../shared/encoding";
 import { preAuthEncoding } from "../../../shared/generate/attestation";
 import { explainEnvelope, generateFromLock } from "../../../shared/generate/generate";
 import { LockError } from "../../../shared/generate/lock";

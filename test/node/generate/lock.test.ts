@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { problemFromDomainError } from "../../../shared/errors/domain-problems";
-import { canonicalJson } from "../../../shared/generate/canonical-json";
+import { canonicalJson } from "../../../shared/core/canonical-json";
 import {
   assertEngineVersionSupported,
   assertParamsMatchLock,
@@ -15,6 +14,7 @@ import {
   serializeLock,
 } from "../../../shared/generate/lock";
 import { ENGINE_VERSION, SUPPORTED_ENGINE_VERSIONS } from "../../../shared/version";
+import { problemFromDomainError } from "../../../workers/problems/domain-problems";
 
 const H = (text: string) => createHash("sha256").update(text).digest("hex");
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { problemFromDomainError } from "../../../shared/errors/domain-problems";
 import { caseFoldPath, checkCaseCollisions, PathCollisionError } from "../../../shared/generate/path-collisions";
 import { checkOutputConflicts, type PlannedArtifact } from "../../../shared/generate/plan";
+import { problemFromDomainError } from "../../../workers/problems/domain-problems";
 
 function artifact(path: string, template = "t.njk", rowIndex: number | null = null, mode = "write"): PlannedArtifact {
   return {

@@ -3,7 +3,6 @@ import nunjucks from "nunjucks";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { createGraphGlobals, LABEL_PREDICATES, labelQuery } from "../../../shared/generate/graph-globals";
-import { OutputPathError } from "../../../shared/generate/paths";
 import {
   batchUnits,
   GenerationPlanner,
@@ -14,6 +13,7 @@ import {
   planGeneration,
   type QueryRows,
 } from "../../../shared/generate/plan";
+import { OutputPathError } from "../../../shared/template/output-path";
 
 const H = (text: string) => createHash("sha256").update(text).digest("hex");
 

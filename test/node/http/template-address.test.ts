@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { HttpError } from "../../../shared/errors/http-error";
+import { HttpError } from "../../../workers/problems/http-error";
 import {
   assertPlainTemplateAddress,
   rawPathname,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { WorkBudgetExceededError } from "../../../shared/errors/budget-errors";
+import { WorkBudgetExceededError } from "../../../shared/core/budget-errors";
 import { canonicalHash } from "../../../shared/rdf/canonical-hash";
 import {
   CANONICALIZATION_BASE_STEPS,

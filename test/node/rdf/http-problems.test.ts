@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { HttpError } from "../../../shared/errors/http-error";
 import { canonicalHash } from "../../../shared/rdf/canonical-hash";
 import { parseRdf } from "../../../shared/rdf/formats";
-import { rdfErrorToHttpError } from "../../../shared/rdf/http-problems";
 import { validateShacl } from "../../../shared/rdf/shacl";
+import { HttpError } from "../../../workers/problems/http-error";
+import { rdfErrorToHttpError } from "../../../workers/problems/rdf-problems";
 
 async function problemFor(action: () => Promise<unknown>, options?: Parameters<typeof rdfErrorToHttpError>[1]) {
   try {

@@ -1,8 +1,8 @@
 import type { Quad } from "@rdfjs/types";
 import { describe, expect, it } from "vitest";
-import { NestingTooDeepError } from "../../../shared/errors/budget-errors";
-import { lineAndColumn } from "../../../shared/errors/text-position";
-import { jsonNestingOverflowOffset, MAX_JSON_DEPTH } from "../../../shared/json-nesting";
+import { NestingTooDeepError } from "../../../shared/core/budget-errors";
+import { jsonNestingOverflowOffset, MAX_JSON_DEPTH } from "../../../shared/core/json-nesting";
+import { lineAndColumn } from "../../../shared/core/text-position";
 import { JsonLdDocumentError, RdfSyntaxError, RelativeIriError } from "../../../shared/rdf/errors";
 import { MAX_RDF_NESTING_DEPTH, parseRdf, parseRdfSync } from "../../../shared/rdf/formats";
 import { parseRdfStream } from "../../../shared/rdf/parse-stream";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { NestingTooDeepError, WorkBudgetExceededError } from "../../../shared/errors/budget-errors";
+import { NestingTooDeepError, WorkBudgetExceededError } from "../../../shared/core/budget-errors";
 import { parseRdfSync } from "../../../shared/rdf/formats";
 import { validateShacl } from "../../../shared/rdf/shacl";
 import { assertShapeNesting, MAX_SHAPE_LIST_LENGTH, MAX_SHAPE_NESTING_DEPTH } from "../../../shared/rdf/shape-nesting";

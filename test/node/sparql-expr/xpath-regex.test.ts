@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { WorkBudgetExceededError } from "../../../shared/errors/budget-errors";
+import { WorkBudgetExceededError } from "../../../shared/core/budget-errors";
 import { ExpressionError } from "../../../shared/rdf/sparql/expressions/errors";
 import { regexMatches, replaceAll } from "../../../shared/rdf/sparql/expressions/xpath-regex";
 import { MAX_REGEX_PATTERN_LENGTH } from "../../../shared/regex/linear-regex";

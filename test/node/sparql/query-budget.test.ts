@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MemoryBudgetExceededError, NestingTooDeepError } from "../../../shared/errors/budget-errors";
+import { MemoryBudgetExceededError, NestingTooDeepError } from "../../../shared/core/budget-errors";
 import { queryLimits } from "../../../shared/plans";
 import { runSparqlQuery, type SparqlQueryOptions } from "../../../shared/rdf/sparql/engine";
 import { QueryBudgetExceededError } from "../../../shared/rdf/sparql/errors";

@@ -1,8 +1,8 @@
 import nunjucks from "nunjucks";
 import { describe, expect, it } from "vitest";
-import { OutputPathError } from "../../../shared/generate/paths";
 import { evaluateFrontmatter, parseFrontmatter } from "../../../shared/template/frontmatter";
 import { createKgenEnvironmentSpec, installKgenEnvironment } from "../../../shared/template/kgen";
+import { OutputPathError } from "../../../shared/template/output-path";
 
 describe("evaluateFrontmatter", () => {
   const env = installKgenEnvironment(

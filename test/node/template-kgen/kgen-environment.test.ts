@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import nunjucks from "nunjucks";
 import { describe, expect, it } from "vitest";
-import { canonicalJson } from "../../../shared/template/kgen/canonical-json";
+import { sha256HexSync } from "../../../shared/core/sha256";
 import {
   camelCase,
   constantCase,
@@ -21,8 +21,8 @@ import {
 } from "../../../shared/template/kgen/kgen-environment";
 import { BUILTIN_PREFIXES, mergePrefixes } from "../../../shared/template/kgen/rdf";
 import { deriveRenderSeed, SeededRandom } from "../../../shared/template/kgen/seeded-random";
+import { sortedJson } from "../../../shared/template/kgen/sorted-json";
 import { indent, quote, slug } from "../../../shared/template/kgen/text";
-import { sha256Hex } from "../../../shared/template/sha256";
 
 const OPTIONS: KgenEnvironmentOptions = { buildTime: "2024-05-01T12:34:56.789Z", seed: "seed-a" };
 
@@ -38,13 +38,13 @@ function filters(options: KgenEnvironmentOptions = OPTIONS) {
   return createKgenEnvironmentSpec(options).filters;
 }
 
-describe("sha256Hex", () => {
+describe("sha256HexSync", () => {
   it("matches node:crypto on edge-length inputs and Unicode", () => {
     for (const length of [0, 1, 55, 56, 63, 64, 65, 119, 120, 1000]) {
       const text = "é".repeat(length);
-      expect(sha256Hex(text)).toBe(createHash("sha256").update(text, "utf8").digest("hex"));
+      expect(sha256HexSync(text)).toBe(createHash("sha256").update(text, "utf8").digest("hex"));
     }
-    expect(sha256Hex("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    expect(sha256HexSync("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   });
 });
 
@@ -74,35 +74,35 @@ describe("case filters", () => {
 describe("hash and json", () => {
   it("hashes strings as UTF-8 and other values as canonical JSON, optionally truncated", () => {
     const f = filters();
-    expect(f.hash?.("abc")).toBe(sha256Hex("abc"));
-    expect(f.hash?.({ b: 1, a: 2 })).toBe(sha256Hex('{"a":2,"b":1}'));
+    expect(f.hash?.("abc")).toBe(sha256HexSync("abc"));
+    expect(f.hash?.({ b: 1, a: 2 })).toBe(sha256HexSync('{"a":2,"b":1}'));
     expect(f.hash?.("abc", 8)).toBe("ba7816bf");
     expect(() => f.hash?.("abc", 0)).toThrow(KgenFilterError);
     expect(() => f.hash?.("abc", 65)).toThrow(/hash: length/);
     expect(render("{{ 'abc' | hash(12) }}")).toBe("ba7816bf8f01");
   });
   it("writes JSON with recursively sorted keys, including integer-like keys", () => {
-    expect(canonicalJson({ b: 1, 10: 2, 2: 3, a: { z: [{ y: 1, x: 2 }], c: undefined } })).toBe(
+    expect(sortedJson({ b: 1, 10: 2, 2: 3, a: { z: [{ y: 1, x: 2 }], c: undefined } })).toBe(
       '{"10":2,"2":3,"a":{"z":[{"x":2,"y":1}]},"b":1}',
     );
-    expect(canonicalJson({ b: [1, undefined], a: 1 }, 2)).toBe('{\n  "a": 1,\n  "b": [\n    1,\n    null\n  ]\n}');
+    expect(sortedJson({ b: [1, undefined], a: 1 }, 2)).toBe('{\n  "a": 1,\n  "b": [\n    1,\n    null\n  ]\n}');
     expect(
-      canonicalJson(
+      sortedJson(
         new Map<string, unknown>([
           ["b", 1],
           ["a", new Set([2])],
         ]),
       ),
     ).toBe('{"a":[2],"b":1}');
-    expect(canonicalJson(undefined)).toBe("null");
-    expect(canonicalJson({ term: { toJSON: () => ({ value: "v", termType: "NamedNode" }) } })).toBe(
+    expect(sortedJson(undefined)).toBe("null");
+    expect(sortedJson({ term: { toJSON: () => ({ value: "v", termType: "NamedNode" }) } })).toBe(
       '{"term":{"termType":"NamedNode","value":"v"}}',
     );
-    expect(canonicalJson({ when: new Date(0), n: Number.NaN })).toBe('{"n":null,"when":"1970-01-01T00:00:00.000Z"}');
+    expect(sortedJson({ when: new Date(0), n: Number.NaN })).toBe('{"n":null,"when":"1970-01-01T00:00:00.000Z"}');
     const cycle: Record<string, unknown> = {};
     cycle.self = cycle;
-    expect(() => canonicalJson(cycle)).toThrow(/circular/);
-    expect(() => canonicalJson({}, -1)).toThrow(KgenFilterError);
+    expect(() => sortedJson(cycle)).toThrow(/circular/);
+    expect(() => sortedJson({}, -1)).toThrow(KgenFilterError);
     expect(render("{{ v | json }}|{{ v | json(1) }}", { v: { b: 1, a: [] } })).toBe(
       '{"a":[],"b":1}|{\n "a": [],\n "b": 1\n}',
     );
@@ -300,7 +300,7 @@ describe("determinism of a whole render", () => {
   };
 
   it("gives the same bytes for the same inputs", () => {
-    const seed = deriveRenderSeed(sha256Hex(template), context);
+    const seed = deriveRenderSeed(sha256HexSync(template), context);
     const first = render(template, context, { buildTime: "2024-05-01T00:00:00Z", seed });
     const second = render(template, structuredClone(context), { buildTime: "2024-05-01T00:00:00Z", seed });
     expect(second).toBe(first);

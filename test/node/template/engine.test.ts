@@ -1,23 +1,13 @@
-import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
   asyncLoader,
   createEngine,
   memoryLoader,
-  sha256Hex,
   sharedProgramCount,
   TemplateBudgetError,
   TemplateError,
   TemplateSecurityError,
 } from "../../../shared/template/index";
-
-describe("sha256Hex", () => {
-  it("matches node:crypto on several lengths and non-ASCII text", () => {
-    for (const s of ["", "abc", "a".repeat(55), "a".repeat(56), "a".repeat(64), "é€😀".repeat(40), "x".repeat(1000)]) {
-      expect(sha256Hex(s)).toBe(createHash("sha256").update(s, "utf8").digest("hex"));
-    }
-  });
-});
 
 describe("createEngine", () => {
   it("renders strings and named templates, sync and async (async loader)", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { WorkBudgetExceededError } from "../../../shared/errors/budget-errors";
+import { WorkBudgetExceededError } from "../../../shared/core/budget-errors";
 import { asyncLoader, createEngine } from "../../../shared/template/engine";
 import { fetchOnceLoader, MAX_TEMPLATE_LOADS } from "../../../shared/template/fetch-once-loader";
 

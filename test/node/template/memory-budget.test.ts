@@ -1,6 +1,6 @@
 import nunjucks from "nunjucks";
 import { describe, expect, it } from "vitest";
-import { MemoryBudgetExceededError, NestingTooDeepError } from "../../../shared/errors/budget-errors";
+import { MemoryBudgetExceededError, NestingTooDeepError } from "../../../shared/core/budget-errors";
 import { describeTemplateFailure } from "../../../shared/template/errors";
 import { createEngine, memoryLoader, TemplateBudgetError } from "../../../shared/template/index";
 

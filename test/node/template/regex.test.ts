@@ -1,6 +1,6 @@
 import nunjucks from "nunjucks";
 import { describe, expect, it } from "vitest";
-import { WorkBudgetExceededError } from "../../../shared/errors/budget-errors";
+import { WorkBudgetExceededError } from "../../../shared/core/budget-errors";
 import { MAX_REGEX_PATTERN_LENGTH } from "../../../shared/regex/linear-regex";
 import { RegexNotSupportedError } from "../../../shared/regex/regex-errors";
 import { createEngine, TemplateBudgetError } from "../../../shared/template/index";

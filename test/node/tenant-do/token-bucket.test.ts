@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { HttpError } from "../../../shared/errors/http-error";
-import { rateLimitedError, rateLimitHeaders } from "../../../shared/rate-limit-headers";
 import { type TokenBucketState, takeToken } from "../../../shared/token-bucket";
+import { rateLimitedError, rateLimitHeaders } from "../../../workers/middleware/rate-limit-headers";
+import { HttpError } from "../../../workers/problems/http-error";
 
 const rate = { capacity: 3, refillPerMinute: 60 }; // one token per second
 

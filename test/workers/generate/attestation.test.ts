@@ -1,5 +1,7 @@
 import { importJWK, type JWK } from "jose";
 import { describe, expect, it } from "vitest";
+import { base64ToBytes, bytesToBase64 } from "../../../shared/core/encoding";
+import { sha256Hex } from "../../../shared/core/sha256";
 import {
   createTenantSigningKey,
   publicJwks,
@@ -7,9 +9,7 @@ import {
   tenantSigningKeySchema,
   unlockSigningKey,
 } from "../../../shared/crypto/tenant-keys";
-import { base64ToBytes, bytesToBase64 } from "../../../shared/encoding";
 import { attestArtifact, preAuthEncoding, verifyEnvelope } from "../../../shared/generate/attestation";
-import { sha256Hex } from "../../../shared/generate/canonical-json";
 
 const MASTER = "workerd-master-secret-at-least-32-bytes";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sha256Hex } from "../../../shared/generate/canonical-json";
+import { sha256Hex } from "../../../shared/core/sha256";
 import { lockHash } from "../../../shared/generate/lock";
 import { GOLDEN, goldenJob } from "../../fixtures/generate-golden";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { OutputPathError } from "../../../shared/generate/paths";
 import { type PlanDependencies, PlanError, planGeneration } from "../../../shared/generate/plan";
+import { OutputPathError } from "../../../shared/template/output-path";
 import { tinyEngine } from "../../fixtures/generate-golden";
 
 const QUERY = "SELECT ?name ?skip WHERE { ?e <http://ex.org/name> ?name ; <http://ex.org/skip> ?skip }";

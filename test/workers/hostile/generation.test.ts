@@ -1,7 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { sha256Hex } from "../../../shared/encoding";
+import { sha256Hex } from "../../../shared/core/sha256";
 import { planLimits } from "../../../shared/plans";
 import { ENGINE_VERSION } from "../../../shared/version";
 import { app } from "../../../workers/app";

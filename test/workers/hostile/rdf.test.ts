@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { MAX_JSON_DEPTH } from "../../../shared/json-nesting";
+import { MAX_JSON_DEPTH } from "../../../shared/core/json-nesting";
 import { MAX_RDF_NESTING_DEPTH } from "../../../shared/rdf/formats";
 import { MAX_SHAPE_LIST_LENGTH, MAX_SHAPE_NESTING_DEPTH } from "../../../shared/rdf/shape-nesting";
 import { bearer, call, createTenant, type TestTenant } from "../helpers";

@@ -5,13 +5,18 @@ import {
   FrontmatterError,
   parseFrontmatter,
 } from "../../../shared/template/frontmatter";
-import { createKgenEnvironmentSpec, deriveRenderSeed, inspectTemplate, sha256Hex } from "../../../shared/template/kgen";
+import {
+  createKgenEnvironmentSpec,
+  deriveRenderSeed,
+  inspectTemplate,
+  sha256HexSync,
+} from "../../../shared/template/kgen";
 
 describe("KGEN template modules inside workerd", () => {
   it("run the filters and globals as plain functions", async () => {
     const spec = createKgenEnvironmentSpec({
       buildTime: "2024-05-01T00:00:00Z",
-      seed: deriveRenderSeed(sha256Hex("t"), { a: 1 }),
+      seed: deriveRenderSeed(sha256HexSync("t"), { a: 1 }),
     });
     const webDigest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode("kgen"));
     const webHex = [...new Uint8Array(webDigest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
@@ -22,7 +27,7 @@ describe("KGEN template modules inside workerd", () => {
     expect(spec.globals.now?.("YYYY-MM-DD")).toBe("2024-05-01");
     const again = createKgenEnvironmentSpec({
       buildTime: "2024-05-01T00:00:00Z",
-      seed: deriveRenderSeed(sha256Hex("t"), { a: 1 }),
+      seed: deriveRenderSeed(sha256HexSync("t"), { a: 1 }),
     });
     expect(again.globals.random?.()).toBe(spec.globals.random?.());
   });

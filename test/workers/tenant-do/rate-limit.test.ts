@@ -2,7 +2,7 @@ import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { planLimits } from "../../../shared/plans";
-import { rateLimitHeaders } from "../../../shared/rate-limit-headers";
+import { rateLimitHeaders } from "../../../workers/middleware/rate-limit-headers";
 import { rejection } from "./rejection";
 
 function stubFor(name: string) {

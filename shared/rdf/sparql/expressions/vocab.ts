@@ -1,19 +1,8 @@
 import type * as RDF from "@rdfjs/types";
 import { DataFactory } from "rdf-data-factory";
+import { RDF_LANG_STRING, XSD, XSD_NS } from "../../../core/rdf-vocabulary";
 
-export const XSD_NS = "http://www.w3.org/2001/XMLSchema#";
-export const XSD = {
-  string: `${XSD_NS}string`,
-  boolean: `${XSD_NS}boolean`,
-  integer: `${XSD_NS}integer`,
-  decimal: `${XSD_NS}decimal`,
-  float: `${XSD_NS}float`,
-  double: `${XSD_NS}double`,
-  dateTime: `${XSD_NS}dateTime`,
-  date: `${XSD_NS}date`,
-  dayTimeDuration: `${XSD_NS}dayTimeDuration`,
-} as const;
-export const RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString";
+export { RDF_LANG_STRING, XSD, XSD_NS } from "../../../core/rdf-vocabulary";
 
 /** Integer types derived from xsd:integer, with their inclusive value bounds (undefined: unbounded). */
 export const DERIVED_INTEGER_TYPES: ReadonlyMap<string, readonly [bigint | undefined, bigint | undefined]> = new Map([

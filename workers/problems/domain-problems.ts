@@ -1,21 +1,25 @@
-import { LockError } from "../generate/lock";
-import { PathCollisionError } from "../generate/path-collisions";
-import { OutputPathError } from "../generate/paths";
-import { PlanError } from "../generate/plan";
-import { rdfErrorToHttpError } from "../rdf/http-problems";
+import {
+  MemoryBudgetExceededError,
+  NestingTooDeepError,
+  WorkBudgetExceededError,
+} from "../../shared/core/budget-errors";
+import { LockError } from "../../shared/generate/lock";
+import { PathCollisionError } from "../../shared/generate/path-collisions";
+import { PlanError } from "../../shared/generate/plan";
 import {
   QueryBudgetExceededError,
   ResultLimitExceededError,
   SparqlNotSupportedError,
   SparqlSyntaxError,
-} from "../rdf/sparql/errors";
-import { QuadStoreError } from "../rdf/store/quad-store";
-import { RegexNotSupportedError } from "../regex/regex-errors";
-import { TemplateBudgetError, TemplateError, TemplateSecurityError } from "../template/errors";
-import { FrontmatterError, WriteModeError } from "../template/frontmatter/frontmatter-error";
-import { TemplateSyntaxError } from "../template/kgen/analyze-template";
-import { MemoryBudgetExceededError, NestingTooDeepError, WorkBudgetExceededError } from "./budget-errors";
+} from "../../shared/rdf/sparql/errors";
+import { QuadStoreError } from "../../shared/rdf/store/quad-store";
+import { RegexNotSupportedError } from "../../shared/regex/regex-errors";
+import { TemplateBudgetError, TemplateError, TemplateSecurityError } from "../../shared/template/errors";
+import { FrontmatterError, WriteModeError } from "../../shared/template/frontmatter/frontmatter-error";
+import { TemplateSyntaxError } from "../../shared/template/kgen/analyze-template";
+import { OutputPathError } from "../../shared/template/output-path";
 import { HttpError } from "./http-error";
+import { rdfErrorToHttpError } from "./rdf-problems";
 
 const unprocessable = (type: string, title: string, detail: string, extensions: Record<string, unknown> = {}) =>
   new HttpError(422, type, title, detail, { extensions });

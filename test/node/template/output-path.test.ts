@@ -5,7 +5,7 @@ import {
   normalizeOutputPath,
   OutputPathError,
   type OutputPathErrorReason,
-} from "../../../shared/generate/paths";
+} from "../../../shared/template/output-path";
 
 function reasonOf(path: unknown, limits?: Parameters<typeof normalizeOutputPath>[1]): OutputPathErrorReason {
   try {

@@ -1,5 +1,5 @@
-import { HttpError } from "./errors/http-error";
-import type { RateLimitDecision } from "./token-bucket";
+import type { RateLimitDecision } from "../../shared/token-bucket";
+import { HttpError } from "../problems/http-error";
 
 /**
  * Response headers for a rate-limit decision: `RateLimit-Limit`, `RateLimit-Remaining` and

@@ -1,8 +1,7 @@
-import { sha256Hex } from "../encoding";
-import { NestingTooDeepError } from "../errors/budget-errors";
-import { MAX_JSON_DEPTH } from "../json-nesting";
+import { NestingTooDeepError } from "./budget-errors";
+import { MAX_JSON_DEPTH } from "./json-nesting";
+import { sha256Hex } from "./sha256";
 
-export { bytesToHex, sha256Hex } from "../encoding";
 /**
  * Deterministic JSON: the RFC 8785 (JCS) serialization. Object keys are sorted by UTF-16 code
  * units at every depth, numbers use the ECMAScript shortest round-trip form (`-0` → `0`,

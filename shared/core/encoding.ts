@@ -65,12 +65,6 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffe
   return out;
 }
 
-/** Lowercase hex SHA-256 of bytes, or of the UTF-8 encoding of a string. */
-export async function sha256Hex(data: string | Uint8Array): Promise<string> {
-  const bytes = typeof data === "string" ? utf8(data) : data;
-  return bytesToHex(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-}
-
 /** Random identifier with a readable type prefix, e.g. `tn_3kq…`. 16 random bytes, base32 (lowercase). */
 export function randomId(prefix: string): string {
   const alphabet = "abcdefghijklmnopqrstuvwxyz234567";

@@ -1,5 +1,5 @@
-import { NestingTooDeepError } from "../../errors/budget-errors";
-import { MAX_JSON_DEPTH } from "../../json-nesting";
+import { NestingTooDeepError } from "../../core/budget-errors";
+import { MAX_JSON_DEPTH } from "../../core/json-nesting";
 import { KgenFilterError } from "./errors";
 
 /**
@@ -12,7 +12,7 @@ import { KgenFilterError } from "./errors";
  * `indent` is a number of spaces (0–10) or a string (at most 10 characters), as in JSON.stringify.
  * Values nesting deeper than MAX_JSON_DEPTH throw NestingTooDeepError.
  */
-export function canonicalJson(value: unknown, indent?: number | string, filterName = "json"): string {
+export function sortedJson(value: unknown, indent?: number | string, filterName = "json"): string {
   const unit = indentUnit(indent, filterName);
   return serialize(value, unit, "", new Set(), filterName, 0) ?? "null";
 }

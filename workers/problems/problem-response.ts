@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { ZodError } from "zod";
-import { HttpError, type ProblemDocument, problemTypeUri } from "../shared/errors/http-error";
+import { HttpError, type ProblemDocument, problemTypeUri } from "./http-error";
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 

@@ -1,4 +1,3 @@
-import { HttpError } from "../errors/http-error";
 import {
   CanonicalizationLimitError,
   DocumentTooLargeError,
@@ -11,7 +10,8 @@ import {
   ShapesError,
   UnsupportedMediaTypeError,
   VersionTooLargeError,
-} from "./errors";
+} from "../../shared/rdf/errors";
+import { HttpError } from "./http-error";
 
 export interface RdfProblemOptions {
   /**

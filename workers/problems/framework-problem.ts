@@ -1,5 +1,5 @@
 import type { HTTPException } from "hono/http-exception";
-import { HttpError } from "../shared/errors/http-error";
+import { HttpError } from "./http-error";
 
 /**
  * A problem for an HTTPException that Hono or its validators threw (malformed JSON or form bodies,

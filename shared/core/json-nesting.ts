@@ -1,5 +1,5 @@
-import { NestingTooDeepError } from "./errors/budget-errors";
-import { lineAndColumn } from "./errors/text-position";
+import { NestingTooDeepError } from "./budget-errors";
+import { lineAndColumn } from "./text-position";
 
 /**
  * How deep JSON values may nest (arrays and objects inside each other) in request bodies, render

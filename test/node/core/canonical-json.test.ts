@@ -1,16 +1,16 @@
 import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
 import { describe, expect, it } from "vitest";
-import { NestingTooDeepError } from "../../../shared/errors/budget-errors";
+import { NestingTooDeepError } from "../../../shared/core/budget-errors";
 import {
   CanonicalJsonError,
   canonicalJson,
   canonicalJsonBytes,
   canonicalSha256,
-  sha256Hex,
-} from "../../../shared/generate/canonical-json";
-import { MAX_JSON_DEPTH } from "../../../shared/json-nesting";
-import { canonicalJson as kgenCanonicalJson } from "../../../shared/template/kgen/canonical-json";
+} from "../../../shared/core/canonical-json";
+import { MAX_JSON_DEPTH } from "../../../shared/core/json-nesting";
+import { sha256Hex } from "../../../shared/core/sha256";
+import { sortedJson as kgenCanonicalJson } from "../../../shared/template/kgen/sorted-json";
 
 // Small seeded PRNG (mulberry32) so the differential corpus is the same on every run.
 function prng(seed: number): () => number {

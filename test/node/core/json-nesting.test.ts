@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { NestingTooDeepError } from "../../shared/errors/budget-errors";
-import { assertJsonDepth, jsonHeight, MAX_JSON_DEPTH } from "../../shared/json-nesting";
+import { NestingTooDeepError } from "../../../shared/core/budget-errors";
+import { assertJsonDepth, jsonHeight, MAX_JSON_DEPTH } from "../../../shared/core/json-nesting";
 
 function nestedArrays(depth: number): unknown {
   let value: unknown = 1;
