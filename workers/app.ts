@@ -11,7 +11,7 @@ import { problemFromDomainError } from "./problems/domain-problems";
 import { problemFromHttpException } from "./problems/framework-problem";
 import { HttpError } from "./problems/http-error";
 import { problemResponse } from "./problems/problem-response";
-import { apiKeyRoutes } from "./routes/api-keys";
+import { apiKeyRoutes } from "./routes/api-keys/index";
 import { authRoutes, wellKnownRoutes } from "./routes/auth";
 import { eventRoutes } from "./routes/events";
 import { generationRoutes } from "./routes/generations";

@@ -1,4 +1,4 @@
-import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, type RouteConfig, type RouteHandler, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { problemSchema } from "../shared/contracts/problem";
 import { assertJsonDepth } from "../shared/core/json-nesting";
@@ -98,3 +98,6 @@ export function documentRoutes(router: OpenAPIHono<AppEnv>, tag: string, routes:
     });
   }
 }
+
+/** The typed handler of a route declared with `createRoute`: what `router.openapi(route, handler)` expects. */
+export type AppRouteHandler<R extends RouteConfig> = RouteHandler<R, AppEnv>;
