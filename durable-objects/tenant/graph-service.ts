@@ -1,5 +1,6 @@
 import type * as RDF from "@rdfjs/types";
 import type { IncrementalHashFactory } from "../../shared/crypto/incremental-sha256";
+import { QuotaExceededError } from "../../shared/quota-errors";
 import { negotiateMediaType } from "../../shared/rdf/content-negotiation";
 import { buildGraphDiff, graphDiffToJson, graphDiffToNTriples } from "../../shared/rdf/diff-format";
 import { VersionTooLargeError } from "../../shared/rdf/errors";
@@ -372,14 +373,11 @@ export class GraphService {
       );
     if (total > tripleLimit) {
       // Thrown inside the transaction: nothing of this write is stored.
-      throw new HttpError(
-        403,
-        "quota-exceeded",
-        "Triple quota exceeded",
+      throw new QuotaExceededError(
+        "triples",
+        tripleLimit,
+        total,
         `The plan allows ${tripleLimit} triples in all graphs.`,
-        {
-          extensions: { counter: "triples", limit: tripleLimit, used: total },
-        },
       );
     }
   }

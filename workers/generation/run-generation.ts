@@ -4,6 +4,7 @@ import { type Lock, lockHash } from "../../shared/generate/lock";
 import { checkCaseCollisions, PathCollisionError } from "../../shared/generate/path-collisions";
 import type { UnitBatch } from "../../shared/generate/plan";
 import { monthPeriod, type PlanName, planLimits, queryLimits } from "../../shared/plans";
+import { QuotaExceededError } from "../../shared/quota-errors";
 import { database } from "../db/client";
 import type { JobRow, TenantRow } from "../db/schema";
 import { HttpError } from "../problems/http-error";
@@ -40,18 +41,6 @@ export async function generationRequest(
     limits: queryLimits(tenant.plan),
     maxArtifacts,
   };
-}
-
-function quotaExceeded(counter: string, limit: number, used: number): HttpError {
-  return new HttpError(
-    403,
-    "quota-exceeded",
-    "Quota exceeded",
-    `The plan's ${counter} quota (${limit}) would be exceeded.`,
-    {
-      extensions: { counter, limit, used },
-    },
-  );
 }
 
 export interface DryRunPlan {
@@ -134,7 +123,7 @@ export async function startGeneration(
   });
   if (!reservation.granted) {
     const refused = reservation.reservations.find((r) => !r.granted) ?? reservation.reservations[0];
-    throw quotaExceeded(refused?.counter ?? "generations", refused?.limit ?? 0, refused?.used ?? 0);
+    throw new QuotaExceededError(refused?.counter ?? "generations", refused?.limit ?? 0, refused?.used ?? 0);
   }
 
   const hashOfLock = await lockHash(lock);

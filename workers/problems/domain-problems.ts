@@ -6,6 +6,7 @@ import {
 import { LockError } from "../../shared/generate/lock";
 import { PathCollisionError } from "../../shared/generate/path-collisions";
 import { PlanError } from "../../shared/generate/plan";
+import { QuotaExceededError } from "../../shared/quota-errors";
 import {
   QueryBudgetExceededError,
   ResultLimitExceededError,
@@ -29,6 +30,11 @@ const unprocessable = (type: string, title: string, detail: string, extensions: 
  * route handlers can let them propagate. Unknown errors stay unknown (opaque 500).
  */
 export function problemFromDomainError(error: unknown): HttpError | undefined {
+  if (error instanceof QuotaExceededError) {
+    return new HttpError(403, "quota-exceeded", "Quota exceeded", error.message, {
+      extensions: { counter: error.counter, limit: error.limit, used: error.used },
+    });
+  }
   if (error instanceof NestingTooDeepError) {
     return unprocessable("nesting-too-deep", "Input nests too deeply", error.message, {
       subject: error.subject,

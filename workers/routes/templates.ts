@@ -9,6 +9,7 @@ import {
 } from "../../shared/contracts/templates";
 import { canonicalSha256 } from "../../shared/core/canonical-json";
 import { type PlanName, planLimits } from "../../shared/plans";
+import { QuotaExceededError } from "../../shared/quota-errors";
 import { inspectTemplate } from "../../shared/template/kgen/inspect-template";
 import { authenticate, requireRole } from "../auth/authenticate";
 import type { AppEnv } from "../context";
@@ -86,14 +87,11 @@ templateRoutes.put(TEMPLATE_ROUTE, authenticate, requireRole("editor"), async (c
     const limit = planLimits(tenant.plan as PlanName).templates;
     const reservation = await tenantDo.reserveQuota({ counter: "templates", amount: 1, limit });
     if (!reservation.granted) {
-      throw new HttpError(
-        403,
-        "quota-exceeded",
-        "Quota exceeded",
+      throw new QuotaExceededError(
+        "templates",
+        limit,
+        reservation.used,
         `The ${tenant.plan} plan allows ${limit} templates.`,
-        {
-          extensions: { counter: "templates", limit, used: reservation.used },
-        },
       );
     }
   }
