@@ -56,6 +56,19 @@ const TEXT_TYPES: Readonly<Record<string, string>> = {
   svg: "image/svg+xml",
 };
 
+const BINARY_TYPES: Readonly<Record<string, string>> = {
+  png: "image/png",
+  jpg: "image/jpeg",
+  jpeg: "image/jpeg",
+  gif: "image/gif",
+  webp: "image/webp",
+  ico: "image/vnd.microsoft.icon",
+  pdf: "application/pdf",
+  zip: "application/zip",
+  gz: "application/gzip",
+  wasm: "application/wasm",
+};
+
 const NAME_TYPES: Readonly<Record<string, string>> = {
   dockerfile: "text/plain",
   makefile: "text/plain",
@@ -71,5 +84,6 @@ export function artifactMediaType(path: string): string {
   const dot = name.lastIndexOf(".");
   const extension = dot > 0 ? name.slice(dot + 1) : "";
   const type = extension ? TEXT_TYPES[extension] : undefined;
-  return type ? `${type}; charset=utf-8` : "application/octet-stream";
+  if (type) return `${type}; charset=utf-8`;
+  return (extension ? BINARY_TYPES[extension] : undefined) ?? "application/octet-stream";
 }

@@ -10,8 +10,13 @@ describe("artifactMediaType", () => {
     expect(artifactMediaType("Dockerfile")).toBe("text/plain; charset=utf-8");
   });
 
+  it("names common binary formats without a charset", () => {
+    expect(artifactMediaType("assets/logo.png")).toBe("image/png");
+    expect(artifactMediaType("module.wasm")).toBe("application/wasm");
+  });
+
   it("serves unknown extensions, hidden files without a known name and bare names as bytes", () => {
-    expect(artifactMediaType("assets/logo.png")).toBe("application/octet-stream");
+    expect(artifactMediaType("assets/logo.bin")).toBe("application/octet-stream");
     expect(artifactMediaType(".secret")).toBe("application/octet-stream");
     expect(artifactMediaType("bin/tool")).toBe("application/octet-stream");
   });
