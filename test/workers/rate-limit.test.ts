@@ -72,6 +72,41 @@ describe("usage", () => {
   });
 });
 
+describe("usage quotas", () => {
+  it("lists every quota of the plan with used and limit, monthly ones for the period asked, own tenant only", async () => {
+    const tenant = await createTenant({ plan: "standard" });
+    const other = await createTenant({ plan: "standard" });
+    const stub = tenantObject(env, { id: tenant.id, jurisdiction: null });
+    await stub.reserveQuota({ counter: "triples", amount: 7, limit: 100 });
+    await stub.reserveQuota({ counter: "templates", amount: 2, limit: 100 });
+    await stub.reserveQuota({ counter: "generations", period: "2026-01", amount: 3, limit: 100 });
+    const limits = planLimits("standard");
+    type Usage = { period: string; quotas: { counter: string; period: string; used: number; limit: number }[] };
+    const january = (await (
+      await call("/v1/usage?period=2026-01", { headers: bearer(tenant.apiKey) })
+    ).json()) as Usage;
+    expect(january.quotas).toEqual([
+      { counter: "triples", period: "total", used: 7, limit: limits.triples },
+      { counter: "templates", period: "total", used: 2, limit: limits.templates },
+      { counter: "artifactBytes", period: "total", used: 0, limit: limits.artifactBytes },
+      { counter: "generations", period: "2026-01", used: 3, limit: limits.generationsPerMonth },
+    ]);
+    const february = (await (
+      await call("/v1/usage?period=2026-02", { headers: bearer(tenant.apiKey) })
+    ).json()) as Usage;
+    expect(february.quotas.find((quota) => quota.counter === "generations")).toEqual({
+      counter: "generations",
+      period: "2026-02",
+      used: 0,
+      limit: limits.generationsPerMonth,
+    });
+    const current = (await (await call("/v1/usage", { headers: bearer(tenant.apiKey) })).json()) as Usage;
+    expect(current.quotas.find((quota) => quota.counter === "generations")?.period).toBe(current.period);
+    const theirs = (await (await call("/v1/usage?period=2026-01", { headers: bearer(other.apiKey) })).json()) as Usage;
+    expect(theirs.quotas.map((quota) => quota.used)).toEqual([0, 0, 0, 0]);
+  });
+});
+
 describe("events", () => {
   it("reads the tenant's own log by cursor, never another tenant's", async () => {
     const a = await createTenant();
