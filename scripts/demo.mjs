@@ -33,7 +33,7 @@ try {
 
 step("Create a tenant (operator)");
 const slug = `demo-${Date.now().toString(36)}`;
-const { tenant, apiKey } = await request("POST", "/v1/tenants", {
+const { tenant, secret: apiKey } = await request("POST", "/v1/tenants", {
   token: adminToken,
   body: { slug, name: "Demo Shop", plan: "standard" },
 });
@@ -107,6 +107,6 @@ console.log(`  job:          ${api}/v1/jobs/${job.id}`);
 console.log(`  artifacts:    ${api}/v1/jobs/${job.id}/artifacts`);
 console.log(`  one artifact: ${api}/v1/artifacts/${artifact.id}   (explain: …/explain, attestation: …/attestation)`);
 console.log(`  bundle (zip): ${api}/v1/jobs/${job.id}/bundle`);
-console.log(`  public keys:  ${api}/v1/tenants/${tenant.id}/jwks.json`);
+console.log(`  public keys:  ${api}/v1/tenants/${tenant.slug}/jwks.json`);
 console.log(`  SPARQL:       ${api}/v1/graphs/shop/sparql?query=…`);
 if (!verdict.valid || !signatureOk || digest !== subject.digest.sha256) process.exit(1);

@@ -12,18 +12,18 @@ import { problemFromHttpException } from "./problems/framework-problem";
 import { HttpError } from "./problems/http-error";
 import { problemResponse } from "./problems/problem-response";
 import { apiKeyRoutes } from "./routes/api-keys/index";
-import { authRoutes, wellKnownRoutes } from "./routes/auth";
-import { eventRoutes } from "./routes/events";
+import { authRoutes, wellKnownRoutes } from "./routes/auth/index";
+import { eventRoutes } from "./routes/events/index";
 import { generationRoutes } from "./routes/generations";
 import { graphRoutes } from "./routes/graphs";
-import { healthRoutes } from "./routes/health";
-import { meRoutes } from "./routes/me";
-import { memberRoutes } from "./routes/members";
+import { healthRoutes } from "./routes/health/index";
+import { meRoutes } from "./routes/me/index";
+import { memberRoutes } from "./routes/members/index";
 import { renderRoutes } from "./routes/render";
-import { signingKeyRoutes } from "./routes/signing-keys";
+import { signingKeyRoutes } from "./routes/signing-keys/index";
 import { templateRoutes } from "./routes/templates";
-import { tenantRoutes } from "./routes/tenants";
-import { usageRoutes } from "./routes/usage";
+import { tenantRoutes } from "./routes/tenants/index";
+import { usageRoutes } from "./routes/usage/index";
 
 export const app = createRouter();
 

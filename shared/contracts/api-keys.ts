@@ -24,6 +24,10 @@ export const createApiKeySchema = z
   .strict()
   .meta({ id: "CreateApiKey" });
 
+/** The key itself, `kgen_…`: answered once, when the key is created, and never stored. */
+export const apiKeySecretSchema = z.string().describe("The key itself (`kgen_…`). Shown once.");
+
+/** How a new key is answered, by POST /v1/api-keys and (with its tenant) by POST /v1/tenants. */
 export const createdApiKeySchema = z
-  .object({ apiKey: apiKeySchema, secret: z.string().describe("The key itself. Shown once.") })
+  .object({ apiKey: apiKeySchema, secret: apiKeySecretSchema })
   .meta({ id: "CreatedApiKey" });

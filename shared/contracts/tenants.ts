@@ -2,6 +2,7 @@ import { z } from "zod";
 
 import { TENANT_JURISDICTIONS } from "../jurisdictions";
 import { PLAN_NAMES } from "../plans";
+import { apiKeySchema, apiKeySecretSchema } from "./api-keys";
 
 export const planSchema = z.enum(PLAN_NAMES);
 export const jurisdictionSchema = z.enum(TENANT_JURISDICTIONS);
@@ -45,5 +46,9 @@ export const updateTenantSchema = z
   .meta({ id: "UpdateTenant" });
 
 export const createdTenantSchema = z
-  .object({ tenant: tenantSchema, apiKey: z.string().describe("The owner's API key. Shown once.") })
+  .object({
+    tenant: tenantSchema,
+    apiKey: apiKeySchema.describe("The tenant's owner API key."),
+    secret: apiKeySecretSchema,
+  })
   .meta({ id: "CreatedTenant" });

@@ -6,6 +6,8 @@ describe("API keys", () => {
     const tenant = await createTenant();
     const created = await createKey(tenant, "editor");
     expect(created.secret).toMatch(/^kgen_/);
+    // The same shape POST /v1/tenants answers its owner key in (with the tenant beside it).
+    expect(Object.keys(created).sort()).toEqual(["apiKey", "secret"]);
     const list = await call("/v1/api-keys", { headers: bearer(tenant.apiKey) });
     expect(list.status).toBe(200);
     const page = (await list.json()) as { items: Record<string, unknown>[] };

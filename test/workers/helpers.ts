@@ -36,8 +36,8 @@ export async function createTenant(overrides: Record<string, unknown> = {}): Pro
   const slug = uniqueSlug();
   const res = await call("/v1/tenants", jsonBody({ slug, name: `Tenant ${slug}`, ...overrides }, ADMIN_TOKEN));
   expect(res.status).toBe(201);
-  const body = (await res.json()) as { tenant: { id: string; slug: string }; apiKey: string };
-  return { id: body.tenant.id, slug: body.tenant.slug, apiKey: body.apiKey };
+  const body = (await res.json()) as { tenant: { id: string; slug: string }; secret: string };
+  return { id: body.tenant.id, slug: body.tenant.slug, apiKey: body.secret };
 }
 
 export async function createKey(tenant: TestTenant, role: string, extra: Record<string, unknown> = {}) {

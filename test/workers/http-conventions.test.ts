@@ -167,7 +167,7 @@ describe("response headers", () => {
     const created = await call("/v1/tenants", jsonBody({ slug, name: "No store" }, ADMIN_TOKEN));
     expect(created.status).toBe(201);
     expect(created.headers.get("cache-control")).toBe("private, no-store");
-    const { apiKey } = (await created.json()) as { apiKey: string };
+    const { secret: apiKey } = (await created.json()) as { secret: string };
     const key = await call("/v1/api-keys", jsonBody({ name: "ci", role: "viewer" }, apiKey));
     expect(key.status).toBe(201);
     expect(key.headers.get("cache-control")).toBe("private, no-store");

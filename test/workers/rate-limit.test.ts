@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { planLimits } from "../../shared/plans";
 import { tenantObject } from "../../workers/tenant-object-stub";
-import { ADMIN_TOKEN, bearer, call, createTenant, expectProblem, jsonBody } from "./helpers";
+import { ADMIN_TOKEN, bearer, call, createKey, createTenant, expectProblem, jsonBody } from "./helpers";
 
 describe("per-tenant rate limit", () => {
   it("counts down in RateLimit headers and answers 429 with Retry-After when the bucket is empty", async () => {
@@ -24,6 +24,12 @@ describe("per-tenant rate limit", () => {
     expect(limited.headers.get("ratelimit-remaining")).toBe("0");
     expect(Number(limited.headers.get("ratelimit-reset"))).toBeGreaterThanOrEqual(1);
 
+    // A refused request is not metered: only the answered ones count.
+    const stub = tenantObject(env, { id: tenant.id, jurisdiction: null });
+    await expect
+      .poll(async () => (await stub.getUsage({})).requests.find((row) => row.routeClass === "get:me")?.requests)
+      .toBe(sent - 1);
+
     // Buckets are per tenant: another tenant is unaffected.
     const other = await createTenant();
     expect((await call("/v1/me", { headers: bearer(other.apiKey) })).status).toBe(200);
@@ -34,6 +40,33 @@ describe("per-tenant rate limit", () => {
     await call(`/v1/tenants/${tenant.id}`, jsonBody({ plan: "premium" }, ADMIN_TOKEN, "PATCH"));
     const res = await call("/v1/me", { headers: bearer(tenant.apiKey) });
     expect(res.headers.get("ratelimit-limit")).toBe(String(planLimits("premium").requests.capacity));
+  });
+});
+
+describe("tenant request middleware", () => {
+  it("puts RateLimit headers on problems too and meters them as client errors", async () => {
+    const tenant = await createTenant();
+    const viewer = await createKey(tenant, "viewer");
+    const refused = await call("/v1/api-keys", { headers: bearer(viewer.secret) });
+    expect(refused.headers.get("ratelimit-limit")).toBe(String(planLimits("free").requests.capacity));
+    await expectProblem(refused, 403, "insufficient-role");
+    const stub = tenantObject(env, { id: tenant.id, jurisdiction: null });
+    await expect
+      .poll(async () => (await stub.getUsage({})).requests.find((row) => row.routeClass === "get:api-keys"))
+      .toMatchObject({ requests: 1, clientErrors: 1, serverErrors: 0 });
+  });
+
+  it("takes no token for a request that authentication refuses", async () => {
+    const tenant = await createTenant();
+    for (let i = 0; i < 10; i++) {
+      await expectProblem(
+        await call("/v1/me", { headers: bearer(tenant.apiKey, { "x-tenant-id": "someone-else" }) }),
+        403,
+        "tenant-mismatch",
+      );
+    }
+    const res = await call("/v1/me", { headers: bearer(tenant.apiKey) });
+    expect(res.headers.get("ratelimit-remaining")).toBe(String(planLimits("free").requests.capacity - 1));
   });
 });
 
@@ -69,6 +102,41 @@ describe("usage", () => {
       400,
       "validation-error",
     );
+  });
+});
+
+describe("usage quotas", () => {
+  it("lists every quota of the plan with used and limit, monthly ones for the period asked, own tenant only", async () => {
+    const tenant = await createTenant({ plan: "standard" });
+    const other = await createTenant({ plan: "standard" });
+    const stub = tenantObject(env, { id: tenant.id, jurisdiction: null });
+    await stub.reserveQuota({ counter: "triples", amount: 7, limit: 100 });
+    await stub.reserveQuota({ counter: "templates", amount: 2, limit: 100 });
+    await stub.reserveQuota({ counter: "generations", period: "2026-01", amount: 3, limit: 100 });
+    const limits = planLimits("standard");
+    type Usage = { period: string; quotas: { counter: string; period: string; used: number; limit: number }[] };
+    const january = (await (
+      await call("/v1/usage?period=2026-01", { headers: bearer(tenant.apiKey) })
+    ).json()) as Usage;
+    expect(january.quotas).toEqual([
+      { counter: "triples", period: "total", used: 7, limit: limits.triples },
+      { counter: "templates", period: "total", used: 2, limit: limits.templates },
+      { counter: "artifactBytes", period: "total", used: 0, limit: limits.artifactBytes },
+      { counter: "generations", period: "2026-01", used: 3, limit: limits.generationsPerMonth },
+    ]);
+    const february = (await (
+      await call("/v1/usage?period=2026-02", { headers: bearer(tenant.apiKey) })
+    ).json()) as Usage;
+    expect(february.quotas.find((quota) => quota.counter === "generations")).toEqual({
+      counter: "generations",
+      period: "2026-02",
+      used: 0,
+      limit: limits.generationsPerMonth,
+    });
+    const current = (await (await call("/v1/usage", { headers: bearer(tenant.apiKey) })).json()) as Usage;
+    expect(current.quotas.find((quota) => quota.counter === "generations")?.period).toBe(current.period);
+    const theirs = (await (await call("/v1/usage?period=2026-01", { headers: bearer(other.apiKey) })).json()) as Usage;
+    expect(theirs.quotas.map((quota) => quota.used)).toEqual([0, 0, 0, 0]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bearer, call, createKey, createTenant, expectProblem } from "./helpers";
+import { ADMIN_TOKEN, bearer, call, createKey, createTenant, expectProblem } from "./helpers";
 
 type Jwks = { keys: { kid: string; kty: string; crv: string; x: string; d?: string }[] };
 
@@ -44,5 +44,23 @@ describe("tenant signing keys", () => {
     await expectProblem(await call("/v1/signing-keys", { headers: bearer(editor.secret) }), 403, "insufficient-role");
     expect((await call("/v1/signing-keys", { headers: bearer(admin.secret) })).status).toBe(200);
     await expectProblem(await call("/v1/tenants/tn_nobody/jwks.json"), 404, "not-found");
+  });
+
+  it("publishes the same JWKS by tenant slug as by id; unknown and deleted tenants answer 404", async () => {
+    const tenant = await createTenant();
+    const byId = await call(`/v1/tenants/${tenant.id}/jwks.json`);
+    const bySlug = await call(`/v1/tenants/${tenant.slug}/jwks.json`);
+    expect(bySlug.status).toBe(200);
+    expect(bySlug.headers.get("cache-control")).toBe(byId.headers.get("cache-control"));
+    const jwks = (await bySlug.json()) as Jwks;
+    expect(jwks).toEqual(await byId.json());
+    const other = (await (await call(`/v1/tenants/${(await createTenant()).slug}/jwks.json`)).json()) as Jwks;
+    expect(other.keys.map((key) => key.kid)).not.toContain(jwks.keys[0]?.kid);
+    await expectProblem(await call("/v1/tenants/no-such-tenant-slug/jwks.json"), 404, "not-found");
+    expect((await call(`/v1/tenants/${tenant.id}`, { method: "DELETE", headers: bearer(ADMIN_TOKEN) })).status).toBe(
+      204,
+    );
+    await expectProblem(await call(`/v1/tenants/${tenant.slug}/jwks.json`), 404, "not-found");
+    await expectProblem(await call(`/v1/tenants/${tenant.id}/jwks.json`), 404, "not-found");
   });
 });

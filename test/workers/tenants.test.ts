@@ -10,14 +10,31 @@ describe("operator tenant routes", () => {
       jsonBody({ slug, name: "Acme", plan: "standard", jurisdiction: "eu" }, ADMIN_TOKEN),
     );
     expect(res.status).toBe(201);
-    const body = (await res.json()) as { tenant: Record<string, unknown>; apiKey: string };
+    const body = (await res.json()) as {
+      tenant: Record<string, unknown>;
+      apiKey: { id: string; prefix: string };
+      secret: string;
+    };
     expect(body.tenant).toMatchObject({ slug, name: "Acme", plan: "standard", jurisdiction: "eu", status: "active" });
     expect(body.tenant.id).toMatch(/^tn_[a-z2-7]{26}$/);
-    expect(body.apiKey).toMatch(/^kgen_[A-Za-z0-9_-]{43}$/);
+    expect(body.secret).toMatch(/^kgen_[A-Za-z0-9_-]{43}$/);
+    // The owner key is described like any key POST /v1/api-keys creates: metadata in apiKey, the key in secret.
+    expect(Object.keys(body).sort()).toEqual(["apiKey", "secret", "tenant"]);
+    expect(body.apiKey).toMatchObject({ name: "owner", role: "owner", expiresAt: null });
+    expect(body.secret.startsWith(body.apiKey.prefix)).toBe(true);
 
-    const me = await call("/v1/me", { headers: bearer(body.apiKey) });
+    const me = await call("/v1/me", { headers: bearer(body.secret) });
     expect(me.status).toBe(200);
-    expect(await me.json()).toMatchObject({ role: "owner", credential: "api-key", tenant: { id: body.tenant.id } });
+    expect(await me.json()).toMatchObject({
+      role: "owner",
+      credential: "api-key",
+      apiKeyId: body.apiKey.id,
+      tenant: { id: body.tenant.id },
+    });
+    const keys = (await (await call("/v1/api-keys", { headers: bearer(body.secret) })).json()) as {
+      items: { id: string }[];
+    };
+    expect(keys.items).toEqual([body.apiKey]);
   });
 
   it("defaults the plan to free and the jurisdiction to none", async () => {

@@ -1,15 +1,11 @@
 import type { MiddlewareHandler } from "hono";
 import { type Role, roleAtLeast } from "../../shared/contracts/roles";
-import { type PlanName, planLimits } from "../../shared/plans";
 import type { AppEnv, Principal } from "../context";
 import { database } from "../db/client";
 import type { ApiKeyRow } from "../db/schema";
-import { limitBody } from "../middleware/body-limit";
-import { rateLimitedError, rateLimitHeaders } from "../middleware/rate-limit-headers";
 import { HttpError } from "../problems/http-error";
 import { findApiKeyByHash, TenantScope } from "../repository/tenant-scope";
 import { TenantDirectory } from "../repository/tenants";
-import { tenantObject } from "../tenant-object-stub";
 import { hashApiKeySecret, looksLikeApiKey } from "./api-key-secret";
 import { tokenConfig } from "./config";
 import { externalRole } from "./owner-rules";
@@ -65,7 +61,8 @@ function apiKeyExpiry(key: ApiKeyRow): number | undefined {
 }
 
 /**
- * Establishes principal and tenant from the verified credential only. A client-sent X-Tenant-ID
+ * Establishes principal and tenant from the verified credential only; rate limiting, metering and
+ * the plan's body limit are the next middlewares of `tenantRequest`. A client-sent X-Tenant-ID
  * may only confirm that tenant; a suspended tenant can still read GET /v1/me and nothing else.
  */
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -82,18 +79,7 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   c.set("principal", principal);
   c.set("tenant", tenant);
-
-  const tenantDo = tenantObject(c.env, tenant);
-  const decision = await tenantDo.consumeRequest({ plan: tenant.plan as PlanName, now: Date.now() });
-  if (!decision.allowed) throw rateLimitedError(decision);
-  const maxSize = planLimits(tenant.plan as PlanName).maxRequestBodyBytes;
-  try {
-    await limitBody(maxSize, `The ${tenant.plan} plan accepts bodies of up to ${maxSize} bytes.`)(c, next);
-  } finally {
-    for (const [name, value] of Object.entries(rateLimitHeaders(decision))) c.res.headers.set(name, value);
-    const routeClass = `${c.req.method.toLowerCase()}:${c.req.routePath.split("/")[2] ?? "root"}`;
-    c.executionCtx.waitUntil(tenantDo.recordRequest({ now: Date.now(), routeClass, status: c.res.status }));
-  }
+  await next();
 };
 
 export function requireRole(required: Role): MiddlewareHandler<AppEnv> {

@@ -21,3 +21,10 @@ export const maxBodySize: MiddlewareHandler<AppEnv> = (c, next) => {
   const maxSize = Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_MAX_BODY_BYTES;
   return limitBody(maxSize, `Request bodies are limited to ${maxSize} bytes.`)(c, next);
 };
+
+/** Largest JSON request body: JSON bodies are small documents, raw uploads have routes of their own. */
+export const JSON_BODY_MAX_BYTES = 1024 * 1024;
+
+/** 413 for a JSON body over JSON_BODY_MAX_BYTES, before anything reads it as JSON. */
+export const jsonBodyLimit: MiddlewareHandler<AppEnv> = (c, next) =>
+  limitBody(JSON_BODY_MAX_BYTES, `JSON bodies are limited to ${JSON_BODY_MAX_BYTES} bytes.`)(c, next);

@@ -1,28 +1,15 @@
-import type { z } from "@hono/zod-openapi";
-import type { apiKeySchema } from "../../../shared/contracts/api-keys";
 import { roleAtLeast } from "../../../shared/contracts/roles";
 import { randomId } from "../../../shared/core/encoding";
 import { generateApiKeySecret } from "../../auth/api-key-secret";
 import { lastOwnerError } from "../../auth/owner-rules";
 import { database } from "../../db/client";
-import type { ApiKeyRow } from "../../db/schema";
 import type { AppRouteHandler } from "../../openapi";
 import { HttpError } from "../../problems/http-error";
 import { notFound } from "../../problems/problem-response";
 import { toPage } from "../../repository/pagination";
 import { TenantScope } from "../../repository/tenant-scope";
+import { apiKeyView } from "./api-key-view";
 import type * as routes from "./api-keys.routes";
-
-function apiKeyView(row: ApiKeyRow): z.infer<typeof apiKeySchema> {
-  return {
-    id: row.id,
-    name: row.name,
-    role: row.role,
-    prefix: row.prefix,
-    expiresAt: row.expiresAt,
-    createdAt: row.createdAt,
-  };
-}
 
 export const createApiKey: AppRouteHandler<typeof routes.createApiKey> = async (c) => {
   const input = c.req.valid("json");

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { apiKeySchema, createApiKeySchema, createdApiKeySchema } from "../../../shared/contracts/api-keys";
-import { authenticate, requireRole } from "../../auth/authenticate";
+import { requireRole } from "../../auth/authenticate";
+import { tenantRequest } from "../../middleware/tenant-request";
 import { bearerSecurity, problemResponses, requireJsonBody } from "../../openapi";
 import { pageQuerySchema } from "../../repository/pagination";
 
@@ -13,11 +14,11 @@ export const createApiKey = createRoute({
   tags: ["api-keys"],
   summary: "Create an API key (admin and up); the key is shown once",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("admin"), requireJsonBody] as const,
+  middleware: [...tenantRequest, requireRole("admin"), requireJsonBody] as const,
   request: { body: { required: true, content: { "application/json": { schema: createApiKeySchema } } } },
   responses: {
     201: { description: "Created", content: { "application/json": { schema: createdApiKeySchema } } },
-    ...problemResponses(400, 401, 403, 415, 429),
+    ...problemResponses(400, 401, 403, 413, 415, 429),
   },
 });
 
@@ -27,7 +28,7 @@ export const listApiKeys = createRoute({
   tags: ["api-keys"],
   summary: "List the tenant's API keys (admin and up)",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("admin")] as const,
+  middleware: [...tenantRequest, requireRole("admin")] as const,
   request: { query: pageQuerySchema },
   responses: {
     200: { description: "A page of keys", content: { "application/json": { schema: apiKeyPageSchema } } },
@@ -42,7 +43,7 @@ export const deleteApiKey = createRoute({
   summary:
     "Delete an API key (admin and up; owner for an owner key; never the last owner); it stops working on the next request",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("admin")] as const,
+  middleware: [...tenantRequest, requireRole("admin")] as const,
   request: { params: keyIdParam },
   responses: { 204: { description: "Deleted" }, ...problemResponses(401, 403, 404, 409, 429) },
 });

@@ -1,19 +1,19 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { authenticate, requireRole } from "../auth/authenticate";
-import { bearerSecurity, createRouter, problemResponses } from "../openapi";
-import { tenantObject } from "../tenant-object-stub";
+import { requireRole } from "../../auth/authenticate";
+import { tenantRequest } from "../../middleware/tenant-request";
+import { bearerSecurity, problemResponses } from "../../openapi";
 
 const eventSchema = z
   .object({ id: z.number().int(), type: z.string(), data: z.unknown(), createdAt: z.number().int() })
   .meta({ id: "Event" });
 
-const listEvents = createRoute({
+export const listEvents = createRoute({
   method: "get",
   path: "/events",
   tags: ["events"],
   summary: "The tenant's ordered event log, read by cursor (viewer and up)",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("viewer")] as const,
+  middleware: [...tenantRequest, requireRole("viewer")] as const,
   request: {
     query: z.object({
       after: z.coerce.number().int().min(0).default(0).describe("Return events with id greater than this."),
@@ -31,10 +31,4 @@ const listEvents = createRoute({
     },
     ...problemResponses(400, 401, 403, 429),
   },
-});
-
-export const eventRoutes = createRouter().openapi(listEvents, async (c) => {
-  const { after, limit } = c.req.valid("query");
-  const page = await tenantObject(c.env, c.var.tenant).readEvents({ after, limit });
-  return c.json(page, 200);
 });

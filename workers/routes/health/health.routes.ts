@@ -1,8 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ENGINE_VERSION } from "../../shared/version";
-import { createRouter } from "../openapi";
 
-const health = createRoute({
+export const health = createRoute({
   method: "get",
   path: "/health",
   tags: ["platform"],
@@ -14,7 +12,3 @@ const health = createRoute({
     },
   },
 });
-
-export const healthRoutes = createRouter().openapi(health, (c) =>
-  c.json({ status: "ok" as const, version: ENGINE_VERSION }, 200),
-);

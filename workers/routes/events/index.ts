@@ -1,0 +1,5 @@
+import { createRouter } from "../../openapi";
+import * as handlers from "./events.handlers";
+import * as routes from "./events.routes";
+
+export const eventRoutes = createRouter().openapi(routes.listEvents, handlers.listEvents);

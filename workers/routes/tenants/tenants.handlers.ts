@@ -1,0 +1,89 @@
+import { randomId } from "../../../shared/core/encoding";
+import { createTenantSigningKey } from "../../../shared/crypto/tenant-keys";
+import { generateApiKeySecret } from "../../auth/api-key-secret";
+import { masterSecret } from "../../auth/config";
+import { database } from "../../db/client";
+import type { TenantRow } from "../../db/schema";
+import type { AppRouteHandler } from "../../openapi";
+import { HttpError } from "../../problems/http-error";
+import { notFound } from "../../problems/problem-response";
+import { toPage } from "../../repository/pagination";
+import { TenantDirectory } from "../../repository/tenants";
+import { ContentStore } from "../../storage/content-store";
+import { tenantObject } from "../../tenant-object-stub";
+import { apiKeyView } from "../api-keys/api-key-view";
+import { tenantView } from "./tenant-view";
+import type * as routes from "./tenants.routes";
+
+const OPERATOR = "operator";
+
+const slugTaken = (slug: string) =>
+  new HttpError(409, "conflict", "Conflict", `A tenant with slug "${slug}" already exists.`);
+
+export const createTenant: AppRouteHandler<typeof routes.createTenant> = async (c) => {
+  const input = c.req.valid("json");
+  const directory = new TenantDirectory(database(c.env.DB));
+  if (await directory.findBySlug(input.slug)) throw slugTaken(input.slug);
+  const secret = await generateApiKeySecret();
+  const now = new Date().toISOString();
+  const ownerKey = { id: randomId("key"), prefix: secret.prefix, hash: secret.hash };
+  let tenant: TenantRow;
+  try {
+    tenant = await directory.create(
+      { slug: input.slug, name: input.name, plan: input.plan, jurisdiction: input.jurisdiction ?? null },
+      ownerKey,
+      (tenantId) =>
+        createTenantSigningKey({ tenantId, masterSecret: masterSecret(c.env), keyVersion: 1, createdAt: now }),
+      OPERATOR,
+      c.var.requestId,
+      now,
+    );
+  } catch (error) {
+    // Two concurrent creations with one slug: the unique index decides, the loser gets 409.
+    if (String(error).includes("UNIQUE")) throw slugTaken(input.slug);
+    throw error;
+  }
+  const apiKey = apiKeyView({
+    id: ownerKey.id,
+    name: "owner",
+    role: "owner",
+    prefix: ownerKey.prefix,
+    expiresAt: null,
+    createdAt: now,
+  });
+  return c.json({ tenant: tenantView(tenant), apiKey, secret: secret.secret }, 201);
+};
+
+export const listTenants: AppRouteHandler<typeof routes.listTenants> = async (c) => {
+  const { limit, cursor } = c.req.valid("query");
+  const rows = await new TenantDirectory(database(c.env.DB)).list(limit, cursor);
+  return c.json(toPage(rows, limit, tenantView), 200);
+};
+
+export const getTenant: AppRouteHandler<typeof routes.getTenant> = async (c) => {
+  const tenant = await new TenantDirectory(database(c.env.DB)).findById(c.req.valid("param").id);
+  if (!tenant) throw notFound("The tenant");
+  return c.json(tenantView(tenant), 200);
+};
+
+export const updateTenant: AppRouteHandler<typeof routes.updateTenant> = async (c) => {
+  const { id } = c.req.valid("param");
+  const directory = new TenantDirectory(database(c.env.DB));
+  if (!(await directory.findById(id))) throw notFound("The tenant");
+  const updated = await directory.update(id, c.req.valid("json"), OPERATOR, c.var.requestId, new Date().toISOString());
+  if (!updated) throw notFound("The tenant");
+  return c.json(tenantView(updated), 200);
+};
+
+export const deleteTenant: AppRouteHandler<typeof routes.deleteTenant> = async (c) => {
+  const { id } = c.req.valid("param");
+  const directory = new TenantDirectory(database(c.env.DB));
+  const tenant = await directory.findById(id);
+  if (!tenant) throw notFound("The tenant");
+  // Rows first: once they are gone nothing can reach the tenant's Durable Object or blobs.
+  const deleted = await directory.delete(id, OPERATOR, c.var.requestId, new Date().toISOString());
+  if (!deleted) throw notFound("The tenant");
+  await tenantObject(c.env, tenant).deleteAllData();
+  c.executionCtx.waitUntil(new ContentStore(c.env.ARTIFACTS, id).deleteAll());
+  return c.body(null, 204);
+};

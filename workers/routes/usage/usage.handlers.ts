@@ -1,0 +1,21 @@
+import { TOTAL_PERIOD } from "../../../durable-objects/tenant/quota-counters";
+import { monthPeriod, planLimits, QUOTA_COUNTERS, type QuotaCounter, quotaLimit } from "../../../shared/plans";
+import type { AppRouteHandler } from "../../openapi";
+import { tenantObject } from "../../tenant-object-stub";
+import type * as routes from "./usage.routes";
+
+/** Generations are counted per month; the other counters are running totals. */
+const periodOf = (counter: QuotaCounter, month: string) => (counter === "generations" ? month : TOTAL_PERIOD);
+
+export const usage: AppRouteHandler<typeof routes.usage> = async (c) => {
+  const { tenant } = c.var;
+  const period = c.req.valid("query").period ?? monthPeriod(Date.now());
+  const { quotas: counted, requests } = await tenantObject(c.env, tenant).getUsage({});
+  const quotas = QUOTA_COUNTERS.map((counter) => {
+    const counterPeriod = periodOf(counter, period);
+    const row = counted.find((entry) => entry.counter === counter && entry.period === counterPeriod);
+    return { counter, period: counterPeriod, used: row?.used ?? 0, limit: quotaLimit(tenant.plan, counter) };
+  });
+  const { plan, ...limits } = planLimits(tenant.plan);
+  return c.json({ plan, period, limits, quotas, requests }, 200);
+};

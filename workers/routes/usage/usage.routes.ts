@@ -1,0 +1,53 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { QUOTA_COUNTERS } from "../../../shared/plans";
+import { requireRole } from "../../auth/authenticate";
+import { tenantRequest } from "../../middleware/tenant-request";
+import { bearerSecurity, problemResponses } from "../../openapi";
+
+const quotaSchema = z
+  .object({
+    counter: z.enum(QUOTA_COUNTERS),
+    period: z.string().describe("`total` for counters that never reset, else the month (YYYY-MM)."),
+    used: z.number(),
+    limit: z.number().describe("The plan's limit for this counter and period."),
+  })
+  .meta({ id: "Quota" });
+
+const usageSchema = z
+  .object({
+    plan: z.string(),
+    period: z.string().describe("The month the monthly counters are for (YYYY-MM)."),
+    limits: z.record(z.string(), z.unknown()),
+    quotas: z.array(quotaSchema).describe("Every quota of the plan, in a fixed order, with its use."),
+    requests: z.array(
+      z.object({
+        day: z.string(),
+        routeClass: z.string(),
+        requests: z.number(),
+        clientErrors: z.number(),
+        serverErrors: z.number(),
+      }),
+    ),
+  })
+  .meta({ id: "Usage" });
+
+export const usage = createRoute({
+  method: "get",
+  path: "/usage",
+  tags: ["usage"],
+  summary: "Every quota of the plan with its use and limit, and request counts per day (viewer and up)",
+  security: bearerSecurity,
+  middleware: [...tenantRequest, requireRole("viewer")] as const,
+  request: {
+    query: z.object({
+      period: z
+        .string()
+        .regex(/^[0-9]{4}-(0[1-9]|1[0-2])$/)
+        .optional(),
+    }),
+  },
+  responses: {
+    200: { description: "Usage", content: { "application/json": { schema: usageSchema } } },
+    ...problemResponses(400, 401, 403, 429),
+  },
+});
