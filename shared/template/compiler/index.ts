@@ -1,6 +1,5 @@
 // Closure compiler: turns nunjucks' AST into a tree of closures that behave like the JavaScript text
-// nunjucks' compiler.js would generate (see ../../shared/notes/nunjucks-semantics.md beside the checkout),
-// without eval.
+// nunjucks' compiler.js would generate, without eval (workerd forbids it).
 import nunjucksModules from "../nunjucks-modules.cjs";
 import type { TemplateInstance } from "./activation";
 import { FOUND_ASYNC, FOUND_BLOCK, liftSuper, scanTree } from "./ast-passes";
