@@ -2,13 +2,13 @@
 import nunjucksModules from "../nunjucks-modules.cjs";
 import { Activation, type Evaluate, type Execute, type VarSlot } from "./activation";
 import { compileExpression } from "./expressions";
-import type { CaptureNode, DictNode, MacroNode, Runtime, SymbolNode, TemplateValue } from "./nunjucks-types";
+import type { CaptureNode, DictNode, MacroNode, Runtime, SymbolNode } from "./nunjucks-types";
 import { compileRegion, type SymbolFrame } from "./regions";
 import { printsAsNativeCode } from "./sandbox";
 import { nodeClasses, type TemplateCompiler } from "./template-compiler";
 
 const runtimeModule: Runtime = nunjucksModules.runtime;
-const CompileFrame = runtimeModule.Frame as unknown as new () => SymbolFrame;
+const { Frame } = runtimeModule;
 const hasOwn = Object.prototype.hasOwnProperty;
 
 /**
@@ -34,7 +34,7 @@ export function compileMacroFactory(
   const argNames = positional.map((arg) => arg.value);
   const kwargNames = keywordPairs.map((pair) => (pair.key as SymbolNode).value);
   for (const name of [...argNames, ...kwargNames]) compiler.deny(name);
-  const macroFrame = keepFrame ? (frame as SymbolFrame).push(true) : new CompileFrame();
+  const macroFrame = keepFrame ? (frame as SymbolFrame).push(true) : new Frame<VarSlot>();
   const savedBuffer = compiler.buffer;
   const compiled = compiler.withFunction(() => {
     const argSlots = argNames.map((name) => {
@@ -137,6 +137,6 @@ export function compileCapture(compiler: TemplateCompiler, node: CaptureNode, fr
     const inner = new Activation(size, act, act.entry, act.cb);
     inner.slots[bufferSlot] = "";
     run(inner);
-    return inner.slots[bufferSlot] as TemplateValue;
+    return inner.slots[bufferSlot];
   };
 }

@@ -222,7 +222,7 @@ export type Macro = ((...args: unknown[]) => unknown) & { toString(): string };
 
 /** runtime.js, as the generated code receives it (an engine may hand over a wrapped copy). */
 export interface Runtime {
-  Frame: new () => Frame;
+  Frame: new <V = unknown>() => Frame<V>;
   SafeString: SafeStringClass;
   memberLookup(obj: unknown, ...keyOrSlice: unknown[]): unknown;
   contextOrFrameLookup(context: Context, frame: Frame, name: string): unknown;

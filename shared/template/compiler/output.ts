@@ -157,7 +157,7 @@ export function compileOutput(compiler: TemplateCompiler, node: NodeListNode, fr
       const lineno = node.lineno;
       const colno = node.colno;
       steps.push((act) => {
-        let value = act.entry.runtime.ensureDefined(evaluate(act), lineno, colno) as TemplateValue;
+        let value: TemplateValue = act.entry.runtime.ensureDefined(evaluate(act), lineno, colno);
         value = value !== undefined && value !== null ? value : "";
         if (typeof value === "object") checkCoercion(act.entry.budget, value);
         if (act.entry.env.opts.autoescape && !(value instanceof SafeString)) value = escapeHtml(value.toString());

@@ -1,14 +1,14 @@
 // The functions nunjucks calls: `root` and one `b_<name>` per block, each with try/catch, the call-depth
 // budget, its output buffer in slot 0 and the generated tail (render the parent template, or call back).
 import nunjucksModules from "../nunjucks-modules.cjs";
-import { type Evaluate, type Execute, entryActivation, type TemplateInstance } from "./activation";
+import { type Evaluate, type Execute, entryActivation, type TemplateInstance, type VarSlot } from "./activation";
 import { liftSuperInBlock } from "./ast-passes";
 import type { AstNode, BlockNode, RenderFunction, RootNode, Runtime } from "./nunjucks-types";
-import { compileRegion, hasAsyncPoint, type SymbolFrame } from "./regions";
+import { compileRegion, hasAsyncPoint } from "./regions";
 import { nodeClasses, type TemplateCompiler } from "./template-compiler";
 
 const runtimeModule: Runtime = nunjucksModules.runtime;
-const CompileFrame = runtimeModule.Frame as unknown as new () => SymbolFrame;
+const { Frame } = runtimeModule;
 
 /** Builds a render function for one Template instance (block identity matters for `super`). */
 export type RenderFunctionFactory = (instance: TemplateInstance) => RenderFunction;
@@ -23,7 +23,7 @@ function compileEntryBody(
   children: AstNode[],
   tail: (getOutput: Evaluate) => Execute,
 ): { size: number; run: Execute; inlineTail: boolean } {
-  const frame = new CompileFrame();
+  const frame = new Frame<VarSlot>();
   const { scope, result } = compiler.withFunction(() => {
     const output = compiler.scope.allocate();
     compiler.buffer = output;
