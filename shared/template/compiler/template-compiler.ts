@@ -106,6 +106,7 @@ export class TemplateCompiler {
   inBlock = false;
   /** Set when compiling an untransformed AST: async nodes then abort to the exact (transformer) path. */
   optimisticAsyncFilters: string[] | null = null;
+  /** A `{% block %}` was compiled: only then has the optimistic path block functions to build. */
   sawBlock = false;
   constructor(readonly options: CompileOptions) {}
 
