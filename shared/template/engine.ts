@@ -5,7 +5,7 @@ import { MemoryBudgetExceededError, NestingTooDeepError, WorkBudgetExceededError
 import { sha256HexSync } from "../core/sha256";
 import { RegexNotSupportedError } from "../regex/regex-errors";
 import { defaultLimits, RenderBudget, type TemplateLimits } from "./budget";
-import { compileProgram, concealSource, type Program, takePendingBudget } from "./closure-compiler";
+import { compileProgram, concealSource, type Program, takePendingBudget } from "./compiler/index";
 import { TemplateBudgetError, TemplateError, TemplateSecurityError } from "./errors";
 import nunjucksModules from "./nunjucks-modules.cjs";
 import { TemplateRegExp } from "./template-regexp";

@@ -1,6 +1,6 @@
 export { sha256HexSync } from "../core/sha256";
 export { defaultLimits, RenderBudget, type TemplateLimits } from "./budget";
-export { deniedKeys } from "./closure-compiler";
+export { deniedKeys } from "./compiler/index";
 export {
   asyncLoader,
   ClosureTemplate,
