@@ -1,6 +1,6 @@
-import type { SqlDatabase, SqlRow, SqlValue } from "../shared/sql/sql-database";
+import { joiningTransactions, type SqlDatabase, type SqlRow, type SqlValue } from "../shared/sql/sql-database";
 
-/** Adapts a Durable Object's SQLite storage to the runtime-neutral SqlDatabase of `shared/sql`. */
+/** Adapts a Durable Object's SQLite storage (`ctx.storage`) to the runtime-neutral SqlDatabase. */
 export function sqlDatabaseFromStorage(storage: DurableObjectStorage): SqlDatabase {
   const sql = storage.sql;
   return {
@@ -10,8 +10,15 @@ export function sqlDatabaseFromStorage(storage: DurableObjectStorage): SqlDataba
     query<T extends SqlRow = SqlRow>(query: string, ...bindings: SqlValue[]): T[] {
       return sql.exec(query, ...bindings).toArray() as T[];
     },
-    transaction(fn) {
-      return storage.transactionSync(fn);
+    all: (query, params = []) => Array.from(sql.exec(query, ...params).raw()),
+    iterate: (query, params = []) => sql.exec(query, ...params).raw(),
+    run: (query, params = []) => {
+      sql.exec(query, ...params).toArray();
+      // rowsWritten counts index rows too (one insert into a table with two indexes "writes" three), so
+      // ask SQLite for the number of table rows the statement changed.
+      const [changed] = Array.from(sql.exec("SELECT changes()").raw());
+      return { changes: Number(changed?.[0] ?? 0) };
     },
+    transaction: joiningTransactions((fn) => storage.transactionSync(fn)),
   };
 }
