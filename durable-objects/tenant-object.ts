@@ -172,7 +172,7 @@ export class TenantObject extends DurableObject<Env> {
     applySchemaMigrations(this.db, TENANT_SCHEMA);
   }
 
-  // Graphs (issue 4): each returns its failure as data (RpcOutcome), see graph-service.ts.
+  // Graphs: each returns its failure as data (RpcOutcome), see graph-service.ts.
 
   graphList() {
     return outcome(() => this.graphs.list());

@@ -142,8 +142,8 @@ export class QuadStore {
   }
 
   /**
-   * Starts a streamed replacement of the graph's content (see GraphUpload). Writes to the store wait until
-   * the upload is committed or aborted.
+   * Starts a streamed replacement of the graph's content (see GraphUpload). The caller holds every other
+   * write to the store until the upload is closed.
    */
   beginUpload(name: string, options: UploadOptions = {}): GraphUpload {
     const createdGraph = this.graphId(name) === null;
