@@ -7,9 +7,8 @@ export function sqlDatabaseFromStorage(storage: DurableObjectStorage): SqlDataba
     execScript(script) {
       sql.exec(script);
     },
-    query<T extends SqlRow = SqlRow>(query: string, ...bindings: SqlValue[]): T[] {
-      return sql.exec(query, ...bindings).toArray() as T[];
-    },
+    query: <T extends SqlRow = SqlRow>(query: string, params: readonly SqlValue[] = []) =>
+      sql.exec(query, ...params).toArray() as T[],
     all: (query, params = []) => Array.from(sql.exec(query, ...params).raw()),
     iterate: (query, params = []) => sql.exec(query, ...params).raw(),
     run: (query, params = []) => {

@@ -17,9 +17,9 @@ export type SqlRow = Record<string, SqlValue>;
 export interface SqlDatabase {
   /** Runs a script of one or more `;`-separated statements without bindings (DDL). */
   execScript(script: string): void;
-  /** Runs one statement with positional `?` bindings and returns its rows as objects keyed by column name. */
-  query<T extends SqlRow = SqlRow>(sql: string, ...bindings: SqlValue[]): T[];
-  /** Runs one statement and returns its rows as arrays in column order (hot paths: no per-row object). */
+  /** Runs one statement with positional `?` bindings (`params`) and returns its rows as objects keyed by column. */
+  query<T extends SqlRow = SqlRow>(sql: string, params?: readonly SqlValue[]): T[];
+  /** Like `query`, rows as arrays in column order (hot paths: no object per row). */
   all(sql: string, params?: readonly SqlValue[]): unknown[][];
   /** Like `all`, row by row, for results too large to hold at once. */
   iterate(sql: string, params?: readonly SqlValue[]): Iterable<unknown[]>;

@@ -29,8 +29,8 @@ export function nodeSqlDatabase(path = ":memory:"): SqlDatabase & { close(): voi
     params.map((value) => (value instanceof ArrayBuffer ? new Uint8Array(value) : value)) as SQLInputValue[];
   return {
     execScript: (script) => db.exec(script),
-    query: <T extends SqlRow = SqlRow>(sql: string, ...bindings: SqlValue[]) =>
-      objects(sql).all(...bind(bindings)) as T[],
+    query: <T extends SqlRow = SqlRow>(sql: string, params: readonly SqlValue[] = []) =>
+      objects(sql).all(...bind(params)) as T[],
     all: (sql, params = []) => arrays(sql).all(...bind(params)) as unknown as unknown[][],
     iterate: (sql, params = []) => arrays(sql).iterate(...bind(params)) as unknown as Iterable<unknown[]>,
     run: (sql, params = []) => ({ changes: Number(arrays(sql).run(...bind(params)).changes) }),

@@ -21,7 +21,7 @@ const notes: SchemaComponent = {
       version: 2,
       description: "seed",
       up: (db) => {
-        db.query("INSERT INTO note (body) VALUES (?)", "hello");
+        db.query("INSERT INTO note (body) VALUES (?)", ["hello"]);
       },
     },
   ],
@@ -101,7 +101,7 @@ describe("SqlDatabase transactions (node:sqlite adapter)", () => {
     db.execScript("CREATE TABLE t (x INTEGER)");
     db.transaction(() => {
       db.run("INSERT INTO t VALUES (?)", [1]);
-      db.query("INSERT INTO t VALUES (?)", 2);
+      db.query("INSERT INTO t VALUES (?)", [2]);
     });
     expect(() =>
       db.transaction(() => {
@@ -156,7 +156,7 @@ describe("SqlDatabase transactions (node:sqlite adapter)", () => {
     expect(db.run("INSERT INTO t (x, b) VALUES (1, ?), (2, ?)", [new Uint8Array([1]), new Uint8Array([2])])).toEqual({
       changes: 2,
     });
-    db.query("INSERT INTO t (x, b) VALUES (3, ?)", new Uint8Array([3]).buffer);
+    db.query("INSERT INTO t (x, b) VALUES (3, ?)", [new Uint8Array([3]).buffer]);
     expect(db.run("DELETE FROM t WHERE x > ?", [1])).toEqual({ changes: 2 });
     expect([...db.iterate("SELECT x FROM t")]).toEqual([[1]]);
   });

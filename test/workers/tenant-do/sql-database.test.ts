@@ -34,7 +34,7 @@ describe("SqlDatabase over Durable Object storage", () => {
       });
       const afterCaught = values();
       const inserted = db.run("INSERT INTO t (x, b) VALUES (5, ?), (6, ?)", [new Uint8Array([1]), new Uint8Array([2])]);
-      const rows = db.query<{ x: number }>("SELECT x FROM t WHERE x > ?", 4);
+      const rows = db.query<{ x: number }>("SELECT x FROM t WHERE x > ?", [4]);
       return { propagated, afterPropagated, afterCaught, inserted, rows };
     });
     expect(seen).toEqual({
