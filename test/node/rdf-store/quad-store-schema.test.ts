@@ -19,6 +19,24 @@ function legacyTenantDatabase() {
 const tables = (db: ReturnType<typeof nodeSqlDatabase>) =>
   db.all("SELECT name FROM sqlite_master WHERE type IN ('table', 'index') AND name LIKE 'rdf%' ORDER BY name").flat();
 
+/** Columns and indexes (with their columns and partial-index conditions) of every quad store table. */
+function shape(db: ReturnType<typeof nodeSqlDatabase>) {
+  return tables(db)
+    .filter((name) => !String(name).startsWith("rdf_quad_"))
+    .map((table) => ({
+      table,
+      columns: db.all(`SELECT name, type, "notnull", pk FROM pragma_table_info('${table}')`),
+      indexes: db
+        .all(`SELECT name, "unique", partial FROM pragma_index_list('${table}') ORDER BY name`)
+        .map(([name, unique, partial]) => ({
+          name: String(name).startsWith("sqlite_autoindex") ? "auto" : name,
+          unique,
+          partial,
+          columns: db.all(`SELECT name FROM pragma_index_info('${name}')`).flat(),
+        })),
+    }));
+}
+
 describe("the quad-store schema component", () => {
   it("creates the store's tables in a new tenant database, once", () => {
     const db = nodeSqlDatabase();
@@ -48,6 +66,10 @@ describe("the quad-store schema component", () => {
     expect(report.applied.map((m) => `${m.component}@${m.version}`)).toEqual(["quad-store@1"]);
     expect(readSchemaVersions(db)).toEqual({ "tenant-core": 1, "quad-store": 1 });
     expect(tables(db)).not.toContain("rdf_schema");
+    // Same columns, keys and indexes as a database the component created from nothing.
+    const fresh = nodeSqlDatabase();
+    applySchemaMigrations(fresh, TENANT_SCHEMA);
+    expect(shape(db)).toEqual(shape(fresh));
     expect(
       ["rdf_term", "rdf_graph", "rdf_graph_version", "rdf_quad"].map((table) =>
         db.all(`SELECT * FROM ${table} ORDER BY 1, 2`),
