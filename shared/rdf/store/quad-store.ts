@@ -119,6 +119,8 @@ const VERSION_COLUMNS = "id, number, hash, triple_count, added, removed, created
 export class QuadStore {
   /** id → term; ids are never reassigned once committed (a failed write clears the cache). */
   private readonly termCache = new Map<number, StoredTerm>();
+  /** Per graph id: its version recorded with `publish: false` and the largest term id before that write. */
+  private readonly unpublished = new Map<number, { number: number; termsBefore: number }>();
 
   /** `db` must have the `quad-store` schema component applied (see quad-store-schema.ts). */
   constructor(readonly db: SqlDatabase) {}
@@ -150,7 +152,7 @@ export class QuadStore {
     const graphId = this.ensureGraph(name);
     const current = this.latestVersion(name);
     const latest = current?.number ?? 0;
-    const termsBefore = Number(this.db.all("SELECT coalesce(max(id), 0) FROM rdf_term")[0]?.[0] ?? 0);
+    const termsBefore = this.maxTermId();
     // A graph with no triples yet has nothing to diff against: rows go straight in as the next version.
     const direct = !current || current.tripleCount === 0;
     return new GraphUpload(
@@ -240,7 +242,20 @@ export class QuadStore {
    */
   discardPendingVersions(name: string): void {
     const id = this.requireGraph(name);
-    this.db.transaction(() => discardGraphUncommitted(this.db, id, this.latest(id)));
+    const pending = this.unpublished.get(id);
+    this.unpublished.delete(id);
+    try {
+      this.db.transaction(() => {
+        const latest = this.latest(id);
+        discardGraphUncommitted(this.db, id, latest);
+        // Writes are serialized while a version waits to be published, so newer terms are that version's alone.
+        if (pending && latest < pending.number) {
+          this.db.run("DELETE FROM rdf_term WHERE id > ?", [pending.termsBefore]);
+        }
+      });
+    } finally {
+      this.termCache.clear();
+    }
   }
 
   /** Resolves a graph name and optional version number (default: latest) to what the query engine needs. */
@@ -264,6 +279,7 @@ export class QuadStore {
   ): CommitResult {
     return this.write(() => {
       const graphId = this.ensureGraph(name);
+      const termsBefore = this.maxTermId();
       this.db.run("DELETE FROM rdf_staging");
       this.db.run("DELETE FROM rdf_staging_remove");
       if (patch.add) this.stage(patch.add, "rdf_staging");
@@ -279,7 +295,11 @@ export class QuadStore {
       const added = this.addStaged(graphId, next);
       this.db.run("DELETE FROM rdf_staging");
       this.db.run("DELETE FROM rdf_staging_remove");
-      return this.commitVersion(name, graphId, latest, added, removed, options);
+      const result = this.commitVersion(name, graphId, latest, added, removed, options);
+      if (result.created && options.publish === false) {
+        this.unpublished.set(graphId, { number: result.version.number, termsBefore });
+      }
+      return result;
     });
   }
 
@@ -445,6 +465,10 @@ export class QuadStore {
     if (existing !== null) return existing;
     this.db.run("INSERT INTO rdf_graph (name, latest) VALUES (?, 0)", [name]);
     return this.graphId(name) as number;
+  }
+
+  private maxTermId(): number {
+    return Number(this.db.all("SELECT coalesce(max(id), 0) FROM rdf_term")[0]?.[0] ?? 0);
   }
 
   private latest(graphId: number): number {
