@@ -6,12 +6,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GenerationService } from "../durable-objects/tenant/generation-service";
 import { GraphService } from "../durable-objects/tenant/graph-service";
+import { TENANT_SCHEMA } from "../durable-objects/tenant/tenant-schema";
 import { sha256Hex } from "../shared/core/sha256";
 import { generateSigningKey, signerFromPrivateJwk } from "../shared/crypto/ed25519";
 import { attestArtifact } from "../shared/generate/attestation";
 import { provenanceOf } from "../shared/generate/generate";
 import { computeLock, deriveBuildTime, lockHash } from "../shared/generate/lock";
-import { migrateQuadStore, QuadStore } from "../shared/rdf/store/quad-store";
+import { applySchemaMigrations } from "../shared/sql/migrations";
 import { ENGINE_VERSION } from "../shared/version";
 import { nodeSqlDatabase } from "../test/support/node-sql-database";
 import { BENCH_ADMIN_TOKEN, callApi, startDevServer } from "./wrangler-dev";
@@ -85,8 +86,8 @@ async function checkStored(url: string, apiKey: string, jobId: string): Promise<
 
 async function inProcessRun(artifacts: number): Promise<number> {
   const db = nodeSqlDatabase();
-  migrateQuadStore(db);
-  const graphs = new GraphService(new QuadStore(db));
+  applySchemaMigrations(db, TENANT_SCHEMA);
+  const graphs = new GraphService(db);
   const { version } = await graphs.ingest({
     name: "model",
     mediaType: "text/turtle",

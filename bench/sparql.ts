@@ -11,11 +11,11 @@ import oxigraph from "oxigraph";
 import { RdfStore } from "rdf-stores";
 import { parseRdfStream } from "../shared/rdf/parse-stream";
 import { runSparqlQuery } from "../shared/rdf/sparql/engine";
-import { GraphUpload } from "../shared/rdf/store/graph-upload";
-import { migrateQuadStore, QuadStore } from "../shared/rdf/store/quad-store";
+import type { QuadStore } from "../shared/rdf/store/quad-store";
 import { generateLubm, lubmTurtle } from "../test/support/lubm";
 import { nodeSha256 } from "../test/support/node-sha256";
 import { nodeSqlDatabase } from "../test/support/node-sql-database";
+import { migratedQuadStore } from "../test/support/sparql-store";
 
 export const PREFIXES = `PREFIX ub: <http://swat.cse.lehigh.edu/onto/univ-bench.owl#>
 PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
@@ -76,13 +76,17 @@ async function benchSize(triples: number, runs: number, withComunica: boolean): 
   const path = join(directory, "tenant.sqlite");
   try {
     let db = nodeSqlDatabase(path);
-    migrateQuadStore(db);
-    let store = new QuadStore(db);
+    let store: QuadStore = migratedQuadStore(db);
     // The upload path of PUT /v1/graphs/{name}: streamed parse, dictionary encoding, SQLite, RDFC-1.0 hash.
     const [, ingestMs] = await timeAsync(async () => {
-      const upload = GraphUpload.begin(store, "lubm");
-      await parseRdfStream(new Blob([turtle]).stream(), "text/turtle", (quad) => upload.add(quad));
-      return upload.commit({ createdAt: "bench", hash: nodeSha256 });
+      const upload = store.beginUpload("lubm");
+      try {
+        await parseRdfStream(new Blob([turtle]).stream(), "text/turtle", (quad) => upload.add(quad));
+        await upload.seal({ hash: nodeSha256 });
+        return upload.commit({ createdAt: "bench" });
+      } finally {
+        upload.close();
+      }
     });
     const parseRate = quads.length / (parseMs / 1000);
     const ingestRate = quads.length / (ingestMs / 1000);
@@ -94,8 +98,7 @@ async function benchSize(triples: number, runs: number, withComunica: boolean): 
     db.close();
     const [, firstQueryMs] = time(() => {
       db = nodeSqlDatabase(path);
-      migrateQuadStore(db);
-      store = new QuadStore(db);
+      store = migratedQuadStore(db);
       const ref = store.graphRef("lubm");
       // A text not seen before: a restarted isolate has no parse cache either.
       return runSparqlQuery(store, `${PREFIXES + (QUERIES[0] as [string, string])[1]}\n# after eviction`, {

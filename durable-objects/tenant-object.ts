@@ -9,8 +9,6 @@ import {
   QUOTA_COUNTERS,
   type QuotaCounter,
 } from "../shared/plans";
-import { migrateQuadStore, QuadStore } from "../shared/rdf/store/quad-store";
-import { durableObjectSqlDatabase } from "../shared/rdf/store/sql-database";
 import { applySchemaMigrations, readSchemaVersions } from "../shared/sql/migrations";
 import type { SqlDatabase } from "../shared/sql/sql-database";
 import type { RateLimitDecision } from "../shared/token-bucket";
@@ -136,8 +134,9 @@ const PERIOD = /^(total|[0-9]{4}-(0[1-9]|1[0-2]))$/;
 
 /**
  * One per tenant, named by tenant id (see tenantStub). Owns the tenant's SQLite: rate limiter,
- * quota counters, request usage and event log. Every RPC method runs synchronously against
- * SQLite, so each call is atomic with respect to every other call on the same tenant.
+ * quota counters, request usage, event log and versioned graphs. Every RPC method except the
+ * streamed graph upload runs synchronously against SQLite, so each call is atomic with respect
+ * to every other call on the same tenant.
  */
 export class TenantObject extends DurableObject<Env> {
   protected readonly db: SqlDatabase;
@@ -155,12 +154,11 @@ export class TenantObject extends DurableObject<Env> {
     this.quotas = new QuotaCounters(this.db);
     this.requestUsage = new RequestUsageCounters(this.db);
     this.events = new EventLog(this.db);
-    const graphDb = durableObjectSqlDatabase(ctx.storage);
-    this.graphs = new GraphService(new QuadStore(graphDb));
+    this.graphs = new GraphService(this.db);
     this.generation = new GenerationService(this.graphs);
     ctx.blockConcurrencyWhile(async () => {
       applySchemaMigrations(this.db, TENANT_SCHEMA);
-      migrateQuadStore(graphDb);
+      this.graphs.discardInterruptedWrites();
     });
   }
 
@@ -172,10 +170,9 @@ export class TenantObject extends DurableObject<Env> {
   async deleteAllData(): Promise<void> {
     await this.ctx.storage.deleteAll();
     applySchemaMigrations(this.db, TENANT_SCHEMA);
-    migrateQuadStore(durableObjectSqlDatabase(this.ctx.storage));
   }
 
-  // Graphs (issue 4): each returns its failure as data (RpcOutcome), see graph-service.ts.
+  // Graphs: each returns its failure as data (RpcOutcome), see graph-service.ts.
 
   graphList() {
     return outcome(() => this.graphs.list());
@@ -193,7 +190,10 @@ export class TenantObject extends DurableObject<Env> {
     return outcome(() => this.graphs.version(name, version));
   }
 
-  /** Replaces a graph's content with the RDF document streamed in `body` (see GraphService.ingest). */
+  /**
+   * Replaces a graph's content with the RDF document streamed in `body` (see GraphService.ingest). A new
+   * version appends `graph.version.created` in the transaction that records it, as patches and updates do.
+   */
   graphIngest(input: IngestInput) {
     return outcome(() => this.graphs.ingest(input));
   }
@@ -206,8 +206,9 @@ export class TenantObject extends DurableObject<Env> {
     return outcome(() => this.graphs.update(input));
   }
 
+  /** Deletes the graph and appends `graph.deleted` in the same transaction. */
   graphDelete(name: string) {
-    return outcome(() => this.graphs.delete(name));
+    return outcome(() => this.graphs.delete(name, Date.now()));
   }
 
   graphContent(name: string, version: number | undefined, mediaType: string) {

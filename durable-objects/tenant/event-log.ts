@@ -54,7 +54,7 @@ export class EventLog {
       if (idempotencyKey !== undefined) {
         const existing = this.db.query<EventRow>(
           "SELECT id, type, data, created_at FROM event_log WHERE idempotency_key = ?",
-          idempotencyKey,
+          [idempotencyKey],
         )[0];
         if (existing !== undefined) {
           if (existing.type !== type) {
@@ -68,10 +68,7 @@ export class EventLog {
       const row = this.db.query<EventRow>(
         `INSERT INTO event_log (type, data, created_at, idempotency_key) VALUES (?, ?, ?, ?)
          RETURNING id, type, data, created_at`,
-        type,
-        dataJson,
-        createdAt,
-        idempotencyKey ?? null,
+        [type, dataJson, createdAt, idempotencyKey ?? null],
       )[0] as EventRow;
       return { event: toEvent(row), replayed: false };
     });
@@ -80,8 +77,7 @@ export class EventLog {
   read(after: number, limit: number): EventPage {
     const rows = this.db.query<EventRow>(
       "SELECT id, type, data, created_at FROM event_log WHERE id > ? ORDER BY id LIMIT ?",
-      after,
-      limit + 1,
+      [after, limit + 1],
     );
     const hasMore = rows.length > limit;
     const events = rows.slice(0, limit).map(toEvent);

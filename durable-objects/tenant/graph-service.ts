@@ -1,19 +1,19 @@
 import type * as RDF from "@rdfjs/types";
 import type { IncrementalHashFactory } from "../../shared/crypto/incremental-sha256";
-import { QuotaExceededError } from "../../shared/quota-errors";
 import { negotiateMediaType } from "../../shared/rdf/content-negotiation";
 import { buildGraphDiff, graphDiffToJson, graphDiffToNTriples } from "../../shared/rdf/diff-format";
-import { VersionTooLargeError } from "../../shared/rdf/errors";
 import { parseRdfSync, RDF_MEDIA_TYPES, serializeRdf } from "../../shared/rdf/formats";
 import { parseRdfStream } from "../../shared/rdf/parse-stream";
 import { runSparqlQuery } from "../../shared/rdf/sparql/engine";
 import type { QueryDataset } from "../../shared/rdf/sparql/evaluator";
 import { type SolutionResult, SPARQL_RESULT_SERIALIZERS } from "../../shared/rdf/sparql/results";
 import { planUpdate } from "../../shared/rdf/sparql/update";
-import { GraphUpload, MAX_VERSION_TRIPLES } from "../../shared/rdf/store/graph-upload";
-import type { GraphVersion, QuadStore } from "../../shared/rdf/store/quad-store";
+import { MAX_VERSION_TRIPLES } from "../../shared/rdf/store/graph-upload";
+import { type CommitResult, type GraphVersion, QuadStore, type TripleLimits } from "../../shared/rdf/store/quad-store";
+import type { SqlDatabase } from "../../shared/sql/sql-database";
 import { SeededRandom } from "../../shared/template/kgen/seeded-random";
 import { HttpError } from "../../workers/problems/http-error";
+import { EventLog } from "./event-log";
 import { WriteQueue } from "./write-queue";
 
 /** A version-4-shaped UUID drawn from a seeded generator (deterministic, not unique across seeds). */
@@ -111,16 +111,31 @@ function notAcceptable(available: readonly string[]): HttpError {
   return new HttpError(406, "not-acceptable", "Not Acceptable", `Acceptable media types: ${available.join(", ")}.`);
 }
 
-/** A tenant's versioned graphs and SPARQL over them, inside its Durable Object (synchronous SQLite). */
+/** Epoch ms of a version's `createdAt`, the time of its event. */
+function eventTime(createdAt: string): number {
+  const time = Date.parse(createdAt);
+  if (!Number.isFinite(time)) throw new RangeError("createdAt must be an ISO 8601 date-time");
+  return time;
+}
+
+/**
+ * A tenant's versioned graphs and SPARQL over them, inside its Durable Object (synchronous SQLite). Every
+ * write that makes a version or deletes a graph appends its event (`graph.version.created`,
+ * `graph.deleted`) to the tenant's event log in the same transaction: the event exists exactly when the
+ * change does.
+ */
 export class GraphService {
   /** Writes wait for each other: an upload streams over many turns of the event loop. */
   private readonly writes = new WriteQueue();
 
+  private readonly store: QuadStore;
+  private readonly events: EventLog;
   private readonly hash?: IncrementalHashFactory;
   private readonly maxVersionTriples: number;
 
+  /** `db` is the tenant's database with TENANT_SCHEMA applied (the quad store and the event log live there). */
   constructor(
-    private readonly store: QuadStore,
+    private readonly db: SqlDatabase,
     options: {
       /** Incremental SHA-256 for version hashes (default: DigestStream in workerd). */
       hash?: IncrementalHashFactory;
@@ -128,8 +143,15 @@ export class GraphService {
       maxVersionTriples?: number;
     } = {},
   ) {
+    this.store = new QuadStore(db);
+    this.events = new EventLog(db);
     this.hash = options.hash;
     this.maxVersionTriples = options.maxVersionTriples ?? MAX_VERSION_TRIPLES;
+  }
+
+  /** Start-up recovery: removes what writes interrupted by an eviction or crash left behind. */
+  discardInterruptedWrites(): void {
+    this.store.discardInterruptedWrites();
   }
 
   list(): GraphVersionView[] {
@@ -158,20 +180,22 @@ export class GraphService {
    */
   ingest(input: IngestInput): Promise<CommitView> {
     return this.writes.run(async () => {
-      const upload = GraphUpload.begin(this.store, input.name, { maxTriples: this.maxVersionTriples });
+      const createdAtMs = eventTime(input.createdAt);
+      const upload = this.store.beginUpload(input.name, { maxTriples: this.maxVersionTriples });
       try {
         await parseRdfStream(input.body, input.mediaType, (quad) => upload.add(quad), {
           maxQuads: input.tripleLimit,
           maxBytes: input.maxBytes,
         });
-        const result = await upload.commit({
-          createdAt: input.createdAt,
-          hash: this.hash,
-          check: () => this.assertWithinQuota(input.tripleLimit),
-        });
-        return { version: view(result.version), created: result.created };
+        await upload.seal({ hash: this.hash });
+        return this.db.transaction(() =>
+          this.announced(
+            upload.commit({ createdAt: input.createdAt, limits: this.limits(input.tripleLimit) }),
+            createdAtMs,
+          ),
+        );
       } finally {
-        upload.abort();
+        upload.close();
       }
     });
   }
@@ -213,8 +237,15 @@ export class GraphService {
     });
   }
 
-  delete(name: string): Promise<boolean> {
-    return this.writes.run(() => this.store.deleteGraph(name));
+  /** Deletes the graph and appends `graph.deleted` (at `deletedAt`, epoch ms) in one transaction. */
+  delete(name: string, deletedAt: number): Promise<boolean> {
+    return this.writes.run(() =>
+      this.db.transaction(() => {
+        const deleted = this.store.deleteGraph(name);
+        if (deleted) this.events.append("graph.deleted", JSON.stringify({ graph: name }), deletedAt);
+        return deleted;
+      }),
+    );
   }
 
   /** A version's triples in `mediaType`: sorted canonical lines for N-Triples/N-Quads (streamed), else buffered. */
@@ -338,48 +369,41 @@ export class GraphService {
     createdAt: string,
     tripleLimit: number,
   ): Promise<CommitView> {
-    const result = this.store.db.transaction(() => {
-      const committed = this.store.applyPatch(name, { add, remove }, { createdAt, publish: false });
-      if (!committed.created) return committed;
-      // Thrown inside the transaction: nothing of this write is stored.
-      if (committed.version.tripleCount > this.maxVersionTriples) {
-        throw new VersionTooLargeError(this.maxVersionTriples);
-      }
-      this.assertWithinQuota(tripleLimit, { graph: name, triples: committed.version.tripleCount });
-      return committed;
-    });
+    const createdAtMs = eventTime(createdAt);
+    // A patch that breaks a limit is refused inside the store's transaction: nothing of it is stored.
+    const result = this.store.applyPatch(
+      name,
+      { add, remove },
+      { createdAt, publish: false, limits: this.limits(tripleLimit) },
+    );
     if (!result.created && result.version.hash !== null) return { version: view(result.version), created: false };
-    let hash: string;
-    try {
-      hash = await this.store.versionHash(name, result.version.number, { hash: this.hash });
-    } catch (error) {
-      if (result.created) this.store.discardPendingVersions(name);
-      throw error;
-    }
     if (!result.created) {
+      const hash = await this.store.versionHash(name, result.version.number, { hash: this.hash });
       this.store.setVersionHash(name, result.version.number, hash);
       return { version: { ...view(result.version), hash }, created: false };
     }
-    return { version: view(this.store.publishVersion(name, result.version.number, hash)), created: true };
+    const number = result.version.number;
+    try {
+      const hash = await this.store.versionHash(name, number, { hash: this.hash });
+      return this.db.transaction(() =>
+        this.announced({ version: this.store.publishVersion(name, number, hash), created: true }, createdAtMs),
+      );
+    } catch (error) {
+      // Hashing or publishing (with its event) failed: the recorded version must not stay for the next write.
+      this.store.discardPendingVersions(name);
+      throw error;
+    }
   }
 
-  /** `pending`: a graph's unpublished next version, counted instead of its latest. */
-  private assertWithinQuota(tripleLimit: number, pending?: { graph: string; triples: number }): void {
-    const total = this.store
-      .listGraphs()
-      .reduce(
-        (sum, graph) => sum + (graph.name === pending?.graph ? pending.triples : (graph.latest?.tripleCount ?? 0)),
-        0,
-      );
-    if (total > tripleLimit) {
-      // Thrown inside the transaction: nothing of this write is stored.
-      throw new QuotaExceededError(
-        "triples",
-        tripleLimit,
-        total,
-        `The plan allows ${tripleLimit} triples in all graphs.`,
-      );
-    }
+  private limits(tripleLimit: number): TripleLimits {
+    return { maxVersionTriples: this.maxVersionTriples, maxTotalTriples: tripleLimit };
+  }
+
+  /** The commit's view; a new version's event is appended in the caller's transaction. */
+  private announced(result: CommitResult, createdAtMs: number): CommitView {
+    const version = view(result.version);
+    if (result.created) this.events.append("graph.version.created", JSON.stringify(version), createdAtMs);
+    return { version, created: result.created };
   }
 
   private resolveVersion(name: string, number: number | undefined): GraphVersion {

@@ -126,17 +126,16 @@ export class QuotaCounters {
           )
         : this.db.query<{ counter: QuotaCounter; period: string; used: number }>(
             "SELECT counter, period, used FROM quota_usage WHERE period = ? ORDER BY counter",
-            period,
+            [period],
           );
     return rows.map((row) => ({ counter: row.counter, period: row.period, used: Number(row.used) }));
   }
 
   private used(counter: QuotaCounter, period: string): number {
-    const rows = this.db.query<{ used: number }>(
-      "SELECT used FROM quota_usage WHERE counter = ? AND period = ?",
+    const rows = this.db.query<{ used: number }>("SELECT used FROM quota_usage WHERE counter = ? AND period = ?", [
       counter,
       period,
-    );
+    ]);
     return rows.length === 0 ? 0 : Number(rows[0]?.used);
   }
 
@@ -144,9 +143,7 @@ export class QuotaCounters {
     this.db.query(
       `INSERT INTO quota_usage (counter, period, used) VALUES (?, ?, ?)
        ON CONFLICT (counter, period) DO UPDATE SET used = excluded.used`,
-      counter,
-      period,
-      used,
+      [counter, period, used],
     );
   }
 
@@ -154,8 +151,7 @@ export class QuotaCounters {
   private findOperation(kind: "reserve" | "release", key: string, expected: Operation): boolean {
     const row = this.db.query<{ counter: string; period: string; amount: number }>(
       "SELECT counter, period, amount FROM quota_operation WHERE kind = ? AND idempotency_key = ?",
-      kind,
-      key,
+      [kind, key],
     )[0];
     if (row === undefined) return false;
     if (row.counter !== expected.counter || row.period !== expected.period || Number(row.amount) !== expected.amount) {
@@ -170,15 +166,11 @@ export class QuotaCounters {
     const inserted = this.db.query<{ seq: number }>(
       `INSERT INTO quota_operation (kind, idempotency_key, counter, period, amount) VALUES (?, ?, ?, ?, ?)
        RETURNING seq`,
-      kind,
-      key,
-      op.counter,
-      op.period,
-      op.amount,
+      [kind, key, op.counter, op.period, op.amount],
     )[0];
     const seq = Number(inserted?.seq);
     // Keys of the newest IDEMPOTENCY_KEYS_KEPT operations are kept, far longer than any redelivery
     // window; pruning by primary-key range every 100 operations keeps it cheap.
-    if (seq % 100 === 0) this.db.query("DELETE FROM quota_operation WHERE seq <= ?", seq - IDEMPOTENCY_KEYS_KEPT);
+    if (seq % 100 === 0) this.db.query("DELETE FROM quota_operation WHERE seq <= ?", [seq - IDEMPOTENCY_KEYS_KEPT]);
   }
 }

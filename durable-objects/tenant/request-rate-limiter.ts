@@ -11,7 +11,7 @@ export class RequestRateLimiter {
   consume(rate: RequestRateLimit, now: number): RateLimitDecision {
     const rows = this.db.query<{ units: number; updated_at: number }>(
       "SELECT units, updated_at FROM rate_bucket WHERE name = ?",
-      REQUEST_BUCKET,
+      [REQUEST_BUCKET],
     );
     const row = rows[0];
     const { state, decision } = takeToken(
@@ -22,9 +22,7 @@ export class RequestRateLimiter {
     this.db.query(
       `INSERT INTO rate_bucket (name, units, updated_at) VALUES (?, ?, ?)
        ON CONFLICT (name) DO UPDATE SET units = excluded.units, updated_at = excluded.updated_at`,
-      REQUEST_BUCKET,
-      state.units,
-      state.updatedAt,
+      [REQUEST_BUCKET, state.units, state.updatedAt],
     );
     return decision;
   }

@@ -31,13 +31,10 @@ export class RequestUsageCounters {
            client_errors = client_errors + excluded.client_errors,
            server_errors = server_errors + excluded.server_errors
          RETURNING requests, client_errors, server_errors`,
-        day,
-        routeClass,
-        clientError,
-        serverError,
+        [day, routeClass, clientError, serverError],
       )[0];
       const oldestKept = dayPeriod(now - (REQUEST_USAGE_RETENTION_DAYS - 1) * 86_400_000);
-      this.db.query("DELETE FROM request_usage WHERE day < ?", oldestKept);
+      this.db.query("DELETE FROM request_usage WHERE day < ?", [oldestKept]);
       return {
         day,
         routeClass,
@@ -54,8 +51,7 @@ export class RequestUsageCounters {
       .query<{ day: string; route_class: string; requests: number; client_errors: number; server_errors: number }>(
         `SELECT day, route_class, requests, client_errors, server_errors FROM request_usage
          WHERE day >= ? AND day <= ? ORDER BY day, route_class`,
-        fromDay,
-        toDay,
+        [fromDay, toDay],
       )
       .map((row) => ({
         day: row.day,

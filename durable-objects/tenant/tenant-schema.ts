@@ -1,3 +1,4 @@
+import { quadStoreSchema } from "../../shared/rdf/store/quad-store-schema";
 import type { SchemaComponent } from "../../shared/sql/migrations";
 
 /** Tables of the tenant core: rate limiter, quota counters, request usage, event log. */
@@ -54,7 +55,7 @@ export const tenantCoreSchema: SchemaComponent = {
 
 /**
  * Every schema component of the TenantObject's SQLite, applied in this order when the object
- * starts. Modules that keep data in the tenant's database (the quad store, …) append their
- * own SchemaComponent here; each keeps its own version row.
+ * starts. Modules that keep data in the tenant's database append their own SchemaComponent
+ * here; each keeps its own version row.
  */
-export const TENANT_SCHEMA: readonly SchemaComponent[] = [tenantCoreSchema];
+export const TENANT_SCHEMA: readonly SchemaComponent[] = [tenantCoreSchema, quadStoreSchema];

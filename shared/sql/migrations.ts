@@ -76,9 +76,7 @@ export function applySchemaMigrations(db: SqlDatabase, components: readonly Sche
           db.query(
             `INSERT INTO ${SCHEMA_VERSION_TABLE} (component, version, description) VALUES (?, ?, ?)
              ON CONFLICT (component) DO UPDATE SET version = excluded.version, description = excluded.description`,
-            component.name,
-            migration.version,
-            migration.description,
+            [component.name, migration.version, migration.description],
           );
         });
       } catch (err) {
@@ -106,10 +104,9 @@ export function readSchemaVersions(db: SqlDatabase): Record<string, number> {
 }
 
 function readVersion(db: SqlDatabase, component: string): number {
-  const rows = db.query<{ version: number }>(
-    `SELECT version FROM ${SCHEMA_VERSION_TABLE} WHERE component = ?`,
+  const rows = db.query<{ version: number }>(`SELECT version FROM ${SCHEMA_VERSION_TABLE} WHERE component = ?`, [
     component,
-  );
+  ]);
   return rows.length === 0 ? 0 : Number(rows[0]?.version);
 }
 

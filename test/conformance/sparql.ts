@@ -10,9 +10,9 @@ import { Algebra } from "sparqlalgebrajs";
 import { runSparqlQuery } from "../../shared/rdf/sparql/engine";
 import { parseQuery, parseSparql } from "../../shared/rdf/sparql/query";
 import { type SolutionResult, toSparqlCsv } from "../../shared/rdf/sparql/results";
-import { migrateQuadStore, QuadStore } from "../../shared/rdf/store/quad-store";
+import type { QuadStore } from "../../shared/rdf/store/quad-store";
 import { dataFactory } from "../../shared/rdf/store/term-key";
-import { nodeSqlDatabase } from "../support/node-sql-database";
+import { migratedQuadStore } from "../support/sparql-store";
 
 const MF = "http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#";
 const QT = "http://www.w3.org/2001/sw/DataAccess/tests/test-query#";
@@ -389,15 +389,14 @@ async function runEvaluation(store: Store, test: TestCase): Promise<string | nul
   const resultUrl = object(store, test.node, `${MF}result`)?.value;
   const queryText = readUrl(queryUrl);
   const operation = parseQuery(queryText, { baseIRI: queryUrl });
-  const db = nodeSqlDatabase();
-  migrateQuadStore(db);
-  const quadStore = new QuadStore(db);
+  const quadStore = migratedQuadStore();
+  // Graphs are written by the store's patch path (every triple added to an empty graph).
   const createdAt = "2000-01-01T00:00:00Z";
   const defaultData: RDF.Quad[] = [];
   for (const data of store.getObjects(action as RDF.Quad_Subject, `${QT}data`, null)) {
     defaultData.push(...(await loadRdf(data.value)));
   }
-  quadStore.replaceGraph("urn:x-test:default", defaultData, { createdAt });
+  quadStore.applyPatch("urn:x-test:default", { add: defaultData }, { createdAt });
   const named: { iri: string; ref: ReturnType<QuadStore["graphRef"]> }[] = [];
   for (const graph of store.getObjects(action as RDF.Quad_Subject, `${QT}graphData`, null)) {
     let iri = graph.value;
@@ -406,13 +405,13 @@ async function runEvaluation(store: Store, test: TestCase): Promise<string | nul
       file = object(store, graph, `${UT}graph`)?.value ?? object(store, graph, `${QT}graph`)?.value ?? "";
       iri = object(store, graph, `${RDFS}label`)?.value ?? file;
     }
-    quadStore.replaceGraph(iri, await loadRdf(file), { createdAt });
+    quadStore.applyPatch(iri, { add: await loadRdf(file) }, { createdAt });
     named.push({ iri, ref: quadStore.graphRef(iri) });
   }
   const available = [...named];
   for (const iri of fromGraphs(operation)) {
     if (available.some((graph) => graph.iri === iri) || !iri.startsWith("file:")) continue;
-    quadStore.replaceGraph(iri, await loadRdf(iri), { createdAt });
+    quadStore.applyPatch(iri, { add: await loadRdf(iri) }, { createdAt });
     available.push({ iri, ref: quadStore.graphRef(iri) });
   }
   const result = runSparqlQuery(quadStore, operation, {

@@ -1,34 +1,40 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
-import type { SqlDatabase, SqlValue } from "../../shared/rdf/store/sql-database";
+import { joiningTransactions, type SqlDatabase, type SqlRow, type SqlValue } from "../../shared/sql/sql-database";
 
-/** `SqlDatabase` over Node's synchronous `node:sqlite`: the stand-in for Durable Object SQLite in tests and tools. */
+/**
+ * `SqlDatabase` over Node's synchronous `node:sqlite`: the stand-in for Durable Object SQLite in tests,
+ * benchmarks and conformance runners.
+ */
 export function nodeSqlDatabase(path = ":memory:"): SqlDatabase & { close(): void } {
   const db = new DatabaseSync(path);
   // Durable Object SQLite commits without an fsync per statement (durability comes from its replicated
   // log); WAL without per-commit syncs is the closest file-backed stand-in.
   if (path !== ":memory:") db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF");
-  const statements = new Map<string, StatementSync>();
-  const prepare = (sql: string): StatementSync => {
-    let statement = statements.get(sql);
-    if (!statement) {
-      statement = db.prepare(sql);
-      statement.setReturnArrays(true);
-      statements.set(sql, statement);
-    }
-    return statement;
+  const cached = (returnArrays: boolean) => {
+    const statements = new Map<string, StatementSync>();
+    return (sql: string): StatementSync => {
+      let statement = statements.get(sql);
+      if (!statement) {
+        statement = db.prepare(sql);
+        statement.setReturnArrays(returnArrays);
+        statements.set(sql, statement);
+      }
+      return statement;
+    };
   };
-  let depth = 0;
+  const arrays = cached(true);
+  const objects = cached(false);
+  // node:sqlite binds blobs as typed arrays only.
+  const bind = (params: readonly SqlValue[]) =>
+    params.map((value) => (value instanceof ArrayBuffer ? new Uint8Array(value) : value)) as SQLInputValue[];
   return {
-    all: (sql, params = []) => prepare(sql).all(...(params as SQLInputValue[])) as unknown as unknown[][],
-    iterate: (sql, params = []) =>
-      prepare(sql).iterate(...(params as SQLInputValue[])) as unknown as Iterable<unknown[]>,
-    run: (sql, params: readonly SqlValue[] = []) => {
-      const result = prepare(sql).run(...(params as SQLInputValue[]));
-      return { changes: Number(result.changes) };
-    },
-    transaction: (fn) => {
-      if (depth > 0) return fn();
-      depth++;
+    execScript: (script) => db.exec(script),
+    query: <T extends SqlRow = SqlRow>(sql: string, params: readonly SqlValue[] = []) =>
+      objects(sql).all(...bind(params)) as T[],
+    all: (sql, params = []) => arrays(sql).all(...bind(params)) as unknown as unknown[][],
+    iterate: (sql, params = []) => arrays(sql).iterate(...bind(params)) as unknown as Iterable<unknown[]>,
+    run: (sql, params = []) => ({ changes: Number(arrays(sql).run(...bind(params)).changes) }),
+    transaction: joiningTransactions((fn) => {
       db.exec("BEGIN");
       try {
         const result = fn();
@@ -37,10 +43,8 @@ export function nodeSqlDatabase(path = ":memory:"): SqlDatabase & { close(): voi
       } catch (error) {
         db.exec("ROLLBACK");
         throw error;
-      } finally {
-        depth--;
       }
-    },
+    }),
     close: () => db.close(),
   };
 }

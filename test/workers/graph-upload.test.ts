@@ -131,6 +131,27 @@ describe("streamed graph uploads", () => {
     expect(await storeCounts(tenant)).toEqual(before);
   }, 60_000);
 
+  it("records exactly one event per new version and per deleted graph, none for an unchanged upload", async () => {
+    const tenant = await createTenant();
+    expect((await put(tenant, "g", document(3))).status).toBe(201);
+    expect((await put(tenant, "g", document(3))).status).toBe(200);
+    expect((await put(tenant, "g", document(4))).status).toBe(201);
+    const patched = await call("/v1/graphs/g", {
+      method: "PATCH",
+      headers: { ...bearer(tenant.apiKey), "content-type": "application/json" },
+      body: JSON.stringify({ add: `${ex("z")} ${ex("p")} ${ex("q")} .` }),
+    });
+    expect(patched.status).toBe(201);
+    expect((await call("/v1/graphs/g", { method: "DELETE", headers: bearer(tenant.apiKey) })).status).toBe(204);
+    const { events } = await tenantObject(env, { id: tenant.id, jurisdiction: null }).readEvents({});
+    expect(events.map((event) => [event.type, (event.data as { version?: number }).version ?? null])).toEqual([
+      ["graph.version.created", 1],
+      ["graph.version.created", 2],
+      ["graph.version.created", 3],
+      ["graph.deleted", null],
+    ]);
+  }, 60_000);
+
   it("serializes concurrent writes to a graph: each upload becomes its own version", async () => {
     const tenant = await createTenant({ plan: "standard" });
     const uploads = await Promise.all([

@@ -70,9 +70,6 @@ graphRoutes.put("/graphs/:name", authenticate, requireRole("editor"), async (c) 
       maxBytes: limits.maxRequestBodyBytes,
     }),
   );
-  if (committed.created) {
-    await stub.appendEvent({ type: "graph.version.created", data: { ...committed.version }, createdAt: Date.now() });
-  }
   return c.json(committed.version, committed.created ? 201 : 200, {
     location: `/v1/graphs/${name}/versions/${committed.version.version}`,
   });
@@ -132,9 +129,6 @@ graphRoutes.patch("/graphs/:name", authenticate, requireRole("editor"), async (c
       "PATCH takes application/sparql-update or application/json {add, remove}.",
     );
   }
-  if (committed.created) {
-    await stub.appendEvent({ type: "graph.version.created", data: { ...committed.version }, createdAt: Date.now() });
-  }
   return c.json(committed.version, committed.created ? 201 : 200);
 });
 
@@ -147,7 +141,6 @@ graphRoutes.delete("/graphs/:name", authenticate, requireRole("editor"), async (
   const stub = graphs(c);
   if (!unwrap(await stub.graphDelete(name)))
     throw new HttpError(404, "not-found", "Not Found", `Graph "${name}" does not exist.`);
-  await stub.appendEvent({ type: "graph.deleted", data: { graph: name }, createdAt: Date.now() });
   return c.body(null, 204);
 });
 

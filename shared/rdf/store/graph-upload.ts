@@ -1,9 +1,11 @@
 import type * as RDF from "@rdfjs/types";
 import type { IncrementalHashFactory } from "../../crypto/incremental-sha256";
+import type { SqlDatabase } from "../../sql/sql-database";
 import { canonicalizeQuads } from "../canonical-hash";
 import { CanonicalizationLimitError, VersionTooLargeError } from "../errors";
 import { canonicalHashOfTriples } from "./canonical-triples";
-import { type CommitResult, type QuadStore, QuadStoreError } from "./quad-store";
+import type { CommitResult, TripleLimits } from "./quad-store";
+import { QuadStoreError } from "./quad-store-error";
 import { dataFactory } from "./term-key";
 import { TripleEncoder, TripleIdBuffer } from "./triple-encoder";
 
@@ -19,60 +21,62 @@ export const MAX_VERSION_TRIPLES = 1_500_000;
 /** Triples with blank nodes are held in memory until RDFC-1.0 has labeled them; beyond this, refuse. */
 export const MAX_BLANK_NODE_TRIPLES = 200_000;
 
+export interface UploadOptions {
+  /** Triples the upload may hold: one more is refused as it arrives (default MAX_VERSION_TRIPLES). */
+  maxTriples?: number;
+}
+
 export interface UploadCommitOptions {
   createdAt: string;
-  hash?: IncrementalHashFactory;
-  /** Runs inside the commit transaction after the new version is recorded; throwing undoes everything. */
-  check?: () => void;
+  /** Checked inside the commit's transaction: a version that breaks one is not stored. */
+  limits?: TripleLimits;
+}
+
+/** What an upload may do to the store: handed out by `QuadStore.beginUpload` only. */
+export interface UploadAccess {
+  db: SqlDatabase;
+  termKeys(ids: readonly number[]): Map<number, string>;
+  /** Writes encoded triples where this upload's content goes; returns the rows added. */
+  insert(ids: readonly number[]): number;
+  commit(hash: string, createdAt: string, added: number, limits: TripleLimits | undefined): CommitResult;
+  /** Removes whatever the upload wrote that no published version holds. */
+  discard(): void;
 }
 
 const hasBlankNode = (quad: RDF.Quad) => quad.subject.termType === "BlankNode" || quad.object.termType === "BlankNode";
 
 /**
- * A streamed replacement of a graph's content. Triples reach SQLite in chunks as they arrive, as rows of
- * the next version (for a graph with no content yet) or in the staging table, so they are invisible to
- * readers until `commit` records the version in one transaction. `abort` removes every trace.
+ * A streamed replacement of a graph's content, made by `QuadStore.beginUpload`. Triples reach SQLite in
+ * chunks as they arrive (as rows of the next version for a graph with no content yet, otherwise in the
+ * staging table), invisible to readers until `commit` records the version in one transaction:
+ * `add` each triple, `seal` (labels blank nodes with RDFC-1.0 and hashes), `commit`, and in every case
+ * `close` (in a `finally`, outside any transaction) to remove what no published version holds.
  *
  * Callers serialize writes to the store while an upload is open (the tenant's Durable Object does):
- * abort deletes the dictionary terms allocated since the upload began.
+ * `close` deletes the dictionary terms allocated since the upload began unless a version was published.
  */
 export class GraphUpload {
   private readonly encoder: TripleEncoder;
   private readonly triples = new TripleIdBuffer();
   private readonly blankNodeTriples: RDF.Quad[] = [];
+  private readonly maxTriples: number;
   private batch: RDF.Quad[] = [];
   private batchChars = 0;
   private added = 0;
   private received = 0;
-  private finished = false;
+  private hash: string | null = null;
+  private closed = false;
 
-  private constructor(
-    private readonly store: QuadStore,
-    private readonly name: string,
-    private readonly graphId: number,
-    private readonly createdGraph: boolean,
-    private readonly latest: number,
-    /** The graph has no triples yet: rows go straight into `rdf_quad` as the next version. */
-    private readonly direct: boolean,
-    private readonly termsBefore: number,
-    private readonly maxTriples: number,
+  constructor(
+    private readonly access: UploadAccess,
+    options: UploadOptions = {},
   ) {
-    this.encoder = new TripleEncoder(store.db);
-  }
-
-  static begin(store: QuadStore, name: string, options: { maxTriples?: number } = {}): GraphUpload {
-    const db = store.db;
-    const createdGraph = store.graphId(name) === null;
-    const graphId = store.ensureGraph(name);
-    const current = store.latestVersion(name);
-    const latest = current?.number ?? 0;
-    const direct = !current || current.tripleCount === 0;
-    const termsBefore = Number(db.all("SELECT coalesce(max(id), 0) FROM rdf_term")[0]?.[0] ?? 0);
-    const maxTriples = options.maxTriples ?? MAX_VERSION_TRIPLES;
-    return new GraphUpload(store, name, graphId, createdGraph, latest, direct, termsBefore, maxTriples);
+    this.encoder = new TripleEncoder(access.db);
+    this.maxTriples = options.maxTriples ?? MAX_VERSION_TRIPLES;
   }
 
   add(quad: RDF.Quad): void {
+    if (this.closed || this.hash !== null) throw new Error("the upload is sealed or closed");
     if ((quad.subject?.termType as string) === "Literal" || quad.predicate?.termType !== "NamedNode") {
       throw new QuadStoreError("invalid-term", "triples need an IRI or blank node subject and an IRI predicate");
     }
@@ -92,82 +96,53 @@ export class GraphUpload {
     if (this.batch.length >= CHUNK_ROWS || this.batchChars >= CHUNK_CHARS) this.flush();
   }
 
-  /** Labels blank nodes (RDFC-1.0), hashes the content and records the new version, or returns the unchanged one. */
-  async commit(options: UploadCommitOptions): Promise<CommitResult> {
-    try {
+  /** Ends the content: labels blank nodes (RDFC-1.0), stores the last chunks and hashes the whole. */
+  async seal(options: { hash?: IncrementalHashFactory } = {}): Promise<void> {
+    this.flush();
+    if (this.blankNodeTriples.length > 0) {
+      // Stored labels are the canonical ones, so versions of the same graph diff meaningfully.
+      const { issuedIdentifiers } = await canonicalizeQuads(this.blankNodeTriples);
+      const relabel = <T extends RDF.Term>(term: T): T =>
+        term.termType === "BlankNode"
+          ? (dataFactory.blankNode(issuedIdentifiers.get(term.value) ?? term.value) as unknown as T)
+          : term;
+      for (const quad of this.blankNodeTriples) {
+        this.batch.push(dataFactory.quad(relabel(quad.subject), quad.predicate, relabel(quad.object)));
+        if (this.batch.length >= CHUNK_ROWS) this.flush();
+      }
+      this.blankNodeTriples.length = 0;
       this.flush();
-      if (this.blankNodeTriples.length > 0) {
-        // Stored labels are the canonical ones, so versions of the same graph diff meaningfully.
-        const { issuedIdentifiers } = await canonicalizeQuads(this.blankNodeTriples);
-        const relabel = <T extends RDF.Term>(term: T): T =>
-          term.termType === "BlankNode"
-            ? (dataFactory.blankNode(issuedIdentifiers.get(term.value) ?? term.value) as unknown as T)
-            : term;
-        for (const quad of this.blankNodeTriples) {
-          this.batch.push(dataFactory.quad(relabel(quad.subject), quad.predicate, relabel(quad.object)));
-          if (this.batch.length >= CHUNK_ROWS) this.flush();
-        }
-        this.blankNodeTriples.length = 0;
-        this.flush();
-      }
-      this.encoder.forget();
-      const { hash } = await canonicalHashOfTriples(this.triples.view(), (ids) => this.store.termKeys(ids), {
-        hash: options.hash,
-        canonicalBlankLabels: true,
-      });
-      const result = this.store.db.transaction(() => {
-        const committed = this.record(hash, options.createdAt);
-        if (committed.created) options.check?.();
-        return committed;
-      });
-      if (!result.created) this.abort();
-      this.finished = true;
-      if (!this.direct) this.store.db.run("DELETE FROM rdf_staging");
-      return result;
-    } catch (error) {
-      this.abort();
-      throw error;
     }
-  }
-
-  /** Removes the upload's rows, staged triples, new dictionary terms and (if it made it) the graph. Idempotent. */
-  abort(): void {
-    if (this.finished) return;
-    this.finished = true;
-    const db = this.store.db;
-    db.transaction(() => {
-      this.store.discardPendingVersions(this.name);
-      db.run("DELETE FROM rdf_staging");
-      db.run("DELETE FROM rdf_term WHERE id > ?", [this.termsBefore]);
-      if (this.createdGraph) {
-        db.run("DELETE FROM rdf_graph WHERE id = ? AND NOT EXISTS (SELECT 1 FROM rdf_graph_version WHERE graph = ?)", [
-          this.graphId,
-          this.graphId,
-        ]);
-      }
+    this.encoder.forget();
+    const { hash } = await canonicalHashOfTriples(this.triples.view(), (ids) => this.access.termKeys(ids), {
+      hash: options.hash,
+      canonicalBlankLabels: true,
     });
-    this.store.clearTermCache();
+    this.hash = hash;
   }
 
-  private record(hash: string, createdAt: string): CommitResult {
-    const store = this.store;
-    const next = this.latest + 1;
-    if (this.direct)
-      return store.commitVersion(this.name, this.graphId, this.latest, this.added, 0, { createdAt, hash });
-    const current = store.getVersion(this.name, this.latest);
-    // Same canonical hash = same graph up to blank-node labels: keep the existing version.
-    if (current && current.hash === hash) return { version: current, created: false };
-    const removed = store.removeUnstaged(this.graphId, next);
-    const added = store.addStaged(this.graphId, next);
-    return store.commitVersion(this.name, this.graphId, this.latest, added, removed, { createdAt, hash });
+  /**
+   * Records the new version in one transaction (joining the caller's, if one is open), or returns the
+   * latest version when the content is unchanged. Synchronous, so the caller can write more in the same
+   * transaction (the tenant appends its event).
+   */
+  commit(options: UploadCommitOptions): CommitResult {
+    if (this.closed || this.hash === null) throw new Error("seal the upload before committing it");
+    return this.access.commit(this.hash, options.createdAt, this.added, options.limits);
+  }
+
+  /** Removes the upload's rows, staged triples and new terms that no published version holds. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.access.discard();
   }
 
   private flush(): void {
     if (this.batch.length === 0) return;
     const ids = this.encoder.encode(this.batch);
     this.triples.push(ids);
-    const target = this.direct ? { graphId: this.graphId, version: this.latest + 1 } : "rdf_staging";
-    this.added += this.store.insertEncoded(ids, target);
+    this.added += this.access.insert(ids);
     this.batch = [];
     this.batchChars = 0;
   }

@@ -1,17 +1,21 @@
 import type * as RDF from "@rdfjs/types";
+import { QuotaExceededError } from "../../quota-errors";
+import type { SqlDatabase } from "../../sql/sql-database";
+import { VersionTooLargeError } from "../errors";
 import {
   type CanonicalDocument,
   type CanonicalTriplesOptions,
   canonicalDocument,
   canonicalHashOfTriples,
 } from "./canonical-triples";
-import type { SqlDatabase } from "./sql-database";
+import { GraphUpload, type UploadOptions } from "./graph-upload";
+import { QuadStoreError } from "./quad-store-error";
+import { STILL_PRESENT } from "./quad-store-schema";
 import { dataFactory, type StoredTerm, termFromKey, termKey } from "./term-key";
 import { TripleEncoder, TripleIdBuffer } from "./triple-encoder";
 
-/** `removed_in` of a quad that is still present in the latest version. */
-export const STILL_PRESENT = 9007199254740991;
-export const SCHEMA_VERSION = 1;
+export { STILL_PRESENT } from "./quad-store-schema";
+
 /** Rows per `json_each(?)` parameter: one bound parameter per statement, bounded JSON size. */
 const CHUNK_ROWS = 5000;
 // Bounded for the 128 MB isolate: ~100k decoded terms stay well under 30 MB.
@@ -19,15 +23,7 @@ const TERM_CACHE_LIMIT = 100_000;
 /** Characters of term text per chunk, well under the 2 MB limit on one bound value (JSON escapes add some). */
 const CHUNK_CHARS = 600_000;
 
-export class QuadStoreError extends Error {
-  override name = "QuadStoreError";
-  constructor(
-    readonly code: "graph-not-found" | "version-not-found" | "invalid-term" | "schema-too-new",
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { QuadStoreError } from "./quad-store-error";
 
 export interface GraphVersion {
   id: number;
@@ -46,10 +42,22 @@ export interface GraphSummary {
   latest: GraphVersion | null;
 }
 
+/**
+ * Limits a new version must keep; checked inside the write's transaction, so a version that breaks one is
+ * never stored (VersionTooLargeError, QuotaExceededError on the `triples` counter).
+ */
+export interface TripleLimits {
+  /** Triples one version may hold. */
+  maxVersionTriples: number;
+  /** Triples the latest versions of all graphs may hold together (the plan's quota). */
+  maxTotalTriples: number;
+}
+
 export interface CommitOptions {
   /** Creation time, supplied by the caller (shared code reads no clock). */
   createdAt: string;
   hash?: string | null;
+  limits?: TripleLimits;
   /**
    * false: record the version without making it the latest; it stays invisible until `publishVersion`
    * (used to hash a patched version before anyone can see it). Default true.
@@ -77,44 +85,6 @@ export interface GraphRef {
   version: number;
 }
 
-const MIGRATIONS: string[][] = [
-  [
-    "CREATE TABLE rdf_term (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE)",
-    "CREATE TABLE rdf_graph (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, latest INTEGER NOT NULL DEFAULT 0)",
-    `CREATE TABLE rdf_graph_version (id INTEGER PRIMARY KEY, graph INTEGER NOT NULL, number INTEGER NOT NULL,
-      hash TEXT, triple_count INTEGER NOT NULL, added INTEGER NOT NULL, removed INTEGER NOT NULL,
-      created_at TEXT NOT NULL, UNIQUE (graph, number))`,
-    `CREATE TABLE rdf_quad (g INTEGER NOT NULL, s INTEGER NOT NULL, p INTEGER NOT NULL, o INTEGER NOT NULL,
-      added_in INTEGER NOT NULL, removed_in INTEGER NOT NULL, PRIMARY KEY (g, s, p, o, added_in)) WITHOUT ROWID`,
-    "CREATE INDEX rdf_quad_pos ON rdf_quad (g, p, o, s, removed_in)",
-    "CREATE INDEX rdf_quad_osp ON rdf_quad (g, o, s, p, removed_in)",
-    // Partial: rows of a graph's first version and rows still present are never a diff's range scan target,
-    // so bulk uploads do not pay for these indexes.
-    "CREATE INDEX rdf_quad_added ON rdf_quad (g, added_in) WHERE added_in > 1",
-    `CREATE INDEX rdf_quad_removed ON rdf_quad (g, removed_in) WHERE removed_in < ${STILL_PRESENT}`,
-    "CREATE TABLE rdf_staging (s INTEGER NOT NULL, p INTEGER NOT NULL, o INTEGER NOT NULL, PRIMARY KEY (s, p, o)) WITHOUT ROWID",
-    "CREATE TABLE rdf_staging_remove (s INTEGER NOT NULL, p INTEGER NOT NULL, o INTEGER NOT NULL, PRIMARY KEY (s, p, o)) WITHOUT ROWID",
-  ],
-];
-
-/** Creates or upgrades the store's tables; call once per Durable Object start (inside blockConcurrencyWhile). */
-export function migrateQuadStore(db: SqlDatabase): void {
-  db.transaction(() => {
-    db.run("CREATE TABLE IF NOT EXISTS rdf_schema (version INTEGER NOT NULL)");
-    const row = db.all("SELECT version FROM rdf_schema")[0];
-    let current = row ? Number(row[0]) : 0;
-    if (!row) db.run("INSERT INTO rdf_schema (version) VALUES (0)");
-    if (current > MIGRATIONS.length) {
-      throw new QuadStoreError("schema-too-new", `store schema ${current} is newer than this code (${SCHEMA_VERSION})`);
-    }
-    for (; current < MIGRATIONS.length; current++) {
-      for (const statement of MIGRATIONS[current] ?? []) db.run(statement);
-    }
-    db.run("UPDATE rdf_schema SET version = ?", [current]);
-    discardUncommittedRows(db);
-  });
-}
-
 /** Rows, removals and version rows of one graph's versions after `latest` (never published). */
 function discardGraphUncommitted(db: SqlDatabase, graphId: number, latest: number): void {
   if (latest === 0) db.run("DELETE FROM rdf_quad WHERE g = ?", [graphId]);
@@ -125,21 +95,6 @@ function discardGraphUncommitted(db: SqlDatabase, graphId: number, latest: numbe
     [graphId, latest],
   );
   db.run("DELETE FROM rdf_graph_version WHERE graph = ? AND number > ?", [graphId, latest]);
-}
-
-/**
- * Deletes what a write interrupted by an eviction or crash left behind: rows, removals and version rows of
- * versions that were never published (a later write would otherwise commit that version number with
- * them) and staged triples.
- * Runs at every start of the store, before any request.
- */
-export function discardUncommittedRows(db: SqlDatabase): void {
-  for (const [id, latest] of db.all("SELECT id, latest FROM rdf_graph")) {
-    discardGraphUncommitted(db, Number(id), Number(latest));
-  }
-  db.run("DELETE FROM rdf_graph WHERE latest = 0 AND NOT EXISTS (SELECT 1 FROM rdf_quad WHERE g = rdf_graph.id)");
-  db.run("DELETE FROM rdf_staging");
-  db.run("DELETE FROM rdf_staging_remove");
 }
 
 function versionFromRow(row: unknown[], graph: string): GraphVersion {
@@ -164,8 +119,54 @@ const VERSION_COLUMNS = "id, number, hash, triple_count, added, removed, created
 export class QuadStore {
   /** id → term; ids are never reassigned once committed (a failed write clears the cache). */
   private readonly termCache = new Map<number, StoredTerm>();
+  /** Per graph id: its version recorded with `publish: false` and the largest term id before that write. */
+  private readonly unpublished = new Map<number, { number: number; termsBefore: number }>();
 
+  /** `db` must have the `quad-store` schema component applied (see quad-store-schema.ts). */
   constructor(readonly db: SqlDatabase) {}
+
+  /**
+   * Deletes what a write interrupted by an eviction or crash left behind: rows, removals and version rows of
+   * versions that were never published (a later write would otherwise commit that version number with
+   * them) and staged triples. Call at every start of the store, before any request.
+   */
+  discardInterruptedWrites(): void {
+    this.db.transaction(() => {
+      for (const [id, latest] of this.db.all("SELECT id, latest FROM rdf_graph")) {
+        discardGraphUncommitted(this.db, Number(id), Number(latest));
+      }
+      this.db.run(
+        "DELETE FROM rdf_graph WHERE latest = 0 AND NOT EXISTS (SELECT 1 FROM rdf_quad WHERE g = rdf_graph.id)",
+      );
+      this.db.run("DELETE FROM rdf_staging");
+      this.db.run("DELETE FROM rdf_staging_remove");
+    });
+  }
+
+  /**
+   * Starts a streamed replacement of the graph's content (see GraphUpload). The caller holds every other
+   * write to the store until the upload is closed.
+   */
+  beginUpload(name: string, options: UploadOptions = {}): GraphUpload {
+    const createdGraph = this.graphId(name) === null;
+    const graphId = this.ensureGraph(name);
+    const current = this.latestVersion(name);
+    const latest = current?.number ?? 0;
+    const termsBefore = this.maxTermId();
+    // A graph with no triples yet has nothing to diff against: rows go straight in as the next version.
+    const direct = !current || current.tripleCount === 0;
+    return new GraphUpload(
+      {
+        db: this.db,
+        termKeys: (ids) => this.termKeys(ids),
+        insert: (ids) => this.insertEncoded(ids, direct ? { graphId, version: latest + 1 } : "rdf_staging"),
+        commit: (hash, createdAt, added, limits) =>
+          this.commitUpload(name, graphId, latest, hash, createdAt, limits, direct ? added : null),
+        discard: () => this.discardUpload(graphId, createdGraph, latest, termsBefore),
+      },
+      options,
+    );
+  }
 
   /** Graph id by name, or null. */
   graphId(name: string): number | null {
@@ -241,7 +242,20 @@ export class QuadStore {
    */
   discardPendingVersions(name: string): void {
     const id = this.requireGraph(name);
-    this.db.transaction(() => discardGraphUncommitted(this.db, id, this.latest(id)));
+    const pending = this.unpublished.get(id);
+    this.unpublished.delete(id);
+    try {
+      this.db.transaction(() => {
+        const latest = this.latest(id);
+        discardGraphUncommitted(this.db, id, latest);
+        // Writes are serialized while a version waits to be published, so newer terms are that version's alone.
+        if (pending && latest < pending.number) {
+          this.db.run("DELETE FROM rdf_term WHERE id > ?", [pending.termsBefore]);
+        }
+      });
+    } finally {
+      this.termCache.clear();
+    }
   }
 
   /** Resolves a graph name and optional version number (default: latest) to what the query engine needs. */
@@ -257,35 +271,6 @@ export class QuadStore {
     this.db.run("UPDATE rdf_graph_version SET hash = ? WHERE graph = ? AND number = ?", [hash, id, number]);
   }
 
-  /**
-   * Replaces the graph's content with `triples` (graph components are ignored). A new version records
-   * the difference; unchanged content (same triples, or the same `hash` as the latest version) returns
-   * the existing latest version. All or nothing. Blank nodes are stored by label: give them canonical
-   * labels (e.g. RDFC-1.0 `c14n…`) so that diffs between versions stay meaningful.
-   */
-  replaceGraph(name: string, triples: Iterable<RDF.Quad>, options: CommitOptions): CommitResult {
-    return this.write(() => {
-      const graphId = this.ensureGraph(name);
-      const current = this.latestVersion(name);
-      // Same canonical hash = same graph up to blank node labels: keep the existing version.
-      if (current && options.hash && current.hash === options.hash) return { version: current, created: false };
-      if (!current || current.tripleCount === 0) {
-        // Nothing to diff against: write the rows of the new version directly.
-        const latest = current?.number ?? 0;
-        const added = this.stage(triples, "rdf_quad", false, { graphId, version: latest + 1 });
-        return this.commitVersion(name, graphId, latest, added, 0, options);
-      }
-      this.db.run("DELETE FROM rdf_staging");
-      this.stage(triples, "rdf_staging");
-      const latest = this.latest(graphId);
-      const next = latest + 1;
-      const removed = this.removeUnstaged(graphId, next);
-      const added = this.addStaged(graphId, next);
-      this.db.run("DELETE FROM rdf_staging");
-      return this.commitVersion(name, graphId, latest, added, removed, options);
-    });
-  }
-
   /** Applies a patch: `remove` then `add` (a triple in both stays). Unchanged content returns the latest version. */
   applyPatch(
     name: string,
@@ -294,6 +279,7 @@ export class QuadStore {
   ): CommitResult {
     return this.write(() => {
       const graphId = this.ensureGraph(name);
+      const termsBefore = this.maxTermId();
       this.db.run("DELETE FROM rdf_staging");
       this.db.run("DELETE FROM rdf_staging_remove");
       if (patch.add) this.stage(patch.add, "rdf_staging");
@@ -309,7 +295,11 @@ export class QuadStore {
       const added = this.addStaged(graphId, next);
       this.db.run("DELETE FROM rdf_staging");
       this.db.run("DELETE FROM rdf_staging_remove");
-      return this.commitVersion(name, graphId, latest, added, removed, options);
+      const result = this.commitVersion(name, graphId, latest, added, removed, options);
+      if (result.created && options.publish === false) {
+        this.unpublished.set(graphId, { number: result.version.number, termsBefore });
+      }
+      return result;
     });
   }
 
@@ -434,7 +424,7 @@ export class QuadStore {
   }
 
   /** Adds the staged triples not already present to version `next`; returns how many were added. */
-  addStaged(graphId: number, next: number): number {
+  private addStaged(graphId: number, next: number): number {
     return this.db.run(
       `INSERT INTO rdf_quad (g, s, p, o, added_in, removed_in)
        SELECT ?1, st.s, st.p, st.o, ?2, ${STILL_PRESENT} FROM rdf_staging st WHERE NOT EXISTS
@@ -446,17 +436,12 @@ export class QuadStore {
   /**
    * Marks the present triples missing from `rdf_staging` as removed in version `next`; returns how many.
    */
-  removeUnstaged(graphId: number, next: number): number {
+  private removeUnstaged(graphId: number, next: number): number {
     return this.db.run(
       `UPDATE rdf_quad SET removed_in = ? WHERE g = ? AND removed_in = ${STILL_PRESENT} AND NOT EXISTS
        (SELECT 1 FROM rdf_staging st WHERE st.s = rdf_quad.s AND st.p = rdf_quad.p AND st.o = rdf_quad.o)`,
       [next, graphId],
     ).changes;
-  }
-
-  /** Forgets decoded terms: after a failed write, ids it allocated may be reused. */
-  clearTermCache(): void {
-    this.termCache.clear();
   }
 
   /** A write transaction; if it fails, term ids it allocated are rolled back, so cached ids may be stale. */
@@ -475,19 +460,26 @@ export class QuadStore {
     return id;
   }
 
-  ensureGraph(name: string): number {
+  private ensureGraph(name: string): number {
     const existing = this.graphId(name);
     if (existing !== null) return existing;
     this.db.run("INSERT INTO rdf_graph (name, latest) VALUES (?, 0)", [name]);
     return this.graphId(name) as number;
   }
 
+  private maxTermId(): number {
+    return Number(this.db.all("SELECT coalesce(max(id), 0) FROM rdf_term")[0]?.[0] ?? 0);
+  }
+
   private latest(graphId: number): number {
     return Number(this.db.all("SELECT latest FROM rdf_graph WHERE id = ?", [graphId])[0]?.[0] ?? 0);
   }
 
-  /** Records version `latest + 1` (unless nothing changed) and makes it the graph's latest. */
-  commitVersion(
+  /**
+   * Records version `latest + 1` (unless nothing changed) and, unless `publish: false`, makes it the graph's
+   * latest. Throws when it breaks `options.limits`; the caller's transaction then stores none of it.
+   */
+  private commitVersion(
     name: string,
     graphId: number,
     latest: number,
@@ -500,6 +492,7 @@ export class QuadStore {
     }
     const previous = latest > 0 ? (this.getVersion(name, latest) as GraphVersion).tripleCount : 0;
     const next = latest + 1;
+    if (options.limits) this.checkLimits(graphId, previous + added - removed, options.limits);
     this.db.run(
       `INSERT INTO rdf_graph_version (graph, number, hash, triple_count, added, removed, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -513,13 +506,87 @@ export class QuadStore {
     return { version: versionFromRow(row, name), created: true };
   }
 
+  /** Throws when a graph holding `triples` in its next version would break a limit. */
+  private checkLimits(graphId: number, triples: number, limits: TripleLimits): void {
+    if (triples > limits.maxVersionTriples) throw new VersionTooLargeError(limits.maxVersionTriples);
+    const others = Number(
+      this.db.all(
+        `SELECT coalesce(sum(v.triple_count), 0) FROM rdf_graph g
+         JOIN rdf_graph_version v ON v.graph = g.id AND v.number = g.latest WHERE g.id <> ?`,
+        [graphId],
+      )[0]?.[0] ?? 0,
+    );
+    const total = others + triples;
+    if (total > limits.maxTotalTriples) {
+      throw new QuotaExceededError(
+        "triples",
+        limits.maxTotalTriples,
+        total,
+        `The plan allows ${limits.maxTotalTriples} triples in all graphs.`,
+      );
+    }
+  }
+
+  /**
+   * Records an upload's version in one transaction: the content was staged (or, for a graph with no
+   * content yet, written as rows of the next version) and hashed by the upload.
+   */
+  private commitUpload(
+    name: string,
+    graphId: number,
+    latest: number,
+    hash: string,
+    createdAt: string,
+    limits: TripleLimits | undefined,
+    directlyAdded: number | null,
+  ): CommitResult {
+    return this.write(() => {
+      if (directlyAdded !== null) {
+        return this.commitVersion(name, graphId, latest, directlyAdded, 0, { createdAt, hash, limits });
+      }
+      const current = this.getVersion(name, latest);
+      // Same canonical hash = same graph up to blank-node labels: keep the existing version.
+      if (current && current.hash === hash) return { version: current, created: false };
+      const next = latest + 1;
+      const removed = this.removeUnstaged(graphId, next);
+      const added = this.addStaged(graphId, next);
+      const result = this.commitVersion(name, graphId, latest, added, removed, { createdAt, hash, limits });
+      this.db.run("DELETE FROM rdf_staging");
+      return result;
+    });
+  }
+
+  /**
+   * Removes an upload's uncommitted rows, staged triples and, unless it published a version, the dictionary
+   * terms allocated since it began and the graph if the upload made it. Uploads hold the store's writes, so
+   * no other write owns those terms.
+   */
+  private discardUpload(graphId: number, createdGraph: boolean, latestAtBegin: number, termsBefore: number): void {
+    try {
+      this.db.transaction(() => {
+        const latest = this.latest(graphId);
+        discardGraphUncommitted(this.db, graphId, latest);
+        this.db.run("DELETE FROM rdf_staging");
+        if (latest === latestAtBegin) this.db.run("DELETE FROM rdf_term WHERE id > ?", [termsBefore]);
+        if (createdGraph) {
+          this.db.run(
+            "DELETE FROM rdf_graph WHERE id = ? AND NOT EXISTS (SELECT 1 FROM rdf_graph_version WHERE graph = ?)",
+            [graphId, graphId],
+          );
+        }
+      });
+    } finally {
+      this.termCache.clear();
+    }
+  }
+
   /**
    * Inserts encoded triples (s, p, o ids in turn) into a staging table, or into `rdf_quad` as rows of one
    * version; duplicates collapse. Returns the number of rows added.
    */
-  insertEncoded(
+  private insertEncoded(
     ids: readonly number[],
-    target: "rdf_staging" | "rdf_staging_remove" | "rdf_quad" | { graphId: number; version: number },
+    target: "rdf_staging" | "rdf_staging_remove" | { graphId: number; version: number },
   ): number {
     if (ids.length === 0) return 0;
     const rows: number[][] = [];
@@ -540,7 +607,6 @@ export class QuadStore {
         [json],
       ).changes;
     }
-    if (target === "rdf_quad") throw new Error("rows of rdf_quad need a graph and version");
     return this.db.run(
       `INSERT OR IGNORE INTO ${target} (s, p, o) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`,
       [json],
@@ -548,7 +614,7 @@ export class QuadStore {
   }
 
   /** Dictionary keys of term ids (batched lookups); ids not in the dictionary are absent from the map. */
-  termKeys(ids: readonly number[]): Map<number, string> {
+  private termKeys(ids: readonly number[]): Map<number, string> {
     const keys = new Map<number, string>();
     for (let start = 0; start < ids.length; start += CHUNK_ROWS) {
       for (const row of this.db.all("SELECT id, key FROM rdf_term WHERE id IN (SELECT value FROM json_each(?))", [
@@ -561,7 +627,7 @@ export class QuadStore {
   }
 
   /** s, p, o ids of every triple of a published version. */
-  versionTriples(name: string, number?: number): Uint32Array {
+  private versionTriples(name: string, number?: number): Uint32Array {
     const ref = this.graphRef(name, number);
     return this.tripleIds(ref.graphId, ref.version);
   }
@@ -602,20 +668,15 @@ export class QuadStore {
 
   /**
    * Encodes triples to term ids in chunks (one `json_each` parameter per statement) and inserts them
-   * into `table` (duplicates collapse). `rdf_quad` as target writes rows of version `version` directly.
+   * into a staging table (duplicates collapse).
    */
-  private stage(
-    triples: Iterable<RDF.Quad>,
-    table: "rdf_staging" | "rdf_staging_remove" | "rdf_quad",
-    knownOnly = false,
-    target?: { graphId: number; version: number },
-  ): number {
+  private stage(triples: Iterable<RDF.Quad>, table: "rdf_staging" | "rdf_staging_remove", knownOnly = false): number {
     const encoder = new TripleEncoder(this.db, knownOnly);
     let written = 0;
     let batch: RDF.Quad[] = [];
     const flush = () => {
       if (batch.length === 0) return;
-      written += this.insertEncoded(encoder.encode(batch), target ?? table);
+      written += this.insertEncoded(encoder.encode(batch), table);
       batch = [];
     };
     let batchChars = 0;

@@ -1,5 +1,5 @@
 import type * as RDF from "@rdfjs/types";
-import type { SqlDatabase } from "./sql-database";
+import type { SqlDatabase } from "../../sql/sql-database";
 import { termKey } from "./term-key";
 
 /** Term ids remembered per encoder before the map is dropped (bounded memory for very large uploads). */

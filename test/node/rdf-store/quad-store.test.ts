@@ -1,9 +1,12 @@
 import type * as RDF from "@rdfjs/types";
 import { Parser } from "n3";
 import { beforeEach, describe, expect, it } from "vitest";
-import { migrateQuadStore, QuadStore, STILL_PRESENT } from "../../../shared/rdf/store/quad-store";
+import { QuotaExceededError } from "../../../shared/quota-errors";
+import { VersionTooLargeError } from "../../../shared/rdf/errors";
+import { type QuadStore, STILL_PRESENT } from "../../../shared/rdf/store/quad-store";
 import { termFromKey, termKey } from "../../../shared/rdf/store/term-key";
 import { nodeSqlDatabase } from "../../support/node-sql-database";
+import { migratedQuadStore, uploadTriples } from "../../support/sparql-store";
 
 const PREFIX = "@prefix : <http://example.org/> . ";
 const triples = (turtle: string): RDF.Quad[] => new Parser({ blankNodePrefix: "" }).parse(PREFIX + turtle);
@@ -28,28 +31,31 @@ describe("term keys", () => {
 describe("QuadStore", () => {
   let store: QuadStore;
   beforeEach(() => {
-    const db = nodeSqlDatabase();
-    migrateQuadStore(db);
-    migrateQuadStore(db);
-    store = new QuadStore(db);
+    store = migratedQuadStore();
   });
 
-  it("versions replacements and returns the existing version for unchanged content", () => {
-    const first = store.replaceGraph("g", triples(":a :p 1, 2 . :b :p :c ."), { createdAt: "t1", hash: "h1" });
+  it("versions uploads and returns the existing version for unchanged content", async () => {
+    const first = await uploadTriples(store, "g", triples(":a :p 1, 2 . :b :p :c ."), { createdAt: "t1" });
     expect(first).toMatchObject({ created: true, version: { number: 1, tripleCount: 3, added: 3, removed: 0 } });
-    const same = store.replaceGraph("g", triples(":b :p :c . :a :p 2, 1 ."), { createdAt: "t2" });
-    expect(same).toMatchObject({ created: false, version: { number: 1, createdAt: "t1", hash: "h1" } });
-    const sameHash = store.replaceGraph("g", triples(":z :z :z ."), { createdAt: "t3", hash: "h1" });
-    expect(sameHash.created).toBe(false);
-    const second = store.replaceGraph("g", triples(":a :p 1, 3 ."), { createdAt: "t4" });
+    expect(first.version.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const same = await uploadTriples(store, "g", triples(":b :p :c . :a :p 2, 1 ."), { createdAt: "t2" });
+    expect(same).toMatchObject({ created: false, version: { number: 1, createdAt: "t1", hash: first.version.hash } });
+    const second = await uploadTriples(store, "g", triples(":a :p 1, 3 ."), { createdAt: "t4" });
     expect(second.version).toMatchObject({ number: 2, tripleCount: 2, added: 1, removed: 2 });
     expect(nt(store.readVersion("g", 1))).toEqual(nt(triples(":a :p 1, 2 . :b :p :c .")));
     expect(nt(store.readVersion("g"))).toEqual(nt(triples(":a :p 1, 3 .")));
     expect(store.listVersions("g").map((version) => version.number)).toEqual([1, 2]);
   });
 
-  it("applies patches (remove, then add) and diffs versions from range scans", () => {
-    store.replaceGraph("g", triples(":a :p 1 . :b :p 2 ."), { createdAt: "t1" });
+  it("keeps one version for documents equal up to blank-node labels, stored with canonical labels", async () => {
+    const first = await uploadTriples(store, "g", triples("_:x :knows _:y . _:y :name 1 ."), { createdAt: "t1" });
+    const relabeled = await uploadTriples(store, "g", triples("_:q :knows _:r . _:r :name 1 ."), { createdAt: "t2" });
+    expect(relabeled).toMatchObject({ created: false, version: { number: 1, hash: first.version.hash } });
+    expect(nt(store.readVersion("g")).join("\n")).toMatch(/_:c14n0/);
+  });
+
+  it("applies patches (remove, then add) and diffs versions from range scans", async () => {
+    await uploadTriples(store, "g", triples(":a :p 1 . :b :p 2 ."), { createdAt: "t1" });
     store.applyPatch("g", { remove: triples(":a :p 1 . :x :y :z ."), add: triples(":c :p 3 .") }, { createdAt: "t2" });
     store.applyPatch("g", { add: triples(":a :p 1 ."), remove: triples(":b :p 2 .") }, { createdAt: "t3" });
     const unchanged = store.applyPatch(
@@ -69,10 +75,10 @@ describe("QuadStore", () => {
     expect(() => store.diffVersions("g", 1, 9)).toThrow(/no version 9/);
   });
 
-  it("streams large versions in pages and deletes graphs", () => {
+  it("streams large versions in pages and deletes graphs", async () => {
     const many: RDF.Quad[] = [];
     for (let i = 0; i < 12_000; i++) many.push(...triples(`:s${i % 100} :p "${i}" .`));
-    store.replaceGraph("big", many, { createdAt: "t" });
+    await uploadTriples(store, "big", many, { createdAt: "t" });
     let count = 0;
     for (const _ of store.readVersion("big")) count++;
     expect(count).toBe(12_000);
@@ -82,19 +88,68 @@ describe("QuadStore", () => {
     expect(store.listGraphs()).toEqual([]);
   });
 
-  it("rolls back a failing upload completely", () => {
-    store.replaceGraph("g", triples(":a :p 1 ."), { createdAt: "t1" });
+  it("rolls back a failing upload completely", async () => {
+    await uploadTriples(store, "g", triples(":a :p 1 ."), { createdAt: "t1" });
+    const counts = () =>
+      ["rdf_term", "rdf_quad", "rdf_staging", "rdf_graph", "rdf_graph_version"].map((table) =>
+        Number(store.db.all(`SELECT count(*) FROM ${table}`)[0]?.[0]),
+      );
+    const before = counts();
     const bad = [...triples(":a :p 2 ."), { ...(triples(":a :p 3 .")[0] as RDF.Quad), subject: termFromKey('"lit"') }];
-    expect(() => store.replaceGraph("g", bad as RDF.Quad[], { createdAt: "t2" })).toThrow(/subject/);
+    await expect(uploadTriples(store, "g", bad as RDF.Quad[], { createdAt: "t2" })).rejects.toThrow(/subject/);
+    await expect(uploadTriples(store, "new", bad as RDF.Quad[], { createdAt: "t2" })).rejects.toThrow(/subject/);
     expect(store.latestVersion("g")?.number).toBe(1);
     expect(nt(store.readVersion("g"))).toEqual(nt(triples(":a :p 1 .")));
+    expect(store.graphId("new")).toBeNull();
+    expect(counts()).toEqual(before);
+  });
+});
+
+describe("QuadStore triple limits", () => {
+  const limits = (maxTotalTriples: number, maxVersionTriples = 1_000) => ({ maxTotalTriples, maxVersionTriples });
+  const rows = (store: QuadStore) =>
+    ["rdf_term", "rdf_quad", "rdf_staging", "rdf_staging_remove", "rdf_graph", "rdf_graph_version"].map((table) =>
+      Number(store.db.all(`SELECT count(*) FROM ${table}`)[0]?.[0]),
+    );
+
+  it("refuses an upload over the triple quota with QuotaExceededError, writing nothing", async () => {
+    const store = migratedQuadStore();
+    await uploadTriples(store, "a", triples(":a :p 1, 2, 3 ."), { createdAt: "t1", limits: limits(5) });
+    const before = rows(store);
+    const refused = uploadTriples(store, "b", triples(":b :p 1, 2, 3 ."), { createdAt: "t2", limits: limits(5) });
+    await expect(refused).rejects.toBeInstanceOf(QuotaExceededError);
+    await expect(refused).rejects.toMatchObject({ counter: "triples", limit: 5, used: 6 });
+    expect(rows(store)).toEqual(before);
+    expect(store.listGraphs().map((graph) => graph.name)).toEqual(["a"]);
+    // Replacing a graph counts its new content instead of its latest version.
+    const replaced = await uploadTriples(store, "a", triples(":a :p 1, 2, 3, 4, 5 ."), {
+      createdAt: "t3",
+      limits: limits(5),
+    });
+    expect(replaced.version).toMatchObject({ number: 2, tripleCount: 5 });
+  });
+
+  it("refuses a patch over the quota or the version size inside its transaction", () => {
+    const store = migratedQuadStore();
+    store.applyPatch("g", { add: triples(":a :p 1, 2 .") }, { createdAt: "t1", limits: limits(3) });
+    const before = rows(store);
+    expect(() =>
+      store.applyPatch("g", { add: triples(":a :p 3, 4 .") }, { createdAt: "t2", limits: limits(3) }),
+    ).toThrow(QuotaExceededError);
+    expect(() =>
+      store.applyPatch("g", { add: triples(":a :p 3, 4 .") }, { createdAt: "t2", limits: limits(100, 3) }),
+    ).toThrow(VersionTooLargeError);
+    expect(rows(store)).toEqual(before);
+    expect(store.latestVersion("g")).toMatchObject({ number: 1, tripleCount: 2 });
+    // Unchanged content makes no version, so it is not checked against the limits.
+    const same = store.applyPatch("g", { add: triples(":a :p 1 .") }, { createdAt: "t3", limits: limits(1) });
+    expect(same).toMatchObject({ created: false, version: { number: 1 } });
   });
 });
 
 describe("QuadStore chunking", () => {
-  it("splits uploads with long literals into statements under the bound-value size limit", () => {
+  it("splits uploads with long literals into statements under the bound-value size limit", async () => {
     const db = nodeSqlDatabase();
-    migrateQuadStore(db);
     const largest: number[] = [];
     const record = (params: readonly unknown[] | undefined) => {
       for (const param of params ?? []) if (typeof param === "string") largest.push(param.length);
@@ -108,21 +163,23 @@ describe("QuadStore chunking", () => {
       record(params);
       return all(sql, params);
     };
-    const store = new QuadStore(db);
+    const store = migratedQuadStore(db);
     const long = "x".repeat(100_000);
     const quads = Array.from({ length: 40 }, (_, i) => triples(`:s${i} :p "${long}${i}" .`)[0] as RDF.Quad);
-    expect(store.replaceGraph("g", quads, { createdAt: "t" }).version.tripleCount).toBe(40);
-    expect(Math.max(...largest)).toBeLessThan(2_000_000);
+    expect((await uploadTriples(store, "g", quads, { createdAt: "t" })).version.tripleCount).toBe(40);
     expect(nt(store.readVersion("g"))).toEqual(nt(quads));
+    // The patch path chunks the same way.
+    const more = Array.from({ length: 40 }, (_, i) => triples(`:t${i} :p "${long}${i}" .`)[0] as RDF.Quad);
+    expect(store.applyPatch("g", { add: more }, { createdAt: "t2" }).version.tripleCount).toBe(80);
+    expect(Math.max(...largest)).toBeLessThan(2_000_000);
   });
 });
 
 describe("an upload interrupted by an eviction", () => {
   it("leaves nothing a later write could commit: uncommitted rows and staged triples go at the next start", async () => {
     const db = nodeSqlDatabase();
-    migrateQuadStore(db);
-    const store = new QuadStore(db);
-    store.replaceGraph("g", triples(":a :p 1 ."), { createdAt: "t1" });
+    const store = migratedQuadStore(db);
+    await uploadTriples(store, "g", triples(":a :p 1 ."), { createdAt: "t1" });
     // What a crash half-way through uploads leaves: rows of version 2 of "g", a graph with no version yet,
     // and staged triples.
     db.run("INSERT INTO rdf_term (key) VALUES ('<http://example.org/half>')");
@@ -132,8 +189,7 @@ describe("an upload interrupted by an eviction", () => {
     db.run(`INSERT INTO rdf_quad VALUES (2, ${half}, ${half}, ${half}, 1, ${STILL_PRESENT})`);
     db.run(`INSERT INTO rdf_staging VALUES (${half}, ${half}, ${half})`);
 
-    migrateQuadStore(db);
-    const restarted = new QuadStore(db);
+    const restarted = migratedQuadStore(db); // what the next start of the object does
     expect(db.all("SELECT count(*) FROM rdf_quad")[0]?.[0]).toBe(1);
     expect(db.all("SELECT count(*) FROM rdf_staging")[0]?.[0]).toBe(0);
     expect(restarted.graphId("fresh")).toBeNull();
@@ -144,11 +200,10 @@ describe("an upload interrupted by an eviction", () => {
 });
 
 describe("an unpublished version", () => {
-  it("stays invisible until published, and an eviction before that undoes its rows and removals", () => {
+  it("stays invisible until published, and an eviction before that undoes its rows and removals", async () => {
     const db = nodeSqlDatabase();
-    migrateQuadStore(db);
-    const store = new QuadStore(db);
-    store.replaceGraph("g", triples(":a :p 1 . :b :p 2 ."), { createdAt: "t1", hash: "h1" });
+    const store = migratedQuadStore(db);
+    await uploadTriples(store, "g", triples(":a :p 1 . :b :p 2 ."), { createdAt: "t1" });
     const pending = store.applyPatch(
       "g",
       { add: triples(":c :p 3 ."), remove: triples(":a :p 1 .") },
@@ -160,7 +215,7 @@ describe("an unpublished version", () => {
     expect(store.listVersions("g").map((v) => v.number)).toEqual([1]);
     expect(nt(store.readVersion("g"))).toEqual(nt(triples(":a :p 1 . :b :p 2 .")));
 
-    migrateQuadStore(db); // what the next start of the object does
+    store.discardInterruptedWrites(); // what the next start of the object does
     expect(db.all("SELECT count(*) FROM rdf_graph_version")[0]?.[0]).toBe(1);
     expect(db.all(`SELECT count(*) FROM rdf_quad WHERE removed_in < ${STILL_PRESENT}`)[0]?.[0]).toBe(0);
     const again = store.applyPatch("g", { add: triples(":c :p 3 .") }, { createdAt: "t3", publish: false });

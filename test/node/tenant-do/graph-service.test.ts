@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { EventLog } from "../../../durable-objects/tenant/event-log";
 import { GraphService } from "../../../durable-objects/tenant/graph-service";
+import { TENANT_SCHEMA } from "../../../durable-objects/tenant/tenant-schema";
+import { QuotaExceededError } from "../../../shared/quota-errors";
 import { VersionTooLargeError } from "../../../shared/rdf/errors";
-import { migrateQuadStore, QuadStore } from "../../../shared/rdf/store/quad-store";
+import { applySchemaMigrations } from "../../../shared/sql/migrations";
 import { nodeSqlDatabase } from "../../support/node-sql-database";
 
 const triples = (count: number, from = 0) =>
@@ -9,8 +12,8 @@ const triples = (count: number, from = 0) =>
 
 function service(maxVersionTriples: number) {
   const db = nodeSqlDatabase();
-  migrateQuadStore(db);
-  return new GraphService(new QuadStore(db), { maxVersionTriples });
+  applySchemaMigrations(db, TENANT_SCHEMA);
+  return new GraphService(db, { maxVersionTriples });
 }
 
 const upload = (graphs: GraphService, text: string) =>
@@ -71,5 +74,106 @@ describe("GraphService patches", () => {
     // The next patch gets the next number: the refused one left no version behind.
     const next = await graphs.patch({ ...patch, add: triples(1, 100) });
     expect(next.version).toMatchObject({ version: 3, triples: 6 });
+  });
+});
+
+describe("GraphService events", () => {
+  function tenant() {
+    const db = nodeSqlDatabase();
+    applySchemaMigrations(db, TENANT_SCHEMA);
+    return { db, graphs: new GraphService(db), events: () => new EventLog(db).read(0, 100).events };
+  }
+  const counts = (db: ReturnType<typeof nodeSqlDatabase>) =>
+    ["rdf_term", "rdf_quad", "rdf_staging", "rdf_graph", "rdf_graph_version", "event_log"].map((table) =>
+      Number(db.all(`SELECT count(*) FROM ${table}`)[0]?.[0]),
+    );
+  const ingest = (graphs: GraphService, text: string, tripleLimit = 1_000_000, name = "g") =>
+    graphs.ingest({
+      name,
+      mediaType: "application/n-triples",
+      body: new Blob([text]).stream(),
+      createdAt: "2026-01-01T00:00:00Z",
+      tripleLimit,
+      maxBytes: 1_000_000,
+    });
+  const patch = { name: "g", remove: "", createdAt: "2026-01-02T00:00:00Z", tripleLimit: 1_000_000 };
+  /** Makes every append to the event log fail, as a full or broken log would. */
+  const breakEventLog = (db: ReturnType<typeof nodeSqlDatabase>) =>
+    db.execScript(
+      "CREATE TRIGGER event_log_broken BEFORE INSERT ON event_log BEGIN SELECT RAISE(ABORT, 'event log broken'); END",
+    );
+
+  it("appends graph.version.created with each new version, and nothing for unchanged content", async () => {
+    const { graphs, events } = tenant();
+    const first = await ingest(graphs, triples(3));
+    expect(events()).toEqual([
+      {
+        id: 1,
+        type: "graph.version.created",
+        data: { ...first.version },
+        createdAt: Date.parse("2026-01-01T00:00:00Z"),
+      },
+    ]);
+    expect((await ingest(graphs, triples(3))).created).toBe(false);
+    const patched = await graphs.patch({ ...patch, add: triples(1, 3) });
+    const updated = await graphs.update({
+      name: "g",
+      update: "INSERT DATA { <http://e/x> <http://e/p> 1 }",
+      createdAt: "2026-01-03T00:00:00Z",
+      tripleLimit: 1_000_000,
+      now: "2026-01-03T00:00:00Z",
+      maxSteps: 100_000,
+    });
+    expect(events().map((event) => [event.type, event.data])).toEqual([
+      ["graph.version.created", { ...first.version }],
+      ["graph.version.created", { ...patched.version }],
+      ["graph.version.created", { ...updated.version }],
+    ]);
+    expect(graphs.versions("g").map((v) => v.version)).toEqual([1, 2, 3]);
+  });
+
+  it("appends graph.deleted when a graph is deleted, and nothing for a graph that does not exist", async () => {
+    const { graphs, events } = tenant();
+    await ingest(graphs, triples(2));
+    expect(await graphs.delete("g", 1_767_225_600_000)).toBe(true);
+    expect(await graphs.delete("g", 1_767_225_600_001)).toBe(false);
+    expect(events().slice(1)).toEqual([
+      { id: 2, type: "graph.deleted", data: { graph: "g" }, createdAt: 1_767_225_600_000 },
+    ]);
+  });
+
+  it("appends no event for a write refused by the triple quota", async () => {
+    const { db, graphs, events } = tenant();
+    await ingest(graphs, triples(3), 5, "other");
+    const before = counts(db);
+    await expect(ingest(graphs, triples(3), 5)).rejects.toBeInstanceOf(QuotaExceededError);
+    expect(counts(db)).toEqual(before);
+    await ingest(graphs, triples(2), 5);
+    const afterUpload = counts(db);
+    await expect(graphs.patch({ ...patch, add: triples(1, 4), tripleLimit: 5 })).rejects.toBeInstanceOf(
+      QuotaExceededError,
+    );
+    expect(counts(db)).toEqual(afterUpload);
+    expect(events().map((event) => (event.data as { graph: string }).graph)).toEqual(["other", "g"]);
+  });
+
+  it("stores no version when its event cannot be appended: the commit and the event are one transaction", async () => {
+    const { db, graphs, events } = tenant();
+    await ingest(graphs, triples(3));
+    breakEventLog(db);
+    const before = counts(db);
+    await expect(ingest(graphs, triples(5))).rejects.toThrow(/event log broken/);
+    expect(counts(db)).toEqual(before);
+    await expect(graphs.patch({ ...patch, add: triples(1, 3) })).rejects.toThrow(/event log broken/);
+    expect(counts(db)).toEqual(before);
+    await expect(graphs.delete("g", 1)).rejects.toThrow(/event log broken/);
+    expect(counts(db)).toEqual(before);
+    expect(graphs.versions("g").map((v) => v.version)).toEqual([1]);
+
+    db.execScript("DROP TRIGGER event_log_broken");
+    // The refused writes left no version number behind: the next one is version 2, with its event.
+    const next = await graphs.patch({ ...patch, add: triples(1, 3) });
+    expect(next.version).toMatchObject({ version: 2, triples: 4 });
+    expect(events().map((event) => (event.data as { version: number }).version)).toEqual([1, 2]);
   });
 });

@@ -1,7 +1,5 @@
-import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
 import { TENANT_SCHEMA } from "../../../durable-objects/tenant/tenant-schema";
-import { sqlDatabaseFromSync } from "../../../shared/sql/database-sync-adapter";
 import {
   applySchemaMigrations,
   readSchemaVersions,
@@ -9,9 +7,10 @@ import {
   SchemaMigrationError,
 } from "../../../shared/sql/migrations";
 import type { SqlDatabase } from "../../../shared/sql/sql-database";
+import { nodeSqlDatabase } from "../../support/node-sql-database";
 
 function memoryDb(): SqlDatabase {
-  return sqlDatabaseFromSync(new DatabaseSync(":memory:"));
+  return nodeSqlDatabase();
 }
 
 const notes: SchemaComponent = {
@@ -22,7 +21,7 @@ const notes: SchemaComponent = {
       version: 2,
       description: "seed",
       up: (db) => {
-        db.query("INSERT INTO note (body) VALUES (?)", "hello");
+        db.query("INSERT INTO note (body) VALUES (?)", ["hello"]);
       },
     },
   ],
@@ -96,19 +95,69 @@ describe("applySchemaMigrations", () => {
   });
 });
 
-describe("sqlDatabaseFromSync transactions", () => {
-  it("nests and rolls back only the failing inner part", () => {
+describe("SqlDatabase transactions (node:sqlite adapter)", () => {
+  it("commits everything or, when the body throws, nothing", () => {
     const db = memoryDb();
     db.execScript("CREATE TABLE t (x INTEGER)");
     db.transaction(() => {
-      db.query("INSERT INTO t VALUES (1)");
+      db.run("INSERT INTO t VALUES (?)", [1]);
+      db.query("INSERT INTO t VALUES (?)", [2]);
+    });
+    expect(() =>
+      db.transaction(() => {
+        db.run("INSERT INTO t VALUES (3)");
+        throw new Error("boom");
+      }),
+    ).toThrow("boom");
+    expect(db.all("SELECT x FROM t ORDER BY x")).toEqual([[1], [2]]);
+  });
+
+  it("joins a nested transaction to the outer one: an inner failure that propagates undoes both", () => {
+    const db = memoryDb();
+    db.execScript("CREATE TABLE t (x INTEGER)");
+    expect(() =>
+      db.transaction(() => {
+        db.run("INSERT INTO t VALUES (1)");
+        db.transaction(() => {
+          db.run("INSERT INTO t VALUES (2)");
+          throw new Error("inner");
+        });
+      }),
+    ).toThrow("inner");
+    expect(db.query("SELECT x FROM t")).toEqual([]);
+  });
+
+  it("joins a nested transaction to the outer one: an inner failure caught by the outer body undoes nothing", () => {
+    const db = memoryDb();
+    db.execScript("CREATE TABLE t (x INTEGER)");
+    db.transaction(() => {
+      db.run("INSERT INTO t VALUES (1)");
       expect(() =>
         db.transaction(() => {
-          db.query("INSERT INTO t VALUES (2)");
+          db.run("INSERT INTO t VALUES (2)");
           throw new Error("inner");
         }),
       ).toThrow("inner");
     });
-    expect(db.query("SELECT x FROM t")).toEqual([{ x: 1 }]);
+    expect(db.query("SELECT x FROM t ORDER BY x")).toEqual([{ x: 1 }, { x: 2 }]);
+    // The next transaction starts afresh: nothing was left open.
+    expect(() =>
+      db.transaction(() => {
+        db.run("INSERT INTO t VALUES (3)");
+        throw new Error("again");
+      }),
+    ).toThrow("again");
+    expect(db.query("SELECT count(*) AS n FROM t")).toEqual([{ n: 2 }]);
+  });
+
+  it("reports the table rows a statement changed and binds blobs", () => {
+    const db = memoryDb();
+    db.execScript("CREATE TABLE t (x INTEGER PRIMARY KEY, b BLOB); CREATE INDEX t_b ON t (b)");
+    expect(db.run("INSERT INTO t (x, b) VALUES (1, ?), (2, ?)", [new Uint8Array([1]), new Uint8Array([2])])).toEqual({
+      changes: 2,
+    });
+    db.query("INSERT INTO t (x, b) VALUES (3, ?)", [new Uint8Array([3]).buffer]);
+    expect(db.run("DELETE FROM t WHERE x > ?", [1])).toEqual({ changes: 2 });
+    expect([...db.iterate("SELECT x FROM t")]).toEqual([[1]]);
   });
 });
