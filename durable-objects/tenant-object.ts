@@ -25,6 +25,7 @@ import {
   type TenantEvent,
 } from "./tenant/event-log";
 import { type GenerationRequest, GenerationService } from "./tenant/generation-service";
+import { GraphPrefixes } from "./tenant/graph-prefixes";
 import { GraphService, type IngestInput } from "./tenant/graph-service";
 import {
   type QuotaBatchReservation,
@@ -156,7 +157,7 @@ export class TenantObject extends DurableObject<Env> {
     this.requestUsage = new RequestUsageCounters(this.db);
     this.events = new EventLog(this.db);
     const graphDb = durableObjectSqlDatabase(ctx.storage);
-    this.graphs = new GraphService(new QuadStore(graphDb));
+    this.graphs = new GraphService(new QuadStore(graphDb), { prefixes: new GraphPrefixes(this.db) });
     this.generation = new GenerationService(this.graphs);
     ctx.blockConcurrencyWhile(async () => {
       applySchemaMigrations(this.db, TENANT_SCHEMA);

@@ -10,10 +10,12 @@ import { runSparqlQuery } from "../../shared/rdf/sparql/engine";
 import type { QueryDataset } from "../../shared/rdf/sparql/evaluator";
 import { type SolutionResult, SPARQL_RESULT_SERIALIZERS } from "../../shared/rdf/sparql/results";
 import { planUpdate } from "../../shared/rdf/sparql/update";
+import { sparqlPrefixDeclarations } from "../../shared/rdf/sparql-prefix-declarations";
 import { GraphUpload, MAX_VERSION_TRIPLES } from "../../shared/rdf/store/graph-upload";
 import type { GraphVersion, QuadStore } from "../../shared/rdf/store/quad-store";
 import { SeededRandom } from "../../shared/template/kgen/seeded-random";
 import { HttpError } from "../../workers/problems/http-error";
+import { type GraphPrefixes, mergePrefixes } from "./graph-prefixes";
 import { WriteQueue } from "./write-queue";
 
 /** A version-4-shaped UUID drawn from a seeded generator (deterministic, not unique across seeds). */
@@ -118,6 +120,7 @@ export class GraphService {
 
   private readonly hash?: IncrementalHashFactory;
   private readonly maxVersionTriples: number;
+  private readonly prefixes?: GraphPrefixes;
 
   constructor(
     private readonly store: QuadStore,
@@ -126,10 +129,13 @@ export class GraphService {
       hash?: IncrementalHashFactory;
       /** Triples one version may hold (default MAX_VERSION_TRIPLES; tests lower it). */
       maxVersionTriples?: number;
+      /** Where each version's prefix declarations are kept for Turtle and TriG output. */
+      prefixes?: GraphPrefixes;
     } = {},
   ) {
     this.hash = options.hash;
     this.maxVersionTriples = options.maxVersionTriples ?? MAX_VERSION_TRIPLES;
+    this.prefixes = options.prefixes;
   }
 
   list(): GraphVersionView[] {
@@ -159,16 +165,19 @@ export class GraphService {
   ingest(input: IngestInput): Promise<CommitView> {
     return this.writes.run(async () => {
       const upload = GraphUpload.begin(this.store, input.name, { maxTriples: this.maxVersionTriples });
+      const declared: [string, string][] = [];
       try {
         await parseRdfStream(input.body, input.mediaType, (quad) => upload.add(quad), {
           maxQuads: input.tripleLimit,
           maxBytes: input.maxBytes,
+          onPrefix: (prefix, namespace) => declared.push([prefix, namespace]),
         });
         const result = await upload.commit({
           createdAt: input.createdAt,
           hash: this.hash,
           check: () => this.assertWithinQuota(input.tripleLimit),
         });
+        if (result.created) this.prefixes?.record(input.name, result.version.number, mergePrefixes({}, declared));
         return { version: view(result.version), created: result.created };
       } finally {
         upload.abort();
@@ -183,12 +192,16 @@ export class GraphService {
     remove: string;
     createdAt: string;
     tripleLimit: number;
+    /** Prefixes the patch declared, in order: the new version keeps the previous one's and adds these. */
+    prefixes?: [prefix: string, namespace: string][];
   }): Promise<CommitView> {
-    return this.writes.run(() => {
-      this.requireVersion(input.name);
+    return this.writes.run(async () => {
+      const previous = this.requireVersion(input.name);
       const add = parseRdfSync(input.add, RDF_MEDIA_TYPES.ntriples);
       const remove = parseRdfSync(input.remove, RDF_MEDIA_TYPES.ntriples);
-      return this.commitPatch(input.name, add, remove, input.createdAt, input.tripleLimit);
+      const committed = await this.commitPatch(input.name, add, remove, input.createdAt, input.tripleLimit);
+      this.keepPrefixes(input.name, previous, committed, input.prefixes ?? []);
+      return committed;
     });
   }
 
@@ -202,19 +215,25 @@ export class GraphService {
     /** The plan's query step budget, for the update's WHERE. */
     maxSteps: number;
   }): Promise<CommitView> {
-    return this.writes.run(() => {
-      this.requireVersion(input.name);
+    return this.writes.run(async () => {
+      const previous = this.requireVersion(input.name);
       const plan = planUpdate(this.store, input.update, {
         dataset: this.dataset(input.name),
         now: new Date(input.now),
         maxSteps: input.maxSteps,
       });
-      return this.commitPatch(input.name, plan.add, plan.remove, input.createdAt, input.tripleLimit);
+      const committed = await this.commitPatch(input.name, plan.add, plan.remove, input.createdAt, input.tripleLimit);
+      this.keepPrefixes(input.name, previous, committed, sparqlPrefixDeclarations(input.update));
+      return committed;
     });
   }
 
   delete(name: string): Promise<boolean> {
-    return this.writes.run(() => this.store.deleteGraph(name));
+    return this.writes.run(() => {
+      const deleted = this.store.deleteGraph(name);
+      if (deleted) this.prefixes?.forget(name);
+      return deleted;
+    });
   }
 
   /** A version's triples in `mediaType`: sorted canonical lines for N-Triples/N-Quads (streamed), else buffered. */
@@ -227,7 +246,11 @@ export class GraphService {
     if (version.tripleCount > MAX_BUFFERED_TRIPLES) {
       throw tooLargeToBuffer(`Serializing ${versionLabel(version)} as ${mediaType}`, version.tripleCount);
     }
-    const body = await serializeRdf(this.store.readVersion(name, version.number), mediaType);
+    const prefixes =
+      mediaType === RDF_MEDIA_TYPES.turtle || mediaType === RDF_MEDIA_TYPES.trig
+        ? this.prefixes?.of(name, version.number)
+        : undefined;
+    const body = await serializeRdf(this.store.readVersion(name, version.number), mediaType, { prefixes });
     return { contentType: mediaType, body };
   }
 
@@ -361,6 +384,17 @@ export class GraphService {
       return { version: { ...view(result.version), hash }, created: false };
     }
     return { version: view(this.store.publishVersion(name, result.version.number, hash)), created: true };
+  }
+
+  private keepPrefixes(
+    name: string,
+    previous: GraphVersion,
+    committed: CommitView,
+    declared: readonly [string, string][],
+  ): void {
+    if (!this.prefixes || !committed.created) return;
+    const inherited = this.prefixes.of(name, previous.number);
+    this.prefixes.record(name, committed.version.version, mergePrefixes(inherited, declared));
   }
 
   /** `pending`: a graph's unpublished next version, counted instead of its latest. */

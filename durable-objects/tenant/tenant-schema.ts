@@ -1,4 +1,5 @@
 import type { SchemaComponent } from "../../shared/sql/migrations";
+import { graphPrefixesSchema } from "./graph-prefixes";
 
 /** Tables of the tenant core: rate limiter, quota counters, request usage, event log. */
 export const tenantCoreSchema: SchemaComponent = {
@@ -57,4 +58,4 @@ export const tenantCoreSchema: SchemaComponent = {
  * starts. Modules that keep data in the tenant's database (the quad store, …) append their
  * own SchemaComponent here; each keeps its own version row.
  */
-export const TENANT_SCHEMA: readonly SchemaComponent[] = [tenantCoreSchema];
+export const TENANT_SCHEMA: readonly SchemaComponent[] = [tenantCoreSchema, graphPrefixesSchema];

@@ -61,6 +61,8 @@ export interface ParseRdfOptions {
   baseIRI?: string;
   /** Parsing stops with QuadLimitExceededError as soon as the document yields more quads than this. */
   maxQuads?: number;
+  /** Called for each prefix the document declares (Turtle, TriG), in order; JSON-LD contexts are not reported. */
+  onPrefix?: (prefix: string, namespace: string) => void;
 }
 
 export const n3Formats: Record<Exclude<RdfMediaType, "application/ld+json">, string> = {
@@ -197,8 +199,10 @@ export function parseRdfSync(text: string, mediaType: string, options: ParseRdfO
     throw new UnsupportedMediaTypeError(`${mediaType} (synchronous parsing)`, Object.values(n3Formats));
   }
   const parser = createN3Parser(format, options);
+  const onPrefix = options.onPrefix;
   try {
-    return parser.parse(text);
+    if (!onPrefix) return parser.parse(text);
+    return parser.parse(text, null, (prefix, namespace) => onPrefix(prefix, namespace.value));
   } catch (error) {
     if (error instanceof QuadLimitExceededError) throw error;
     if (error instanceof Error) throw n3ParseError(error, text, format);

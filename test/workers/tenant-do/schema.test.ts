@@ -1,8 +1,12 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { tenantCoreSchema } from "../../../durable-objects/tenant/tenant-schema";
+import { TENANT_SCHEMA } from "../../../durable-objects/tenant/tenant-schema";
 import type { TenantObject } from "../../../durable-objects/tenant-object";
+
+const currentVersions = Object.fromEntries(
+  TENANT_SCHEMA.map((component) => [component.name, component.migrations.length]),
+);
 
 function stubFor(name: string) {
   return env.TENANT.get(env.TENANT.idFromName(name));
@@ -11,7 +15,7 @@ function stubFor(name: string) {
 describe("TenantObject schema", () => {
   it("writes the schema_version row on first start", async () => {
     const stub = stubFor("schema-first-start");
-    expect(await stub.getSchemaVersions()).toEqual({ "tenant-core": tenantCoreSchema.migrations.length });
+    expect(await stub.getSchemaVersions()).toEqual(currentVersions);
     const tables = await runInDurableObject(stub, (_instance: TenantObject, state) =>
       state.storage.sql
         .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
@@ -19,7 +23,14 @@ describe("TenantObject schema", () => {
         .map((row) => row.name),
     );
     expect(tables).toEqual(
-      expect.arrayContaining(["schema_version", "rate_bucket", "quota_usage", "request_usage", "event_log"]),
+      expect.arrayContaining([
+        "schema_version",
+        "rate_bucket",
+        "quota_usage",
+        "request_usage",
+        "event_log",
+        "graph_version_prefix",
+      ]),
     );
   });
 
@@ -40,7 +51,7 @@ describe("TenantObject schema", () => {
       (instance: TenantObject) => (instance as unknown as { evictionMarker?: boolean }).evictionMarker === undefined,
     );
     expect(freshInstance).toBe(true);
-    expect(await stub.getSchemaVersions()).toEqual({ "tenant-core": tenantCoreSchema.migrations.length });
+    expect(await stub.getSchemaVersions()).toEqual(currentVersions);
     const after = await runInDurableObject(stub, (_instance: TenantObject, state) => ({
       marker: state.storage.sql.exec("SELECT units, updated_at FROM rate_bucket WHERE name = 'marker'").toArray(),
       description: state.storage.sql
