@@ -65,7 +65,7 @@ describe("SPARQL 1.1 Protocol with standard clients", () => {
         "SELECT ?total WHERE { <http://example.org/order> <http://example.org/total> ?total }",
       ),
     );
-    expect(rows.map((row) => (row as Record<string, { value: string }>).total?.value)).toEqual(["10"]);
+    expect(rows.map((row) => (row as unknown as Record<string, { value: string }>).total?.value)).toEqual(["10"]);
     expect(await fetcher.fetchAsk(endpoint, 'ASK { ?s <http://example.org/status> "open" }')).toBe(true);
     const triples = await collect(
       await fetcher.fetchTriples(
