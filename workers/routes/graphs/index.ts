@@ -1,8 +1,12 @@
+import { graphPatchSchema } from "../../../shared/contracts/graphs";
 import { createRouter } from "../../openapi";
 import * as handlers from "./graphs.handlers";
 import * as routes from "./graphs.routes";
 
-export const graphRoutes = createRouter()
+const router = createRouter();
+router.openAPIRegistry.register(routes.GRAPH_PATCH_COMPONENT, graphPatchSchema);
+
+export const graphRoutes = router
   .openapi(routes.listGraphs, handlers.listGraphs)
   .openapi(routes.replaceGraph, handlers.replaceGraph)
   .openapi(routes.patchGraph, handlers.patchGraph)
