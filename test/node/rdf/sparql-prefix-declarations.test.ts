@@ -49,6 +49,24 @@ describe("prefixes reported by the RDF parsers", () => {
     ]);
   });
 
+  it("asking for prefixes changes neither the quads nor where a refusal is reported", () => {
+    const deep = `<http://e/s> <http://e/p> ${"(".repeat(100)}${")".repeat(100)} .`;
+    const refusal = (options: Parameters<typeof parseRdfSync>[2]) => {
+      try {
+        parseRdfSync(deep, "text/turtle", options);
+      } catch (error) {
+        return { message: (error as Error).message, position: (error as { position?: unknown }).position };
+      }
+      throw new Error("expected a refusal");
+    };
+    expect(refusal({ onPrefix: () => undefined })).toEqual(refusal({}));
+    expect(refusal({})).toMatchObject({ position: { line: 1, column: 91 } });
+    const redeclared = "@prefix ex: <http://first/> .\n@prefix ex: <http://second/> .\nex:a ex:b ex:c .";
+    const prefixes: [string, string][] = [];
+    parseRdfSync(redeclared, "text/turtle", { onPrefix: (prefix, iri) => prefixes.push([prefix, iri]) });
+    expect(prefixes).toEqual([["ex", "http://second/"]]);
+  });
+
   it("parseRdfStream reports them as the document streams in", async () => {
     const prefixes: [string, string][] = [];
     const bytes = new TextEncoder().encode(turtle);
