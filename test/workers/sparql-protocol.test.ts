@@ -2,6 +2,7 @@ import "./sparql-client-window";
 import { SparqlEndpointFetcher } from "fetch-sparql-endpoint";
 import { ParsingClient } from "sparql-http-client";
 import { beforeAll, describe, expect, it } from "vitest";
+import { planLimits } from "../../shared/plans";
 import { bearer, call, createKey, createTenant, expectProblem, type TestTenant } from "./helpers";
 import { nodeStreamFetch, removeWindowStandIn, sparqlEndpoint, workerFetch } from "./sparql-clients";
 
@@ -220,6 +221,16 @@ describe("SPARQL 1.1 Protocol with standard clients", () => {
     expect(await ask.json()).toMatchObject({ boolean: true });
     expect(await latestVersion(tenant, "guarded")).toBe(1);
   });
+
+  it("counts a Protocol update against the triple quota like any write, storing nothing over it", async () => {
+    const side = Math.ceil(Math.sqrt(planLimits("free").triples)) + 1;
+    const subjects = Array.from({ length: side }, (_, i) => `<urn:s${i}> <urn:p> ${i} .`).join("\n");
+    await upload(tenant, "quota", subjects);
+    const crossProduct = "INSERT { ?a <urn:q> ?b } WHERE { ?a <urn:p> ?x . ?b <urn:p> ?y }";
+    const problem = await expectProblem(await postUpdate(tenant, "quota", crossProduct), 403, "quota-exceeded");
+    expect(problem.limit).toBe(planLimits("free").triples);
+    expect(await latestVersion(tenant, "quota")).toBe(1);
+  }, 60_000);
 
   it("answers 404 for another tenant's graph, through the clients too, and leaves it as it was", async () => {
     const other = await createTenant();
