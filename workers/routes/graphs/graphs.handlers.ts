@@ -1,16 +1,15 @@
 import { unwrap } from "../../../durable-objects/tenant/rpc-outcome";
 import { graphPatchSchema } from "../../../shared/contracts/graphs";
 import { assertJsonTextDepth } from "../../../shared/core/json-nesting";
-import { negotiateMediaType, pickParser, pickSerializer } from "../../../shared/rdf/content-negotiation";
 import {
-  normalizeRdfMediaType,
-  parseRdfSync,
-  RDF_MEDIA_TYPES,
-  SUPPORTED_RDF_MEDIA_TYPES,
-} from "../../../shared/rdf/formats";
+  negotiateMediaType,
+  pickParser,
+  pickSerializer,
+  rdfMediaTypeAlias,
+} from "../../../shared/rdf/content-negotiation";
+import { parseRdfSync, RDF_MEDIA_TYPES, SUPPORTED_RDF_MEDIA_TYPES } from "../../../shared/rdf/formats";
 import { validateShacl } from "../../../shared/rdf/shacl";
-import type { AppRouteHandler } from "../../openapi";
-import { mediaTypeOf } from "../../openapi";
+import { type AppRouteHandler, mediaTypeOf } from "../../openapi";
 import { HttpError } from "../../problems/http-error";
 import { validationError } from "../../problems/problem-response";
 import { graphContent, notAcceptable } from "./graph-content";
@@ -65,13 +64,7 @@ const GRAPH_VIEWS = ["application/json", ...SUPPORTED_RDF_MEDIA_TYPES] as const;
 export const getGraph: AppRouteHandler<typeof routes.getGraph> = async (c) => {
   const { name } = c.req.valid("param");
   c.header("vary", "Accept");
-  const view = negotiateMediaType(c.req.header("accept"), GRAPH_VIEWS, (mediaType) => {
-    try {
-      return normalizeRdfMediaType(mediaType);
-    } catch {
-      return undefined;
-    }
-  });
+  const view = negotiateMediaType(c.req.header("accept"), GRAPH_VIEWS, rdfMediaTypeAlias);
   if (!view) throw notAcceptable(GRAPH_VIEWS);
   if (view === "application/json") return c.json(unwrap(await graphStore(c).graphLatest(name)), 200);
   return graphContent(c, name, undefined, view);
