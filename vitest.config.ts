@@ -58,6 +58,16 @@ export default defineConfig({
           name: "workers",
           include: ["test/workers/**/*.test.ts"],
           setupFiles: ["./test/workers/setup.ts"],
+          // The SPARQL client libraries the Protocol tests drive are CommonJS trees: bundled once for workerd.
+          deps: {
+            optimizer: {
+              ssr: {
+                enabled: true,
+                include: ["fetch-sparql-endpoint", "sparql-http-client"],
+                rolldownOptions: { platform: "node", external: [/^node:/] },
+              },
+            },
+          },
         },
       },
       {

@@ -23,6 +23,7 @@ import {
   type TenantEvent,
 } from "./tenant/event-log";
 import { type GenerationRequest, GenerationService } from "./tenant/generation-service";
+import { GraphPrefixes } from "./tenant/graph-prefixes";
 import { GraphService, type IngestInput } from "./tenant/graph-service";
 import {
   type QuotaBatchReservation,
@@ -154,7 +155,7 @@ export class TenantObject extends DurableObject<Env> {
     this.quotas = new QuotaCounters(this.db);
     this.requestUsage = new RequestUsageCounters(this.db);
     this.events = new EventLog(this.db);
-    this.graphs = new GraphService(this.db);
+    this.graphs = new GraphService(this.db, { prefixes: new GraphPrefixes(this.db) });
     this.generation = new GenerationService(this.graphs);
     ctx.blockConcurrencyWhile(async () => {
       applySchemaMigrations(this.db, TENANT_SCHEMA);

@@ -8,12 +8,14 @@ import { runSparqlQuery } from "../../shared/rdf/sparql/engine";
 import type { QueryDataset } from "../../shared/rdf/sparql/evaluator";
 import { type SolutionResult, SPARQL_RESULT_SERIALIZERS } from "../../shared/rdf/sparql/results";
 import { planUpdate } from "../../shared/rdf/sparql/update";
+import { sparqlPrefixDeclarations } from "../../shared/rdf/sparql-prefix-declarations";
 import { MAX_VERSION_TRIPLES } from "../../shared/rdf/store/graph-upload";
 import { type CommitResult, type GraphVersion, QuadStore, type TripleLimits } from "../../shared/rdf/store/quad-store";
 import type { SqlDatabase } from "../../shared/sql/sql-database";
 import { SeededRandom } from "../../shared/template/kgen/seeded-random";
 import { HttpError } from "../../workers/problems/http-error";
 import { EventLog } from "./event-log";
+import { type GraphPrefixes, mergePrefixes } from "./graph-prefixes";
 import { WriteQueue } from "./write-queue";
 
 /** A version-4-shaped UUID drawn from a seeded generator (deterministic, not unique across seeds). */
@@ -132,6 +134,7 @@ export class GraphService {
   private readonly events: EventLog;
   private readonly hash?: IncrementalHashFactory;
   private readonly maxVersionTriples: number;
+  private readonly prefixes?: GraphPrefixes;
 
   /** `db` is the tenant's database with TENANT_SCHEMA applied (the quad store and the event log live there). */
   constructor(
@@ -141,12 +144,15 @@ export class GraphService {
       hash?: IncrementalHashFactory;
       /** Triples one version may hold (default MAX_VERSION_TRIPLES; tests lower it). */
       maxVersionTriples?: number;
+      /** Where each version's prefix declarations are kept for Turtle and TriG output. */
+      prefixes?: GraphPrefixes;
     } = {},
   ) {
     this.store = new QuadStore(db);
     this.events = new EventLog(db);
     this.hash = options.hash;
     this.maxVersionTriples = options.maxVersionTriples ?? MAX_VERSION_TRIPLES;
+    this.prefixes = options.prefixes;
   }
 
   /** Start-up recovery: removes what writes interrupted by an eviction or crash left behind. */
@@ -182,18 +188,24 @@ export class GraphService {
     return this.writes.run(async () => {
       const createdAtMs = eventTime(input.createdAt);
       const upload = this.store.beginUpload(input.name, { maxTriples: this.maxVersionTriples });
+      const declared: [string, string][] = [];
       try {
         await parseRdfStream(input.body, input.mediaType, (quad) => upload.add(quad), {
           maxQuads: input.tripleLimit,
           maxBytes: input.maxBytes,
+          onPrefix: (prefix, namespace) => declared.push([prefix, namespace]),
         });
         await upload.seal({ hash: this.hash });
-        return this.db.transaction(() =>
-          this.announced(
+        return this.db.transaction(() => {
+          const committed = this.announced(
             upload.commit({ createdAt: input.createdAt, limits: this.limits(input.tripleLimit) }),
             createdAtMs,
-          ),
-        );
+          );
+          if (committed.created) {
+            this.prefixes?.record(input.name, committed.version.version, mergePrefixes({}, declared));
+          }
+          return committed;
+        });
       } finally {
         upload.close();
       }
@@ -207,12 +219,16 @@ export class GraphService {
     remove: string;
     createdAt: string;
     tripleLimit: number;
+    /** Prefixes the patch declared, in order: the new version keeps the previous one's and adds these. */
+    prefixes?: [prefix: string, namespace: string][];
   }): Promise<CommitView> {
-    return this.writes.run(() => {
-      this.requireVersion(input.name);
+    return this.writes.run(async () => {
+      const previous = this.requireVersion(input.name);
       const add = parseRdfSync(input.add, RDF_MEDIA_TYPES.ntriples);
       const remove = parseRdfSync(input.remove, RDF_MEDIA_TYPES.ntriples);
-      return this.commitPatch(input.name, add, remove, input.createdAt, input.tripleLimit);
+      const committed = await this.commitPatch(input.name, add, remove, input.createdAt, input.tripleLimit);
+      this.keepPrefixes(input.name, previous, committed, input.prefixes ?? []);
+      return committed;
     });
   }
 
@@ -226,14 +242,16 @@ export class GraphService {
     /** The plan's query step budget, for the update's WHERE. */
     maxSteps: number;
   }): Promise<CommitView> {
-    return this.writes.run(() => {
-      this.requireVersion(input.name);
+    return this.writes.run(async () => {
+      const previous = this.requireVersion(input.name);
       const plan = planUpdate(this.store, input.update, {
         dataset: this.dataset(input.name),
         now: new Date(input.now),
         maxSteps: input.maxSteps,
       });
-      return this.commitPatch(input.name, plan.add, plan.remove, input.createdAt, input.tripleLimit);
+      const committed = await this.commitPatch(input.name, plan.add, plan.remove, input.createdAt, input.tripleLimit);
+      this.keepPrefixes(input.name, previous, committed, sparqlPrefixDeclarations(input.update));
+      return committed;
     });
   }
 
@@ -242,7 +260,10 @@ export class GraphService {
     return this.writes.run(() =>
       this.db.transaction(() => {
         const deleted = this.store.deleteGraph(name);
-        if (deleted) this.events.append("graph.deleted", JSON.stringify({ graph: name }), deletedAt);
+        if (deleted) {
+          this.prefixes?.forget(name);
+          this.events.append("graph.deleted", JSON.stringify({ graph: name }), deletedAt);
+        }
         return deleted;
       }),
     );
@@ -258,7 +279,11 @@ export class GraphService {
     if (version.tripleCount > MAX_BUFFERED_TRIPLES) {
       throw tooLargeToBuffer(`Serializing ${versionLabel(version)} as ${mediaType}`, version.tripleCount);
     }
-    const body = await serializeRdf(this.store.readVersion(name, version.number), mediaType);
+    const prefixes =
+      mediaType === RDF_MEDIA_TYPES.turtle || mediaType === RDF_MEDIA_TYPES.trig
+        ? this.prefixes?.of(name, version.number)
+        : undefined;
+    const body = await serializeRdf(this.store.readVersion(name, version.number), mediaType, { prefixes });
     return { contentType: mediaType, body };
   }
 
@@ -404,6 +429,17 @@ export class GraphService {
     const version = view(result.version);
     if (result.created) this.events.append("graph.version.created", JSON.stringify(version), createdAtMs);
     return { version, created: result.created };
+  }
+
+  private keepPrefixes(
+    name: string,
+    previous: GraphVersion,
+    committed: CommitView,
+    declared: readonly [string, string][],
+  ): void {
+    if (!this.prefixes || !committed.created) return;
+    const inherited = this.prefixes.of(name, previous.number);
+    this.prefixes.record(name, committed.version.version, mergePrefixes(inherited, declared));
   }
 
   private resolveVersion(name: string, number: number | undefined): GraphVersion {

@@ -77,16 +77,19 @@ export function negotiateMediaType<T extends string>(
   return (best as { mediaType: T } | null)?.mediaType ?? null;
 }
 
+/** The RDF media type an alias in an `Accept` header names (e.g. `text/x-nquads`), for negotiateMediaType. */
+export function rdfMediaTypeAlias(mediaType: string): RdfMediaType | undefined {
+  try {
+    return normalizeRdfMediaType(mediaType);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The RDF serializer for an `Accept` header (see negotiateMediaType); null when nothing acceptable (→ 406). */
 export function pickSerializer(
   acceptHeader: string | null | undefined,
   available: readonly RdfMediaType[] = SUPPORTED_RDF_MEDIA_TYPES,
 ): RdfMediaType | null {
-  return negotiateMediaType(acceptHeader, available, (mediaType) => {
-    try {
-      return normalizeRdfMediaType(mediaType);
-    } catch {
-      return undefined;
-    }
-  });
+  return negotiateMediaType(acceptHeader, available, rdfMediaTypeAlias);
 }

@@ -61,6 +61,11 @@ export interface ParseRdfOptions {
   baseIRI?: string;
   /** Parsing stops with QuadLimitExceededError as soon as the document yields more quads than this. */
   maxQuads?: number;
+  /**
+   * Called for the prefixes the document declares (Turtle, TriG; JSON-LD contexts are not reported): as they
+   * are read when streaming, after the parse (the last namespace of each) when synchronous.
+   */
+  onPrefix?: (prefix: string, namespace: string) => void;
 }
 
 export const n3Formats: Record<Exclude<RdfMediaType, "application/ld+json">, string> = {
@@ -105,6 +110,8 @@ interface N3ErrorContext {
 /** n3's parser state our guards read and wrap (n3 2.x). */
 interface N3ParserInternals {
   _contextStack: unknown[];
+  /** Prefix → namespace IRI after the parse; `_` is the parser's own blank-node label prefix. */
+  _prefixes: Record<string, string>;
   _base: string;
   _lexer: { _line: number; previousToken?: N3ErrorContext["previousToken"] };
   _saveContext(type: string, graph: unknown, subject: unknown, predicate: unknown, object: unknown): void;
@@ -156,6 +163,12 @@ export function createN3Parser(format: Exclude<RdfMediaType, "application/ld+jso
   return parser;
 }
 
+/** The prefixes a finished parse declared (the last namespace of each), in order of first declaration. */
+function declaredPrefixes(parser: Parser): [string, string][] {
+  const prefixes = (parser as unknown as N3ParserInternals)._prefixes;
+  return Object.entries(prefixes).filter(([prefix]) => prefix !== "_");
+}
+
 function lineText(text: string, line: number): string {
   return text.split(/\r\n|\n|\r/)[line - 1] ?? "";
 }
@@ -198,7 +211,12 @@ export function parseRdfSync(text: string, mediaType: string, options: ParseRdfO
   }
   const parser = createN3Parser(format, options);
   try {
-    return parser.parse(text);
+    const quads = parser.parse(text);
+    // Read back rather than passed to parse(): with a prefix callback n3 lexes the whole document before
+    // parsing it, and the nesting guard's position would be the document's end.
+    if (options.onPrefix)
+      for (const [prefix, namespace] of declaredPrefixes(parser)) options.onPrefix(prefix, namespace);
+    return quads;
   } catch (error) {
     if (error instanceof QuadLimitExceededError) throw error;
     if (error instanceof Error) throw n3ParseError(error, text, format);

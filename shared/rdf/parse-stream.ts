@@ -9,6 +9,8 @@ export interface ParseStreamOptions {
   maxQuads?: number;
   /** Reading stops with DocumentTooLargeError as soon as the body is longer than this many bytes. */
   maxBytes?: number;
+  /** Called for each prefix the document declares (Turtle, TriG), in order. */
+  onPrefix?: (prefix: string, namespace: string) => void;
 }
 
 export interface ParseStreamResult {
@@ -141,22 +143,26 @@ export async function parseRdfStream(
   let failure: { error: unknown } | undefined;
   let quads = 0;
   let ownError = false;
-  parser.parse(source as never, (error: Error | null, quad: Quad | null) => {
-    if (failure) return;
-    if (error) {
-      failure = { error };
-      return;
-    }
-    if (!quad) return;
-    try {
-      quads += 1;
-      onQuad(quad);
-    } catch (thrown) {
-      ownError = true;
-      failure = { error: thrown };
-      throw thrown;
-    }
-  });
+  parser.parse(
+    source as never,
+    (error: Error | null, quad: Quad | null) => {
+      if (failure) return;
+      if (error) {
+        failure = { error };
+        return;
+      }
+      if (!quad) return;
+      try {
+        quads += 1;
+        onQuad(quad);
+      } catch (thrown) {
+        ownError = true;
+        failure = { error: thrown };
+        throw thrown;
+      }
+    },
+    (prefix: string, namespace: Quad["object"]) => options.onPrefix?.(prefix, namespace.value),
+  );
 
   const decoder = new Utf8StreamDecoder();
   const reader = pieceReader(input);

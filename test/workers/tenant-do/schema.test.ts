@@ -1,15 +1,14 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { tenantCoreSchema } from "../../../durable-objects/tenant/tenant-schema";
+import { TENANT_SCHEMA } from "../../../durable-objects/tenant/tenant-schema";
 import type { TenantObject } from "../../../durable-objects/tenant-object";
 import { quadStoreSchema } from "../../../shared/rdf/store/quad-store-schema";
 import { LEGACY_QUAD_STORE_SQL } from "../../support/legacy-quad-store-sql";
 
-const CURRENT_VERSIONS = {
-  "tenant-core": tenantCoreSchema.migrations.length,
-  "quad-store": quadStoreSchema.migrations.length,
-};
+const currentVersions = Object.fromEntries(
+  TENANT_SCHEMA.map((component) => [component.name, component.migrations.length]),
+);
 
 function stubFor(name: string) {
   return env.TENANT.get(env.TENANT.idFromName(name));
@@ -18,7 +17,7 @@ function stubFor(name: string) {
 describe("TenantObject schema", () => {
   it("writes the schema_version row on first start", async () => {
     const stub = stubFor("schema-first-start");
-    expect(await stub.getSchemaVersions()).toEqual(CURRENT_VERSIONS);
+    expect(await stub.getSchemaVersions()).toEqual(currentVersions);
     const tables = await runInDurableObject(stub, (_instance: TenantObject, state) =>
       state.storage.sql
         .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
@@ -38,6 +37,7 @@ describe("TenantObject schema", () => {
         "rdf_quad",
         "rdf_staging",
         "rdf_staging_remove",
+        "graph_version_prefix",
       ]),
     );
   });
@@ -59,7 +59,7 @@ describe("TenantObject schema", () => {
       (instance: TenantObject) => (instance as unknown as { evictionMarker?: boolean }).evictionMarker === undefined,
     );
     expect(freshInstance).toBe(true);
-    expect(await stub.getSchemaVersions()).toEqual(CURRENT_VERSIONS);
+    expect(await stub.getSchemaVersions()).toEqual(currentVersions);
     const after = await runInDurableObject(stub, (_instance: TenantObject, state) => ({
       marker: state.storage.sql.exec("SELECT units, updated_at FROM rate_bucket WHERE name = 'marker'").toArray(),
       description: state.storage.sql
@@ -91,7 +91,7 @@ describe("TenantObject schema", () => {
     });
     await evictDurableObject(stub);
 
-    expect(await stub.getSchemaVersions()).toEqual(CURRENT_VERSIONS);
+    expect(await stub.getSchemaVersions()).toEqual(currentVersions);
     const versions = await stub.graphVersions("people");
     expect(versions.ok && versions.value.map((v) => [v.version, v.triples, v.hash])).toEqual([
       [1, 2, `sha256:${"1".repeat(64)}`],
