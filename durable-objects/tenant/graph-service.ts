@@ -6,10 +6,9 @@ import { buildGraphDiff, graphDiffToJson, graphDiffToNTriples } from "../../shar
 import { VersionTooLargeError } from "../../shared/rdf/errors";
 import { parseRdfSync, RDF_MEDIA_TYPES, serializeRdf } from "../../shared/rdf/formats";
 import { parseRdfStream } from "../../shared/rdf/parse-stream";
-import { runSparqlQuery } from "../../shared/rdf/sparql/engine";
-import type { QueryDataset } from "../../shared/rdf/sparql/evaluator";
-import { type SolutionResult, SPARQL_RESULT_SERIALIZERS } from "../../shared/rdf/sparql/results";
-import { planUpdate } from "../../shared/rdf/sparql/update";
+import { planUpdate, runSparqlQuery } from "../../shared/rdf/sparql/engine";
+import type { QueryDataset } from "../../shared/rdf/sparql/evaluate/dataset";
+import { type SolutionResult, SPARQL_RESULT_SERIALIZERS } from "../../shared/rdf/sparql/execute/results";
 import { GraphUpload, MAX_VERSION_TRIPLES } from "../../shared/rdf/store/graph-upload";
 import type { GraphVersion, QuadStore } from "../../shared/rdf/store/quad-store";
 import { SeededRandom } from "../../shared/template/kgen/seeded-random";

@@ -7,8 +7,8 @@ import {
   SparqlNotSupportedError,
   SparqlSyntaxError,
 } from "../../../shared/rdf/sparql/errors";
-import type { QueryResult } from "../../../shared/rdf/sparql/query";
-import { toSparqlCsv, toSparqlJson, toSparqlTsv, toSparqlXml } from "../../../shared/rdf/sparql/results";
+import type { QueryResult } from "../../../shared/rdf/sparql/execute/execute";
+import { toSparqlCsv, toSparqlJson, toSparqlTsv, toSparqlXml } from "../../../shared/rdf/sparql/execute/results";
 import type { QuadStore } from "../../../shared/rdf/store/quad-store";
 import { memoryQuadStore } from "../../support/sparql-store";
 

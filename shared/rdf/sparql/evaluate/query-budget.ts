@@ -1,5 +1,5 @@
-import { MemoryBudgetExceededError } from "../../core/budget-errors";
-import { QueryBudgetExceededError } from "./errors";
+import { MemoryBudgetExceededError } from "../../../core/budget-errors";
+import { QueryBudgetExceededError } from "../errors";
 
 /**
  * Characters the string functions of one query may build in all (CONCAT, SUBSTR, UCASE/LCASE,
