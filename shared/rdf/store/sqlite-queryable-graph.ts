@@ -48,7 +48,7 @@ export class SqliteQueryableGraph implements QueryableGraph {
     options: { numericBounds?: ReadonlyMap<string, NumericBounds>; limit?: number } = {},
   ): IdSolutions {
     const { sql, variables } = compileBgp(patterns, graphs, options.limit, options.numericBounds);
-    return { variables, rows: this.rows(sql) };
+    return { variables, rows: graphs.length === 0 ? [] : this.rows(sql) };
   }
 
   matchOptional(
@@ -58,10 +58,11 @@ export class SqliteQueryableGraph implements QueryableGraph {
     limit?: number,
   ): IdSolutions<number | null> {
     const { sql, variables } = compileOptionalBgps(left, right, graphs);
-    return { variables, rows: this.rows(sql + limitClause(limit)) };
+    return { variables, rows: graphs.length === 0 ? [] : this.rows(sql + limitClause(limit)) };
   }
 
   countBgp(patterns: EncodedPattern[], graphs: readonly GraphRef[], limit?: number): number {
+    if (graphs.length === 0) return 0;
     const { sql } = compileBgp(patterns, graphs, limit);
     const [row] = this.rows<number[]>(`SELECT COUNT(*) FROM (${sql})`);
     return Number(row?.[0]);
@@ -76,6 +77,7 @@ export class SqliteQueryableGraph implements QueryableGraph {
   ): GroupCounts {
     const compiled = compileBgpCount(patterns, graphs, groupBy, counts, options.bgpRowLimit);
     if (compiled === null) throw new Error("countGroups: a grouped or counted variable is not bound by the pattern");
+    if (graphs.length === 0) return { rows: [], visitedColumn: compiled.visitedColumn };
     return { rows: this.rows(compiled.sql + limitClause(options.limit)), visitedColumn: compiled.visitedColumn };
   }
 

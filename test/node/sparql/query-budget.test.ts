@@ -259,12 +259,12 @@ describe("held rows and strings", () => {
 
   it("gives SQL statements a LIMIT one row past the smaller of steps left and rows that fit", () => {
     const budget = new QueryBudget({ maxSteps: 100, maxHeldRowsBytes: 1200 });
-    expect(budget.sqlRowLimit(1, true)).toBe(11);
-    expect(budget.sqlRowLimit(1, false)).toBe(101);
-    expect(() => budget.checkSqlRows(11, 1, true)).toThrow(MemoryBudgetExceededError);
-    expect(() => budget.checkSqlRows(101, 1, false)).toThrow(QueryBudgetExceededError);
-    expect(() => budget.checkSqlRows(100, 1, false)).not.toThrow();
-    expect(new QueryBudget().sqlRowLimit(3, false)).toBe(Number.POSITIVE_INFINITY);
+    expect(budget.scanRowLimit(1, true)).toBe(11);
+    expect(budget.scanRowLimit(1, false)).toBe(101);
+    expect(() => budget.checkScanRows(11, 1, true)).toThrow(MemoryBudgetExceededError);
+    expect(() => budget.checkScanRows(101, 1, false)).toThrow(QueryBudgetExceededError);
+    expect(() => budget.checkScanRows(100, 1, false)).not.toThrow();
+    expect(new QueryBudget().scanRowLimit(3, false)).toBe(Number.POSITIVE_INFINITY);
   });
 });
 

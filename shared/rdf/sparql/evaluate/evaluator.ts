@@ -495,11 +495,11 @@ export class Evaluator {
     if (counts.some((count) => count.variable !== null && !bound.has(count.variable))) return null;
     // The BGP's rows are counted, not held: only the step budget bounds them (the store stops one past it).
     // One pattern reads at most the version's triples (bounded by the plan's triple quota) and a limit
-    // would keep SQLite from flattening the subquery (1.5 times slower), so only joins get one.
+    // makes the SQLite store's scan 1.5 times slower (no subquery flattening), so only joins get one.
     this.reader.refuseOversizedProduct(encoded, graphs, 0, false);
     this.reader.refuseOversizedPrefixes(encoded, graphs);
     this.budget.checkDeadline();
-    const bgpRowLimit = encoded.length > 1 ? this.budget.sqlRowLimit(0, false) : Number.POSITIVE_INFINITY;
+    const bgpRowLimit = encoded.length > 1 ? this.budget.scanRowLimit(0, false) : Number.POSITIVE_INFINITY;
     let visitedColumn = 0;
     const rows = this.reader.read(names.length + counts.length + 1, true, (limit) => {
       const counted = this.reader.graph.countGroups(encoded, graphs, names, counts, {
@@ -511,7 +511,7 @@ export class Evaluator {
     });
     let visited = 0;
     for (const row of rows) visited += row[visitedColumn] as number;
-    this.budget.checkSqlRows(visited, 0, false);
+    this.budget.checkScanRows(visited, 0, false);
     this.tick(visited);
     const ids = new Set<number>();
     for (const row of rows) for (let i = 0; i < names.length; i++) ids.add(row[i] as number);

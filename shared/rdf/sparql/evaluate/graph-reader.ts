@@ -53,9 +53,9 @@ export class GraphReader {
    */
   read<Row>(width: number, held: boolean, fetch: (limit: number | undefined) => Row[]): Row[] {
     this.budget.checkDeadline();
-    const limit = this.budget.sqlRowLimit(width, held);
+    const limit = this.budget.scanRowLimit(width, held);
     const rows = fetch(Number.isFinite(limit) ? limit : undefined);
-    this.budget.checkSqlRows(rows.length, width, held);
+    this.budget.checkScanRows(rows.length, width, held);
     this.budget.tick(rows.length);
     return rows;
   }
@@ -130,7 +130,7 @@ export class GraphReader {
     if (patterns.length < 2) return;
     const components = connectedComponents(patterns);
     if (components.length < 2) return;
-    const limit = this.budget.sqlRowLimit(width, held);
+    const limit = this.budget.scanRowLimit(width, held);
     if (!Number.isFinite(limit)) return;
     let product = 1;
     let reachedLimit = false;
@@ -141,7 +141,7 @@ export class GraphReader {
       if (count >= limit) reachedLimit = true;
       product *= count;
     }
-    if (reachedLimit || product >= limit) this.budget.checkSqlRows(limit, width, held);
+    if (reachedLimit || product >= limit) this.budget.checkScanRows(limit, width, held);
   }
 
   /**
@@ -152,11 +152,11 @@ export class GraphReader {
   refuseOversizedPrefixes(patterns: EncodedPattern[], graphs: GraphRef[]): void {
     const prefixes = filteredJoinPrefixes(patterns);
     if (prefixes.length === 0) return;
-    const limit = this.budget.sqlRowLimit(0, false);
+    const limit = this.budget.scanRowLimit(0, false);
     if (!Number.isFinite(limit)) return;
     for (const prefix of prefixes) {
       const count = this.count(prefix, graphs, limit);
-      this.budget.checkSqlRows(count, 0, false);
+      this.budget.checkScanRows(count, 0, false);
       this.budget.tick(count);
     }
   }

@@ -7,7 +7,7 @@ const NUMERIC_DATATYPES = new Set<string>([XSD.integer, XSD.decimal, XSD.double,
 
 /**
  * Numeric range constraints implied by a FILTER: conjuncts `?v op number` (op one of < <= > >= =).
- * Such a FILTER is false for anything but numeric literals in range, so SQL may pre-select by value.
+ * Such a FILTER is false for anything but numeric literals in range, so the store may pre-select by value.
  */
 export function numericBoundsOf(expression: Algebra.Expression): Map<string, NumericBounds> {
   const bounds = new Map<string, NumericBounds>();

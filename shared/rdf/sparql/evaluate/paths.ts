@@ -116,7 +116,7 @@ export class PathEvaluator {
     let chain = 0;
     while (chain < inputs.length && linkOf(inputs[chain] as Algebra.PropertyPathSymbol)) chain++;
     if (chain >= 2 && (subject !== null || object === null || chain === inputs.length)) {
-      // Leading plain (or inverse) links are one BGP: a single SQL join instead of a lookup per node.
+      // Leading plain (or inverse) links are one BGP: a single join in the store instead of a lookup per node.
       const head = this.linkChain(inputs.slice(0, chain), subject, chain === inputs.length ? object : null, graphs);
       if (chain === inputs.length) return head;
       return this.continueSequence(head, inputs.slice(chain), object, graphs);
