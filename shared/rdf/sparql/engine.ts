@@ -1,7 +1,7 @@
 import type { Algebra } from "sparqlalgebrajs";
 import type { QuadStore } from "../store/quad-store";
 import { SqliteQueryableGraph } from "../store/sqlite-queryable-graph";
-import { executeQuery, type QueryOptions, type QueryResult } from "./execute/execute";
+import { executeQuery, type QueryResult, type SparqlQueryOptions } from "./execute/execute";
 import { planGraphUpdate, type UpdatePlan } from "./execute/update";
 
 /*
@@ -10,8 +10,6 @@ import { planGraphUpdate, type UpdatePlan } from "./execute/update";
  * (the algebra evaluator and property paths, talking to the store through QueryableGraph only) and
  * expressions/ (operators, functions, aggregates).
  */
-
-export type SparqlQueryOptions = QueryOptions;
 
 /** Runs a SPARQL 1.1 query (text or parsed algebra) over the store. */
 export function runSparqlQuery(

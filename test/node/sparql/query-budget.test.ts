@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { MemoryBudgetExceededError, NestingTooDeepError } from "../../../shared/core/budget-errors";
 import { queryLimits } from "../../../shared/plans";
-import { runSparqlQuery, type SparqlQueryOptions } from "../../../shared/rdf/sparql/engine";
+import { runSparqlQuery } from "../../../shared/rdf/sparql/engine";
 import { QueryBudgetExceededError } from "../../../shared/rdf/sparql/errors";
 import {
   MAX_HELD_ROWS_BYTES,
   MAX_QUERY_STRING_CHARS,
   QueryBudget,
 } from "../../../shared/rdf/sparql/evaluate/query-budget";
-import type { QueryResult } from "../../../shared/rdf/sparql/execute/execute";
+import type { QueryResult, SparqlQueryOptions } from "../../../shared/rdf/sparql/execute/execute";
 import { checkQueryNesting, MAX_QUERY_GROUPS, MAX_QUERY_NESTING } from "../../../shared/rdf/sparql/parse/query-nesting";
 import type { QuadStore } from "../../../shared/rdf/store/quad-store";
 import { memoryQuadStore } from "../../support/sparql-store";

@@ -228,6 +228,7 @@ export class Evaluator {
 
   // ---- basic graph patterns ----
 
+  /** A BGP with `seed` substituted, in one store scan; `numericBounds` pre-select a FILTER's numeric ranges. */
   evaluateBgp(
     patterns: RDF.BaseQuad[],
     seed: Bindings,

@@ -12,7 +12,7 @@ export type QueryResult =
   | { type: "boolean"; value: boolean }
   | { type: "quads"; quads: RDF.Quad[] };
 
-export interface QueryOptions extends EvaluationOptions {
+export interface SparqlQueryOptions extends EvaluationOptions {
   /** Most solutions (or triples) a result may hold; more → ResultLimitExceededError. */
   maxRows?: number;
 }
@@ -37,7 +37,7 @@ function projectedVariables(op: Algebra.Operation): string[] {
 export function executeQuery(
   graph: QueryableGraph,
   query: string | Algebra.Operation,
-  options: QueryOptions,
+  options: SparqlQueryOptions,
 ): QueryResult {
   const operation = typeof query === "string" ? parseQuery(query, { baseIRI: options.baseIRI }) : query;
   const queryBase = operation.metadata?.baseIRI;

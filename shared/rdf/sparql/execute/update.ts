@@ -4,7 +4,7 @@ import type { QueryableGraph } from "../../store/queryable-graph";
 import { termKey } from "../../store/term-key";
 import { SparqlNotSupportedError } from "../errors";
 import { parseUpdate } from "../parse/parse";
-import { executeQuery, type QueryOptions } from "./execute";
+import { executeQuery, type SparqlQueryOptions } from "./execute";
 import { construct } from "./graph-results";
 
 export interface UpdatePlan {
@@ -29,7 +29,7 @@ function inDefaultGraph(patterns: readonly RDF.BaseQuad[] | undefined): RDF.Base
  * evaluated against the graph as it was before the request; later operations override earlier ones
  * for the same triple. LOAD, CLEAR, CREATE, DROP, ADD, MOVE and COPY are not supported.
  */
-export function planGraphUpdate(graph: QueryableGraph, text: string, options: QueryOptions): UpdatePlan {
+export function planGraphUpdate(graph: QueryableGraph, text: string, options: SparqlQueryOptions): UpdatePlan {
   const steps = parseUpdate(text, { baseIRI: options.baseIRI });
   const add = new Map<string, RDF.Quad>();
   const remove = new Map<string, RDF.Quad>();
