@@ -7,8 +7,6 @@ import type { Bindings } from "../expressions";
 import type { GraphReader } from "./graph-reader";
 import type { QueryBudget } from "./query-budget";
 
-type PathPair = IdPair;
-
 /**
  * Property paths over term ids: links and negated property sets are store scans, sequences of links
  * one pattern join, closures breadth-first searches stepping a frontier at a time.
@@ -54,12 +52,7 @@ export class PathEvaluator {
   }
 
   /** Pairs (subject id, object id) connected by `path`; a non-null end is fixed. Bag semantics except closures. */
-  path(
-    path: Algebra.PropertyPathSymbol,
-    subject: number | null,
-    object: number | null,
-    graphs: GraphRef[],
-  ): PathPair[] {
+  path(path: Algebra.PropertyPathSymbol, subject: number | null, object: number | null, graphs: GraphRef[]): IdPair[] {
     this.budget.tick();
     switch (path.type) {
       case Algebra.types.LINK:
@@ -68,7 +61,7 @@ export class PathEvaluator {
       case Algebra.types.INV:
         return this.path(path.path, object, subject, graphs).map(([s, o]) => [o, s]);
       case Algebra.types.ALT: {
-        const pairs: PathPair[] = [];
+        const pairs: IdPair[] = [];
         for (const input of path.input) {
           for (const pair of this.path(input, subject, object, graphs)) pairs.push(pair);
           this.holdPairs(pairs);
@@ -91,7 +84,7 @@ export class PathEvaluator {
   }
 
   /** Pairs of ids held for a path are held rows of two columns. */
-  private holdPairs(pairs: PathPair[]): void {
+  private holdPairs(pairs: IdPair[]): void {
     this.budget.holdRows(pairs.length, 2);
   }
 
@@ -101,7 +94,7 @@ export class PathEvaluator {
     return { excluded: path.iris.map((iri) => this.reader.idOf(iri)).filter((id) => id > 0) };
   }
 
-  private edges(test: PredicateTest, subject: number | null, object: number | null, graphs: GraphRef[]): PathPair[] {
+  private edges(test: PredicateTest, subject: number | null, object: number | null, graphs: GraphRef[]): IdPair[] {
     if (graphs.length === 0 || (subject !== null && subject < 0) || (object !== null && object < 0)) return [];
     return this.reader.read(2, true, (limit) => this.reader.graph.edges(test, subject, object, graphs, limit));
   }
@@ -122,7 +115,7 @@ export class PathEvaluator {
       return this.continueSequence(head, inputs.slice(chain), object, graphs);
     }
     const [first, ...rest] = inputs as [Algebra.PropertyPathSymbol, ...Algebra.PropertyPathSymbol[]];
-    const result: PathPair[] = [];
+    const result: IdPair[] = [];
     if (subject === null && object !== null) {
       // Evaluate from the fixed end.
       const last = rest.pop() as Algebra.PropertyPathSymbol;
@@ -143,13 +136,13 @@ export class PathEvaluator {
 
   /** Extends each (s, middle) pair of `head` through `rest`, evaluating the rest once per distinct middle. */
   private continueSequence(
-    head: PathPair[],
+    head: IdPair[],
     rest: Algebra.PropertyPathSymbol[],
     object: number | null,
     graphs: GraphRef[],
-  ): PathPair[] {
-    const result: PathPair[] = [];
-    const cache = new Map<number, PathPair[]>();
+  ): IdPair[] {
+    const result: IdPair[] = [];
+    const cache = new Map<number, IdPair[]>();
     for (const [s, middle] of head) {
       let tail = cache.get(middle);
       if (!tail) {
@@ -190,14 +183,14 @@ export class PathEvaluator {
     const sIndex = variables.indexOf("s");
     const oIndex = variables.indexOf("o");
     return rows.map(
-      (row): PathPair => [
+      (row): IdPair => [
         sIndex >= 0 ? (row[sIndex] as number) : (subject as number),
         oIndex >= 0 ? (row[oIndex] as number) : (object as number),
       ],
     );
   }
 
-  private zeroLength(subject: number | null, object: number | null, graphs: GraphRef[]): PathPair[] {
+  private zeroLength(subject: number | null, object: number | null, graphs: GraphRef[]): IdPair[] {
     if (subject !== null && object !== null) return subject === object ? [[subject, subject]] : [];
     if (subject !== null) return [[subject, subject]];
     if (object !== null) return [[object, object]];
@@ -216,15 +209,15 @@ export class PathEvaluator {
     object: number | null,
     graphs: GraphRef[],
     includeZero: boolean,
-  ): PathPair[] {
+  ): IdPair[] {
     if (subject === null && object !== null) {
       const step = (nodes: number[]) => this.stepMany(inner, nodes, false, graphs);
-      return this.reach(step, object, includeZero).map((s): PathPair => [s, object]);
+      return this.reach(step, object, includeZero).map((s): IdPair => [s, object]);
     }
     if (subject !== null) {
       const step = (nodes: number[]) => this.stepMany(inner, nodes, true, graphs);
       const reached = this.reach(step, subject, includeZero);
-      return (object === null ? reached : reached.filter((o) => o === object)).map((o): PathPair => [subject, o]);
+      return (object === null ? reached : reached.filter((o) => o === object)).map((o): IdPair => [subject, o]);
     }
     // Both ends free: one scan of the inner path, then breadth-first search in memory from every start.
     const adjacency = new Map<number, number[]>();
@@ -234,13 +227,13 @@ export class PathEvaluator {
       else adjacency.set(s, [o]);
     }
     const step = (nodes: number[]) => {
-      const pairs: PathPair[] = [];
+      const pairs: IdPair[] = [];
       for (const node of nodes) for (const target of adjacency.get(node) ?? []) pairs.push([node, target]);
       this.budget.tick(pairs.length);
       return pairs;
     };
     const starts = includeZero ? this.allNodes(graphs) : [...adjacency.keys()];
-    const result: PathPair[] = [];
+    const result: IdPair[] = [];
     for (const start of starts) {
       for (const o of this.reach(step, start, includeZero)) result.push([start, o]);
       this.holdPairs(result);
@@ -249,12 +242,7 @@ export class PathEvaluator {
   }
 
   /** One step of `inner` from each of `nodes` (forward: as subjects; backward: as objects), as [from, to] pairs. */
-  private stepMany(
-    inner: Algebra.PropertyPathSymbol,
-    nodes: number[],
-    forward: boolean,
-    graphs: GraphRef[],
-  ): PathPair[] {
+  private stepMany(inner: Algebra.PropertyPathSymbol, nodes: number[], forward: boolean, graphs: GraphRef[]): IdPair[] {
     let path = inner;
     let direction = forward;
     if (path.type === Algebra.types.INV) {
@@ -268,7 +256,7 @@ export class PathEvaluator {
       this.budget.tick();
       return this.reader.read(2, true, (limit) => this.reader.graph.step(test, known, direction, graphs, limit));
     }
-    const pairs: PathPair[] = [];
+    const pairs: IdPair[] = [];
     for (const node of nodes) {
       const found = forward ? this.path(inner, node, null, graphs) : this.path(inner, null, node, graphs);
       for (const [s, o] of found) pairs.push(forward ? [node, o] : [node, s]);
@@ -277,7 +265,7 @@ export class PathEvaluator {
     return pairs;
   }
 
-  private reach(step: (nodes: number[]) => PathPair[], start: number, includeZero: boolean): number[] {
+  private reach(step: (nodes: number[]) => IdPair[], start: number, includeZero: boolean): number[] {
     const visited = new Set<number>();
     const order: number[] = [];
     if (includeZero) {
@@ -312,7 +300,7 @@ function linkOf(path: Algebra.PropertyPathSymbol): { iri: RDF.NamedNode; inverse
   return null;
 }
 
-function uniquePairs(pairs: PathPair[]): PathPair[] {
+function uniquePairs(pairs: IdPair[]): IdPair[] {
   const seen = new Set<string>();
   return pairs.filter(([s, o]) => {
     const key = `${s} ${o}`;
@@ -322,7 +310,7 @@ function uniquePairs(pairs: PathPair[]): PathPair[] {
   });
 }
 
-function groupBy(pairs: PathPair[], position: 0 | 1): Map<number, number> {
+function groupBy(pairs: IdPair[], position: 0 | 1): Map<number, number> {
   const counts = new Map<number, number>();
   for (const pair of pairs) counts.set(pair[position], (counts.get(pair[position]) ?? 0) + 1);
   return counts;
