@@ -1,14 +1,4 @@
 import type * as RDF from "@rdfjs/types";
-import {
-  compileBgp,
-  compileBgpCount,
-  compileEdges,
-  compileHasNode,
-  compileNodes,
-  compileOptionalBgps,
-  compileStep,
-  limitClause,
-} from "./bgp-sql";
 import type { GraphRef, QuadStore } from "./quad-store";
 import type {
   CountSpec,
@@ -20,6 +10,16 @@ import type {
   PredicateTest,
   QueryableGraph,
 } from "./queryable-graph";
+import {
+  compileBgp,
+  compileBgpCount,
+  compileEdges,
+  compileHasNode,
+  compileNodes,
+  compileOptionalBgps,
+  compileStep,
+  limitClause,
+} from "./queryable-graph-sql";
 
 /** The quad store's SQLite tables as a QueryableGraph: every scan is one SQL statement. */
 export class SqliteQueryableGraph implements QueryableGraph {

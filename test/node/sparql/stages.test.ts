@@ -30,7 +30,9 @@ describe("the SPARQL engine's stages", () => {
 
   it("builds on the SQLite implementation only at its entry point", () => {
     const importers = files
-      .filter(({ text }) => /from "[^"]*\/store\/(sqlite-queryable-graph|bgp-sql|sql-database)"/.test(text))
+      .filter(({ text }) =>
+        /from "[^"]*\/store\/(sqlite-queryable-graph|queryable-graph-sql|bgp-sql|sql-database)"/.test(text),
+      )
       .map(({ path }) => path);
     expect(importers).toEqual([`${ENGINE}/engine.ts`]);
   });

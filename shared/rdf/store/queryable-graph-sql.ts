@@ -3,6 +3,12 @@ import { orderPatterns } from "./bgp-plan";
 import type { GraphRef } from "./quad-store";
 import type { CountSpec, EncodedPattern, NumericBounds, PredicateTest } from "./queryable-graph";
 
+/*
+ * The SQL of the SQLite QueryableGraph: every scan the SPARQL evaluator pushes down, as one statement
+ * over `rdf_quad` (and `rdf_term` for numeric bounds). Term and graph ids are integers produced by the
+ * store and are inlined.
+ */
+
 const COLUMNS = ["s", "p", "o"] as const;
 
 /**
