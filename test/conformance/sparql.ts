@@ -8,8 +8,8 @@ import { isomorphic } from "rdf-isomorphic";
 import { RdfXmlParser } from "rdfxml-streaming-parser";
 import { Algebra } from "sparqlalgebrajs";
 import { runSparqlQuery } from "../../shared/rdf/sparql/engine";
-import { parseQuery, parseSparql } from "../../shared/rdf/sparql/query";
-import { type SolutionResult, toSparqlCsv } from "../../shared/rdf/sparql/results";
+import { type SolutionResult, toSparqlCsv } from "../../shared/rdf/sparql/execute/results";
+import { parseQuery, parseSparql } from "../../shared/rdf/sparql/parse/parse";
 import type { QuadStore } from "../../shared/rdf/store/quad-store";
 import { dataFactory } from "../../shared/rdf/store/term-key";
 import { migratedQuadStore } from "../support/sparql-store";
@@ -22,6 +22,8 @@ const RS = "http://www.w3.org/2001/sw/DataAccess/tests/result-set#";
 const UT = "http://www.w3.org/2009/sparql/tests/test-update#";
 
 type Row = Map<string, RDF.Term>;
+/** A solution as the engine returns it. */
+type Solution = ReadonlyMap<string, RDF.Term>;
 type Expected =
   | { type: "bindings"; variables: string[]; rows: Row[]; ordered: boolean }
   | { type: "boolean"; value: boolean }
@@ -302,12 +304,12 @@ function canonicalDecimal(lexical: string): string | null {
 }
 
 /** Matches rows under one blank-node bijection (backtracking); ordered compares position by position. */
-function rowsMatch(expected: Row[], actual: Row[], ordered: boolean): boolean {
+function rowsMatch(expected: Row[], actual: readonly Solution[], ordered: boolean): boolean {
   if (expected.length !== actual.length) return false;
   const mapping = new Map<string, string>();
   const used = new Set<string>();
   const taken = new Array<boolean>(actual.length).fill(false);
-  const tryRow = (a: Row, b: Row): string[] | null => {
+  const tryRow = (a: Row, b: Solution): string[] | null => {
     if (a.size !== b.size) return null;
     const added: string[] = [];
     for (const [name, term] of a) {
@@ -342,7 +344,7 @@ function rowsMatch(expected: Row[], actual: Row[], ordered: boolean): boolean {
     const candidates = ordered ? [index] : actual.map((_, i) => i);
     for (const candidate of candidates) {
       if (taken[candidate]) continue;
-      const added = tryRow(row, actual[candidate] as Row);
+      const added = tryRow(row, actual[candidate] as Solution);
       if (!added) continue;
       taken[candidate] = true;
       if (search(index + 1)) return true;
@@ -464,7 +466,7 @@ function compareCsv(expectedText: string, actualText: string): string | null {
   return rowsMatch(asRows(expected), asRows(actual), false) ? null : "CSV rows differ";
 }
 
-function formatRows(rows: Row[]): string {
+function formatRows(rows: readonly Solution[]): string {
   const text = rows
     .slice(0, 8)
     .map(

@@ -6,7 +6,7 @@ import { lineAndColumn } from "../../../shared/core/text-position";
 import { JsonLdDocumentError, RdfSyntaxError, RelativeIriError } from "../../../shared/rdf/errors";
 import { MAX_RDF_NESTING_DEPTH, parseRdf, parseRdfSync } from "../../../shared/rdf/formats";
 import { parseRdfStream } from "../../../shared/rdf/parse-stream";
-import { checkQueryNesting } from "../../../shared/rdf/sparql/query-nesting";
+import { checkQueryNesting } from "../../../shared/rdf/sparql/parse/query-nesting";
 import { pieces } from "../../support/byte-pieces";
 
 /** A small deterministic generator, so a failing random shape can be reproduced from its seed. */

@@ -1,14 +1,14 @@
 import { Parser } from "n3";
 import { describe, expect, it } from "vitest";
-import { runSparqlQuery, type SparqlQueryOptions } from "../../../shared/rdf/sparql/engine";
+import { runSparqlQuery } from "../../../shared/rdf/sparql/engine";
 import {
   QueryBudgetExceededError,
   ResultLimitExceededError,
   SparqlNotSupportedError,
   SparqlSyntaxError,
 } from "../../../shared/rdf/sparql/errors";
-import type { QueryResult } from "../../../shared/rdf/sparql/query";
-import { toSparqlCsv, toSparqlJson, toSparqlTsv, toSparqlXml } from "../../../shared/rdf/sparql/results";
+import type { QueryResult, SparqlQueryOptions } from "../../../shared/rdf/sparql/execute/execute";
+import { toSparqlCsv, toSparqlJson, toSparqlTsv, toSparqlXml } from "../../../shared/rdf/sparql/execute/results";
 import type { QuadStore } from "../../../shared/rdf/store/quad-store";
 import { memoryQuadStore } from "../../support/sparql-store";
 

@@ -1,11 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { MemoryBudgetExceededError, NestingTooDeepError } from "../../../shared/core/budget-errors";
 import { queryLimits } from "../../../shared/plans";
-import { runSparqlQuery, type SparqlQueryOptions } from "../../../shared/rdf/sparql/engine";
+import { runSparqlQuery } from "../../../shared/rdf/sparql/engine";
 import { QueryBudgetExceededError } from "../../../shared/rdf/sparql/errors";
-import type { QueryResult } from "../../../shared/rdf/sparql/query";
-import { MAX_HELD_ROWS_BYTES, MAX_QUERY_STRING_CHARS, QueryBudget } from "../../../shared/rdf/sparql/query-budget";
-import { checkQueryNesting, MAX_QUERY_GROUPS, MAX_QUERY_NESTING } from "../../../shared/rdf/sparql/query-nesting";
+import {
+  MAX_HELD_ROWS_BYTES,
+  MAX_QUERY_STRING_CHARS,
+  QueryBudget,
+} from "../../../shared/rdf/sparql/evaluate/query-budget";
+import type { QueryResult, SparqlQueryOptions } from "../../../shared/rdf/sparql/execute/execute";
+import { checkQueryNesting, MAX_QUERY_GROUPS, MAX_QUERY_NESTING } from "../../../shared/rdf/sparql/parse/query-nesting";
 import type { QuadStore } from "../../../shared/rdf/store/quad-store";
 import { memoryQuadStore } from "../../support/sparql-store";
 
@@ -255,12 +259,12 @@ describe("held rows and strings", () => {
 
   it("gives SQL statements a LIMIT one row past the smaller of steps left and rows that fit", () => {
     const budget = new QueryBudget({ maxSteps: 100, maxHeldRowsBytes: 1200 });
-    expect(budget.sqlRowLimit(1, true)).toBe(11);
-    expect(budget.sqlRowLimit(1, false)).toBe(101);
-    expect(() => budget.checkSqlRows(11, 1, true)).toThrow(MemoryBudgetExceededError);
-    expect(() => budget.checkSqlRows(101, 1, false)).toThrow(QueryBudgetExceededError);
-    expect(() => budget.checkSqlRows(100, 1, false)).not.toThrow();
-    expect(new QueryBudget().sqlRowLimit(3, false)).toBe(Number.POSITIVE_INFINITY);
+    expect(budget.scanRowLimit(1, true)).toBe(11);
+    expect(budget.scanRowLimit(1, false)).toBe(101);
+    expect(() => budget.checkScanRows(11, 1, true)).toThrow(MemoryBudgetExceededError);
+    expect(() => budget.checkScanRows(101, 1, false)).toThrow(QueryBudgetExceededError);
+    expect(() => budget.checkScanRows(100, 1, false)).not.toThrow();
+    expect(new QueryBudget().scanRowLimit(3, false)).toBe(Number.POSITIVE_INFINITY);
   });
 });
 

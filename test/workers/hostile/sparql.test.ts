@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MAX_HELD_ROWS_BYTES, MAX_QUERY_STRING_CHARS } from "../../../shared/rdf/sparql/query-budget";
-import { MAX_QUERY_GROUPS, MAX_QUERY_NESTING } from "../../../shared/rdf/sparql/query-nesting";
+import { MAX_HELD_ROWS_BYTES, MAX_QUERY_STRING_CHARS } from "../../../shared/rdf/sparql/evaluate/query-budget";
+import { MAX_QUERY_GROUPS, MAX_QUERY_NESTING } from "../../../shared/rdf/sparql/parse/query-nesting";
 import { bearer, call, createTenant, jsonBody, type TestTenant } from "../helpers";
 import { expectRefusedPromptly } from "./bounded";
 

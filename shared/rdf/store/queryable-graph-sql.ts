@@ -1,9 +1,13 @@
-import type * as RDF from "@rdfjs/types";
-import type { GraphRef } from "../store/quad-store";
+import { XSD_NS } from "../../core/rdf-vocabulary";
+import { orderPatterns } from "./bgp-plan";
+import type { GraphRef } from "./quad-store";
+import type { CountSpec, EncodedPattern, NumericBounds, PredicateTest } from "./queryable-graph";
 
-/** One position of a triple pattern after substitution: a term id, or a variable name. */
-export type PatternSlot = { id: number } | { variable: string };
-export type EncodedPattern = [PatternSlot, PatternSlot, PatternSlot];
+/*
+ * The SQL of the SQLite QueryableGraph: every scan the SPARQL evaluator pushes down, as one statement
+ * over `rdf_quad` (and `rdf_term` for numeric bounds). Term and graph ids are integers produced by the
+ * store and are inlined.
+ */
 
 const COLUMNS = ["s", "p", "o"] as const;
 
@@ -20,101 +24,11 @@ export function graphCondition(alias: string, graphs: readonly GraphRef[]): stri
   return parts.length === 1 ? (parts[0] as string) : `(${parts.join(" OR ")})`;
 }
 
-function slotCost(pattern: EncodedPattern, bound: Set<string>): number {
-  const isBound = pattern.map((slot) => "id" in slot || bound.has(slot.variable));
-  const [s, p, o] = isBound;
-  if (s && p && o) return 1;
-  if (s && o) return 2;
-  if (s && p) return 3;
-  if (s) return 5;
-  if (o && p) return 4;
-  if (o) return 6;
-  if (p) return 8;
-  return 10;
-}
-
-/** Greedy join order: cheapest pattern first, then patterns that share bound variables. */
-export function orderPatterns(patterns: EncodedPattern[]): EncodedPattern[] {
-  const remaining = [...patterns];
-  const ordered: EncodedPattern[] = [];
-  const bound = new Set<string>();
-  while (remaining.length > 0) {
-    let best = 0;
-    let bestCost = Number.POSITIVE_INFINITY;
-    remaining.forEach((pattern, index) => {
-      let cost = slotCost(pattern, bound);
-      // Prefer connected patterns over cartesian products.
-      if (ordered.length > 0 && !pattern.some((slot) => "variable" in slot && bound.has(slot.variable))) cost += 20;
-      if (cost < bestCost) {
-        bestCost = cost;
-        best = index;
-      }
-    });
-    const [pattern] = remaining.splice(best, 1) as [EncodedPattern];
-    ordered.push(pattern);
-    for (const slot of pattern) if ("variable" in slot) bound.add(slot.variable);
-  }
-  return ordered;
-}
-
-/**
- * The patterns split into groups that share no variable (patterns without variables are left out):
- * a BGP of several groups is their cartesian product.
- */
-export function connectedComponents(patterns: EncodedPattern[]): EncodedPattern[][] {
-  const components: { variables: Set<string>; patterns: EncodedPattern[] }[] = [];
-  for (const pattern of patterns) {
-    const variables = pattern.flatMap((slot) => ("variable" in slot ? [slot.variable] : []));
-    if (variables.length === 0) continue;
-    const merged = { variables: new Set(variables), patterns: [pattern] };
-    for (let index = components.length - 1; index >= 0; index--) {
-      const component = components[index] as (typeof components)[number];
-      if (!variables.some((name) => component.variables.has(name))) continue;
-      for (const name of component.variables) merged.variables.add(name);
-      merged.patterns.push(...component.patterns);
-      components.splice(index, 1);
-    }
-    components.push(merged);
-  }
-  return components.map((component) => component.patterns);
-}
-
-/**
- * The join order's prefixes that end just before a pattern whose variables are all bound already (a
- * cycle, or a repeated variable): such a pattern only filters, so SQLite may read many more prefix rows
- * than the BGP returns.
- */
-export function filteredJoinPrefixes(patterns: EncodedPattern[]): EncodedPattern[][] {
-  if (patterns.length < 3) return [];
-  const ordered = orderPatterns(patterns);
-  const bound = new Set<string>();
-  const prefixes: EncodedPattern[][] = [];
-  ordered.forEach((pattern, index) => {
-    const variables = pattern.flatMap((slot) => ("variable" in slot ? [slot.variable] : []));
-    if (index >= 2 && variables.length > 0 && variables.every((name) => bound.has(name))) {
-      prefixes.push(ordered.slice(0, index));
-    }
-    for (const name of variables) bound.add(name);
-  });
-  return prefixes;
-}
-
 export interface CompiledBgp {
   sql: string;
   variables: string[];
 }
 
-/**
- * A basic graph pattern as one SQL self-join over `rdf_quad`. Term ids and graph ids are integers
- * produced by the store and are inlined, so the statement binds no parameters.
- */
-/** Inclusive numeric bounds a variable's value must lie within (a superset test; the exact FILTER runs after). */
-export interface NumericBounds {
-  min?: number;
-  max?: number;
-}
-
-const XSD = "http://www.w3.org/2001/XMLSchema#";
 const NUMERIC_TYPES = [
   "integer",
   "decimal",
@@ -132,7 +46,7 @@ const NUMERIC_TYPES = [
   "unsignedInt",
   "unsignedShort",
   "unsignedByte",
-].map((name) => `'${XSD}${name}'`);
+].map((name) => `'${XSD_NS}${name}'`);
 
 /**
  * SQL test that term `alias` (a row of rdf_term) may satisfy `bounds`: numeric literals by value (as REAL,
@@ -151,6 +65,10 @@ function numericBoundsCondition(alias: string, bounds: NumericBounds): string {
   return `((${tests.join(" AND ") || "1"} OR ${special}) AND ${isNumeric})`;
 }
 
+/**
+ * A basic graph pattern as one SQL self-join over `rdf_quad`. Term ids and graph ids are integers
+ * produced by the store and are inlined, so the statement binds no parameters.
+ */
 export function compileBgp(
   patterns: EncodedPattern[],
   graphs: readonly GraphRef[],
@@ -199,9 +117,7 @@ export function compileBgp(
   const select = variables.length > 0 ? variables.map((name) => firstColumn.get(name)).join(", ") : "1";
   // Several graph versions merged into one default graph may hold the same triple twice: keep a set.
   const distinct = graphs.length > 1 ? "DISTINCT " : "";
-  const sql = `SELECT ${distinct}${select} FROM ${from.join(" CROSS JOIN ")} WHERE ${conditions.join(" AND ")}${
-    limit !== undefined ? ` LIMIT ${limit | 0}` : ""
-  }`;
+  const sql = `SELECT ${distinct}${select} FROM ${from.join(" CROSS JOIN ")} WHERE ${conditions.join(" AND ")}${limitClause(limit)}`;
   return { sql, variables };
 }
 
@@ -246,12 +162,6 @@ export function compileOptionalBgps(
   return { sql, variables: [...l.variables, ...rightOnly.map(([name]) => name)] };
 }
 
-/** One COUNT aggregate computed in SQL: over all rows, or over the (distinct) values of a BGP variable. */
-export interface SqlCount {
-  variable: string | null;
-  distinct: boolean;
-}
-
 /**
  * GROUP BY + COUNT over a BGP as one SQL statement: `SELECT <group ids>, COUNT(…) … GROUP BY <group ids>`.
  * `visitedColumn` counts the BGP rows each group read: a non-distinct count (a BGP binds all its
@@ -262,7 +172,7 @@ export function compileBgpCount(
   patterns: EncodedPattern[],
   graphs: readonly GraphRef[],
   groupBy: string[],
-  counts: SqlCount[],
+  counts: CountSpec[],
   rowLimit?: number,
 ): { sql: string; visitedColumn: number } | null {
   const inner = compileBgp(patterns, graphs);
@@ -284,7 +194,7 @@ export function compileBgpCount(
     if (name === null) return null;
     countColumns.push(count.distinct ? `COUNT(DISTINCT ${name})` : `COUNT(${name})`);
   }
-  const aliased = aliasColumns(inner) + (rowLimit !== undefined ? ` LIMIT ${Math.trunc(rowLimit)}` : "");
+  const aliased = aliasColumns(inner) + limitClause(rowLimit);
   const groupList = (groupColumns as string[]).join(", ");
   const plainCount = counts.findIndex((count) => !count.distinct);
   if (plainCount < 0) countColumns.push("COUNT(*)");
@@ -292,6 +202,50 @@ export function compileBgpCount(
   return { sql, visitedColumn: groupColumns.length + (plainCount < 0 ? counts.length : plainCount) };
 }
 
-export function isStorable(term: RDF.Term): boolean {
-  return term.termType === "NamedNode" || term.termType === "BlankNode" || term.termType === "Literal";
+/** ` LIMIT n`, or nothing for no limit. */
+export function limitClause(limit: number | undefined): string {
+  return limit !== undefined && Number.isFinite(limit) ? ` LIMIT ${Math.trunc(limit)}` : "";
+}
+
+/** SQL test of quad alias `alias`'s predicate. */
+function predicateCondition(alias: string, test: PredicateTest): string {
+  if ("predicate" in test) return `${alias}.p = ${test.predicate | 0}`;
+  return test.excluded.length > 0
+    ? `${alias}.p NOT IN (${test.excluded.map((id) => id | 0).join(", ")})`
+    : `${alias}.p IS NOT NULL`;
+}
+
+/** (s, o) of the edges passing `test`, with the fixed ends inlined. */
+export function compileEdges(
+  test: PredicateTest,
+  subject: number | null,
+  object: number | null,
+  graphs: readonly GraphRef[],
+): string {
+  const where = [graphCondition("q", graphs), predicateCondition("q", test)];
+  if (subject !== null) where.push(`q.s = ${subject | 0}`);
+  if (object !== null) where.push(`q.o = ${object | 0}`);
+  const distinct = graphs.length > 1 ? "DISTINCT " : "";
+  return `SELECT ${distinct}q.s, q.o FROM rdf_quad q WHERE ${where.join(" AND ")}`;
+}
+
+/** Distinct (from, to) steps from the nodes of the JSON array bound as the one parameter. */
+export function compileStep(test: PredicateTest, forward: boolean, graphs: readonly GraphRef[]): string {
+  const from = forward ? "s" : "o";
+  const to = forward ? "o" : "s";
+  return `SELECT DISTINCT q.${from}, q.${to} FROM rdf_quad q WHERE q.${from} IN (SELECT value FROM json_each(?))
+         AND ${predicateCondition("q", test)} AND ${graphCondition("q", graphs)}`;
+}
+
+/** 1 when term `id` is a subject or an object of the graphs, else 0. */
+export function compileHasNode(id: number, graphs: readonly GraphRef[]): string {
+  const condition = graphCondition("q", graphs);
+  return `SELECT EXISTS (SELECT 1 FROM rdf_quad q WHERE q.s = ${id | 0} AND ${condition})
+       OR EXISTS (SELECT 1 FROM rdf_quad q WHERE q.o = ${id | 0} AND ${condition})`;
+}
+
+/** Every subject and object of the graphs, once each. */
+export function compileNodes(graphs: readonly GraphRef[]): string {
+  const condition = graphCondition("q", graphs);
+  return `SELECT q.s FROM rdf_quad q WHERE ${condition} UNION SELECT q.o FROM rdf_quad q WHERE ${condition}`;
 }

@@ -1,12 +1,11 @@
 import type * as RDF from "@rdfjs/types";
 import { Algebra } from "sparqlalgebrajs";
-import { MAX_RDF_NESTING_DEPTH } from "../formats";
-import type { QuadStore } from "../store/quad-store";
-import { termKey } from "../store/term-key";
-import { expressionEngine } from "./engine";
-import { SparqlNotSupportedError } from "./errors";
-import { construct, executeQuery, parseSparql, type QueryOptions } from "./query";
-import { checkQueryNesting } from "./query-nesting";
+import type { QueryableGraph } from "../../store/queryable-graph";
+import { termKey } from "../../store/term-key";
+import { SparqlNotSupportedError } from "../errors";
+import { parseUpdate } from "../parse/parse";
+import { executeQuery, type SparqlQueryOptions } from "./execute";
+import { construct } from "./graph-results";
 
 export interface UpdatePlan {
   add: RDF.Quad[];
@@ -28,14 +27,10 @@ function inDefaultGraph(patterns: readonly RDF.BaseQuad[] | undefined): RDF.Base
  * SPARQL 1.1 Update (INSERT DATA, DELETE DATA, DELETE/INSERT … WHERE, DELETE WHERE, and sequences
  * of them) turned into one patch of the graph: the triples to remove and to add. Every WHERE is
  * evaluated against the graph as it was before the request; later operations override earlier ones
- * for the same triple. LOAD, CLEAR, CREATE, DROP, ADD, MOVE and COPY are not supported. Brackets (collections,
- * blank-node property lists, groups, expressions) nest at most MAX_RDF_NESTING_DEPTH deep.
+ * for the same triple. LOAD, CLEAR, CREATE, DROP, ADD, MOVE and COPY are not supported.
  */
-export function planUpdate(store: QuadStore, text: string, options: Omit<QueryOptions, "expressions">): UpdatePlan {
-  checkQueryNesting(text, "sparql update", MAX_RDF_NESTING_DEPTH);
-  const operation = parseSparql(text, { baseIRI: options.baseIRI });
-  const steps: Algebra.Operation[] =
-    operation.type === Algebra.types.COMPOSITE_UPDATE ? (operation as Algebra.CompositeUpdate).updates : [operation];
+export function planGraphUpdate(graph: QueryableGraph, text: string, options: SparqlQueryOptions): UpdatePlan {
+  const steps = parseUpdate(text, { baseIRI: options.baseIRI });
   const add = new Map<string, RDF.Quad>();
   const remove = new Map<string, RDF.Quad>();
   for (const step of steps) {
@@ -45,7 +40,7 @@ export function planUpdate(store: QuadStore, text: string, options: Omit<QueryOp
     const { delete: deleteTemplate, insert: insertTemplate, where } = step as Algebra.DeleteInsert;
     const rows = where
       ? (() => {
-          const result = executeQuery(store, where, { ...options, expressions: expressionEngine });
+          const result = executeQuery(graph, where, options);
           return result.type === "bindings" ? result.bindings : [];
         })()
       : [new Map()];

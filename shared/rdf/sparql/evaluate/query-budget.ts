@@ -1,5 +1,5 @@
-import { MemoryBudgetExceededError } from "../../core/budget-errors";
-import { QueryBudgetExceededError } from "./errors";
+import { MemoryBudgetExceededError } from "../../../core/budget-errors";
+import { QueryBudgetExceededError } from "../errors";
 
 /**
  * Characters the string functions of one query may build in all (CONCAT, SUBSTR, UCASE/LCASE,
@@ -7,7 +7,7 @@ import { QueryBudgetExceededError } from "./errors";
  */
 export const MAX_QUERY_STRING_CHARS = 16 * 1024 * 1024;
 
-/** Estimated bytes one set of solutions held at once may take (SQL results, joins, unions, groups, sorts). */
+/** Estimated bytes one set of solutions held at once may take (store scans, joins, unions, groups, sorts). */
 export const MAX_HELD_ROWS_BYTES = 64 * 1024 * 1024;
 
 /** Estimated heap bytes of one solution row, plus BINDING_BYTES per bound variable (a Map entry and its term). */
@@ -15,7 +15,7 @@ export const ROW_BYTES = 80;
 export const BINDING_BYTES = 40;
 
 export interface QueryBudgetLimits {
-  /** Evaluation steps: rows read from SQL, rows joined, compared or sorted, path edges followed. */
+  /** Evaluation steps: rows read from the store, rows joined, compared or sorted, path edges followed. */
   maxSteps?: number;
   maxStringChars?: number;
   maxHeldRowsBytes?: number;
@@ -25,8 +25,8 @@ export interface QueryBudgetLimits {
 
 /**
  * The work and memory one query may use. Steps are counted, not timed: Date.now() does not advance
- * during CPU work in Workers, and a SQLite statement cannot be interrupted, so every statement is
- * given a row limit derived from what is left.
+ * during CPU work in Workers, and a store scan (a SQLite statement) cannot be interrupted, so every
+ * scan is given a row limit derived from what is left.
  */
 export class QueryBudget {
   private steps = 0;
@@ -51,7 +51,7 @@ export class QueryBudget {
     if (before >>> 12 !== this.steps >>> 12 && this.shouldStop()) throw new QueryBudgetExceededError("deadline");
   }
 
-  /** Asks the caller's deadline before a SQL statement (a statement itself cannot be interrupted). */
+  /** Asks the caller's deadline before a store scan (a scan itself cannot be interrupted). */
   checkDeadline(): void {
     if (this.shouldStop()) throw new QueryBudgetExceededError("deadline");
   }
@@ -84,17 +84,17 @@ export class QueryBudget {
   }
 
   /**
-   * The LIMIT for a SQL statement whose `width`-column rows are read and (when `held`) kept in memory:
+   * The row limit of a store scan whose `width`-column rows are read and (when `held`) kept in memory:
    * one more row than the budget allows, so reading that row proves the budget would be exceeded.
    */
-  sqlRowLimit(width: number, held: boolean): number {
+  scanRowLimit(width: number, held: boolean): number {
     const steps = this.remainingSteps;
     return Math.max(0, Math.min(steps, held ? this.heldRowLimit(width) : steps)) + 1;
   }
 
-  /** After a statement limited by sqlRowLimit returned `count` rows: refuses when the limit was reached. */
-  checkSqlRows(count: number, width: number, held: boolean): void {
-    if (count < this.sqlRowLimit(width, held)) return;
+  /** After a scan limited by scanRowLimit returned `count` rows: refuses when the limit was reached. */
+  checkScanRows(count: number, width: number, held: boolean): void {
+    if (count < this.scanRowLimit(width, held)) return;
     if (held && count > this.heldRowLimit(width)) this.heldRowsExceeded();
     throw new QueryBudgetExceededError("steps");
   }

@@ -12,10 +12,10 @@
  *   within one tag; COUNT/MIN/MAX/SAMPLE skip rows whose expression errs, SUM/AVG/GROUP_CONCAT become
  *   unbound; GROUP_CONCAT is a simple literal and takes STR() of non-strings.
  */
-export { type Aggregator, createAggregator, termKey } from "./expressions/aggregates";
-export { castTo, isCastTarget } from "./expressions/casts";
-export { compareCodePoints, compareTerms, lessThan, sameTerm, termsEqual } from "./expressions/compare";
-export type { Bindings, ExpressionContext } from "./expressions/context";
-export { ExpressionError } from "./expressions/errors";
-export { effectiveBooleanValue, evaluate, evaluateFilter, tryEvaluate } from "./expressions/evaluate";
-export { numericValue } from "./expressions/numeric";
+export { type Aggregator, createAggregator, termKey } from "./aggregates";
+export { castTo, isCastTarget } from "./casts";
+export { compareCodePoints, compareTerms, lessThan, sameTerm, termsEqual } from "./compare";
+export type { Bindings, ExpressionContext } from "./context";
+export { ExpressionError } from "./errors";
+export { effectiveBooleanValue, evaluate, evaluateFilter, tryEvaluate } from "./evaluate";
+export { numericValue } from "./numeric";

@@ -1,5 +1,5 @@
-import { NestingTooDeepError } from "../../core/budget-errors";
-import { lineAndColumn } from "../../core/text-position";
+import { NestingTooDeepError } from "../../../core/budget-errors";
+import { lineAndColumn } from "../../../core/text-position";
 
 /**
  * Deepest nesting of brackets — `{ }` groups, `( )` expressions, `[ ]` blank node property lists —

@@ -1,7 +1,7 @@
 import type * as RDF from "@rdfjs/types";
-import { RDF_LANG_STRING, XSD_STRING } from "../../core/rdf-vocabulary";
-import { termToJson } from "../term-json";
-import type { Bindings } from "./expression-engine";
+import { RDF_LANG_STRING, XSD_STRING } from "../../../core/rdf-vocabulary";
+import { termToJson } from "../../term-json";
+import type { Bindings } from "../expressions";
 
 /** A SELECT or ASK result, ready to serialize. */
 export type SolutionResult =
