@@ -66,6 +66,7 @@ export class GenerationService {
       templates: request.templates,
       buildTime: lock.buildTime,
       params: request.params,
+      throwOnUndefined: lock.options?.throwOnUndefined === true,
       runQuery: (sparql) =>
         templateRows(
           this.graphs.select(lock.graph.name, lock.graph.version as number, sparql, lock.buildTime, request.limits),

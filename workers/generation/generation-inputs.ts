@@ -1,4 +1,5 @@
 import { unwrap } from "../../durable-objects/tenant/rpc-outcome";
+import type { RenderOptions } from "../../shared/contracts/lock";
 import { sha256Hex } from "../../shared/core/sha256";
 import type { Lock } from "../../shared/generate/lock";
 import { computeLock, deriveBuildTime, LockError } from "../../shared/generate/lock";
@@ -43,7 +44,13 @@ export async function templatesOfLock(env: Env, tenantId: string, lock: Lock): P
 export async function lockFor(
   env: Env,
   tenant: TenantRow,
-  request: { graph: string; version?: number; generator: string; params: Record<string, unknown> },
+  request: {
+    graph: string;
+    version?: number;
+    generator: string;
+    params: Record<string, unknown>;
+    options?: RenderOptions;
+  },
 ): Promise<Lock> {
   const rows = await new TemplateCatalog(database(env.DB), tenant.id).generator(request.generator);
   if (rows.length === 0)
@@ -62,5 +69,6 @@ export async function lockFor(
     params: request.params,
     engineVersion: ENGINE_VERSION,
     buildTime: deriveBuildTime({ graphVersionCreatedAt: version.createdAt }),
+    options: request.options,
   });
 }
