@@ -21,7 +21,7 @@ import { meRoutes } from "./routes/me";
 import { memberRoutes } from "./routes/members";
 import { renderRoutes } from "./routes/render";
 import { signingKeyRoutes } from "./routes/signing-keys";
-import { templateRoutes } from "./routes/templates";
+import { templateRoutes } from "./routes/templates/index";
 import { tenantRoutes } from "./routes/tenants";
 import { usageRoutes } from "./routes/usage";
 

@@ -92,6 +92,39 @@ describe("templates", () => {
     expect(next.nextCursor).toBeNull();
   });
 
+  it("parses the frontmatter query at upload: a syntax error answers 422 at its line and column in the file", async () => {
+    const tenant = await createTenant();
+    const source = "---\nto: out.txt\nsparql: |\n  SELECT ?s\n  WHERE { ?s ?p ?o FILTER(?o >) }\n---\n{{ rows }}\n";
+    const problem = await expectProblem(await putTemplate(tenant, "q/bad.njk", source), 422, "invalid-frontmatter");
+    expect(problem).toMatchObject({ field: "sparql", line: 5, column: "  WHERE { ?s ?p ?o FILTER(?o >".length + 1 });
+    expect(String(problem.detail)).toMatch(/^sparql is not valid SPARQL/);
+    await expectProblem(await call("/v1/templates/q/bad.njk", { headers: bearer(tenant.apiKey) }), 404, "not-found");
+
+    const construct = '---\nto: out.txt\nquery: "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"\n---\nx';
+    const notSelect = await expectProblem(await putTemplate(tenant, "q/c.njk", construct), 422, "invalid-frontmatter");
+    expect(notSelect).toMatchObject({ field: "query", line: 3, column: 8 });
+    const deep = `---\nto: out.txt\nsparql: "SELECT * WHERE { ${"{ ".repeat(400)}?s ?p ?o${" }".repeat(400)} }"\n---\nx`;
+    await expectProblem(await putTemplate(tenant, "q/deep.njk", deep), 422, "nesting-too-deep");
+    const good = '---\nto: out.txt\nsparql: "SELECT ?s WHERE { ?s ?p ?o }"\n---\n{{ rows | length }}';
+    expect((await putTemplate(tenant, "q/good.njk", good)).status).toBe(201);
+  });
+
+  it("is described in the OpenAPI document by the routes that serve it, raw bodies included", async () => {
+    const doc = (await (await call("/v1/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> } }>>;
+    };
+    const template = doc.paths["/v1/templates/{generator}/{path}"] ?? {};
+    expect(Object.keys(template).sort()).toEqual(["delete", "get", "put"]);
+    expect(Object.keys(template.put?.requestBody?.content ?? {}).sort()).toEqual([
+      "text/plain",
+      "text/x-jinja",
+      "text/x-nunjucks",
+    ]);
+    for (const path of ["/v1/templates", "/v1/generators", "/v1/generators/{name}"])
+      expect(doc.paths[path]).toBeDefined();
+    expect(Object.keys(doc.paths).filter((path) => path.includes("[") || path.includes(":"))).toEqual([]);
+  });
+
   it("refuses a template that does not parse with 422, line and column, and stores nothing", async () => {
     const tenant = await createTenant();
     const res = await putTemplate(tenant, "bad/x.njk", "line one\n{% for x in %}\n{% endfor %}");
