@@ -229,3 +229,83 @@ describe("templates", () => {
     expect(bView.source).toBe("B's template");
   });
 });
+
+describe("generator settings", () => {
+  const patch = (credential: string, name: string, body: unknown, contentType = "application/json") =>
+    call(`/v1/generators/${name}`, {
+      method: "PATCH",
+      headers: { ...bearer(credential), "content-type": contentType },
+      body: JSON.stringify(body),
+    });
+
+  async function tenantWithGenerator() {
+    const tenant = await createTenant();
+    const graph = await call("/v1/graphs/g", {
+      method: "PUT",
+      headers: { ...bearer(tenant.apiKey), "content-type": "text/turtle" },
+      body: "<http://example.org/a> <http://example.org/p> 1 .",
+    });
+    expect(graph.status).toBe(201);
+    expect((await putTemplate(tenant, "gen/out.njk", "---\nto: out.txt\n---\n{{ missing }}\n")).status).toBe(201);
+    return tenant;
+  }
+
+  const generate = (tenant: TestTenant, body: Record<string, unknown>) =>
+    call("/v1/generations", {
+      method: "POST",
+      headers: { ...bearer(tenant.apiKey), "content-type": "application/json" },
+      body: JSON.stringify({ graph: "g", generator: "gen", ...body }),
+    });
+
+  it("sets throwOnUndefined for the generator's jobs; a job's own option wins", async () => {
+    const tenant = await tenantWithGenerator();
+    const initial = (await (await call("/v1/generators/gen", { headers: bearer(tenant.apiKey) })).json()) as {
+      options: unknown;
+    };
+    expect(initial.options).toEqual({ throwOnUndefined: false });
+    expect((await generate(tenant, {})).status).toBe(201);
+
+    const res = await patch(tenant.apiKey, "gen", { options: { throwOnUndefined: true } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { options: unknown }).options).toEqual({ throwOnUndefined: true });
+    const problem = await expectProblem(await generate(tenant, {}), 422, "template-error");
+    expect(problem.detail).toBe("`missing` is undefined in out.njk at line 4, column 1 (throwOnUndefined is on)");
+    const overridden = await generate(tenant, { options: { throwOnUndefined: false } });
+    expect(overridden.status).toBe(201);
+    expect((await overridden.json()) as { lock: Record<string, unknown> }).not.toHaveProperty("lock.options");
+
+    // Omitted options keep their value.
+    expect((await patch(tenant.apiKey, "gen", { options: {} })).status).toBe(200);
+    const kept = (await (await call("/v1/generators/gen", { headers: bearer(tenant.apiKey) })).json()) as {
+      options: unknown;
+    };
+    expect(kept.options).toEqual({ throwOnUndefined: true });
+  });
+
+  it("refuses bad settings, unknown generators, viewers and other tenants' generators", async () => {
+    const tenant = await tenantWithGenerator();
+    await expectProblem(
+      await patch(tenant.apiKey, "gen", { options: { throwOnUndefined: "yes" } }),
+      400,
+      "validation-error",
+    );
+    await expectProblem(await patch(tenant.apiKey, "gen", { options: { strict: true } }), 400, "validation-error");
+    await expectProblem(await patch(tenant.apiKey, "gen", {}), 400, "validation-error");
+    await expectProblem(
+      await patch(tenant.apiKey, "gen", { options: {} }, "text/plain"),
+      415,
+      "unsupported-media-type",
+    );
+    await expectProblem(await patch(tenant.apiKey, "nothing", { options: {} }), 404, "not-found");
+    await expectProblem(await patch(tenant.apiKey, "Bad Name", { options: {} }), 400, "validation-error");
+    const viewer = await createKey({ id: "", slug: "", apiKey: tenant.apiKey }, "viewer");
+    await expectProblem(await patch(viewer.secret, "gen", { options: {} }), 403, "insufficient-role");
+
+    const other = await createTenant();
+    await expectProblem(await patch(other.apiKey, "gen", { options: { throwOnUndefined: true } }), 404, "not-found");
+    const untouched = (await (await call("/v1/generators/gen", { headers: bearer(tenant.apiKey) })).json()) as {
+      options: unknown;
+    };
+    expect(untouched.options).toEqual({ throwOnUndefined: false });
+  });
+});

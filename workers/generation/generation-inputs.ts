@@ -52,7 +52,8 @@ export async function lockFor(
     options?: RenderOptions;
   },
 ): Promise<Lock> {
-  const rows = await new TemplateCatalog(database(env.DB), tenant.id).generator(request.generator);
+  const generator = await new TemplateCatalog(database(env.DB), tenant.id).generatorWithOptions(request.generator);
+  const rows = generator.templates;
   if (rows.length === 0)
     throw new HttpError(404, "not-found", "Not Found", `Generator "${request.generator}" has no templates.`);
   const stub = tenantObject(env, tenant);
@@ -69,6 +70,7 @@ export async function lockFor(
     params: request.params,
     engineVersion: ENGINE_VERSION,
     buildTime: deriveBuildTime({ graphVersionCreatedAt: version.createdAt }),
-    options: request.options,
+    // A job's own options win over the generator's.
+    options: { ...generator.options, ...request.options },
   });
 }

@@ -18,7 +18,8 @@ const router = createRouter()
   .openapi(overSegments(routes.getTemplate), handlers.getTemplate)
   .openapi(overSegments(routes.deleteTemplate), handlers.deleteTemplate)
   .openapi(routes.listGenerators, handlers.listGenerators)
-  .openapi(routes.getGenerator, handlers.getGenerator);
+  .openapi(routes.getGenerator, handlers.getGenerator)
+  .openapi(routes.updateGenerator, handlers.updateGenerator);
 
 for (const route of [routes.putTemplate, routes.getTemplate, routes.deleteTemplate]) {
   router.openAPIRegistry.registerPath(route);

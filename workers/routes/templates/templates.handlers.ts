@@ -154,16 +154,30 @@ export const listGenerators: AppRouteHandler<typeof routes.listGenerators> = asy
   );
 };
 
+async function generatorView(catalog: TemplateCatalog, name: string) {
+  const { templates, options } = await catalog.generatorWithOptions(name);
+  if (templates.length === 0) throw notFound("The generator");
+  return {
+    name,
+    hash: await generatorHash(templates),
+    templates: templates.map((row) => ({ path: row.path, hash: row.hash, size: row.size })),
+    options: { throwOnUndefined: options.throwOnUndefined === true },
+  };
+}
+
 export const getGenerator: AppRouteHandler<typeof routes.getGenerator> = async (c) => {
+  const catalog = new TemplateCatalog(database(c.env.DB), c.var.tenant.id);
+  return c.json(await generatorView(catalog, c.req.valid("param").name), 200);
+};
+
+export const updateGenerator: AppRouteHandler<typeof routes.updateGenerator> = async (c) => {
   const { name } = c.req.valid("param");
-  const rows = await new TemplateCatalog(database(c.env.DB), c.var.tenant.id).generator(name);
-  if (rows.length === 0) throw notFound("The generator");
-  return c.json(
-    {
-      name,
-      hash: await generatorHash(rows),
-      templates: rows.map((row) => ({ path: row.path, hash: row.hash, size: row.size })),
-    },
-    200,
-  );
+  const { options } = c.req.valid("json");
+  const { principal, tenant } = c.var;
+  const catalog = new TemplateCatalog(database(c.env.DB), tenant.id);
+  const current = await catalog.generatorWithOptions(name);
+  if (current.templates.length === 0) throw notFound("The generator");
+  const merged = { ...current.options, ...options };
+  await catalog.setGeneratorOptions(name, merged, principal.subject, c.var.requestId, new Date().toISOString());
+  return c.json(await generatorView(catalog, name), 200);
 };

@@ -2,12 +2,13 @@ import { createRoute, z } from "@hono/zod-openapi";
 import {
   generatorNameSchema,
   generatorSchema,
+  generatorSettingsSchema,
   templatePathSchema,
   templateSchema,
   templateSummarySchema,
 } from "../../../shared/contracts/templates";
 import { authenticate, requireRole } from "../../auth/authenticate";
-import { bearerSecurity, problemResponses } from "../../openapi";
+import { bearerSecurity, problemResponses, requireJsonBody } from "../../openapi";
 import { pageQuerySchema } from "../../repository/pagination";
 import { plainTemplateAddress } from "./plain-template-address";
 
@@ -125,5 +126,23 @@ export const getGenerator = createRoute({
   responses: {
     200: { description: "The generator", content: { "application/json": { schema: generatorSchema } } },
     ...problemResponses(400, 401, 403, 404, 422, 429),
+  },
+});
+
+export const updateGenerator = createRoute({
+  method: "patch",
+  path: "/generators/{name}",
+  tags: ["templates"],
+  summary:
+    "Set a generator's render options (editor and up): the defaults of its jobs, e.g. `throwOnUndefined`; a job's own options win",
+  security: bearerSecurity,
+  middleware: [authenticate, requireRole("editor"), plainTemplateAddress("/generators/"), requireJsonBody] as const,
+  request: {
+    params: generatorParams,
+    body: { required: true, content: { "application/json": { schema: generatorSettingsSchema } } },
+  },
+  responses: {
+    200: { description: "The generator", content: { "application/json": { schema: generatorSchema } } },
+    ...problemResponses(400, 401, 403, 404, 415, 422, 429),
   },
 });
