@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { planLimits } from "../../../shared/plans";
 import { bearer, call, createTenant, expectProblem, jsonBody, type TestTenant } from "../helpers";
 
 const TEMPLATE = "---\nto: out.txt\n---\nline one\n{{ title }} {{ foo.bar }}\n";
@@ -102,4 +103,41 @@ describe("throwOnUndefined", () => {
       "validation-error",
     );
   });
+
+  it("names the template, line and expression in the reason of a queued job's failed batch", async () => {
+    const tenant = await createTenant();
+    const n = planLimits("free").syncJobArtifacts + 5;
+    const entities = Array.from(
+      { length: n },
+      (_, i) => `<http://example.org/e${i}> <http://example.org/name> "e${i}" .`,
+    );
+    const graph = await call("/v1/graphs/g", {
+      method: "PUT",
+      headers: { ...bearer(tenant.apiKey), "content-type": "text/turtle" },
+      body: entities.join("\n"),
+    });
+    expect(graph.status).toBe(201);
+    const template =
+      '---\nto: "out/{{ e.name }}.txt"\nsparql: "SELECT ?name WHERE { ?s <http://example.org/name> ?name } ORDER BY ?name"\nforeach: e\n---\n{{ e.name }}\n{{ e.nickname }}\n';
+    const put = await call("/v1/templates/gen/e.njk", {
+      method: "PUT",
+      headers: { ...bearer(tenant.apiKey), "content-type": "text/plain" },
+      body: template,
+    });
+    expect(put.status).toBe(201);
+    const res = await generate(tenant, { graph: "g", generator: "gen", options: { throwOnUndefined: true } });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    await vi.waitFor(
+      async () => {
+        const job = (await (await call(`/v1/jobs/${id}`, { headers: bearer(tenant.apiKey) })).json()) as {
+          error: string | null;
+          counts: { artifacts: number };
+        };
+        expect(job.error).toBe("`e.nickname` is undefined in e.njk at line 7, column 1 (throwOnUndefined is on)");
+        expect(job.counts.artifacts).toBe(0);
+      },
+      { timeout: 20_000, interval: 200 },
+    );
+  }, 30_000);
 });
