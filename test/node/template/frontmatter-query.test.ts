@@ -27,7 +27,9 @@ function at(source: string, needle: string, shift = 0) {
 describe("frontmatter queries checked at upload", () => {
   it("accepts templates without a query and with a valid SELECT", () => {
     expect(() => check("no frontmatter {{ x }}")).not.toThrow();
-    expect(() => check('---\nto: x\nsparql: "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 3"\n---\nbody')).not.toThrow();
+    expect(() =>
+      check('---\nto: x\nsparql: "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 3"\n---\nbody'),
+    ).not.toThrow();
   });
 
   it("reports a syntax error in a double-quoted query at its place in the file", () => {
@@ -70,5 +72,21 @@ describe("frontmatter queries checked at upload", () => {
   it("bounds the parse: a deeply nested query is refused before the parser runs", () => {
     const deep = `SELECT ?s WHERE { ${"{ ".repeat(5000)}?s ?p ?o${" }".repeat(5000)} }`;
     expect(() => check(`---\nto: x\nsparql: "${deep}"\n---\n`)).toThrow(NestingTooDeepError);
+  });
+});
+
+describe("frontmatter queries that are SELECTs in other shapes", () => {
+  it.each([
+    "SELECT ?s WHERE { ?s ?p ?o } VALUES ?s { <http://e/a> }",
+    "SELECT DISTINCT ?s FROM <http://e/g> WHERE { ?s ?p ?o } ORDER BY ?s OFFSET 1 LIMIT 2",
+    "PREFIX ex: <http://e/> SELECT (COUNT(*) AS ?n) WHERE { ?s ex:p ?o } GROUP BY ?s HAVING (COUNT(*) > 1)",
+  ])("accepts %s", (query) => {
+    expect(() => check(`---\nto: x\nsparql: "${query}"\n---\n`)).not.toThrow();
+  });
+
+  it("points at the value when the query is written in a form it cannot follow", () => {
+    const source = "---\nto: x\nsparql: >\n  SELECT ?s\n  WHERE { ?s ?p ?o FILTER(?o >) }\n---\n";
+    const error = failure(source);
+    expect({ line: error.line, column: error.column }).toEqual({ line: 3, column: 9 });
   });
 });

@@ -51,13 +51,13 @@ export function checkFrontmatterQuery(source: string, frontmatter: Frontmatter):
 
 const NOT_SELECT = new Set<string>([Algebra.types.ASK, Algebra.types.CONSTRUCT, Algebra.types.DESCRIBE]);
 
+/** ASK, CONSTRUCT and DESCRIBE sit at the top of the algebra, under solution modifiers and FROM at most. */
 function isSelect(operation: Algebra.Operation): boolean {
-  let current: Algebra.Operation | undefined = operation;
-  while (current && !NOT_SELECT.has(current.type)) {
-    if (current.type === Algebra.types.PROJECT) return true;
+  for (let current: Algebra.Operation | undefined = operation; current; ) {
+    if (NOT_SELECT.has(current.type)) return false;
     current = (current as { input?: Algebra.Operation }).input;
   }
-  return false;
+  return true;
 }
 
 /** The parser's last line says what it expected; the lines before quote the query around the error. */
@@ -72,9 +72,12 @@ interface Position {
 
 interface QueryField {
   key: "sparql" | "query";
-  /** The YAML scalar holding the query, and its source text, offsets into `text`. */
-  scalar: Scalar;
+  /** How the YAML scalar holding the query is written (plain, quoted, block). */
+  type: Scalar["type"];
+  /** The template text (normalized) and the scalar's offsets in it, end exclusive. */
   text: string;
+  startOffset: number;
+  endOffset: number;
   start: Position;
 }
 
@@ -105,10 +108,16 @@ function queryField(source: string): QueryField | undefined {
   for (const pair of document.contents.items) {
     const key = isScalar(pair.key) ? pair.key.value : undefined;
     if ((key !== "sparql" && key !== "query") || !isScalar(pair.value) || !pair.value.range) continue;
-    const scalar = pair.value;
-    const range = scalar.range as [number, number, number];
-    scalar.range = [range[0] + yamlStart, range[1] + yamlStart, range[2] + yamlStart];
-    return { key, scalar, text, start: positionOf(text, scalar.range[0]) };
+    const [start, end] = pair.value.range;
+    const startOffset = start + yamlStart;
+    return {
+      key,
+      type: pair.value.type,
+      text,
+      startOffset,
+      endOffset: end + yamlStart,
+      start: positionOf(text, startOffset),
+    };
   }
   return undefined;
 }
@@ -141,8 +150,7 @@ const HEX_ESCAPE_LENGTH: Record<string, number> = { x: 2, u: 4, U: 8 };
  * does not give back the query (a scalar form this mapping does not follow).
  */
 function characterOffsets(field: QueryField, query: string): number[] | undefined {
-  const { scalar, text } = field;
-  const [start, end] = scalar.range as [number, number, number];
+  const { type, text, startOffset: start, endOffset: end } = field;
   const raw = text.slice(start, end);
   const decoded: string[] = [];
   const offsets: number[] = [];
@@ -153,7 +161,7 @@ function characterOffsets(field: QueryField, query: string): number[] | undefine
       offsets.push(offset);
     }
   };
-  if (scalar.type === Scalar.BLOCK_LITERAL) {
+  if (type === Scalar.BLOCK_LITERAL) {
     const lines = raw.split("\n");
     let offset = start + (lines[0]?.length ?? 0) + 1;
     const content = lines.slice(1);
@@ -163,12 +171,8 @@ function characterOffsets(field: QueryField, query: string): number[] | undefine
       push("\n", offset + line.length);
       offset += line.length + 1;
     }
-  } else if (
-    scalar.type === Scalar.PLAIN ||
-    scalar.type === Scalar.QUOTE_DOUBLE ||
-    scalar.type === Scalar.QUOTE_SINGLE
-  ) {
-    const quoted = scalar.type !== Scalar.PLAIN;
+  } else if (type === Scalar.PLAIN || type === Scalar.QUOTE_DOUBLE || type === Scalar.QUOTE_SINGLE) {
+    const quoted = type !== Scalar.PLAIN;
     const last = quoted ? raw.length - 1 : raw.length;
     let i = quoted ? 1 : 0;
     while (i < last) {
@@ -180,7 +184,7 @@ function characterOffsets(field: QueryField, query: string): number[] | undefine
         i += fold[0].length;
         continue;
       }
-      if (scalar.type === Scalar.QUOTE_DOUBLE && char === "\\") {
+      if (type === Scalar.QUOTE_DOUBLE && char === "\\") {
         const next = raw[i + 1] ?? "";
         const hexLength = HEX_ESCAPE_LENGTH[next];
         if (hexLength !== undefined) {
@@ -194,7 +198,7 @@ function characterOffsets(field: QueryField, query: string): number[] | undefine
         i += 2;
         continue;
       }
-      if (scalar.type === Scalar.QUOTE_SINGLE && char === "'" && raw[i + 1] === "'") {
+      if (type === Scalar.QUOTE_SINGLE && char === "'" && raw[i + 1] === "'") {
         push("'", start + i);
         i += 2;
         continue;
