@@ -10,6 +10,7 @@ import {
   templateRows,
   templateValueOf,
 } from "../../../shared/generate/row-values";
+import { createKgenEngine } from "../../../shared/template/kgen-engine";
 import { ENGINE_VERSION } from "../../../shared/version";
 
 const literal = (value: string, datatype: string): RowTerm => ({ termType: "Literal", value, datatype, language: "" });
@@ -106,5 +107,24 @@ describe("row values", () => {
       "typed",
     );
     expect(createGraphGlobals(() => rows).label("http://example.org/x")).toBe("10");
+  });
+
+  it("gives the RDF helpers the terms under $terms with their datatype and language", () => {
+    const [row] = templateRows(
+      [
+        {
+          n: literal("42", XSD.integer),
+          name: { termType: "Literal", value: "pear", datatype: RDF_LANG_STRING, language: "en" },
+          s: { termType: "NamedNode", value: "http://example.org/pear" },
+        },
+      ],
+      "typed",
+    );
+    const engine = createKgenEngine({ buildTime: "2026-01-01T00:00:00Z", seed: "s" });
+    const out = engine.renderString(
+      "{{ row.$terms.n | literal }} {{ row.$terms.n | xsdType }} {{ row.$terms.name | literal }} {{ row.$terms.s | rdfType }}",
+      { row },
+    );
+    expect(out).toBe('"42"^^xsd:integer xsd:integer "pear"@en iri');
   });
 });
