@@ -23,7 +23,7 @@ import { memberRoutes } from "./routes/members/index";
 import { renderRoutes } from "./routes/render";
 import { signingKeyRoutes } from "./routes/signing-keys/index";
 import { sparqlRoutes } from "./routes/sparql/index";
-import { templateRoutes } from "./routes/templates";
+import { templateRoutes } from "./routes/templates/index";
 import { tenantRoutes } from "./routes/tenants/index";
 import { usageRoutes } from "./routes/usage/index";
 

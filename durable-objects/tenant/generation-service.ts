@@ -14,6 +14,7 @@ import {
   sortArtifacts,
   type UnitBatch,
 } from "../../shared/generate/plan";
+import { rowSemanticsOf, templateRows } from "../../shared/generate/row-values";
 import type { GraphService, QueryLimits } from "./graph-service";
 
 /** A planned artifact as plain data (its bytes are the UTF-8 of `content`). */
@@ -65,8 +66,12 @@ export class GenerationService {
       templates: request.templates,
       buildTime: lock.buildTime,
       params: request.params,
+      throwOnUndefined: lock.options?.throwOnUndefined === true,
       runQuery: (sparql) =>
-        this.graphs.select(lock.graph.name, lock.graph.version as number, sparql, lock.buildTime, request.limits),
+        templateRows(
+          this.graphs.select(lock.graph.name, lock.graph.version as number, sparql, lock.buildTime, request.limits),
+          rowSemanticsOf(lock.engineVersion),
+        ),
     });
     return new GenerationPlanner(deps, {
       params: request.params,

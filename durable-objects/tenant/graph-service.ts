@@ -1,5 +1,6 @@
 import type * as RDF from "@rdfjs/types";
 import type { IncrementalHashFactory } from "../../shared/crypto/incremental-sha256";
+import { rowTermOf, type TermRow } from "../../shared/generate/row-values";
 import { negotiateMediaType } from "../../shared/rdf/content-negotiation";
 import { buildGraphDiff, graphDiffToJson, graphDiffToNTriples } from "../../shared/rdf/diff-format";
 import { parseRdfSync, RDF_MEDIA_TYPES, serializeRdf } from "../../shared/rdf/formats";
@@ -331,8 +332,8 @@ export class GraphService {
     return { contentType: mediaType, body: serialize(result as SolutionResult) };
   }
 
-  /** Rows of a SELECT over one version, as generation reads them: variable → lexical value. */
-  select(name: string, version: number, query: string, now: string, limits: QueryLimits): Record<string, string>[] {
+  /** Rows of a SELECT over one version, as generation reads them: variable → term, as plain data. */
+  select(name: string, version: number, query: string, now: string, limits: QueryLimits): TermRow[] {
     // On the generation path even RAND(), UUID() and STRUUID() must repeat: seed them from the inputs.
     const random = new SeededRandom(`${name}\n${version}\n${now}\n${query}`);
     const result = runSparqlQuery(this.store, query, {
@@ -352,10 +353,10 @@ export class GraphService {
       );
     }
     return result.bindings.map((row) => {
-      const out: Record<string, string> = {};
+      const out: TermRow = {};
       for (const variable of result.variables) {
         const term = row.get(variable);
-        if (term) out[variable] = term.value;
+        if (term) out[variable] = rowTermOf(term);
       }
       return out;
     });

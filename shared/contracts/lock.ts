@@ -27,6 +27,14 @@ export const buildTimeSchema = z
 /** Template path inside a generator: same rules as an output path (relative, no `..`, …). */
 export const templatePathSchema = z.string().refine((path) => isValidOutputPath(path), "invalid template path");
 
+/** Options of a generation that change what templates render, recorded in its lock. */
+export const renderOptionsSchema = z.strictObject({
+  /** `{{ x }}` with x undefined or null is an error naming the template, line and expression. */
+  throwOnUndefined: z.boolean().optional(),
+});
+
+export type RenderOptions = z.infer<typeof renderOptionsSchema>;
+
 export const lockSchema = z.strictObject({
   graph: z.strictObject({
     name: z.string().min(1).max(200),
@@ -43,6 +51,8 @@ export const lockSchema = z.strictObject({
   paramsHash: sha256HexSchema,
   engineVersion: z.string().min(1).max(200),
   buildTime: buildTimeSchema,
+  /** Render options that change output; absent when every option has its default. */
+  options: renderOptionsSchema.optional(),
 });
 
 export type Lock = z.infer<typeof lockSchema>;

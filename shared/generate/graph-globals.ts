@@ -1,10 +1,11 @@
 import { RDFS_LABEL } from "../core/rdf-vocabulary";
 import type { MaybePromise, QueryRows } from "./plan";
+import { lexicalValueOf } from "./row-values";
 
 /**
  * The graph-reading globals templates get while rendering, built on RenderHelpers.query so every
  * read runs against the pinned graph version and is recorded as a dependency of the artifact:
- * - `sparql(query)` → the SELECT rows (variable → lexical value);
+ * - `sparql(query)` → the SELECT rows, valued as row-values.ts says;
  * - `label(iri)` → the IRI's label: rdfs:label, then skos:prefLabel, dc:title, dcterms:title,
  *   foaf:name (upstream KGEN's order); among several values of the winning predicate the
  *   smallest in code-unit order, so the choice does not depend on storage order; the IRI's
@@ -53,8 +54,9 @@ function pickLabel(iri: string, rows: QueryRows): string {
   for (const predicate of LABEL_PREDICATES) {
     let best: string | undefined;
     for (const row of rows) {
-      if (row.p !== predicate || typeof row.label !== "string") continue;
-      if (best === undefined || row.label < best) best = row.label;
+      const label = lexicalValueOf(row, "label");
+      if (lexicalValueOf(row, "p") !== predicate || label === undefined) continue;
+      if (best === undefined || label < best) best = label;
     }
     if (best !== undefined) return best;
   }

@@ -6,6 +6,7 @@ import { parseFrontmatter } from "../template/frontmatter/parse-frontmatter";
 import { evaluateSkipIf } from "../template/frontmatter/skip-if";
 import { deriveRenderSeed } from "../template/kgen/seeded-random";
 import { createKgenEngine } from "../template/kgen-engine";
+import { describeUndefinedOutput } from "../template/undefined-output";
 import { createGraphGlobals } from "./graph-globals";
 import type { PlanDependencies, PlanTemplate, QueryRows } from "./plan";
 
@@ -30,6 +31,8 @@ export interface KgenPlanInput {
   /** SELECT over the pinned graph version; synchronous, so `sparql()`/`label()` work while rendering. */
   runQuery(sparql: string): QueryRows;
   prefixes?: Readonly<Record<string, string>>;
+  /** Output of undefined or null is an error (the lock's `options.throwOnUndefined`). */
+  throwOnUndefined?: boolean;
 }
 
 /**
@@ -59,6 +62,7 @@ export function kgenPlanDependencies(input: KgenPlanInput): PlanDependencies {
           context: { ...context, rows: undefined },
         }),
         prefixes: input.prefixes,
+        throwOnUndefined: input.throwOnUndefined === true,
         loader,
         globals: { ...createGraphGlobals(query) },
       });
@@ -73,8 +77,12 @@ export function kgenPlanDependencies(input: KgenPlanInput): PlanDependencies {
       }
       try {
         return engine.renderString(source, context, { path: undefined });
-      } catch (error) {
+      } catch (thrown) {
         if (refusal !== undefined) throw refusal;
+        const error = describeUndefinedOutput(thrown, source, {
+          path: helpers.templatePath,
+          firstLine: helpers.firstLine,
+        });
         // Report lines of the template file, not of the frontmatter-less body.
         if (error instanceof TemplateError && error.line !== undefined && error.templatePath === undefined) {
           throw new TemplateError(

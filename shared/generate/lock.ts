@@ -1,4 +1,4 @@
-import { type Lock, lockSchema } from "../contracts/lock";
+import { type Lock, lockSchema, type RenderOptions } from "../contracts/lock";
 import { canonicalJson, canonicalSha256 } from "../core/canonical-json";
 import { sha256Hex } from "../core/sha256";
 import { normalizeOutputPath } from "../template/output-path";
@@ -30,6 +30,8 @@ export interface LockInput {
   engineVersion: string;
   /** Fixed build time, usually from deriveBuildTime(); never the clock. */
   buildTime: string;
+  /** Render options; only those set to a non-default value are recorded. */
+  options?: RenderOptions;
 }
 
 /** sha256 hex of the canonical JSON of params; `undefined` counts as `{}`. */
@@ -60,6 +62,8 @@ export async function computeLock(input: LockInput): Promise<Lock> {
     paramsHash: await paramsHash(input.params),
     engineVersion: input.engineVersion,
     buildTime: input.buildTime,
+    // Absent rather than all-default, so a lock without options hashes as locks always did.
+    ...(input.options?.throwOnUndefined === true ? { options: { throwOnUndefined: true } } : {}),
   });
 }
 

@@ -4,6 +4,7 @@ import { normalizeOutputPath, type OutputPathLimits } from "../template/output-p
 import type { RecordedDependency } from "./attestation";
 import { normalizeOutput } from "./normalize-output";
 import { checkCaseCollisions } from "./path-collisions";
+import type { TemplateRow } from "./row-values";
 
 /**
  * The generation planner: templates + injected engine pieces → the sorted artifact plan. It knows
@@ -25,8 +26,8 @@ import { checkCaseCollisions } from "./path-collisions";
  * Artifacts are sorted by path, mode, template path, row index.
  */
 
-/** One SELECT result row: variable name → lexical value (IRIs as full strings). */
-export type QueryRow = Record<string, string>;
+/** One SELECT result row as templates see it (see row-values.ts). */
+export type QueryRow = TemplateRow;
 export type QueryRows = QueryRow[];
 export type MaybePromise<T> = T | Promise<T>;
 

@@ -44,6 +44,7 @@ describe("cross-tenant matrix", () => {
       ["/v1/templates/gen/t.njk", {}],
       ["/v1/templates/gen/t.njk", { method: "DELETE" }],
       ["/v1/generators/gen", {}],
+      ["/v1/generators/gen", json({ options: { throwOnUndefined: true } }, "PATCH")],
       ["/v1/graphs/g", {}],
       ["/v1/graphs/g", { method: "DELETE" }],
       ["/v1/graphs/g", text("INSERT DATA { <http://e/x> <http://e/y> 1 }", "application/sparql-update", "PATCH")],

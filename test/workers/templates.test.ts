@@ -92,6 +92,39 @@ describe("templates", () => {
     expect(next.nextCursor).toBeNull();
   });
 
+  it("parses the frontmatter query at upload: a syntax error answers 422 at its line and column in the file", async () => {
+    const tenant = await createTenant();
+    const source = "---\nto: out.txt\nsparql: |\n  SELECT ?s\n  WHERE { ?s ?p ?o FILTER(?o >) }\n---\n{{ rows }}\n";
+    const problem = await expectProblem(await putTemplate(tenant, "q/bad.njk", source), 422, "invalid-frontmatter");
+    expect(problem).toMatchObject({ field: "sparql", line: 5, column: "  WHERE { ?s ?p ?o FILTER(?o >".length + 1 });
+    expect(String(problem.detail)).toMatch(/^sparql is not valid SPARQL/);
+    await expectProblem(await call("/v1/templates/q/bad.njk", { headers: bearer(tenant.apiKey) }), 404, "not-found");
+
+    const construct = '---\nto: out.txt\nquery: "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"\n---\nx';
+    const notSelect = await expectProblem(await putTemplate(tenant, "q/c.njk", construct), 422, "invalid-frontmatter");
+    expect(notSelect).toMatchObject({ field: "query", line: 3, column: 8 });
+    const deep = `---\nto: out.txt\nsparql: "SELECT * WHERE { ${"{ ".repeat(400)}?s ?p ?o${" }".repeat(400)} }"\n---\nx`;
+    await expectProblem(await putTemplate(tenant, "q/deep.njk", deep), 422, "nesting-too-deep");
+    const good = '---\nto: out.txt\nsparql: "SELECT ?s WHERE { ?s ?p ?o }"\n---\n{{ rows | length }}';
+    expect((await putTemplate(tenant, "q/good.njk", good)).status).toBe(201);
+  });
+
+  it("is described in the OpenAPI document by the routes that serve it, raw bodies included", async () => {
+    const doc = (await (await call("/v1/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> } }>>;
+    };
+    const template = doc.paths["/v1/templates/{generator}/{path}"] ?? {};
+    expect(Object.keys(template).sort()).toEqual(["delete", "get", "put"]);
+    expect(Object.keys(template.put?.requestBody?.content ?? {}).sort()).toEqual([
+      "text/plain",
+      "text/x-jinja",
+      "text/x-nunjucks",
+    ]);
+    for (const path of ["/v1/templates", "/v1/generators", "/v1/generators/{name}"])
+      expect(doc.paths[path]).toBeDefined();
+    expect(Object.keys(doc.paths).filter((path) => path.includes("[") || path.includes(":"))).toEqual([]);
+  });
+
   it("refuses a template that does not parse with 422, line and column, and stores nothing", async () => {
     const tenant = await createTenant();
     const res = await putTemplate(tenant, "bad/x.njk", "line one\n{% for x in %}\n{% endfor %}");
@@ -194,5 +227,85 @@ describe("templates", () => {
       source: string;
     };
     expect(bView.source).toBe("B's template");
+  });
+});
+
+describe("generator settings", () => {
+  const patch = (credential: string, name: string, body: unknown, contentType = "application/json") =>
+    call(`/v1/generators/${name}`, {
+      method: "PATCH",
+      headers: { ...bearer(credential), "content-type": contentType },
+      body: JSON.stringify(body),
+    });
+
+  async function tenantWithGenerator() {
+    const tenant = await createTenant();
+    const graph = await call("/v1/graphs/g", {
+      method: "PUT",
+      headers: { ...bearer(tenant.apiKey), "content-type": "text/turtle" },
+      body: "<http://example.org/a> <http://example.org/p> 1 .",
+    });
+    expect(graph.status).toBe(201);
+    expect((await putTemplate(tenant, "gen/out.njk", "---\nto: out.txt\n---\n{{ missing }}\n")).status).toBe(201);
+    return tenant;
+  }
+
+  const generate = (tenant: TestTenant, body: Record<string, unknown>) =>
+    call("/v1/generations", {
+      method: "POST",
+      headers: { ...bearer(tenant.apiKey), "content-type": "application/json" },
+      body: JSON.stringify({ graph: "g", generator: "gen", ...body }),
+    });
+
+  it("sets throwOnUndefined for the generator's jobs; a job's own option wins", async () => {
+    const tenant = await tenantWithGenerator();
+    const initial = (await (await call("/v1/generators/gen", { headers: bearer(tenant.apiKey) })).json()) as {
+      options: unknown;
+    };
+    expect(initial.options).toEqual({ throwOnUndefined: false });
+    expect((await generate(tenant, {})).status).toBe(201);
+
+    const res = await patch(tenant.apiKey, "gen", { options: { throwOnUndefined: true } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { options: unknown }).options).toEqual({ throwOnUndefined: true });
+    const problem = await expectProblem(await generate(tenant, {}), 422, "template-error");
+    expect(problem.detail).toBe("`missing` is undefined in out.njk at line 4, column 1 (throwOnUndefined is on)");
+    const overridden = await generate(tenant, { options: { throwOnUndefined: false } });
+    expect(overridden.status).toBe(201);
+    expect((await overridden.json()) as { lock: Record<string, unknown> }).not.toHaveProperty("lock.options");
+
+    // Omitted options keep their value.
+    expect((await patch(tenant.apiKey, "gen", { options: {} })).status).toBe(200);
+    const kept = (await (await call("/v1/generators/gen", { headers: bearer(tenant.apiKey) })).json()) as {
+      options: unknown;
+    };
+    expect(kept.options).toEqual({ throwOnUndefined: true });
+  });
+
+  it("refuses bad settings, unknown generators, viewers and other tenants' generators", async () => {
+    const tenant = await tenantWithGenerator();
+    await expectProblem(
+      await patch(tenant.apiKey, "gen", { options: { throwOnUndefined: "yes" } }),
+      400,
+      "validation-error",
+    );
+    await expectProblem(await patch(tenant.apiKey, "gen", { options: { strict: true } }), 400, "validation-error");
+    await expectProblem(await patch(tenant.apiKey, "gen", {}), 400, "validation-error");
+    await expectProblem(
+      await patch(tenant.apiKey, "gen", { options: {} }, "text/plain"),
+      415,
+      "unsupported-media-type",
+    );
+    await expectProblem(await patch(tenant.apiKey, "nothing", { options: {} }), 404, "not-found");
+    await expectProblem(await patch(tenant.apiKey, "Bad Name", { options: {} }), 400, "validation-error");
+    const viewer = await createKey({ id: "", slug: "", apiKey: tenant.apiKey }, "viewer");
+    await expectProblem(await patch(viewer.secret, "gen", { options: {} }), 403, "insufficient-role");
+
+    const other = await createTenant();
+    await expectProblem(await patch(other.apiKey, "gen", { options: { throwOnUndefined: true } }), 404, "not-found");
+    const untouched = (await (await call("/v1/generators/gen", { headers: bearer(tenant.apiKey) })).json()) as {
+      options: unknown;
+    };
+    expect(untouched.options).toEqual({ throwOnUndefined: false });
   });
 });

@@ -96,6 +96,22 @@ export const templates = sqliteTable(
 
 export type TemplateRow = typeof templates.$inferSelect;
 
+/** Settings of a generator (the set of templates sharing a generator name): render options its jobs default to. */
+export const generatorSettings = sqliteTable(
+  "generator_settings",
+  {
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    generator: text("generator").notNull(),
+    options: text("options", { mode: "json" }).$type<{ throwOnUndefined?: boolean }>().notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.generator] })],
+);
+
+export type GeneratorSettingsRow = typeof generatorSettings.$inferSelect;
+
 /** A tenant's provenance signing keys (Ed25519); the private half is AES-GCM encrypted. */
 export const signingKeys = sqliteTable(
   "signing_keys",

@@ -1,4 +1,5 @@
 import { unwrap } from "../../durable-objects/tenant/rpc-outcome";
+import type { RenderOptions } from "../../shared/contracts/lock";
 import { sha256Hex } from "../../shared/core/sha256";
 import type { Lock } from "../../shared/generate/lock";
 import { computeLock, deriveBuildTime, LockError } from "../../shared/generate/lock";
@@ -43,9 +44,16 @@ export async function templatesOfLock(env: Env, tenantId: string, lock: Lock): P
 export async function lockFor(
   env: Env,
   tenant: TenantRow,
-  request: { graph: string; version?: number; generator: string; params: Record<string, unknown> },
+  request: {
+    graph: string;
+    version?: number;
+    generator: string;
+    params: Record<string, unknown>;
+    options?: RenderOptions;
+  },
 ): Promise<Lock> {
-  const rows = await new TemplateCatalog(database(env.DB), tenant.id).generator(request.generator);
+  const generator = await new TemplateCatalog(database(env.DB), tenant.id).generatorWithOptions(request.generator);
+  const rows = generator.templates;
   if (rows.length === 0)
     throw new HttpError(404, "not-found", "Not Found", `Generator "${request.generator}" has no templates.`);
   const stub = tenantObject(env, tenant);
@@ -62,5 +70,7 @@ export async function lockFor(
     params: request.params,
     engineVersion: ENGINE_VERSION,
     buildTime: deriveBuildTime({ graphVersionCreatedAt: version.createdAt }),
+    // A job's own options win over the generator's.
+    options: { ...generator.options, ...request.options },
   });
 }

@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, gte, lt, or, sql } from "drizzle-orm";
+import type { RenderOptions } from "../../shared/contracts/lock";
 import type { Database } from "../db/client";
-import { auditLog, type TemplateRow, templates } from "../db/schema";
+import { auditLog, generatorSettings, type TemplateRow, templates } from "../db/schema";
 
 export interface TemplatePosition {
   generator: string;
@@ -92,16 +93,6 @@ export class TemplateCatalog {
       .all();
   }
 
-  /** Every template of one generator, ordered by path (the generator's definition). */
-  async generator(name: string): Promise<TemplateRow[]> {
-    return this.db
-      .select()
-      .from(templates)
-      .where(and(eq(templates.tenantId, this.tenantId), eq(templates.generator, name)))
-      .orderBy(asc(templates.path))
-      .all();
-  }
-
   /** The generator's template paths and hashes, without the rest of the rows. */
   async hashesOf(generator: string): Promise<Map<string, string>> {
     const rows = await this.db
@@ -155,5 +146,49 @@ export class TemplateCatalog {
       .orderBy(asc(templates.generator))
       .limit(limit + 1)
       .all();
+  }
+
+  /** Every template of one generator, ordered by path (the generator's definition), and its render options, in one round trip. */
+  async generatorWithOptions(name: string): Promise<{ templates: TemplateRow[]; options: RenderOptions }> {
+    const [rows, settings] = await this.db.batch([
+      this.db
+        .select()
+        .from(templates)
+        .where(and(eq(templates.tenantId, this.tenantId), eq(templates.generator, name)))
+        .orderBy(asc(templates.path)),
+      this.db
+        .select({ options: generatorSettings.options })
+        .from(generatorSettings)
+        .where(and(eq(generatorSettings.tenantId, this.tenantId), eq(generatorSettings.generator, name))),
+    ]);
+    return { templates: rows, options: settings[0]?.options ?? {} };
+  }
+
+  /** Sets the generator's render options, with its audit record, in one batch. */
+  async setGeneratorOptions(
+    name: string,
+    options: RenderOptions,
+    actor: string,
+    requestId: string,
+    now: string,
+  ): Promise<void> {
+    await this.db.batch([
+      this.db
+        .insert(generatorSettings)
+        .values({ tenantId: this.tenantId, generator: name, options, updatedAt: now })
+        .onConflictDoUpdate({
+          target: [generatorSettings.tenantId, generatorSettings.generator],
+          set: { options, updatedAt: now },
+        }),
+      this.db.insert(auditLog).values({
+        tenantId: this.tenantId,
+        actor,
+        action: "generator.settings",
+        target: name,
+        requestId,
+        detail: { options },
+        createdAt: now,
+      }),
+    ]);
   }
 }

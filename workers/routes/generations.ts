@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { dsseEnvelopeSchema } from "../../shared/contracts/attestation";
 import { graphNameSchema } from "../../shared/contracts/graphs";
-import { lockSchema } from "../../shared/contracts/lock";
+import { lockSchema, renderOptionsSchema } from "../../shared/contracts/lock";
 import { generatorNameSchema } from "../../shared/contracts/templates";
 import { publicJwks } from "../../shared/crypto/tenant-keys";
 import { type DsseEnvelope, verifyEnvelope } from "../../shared/generate/attestation";
@@ -33,6 +33,7 @@ const generationRequestSchema = z.union([
       version: z.number().int().min(1).optional(),
       generator: generatorNameSchema,
       params: paramsSchema,
+      options: renderOptionsSchema.optional(),
       dryRun: z.boolean().default(false),
     })
     .strict(),

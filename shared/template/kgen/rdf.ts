@@ -58,12 +58,14 @@ function readTerm(input: unknown): TermLike {
       if (record.termType === "NamedNode") return { kind: "iri", value: record.value };
       if (record.termType === "BlankNode") return { kind: "bnode", value: record.value };
       if (record.termType === "Literal") {
-        const datatype = record.datatype as { value?: unknown } | undefined;
+        // RDF/JS terms carry the datatype as a NamedNode; query rows' `$terms` as its IRI.
+        const datatype = typeof record.datatype === "string" ? { value: record.datatype } : record.datatype;
+        const datatypeIri = (datatype as { value?: unknown } | undefined)?.value;
         return {
           kind: "literal",
           value: record.value,
           language: typeof record.language === "string" && record.language ? record.language : undefined,
-          datatype: typeof datatype?.value === "string" ? datatype.value : undefined,
+          datatype: typeof datatypeIri === "string" ? datatypeIri : undefined,
         };
       }
       return { kind: "literal", value: record.value };

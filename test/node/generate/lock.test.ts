@@ -172,3 +172,20 @@ describe("deriveBuildTime", () => {
     expect(() => deriveBuildTime({ sourceDateEpoch: 1e15 })).toThrow(/out of range/);
   });
 });
+
+describe("render options in the lock", () => {
+  it("records throwOnUndefined only when it is on, so locks without options hash as before", async () => {
+    const plain = await computeLock(input);
+    expect(plain).not.toHaveProperty("options");
+    expect(await computeLock({ ...input, options: { throwOnUndefined: false } })).toEqual(plain);
+    const strict = await computeLock({ ...input, options: { throwOnUndefined: true } });
+    expect(strict.options).toEqual({ throwOnUndefined: true });
+    expect(canonicalJson(strict)).not.toBe(canonicalJson(plain));
+  });
+
+  it("refuses unknown options in a given lock", async () => {
+    const plain = await computeLock(input);
+    expect(() => parseLock({ ...plain, options: { strict: true } })).toThrow(LockError);
+    expect(() => parseLock({ ...plain, options: { throwOnUndefined: "yes" } })).toThrow(LockError);
+  });
+});
