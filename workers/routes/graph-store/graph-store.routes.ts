@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { graphParamsSchema, graphStoreQuerySchema } from "../../../shared/contracts/graphs";
-import { authenticate, requireRole } from "../../auth/authenticate";
+import { requireRole } from "../../auth/authenticate";
+import { tenantRequest } from "../../middleware/tenant-request";
 import { bearerSecurity, problemResponses } from "../../openapi";
 import { rdfDocumentContent, rdfResponseContent } from "../graphs/rdf-content";
 
@@ -14,7 +15,7 @@ export const getStoreGraph = createRoute({
   tags,
   summary: "SPARQL 1.1 Graph Store HTTP Protocol: the graph's latest content (`?default`) by Accept (viewer)",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("viewer")] as const,
+  middleware: [...tenantRequest, requireRole("viewer")] as const,
   request,
   responses: {
     200: { description: "The graph's triples", content: rdfResponseContent },
@@ -28,7 +29,7 @@ export const putStoreGraph = createRoute({
   tags,
   summary: "Graph Store Protocol: replace the graph's content (`?default`): 201 for a new graph, else 204 (editor)",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("editor")] as const,
+  middleware: [...tenantRequest, requireRole("editor")] as const,
   request: { ...request, body: { required: true, content: rdfDocumentContent } },
   responses: {
     201: { description: "The graph was created" },
@@ -44,7 +45,7 @@ export const postStoreGraph = createRoute({
   summary:
     "Graph Store Protocol: merge the triples sent into the graph (`?default`): 201 for a new graph, else 204 (editor)",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("editor")] as const,
+  middleware: [...tenantRequest, requireRole("editor")] as const,
   request: { ...request, body: { required: true, content: rdfDocumentContent } },
   responses: {
     201: { description: "The graph was created" },
@@ -59,7 +60,7 @@ export const deleteStoreGraph = createRoute({
   tags,
   summary: "Graph Store Protocol: delete the graph and all its versions (`?default`) (editor)",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("editor")] as const,
+  middleware: [...tenantRequest, requireRole("editor")] as const,
   request,
   responses: { 204: { description: "Deleted" }, ...problemResponses(400, 401, 403, 404, 429) },
 });

@@ -9,7 +9,8 @@ import {
   shaclReportSchema,
   versionQuerySchema,
 } from "../../../shared/contracts/graphs";
-import { authenticate, requireRole } from "../../auth/authenticate";
+import { requireRole } from "../../auth/authenticate";
+import { tenantRequest } from "../../middleware/tenant-request";
 import { bearerSecurity, problemResponses } from "../../openapi";
 import { rawContent, rdfDocumentContent, rdfResponseContent } from "./rdf-content";
 
@@ -24,7 +25,7 @@ export const listGraphs = createRoute({
   tags,
   summary: "List graphs with their latest version (viewer)",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("viewer")] as const,
+  middleware: [...tenantRequest, requireRole("viewer")] as const,
   responses: {
     200: {
       description: "Every graph's latest version",
@@ -41,7 +42,7 @@ export const replaceGraph = createRoute({
   summary:
     "Replace a graph's content (Turtle, N-Triples, N-Quads, TriG, JSON-LD by Content-Type): a new version, or the existing one for identical content (editor)",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("editor")] as const,
+  middleware: [...tenantRequest, requireRole("editor")] as const,
   request: { params: graphParamsSchema, body: { required: true, content: rdfDocumentContent } },
   responses: {
     200: {
@@ -64,7 +65,7 @@ export const patchGraph = createRoute({
   summary:
     "Change a graph with SPARQL 1.1 Update (application/sparql-update) or {add, remove} Turtle (application/json): a new version (editor)",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("editor")] as const,
+  middleware: [...tenantRequest, requireRole("editor")] as const,
   request: {
     params: graphParamsSchema,
     body: {
@@ -93,7 +94,7 @@ export const getGraph = createRoute({
   summary:
     "The latest version: its metadata as JSON (the default), or its content as Turtle, TriG, N-Triples, N-Quads or JSON-LD by Accept (viewer)",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("viewer")] as const,
+  middleware: [...tenantRequest, requireRole("viewer")] as const,
   request: { params: graphParamsSchema },
   responses: {
     200: {
@@ -110,7 +111,7 @@ export const deleteGraph = createRoute({
   tags,
   summary: "Delete a graph and all its versions (editor)",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("editor")] as const,
+  middleware: [...tenantRequest, requireRole("editor")] as const,
   request: { params: graphParamsSchema },
   responses: { 204: { description: "Deleted" }, ...problemResponses(401, 403, 404, 429) },
 });
@@ -121,7 +122,7 @@ export const listVersions = createRoute({
   tags,
   summary: "All versions of a graph (viewer)",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("viewer")] as const,
+  middleware: [...tenantRequest, requireRole("viewer")] as const,
   request: { params: graphParamsSchema },
   responses: {
     200: {
@@ -138,7 +139,7 @@ export const getVersionContent = createRoute({
   tags,
   summary: "A version's content (a number, or `latest`) in the format of Accept, Turtle by default (viewer)",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("viewer")] as const,
+  middleware: [...tenantRequest, requireRole("viewer")] as const,
   request: { params: graphVersionParamsSchema },
   responses: {
     200: { description: "The version's triples", content: rdfResponseContent },
@@ -153,7 +154,7 @@ export const diffVersions = createRoute({
   summary:
     "Added and removed triples and changed subjects between versions `from` and `to` (JSON or N-Triples) (viewer)",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("viewer")] as const,
+  middleware: [...tenantRequest, requireRole("viewer")] as const,
   request: { params: graphParamsSchema, query: graphDiffQuerySchema },
   responses: {
     200: {
@@ -170,7 +171,7 @@ export const validateGraph = createRoute({
   tags,
   summary: "Validate a version against SHACL shapes (text/turtle): a validation report (viewer)",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("viewer")] as const,
+  middleware: [...tenantRequest, requireRole("viewer")] as const,
   request: {
     params: graphParamsSchema,
     query: versionQuerySchema,

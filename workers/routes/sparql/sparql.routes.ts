@@ -6,7 +6,8 @@ import {
   sparqlParamsSchema,
 } from "../../../shared/contracts/graphs";
 import { RDF_MEDIA_TYPES } from "../../../shared/rdf/formats";
-import { authenticate, requireRole } from "../../auth/authenticate";
+import { requireRole } from "../../auth/authenticate";
+import { tenantRequest } from "../../middleware/tenant-request";
 import { bearerSecurity, problemResponses } from "../../openapi";
 import { rawContent } from "../graphs/rdf-content";
 
@@ -31,7 +32,7 @@ export const sparqlGet = createRoute({
   summary:
     "SPARQL 1.1 Protocol query (`query`, optional `version`); results as SPARQL JSON/XML/CSV/TSV or, for graphs, Turtle/N-Triples/JSON-LD/N-Quads/TriG (viewer)",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("viewer")] as const,
+  middleware: [...tenantRequest, requireRole("viewer")] as const,
   request: { params: graphParamsSchema, query: sparqlParamsSchema },
   responses: {
     200: { description: "Query results in the format of Accept", content: queryResultsContent },
@@ -46,7 +47,7 @@ export const sparqlPost = createRoute({
   summary:
     "SPARQL 1.1 Protocol query (application/sparql-query, or a form field `query`; viewer) or update (application/sparql-update, or a form field `update`; editor): an update makes a new version, as PATCH does",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("viewer")] as const,
+  middleware: [...tenantRequest, requireRole("viewer")] as const,
   request: {
     params: graphParamsSchema,
     query: z.object({ version: sparqlParamsSchema.shape.version }),

@@ -7,7 +7,8 @@ import {
   templateSchema,
   templateSummarySchema,
 } from "../../../shared/contracts/templates";
-import { authenticate, requireRole } from "../../auth/authenticate";
+import { requireRole } from "../../auth/authenticate";
+import { tenantRequest } from "../../middleware/tenant-request";
 import { bearerSecurity, problemResponses, requireJsonBody } from "../../openapi";
 import { pageQuerySchema } from "../../repository/pagination";
 import { plainTemplateAddress } from "./plain-template-address";
@@ -43,7 +44,7 @@ export const putTemplate = createRoute({
   summary:
     "Store a template (editor and up). `path` may contain `/`. Parsed before it is stored, frontmatter query included: 422 with line and column in the file when it does not parse.",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("editor"), plainTemplateAddress("/templates/")] as const,
+  middleware: [...tenantRequest, requireRole("editor"), plainTemplateAddress("/templates/")] as const,
   request: {
     params: templateParams,
     body: {
@@ -65,7 +66,7 @@ export const getTemplate = createRoute({
   summary:
     "A template: source, frontmatter, variables and hash (viewer and up); `Accept: text/plain` gives the raw source",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("viewer"), plainTemplateAddress("/templates/")] as const,
+  middleware: [...tenantRequest, requireRole("viewer"), plainTemplateAddress("/templates/")] as const,
   request: { params: templateParams },
   responses: {
     200: {
@@ -82,7 +83,7 @@ export const deleteTemplate = createRoute({
   tags: ["templates"],
   summary: "Delete a template (editor and up)",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("editor"), plainTemplateAddress("/templates/")] as const,
+  middleware: [...tenantRequest, requireRole("editor"), plainTemplateAddress("/templates/")] as const,
   request: { params: templateParams },
   responses: { 204: { description: "Deleted" }, ...problemResponses(400, 401, 403, 404, 422, 429) },
 });
@@ -93,7 +94,7 @@ export const listTemplates = createRoute({
   tags: ["templates"],
   summary: "List templates, optionally of one generator (viewer and up)",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("viewer")] as const,
+  middleware: [...tenantRequest, requireRole("viewer")] as const,
   request: { query: templateListQuerySchema },
   responses: {
     200: { description: "A page of templates", content: { "application/json": { schema: templatePageSchema } } },
@@ -107,7 +108,7 @@ export const listGenerators = createRoute({
   tags: ["templates"],
   summary: "List generators (sets of templates) (viewer and up)",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("viewer")] as const,
+  middleware: [...tenantRequest, requireRole("viewer")] as const,
   request: { query: generatorListQuerySchema },
   responses: {
     200: { description: "A page of generators", content: { "application/json": { schema: generatorPageSchema } } },
@@ -121,7 +122,7 @@ export const getGenerator = createRoute({
   tags: ["templates"],
   summary: "A generator with its template hashes and settings (viewer and up)",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("viewer"), plainTemplateAddress("/generators/")] as const,
+  middleware: [...tenantRequest, requireRole("viewer"), plainTemplateAddress("/generators/")] as const,
   request: { params: generatorParams },
   responses: {
     200: { description: "The generator", content: { "application/json": { schema: generatorSchema } } },
@@ -136,7 +137,7 @@ export const updateGenerator = createRoute({
   summary:
     "Set a generator's render options (editor and up): the defaults of its jobs, e.g. `throwOnUndefined`; a job's own options win",
   security: bearerSecurity,
-  middleware: [authenticate, requireRole("editor"), plainTemplateAddress("/generators/"), requireJsonBody] as const,
+  middleware: [...tenantRequest, requireRole("editor"), plainTemplateAddress("/generators/"), requireJsonBody] as const,
   request: {
     params: generatorParams,
     body: { required: true, content: { "application/json": { schema: generatorSettingsSchema } } },
