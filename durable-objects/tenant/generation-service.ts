@@ -6,14 +6,17 @@ import type { Lock } from "../../shared/generate/lock";
 import {
   batchUnits,
   checkOutputConflicts,
-  GenerationPlanner,
+  planTemplates,
+  sortArtifacts,
+  type UnitBatch,
+} from "../../shared/generate/plan";
+import {
   type PlannedArtifact,
   type PlanTemplate,
   type PreparedTemplate,
   type SkippedUnit,
-  sortArtifacts,
-  type UnitBatch,
-} from "../../shared/generate/plan";
+  TemplateUnitPipeline,
+} from "../../shared/generate/template-unit";
 import type { GraphService, QueryLimits } from "./graph-service";
 
 /** A planned artifact as plain data (its bytes are the UTF-8 of `content`). */
@@ -49,7 +52,7 @@ const withoutBytes = ({ bytes: _bytes, ...artifact }: PlannedArtifact): Artifact
 const PREPARED_JOBS = 4;
 
 interface PlanSession {
-  planner: GenerationPlanner;
+  planner: TemplateUnitPipeline;
   prepared: Map<string, Promise<PreparedTemplate>>;
 }
 
@@ -59,7 +62,7 @@ export class GenerationService {
 
   constructor(private readonly graphs: GraphService) {}
 
-  private planner(request: GenerationRequest): GenerationPlanner {
+  private planner(request: GenerationRequest): TemplateUnitPipeline {
     const { lock } = request;
     const deps = kgenPlanDependencies({
       templates: request.templates,
@@ -68,7 +71,7 @@ export class GenerationService {
       runQuery: (sparql) =>
         this.graphs.select(lock.graph.name, lock.graph.version as number, sparql, lock.buildTime, request.limits),
     });
-    return new GenerationPlanner(deps, {
+    return new TemplateUnitPipeline(deps, {
       params: request.params,
       kgen: kgenContext(lock),
       maxArtifacts: request.maxArtifacts,
@@ -93,19 +96,18 @@ export class GenerationService {
   }
 
   private prepared(session: PlanSession, template: PlanTemplate): Promise<PreparedTemplate> {
-    let prepared = session.prepared.get(template.path);
-    if (!prepared) {
-      prepared = session.planner.prepare(template);
-      session.prepared.set(template.path, prepared);
-      prepared.catch(() => session.prepared.delete(template.path));
-    }
+    const cached = session.prepared.get(template.path);
+    if (cached) return cached;
+    const prepared = session.planner.prepare(template);
+    session.prepared.set(template.path, prepared);
+    prepared.catch(() => session.prepared.delete(template.path));
     return prepared;
   }
 
   /** The whole plan, rendered (small jobs). */
   async renderAll(request: GenerationRequest): Promise<RenderedBatch> {
     // The session's planner already ran the queries when the job was counted: its results are reused.
-    const plan = await this.session(request).planner.plan(request.templates);
+    const plan = await planTemplates(this.session(request).planner, request.templates, request.maxArtifacts);
     return { artifacts: plan.artifacts.map(withoutBytes), skipped: plan.skipped };
   }
 

@@ -11,14 +11,8 @@ import {
   verifyEnvelope,
 } from "./attestation";
 import { assertParamsMatchLock, type Lock, LockError, lockHash } from "./lock";
-import {
-  type GenerationPlan,
-  type PlanDependencies,
-  type PlannedArtifact,
-  type PlanOptions,
-  type PlanTemplate,
-  planGeneration,
-} from "./plan";
+import { type GenerationPlan, planGeneration } from "./plan";
+import type { PlanDependencies, PlannedArtifact, PlanOptions, PlanTemplate } from "./template-unit";
 
 /**
  * Lock → artifacts (+ attestations), with every input checked against the lock first, so that

@@ -1,5 +1,5 @@
 import { RDFS_LABEL } from "../core/rdf-vocabulary";
-import type { MaybePromise, QueryRows } from "./plan";
+import type { MaybePromise, QueryRows } from "./template-unit";
 
 /**
  * The graph-reading globals templates get while rendering, built on RenderHelpers.query so every

@@ -7,7 +7,7 @@ import { evaluateSkipIf } from "../template/frontmatter/skip-if";
 import { deriveRenderSeed } from "../template/kgen/seeded-random";
 import { createKgenEngine } from "../template/kgen-engine";
 import { createGraphGlobals } from "./graph-globals";
-import type { PlanDependencies, PlanTemplate, QueryRows } from "./plan";
+import type { PlanDependencies, PlanTemplate, QueryRows } from "./template-unit";
 
 /** Errors of a query refused for its size: the template engine would wrap them into a plain template error. */
 function isQueryRefusal(error: unknown): boolean {

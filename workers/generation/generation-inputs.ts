@@ -2,7 +2,7 @@ import { unwrap } from "../../durable-objects/tenant/rpc-outcome";
 import { sha256Hex } from "../../shared/core/sha256";
 import type { Lock } from "../../shared/generate/lock";
 import { computeLock, deriveBuildTime, LockError } from "../../shared/generate/lock";
-import type { PlanTemplate } from "../../shared/generate/plan";
+import type { PlanTemplate } from "../../shared/generate/template-unit";
 import { ENGINE_VERSION } from "../../shared/version";
 import { database } from "../db/client";
 import type { TenantRow } from "../db/schema";

@@ -5,7 +5,7 @@ import {
 } from "../../shared/core/budget-errors";
 import { LockError } from "../../shared/generate/lock";
 import { PathCollisionError } from "../../shared/generate/path-collisions";
-import { PlanError } from "../../shared/generate/plan";
+import { PlanError } from "../../shared/generate/template-unit";
 import { QuotaExceededError } from "../../shared/quota-errors";
 import {
   QueryBudgetExceededError,

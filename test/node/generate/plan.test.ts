@@ -3,16 +3,15 @@ import nunjucks from "nunjucks";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { createGraphGlobals, LABEL_PREDICATES, labelQuery } from "../../../shared/generate/graph-globals";
+import { batchUnits, planGeneration } from "../../../shared/generate/plan";
 import {
-  batchUnits,
-  GenerationPlanner,
   type ParsedPlanTemplate,
   type PlanDependencies,
   PlanError,
   type PlanTemplate,
-  planGeneration,
   type QueryRows,
-} from "../../../shared/generate/plan";
+  TemplateUnitPipeline,
+} from "../../../shared/generate/template-unit";
 import { OutputPathError } from "../../../shared/template/output-path";
 
 const H = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -135,7 +134,7 @@ describe("planGeneration", () => {
     expect(index?.content).toBe(
       "// @shop/types @shop/types built 2026-11-20T10:00:00Z\nexport * from './Customer';\nexport * from './Order';\nexport * from './Thing';\n",
     );
-    expect(index?.chmod).toBe(420);
+    expect(index?.chmod).toBe("0644");
   });
 
   it("records the frontmatter query and every render-time query with the hash of its canonical result", async () => {
@@ -333,7 +332,7 @@ describe("planGeneration", () => {
   });
 
   it("lets a queue consumer render unit by unit with the same result", async () => {
-    const planner = new GenerationPlanner(makeDeps(), options);
+    const planner = new TemplateUnitPipeline(makeDeps(), options);
     const prepared = await planner.prepare(entityTemplate);
     expect(prepared.units).toBe(3);
     const second = await planner.renderUnit(prepared, 1);
@@ -343,7 +342,7 @@ describe("planGeneration", () => {
   });
 
   it("splits units into queue batches per template", async () => {
-    const planner = new GenerationPlanner(makeDeps(), options);
+    const planner = new TemplateUnitPipeline(makeDeps(), options);
     const prepared = await Promise.all([indexTemplate, entityTemplate, partial].map((t) => planner.prepare(t)));
     expect(prepared.map((p) => p.units)).toEqual([1, 3, 0]);
     expect(batchUnits(prepared, 2)).toEqual([

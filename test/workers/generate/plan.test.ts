@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type PlanDependencies, PlanError, planGeneration } from "../../../shared/generate/plan";
+import { planGeneration } from "../../../shared/generate/plan";
+import { type PlanDependencies, PlanError } from "../../../shared/generate/template-unit";
 import { OutputPathError } from "../../../shared/template/output-path";
 import { tinyEngine } from "../../fixtures/generate-golden";
 
