@@ -240,6 +240,10 @@ export class TenantObject extends DurableObject<Env> {
     return outcome(() => this.generation.renderBatch(request, batch));
   }
 
+  generationPreview(request: GenerationRequest, templatePath: string, maxUnits: number) {
+    return outcome(() => this.generation.preview(request, templatePath, maxUnits));
+  }
+
   /** Stored schema version of every component, e.g. `{ "tenant-core": 1 }`. */
   getSchemaVersions(): Record<string, number> {
     return readSchemaVersions(this.db);

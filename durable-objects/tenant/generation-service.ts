@@ -11,6 +11,12 @@ import {
   type UnitBatch,
 } from "../../shared/generate/plan";
 import {
+  type ArtifactData,
+  previewTemplate,
+  type TemplatePreview,
+  withoutBytes,
+} from "../../shared/generate/template-preview";
+import {
   type PlannedArtifact,
   type PlanTemplate,
   type PreparedTemplate,
@@ -19,8 +25,7 @@ import {
 } from "../../shared/generate/template-unit";
 import type { GraphService, QueryLimits } from "./graph-service";
 
-/** A planned artifact as plain data (its bytes are the UTF-8 of `content`). */
-export type ArtifactData = Omit<PlannedArtifact, "bytes">;
+export type { ArtifactData } from "../../shared/generate/template-preview";
 
 export interface GenerationRequest {
   lock: Lock;
@@ -41,8 +46,6 @@ export interface RenderedBatch {
   artifacts: ArtifactData[];
   skipped: SkippedUnit[];
 }
-
-const withoutBytes = ({ bytes: _bytes, ...artifact }: PlannedArtifact): ArtifactData => artifact;
 
 /**
  * Runs generation inside the tenant's Durable Object, where the pinned graph version can be read
@@ -118,6 +121,16 @@ export class GenerationService {
     for (const template of request.templates) prepared.push(await this.prepared(session, template));
     const units = prepared.reduce((sum, item) => sum + item.units, 0);
     return { units, batches: batchUnits(prepared, batchSize) };
+  }
+
+  /**
+   * What a job with this request would write for one of its templates (`POST /v1/render` with a
+   * graph): the same pipeline, queries and context; at most `maxUnits` units.
+   */
+  async preview(request: GenerationRequest, templatePath: string, maxUnits: number): Promise<TemplatePreview> {
+    const template = request.templates.find((candidate) => candidate.path === templatePath);
+    if (!template) throw new RangeError(`template ${templatePath} is not in the request`);
+    return previewTemplate(this.planner(request), template, { readsGraph: true, maxUnits });
   }
 
   /** One batch of units of one template. */
