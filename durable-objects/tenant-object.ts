@@ -24,8 +24,8 @@ import {
   MAX_EVENT_PAGE,
   type TenantEvent,
 } from "./tenant/event-log";
-import { type GenerationRequest, GenerationService } from "./tenant/generation-service";
 import { GraphService, type IngestInput } from "./tenant/graph-service";
+import { type JobRequest, JobService } from "./tenant/job-service";
 import {
   type QuotaBatchReservation,
   QuotaCounters,
@@ -85,7 +85,7 @@ export interface ReleaseQuotaInput {
 export interface RecordRequestInput {
   /** The caller's clock, epoch ms; the UTC day of it is the counter's day. */
   now: number;
-  /** A stable name for the route family, e.g. `graphs.read`, `generations.create` (not the raw path). */
+  /** A stable name for the route family, e.g. `graphs.read`, `jobs.create` (not the raw path). */
   routeClass: string;
   /** HTTP status of the response. */
   status: number;
@@ -146,7 +146,7 @@ export class TenantObject extends DurableObject<Env> {
   private readonly requestUsage: RequestUsageCounters;
   private readonly events: EventLog;
   private readonly graphs: GraphService;
-  private readonly generation: GenerationService;
+  private readonly jobs: JobService;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -157,7 +157,7 @@ export class TenantObject extends DurableObject<Env> {
     this.events = new EventLog(this.db);
     const graphDb = durableObjectSqlDatabase(ctx.storage);
     this.graphs = new GraphService(new QuadStore(graphDb));
-    this.generation = new GenerationService(this.graphs);
+    this.jobs = new JobService(this.graphs);
     ctx.blockConcurrencyWhile(async () => {
       applySchemaMigrations(this.db, TENANT_SCHEMA);
       migrateQuadStore(graphDb);
@@ -228,20 +228,20 @@ export class TenantObject extends DurableObject<Env> {
 
   // Generation (issue 5): planning and rendering next to the pinned graph version.
 
-  generationRenderAll(request: GenerationRequest) {
-    return outcome(() => this.generation.renderAll(request));
+  jobRenderAll(request: JobRequest) {
+    return outcome(() => this.jobs.renderAll(request));
   }
 
-  generationCount(request: GenerationRequest, batchSize: number) {
-    return outcome(() => this.generation.count(request, batchSize));
+  jobCount(request: JobRequest, batchSize: number) {
+    return outcome(() => this.jobs.count(request, batchSize));
   }
 
-  generationRenderBatch(request: GenerationRequest, batch: UnitBatch) {
-    return outcome(() => this.generation.renderBatch(request, batch));
+  jobRenderBatch(request: JobRequest, batch: UnitBatch) {
+    return outcome(() => this.jobs.renderBatch(request, batch));
   }
 
-  generationPreview(request: GenerationRequest, templatePath: string, maxUnits: number) {
-    return outcome(() => this.generation.preview(request, templatePath, maxUnits));
+  jobPreview(request: JobRequest, templatePath: string, maxUnits: number) {
+    return outcome(() => this.jobs.preview(request, templatePath, maxUnits));
   }
 
   /** Stored schema version of every component, e.g. `{ "tenant-core": 1 }`. */

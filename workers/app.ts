@@ -14,9 +14,9 @@ import { problemResponse } from "./problems/problem-response";
 import { apiKeyRoutes } from "./routes/api-keys/index";
 import { authRoutes, wellKnownRoutes } from "./routes/auth";
 import { eventRoutes } from "./routes/events";
-import { generationRoutes } from "./routes/generations";
 import { graphRoutes } from "./routes/graphs";
 import { healthRoutes } from "./routes/health";
+import { jobRoutes } from "./routes/jobs";
 import { meRoutes } from "./routes/me";
 import { memberRoutes } from "./routes/members";
 import { renderRoutes } from "./routes/render";
@@ -44,7 +44,7 @@ app.route("/v1", templateRoutes);
 app.route("/v1", renderRoutes);
 app.route("/v1", signingKeyRoutes);
 app.route("/v1", graphRoutes);
-app.route("/v1", generationRoutes);
+app.route("/v1", jobRoutes);
 app.route("/", wellKnownRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

@@ -17,7 +17,7 @@ import {
  * outputs that cannot all be written.
  */
 
-export interface GenerationPlan {
+export interface JobPlan {
   artifacts: PlannedArtifact[];
   skipped: SkippedUnit[];
 }
@@ -29,13 +29,13 @@ export async function planTemplates(
   pipeline: TemplateUnitPipeline,
   templates: readonly PlanTemplate[],
   maxArtifacts = Number.POSITIVE_INFINITY,
-): Promise<GenerationPlan> {
+): Promise<JobPlan> {
   const ordered = [...templates].sort((a, b) => compare(a.path, b.path));
   const artifacts: PlannedArtifact[] = [];
   const skipped: SkippedUnit[] = [];
   for (const template of ordered) {
     const prepared = await pipeline.prepare(template);
-    const units = await pipeline.renderUnits(prepared, maxArtifacts, artifacts.length);
+    const units = await pipeline.renderUnits(prepared, { maxArtifacts, planned: artifacts.length });
     skipped.push(...units.skipped);
     artifacts.push(...units.artifacts);
   }
@@ -119,10 +119,10 @@ export function batchUnits(prepared: readonly PreparedTemplate[], size: number):
 }
 
 /** Plans a whole job with a fresh pipeline. */
-export function planGeneration(
+export function planJob(
   templates: readonly PlanTemplate[],
   deps: PlanDependencies,
   options: PlanOptions = {},
-): Promise<GenerationPlan> {
+): Promise<JobPlan> {
   return planTemplates(new TemplateUnitPipeline(deps, options), templates, options.maxArtifacts);
 }

@@ -11,8 +11,11 @@ export interface TemplatePreview {
   /** Every unit a job would write for the template, in unit (row) order. */
   units: ArtifactData[];
   skipped: SkippedUnit[];
-  /** The rendered body of a template without `to:` (a partial or macro library), else null. */
-  partial: string | null;
+  /**
+   * The body as the engine rendered it, before normalization: the first unit's, or that of a
+   * template without `to:` (a partial or macro library); null when no unit was rendered.
+   */
+  rawOutput: string | null;
 }
 
 export const withoutBytes = ({ bytes: _bytes, ...artifact }: PlannedArtifact): ArtifactData => artifact;
@@ -34,9 +37,12 @@ export async function previewTemplate(
     throw new GraphRequiredError("The frontmatter query (sparql:/query:)");
   }
   if (frontmatter.to === undefined) {
-    return { frontmatter, units: [], skipped: [], partial: await pipeline.renderBodyWithoutTo(prepared) };
+    return { frontmatter, units: [], skipped: [], rawOutput: await pipeline.renderBodyWithoutTo(prepared) };
   }
-  const { artifacts, skipped } = await pipeline.renderUnits(prepared, options.maxUnits);
+  const { artifacts, skipped, rawBodies } = await pipeline.renderUnits(prepared, {
+    maxArtifacts: options.maxUnits,
+    keepRawBodies: true,
+  });
   checkOutputConflicts(sortArtifacts([...artifacts]));
-  return { frontmatter, units: artifacts.map(withoutBytes), skipped, partial: null };
+  return { frontmatter, units: artifacts.map(withoutBytes), skipped, rawOutput: rawBodies[0] ?? null };
 }

@@ -334,6 +334,15 @@ export class TemplateUnitPipeline {
 
   /** Renders one unit: an artifact, or the reason it was skipped. */
   async renderUnit(prepared: PreparedTemplate, unit: number): Promise<PlannedArtifact | SkippedUnit> {
+    const result = await this.renderUnitWithRawBody(prepared, unit);
+    return "reason" in result ? result : result.artifact;
+  }
+
+  /** renderUnit, with the body as the engine rendered it (before normalizeOutput) for previews. */
+  private async renderUnitWithRawBody(
+    prepared: PreparedTemplate,
+    unit: number,
+  ): Promise<{ artifact: PlannedArtifact; rawBody: string } | SkippedUnit> {
     const templatePath = prepared.template.path;
     const to = prepared.frontmatter.to;
     if (to === undefined) return { template: templatePath, rowIndex: null, reason: "no-to" };
@@ -389,7 +398,8 @@ export class TemplateUnitPipeline {
     } catch (error) {
       throw new PlanError("output-path", `${templatePath}: ${messageOf(error)}`, { ...where, cause: error });
     }
-    const content = normalizeOutput(await render(prepared.body, "body", prepared.bodyLine));
+    const rawBody = await render(prepared.body, "body", prepared.bodyLine);
+    const content = normalizeOutput(rawBody);
     const bytes = new TextEncoder().encode(content);
     const artifact: PlannedArtifact = {
       ...prepared.mode,
@@ -404,40 +414,48 @@ export class TemplateUnitPipeline {
       dependencies: await this.recorder.dependencies(reads),
     };
     if (prepared.frontmatter.chmod !== undefined) artifact.chmod = octalMode(prepared.frontmatter.chmod);
-    return artifact;
+    return { artifact, rawBody };
   }
 
   /**
    * Every unit of one prepared template, in unit order: what a job writes for it, and why the rest
    * is skipped. Stops as soon as `planned` earlier artifacts plus these exceed `maxArtifacts`.
+   * `keepRawBodies` also returns each artifact's body as rendered, before normalization (previews).
    */
   async renderUnits(
     prepared: PreparedTemplate,
-    maxArtifacts = this.options.maxArtifacts ?? Number.POSITIVE_INFINITY,
-    planned = 0,
+    options: { maxArtifacts?: number; planned?: number; keepRawBodies?: boolean } = {},
   ): Promise<TemplateUnits> {
+    const maxArtifacts = options.maxArtifacts ?? this.options.maxArtifacts ?? Number.POSITIVE_INFINITY;
+    const planned = options.planned ?? 0;
+    const rawBodies: string[] = [];
     if (prepared.frontmatter.to === undefined) {
-      return { artifacts: [], skipped: [{ template: prepared.template.path, rowIndex: null, reason: "no-to" }] };
+      return {
+        artifacts: [],
+        skipped: [{ template: prepared.template.path, rowIndex: null, reason: "no-to" }],
+        rawBodies,
+      };
     }
     const artifacts: PlannedArtifact[] = [];
     const skipped: SkippedUnit[] = [];
     for (let unit = 0; unit < prepared.units; unit++) {
-      const result = await this.renderUnit(prepared, unit);
+      const result = await this.renderUnitWithRawBody(prepared, unit);
       if ("reason" in result) {
         skipped.push(result);
         continue;
       }
-      artifacts.push(result);
+      artifacts.push(result.artifact);
+      if (options.keepRawBodies) rawBodies.push(result.rawBody);
       if (planned + artifacts.length > maxArtifacts) {
         throw new PlanError("too-many-artifacts", `the plan exceeds ${maxArtifacts} artifacts`, {
           template: prepared.template.path,
         });
       }
     }
-    return { artifacts, skipped };
+    return { artifacts, skipped, rawBodies };
   }
 
-  /** The normalized body of a template without `to:` (a partial), rendered as a unit would be; for previews. */
+  /** The body of a template without `to:` (a partial), rendered as a unit's would be, before normalization; for previews. */
   async renderBodyWithoutTo(prepared: PreparedTemplate): Promise<string> {
     const templatePath = prepared.template.path;
     const reads = new Set<string>();
@@ -448,7 +466,7 @@ export class TemplateUnitPipeline {
         purpose: "body",
         firstLine: prepared.bodyLine,
       });
-      return normalizeOutput(rendered);
+      return rendered;
     } catch (error) {
       throw new PlanError("render", `${templatePath}: rendering the body failed: ${messageOf(error)}`, {
         template: templatePath,
@@ -461,6 +479,8 @@ export class TemplateUnitPipeline {
 export interface TemplateUnits {
   artifacts: PlannedArtifact[];
   skipped: SkippedUnit[];
+  /** With `keepRawBodies`: each artifact's body before normalizeOutput, in artifact order; else empty. */
+  rawBodies: string[];
 }
 
 /** 0o755 → `"0755"`. */

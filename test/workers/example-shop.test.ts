@@ -36,7 +36,7 @@ describe("examples/shop", () => {
       expect(res.status, `${path}: ${await res.clone().text()}`).toBe(201);
     }
     const res = await call(
-      "/v1/generations",
+      "/v1/jobs",
       jsonBody({ graph: "shop", generator: "app", params: { title: "Shop API" } }, tenant.apiKey),
     );
     const job = (await res.json()) as { id: string; status: string };

@@ -28,8 +28,7 @@ export const {{ name | constantCase }} = {{ fields | json }};
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
-      // The content a job would write: normalized output, final newline included.
-      output: 'export const ORDER_LINE = {"a":1,"b":2};\n// built 2026-01-02T03:04:05.000Z\n',
+      output: 'export const ORDER_LINE = {"a":1,"b":2};\n// built 2026-01-02T03:04:05.000Z',
       frontmatter: { to: "src/OrderLine.ts", skipIf: "!enabled" },
       outputPath: "src/OrderLine.ts",
       skipped: false,
@@ -37,6 +36,7 @@ export const {{ name | constantCase }} = {{ fields | json }};
         expect.objectContaining({
           path: "src/OrderLine.ts",
           mode: "write",
+          // The content a job would write: normalized, final newline included.
           content: 'export const ORDER_LINE = {"a":1,"b":2};\n// built 2026-01-02T03:04:05.000Z\n',
           rowIndex: null,
           template: expect.objectContaining({ path: "template.njk" }),
@@ -76,13 +76,13 @@ export const {{ name | constantCase }} = {{ fields | json }};
     );
     const res = await render(tenant, { templatePath: "site/page.njk", context: { who: "<World>" } });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ output: "<p>Hello, <World>!</p>\n", outputPath: "index.html" });
+    expect(await res.json()).toMatchObject({ output: "<p>Hello, <World>!</p>", outputPath: "index.html" });
     const escaped = await render(tenant, {
       templatePath: "site/page.njk",
       context: { who: "<World>" },
       options: { autoescape: true },
     });
-    expect(((await escaped.json()) as { output: string }).output).toBe("<p>Hello, &lt;World&gt;!</p>\n");
+    expect(((await escaped.json()) as { output: string }).output).toBe("<p>Hello, &lt;World&gt;!</p>");
   });
 
   it("answers 422 with the source line for template errors, frontmatter lines included", async () => {

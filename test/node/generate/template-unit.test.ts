@@ -44,12 +44,12 @@ describe("the template-unit pipeline", () => {
     expect((failure as PlanError).cause).toBeInstanceOf(OutputPathError);
   });
 
-  it("renders the body of a template without `to` for a preview, normalized as a unit would be", async () => {
+  it("renders the body of a template without `to` for a preview, as the engine rendered it", async () => {
     const partial = template("_partial.njk", "Hello {{ who }}  \r\n");
     const pipeline = pipelineFor([partial], { who: "you" });
     const prepared = await pipeline.prepare(partial);
     expect(prepared.units).toBe(0);
-    expect(await pipeline.renderBodyWithoutTo(prepared)).toBe("Hello you\n");
+    expect(await pipeline.renderBodyWithoutTo(prepared)).toBe("Hello you  \r\n");
   });
 });
 
@@ -61,7 +61,7 @@ describe("previewTemplate", () => {
       GraphRequiredError,
     );
     expect(await previewTemplate(pipeline, partial, { readsGraph: true, maxUnits: 10 })).toMatchObject({
-      partial: "0\n",
+      rawOutput: "0",
       units: [],
     });
   });

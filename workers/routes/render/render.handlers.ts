@@ -13,11 +13,12 @@ import { type PlanTemplate, TemplateUnitPipeline } from "../../../shared/generat
 import { queryLimits } from "../../../shared/plans";
 import { type FetchOnceLoader, fetchOnceLoader } from "../../../shared/template/fetch-once-loader";
 import { parseFrontmatter } from "../../../shared/template/frontmatter/parse-frontmatter";
+import { deriveRenderSeed } from "../../../shared/template/kgen/seeded-random";
 import { ENGINE_VERSION } from "../../../shared/version";
 import type { AppEnv } from "../../context";
 import { database } from "../../db/client";
-import { lockFor, lockOf, pinnedGraphVersion, templatesOfLock } from "../../generation/generation-inputs";
-import { assertInlineContentSize } from "../../generation/inline-content";
+import { assertInlineContentSize } from "../../jobs/inline-content";
+import { lockFor, lockOf, pinnedGraphVersion, templatesOfLock } from "../../jobs/job-inputs";
 import type { AppRouteHandler } from "../../openapi";
 import { notFound } from "../../problems/problem-response";
 import { TemplateCatalog } from "../../repository/templates";
@@ -87,7 +88,8 @@ async function previewWithoutGraph(c: AppContext, body: RenderRequest): Promise<
       trimBlocks: options.trimBlocks,
       lstripBlocks: options.lstripBlocks,
     },
-    seed: options.seed,
+    // Without a graph there is no lock to seed from: one seed per template and context, as renders always had.
+    seed: options.seed ?? deriveRenderSeed(template.hash, context),
     loader,
   });
   const pipeline = new TemplateUnitPipeline(deps, {
@@ -142,7 +144,7 @@ async function previewOnGraph(
   };
   // The frontmatter's free metadata is typed unknown, which the RPC stub's types cannot follow.
   const preview = unwrap(
-    await tenantObject(c.env, tenant).generationPreview(request, path, MAX_PREVIEW_UNITS),
+    await tenantObject(c.env, tenant).jobPreview(request, path, MAX_PREVIEW_UNITS),
   ) as TemplatePreview;
   const { graph } = kgenContext(lock) as { graph: GraphPin };
   return { preview, graph };
@@ -154,12 +156,12 @@ export const render: AppRouteHandler<typeof routes.render> = async (c) => {
     body.graph === undefined
       ? { preview: await previewWithoutGraph(c, body), graph: null }
       : await previewOnGraph(c, { ...body, graph: body.graph });
-  const { units, skipped, partial, frontmatter } = preview;
-  assertInlineContentSize([...units.map((unit) => unit.size), new TextEncoder().encode(partial ?? "").length]);
+  const { units, skipped, rawOutput, frontmatter } = preview;
+  assertInlineContentSize([...units.map((unit) => unit.size), new TextEncoder().encode(rawOutput ?? "").length]);
   const first = units[0];
   return c.json(
     {
-      output: first?.content ?? partial ?? "",
+      output: rawOutput ?? "",
       frontmatter: (first ? { ...frontmatter, to: first.path } : frontmatter) as Record<string, unknown>,
       outputPath: first?.path ?? null,
       skipped: units.length === 0 && skipped.length > 0,

@@ -60,7 +60,9 @@ export const renderResponseSchema = z
   .object({
     output: z
       .string()
-      .describe("The first unit's content (the rendered body for a template without `to:`); empty when skipped."),
+      .describe(
+        "The first unit's body as rendered, before the normalization its `content` gets (the body of a template without `to:`); empty when skipped.",
+      ),
     frontmatter: z.record(z.string(), z.unknown()).describe("The frontmatter, with `to` as the first unit's path."),
     outputPath: z.string().nullable().describe("The first unit's path."),
     skipped: z.boolean().describe("True when every unit was skipped (skipIf, empty `to`): output is then empty."),

@@ -1,4 +1,4 @@
-import type { RenderedBatch } from "../../durable-objects/tenant/generation-service";
+import type { RenderedBatch } from "../../durable-objects/tenant/job-service";
 import { canonicalJson } from "../../shared/core/canonical-json";
 import { concatBytes, utf8 } from "../../shared/core/encoding";
 import { sha256Hex } from "../../shared/core/sha256";

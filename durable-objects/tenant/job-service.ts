@@ -27,7 +27,7 @@ import type { GraphService, QueryLimits } from "./graph-service";
 
 export type { ArtifactData } from "../../shared/generate/template-preview";
 
-export interface GenerationRequest {
+export interface JobRequest {
   lock: Lock;
   /** Every template of the lock's generator, sources included. */
   templates: PlanTemplate[];
@@ -37,7 +37,7 @@ export interface GenerationRequest {
   maxArtifacts: number;
 }
 
-export interface GenerationCount {
+export interface JobUnitCount {
   units: number;
   batches: UnitBatch[];
 }
@@ -48,7 +48,7 @@ export interface RenderedBatch {
 }
 
 /**
- * Runs generation inside the tenant's Durable Object, where the pinned graph version can be read
+ * Runs jobs inside the tenant's Durable Object, where the pinned graph version can be read
  * synchronously: frontmatter queries, `sparql()` and `label()` all see exactly lock.graph.version.
  */
 /** Jobs whose prepared templates (query rows) stay in memory between queue batches. */
@@ -59,13 +59,13 @@ interface PlanSession {
   prepared: Map<string, Promise<PreparedTemplate>>;
 }
 
-export class GenerationService {
+export class JobService {
   /** Keyed by the lock and limits: the same lock is the same graph version, templates and params. */
   private readonly sessions = new Map<string, PlanSession>();
 
   constructor(private readonly graphs: GraphService) {}
 
-  private planner(request: GenerationRequest): TemplateUnitPipeline {
+  private planner(request: JobRequest): TemplateUnitPipeline {
     const { lock } = request;
     const deps = kgenPlanDependencies({
       templates: request.templates,
@@ -85,7 +85,7 @@ export class GenerationService {
    * A planner whose prepared templates are reused by every batch of the same job: each template's
    * query runs once per job in this object, not once per queue message. Eviction only costs a re-run.
    */
-  private session(request: GenerationRequest): PlanSession {
+  private session(request: JobRequest): PlanSession {
     const key = canonicalJson({ lock: request.lock, limits: request.limits, maxArtifacts: request.maxArtifacts });
     let session = this.sessions.get(key);
     if (session) {
@@ -108,14 +108,14 @@ export class GenerationService {
   }
 
   /** The whole plan, rendered (small jobs). */
-  async renderAll(request: GenerationRequest): Promise<RenderedBatch> {
+  async renderAll(request: JobRequest): Promise<RenderedBatch> {
     // The session's planner already ran the queries when the job was counted: its results are reused.
     const plan = await planTemplates(this.session(request).planner, request.templates, request.maxArtifacts);
     return { artifacts: plan.artifacts.map(withoutBytes), skipped: plan.skipped };
   }
 
   /** How many units the plan has, split into batches for the queue (large jobs). */
-  async count(request: GenerationRequest, batchSize: number): Promise<GenerationCount> {
+  async count(request: JobRequest, batchSize: number): Promise<JobUnitCount> {
     const session = this.session(request);
     const prepared: PreparedTemplate[] = [];
     for (const template of request.templates) prepared.push(await this.prepared(session, template));
@@ -127,16 +127,16 @@ export class GenerationService {
    * What a job with this request would write for one of its templates (`POST /v1/render` with a
    * graph): the same pipeline, queries and context; at most `maxUnits` units.
    */
-  async preview(request: GenerationRequest, templatePath: string, maxUnits: number): Promise<TemplatePreview> {
+  async preview(request: JobRequest, templatePath: string, maxUnits: number): Promise<TemplatePreview> {
     const template = request.templates.find((candidate) => candidate.path === templatePath);
     if (!template) throw new RangeError(`template ${templatePath} is not in the request`);
     return previewTemplate(this.planner(request), template, { readsGraph: true, maxUnits });
   }
 
   /** One batch of units of one template. */
-  async renderBatch(request: GenerationRequest, batch: UnitBatch): Promise<RenderedBatch> {
+  async renderBatch(request: JobRequest, batch: UnitBatch): Promise<RenderedBatch> {
     const template = request.templates.find((candidate) => candidate.path === batch.template);
-    if (!template) throw new RangeError(`template ${batch.template} is not in the generation`);
+    if (!template) throw new RangeError(`template ${batch.template} is not in the job`);
     const session = this.session(request);
     const prepared = await this.prepared(session, template);
     const artifacts: PlannedArtifact[] = [];
