@@ -25,6 +25,7 @@ import {
   type TenantEvent,
 } from "./tenant/event-log";
 import { GraphService, type IngestInput } from "./tenant/graph-service";
+import { applyJobChange, type JobChange, type JobEvent } from "./tenant/job-changes";
 import { type JobRequest, JobService } from "./tenant/job-service";
 import {
   type QuotaBatchReservation,
@@ -106,7 +107,7 @@ export interface TenantUsage {
 }
 
 export interface AppendEventInput {
-  /** Dotted lower-case name, e.g. `generation.completed`. */
+  /** Dotted lower-case name, e.g. `generation.completed` (a job's events keep the names webhooks subscribe to). */
   type: string;
   /** Any JSON value, at most MAX_EVENT_DATA_BYTES serialized. */
   data: JsonValue;
@@ -119,6 +120,12 @@ export interface AppendEventInput {
 export interface AppendedEvent extends TenantEvent {
   /** True when the idempotency key had already been appended (nothing new was written). */
   replayed: boolean;
+}
+
+export interface JobChangeOutcome {
+  changed: boolean;
+  /** The event appended for the change, null when nothing changed. */
+  event: AppendedEvent | null;
 }
 
 export interface ReadEventsInput {
@@ -335,6 +342,15 @@ export class TenantObject extends DurableObject<Env> {
       optionalIdempotencyKey(args.idempotencyKey),
     );
     return { ...event, replayed };
+  }
+
+  /**
+   * Applies a job's state change and appends the event recording it in the same call: the event
+   * exists exactly when the change was applied (see applyJobChange).
+   */
+  async recordJobChange(tenantId: string, change: JobChange, event: JobEvent): Promise<JobChangeOutcome> {
+    if (!(await applyJobChange(this.env.DB, tenantId, change))) return { changed: false, event: null };
+    return { changed: true, event: this.appendEvent(event) };
   }
 
   /** One page of events after the cursor, oldest first. */

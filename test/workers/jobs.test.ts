@@ -669,3 +669,78 @@ describe("queued jobs", () => {
     expect(events.events.map((e) => e.type)).toContain("generation.failed");
   }, 30_000);
 });
+
+describe("job events", () => {
+  const jobEvents = async (tenant: TestTenant) => {
+    const page = await tenantObject(env, { id: tenant.id, jurisdiction: null }).readEvents({ limit: 1000 });
+    return page.events.filter((event) => event.type.startsWith("generation."));
+  };
+
+  it("records each job change and its event in one tenant-object call: an event exists exactly when its change does", async () => {
+    const tenant = await createTenant();
+    const stub = tenantObject(env, { id: tenant.id, jurisdiction: null });
+    const at = "2026-01-01T00:00:00.000Z";
+    const job = {
+      id: "job_events_1",
+      status: "queued" as const,
+      lock: {},
+      lockHash: "0".repeat(64),
+      params: {},
+      dryRun: false,
+      total: 1,
+      done: 0,
+      skipped: 0,
+      bytes: 0,
+      error: null,
+      createdAt: at,
+      updatedAt: at,
+    };
+    const event = (type: "generation.started" | "generation.completed" | "generation.failed") => ({
+      type,
+      data: { jobId: job.id },
+      createdAt: 1,
+      idempotencyKey: `${job.id}:${type}`,
+    });
+    const created = await stub.recordJobChange(tenant.id, { kind: "create", job }, event("generation.started"));
+    expect(created).toMatchObject({ changed: true, event: { type: "generation.started" } });
+
+    // Two racing completions: one applies and records its event, the other changes nothing and records nothing.
+    const complete = () =>
+      stub.recordJobChange(
+        tenant.id,
+        { kind: "transition", jobId: job.id, from: ["queued", "running"], changes: { status: "completed" } },
+        event("generation.completed"),
+      );
+    const outcomes = await Promise.all([complete(), complete()]);
+    expect(outcomes.map((outcome) => outcome.changed).sort()).toEqual([false, true]);
+    const failAfterwards = await stub.recordJobChange(
+      tenant.id,
+      { kind: "transition", jobId: job.id, from: ["queued", "running"], changes: { status: "failed", error: "x" } },
+      event("generation.failed"),
+    );
+    expect(failAfterwards).toEqual({ changed: false, event: null });
+    const unknownJob = await stub.recordJobChange(
+      tenant.id,
+      { kind: "transition", jobId: "job_missing", from: ["queued", "running"], changes: { status: "failed" } },
+      { ...event("generation.failed"), idempotencyKey: "job_missing:failed" },
+    );
+    expect(unknownJob.changed).toBe(false);
+
+    const row = (await (await call(`/v1/jobs/${job.id}`, { headers: bearer(tenant.apiKey) })).json()) as Job;
+    expect(row.status).toBe("completed");
+    expect((await jobEvents(tenant)).map((e) => e.type)).toEqual(["generation.started", "generation.completed"]);
+  });
+
+  it("a real job's started and completed events each exist once, with the job completed", async () => {
+    const tenant = await setup();
+    const job = (await (
+      await generate(tenant, { graph: "model", generator: "ts", params: { title: "T" } })
+    ).json()) as Job;
+    expect(job.status).toBe("completed");
+    const events = await jobEvents(tenant);
+    expect(events.map((e) => [e.type, (e.data as { jobId: string }).jobId])).toEqual([
+      ["generation.started", job.id],
+      ["generation.completed", job.id],
+    ]);
+  });
+});

@@ -157,27 +157,33 @@ export async function startJob(
   }
 
   const hashOfLock = await lockHash(lock);
-  await ledger.create({
-    id: jobId,
-    status: synchronous ? "running" : "queued",
-    lock: lock as unknown as Record<string, unknown>,
-    lockHash: hashOfLock,
-    params,
-    dryRun: false,
-    total: units,
-    done: 0,
-    skipped: 0,
-    bytes: 0,
-    error: null,
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
-  });
-  await stub.appendEvent({
-    type: "generation.started",
-    data: { jobId, lockHash: hashOfLock, units },
-    createdAt: now.getTime(),
-    idempotencyKey: `${jobId}:started`,
-  });
+  await stub.recordJobChange(
+    tenant.id,
+    {
+      kind: "create",
+      job: {
+        id: jobId,
+        status: synchronous ? "running" : "queued",
+        lock: lock as unknown as Record<string, unknown>,
+        lockHash: hashOfLock,
+        params,
+        dryRun: false,
+        total: units,
+        done: 0,
+        skipped: 0,
+        bytes: 0,
+        error: null,
+        createdAt: now.toISOString(),
+        updatedAt: now.toISOString(),
+      },
+    },
+    {
+      type: "generation.started",
+      data: { jobId, lockHash: hashOfLock, units },
+      createdAt: now.getTime(),
+      idempotencyKey: `${jobId}:started`,
+    },
+  );
 
   if (synchronous && rendered) {
     try {
@@ -237,25 +243,43 @@ export async function completeJob(
       return false;
     }
   }
-  await ledger.update(jobId, { status: "completed", updatedAt: new Date().toISOString() });
-  await tenantObject(env, tenant).appendEvent({
-    type: "generation.completed",
-    data: { jobId, artifacts: job.done, skipped: job.skipped, bytes: job.bytes },
-    createdAt: Date.now(),
-    idempotencyKey: `${jobId}:completed`,
-  });
-  return true;
+  const now = new Date();
+  const { changed } = await tenantObject(env, tenant).recordJobChange(
+    tenant.id,
+    {
+      kind: "transition",
+      jobId,
+      from: ["queued", "running"],
+      changes: { status: "completed", updatedAt: now.toISOString() },
+    },
+    {
+      type: "generation.completed",
+      data: { jobId, artifacts: job.done, skipped: job.skipped, bytes: job.bytes },
+      createdAt: now.getTime(),
+      idempotencyKey: `${jobId}:completed`,
+    },
+  );
+  return changed;
 }
 
 export async function failJob(env: Env, tenant: TenantRow, jobId: string, reason: string): Promise<void> {
   const ledger = new JobLedger(database(env.DB), tenant.id);
   const job = await ledger.find(jobId);
   if (!job || job.status === "completed" || job.status === "failed") return;
-  await ledger.update(jobId, { status: "failed", error: reason.slice(0, 2000), updatedAt: new Date().toISOString() });
-  await tenantObject(env, tenant).appendEvent({
-    type: "generation.failed",
-    data: { jobId, reason: reason.slice(0, 2000) },
-    createdAt: Date.now(),
-    idempotencyKey: `${jobId}:failed`,
-  });
+  const now = new Date();
+  await tenantObject(env, tenant).recordJobChange(
+    tenant.id,
+    {
+      kind: "transition",
+      jobId,
+      from: ["queued", "running"],
+      changes: { status: "failed", error: reason.slice(0, 2000), updatedAt: now.toISOString() },
+    },
+    {
+      type: "generation.failed",
+      data: { jobId, reason: reason.slice(0, 2000) },
+      createdAt: now.getTime(),
+      idempotencyKey: `${jobId}:failed`,
+    },
+  );
 }
