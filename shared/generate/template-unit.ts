@@ -182,6 +182,14 @@ export function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/**
+ * The one place query rows (the frontmatter query's `rows` and foreach bindings, and `sparql()`)
+ * become the values templates see: keys sorted, deeply frozen, shared by every render.
+ */
+export function templateValuesOfRows(rows: QueryRows): QueryRows {
+  return deepFreeze(sortKeysDeep(rows));
+}
+
 interface QueryResult {
   rows: QueryRows;
   canonical: string;
@@ -203,8 +211,8 @@ class QueryRecorder {
     let cached = this.results.get(sparql);
     if (cached === undefined) {
       const settle = (resolved: QueryRows): QueryResult => {
-        const rows = deepFreeze(sortKeysDeep(resolved));
-        const entry = { rows, canonical: canonicalJson(rows) };
+        // The dependency hash is of the result itself; templates get its values.
+        const entry = { rows: templateValuesOfRows(resolved), canonical: canonicalJson(resolved) };
         this.results.set(sparql, entry);
         return entry;
       };
