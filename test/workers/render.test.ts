@@ -203,6 +203,10 @@ describe("POST /v1/render against a graph", () => {
     expect(await count()).toBe(3);
     await expectProblem(await render(a, { template: FOREACH, graph: "nope" }), 404, "not-found");
     await expectProblem(await render(a, { template: FOREACH, graph: "model", version: 9 }), 404, "not-found");
+    await putTemplate(a, "gen/t.njk", FOREACH);
+    expect((await render(a, { templatePath: "gen/t.njk", graph: "model", context: { title: "T" } })).status).toBe(200);
+    await expectProblem(await render(a, { templatePath: "gen/other.njk", graph: "model" }), 404, "not-found");
+    await expectProblem(await render(a, { templatePath: "nope/t.njk", graph: "model" }), 404, "not-found");
     await putGraph(b, "secret", TURTLE);
     await expectProblem(await render(a, { template: FOREACH, graph: "secret" }), 404, "not-found");
   });

@@ -118,14 +118,13 @@ async function previewOnGraph(
   if (body.templatePath !== undefined) {
     const where = splitTemplatePath(body.templatePath);
     path = where.path;
-    const hashes = await new TemplateCatalog(database(c.env.DB), tenant.id).hashesOf(where.generator);
-    if (!hashes.has(path)) throw notFound("The template");
     lock = await lockFor(c.env, tenant, {
       graph: body.graph,
       version: body.version,
       generator: where.generator,
       params: body.context,
     });
+    if (!Object.hasOwn(lock.generator.templates, path)) throw notFound("The template");
     templates = await templatesOfLock(c.env, tenant.id, lock);
   } else {
     const source = body.template as string;
