@@ -292,6 +292,13 @@ describe("jobs", () => {
     const started = await call("/v1/generations", jsonBody({ ...request, dryRun: false }, tenant.apiKey));
     expect(started.status).toBe(201);
     expect(started.headers.get("location")).toMatch(/^\/v1\/jobs\/job_/);
+    expect(started.headers.get("deprecation")).toBe("true");
+    expect(started.headers.get("link")).toBe('</v1/jobs>; rel="successor-version"');
+    // Problems from the alias say so too.
+    const refused = await call("/v1/generations", jsonBody({ graph: "model" }, tenant.apiKey));
+    await expectProblem(refused, 400, "validation-error");
+    expect(refused.headers.get("deprecation")).toBe("true");
+    expect((await generate(tenant, request)).headers.get("deprecation")).toBeNull();
     const document = (await (await call("/v1/openapi.json")).json()) as {
       paths: Record<string, Record<string, { deprecated?: boolean }>>;
     };

@@ -1,8 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import { graphNameSchema } from "../../../shared/contracts/graphs";
 import { lockSchema } from "../../../shared/contracts/lock";
 import { generatorNameSchema } from "../../../shared/contracts/templates";
 import { authenticate, requireRole } from "../../auth/authenticate";
+import type { AppEnv } from "../../context";
 import { MAX_INLINE_CONTENT_BYTES } from "../../jobs/inline-content";
 import { bearerSecurity, problemResponses, requireJsonBody } from "../../openapi";
 import { pageQuerySchema } from "../../repository/pagination";
@@ -90,6 +92,15 @@ const artifactPageQuery = z.object({
 });
 const artifactPageSchema = z.object({ items: z.array(writtenArtifactSchema), nextCursor: z.string().nullable() });
 
+/** Marks answers of a deprecated alias (RFC 9745 `Deprecation`, and the route to move to). */
+const deprecatedAliasOf =
+  (successor: string): MiddlewareHandler<AppEnv> =>
+  async (c, next) => {
+    await next();
+    c.res.headers.set("deprecation", "true");
+    c.res.headers.set("link", `<${successor}>; rel="successor-version"`);
+  };
+
 const createJobRoute = (path: "/jobs" | "/generations", deprecated: boolean) =>
   createRoute({
     method: "post",
@@ -100,7 +111,9 @@ const createJobRoute = (path: "/jobs" | "/generations", deprecated: boolean) =>
       : "Start a job: generate a generator's templates over a graph version (or replay a lock); `dryRun` returns the plan (editor)",
     deprecated,
     security: bearerSecurity,
-    middleware: [authenticate, requireRole("editor"), requireJsonBody] as const,
+    middleware: deprecated
+      ? ([deprecatedAliasOf("/v1/jobs"), authenticate, requireRole("editor"), requireJsonBody] as const)
+      : ([authenticate, requireRole("editor"), requireJsonBody] as const),
     request: { body: { required: true, content: { "application/json": { schema: jobRequestSchema } } } },
     responses: {
       200: { description: "The plan of a dry run", content: { "application/json": { schema: dryRunSchema } } },
