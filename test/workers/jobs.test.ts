@@ -353,6 +353,15 @@ describe("jobs", () => {
       await call("/v1/verify", jsonBody({ sha256: "0".repeat(64), envelope }, tenant.apiKey))
     ).json()) as { valid: boolean; reasons: string[] };
     expect(otherBytes).toMatchObject({ valid: false, reasons: ["subject-mismatch"] });
+    const stored = await call("/v1/verify", jsonBody({ artifact: artifact.id }, tenant.apiKey));
+    expect(((await stored.json()) as { valid: boolean }).valid).toBe(true);
+    for (const invalid of [
+      {},
+      { sha256: "0".repeat(64) },
+      { artifact: artifact.id, sha256: "0".repeat(64), envelope },
+    ]) {
+      await expectProblem(await call("/v1/verify", jsonBody(invalid, tenant.apiKey)), 400, "validation-error");
+    }
 
     // Offline, as docs/provenance.md shows: the DSSE PAE, Ed25519, a key imported with jose from the JWKS.
     const jwks = (await (await call(`/v1/tenants/${tenant.id}/jwks.json`)).json()) as { keys: JWK[] };

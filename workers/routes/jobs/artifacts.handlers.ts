@@ -54,13 +54,16 @@ export const explainArtifact: AppRouteHandler<typeof routes.explainArtifact> = a
 };
 
 export const verifyEnvelope: AppRouteHandler<typeof routes.verifyEnvelope> = async (c) => {
-  const { artifact: artifactId, sha256, envelope } = c.req.valid("json");
+  const body = c.req.valid("json");
   let expected: { expectedSha256: string; expectedPath?: string };
-  if (artifactId !== undefined) {
-    const artifact = await findArtifact(c, artifactId);
+  let envelope: unknown;
+  if ("artifact" in body) {
+    const artifact = await findArtifact(c, body.artifact);
     expected = { expectedSha256: artifact.sha256, expectedPath: artifact.path };
+    envelope = body.envelope ?? (await envelopeOf(c, artifact));
   } else {
-    expected = { expectedSha256: sha256 as string };
+    expected = { expectedSha256: body.sha256 };
+    envelope = body.envelope;
   }
   const jwks = publicJwks(await new SigningKeyRing(database(c.env.DB), c.var.tenant.id).all());
   const result = await verifyDsseEnvelope(envelope, jwks, expected);

@@ -1,26 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { dsseEnvelopeSchema, verifyResponseSchema } from "../../../shared/contracts/attestation";
+import { dsseEnvelopeSchema, verifyRequestSchema, verifyResponseSchema } from "../../../shared/contracts/attestation";
 import { authenticate, requireRole } from "../../auth/authenticate";
 import { bearerSecurity, problemResponses, requireJsonBody } from "../../openapi";
 
 const artifactIdParam = z.object({ id: z.string().min(1).max(64) });
-
-export const verifyRequestSchema = z
-  .object({
-    artifact: z.string().optional().describe("An artifact id of yours: its sha256 and path are checked."),
-    sha256: z
-      .string()
-      .regex(/^[0-9a-f]{64}$/)
-      .optional()
-      .describe("The sha256 of the bytes you have."),
-    envelope: dsseEnvelopeSchema,
-  })
-  .strict()
-  .refine((body) => (body.artifact === undefined) !== (body.sha256 === undefined), {
-    message: "Give exactly one of artifact and sha256.",
-    path: ["artifact"],
-  })
-  .meta({ id: "VerifyRequest" });
 
 export const explanationSchema = z
   .object({
@@ -94,7 +77,8 @@ export const verifyEnvelope = createRoute({
   method: "post",
   path: "/verify",
   tags: ["jobs"],
-  summary: "Verify an envelope against an artifact (or a sha256) with the tenant's public keys (viewer)",
+  summary:
+    "Verify an envelope against an artifact (its stored envelope when none is given) or a sha256, with the tenant's public keys (viewer)",
   security: bearerSecurity,
   middleware: [authenticate, requireRole("viewer"), requireJsonBody] as const,
   request: { body: { required: true, content: { "application/json": { schema: verifyRequestSchema } } } },
