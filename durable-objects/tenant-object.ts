@@ -233,7 +233,7 @@ export class TenantObject extends DurableObject<Env> {
     return outcome(() => this.graphs.triples(name, version));
   }
 
-  // Generation (issue 5): planning and rendering next to the pinned graph version.
+  // Jobs: planning and rendering next to the pinned graph version.
 
   jobRenderAll(request: JobRequest) {
     return outcome(() => this.jobs.renderAll(request));

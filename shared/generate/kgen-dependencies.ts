@@ -27,7 +27,7 @@ export interface KgenPlanInput {
   templates: readonly PlanTemplate[];
   /** The lock's fixed build time: what `now` and `date` see. */
   buildTime: string;
-  /** The generation params: part of every render's `random` seed. */
+  /** The job params: part of every render's `random` seed. */
   params: Record<string, unknown>;
   /** SELECT over the pinned graph version; synchronous, so `sparql()`/`label()` work while rendering. */
   runQuery(sparql: string): QueryRows;

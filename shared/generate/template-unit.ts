@@ -69,7 +69,7 @@ export interface PlanDependencies {
 }
 
 export interface PlanOptions {
-  /** Generation params: spread at the top of the context and also available as `params`. */
+  /** Job params: spread at the top of the context and also available as `params`. */
   params?: Record<string, unknown>;
   /** Deterministic facts exposed to templates as `kgen` (build time, graph, …). */
   kgen?: Record<string, unknown>;
