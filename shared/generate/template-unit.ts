@@ -1,6 +1,6 @@
 import { canonicalJson } from "../core/canonical-json";
 import { sha256Hex } from "../core/sha256";
-import type { Frontmatter, WriteMode, WriteModeName } from "../template/frontmatter/parse-frontmatter";
+import type { Frontmatter, ParsedTemplate, WriteMode, WriteModeName } from "../template/frontmatter/parse-frontmatter";
 import { writeModeOf } from "../template/frontmatter/parse-frontmatter";
 import { normalizeOutputPath, type OutputPathLimits } from "../template/output-path";
 import type { RecordedDependency } from "./attestation";
@@ -41,14 +41,6 @@ export interface PlanTemplate {
   source: string;
 }
 
-export interface ParsedPlanTemplate {
-  frontmatter: Frontmatter;
-  /** The template without its frontmatter. */
-  body: string;
-  /** 1-based source line on which the body starts (for error positions). */
-  bodyLine?: number;
-}
-
 export interface RenderHelpers {
   /** Runs a SPARQL query over the pinned graph version and records it as a dependency. */
   query(sparql: string): MaybePromise<QueryRows>;
@@ -60,7 +52,7 @@ export interface RenderHelpers {
 }
 
 export interface PlanDependencies {
-  parseFrontmatter(source: string): MaybePromise<ParsedPlanTemplate>;
+  parseFrontmatter(source: string): MaybePromise<ParsedTemplate>;
   render(source: string, context: Record<string, unknown>, helpers: RenderHelpers): MaybePromise<string>;
   /** SELECT over the pinned graph version. Must be a pure function of the query text. */
   runQuery(sparql: string): MaybePromise<QueryRows>;
@@ -78,11 +70,9 @@ export interface PlanOptions {
   pathLimits?: OutputPathLimits;
 }
 
-export type ArtifactMode = WriteModeName;
-
 export interface PlannedArtifact {
   path: string;
-  mode: ArtifactMode;
+  mode: WriteModeName;
   /** For `inject`: where the block goes relative to the first line containing `marker`. */
   inject?: { position: "before" | "after"; marker: string };
   /** For `lineAt`: the 1-based line the block starts at. */
@@ -272,7 +262,7 @@ export class TemplateUnitPipeline {
 
   async prepare(template: PlanTemplate): Promise<PreparedTemplate> {
     const templatePath = normalizeOutputPath(template.path);
-    let parsed: ParsedPlanTemplate;
+    let parsed: ParsedTemplate;
     try {
       parsed = await this.deps.parseFrontmatter(template.source);
     } catch (error) {
@@ -316,7 +306,7 @@ export class TemplateUnitPipeline {
       template: { ...template, path: templatePath },
       frontmatter,
       body: parsed.body,
-      bodyLine: parsed.bodyLine ?? 1,
+      bodyLine: parsed.bodyLine,
       rows,
       foreach,
       units,

@@ -5,20 +5,20 @@ import { parse as parseYaml } from "yaml";
 import { createGraphGlobals, LABEL_PREDICATES, labelQuery } from "../../../shared/generate/graph-globals";
 import { batchUnits, planJob } from "../../../shared/generate/plan";
 import {
-  type ParsedPlanTemplate,
   type PlanDependencies,
   PlanError,
   type PlanTemplate,
   type QueryRows,
   TemplateUnitPipeline,
 } from "../../../shared/generate/template-unit";
+import type { ParsedTemplate } from "../../../shared/template/frontmatter/parse-frontmatter";
 import { OutputPathError } from "../../../shared/template/output-path";
 
 const H = (text: string) => createHash("sha256").update(text).digest("hex");
 
 // Test doubles for the injected engine pieces: YAML frontmatter, nunjucks (compiled, Node),
 // a query table keyed by query text, and the four skipIf forms.
-function parseFrontmatter(source: string): ParsedPlanTemplate {
+function parseFrontmatter(source: string): ParsedTemplate {
   const match = /^---\r?\n([\s\S]*?)\r?\n---\r?\n/.exec(source);
   if (!match) return { frontmatter: {}, body: source, bodyLine: 1 };
   const frontmatter = parseYaml(match[1] as string) ?? {};
