@@ -261,4 +261,35 @@ describe("POST /v1/render against a graph", () => {
     );
     expect(problem.code).toBe("duplicate-output");
   });
+
+  it("previews a stored template byte for byte as its job writes it, random and build time included", async () => {
+    const tenant = await createTenant();
+    await putGraph(tenant, "model", TURTLE);
+    const source = FOREACH.replace(
+      ", {{ title }}",
+      ", {{ title }} {{ random() }} {{ [1, 2, 3] | random }} {{ now() }}",
+    );
+    expect((await putTemplate(tenant, "gen/t.njk", source)).status).toBe(201);
+    const preview = (await (
+      await render(tenant, { templatePath: "gen/t.njk", graph: "model", context: { title: "T" } })
+    ).json()) as { units: { path: string; content: string; sha256: string }[] };
+    const job = (await (
+      await call("/v1/jobs", jsonBody({ graph: "model", generator: "gen", params: { title: "T" } }, tenant.apiKey))
+    ).json()) as { id: string };
+    const { items } = (await (
+      await call(`/v1/jobs/${job.id}/artifacts`, { headers: bearer(tenant.apiKey) })
+    ).json()) as { items: { id: string; path: string; sha256: string }[] };
+    expect(preview.units.map((unit) => [unit.path, unit.sha256])).toEqual(
+      items.map((item) => [item.path, item.sha256]),
+    );
+    for (const [index, item] of items.entries()) {
+      const bytes = await (await call(`/v1/artifacts/${item.id}`, { headers: bearer(tenant.apiKey) })).arrayBuffer();
+      expect(preview.units[index]?.content).toBe(new TextDecoder().decode(bytes));
+    }
+    // Different params are a different job: the preview follows them.
+    const other = (await (
+      await render(tenant, { templatePath: "gen/t.njk", graph: "model", context: { title: "U" } })
+    ).json()) as { units: { sha256: string }[] };
+    expect(other.units[0]?.sha256).not.toBe(preview.units[0]?.sha256);
+  });
 });
