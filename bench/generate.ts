@@ -4,8 +4,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GenerationService } from "../durable-objects/tenant/generation-service";
 import { GraphService } from "../durable-objects/tenant/graph-service";
+import { JobService } from "../durable-objects/tenant/job-service";
 import { TENANT_SCHEMA } from "../durable-objects/tenant/tenant-schema";
 import { sha256Hex } from "../shared/core/sha256";
 import { generateSigningKey, signerFromPrivateJwk } from "../shared/crypto/ed25519";
@@ -107,7 +107,7 @@ async function inProcessRun(artifacts: number): Promise<number> {
   });
   const signer = await signerFromPrivateJwk((await generateSigningKey()).privateJwk);
   const started = performance.now();
-  const rendered = await new GenerationService(graphs).renderAll({
+  const rendered = await new JobService(graphs).renderAll({
     lock,
     params: {},
     templates: [{ path: "entity.njk", hash: templateHash, source: TEMPLATE }],

@@ -22,9 +22,10 @@ import {
   MAX_EVENT_PAGE,
   type TenantEvent,
 } from "./tenant/event-log";
-import { type GenerationRequest, GenerationService } from "./tenant/generation-service";
 import { GraphPrefixes } from "./tenant/graph-prefixes";
 import { GraphService, type IngestInput } from "./tenant/graph-service";
+import { applyJobChange, type JobChange, type JobEvent } from "./tenant/job-changes";
+import { type JobRequest, JobService } from "./tenant/job-service";
 import {
   type QuotaBatchReservation,
   QuotaCounters,
@@ -84,7 +85,7 @@ export interface ReleaseQuotaInput {
 export interface RecordRequestInput {
   /** The caller's clock, epoch ms; the UTC day of it is the counter's day. */
   now: number;
-  /** A stable name for the route family, e.g. `graphs.read`, `generations.create` (not the raw path). */
+  /** A stable name for the route family, e.g. `graphs.read`, `jobs.create` (not the raw path). */
   routeClass: string;
   /** HTTP status of the response. */
   status: number;
@@ -105,7 +106,7 @@ export interface TenantUsage {
 }
 
 export interface AppendEventInput {
-  /** Dotted lower-case name, e.g. `generation.completed`. */
+  /** Dotted lower-case name, e.g. `generation.completed` (a job's events keep the names webhooks subscribe to). */
   type: string;
   /** Any JSON value, at most MAX_EVENT_DATA_BYTES serialized. */
   data: JsonValue;
@@ -118,6 +119,12 @@ export interface AppendEventInput {
 export interface AppendedEvent extends TenantEvent {
   /** True when the idempotency key had already been appended (nothing new was written). */
   replayed: boolean;
+}
+
+export interface JobChangeOutcome {
+  changed: boolean;
+  /** The event appended for the change, null when nothing changed. */
+  event: AppendedEvent | null;
 }
 
 export interface ReadEventsInput {
@@ -146,7 +153,7 @@ export class TenantObject extends DurableObject<Env> {
   private readonly requestUsage: RequestUsageCounters;
   private readonly events: EventLog;
   private readonly graphs: GraphService;
-  private readonly generation: GenerationService;
+  private readonly jobs: JobService;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -156,7 +163,7 @@ export class TenantObject extends DurableObject<Env> {
     this.requestUsage = new RequestUsageCounters(this.db);
     this.events = new EventLog(this.db);
     this.graphs = new GraphService(this.db, { prefixes: new GraphPrefixes(this.db) });
-    this.generation = new GenerationService(this.graphs);
+    this.jobs = new JobService(this.graphs);
     ctx.blockConcurrencyWhile(async () => {
       applySchemaMigrations(this.db, TENANT_SCHEMA);
       this.graphs.discardInterruptedWrites();
@@ -228,18 +235,22 @@ export class TenantObject extends DurableObject<Env> {
     return outcome(() => this.graphs.triples(name, version));
   }
 
-  // Generation (issue 5): planning and rendering next to the pinned graph version.
+  // Jobs: planning and rendering next to the pinned graph version.
 
-  generationRenderAll(request: GenerationRequest) {
-    return outcome(() => this.generation.renderAll(request));
+  jobRenderAll(request: JobRequest) {
+    return outcome(() => this.jobs.renderAll(request));
   }
 
-  generationCount(request: GenerationRequest, batchSize: number) {
-    return outcome(() => this.generation.count(request, batchSize));
+  jobCount(request: JobRequest, batchSize: number) {
+    return outcome(() => this.jobs.count(request, batchSize));
   }
 
-  generationRenderBatch(request: GenerationRequest, batch: UnitBatch) {
-    return outcome(() => this.generation.renderBatch(request, batch));
+  jobRenderBatch(request: JobRequest, batch: UnitBatch) {
+    return outcome(() => this.jobs.renderBatch(request, batch));
+  }
+
+  jobPreview(request: JobRequest, templatePath: string, maxUnits: number) {
+    return outcome(() => this.jobs.preview(request, templatePath, maxUnits));
   }
 
   /** Stored schema version of every component, e.g. `{ "tenant-core": 1 }`. */
@@ -333,6 +344,15 @@ export class TenantObject extends DurableObject<Env> {
       optionalIdempotencyKey(args.idempotencyKey),
     );
     return { ...event, replayed };
+  }
+
+  /**
+   * Applies a job's state change and appends the event recording it in the same call: the event
+   * exists exactly when the change was applied (see applyJobChange).
+   */
+  async recordJobChange(tenantId: string, change: JobChange, event: JobEvent): Promise<JobChangeOutcome> {
+    if (!(await applyJobChange(this.env.DB, tenantId, change))) return { changed: false, event: null };
+    return { changed: true, event: this.appendEvent(event) };
   }
 
   /** One page of events after the cursor, oldest first. */

@@ -58,7 +58,7 @@ for (const file of readdirSync(join(example, "generator")).sort()) {
 }
 
 step("Generate");
-const job = await request("POST", "/v1/generations", {
+const job = await request("POST", "/v1/jobs", {
   token: apiKey,
   body: { graph: "shop", generator: "app", params: { title: "Shop API" } },
 });

@@ -14,13 +14,13 @@ import { problemResponse } from "./problems/problem-response";
 import { apiKeyRoutes } from "./routes/api-keys/index";
 import { authRoutes, wellKnownRoutes } from "./routes/auth/index";
 import { eventRoutes } from "./routes/events/index";
-import { generationRoutes } from "./routes/generations";
 import { graphStoreRoutes } from "./routes/graph-store/index";
 import { graphRoutes } from "./routes/graphs/index";
 import { healthRoutes } from "./routes/health/index";
+import { jobRoutes } from "./routes/jobs/index";
 import { meRoutes } from "./routes/me/index";
 import { memberRoutes } from "./routes/members/index";
-import { renderRoutes } from "./routes/render";
+import { renderRoutes } from "./routes/render/index";
 import { signingKeyRoutes } from "./routes/signing-keys/index";
 import { sparqlRoutes } from "./routes/sparql/index";
 import { templateRoutes } from "./routes/templates/index";
@@ -48,7 +48,7 @@ app.route("/v1", signingKeyRoutes);
 app.route("/v1", graphRoutes);
 app.route("/v1", sparqlRoutes);
 app.route("/v1", graphStoreRoutes);
-app.route("/v1", generationRoutes);
+app.route("/v1", jobRoutes);
 app.route("/", wellKnownRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

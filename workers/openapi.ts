@@ -78,32 +78,5 @@ async function parseJsonWithinDepth(c: Context<AppEnv>): Promise<void> {
 
 export const bearerSecurity = [{ bearerAuth: [] }];
 
-export type DocumentedRoute = readonly [
-  method: "get" | "post" | "put" | "patch" | "delete",
-  path: string,
-  summary: string,
-  problems: number[],
-];
-
-/**
- * Describes hand-written routes (raw bodies, multi-segment paths) in the OpenAPI document: path
- * parameters come from the `{name}` segments, problems from the statuses listed.
- */
-export function documentRoutes(router: OpenAPIHono<AppEnv>, tag: string, routes: readonly DocumentedRoute[]): void {
-  for (const [method, path, summary, problems] of routes) {
-    const names = [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1] as string);
-    router.openAPIRegistry.registerPath({
-      method,
-      path,
-      tags: [tag],
-      summary,
-      security: bearerSecurity,
-      request:
-        names.length > 0 ? { params: z.object(Object.fromEntries(names.map((name) => [name, z.string()]))) } : {},
-      responses: { 200: { description: "OK" }, ...problemResponses(...problems) },
-    });
-  }
-}
-
 /** The typed handler of a route declared with `createRoute`: what `router.openapi(route, handler)` expects. */
 export type AppRouteHandler<R extends RouteConfig> = RouteHandler<R, AppEnv>;

@@ -1,5 +1,5 @@
-import { consumeGenerateBatch, consumeGenerateDeadLetters } from "./generation/generate-consumer";
-import type { GenerateMessage } from "./generation/run-generation";
+import { consumeGenerateBatch, consumeGenerateDeadLetters } from "./jobs/generate-consumer";
+import type { GenerateMessage } from "./jobs/run-job";
 
 /** Queue names carry an environment suffix (`kgen-generate-staging`); dispatch on what they are. */
 export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {

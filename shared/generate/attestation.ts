@@ -22,7 +22,7 @@ export interface KgenProvenancePredicate {
   buildTime: string;
   /** Write mode of the artifact: `write` for whole files, else the patch mode. */
   mode?: string;
-  /** lockHash of the generation the artifact belongs to. */
+  /** lockHash of the job the artifact belongs to. */
   lockHash?: string;
   dependencies: RecordedDependency[];
 }

@@ -11,14 +11,8 @@ import {
   verifyEnvelope,
 } from "./attestation";
 import { assertParamsMatchLock, type Lock, LockError, lockHash } from "./lock";
-import {
-  type GenerationPlan,
-  type PlanDependencies,
-  type PlannedArtifact,
-  type PlanOptions,
-  type PlanTemplate,
-  planGeneration,
-} from "./plan";
+import { type JobPlan, planJob } from "./plan";
+import type { PlanDependencies, PlannedArtifact, PlanOptions, PlanTemplate } from "./template-unit";
 
 /**
  * Lock → artifacts (+ attestations), with every input checked against the lock first, so that
@@ -41,10 +35,10 @@ export interface AttestedArtifact extends PlannedArtifact {
   envelope: DsseEnvelope | null;
 }
 
-export interface GenerationResult {
+export interface JobResult {
   lockHash: string;
   artifacts: AttestedArtifact[];
-  skipped: GenerationPlan["skipped"];
+  skipped: JobPlan["skipped"];
 }
 
 /** The `kgen` context object every template sees: deterministic facts from the lock only. */
@@ -92,12 +86,12 @@ export function provenanceOf(artifact: PlannedArtifact, lock: Lock, hashOfLock: 
   };
 }
 
-export async function generateFromLock(input: GenerateFromLockInput): Promise<GenerationResult> {
+export async function generateFromLock(input: GenerateFromLockInput): Promise<JobResult> {
   const params = input.params ?? {};
   await assertParamsMatchLock(input.lock, params);
   await assertTemplatesMatchLock(input.lock, input.templates);
   const hashOfLock = await lockHash(input.lock);
-  const plan = await planGeneration(input.templates, input.deps, {
+  const plan = await planJob(input.templates, input.deps, {
     ...input.options,
     params,
     kgen: kgenContext(input.lock),

@@ -1,6 +1,6 @@
 import { RDFS_LABEL } from "../core/rdf-vocabulary";
-import type { MaybePromise, QueryRows } from "./plan";
 import { lexicalValueOf } from "./row-values";
+import type { MaybePromise, QueryRows } from "./template-unit";
 
 /**
  * The graph-reading globals templates get while rendering, built on RenderHelpers.query so every

@@ -1,6 +1,6 @@
 import { MemoryBudgetExceededError, NestingTooDeepError, WorkBudgetExceededError } from "../core/budget-errors";
 import { QueryBudgetExceededError, ResultLimitExceededError } from "../rdf/sparql/errors";
-import { memoryLoader } from "../template/engine";
+import { memoryLoader, type TemplateLoader } from "../template/engine";
 import { TemplateError } from "../template/errors";
 import { parseFrontmatter } from "../template/frontmatter/parse-frontmatter";
 import { evaluateSkipIf } from "../template/frontmatter/skip-if";
@@ -8,16 +8,18 @@ import { deriveRenderSeed } from "../template/kgen/seeded-random";
 import { createKgenEngine } from "../template/kgen-engine";
 import { describeUndefinedOutput } from "../template/undefined-output";
 import { createGraphGlobals } from "./graph-globals";
-import type { PlanDependencies, PlanTemplate, QueryRows } from "./plan";
+import { GraphRequiredError } from "./graph-required-error";
+import type { PlanDependencies, PlanTemplate, QueryRows } from "./template-unit";
 
-/** Errors of a query refused for its size: the template engine would wrap them into a plain template error. */
+/** Queries refused (for their size, or for want of a graph): the template engine would wrap them into a plain template error. */
 function isQueryRefusal(error: unknown): boolean {
   return (
     error instanceof QueryBudgetExceededError ||
     error instanceof ResultLimitExceededError ||
     error instanceof MemoryBudgetExceededError ||
     error instanceof WorkBudgetExceededError ||
-    error instanceof NestingTooDeepError
+    error instanceof NestingTooDeepError ||
+    error instanceof GraphRequiredError
   );
 }
 
@@ -26,13 +28,22 @@ export interface KgenPlanInput {
   templates: readonly PlanTemplate[];
   /** The lock's fixed build time: what `now` and `date` see. */
   buildTime: string;
-  /** The generation params: part of every render's `random` seed. */
+  /** The job params: part of every render's `random` seed. */
   params: Record<string, unknown>;
   /** SELECT over the pinned graph version; synchronous, so `sparql()`/`label()` work while rendering. */
   runQuery(sparql: string): QueryRows;
   prefixes?: Readonly<Record<string, string>>;
   /** Output of undefined or null is an error (the lock's `options.throwOnUndefined`). */
   throwOnUndefined?: boolean;
+  /** Engine switches a preview may set; a job renders with the defaults. */
+  engine?: { autoescape?: boolean; throwOnUndefined?: boolean; trimBlocks?: boolean; lstripBlocks?: boolean };
+  /** The seed of `random` for every render, instead of one derived per render. */
+  seed?: string;
+  /**
+   * Resolves includes instead of the given templates' bodies, e.g. a preview of a stored template
+   * reads its generator's other templates only when included. An async loader makes renders async.
+   */
+  loader?: TemplateLoader;
 }
 
 /**
@@ -45,7 +56,7 @@ export function kgenPlanDependencies(input: KgenPlanInput): PlanDependencies {
   const byPath = new Map(input.templates.map((template) => [template.path, template]));
   const bodies: Record<string, string> = {};
   for (const template of input.templates) bodies[template.path] = parseFrontmatter(template.source).body;
-  const loader = memoryLoader(bodies);
+  const loader = input.loader ?? memoryLoader(bodies);
   return {
     parseFrontmatter,
     evaluateSkipIf,
@@ -56,14 +67,17 @@ export function kgenPlanDependencies(input: KgenPlanInput): PlanDependencies {
         buildTime: input.buildTime,
         // `rows` (the whole query result) is the same for every unit and already a dependency: leaving it
         // out keeps seeding linear in the row, not in the result.
-        seed: deriveRenderSeed(templateHash, {
-          params: input.params,
-          purpose: helpers.purpose,
-          context: { ...context, rows: undefined },
-        }),
+        seed:
+          input.seed ??
+          deriveRenderSeed(templateHash, {
+            params: input.params,
+            purpose: helpers.purpose,
+            context: { ...context, rows: undefined },
+          }),
         prefixes: input.prefixes,
         throwOnUndefined: input.throwOnUndefined === true,
         loader,
+        ...input.engine,
         globals: { ...createGraphGlobals(query) },
       });
       let refusal: unknown;
@@ -75,9 +89,7 @@ export function kgenPlanDependencies(input: KgenPlanInput): PlanDependencies {
           throw error;
         }
       }
-      try {
-        return engine.renderString(source, context, { path: undefined });
-      } catch (thrown) {
+      const fail = (thrown: unknown): never => {
         if (refusal !== undefined) throw refusal;
         const error = describeUndefinedOutput(thrown, source, {
           path: helpers.templatePath,
@@ -93,6 +105,12 @@ export function kgenPlanDependencies(input: KgenPlanInput): PlanDependencies {
           );
         }
         throw error;
+      };
+      if (loader.async === true) return engine.renderStringAsync(source, context, { path: undefined }).catch(fail);
+      try {
+        return engine.renderString(source, context, { path: undefined });
+      } catch (error) {
+        return fail(error);
       }
     },
   };

@@ -25,7 +25,7 @@ export interface LockInput {
     /** Either a path → hash record or a list of templates; duplicate paths are an error. */
     templates: Record<string, string> | ReadonlyArray<{ path: string; hash: string }>;
   };
-  /** Generation params; must be canonical-JSON-able. Absent params hash as `{}`. */
+  /** Job params; must be canonical-JSON-able. Absent params hash as `{}`. */
   params?: unknown;
   engineVersion: string;
   /** Fixed build time, usually from deriveBuildTime(); never the clock. */
@@ -67,7 +67,7 @@ export async function computeLock(input: LockInput): Promise<Lock> {
   });
 }
 
-/** Validates an untrusted lock (e.g. `POST /v1/generations {lock}`) and returns it typed. */
+/** Validates an untrusted lock (e.g. `POST /v1/jobs {lock}`) and returns it typed. */
 export function parseLock(value: unknown): Lock {
   const result = lockSchema.safeParse(value);
   if (!result.success) {
@@ -84,7 +84,7 @@ export function serializeLock(lock: Lock): string {
   return canonicalJson(lock);
 }
 
-/** sha256 hex of the canonical JSON of the lock: identifies one reproducible generation. */
+/** sha256 hex of the canonical JSON of the lock: identifies one reproducible job. */
 export function lockHash(lock: Lock): Promise<string> {
   return sha256Hex(serializeLock(lock));
 }

@@ -1,478 +1,47 @@
-import { canonicalJson } from "../core/canonical-json";
-import { sha256Hex } from "../core/sha256";
-import { normalizeOutputPath, type OutputPathLimits } from "../template/output-path";
-import type { RecordedDependency } from "./attestation";
-import { normalizeOutput } from "./normalize-output";
 import { checkCaseCollisions } from "./path-collisions";
-import type { TemplateRow } from "./row-values";
+import {
+  compare,
+  type PlanDependencies,
+  PlanError,
+  type PlannedArtifact,
+  type PlanOptions,
+  type PlanTemplate,
+  type PreparedTemplate,
+  type SkippedUnit,
+  TemplateUnitPipeline,
+} from "./template-unit";
 
 /**
- * The generation planner: templates + injected engine pieces → the sorted artifact plan. It knows
- * nothing about nunjucks, YAML or SPARQL engines; those come in through PlanDependencies.
- *
- * Per template (in template path order):
- * 1. parseFrontmatter(source) → frontmatter + body.
- * 2. No `to:` → skipped (`no-to`; partials and macro libraries have none).
- * 3. `query:`/`sparql:` → runQuery once; its rows are `rows` in the context and a dependency.
- * 4. `foreach: name` → one unit per row, the row bound as `name` (a query is required);
- *    otherwise one unit.
- * 5. Per unit: skipIf (evaluateSkipIf on the unit's context) → skipped (`skip-if`); render `to:`,
- *    trim it; empty → skipped (`empty-to`, Hygen's way to opt out); validate the path; render the
- *    body; normalize the output (LF, no trailing blanks, final newline).
- * 6. The write mode (inject+before/after, append, prepend, lineAt) makes a patch artifact;
- *    otherwise mode `write`.
- * Every query the render issues through `helpers.query` (sparql(), label() …) is run once per
- * plan (cached by text) and recorded as a dependency of the artifacts that read it.
- * Artifacts are sorted by path, mode, template path, row index.
+ * A job's plan: every template of the generator through the template-unit pipeline, in template
+ * path order, then every artifact sorted (path, mode, template path, row index) and checked for
+ * outputs that cannot all be written.
  */
 
-/** One SELECT result row as templates see it (see row-values.ts). */
-export type QueryRow = TemplateRow;
-export type QueryRows = QueryRow[];
-export type MaybePromise<T> = T | Promise<T>;
-
-export interface PlanTemplate {
-  /** Template path inside the generator (normalized like an output path). */
-  path: string;
-  /** sha256 hex of the template source bytes. */
-  hash: string;
-  source: string;
-}
-
-/** The frontmatter fields the planner reads (the template engine's Frontmatter is a superset). */
-export interface PlannerFrontmatter {
-  to?: string;
-  /** The SPARQL query (the frontmatter parser folds `sparql:` into `query:`; both are read). */
-  query?: string;
-  sparql?: string;
-  foreach?: string;
-  skipIf?: string;
-  inject?: boolean;
-  before?: string;
-  after?: string;
-  append?: boolean;
-  prepend?: boolean;
-  lineAt?: number;
-  /** Permission bits (already parsed from octal text). */
-  chmod?: number;
-}
-
-export interface ParsedPlanTemplate {
-  frontmatter: PlannerFrontmatter;
-  /** The template without its frontmatter. */
-  body: string;
-  /** 1-based source line on which the body starts (for error positions). */
-  bodyLine?: number;
-}
-
-export interface RenderHelpers {
-  /** Runs a SPARQL query over the pinned graph version and records it as a dependency. */
-  query(sparql: string): MaybePromise<QueryRows>;
-  templatePath: string;
-  /** What is being rendered: the `to:` path or the body. */
-  purpose: "to" | "body";
-  /** 1-based source line of the rendered text's first line. */
-  firstLine: number;
-}
-
-export interface PlanDependencies {
-  parseFrontmatter(source: string): MaybePromise<ParsedPlanTemplate>;
-  render(source: string, context: Record<string, unknown>, helpers: RenderHelpers): MaybePromise<string>;
-  /** SELECT over the pinned graph version. Must be a pure function of the query text. */
-  runQuery(sparql: string): MaybePromise<QueryRows>;
-  /** `var`, `!var`, `var==value`, `var!=value` against the unit's context; true = skip. */
-  evaluateSkipIf(expression: string, context: Record<string, unknown>): boolean;
-}
-
-export interface PlanOptions {
-  /** Generation params: spread at the top of the context and also available as `params`. */
-  params?: Record<string, unknown>;
-  /** Deterministic facts exposed to templates as `kgen` (build time, graph, …). */
-  kgen?: Record<string, unknown>;
-  /** Refuse plans with more artifacts than this (runaway fan-out guard). */
-  maxArtifacts?: number;
-  pathLimits?: OutputPathLimits;
-}
-
-export type ArtifactMode = "write" | "inject" | "append" | "prepend" | "lineAt";
-
-export interface PlannedArtifact {
-  path: string;
-  mode: ArtifactMode;
-  /** For `inject`: where the block goes relative to the first line containing `marker`. */
-  inject?: { position: "before" | "after"; marker: string };
-  /** For `lineAt`: the 1-based line the block starts at. */
-  lineAt?: number;
-  chmod?: number;
-  /** Normalized output text. */
-  content: string;
-  bytes: Uint8Array;
-  sha256: string;
-  size: number;
-  template: { path: string; hash: string };
-  /** Row index of the foreach fan-out, null for single-unit templates. */
-  rowIndex: number | null;
-  /** sha256 of the canonical JSON of the render context without `rows` (a dependency already). */
-  contextSha256: string;
-  dependencies: RecordedDependency[];
-}
-
-export type SkipReason = "no-to" | "skip-if" | "empty-to";
-
-export interface SkippedUnit {
-  template: string;
-  rowIndex: number | null;
-  reason: SkipReason;
-}
-
-export interface GenerationPlan {
+export interface JobPlan {
   artifacts: PlannedArtifact[];
   skipped: SkippedUnit[];
 }
 
-export type PlanErrorCode =
-  | "frontmatter"
-  | "query"
-  | "foreach-without-query"
-  | "invalid-foreach"
-  | "skip-if"
-  | "render"
-  | "output-path"
-  | "duplicate-output"
-  | "path-conflict"
-  | "too-many-artifacts";
+const MODE_RANK: Record<PlannedArtifact["mode"], number> = { write: 0, prepend: 1, inject: 2, lineAt: 3, append: 4 };
 
-export class PlanError extends Error {
-  readonly code: PlanErrorCode;
-  readonly template: string | null;
-  readonly rowIndex: number | null;
-
-  constructor(
-    code: PlanErrorCode,
-    message: string,
-    where: { template?: string; rowIndex?: number | null; cause?: unknown } = {},
-  ) {
-    super(message, where.cause === undefined ? undefined : { cause: where.cause });
-    this.name = "PlanError";
-    this.code = code;
-    this.template = where.template ?? null;
-    this.rowIndex = where.rowIndex ?? null;
+/** Every template, every unit, checked and sorted; more than `maxArtifacts` artifacts is an error. */
+export async function planTemplates(
+  pipeline: TemplateUnitPipeline,
+  templates: readonly PlanTemplate[],
+  maxArtifacts = Number.POSITIVE_INFINITY,
+): Promise<JobPlan> {
+  const ordered = [...templates].sort((a, b) => compare(a.path, b.path));
+  const artifacts: PlannedArtifact[] = [];
+  const skipped: SkippedUnit[] = [];
+  for (const template of ordered) {
+    const prepared = await pipeline.prepare(template);
+    const units = await pipeline.renderUnits(prepared, { maxArtifacts, planned: artifacts.length });
+    skipped.push(...units.skipped);
+    artifacts.push(...units.artifacts);
   }
-}
-
-const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
-const RESERVED_BINDINGS = new Set(["__proto__", "constructor", "prototype", "params", "rows", "kgen"]);
-const MODE_RANK: Record<ArtifactMode, number> = { write: 0, prepend: 1, inject: 2, lineAt: 3, append: 4 };
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * Defines an own enumerable property even for keys such as `__proto__` (a SPARQL variable or a
- * param may be called that), where plain assignment would replace the object's prototype.
- */
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-}
-
-/** Plain objects rebuilt with sorted keys at every depth, so `{% for k, v in obj %}` is ordered. */
-export function sortKeysDeep<T>(value: T): T {
-  if (Array.isArray(value)) return value.map((item) => sortKeysDeep(item)) as T;
-  if (value !== null && typeof value === "object") {
-    const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) return value;
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort())
-      setOwn(out, key, sortKeysDeep((value as Record<string, unknown>)[key]));
-    return out as T;
-  }
-  return value;
-}
-
-/** Freezes plain objects and arrays at every depth (rows and params are shared between renders). */
-export function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
-  }
-  return value;
-}
-
-interface QueryResult {
-  rows: QueryRows;
-  canonical: string;
-}
-
-/** Runs and caches queries for one plan, and records which ones each render read. */
-class QueryRecorder {
-  private readonly results = new Map<string, MaybePromise<QueryResult>>();
-  private readonly hashes = new Map<string, Promise<string>>();
-
-  constructor(private readonly runQuery: PlanDependencies["runQuery"]) {}
-
-  /**
-   * Synchronous when runQuery is, so a synchronous template engine can call it from a global.
-   * Rows come back sorted by key and deeply frozen: renders share them and cannot change them.
-   */
-  run(sparql: string, reads: Set<string>): MaybePromise<QueryRows> {
-    reads.add(sparql);
-    let cached = this.results.get(sparql);
-    if (cached === undefined) {
-      const settle = (resolved: QueryRows): QueryResult => {
-        const rows = deepFreeze(sortKeysDeep(resolved));
-        const entry = { rows, canonical: canonicalJson(rows) };
-        this.results.set(sparql, entry);
-        return entry;
-      };
-      const pending = this.runQuery(sparql);
-      cached = pending instanceof Promise ? pending.then(settle) : settle(pending);
-      if (cached instanceof Promise) this.results.set(sparql, cached);
-    }
-    return cached instanceof Promise ? cached.then((entry) => entry.rows) : cached.rows;
-  }
-
-  async dependencies(reads: Set<string>): Promise<RecordedDependency[]> {
-    const out: RecordedDependency[] = [];
-    for (const sparql of [...reads].sort(compare)) {
-      let hash = this.hashes.get(sparql);
-      if (hash === undefined) {
-        hash = Promise.resolve(this.results.get(sparql) as MaybePromise<QueryResult>).then((entry) =>
-          sha256Hex(entry.canonical),
-        );
-        this.hashes.set(sparql, hash);
-      }
-      out.push({ query: sparql, resultSha256: await hash });
-    }
-    return out;
-  }
-}
-
-/** A template after frontmatter and query, ready to render unit by unit (e.g. in queue batches). */
-export interface PreparedTemplate {
-  template: PlanTemplate;
-  frontmatter: PlannerFrontmatter;
-  body: string;
-  bodyLine: number;
-  /** Query rows, null without a query. */
-  rows: QueryRows | null;
-  /** Name each row is bound to, null without foreach. */
-  foreach: string | null;
-  /** Number of units: rows for foreach, else 1 (0 for templates without `to:`). */
-  units: number;
-  mode: { mode: ArtifactMode; inject?: PlannedArtifact["inject"]; lineAt?: number };
-}
-
-function writeModeOf(frontmatter: PlannerFrontmatter): PreparedTemplate["mode"] {
-  if (frontmatter.inject === true) {
-    if (frontmatter.before !== undefined)
-      return { mode: "inject", inject: { position: "before", marker: frontmatter.before } };
-    if (frontmatter.after !== undefined)
-      return { mode: "inject", inject: { position: "after", marker: frontmatter.after } };
-  }
-  if (frontmatter.append === true) return { mode: "append" };
-  if (frontmatter.prepend === true) return { mode: "prepend" };
-  if (typeof frontmatter.lineAt === "number") return { mode: "lineAt", lineAt: frontmatter.lineAt };
-  return { mode: "write" };
-}
-
-/** One plan in progress: shares the query cache between templates and units. */
-export class GenerationPlanner {
-  private readonly recorder: QueryRecorder;
-  private readonly params: Record<string, unknown>;
-  private readonly kgen: Record<string, unknown> | undefined;
-
-  constructor(
-    private readonly deps: PlanDependencies,
-    private readonly options: PlanOptions = {},
-  ) {
-    this.recorder = new QueryRecorder(deps.runQuery);
-    // canonicalJson first: params must be plain JSON (no Dates, NaN, cycles…) to be hashable anyway.
-    this.params = deepFreeze(JSON.parse(canonicalJson(options.params ?? {})) as Record<string, unknown>);
-    this.kgen = options.kgen === undefined ? undefined : deepFreeze(JSON.parse(canonicalJson(options.kgen)));
-  }
-
-  async prepare(template: PlanTemplate): Promise<PreparedTemplate> {
-    const templatePath = normalizeOutputPath(template.path);
-    let parsed: ParsedPlanTemplate;
-    try {
-      parsed = await this.deps.parseFrontmatter(template.source);
-    } catch (error) {
-      throw new PlanError("frontmatter", `${templatePath}: ${messageOf(error)}`, {
-        template: templatePath,
-        cause: error,
-      });
-    }
-    const frontmatter = parsed.frontmatter;
-    const sparql = frontmatter.query ?? frontmatter.sparql;
-    let rows: QueryRows | null = null;
-    if (typeof sparql === "string" && frontmatter.to !== undefined) {
-      try {
-        rows = await this.recorder.run(sparql, new Set());
-      } catch (error) {
-        throw new PlanError("query", `${templatePath}: query failed: ${messageOf(error)}`, {
-          template: templatePath,
-          cause: error,
-        });
-      }
-    }
-    const foreach = frontmatter.foreach ?? null;
-    if (foreach !== null) {
-      if (!IDENTIFIER.test(foreach) || RESERVED_BINDINGS.has(foreach)) {
-        throw new PlanError(
-          "invalid-foreach",
-          `${templatePath}: foreach must be a variable name other than params, rows, kgen or prototype keys, got ${JSON.stringify(foreach)}`,
-          {
-            template: templatePath,
-          },
-        );
-      }
-      if (typeof sparql !== "string") {
-        throw new PlanError("foreach-without-query", `${templatePath}: foreach needs a query (sparql: or query:)`, {
-          template: templatePath,
-        });
-      }
-    }
-    const units = frontmatter.to === undefined ? 0 : foreach !== null ? (rows?.length ?? 0) : 1;
-    return {
-      template: { ...template, path: templatePath },
-      frontmatter,
-      body: parsed.body,
-      bodyLine: parsed.bodyLine ?? 1,
-      rows,
-      foreach,
-      units,
-      mode: writeModeOf(frontmatter),
-    };
-  }
-
-  /**
-   * The render context of one unit: params spread at the top and as `params`, `kgen`, `rows`,
-   * and the foreach binding (later entries win). Keys are sorted at every depth; nested values
-   * are frozen and shared, the top-level object is fresh for each call.
-   */
-  contextFor(prepared: PreparedTemplate, rowIndex: number | null): Record<string, unknown> {
-    const entries = new Map<string, unknown>(Object.entries(this.params));
-    entries.set("params", this.params);
-    if (this.kgen !== undefined) entries.set("kgen", this.kgen);
-    if (prepared.rows !== null) entries.set("rows", prepared.rows);
-    if (prepared.foreach !== null && rowIndex !== null) entries.set(prepared.foreach, prepared.rows?.[rowIndex]);
-    const sorted: Record<string, unknown> = {};
-    for (const key of [...entries.keys()].sort()) setOwn(sorted, key, entries.get(key));
-    return sorted;
-  }
-
-  /** Renders one unit: an artifact, or the reason it was skipped. */
-  async renderUnit(prepared: PreparedTemplate, unit: number): Promise<PlannedArtifact | SkippedUnit> {
-    const templatePath = prepared.template.path;
-    const to = prepared.frontmatter.to;
-    if (to === undefined) return { template: templatePath, rowIndex: null, reason: "no-to" };
-    if (!Number.isInteger(unit) || unit < 0 || unit >= prepared.units) {
-      throw new RangeError(`${templatePath} has ${prepared.units} units; there is no unit ${unit}`);
-    }
-    const rowIndex = prepared.foreach !== null ? unit : null;
-    const context = this.contextFor(prepared, rowIndex);
-    // `rows` is left out: it is the same for every unit and already a recorded dependency.
-    const contextSha256 = await sha256Hex(canonicalJson({ ...context, rows: undefined }));
-    const where = { template: templatePath, rowIndex };
-
-    if (prepared.frontmatter.skipIf !== undefined) {
-      let skip: boolean;
-      try {
-        skip = this.deps.evaluateSkipIf(prepared.frontmatter.skipIf, context);
-      } catch (error) {
-        throw new PlanError("skip-if", `${templatePath}: skipIf: ${messageOf(error)}`, { ...where, cause: error });
-      }
-      if (skip) return { template: templatePath, rowIndex, reason: "skip-if" };
-    }
-
-    const reads = new Set<string>();
-    const sparql = prepared.frontmatter.query ?? prepared.frontmatter.sparql;
-    if (typeof sparql === "string") reads.add(sparql);
-    const helpers = (purpose: "to" | "body", firstLine: number): RenderHelpers => ({
-      query: (text: string) => this.recorder.run(text, reads),
-      templatePath,
-      purpose,
-      firstLine,
-    });
-    const render = async (source: string, purpose: "to" | "body", firstLine: number) => {
-      try {
-        // A fresh top-level object per render: a top-level {% set %} cannot leak into the next render.
-        return await this.deps.render(source, { ...context }, helpers(purpose, firstLine));
-      } catch (error) {
-        throw new PlanError(
-          "render",
-          `${templatePath}: rendering ${purpose === "to" ? "to:" : "the body"} failed: ${messageOf(error)}`,
-          {
-            ...where,
-            cause: error,
-          },
-        );
-      }
-    };
-
-    const renderedTo = (await render(to, "to", 1)).trim();
-    if (renderedTo === "") return { template: templatePath, rowIndex, reason: "empty-to" };
-    let path: string;
-    try {
-      path = normalizeOutputPath(renderedTo, this.options.pathLimits);
-    } catch (error) {
-      throw new PlanError("output-path", `${templatePath}: ${messageOf(error)}`, { ...where, cause: error });
-    }
-    const content = normalizeOutput(await render(prepared.body, "body", prepared.bodyLine));
-    const bytes = new TextEncoder().encode(content);
-    const artifact: PlannedArtifact = {
-      path,
-      mode: prepared.mode.mode,
-      content,
-      bytes,
-      sha256: await sha256Hex(bytes),
-      size: bytes.length,
-      template: { path: templatePath, hash: prepared.template.hash },
-      rowIndex,
-      contextSha256,
-      dependencies: await this.recorder.dependencies(reads),
-    };
-    if (prepared.mode.inject !== undefined) artifact.inject = prepared.mode.inject;
-    if (prepared.mode.lineAt !== undefined) artifact.lineAt = prepared.mode.lineAt;
-    if (prepared.frontmatter.chmod !== undefined) artifact.chmod = prepared.frontmatter.chmod;
-    return artifact;
-  }
-
-  /** Every template, every unit, checked and sorted. */
-  async plan(templates: readonly PlanTemplate[]): Promise<GenerationPlan> {
-    const ordered = [...templates].sort((a, b) => compare(a.path, b.path));
-    const artifacts: PlannedArtifact[] = [];
-    const skipped: SkippedUnit[] = [];
-    const max = this.options.maxArtifacts ?? Number.POSITIVE_INFINITY;
-    for (const template of ordered) {
-      const prepared = await this.prepare(template);
-      if (prepared.units === 0 && prepared.frontmatter.to === undefined) {
-        skipped.push({ template: prepared.template.path, rowIndex: null, reason: "no-to" });
-        continue;
-      }
-      for (let unit = 0; unit < prepared.units; unit++) {
-        const result = await this.renderUnit(prepared, unit);
-        if ("reason" in result) {
-          skipped.push(result);
-          continue;
-        }
-        artifacts.push(result);
-        if (artifacts.length > max) {
-          throw new PlanError("too-many-artifacts", `the plan exceeds ${max} artifacts`, {
-            template: prepared.template.path,
-          });
-        }
-      }
-    }
-    sortArtifacts(artifacts);
-    checkOutputConflicts(artifacts);
-    return { artifacts, skipped };
-  }
+  sortArtifacts(artifacts);
+  checkOutputConflicts(artifacts);
+  return { artifacts, skipped };
 }
 
 export function sortArtifacts(artifacts: PlannedArtifact[]): PlannedArtifact[] {
@@ -549,11 +118,11 @@ export function batchUnits(prepared: readonly PreparedTemplate[], size: number):
   return batches;
 }
 
-/** Plans a whole generation: see the module comment for the rules. */
-export function planGeneration(
+/** Plans a whole job with a fresh pipeline. */
+export function planJob(
   templates: readonly PlanTemplate[],
   deps: PlanDependencies,
   options: PlanOptions = {},
-): Promise<GenerationPlan> {
-  return new GenerationPlanner(deps, options).plan(templates);
+): Promise<JobPlan> {
+  return planTemplates(new TemplateUnitPipeline(deps, options), templates, options.maxArtifacts);
 }

@@ -21,9 +21,9 @@ describe("cross-tenant matrix", () => {
       headers: { ...bearer(b.apiKey), "content-type": "application/n-triples" },
       body: "<http://e/s> <http://e/p> <http://e/o> .",
     });
-    const job = (await (
-      await call("/v1/generations", jsonBody({ graph: "g", generator: "gen" }, b.apiKey))
-    ).json()) as { id: string };
+    const job = (await (await call("/v1/jobs", jsonBody({ graph: "g", generator: "gen" }, b.apiKey))).json()) as {
+      id: string;
+    };
     const { items } = (await (await call(`/v1/jobs/${job.id}/artifacts`, { headers: bearer(b.apiKey) })).json()) as {
       items: { id: string; sha256: string }[];
     };
@@ -59,8 +59,11 @@ describe("cross-tenant matrix", () => {
       ["/v1/graphs/g/diff?from=0&to=1", {}],
       ["/v1/graphs/g/sparql?query=ASK%20%7B%7D", {}],
       ["/v1/graphs/g/validate", text("@prefix sh: <http://www.w3.org/ns/shacl#> .", "text/turtle", "POST")],
+      ["/v1/jobs", json({ graph: "g", generator: "gen" })],
       ["/v1/generations", json({ graph: "g", generator: "gen" })],
       ["/v1/render", json({ templatePath: "gen/t.njk" })],
+      ["/v1/render", json({ templatePath: "gen/t.njk", graph: "g" })],
+      ["/v1/render", json({ template: "x", graph: "g" })],
       [`/v1/jobs/${job.id}`, {}],
       [`/v1/jobs/${job.id}/artifacts`, {}],
       [`/v1/jobs/${job.id}/bundle`, {}],

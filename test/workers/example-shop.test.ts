@@ -36,7 +36,7 @@ describe("examples/shop", () => {
       expect(res.status, `${path}: ${await res.clone().text()}`).toBe(201);
     }
     const res = await call(
-      "/v1/generations",
+      "/v1/jobs",
       jsonBody({ graph: "shop", generator: "app", params: { title: "Shop API" } }, tenant.apiKey),
     );
     const job = (await res.json()) as { id: string; status: string };
@@ -73,5 +73,19 @@ describe("examples/shop", () => {
     expect(spec).toContain("        price:\n          type: number");
     expect(await read("docs/customer.md")).toContain("| `customerSince` | date | no |  |");
     expect(await read("src/types/index.ts")).toContain('export type { OrderLine } from "./OrderLine";');
+
+    // A preview of each template against the same graph is byte for byte what the job wrote.
+    const previewed = new Map<string, string>();
+    for (const path of Object.keys(GENERATOR)) {
+      const preview = await call(
+        "/v1/render",
+        jsonBody({ templatePath: `app/${path}`, graph: "shop", context: { title: "Shop API" } }, tenant.apiKey),
+      );
+      const body = (await preview.json()) as { units: { path: string; content: string; sha256: string }[] };
+      expect(preview.status, `${path}: ${JSON.stringify(body)}`).toBe(200);
+      for (const unit of body.units) previewed.set(unit.path, unit.content);
+    }
+    expect([...previewed.keys()].sort()).toEqual(items.map((a) => a.path));
+    for (const { path } of items) expect(previewed.get(path), path).toBe(await read(path));
   });
 });

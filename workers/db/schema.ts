@@ -169,7 +169,7 @@ export const artifacts = sqliteTable(
     chmod: text("chmod"),
     templatePath: text("template_path").notNull(),
     templateHash: text("template_hash").notNull(),
-    dependencies: text("dependencies", { mode: "json" }).$type<{ query: string; resultHash: string }[]>().notNull(),
+    dependencies: text("dependencies", { mode: "json" }).$type<{ query: string; resultSha256: string }[]>().notNull(),
     /** sha256 of the attestation's bytes: the canonical JSON of the DSSE envelope (`attestation` below). */
     attestationSha256: text("attestation_sha256").notNull(),
     /**

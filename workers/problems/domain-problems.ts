@@ -3,9 +3,10 @@ import {
   NestingTooDeepError,
   WorkBudgetExceededError,
 } from "../../shared/core/budget-errors";
+import { GraphRequiredError } from "../../shared/generate/graph-required-error";
 import { LockError } from "../../shared/generate/lock";
 import { PathCollisionError } from "../../shared/generate/path-collisions";
-import { PlanError } from "../../shared/generate/plan";
+import { PlanError } from "../../shared/generate/template-unit";
 import { QuotaExceededError } from "../../shared/quota-errors";
 import {
   QueryBudgetExceededError,
@@ -141,6 +142,9 @@ export function problemFromDomainError(error: unknown): HttpError | undefined {
       paths: [error.first.path, error.second.path],
       artifacts: [error.first, error.second],
     });
+  }
+  if (error instanceof GraphRequiredError) {
+    return unprocessable("graph-required", "A graph is required", error.message, { field: "graph" });
   }
   if (error instanceof LockError) {
     return unprocessable("invalid-lock", "Lock does not match", error.message, { issues: error.issues });

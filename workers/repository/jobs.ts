@@ -1,11 +1,11 @@
-import { and, asc, desc, eq, getTableColumns, gt, lt, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gt, inArray, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type ArtifactRow, artifacts, type JobRow, jobBatches, jobs } from "../db/schema";
 
 /** D1 statements in one batch when writing artifact rows (each row is one statement). */
 const ARTIFACT_BATCH = 50;
 
-/** Generation jobs and their artifact index, scoped to one tenant. */
+/** Jobs and their artifact index, scoped to one tenant. */
 export class JobLedger {
   constructor(
     private readonly db: Database,
@@ -51,6 +51,19 @@ export class JobLedger {
       .update(jobs)
       .set(changes)
       .where(and(eq(jobs.tenantId, this.tenantId), eq(jobs.id, id)));
+  }
+
+  /** Applies `changes` only while the job's status is one of `from`; whether it did (one writer wins a race). */
+  async transition(
+    id: string,
+    from: readonly JobRow["status"][],
+    changes: Partial<Pick<JobRow, "status" | "error" | "updatedAt">>,
+  ): Promise<boolean> {
+    const result = await this.db
+      .update(jobs)
+      .set(changes)
+      .where(and(eq(jobs.tenantId, this.tenantId), eq(jobs.id, id), inArray(jobs.status, [...from])));
+    return (result.meta.changes ?? 0) > 0;
   }
 
   /**

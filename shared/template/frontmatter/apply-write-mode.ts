@@ -49,7 +49,7 @@ export function applyWriteMode(
   frontmatter: Frontmatter,
 ): string {
   const mode: WriteMode = writeModeOf(frontmatter);
-  if (mode.kind === "overwrite") return rendered;
+  if (mode.mode === "write") return rendered;
   const current = existing ?? "";
   const block = rendered.endsWith("\r\n")
     ? rendered.slice(0, -2)
@@ -58,7 +58,7 @@ export function applyWriteMode(
       : rendered;
   if (block === "" || containsLines(current, block)) return current;
 
-  switch (mode.kind) {
+  switch (mode.mode) {
     case "append":
       if (current === "") return rendered;
       return current.endsWith("\n") ? current + rendered : `${current}\n${rendered}`;
@@ -67,23 +67,26 @@ export function applyWriteMode(
       return rendered.endsWith("\n") ? rendered + current : `${rendered}\n${current}`;
     case "lineAt": {
       const starts = lineStarts(current);
-      if (mode.line > starts.length + 1) {
+      if (mode.lineAt > starts.length + 1) {
         throw new WriteModeError(
           "lineAt",
-          `lineAt ${mode.line} is past the end of the file, which has ${starts.length} line(s)`,
+          `lineAt ${mode.lineAt} is past the end of the file, which has ${starts.length} line(s)`,
         );
       }
-      return insertAt(current, starts[mode.line - 1] ?? current.length, block);
+      return insertAt(current, starts[mode.lineAt - 1] ?? current.length, block);
     }
     case "inject": {
       const starts = lineStarts(current);
       for (let i = 0; i < starts.length; i++) {
         const start = starts[i] as number;
         const next = starts[i + 1] ?? current.length;
-        if (!current.slice(start, next).includes(mode.marker)) continue;
-        return insertAt(current, mode.position === "before" ? start : next, block);
+        if (!current.slice(start, next).includes(mode.inject.marker)) continue;
+        return insertAt(current, mode.inject.position === "before" ? start : next, block);
       }
-      throw new WriteModeError(mode.position, `inject ${mode.position}: no line contains the marker "${mode.marker}"`);
+      throw new WriteModeError(
+        mode.inject.position,
+        `inject ${mode.inject.position}: no line contains the marker "${mode.inject.marker}"`,
+      );
     }
   }
 }

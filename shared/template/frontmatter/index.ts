@@ -1,5 +1,4 @@
 export { applyWriteMode } from "./apply-write-mode";
-export { type EvaluatedFrontmatter, evaluateFrontmatter } from "./evaluate-frontmatter";
 export { FrontmatterError, type FrontmatterIssue, WriteModeError } from "./frontmatter-error";
 export {
   type Frontmatter,

@@ -33,12 +33,18 @@ export interface ParsedTemplate {
   bodyLine: number;
 }
 
+/**
+ * How a unit's content reaches its file. The same words name an artifact's `mode` from the plan
+ * to the HTTP view: `write` replaces the file, the others patch it.
+ */
 export type WriteMode =
-  | { kind: "overwrite" }
-  | { kind: "inject"; position: "before" | "after"; marker: string }
-  | { kind: "append" }
-  | { kind: "prepend" }
-  | { kind: "lineAt"; line: number };
+  | { mode: "write" }
+  | { mode: "inject"; inject: { position: "before" | "after"; marker: string } }
+  | { mode: "append" }
+  | { mode: "prepend" }
+  | { mode: "lineAt"; lineAt: number };
+
+export type WriteModeName = WriteMode["mode"];
 
 const IDENTIFIER_PATH = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$/;
 const OCTAL_MODE = /^0?[0-7]{3}$|^0o[0-7]{1,3}$/;
@@ -278,14 +284,16 @@ export function parseChmod(text: string): number | undefined {
   return Number.parseInt(trimmed.replace(/^0o/, ""), 8);
 }
 
-/** The single write mode a validated frontmatter selects (no mode: overwrite). */
+/** The single write mode a validated frontmatter selects (no mode: `write`). */
 export function writeModeOf(frontmatter: Frontmatter): WriteMode {
   if (frontmatter.inject === true) {
-    if (frontmatter.before !== undefined) return { kind: "inject", position: "before", marker: frontmatter.before };
-    if (frontmatter.after !== undefined) return { kind: "inject", position: "after", marker: frontmatter.after };
+    if (frontmatter.before !== undefined)
+      return { mode: "inject", inject: { position: "before", marker: frontmatter.before } };
+    if (frontmatter.after !== undefined)
+      return { mode: "inject", inject: { position: "after", marker: frontmatter.after } };
   }
-  if (frontmatter.append === true) return { kind: "append" };
-  if (frontmatter.prepend === true) return { kind: "prepend" };
-  if (frontmatter.lineAt !== undefined) return { kind: "lineAt", line: frontmatter.lineAt };
-  return { kind: "overwrite" };
+  if (frontmatter.append === true) return { mode: "append" };
+  if (frontmatter.prepend === true) return { mode: "prepend" };
+  if (frontmatter.lineAt !== undefined) return { mode: "lineAt", lineAt: frontmatter.lineAt };
+  return { mode: "write" };
 }

@@ -6,7 +6,7 @@ import {
   LABEL_PREDICATES,
   labelQuery,
 } from "../../../shared/generate/graph-globals";
-import type { QueryRows } from "../../../shared/generate/plan";
+import type { QueryRows } from "../../../shared/generate/template-unit";
 
 const [RDFS_LABEL, SKOS_PREF, DC_TITLE] = LABEL_PREDICATES;
 

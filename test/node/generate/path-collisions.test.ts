@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { caseFoldPath, checkCaseCollisions, PathCollisionError } from "../../../shared/generate/path-collisions";
-import { checkOutputConflicts, type PlannedArtifact } from "../../../shared/generate/plan";
+import { checkOutputConflicts } from "../../../shared/generate/plan";
+import type { PlannedArtifact } from "../../../shared/generate/template-unit";
 import { problemFromDomainError } from "../../../workers/problems/domain-problems";
 
 function artifact(path: string, template = "t.njk", rowIndex: number | null = null, mode = "write"): PlannedArtifact {

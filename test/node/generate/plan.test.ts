@@ -3,23 +3,22 @@ import nunjucks from "nunjucks";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { createGraphGlobals, LABEL_PREDICATES, labelQuery } from "../../../shared/generate/graph-globals";
+import { batchUnits, planJob } from "../../../shared/generate/plan";
 import {
-  batchUnits,
-  GenerationPlanner,
-  type ParsedPlanTemplate,
   type PlanDependencies,
   PlanError,
   type PlanTemplate,
-  planGeneration,
   type QueryRows,
-} from "../../../shared/generate/plan";
+  TemplateUnitPipeline,
+} from "../../../shared/generate/template-unit";
+import type { ParsedTemplate } from "../../../shared/template/frontmatter/parse-frontmatter";
 import { OutputPathError } from "../../../shared/template/output-path";
 
 const H = (text: string) => createHash("sha256").update(text).digest("hex");
 
 // Test doubles for the injected engine pieces: YAML frontmatter, nunjucks (compiled, Node),
 // a query table keyed by query text, and the four skipIf forms.
-function parseFrontmatter(source: string): ParsedPlanTemplate {
+function parseFrontmatter(source: string): ParsedTemplate {
   const match = /^---\r?\n([\s\S]*?)\r?\n---\r?\n/.exec(source);
   if (!match) return { frontmatter: {}, body: source, bodyLine: 1 };
   const frontmatter = parseYaml(match[1] as string) ?? {};
@@ -114,9 +113,9 @@ const partial: PlanTemplate = { path: "_macros.njk", hash: H("partial"), source:
 
 const options = { params: { package: "@shop/types" }, kgen: { buildTime: "2026-11-20T10:00:00Z" } };
 
-describe("planGeneration", () => {
+describe("planJob", () => {
   it("fans out over query rows, honours skipIf and to:, and skips templates without to:", async () => {
-    const plan = await planGeneration([entityTemplate, indexTemplate, partial], makeDeps(), options);
+    const plan = await planJob([entityTemplate, indexTemplate, partial], makeDeps(), options);
     expect(plan.artifacts.map((artifact) => [artifact.path, artifact.mode, artifact.rowIndex])).toEqual([
       ["src/Customer.ts", "write", 0],
       ["src/Order.ts", "write", 1],
@@ -135,11 +134,11 @@ describe("planGeneration", () => {
     expect(index?.content).toBe(
       "// @shop/types @shop/types built 2026-11-20T10:00:00Z\nexport * from './Customer';\nexport * from './Order';\nexport * from './Thing';\n",
     );
-    expect(index?.chmod).toBe(420);
+    expect(index?.chmod).toBe("0644");
   });
 
   it("records the frontmatter query and every render-time query with the hash of its canonical result", async () => {
-    const plan = await planGeneration([entityTemplate, indexTemplate], makeDeps(), options);
+    const plan = await planJob([entityTemplate, indexTemplate], makeDeps(), options);
     const rowsHash = H(
       JSON.stringify(TABLE[ENTITIES]?.map((row) => ({ abstract: row.abstract, iri: row.iri, name: row.name }))),
     );
@@ -152,17 +151,17 @@ describe("planGeneration", () => {
 
   it("runs each query text once per plan", async () => {
     const calls: string[] = [];
-    await planGeneration([entityTemplate, indexTemplate], makeDeps(calls), options);
+    await planJob([entityTemplate, indexTemplate], makeDeps(calls), options);
     expect(calls.filter((query) => query === ENTITIES)).toHaveLength(1);
     expect(calls).toHaveLength(3); // entities + the labels of the two rendered (non-skipped) rows
   });
 
   it("is deterministic: input order and params key order do not change the plan", async () => {
-    const a = await planGeneration([entityTemplate, indexTemplate, partial], makeDeps(), {
+    const a = await planJob([entityTemplate, indexTemplate, partial], makeDeps(), {
       params: { package: "@shop/types", flags: { b: 1, a: 2 } },
       kgen: options.kgen,
     });
-    const b = await planGeneration([partial, indexTemplate, entityTemplate], makeDeps(), {
+    const b = await planJob([partial, indexTemplate, entityTemplate], makeDeps(), {
       params: { flags: { a: 2, b: 1 }, package: "@shop/types" },
       kgen: options.kgen,
     });
@@ -172,7 +171,7 @@ describe("planGeneration", () => {
   });
 
   it("works with asynchronous dependencies", async () => {
-    const plan = await planGeneration([indexTemplate], makeDeps([], { async: true }), options);
+    const plan = await planJob([indexTemplate], makeDeps([], { async: true }), options);
     expect(plan.artifacts).toHaveLength(1);
     expect(plan.artifacts[0]?.dependencies[0]?.query).toBe(ENTITIES);
   });
@@ -183,7 +182,7 @@ describe("planGeneration", () => {
       hash: H(path),
       source: `---\nto: src/index.ts\n${fields}\n---\nexport * from './extra';\n`,
     });
-    const plan = await planGeneration(
+    const plan = await planJob(
       [
         patch("p1.njk", "inject: true\nbefore: '// end'"),
         patch("p2.njk", "inject: true\nafter: '// start'"),
@@ -208,7 +207,7 @@ describe("planGeneration", () => {
 
   it("skips units whose to: renders empty", async () => {
     const template = { path: "t.njk", hash: H("t"), source: "---\nto: \"{{ '' }}\"\n---\nx" };
-    expect((await planGeneration([template], makeDeps())).skipped).toEqual([
+    expect((await planJob([template], makeDeps())).skipped).toEqual([
       { template: "t.njk", rowIndex: null, reason: "empty-to" },
     ]);
   });
@@ -221,7 +220,7 @@ describe("planGeneration", () => {
       ["src//{{ package }}", "empty-segment"],
     ]) {
       const template = { path: "t.njk", hash: H("t"), source: `---\nto: "${to}"\n---\nx` };
-      const error = await planGeneration([template], makeDeps(), { params: { package: "p" } }).catch((e: unknown) => e);
+      const error = await planJob([template], makeDeps(), { params: { package: "p" } }).catch((e: unknown) => e);
       expect(error, to).toBeInstanceOf(PlanError);
       expect((error as PlanError).code).toBe("output-path");
       expect((error as PlanError).template).toBe("t.njk");
@@ -234,16 +233,16 @@ describe("planGeneration", () => {
     const a = { path: "a.njk", hash: H("a"), source: "---\nto: out/x\n---\n1" };
     const b = { path: "b.njk", hash: H("b"), source: "---\nto: out/x\n---\n2" };
     const c = { path: "c.njk", hash: H("c"), source: "---\nto: out/x/y\n---\n3" };
-    await expect(planGeneration([a, b], makeDeps())).rejects.toMatchObject({ code: "duplicate-output" });
-    await expect(planGeneration([a, c], makeDeps())).rejects.toMatchObject({ code: "path-conflict" });
+    await expect(planJob([a, b], makeDeps())).rejects.toMatchObject({ code: "duplicate-output" });
+    await expect(planJob([a, c], makeDeps())).rejects.toMatchObject({ code: "path-conflict" });
     const append = { path: "d.njk", hash: H("d"), source: "---\nto: out/x\nappend: true\n---\n4" };
-    expect((await planGeneration([a, append], makeDeps())).artifacts).toHaveLength(2);
+    expect((await planJob([a, append], makeDeps())).artifacts).toHaveLength(2);
   });
 
   it("refuses output paths that are one file on a case-insensitive file system, naming both", async () => {
     const upper = { path: "upper.njk", hash: H("u"), source: "---\nto: src/A.ts\n---\n1" };
     const lower = { path: "lower.njk", hash: H("l"), source: "---\nto: src/a.ts\n---\n2" };
-    await expect(planGeneration([upper, lower], makeDeps())).rejects.toMatchObject({
+    await expect(planJob([upper, lower], makeDeps())).rejects.toMatchObject({
       name: "PathCollisionError",
       first: { path: "src/A.ts", template: "upper.njk", rowIndex: null },
       second: { path: "src/a.ts", template: "lower.njk", rowIndex: null },
@@ -253,7 +252,7 @@ describe("planGeneration", () => {
       hash: H("r"),
       source: `---\nto: "{{ 'X' if entity.name == 'Order' else ('x' if entity.name == 'Customer' else entity.name) }}.ts"\nquery: "${ENTITIES}"\nforeach: entity\n---\n`,
     };
-    await expect(planGeneration([rows], makeDeps())).rejects.toMatchObject({
+    await expect(planJob([rows], makeDeps())).rejects.toMatchObject({
       name: "PathCollisionError",
       first: { path: "X.ts", rowIndex: 1 },
       second: { path: "x.ts", rowIndex: 0 },
@@ -262,18 +261,18 @@ describe("planGeneration", () => {
 
   it("reports foreach misuse, query and render failures with the template", async () => {
     const noQuery = { path: "n.njk", hash: H("n"), source: "---\nto: x\nforeach: item\n---\n" };
-    await expect(planGeneration([noQuery], makeDeps())).rejects.toMatchObject({
+    await expect(planJob([noQuery], makeDeps())).rejects.toMatchObject({
       code: "foreach-without-query",
       template: "n.njk",
     });
     const dotted = { path: "d.njk", hash: H("d"), source: `---\nto: x\nforeach: a.b\nquery: "${ENTITIES}"\n---\n` };
-    await expect(planGeneration([dotted], makeDeps())).rejects.toMatchObject({ code: "invalid-foreach" });
+    await expect(planJob([dotted], makeDeps())).rejects.toMatchObject({ code: "invalid-foreach" });
     const badQuery = { path: "q.njk", hash: H("q"), source: "---\nto: x\nquery: nope\n---\n" };
-    await expect(planGeneration([badQuery], makeDeps())).rejects.toMatchObject({ code: "query", template: "q.njk" });
+    await expect(planJob([badQuery], makeDeps())).rejects.toMatchObject({ code: "query", template: "q.njk" });
     const badRender = { path: "r.njk", hash: H("r"), source: "---\nto: x\n---\n{% if %}" };
-    await expect(planGeneration([badRender], makeDeps())).rejects.toMatchObject({ code: "render", template: "r.njk" });
+    await expect(planJob([badRender], makeDeps())).rejects.toMatchObject({ code: "render", template: "r.njk" });
     const badYaml = { path: "y.njk", hash: H("y"), source: "---\nto: [\n---\n" };
-    await expect(planGeneration([badYaml], makeDeps())).rejects.toMatchObject({ code: "frontmatter" });
+    await expect(planJob([badYaml], makeDeps())).rejects.toMatchObject({ code: "frontmatter" });
   });
 
   it("keeps renders from changing shared data or each other's context", async () => {
@@ -297,7 +296,7 @@ describe("planGeneration", () => {
       hash: H("t"),
       source: `---\nto: x\nforeach: entity\nquery: "${ENTITIES}"\n---\nbody`,
     };
-    const plan = await planGeneration([template], deps);
+    const plan = await planJob([template], deps);
     expect(seen).toEqual([undefined, undefined, undefined]);
     expect(plan.artifacts.map((artifact) => artifact.path)).toEqual(["x-Customer", "x-Order", "x-Thing"]);
   });
@@ -314,36 +313,36 @@ describe("planGeneration", () => {
       },
     };
     const template = { path: "t.njk", hash: H("t"), source: `---\nto: x\nforeach: row\nquery: "${query}"\n---\nbody` };
-    await planGeneration([template], deps, { params: JSON.parse('{"__proto__":{"polluted":true}}') });
+    await planJob([template], deps, { params: JSON.parse('{"__proto__":{"polluted":true}}') });
     const context = seen[0] as Record<string, unknown>;
     expect(Object.getPrototypeOf(context)).toBe(Object.prototype);
     expect(Object.getOwnPropertyDescriptor(context, "__proto__")?.value).toEqual({ polluted: true });
     expect(Object.getOwnPropertyDescriptor(context.row, "__proto__")?.value).toBe("evil");
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     const reserved = { ...template, source: template.source.replace("foreach: row", "foreach: __proto__") };
-    await expect(planGeneration([reserved], deps)).rejects.toMatchObject({ code: "invalid-foreach" });
+    await expect(planJob([reserved], deps)).rejects.toMatchObject({ code: "invalid-foreach" });
   });
 
   it("stops runaway fan-out at maxArtifacts", async () => {
     await expect(
-      planGeneration([entityTemplate, indexTemplate], makeDeps(), { ...options, maxArtifacts: 2 }),
+      planJob([entityTemplate, indexTemplate], makeDeps(), { ...options, maxArtifacts: 2 }),
     ).rejects.toMatchObject({
       code: "too-many-artifacts",
     });
   });
 
   it("lets a queue consumer render unit by unit with the same result", async () => {
-    const planner = new GenerationPlanner(makeDeps(), options);
+    const planner = new TemplateUnitPipeline(makeDeps(), options);
     const prepared = await planner.prepare(entityTemplate);
     expect(prepared.units).toBe(3);
     const second = await planner.renderUnit(prepared, 1);
-    const whole = await planGeneration([entityTemplate], makeDeps(), options);
+    const whole = await planJob([entityTemplate], makeDeps(), options);
     expect(second).toEqual(whole.artifacts[1]);
     await expect(planner.renderUnit(prepared, 3)).rejects.toThrow(RangeError);
   });
 
   it("splits units into queue batches per template", async () => {
-    const planner = new GenerationPlanner(makeDeps(), options);
+    const planner = new TemplateUnitPipeline(makeDeps(), options);
     const prepared = await Promise.all([indexTemplate, entityTemplate, partial].map((t) => planner.prepare(t)));
     expect(prepared.map((p) => p.units)).toEqual([1, 3, 0]);
     expect(batchUnits(prepared, 2)).toEqual([

@@ -94,22 +94,21 @@ describe("parseFrontmatter", () => {
     expect(parseChmod("800")).toBeUndefined();
   });
   it("parses each write mode", () => {
-    expect(writeModeOf(parseFrontmatter(withFrontmatter("to: a")).frontmatter)).toEqual({ kind: "overwrite" });
+    expect(writeModeOf(parseFrontmatter(withFrontmatter("to: a")).frontmatter)).toEqual({ mode: "write" });
     expect(writeModeOf(parseFrontmatter(withFrontmatter("inject: true\nbefore: '// end'")).frontmatter)).toEqual({
-      kind: "inject",
-      position: "before",
-      marker: "// end",
+      mode: "inject",
+      inject: { position: "before", marker: "// end" },
     });
     expect(writeModeOf(parseFrontmatter(withFrontmatter("inject: true\nafter: x")).frontmatter)).toMatchObject({
-      position: "after",
+      inject: { position: "after" },
     });
-    expect(writeModeOf(parseFrontmatter(withFrontmatter("append: true")).frontmatter)).toEqual({ kind: "append" });
-    expect(writeModeOf(parseFrontmatter(withFrontmatter("prepend: true")).frontmatter)).toEqual({ kind: "prepend" });
+    expect(writeModeOf(parseFrontmatter(withFrontmatter("append: true")).frontmatter)).toEqual({ mode: "append" });
+    expect(writeModeOf(parseFrontmatter(withFrontmatter("prepend: true")).frontmatter)).toEqual({ mode: "prepend" });
     expect(writeModeOf(parseFrontmatter(withFrontmatter("lineAt: 3")).frontmatter)).toEqual({
-      kind: "lineAt",
-      line: 3,
+      mode: "lineAt",
+      lineAt: 3,
     });
-    expect(writeModeOf(parseFrontmatter(withFrontmatter("append: false\nprepend: true")).frontmatter).kind).toBe(
+    expect(writeModeOf(parseFrontmatter(withFrontmatter("append: false\nprepend: true")).frontmatter).mode).toBe(
       "prepend",
     );
   });

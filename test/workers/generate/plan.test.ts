@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type PlanDependencies, PlanError, planGeneration } from "../../../shared/generate/plan";
+import { planJob } from "../../../shared/generate/plan";
+import { type PlanDependencies, PlanError } from "../../../shared/generate/template-unit";
 import { OutputPathError } from "../../../shared/template/output-path";
 import { tinyEngine } from "../../fixtures/generate-golden";
 
@@ -18,7 +19,7 @@ const template = (path: string, frontmatter: string, body = "{{ e.name }}\n") =>
 
 describe("planner in workerd", () => {
   it("fans out with foreach, skips with skipIf and gives every write mode", async () => {
-    const plan = await planGeneration(
+    const plan = await planJob(
       [
         template("a.njk", `query: "${QUERY}"\nforeach: e\nskipIf: e.skip\nto: "out/{{ e.name }}.txt"`),
         template("b.njk", "to: out/index.txt\ninject: true\nafter: '// list'", "x\n"),
@@ -37,7 +38,7 @@ describe("planner in workerd", () => {
       ["out/index.txt", "append", "y\n"],
     ]);
     expect(plan.skipped).toEqual([{ template: "a.njk", rowIndex: 1, reason: "skip-if" }]);
-    const again = await planGeneration(
+    const again = await planJob(
       [template("a.njk", `query: "${QUERY}"\nforeach: e\nskipIf: e.skip\nto: "out/{{ e.name }}.txt"`)],
       deps,
     );
@@ -45,7 +46,7 @@ describe("planner in workerd", () => {
   });
 
   it("refuses path traversal from a rendered to:", async () => {
-    const error = await planGeneration(
+    const error = await planJob(
       [template("t.njk", `query: "${QUERY}"\nforeach: e\nto: "../{{ e.name }}"`)],
       deps,
     ).catch((e: unknown) => e);

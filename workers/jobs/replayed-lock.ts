@@ -12,7 +12,7 @@ import { TemplateCatalog } from "../repository/templates";
 import { tenantObject } from "../tenant-object-stub";
 
 /**
- * A lock sent back to the platform (`POST /v1/generations {lock}`) ends up in signed attestations,
+ * A lock sent back to the platform (`POST /v1/jobs {lock}`) ends up in signed attestations,
  * so every field is checked against what the platform stores before anything runs: an engine
  * version it can run, params that hash to the lock's, the graph version's number, hash and build
  * time, and templates that really were the generator's. Template sources are checked against their

@@ -1,4 +1,4 @@
-import type { RenderedBatch } from "../../durable-objects/tenant/generation-service";
+import type { RenderedBatch } from "../../durable-objects/tenant/job-service";
 import { canonicalJson } from "../../shared/core/canonical-json";
 import { concatBytes, utf8 } from "../../shared/core/encoding";
 import { sha256Hex } from "../../shared/core/sha256";
@@ -88,10 +88,10 @@ export class ArtifactWriter {
         sha256: artifact.sha256,
         size: artifact.size,
         mode: artifact.mode,
-        chmod: artifact.chmod === undefined ? null : artifact.chmod.toString(8).padStart(4, "0"),
+        chmod: artifact.chmod ?? null,
         templatePath: artifact.template.path,
         templateHash: artifact.template.hash,
-        dependencies: artifact.dependencies.map((d) => ({ query: d.query, resultHash: d.resultSha256 })),
+        dependencies: artifact.dependencies,
         attestationSha256,
         attestation,
         packSha256: location.packSha256,

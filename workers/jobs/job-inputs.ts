@@ -3,7 +3,7 @@ import type { RenderOptions } from "../../shared/contracts/lock";
 import { sha256Hex } from "../../shared/core/sha256";
 import type { Lock } from "../../shared/generate/lock";
 import { computeLock, deriveBuildTime, LockError } from "../../shared/generate/lock";
-import type { PlanTemplate } from "../../shared/generate/plan";
+import type { PlanTemplate } from "../../shared/generate/template-unit";
 import { ENGINE_VERSION } from "../../shared/version";
 import { database } from "../db/client";
 import type { TenantRow } from "../db/schema";
@@ -37,6 +37,37 @@ export async function templatesOfLock(env: Env, tenantId: string, lock: Lock): P
   return templates;
 }
 
+/** The graph version a job or preview pins: the latest unless one is named; 404 for unknown graphs and versions. */
+export async function pinnedGraphVersion(
+  env: Env,
+  tenant: TenantRow,
+  graph: string,
+  version: number | undefined,
+): Promise<{ name: string; version: number; hash: string; createdAt: string }> {
+  const stub = tenantObject(env, tenant);
+  const found = unwrap(version === undefined ? await stub.graphLatest(graph) : await stub.graphVersion(graph, version));
+  if (!found.hash)
+    throw new HttpError(409, "graph-version-unhashed", "Conflict", "The graph version has no canonical hash yet.");
+  return { name: graph, version: found.version, hash: found.hash, createdAt: found.createdAt };
+}
+
+/** The lock of `templates` as generator `generator` over a pinned graph version. */
+export function lockOf(
+  graph: { name: string; version: number; hash: string; createdAt: string },
+  generator: { name: string; templates: ReadonlyArray<{ path: string; hash: string }> },
+  params: Record<string, unknown>,
+  options?: RenderOptions,
+): Promise<Lock> {
+  return computeLock({
+    graph: { name: graph.name, version: graph.version, hash: graph.hash },
+    generator,
+    params,
+    engineVersion: ENGINE_VERSION,
+    buildTime: deriveBuildTime({ graphVersionCreatedAt: graph.createdAt }),
+    options,
+  });
+}
+
 /**
  * The lock for generating `generator` over `graph` (latest version unless one is named): template
  * hashes from the catalog, graph hash from the store, build time from the graph version's creation.
@@ -56,21 +87,12 @@ export async function lockFor(
   const rows = generator.templates;
   if (rows.length === 0)
     throw new HttpError(404, "not-found", "Not Found", `Generator "${request.generator}" has no templates.`);
-  const stub = tenantObject(env, tenant);
-  const version = unwrap(
-    request.version === undefined
-      ? await stub.graphLatest(request.graph)
-      : await stub.graphVersion(request.graph, request.version),
-  );
-  if (!version.hash)
-    throw new HttpError(409, "graph-version-unhashed", "Conflict", "The graph version has no canonical hash yet.");
-  return computeLock({
-    graph: { name: request.graph, version: version.version, hash: version.hash },
-    generator: { name: request.generator, templates: rows.map((row) => ({ path: row.path, hash: row.hash })) },
-    params: request.params,
-    engineVersion: ENGINE_VERSION,
-    buildTime: deriveBuildTime({ graphVersionCreatedAt: version.createdAt }),
+  const graph = await pinnedGraphVersion(env, tenant, request.graph, request.version);
+  return lockOf(
+    graph,
+    { name: request.generator, templates: rows.map((row) => ({ path: row.path, hash: row.hash })) },
+    request.params,
     // A job's own options win over the generator's.
-    options: { ...generator.options, ...request.options },
-  });
+    { ...generator.options, ...request.options },
+  );
 }

@@ -1,18 +1,20 @@
-import type { GenerationRequest, RenderedBatch } from "../../durable-objects/tenant/generation-service";
+import type { JobRequest, RenderedBatch } from "../../durable-objects/tenant/job-service";
 import { unwrap } from "../../durable-objects/tenant/rpc-outcome";
 import { type Lock, lockHash } from "../../shared/generate/lock";
 import { checkCaseCollisions, PathCollisionError } from "../../shared/generate/path-collisions";
 import type { UnitBatch } from "../../shared/generate/plan";
 import { monthPeriod, type PlanName, planLimits, queryLimits } from "../../shared/plans";
 import { QuotaExceededError } from "../../shared/quota-errors";
+import type { WriteModeName } from "../../shared/template/frontmatter/parse-frontmatter";
 import { database } from "../db/client";
 import type { JobRow, TenantRow } from "../db/schema";
 import { HttpError } from "../problems/http-error";
 import { JobLedger } from "../repository/jobs";
 import { tenantObject } from "../tenant-object-stub";
 import { ArtifactWriter, tenantSigner } from "./artifact-writer";
-import { templatesOfLock } from "./generation-inputs";
+import { assertInlineContentSize } from "./inline-content";
 import { jobFailureReason } from "./job-failure-reason";
+import { templatesOfLock } from "./job-inputs";
 
 /** Units per queue message. */
 export const GENERATE_BATCH_SIZE = 50;
@@ -27,13 +29,13 @@ export interface GenerateMessage {
   batch: UnitBatch;
 }
 
-export async function generationRequest(
+export async function jobRequest(
   env: Env,
   tenant: TenantRow,
   lock: Lock,
   params: Record<string, unknown>,
   maxArtifacts: number,
-): Promise<GenerationRequest> {
+): Promise<JobRequest> {
   return {
     lock,
     params,
@@ -43,47 +45,75 @@ export async function generationRequest(
   };
 }
 
+export interface PlannedArtifactView {
+  path: string;
+  sha256: string;
+  size: number;
+  mode: WriteModeName;
+  chmod: string | null;
+  template: { path: string; hash: string };
+  content?: string;
+}
+
 export interface DryRunPlan {
   dryRun: true;
   lock: Lock;
   lockHash: string;
   units: number;
-  artifacts: { path: string; sha256: string; size: number; mode: string; template: string }[] | null;
+  artifacts: PlannedArtifactView[] | null;
   skipped: number | null;
 }
 
-/** The plan without writing: the artifacts it would produce (or only their count for large jobs). */
+/**
+ * The plan without writing: the artifacts it would produce, with their content on request (at most
+ * MAX_INLINE_CONTENT_BYTES in all), or only their count for plans larger than a synchronous job.
+ */
 export async function planOnly(
   env: Env,
   tenant: TenantRow,
   lock: Lock,
   params: Record<string, unknown>,
+  options: { withContent?: boolean } = {},
 ): Promise<DryRunPlan> {
   const syncLimit = planLimits(tenant.plan as PlanName).syncJobArtifacts;
   const stub = tenantObject(env, tenant);
-  const request = await generationRequest(env, tenant, lock, params, MAX_QUEUED_ARTIFACTS);
-  const { units } = unwrap(await stub.generationCount(request, GENERATE_BATCH_SIZE));
+  const request = await jobRequest(env, tenant, lock, params, MAX_QUEUED_ARTIFACTS);
+  const { units } = unwrap(await stub.jobCount(request, GENERATE_BATCH_SIZE));
   const base = { dryRun: true as const, lock, lockHash: await lockHash(lock), units };
-  if (units > syncLimit) return { ...base, artifacts: null, skipped: null };
-  const rendered = unwrap(await stub.generationRenderAll(request));
+  if (units > syncLimit) {
+    if (options.withContent) {
+      throw new HttpError(
+        422,
+        "content-too-large",
+        "Rendered content too large",
+        `The plan has ${units} units; content is returned for plans of at most ${syncLimit} units. Start the job and read its artifacts instead.`,
+        { extensions: { limit: syncLimit, units } },
+      );
+    }
+    return { ...base, artifacts: null, skipped: null };
+  }
+  const rendered = unwrap(await stub.jobRenderAll(request));
+  if (options.withContent) assertInlineContentSize(rendered.artifacts.map((artifact) => artifact.size));
   return {
     ...base,
-    artifacts: rendered.artifacts.map((a) => ({
-      path: a.path,
-      sha256: a.sha256,
-      size: a.size,
-      mode: a.mode,
-      template: a.template.path,
+    artifacts: rendered.artifacts.map((artifact) => ({
+      path: artifact.path,
+      sha256: artifact.sha256,
+      size: artifact.size,
+      mode: artifact.mode,
+      chmod: artifact.chmod ?? null,
+      template: artifact.template,
+      ...(options.withContent ? { content: artifact.content } : {}),
     })),
     skipped: rendered.skipped.length,
   };
 }
 
 /**
- * Starts a generation job: small ones run here and complete in the request, larger ones are split
+ * Starts a job: small ones run here and complete in the request, larger ones are split
  * into unit batches on the `generate` queue. Quotas are reserved before any work is stored.
  */
-export async function startGeneration(
+export async function startJob(
   env: Env,
   tenant: TenantRow,
   lock: Lock,
@@ -92,10 +122,10 @@ export async function startGeneration(
   const limits = planLimits(tenant.plan as PlanName);
   const stub = tenantObject(env, tenant);
   const ledger = new JobLedger(database(env.DB), tenant.id);
-  const request = await generationRequest(env, tenant, lock, params, MAX_QUEUED_ARTIFACTS);
-  const { units, batches } = unwrap(await stub.generationCount(request, GENERATE_BATCH_SIZE));
+  const request = await jobRequest(env, tenant, lock, params, MAX_QUEUED_ARTIFACTS);
+  const { units, batches } = unwrap(await stub.jobCount(request, GENERATE_BATCH_SIZE));
   const synchronous = units <= limits.syncJobArtifacts;
-  const rendered: RenderedBatch | undefined = synchronous ? unwrap(await stub.generationRenderAll(request)) : undefined;
+  const rendered: RenderedBatch | undefined = synchronous ? unwrap(await stub.jobRenderAll(request)) : undefined;
 
   const now = new Date();
   const jobId = `job_${crypto.randomUUID().replaceAll("-", "")}`;
@@ -127,27 +157,33 @@ export async function startGeneration(
   }
 
   const hashOfLock = await lockHash(lock);
-  await ledger.create({
-    id: jobId,
-    status: synchronous ? "running" : "queued",
-    lock: lock as unknown as Record<string, unknown>,
-    lockHash: hashOfLock,
-    params,
-    dryRun: false,
-    total: units,
-    done: 0,
-    skipped: 0,
-    bytes: 0,
-    error: null,
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
-  });
-  await stub.appendEvent({
-    type: "generation.started",
-    data: { jobId, lockHash: hashOfLock, units },
-    createdAt: now.getTime(),
-    idempotencyKey: `${jobId}:started`,
-  });
+  await stub.recordJobChange(
+    tenant.id,
+    {
+      kind: "create",
+      job: {
+        id: jobId,
+        status: synchronous ? "running" : "queued",
+        lock: lock as unknown as Record<string, unknown>,
+        lockHash: hashOfLock,
+        params,
+        dryRun: false,
+        total: units,
+        done: 0,
+        skipped: 0,
+        bytes: 0,
+        error: null,
+        createdAt: now.toISOString(),
+        updatedAt: now.toISOString(),
+      },
+    },
+    {
+      type: "generation.started",
+      data: { jobId, lockHash: hashOfLock, units },
+      createdAt: now.getTime(),
+      idempotencyKey: `${jobId}:started`,
+    },
+  );
 
   if (synchronous && rendered) {
     try {
@@ -207,25 +243,43 @@ export async function completeJob(
       return false;
     }
   }
-  await ledger.update(jobId, { status: "completed", updatedAt: new Date().toISOString() });
-  await tenantObject(env, tenant).appendEvent({
-    type: "generation.completed",
-    data: { jobId, artifacts: job.done, skipped: job.skipped, bytes: job.bytes },
-    createdAt: Date.now(),
-    idempotencyKey: `${jobId}:completed`,
-  });
-  return true;
+  const now = new Date();
+  const { changed } = await tenantObject(env, tenant).recordJobChange(
+    tenant.id,
+    {
+      kind: "transition",
+      jobId,
+      from: ["queued", "running"],
+      changes: { status: "completed", updatedAt: now.toISOString() },
+    },
+    {
+      type: "generation.completed",
+      data: { jobId, artifacts: job.done, skipped: job.skipped, bytes: job.bytes },
+      createdAt: now.getTime(),
+      idempotencyKey: `${jobId}:completed`,
+    },
+  );
+  return changed;
 }
 
 export async function failJob(env: Env, tenant: TenantRow, jobId: string, reason: string): Promise<void> {
   const ledger = new JobLedger(database(env.DB), tenant.id);
   const job = await ledger.find(jobId);
   if (!job || job.status === "completed" || job.status === "failed") return;
-  await ledger.update(jobId, { status: "failed", error: reason.slice(0, 2000), updatedAt: new Date().toISOString() });
-  await tenantObject(env, tenant).appendEvent({
-    type: "generation.failed",
-    data: { jobId, reason: reason.slice(0, 2000) },
-    createdAt: Date.now(),
-    idempotencyKey: `${jobId}:failed`,
-  });
+  const now = new Date();
+  await tenantObject(env, tenant).recordJobChange(
+    tenant.id,
+    {
+      kind: "transition",
+      jobId,
+      from: ["queued", "running"],
+      changes: { status: "failed", error: reason.slice(0, 2000), updatedAt: now.toISOString() },
+    },
+    {
+      type: "generation.failed",
+      data: { jobId, reason: reason.slice(0, 2000) },
+      createdAt: now.getTime(),
+      idempotencyKey: `${jobId}:failed`,
+    },
+  );
 }

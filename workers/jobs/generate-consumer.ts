@@ -7,7 +7,7 @@ import { TenantDirectory } from "../repository/tenants";
 import { tenantObject } from "../tenant-object-stub";
 import { ArtifactWriter, tenantSigner } from "./artifact-writer";
 import { jobFailureReason } from "./job-failure-reason";
-import { completeJob, failJob, type GenerateMessage, generationRequest, MAX_QUEUED_ARTIFACTS } from "./run-generation";
+import { completeJob, failJob, type GenerateMessage, jobRequest, MAX_QUEUED_ARTIFACTS } from "./run-job";
 
 /** Delay before the n-th retry: 2, 4, 8, … seconds, at most five minutes. */
 export const retryDelaySeconds = (attempts: number) => Math.min(300, 2 ** Math.max(1, attempts));
@@ -24,8 +24,8 @@ export async function processGenerateMessage(env: Env, message: GenerateMessage)
   if (!job || job.status === "completed" || job.status === "failed") return;
   const lock = parseLock(job.lock);
   const stub = tenantObject(env, tenant);
-  const request = await generationRequest(env, tenant, lock, job.params, MAX_QUEUED_ARTIFACTS);
-  const rendered = unwrap(await stub.generationRenderBatch(request, message.batch));
+  const request = await jobRequest(env, tenant, lock, job.params, MAX_QUEUED_ARTIFACTS);
+  const rendered = unwrap(await stub.jobRenderBatch(request, message.batch));
   const batchKey = `${job.id}:${message.batch.template}:${message.batch.start}`;
   const bytes = rendered.artifacts.reduce((sum, artifact) => sum + artifact.size, 0);
   const limit = planLimits(tenant.plan as PlanName).artifactBytes;

@@ -9,8 +9,8 @@ import {
   consumeGenerateDeadLetters,
   processGenerateMessage,
   retryDelaySeconds,
-} from "../../workers/generation/generate-consumer";
-import type { GenerateMessage } from "../../workers/generation/run-generation";
+} from "../../workers/jobs/generate-consumer";
+import type { GenerateMessage } from "../../workers/jobs/run-job";
 import { contentKey } from "../../workers/storage/content-store";
 import { tenantObject } from "../../workers/tenant-object-stub";
 import { bearer, call, createTenant, expectProblem, jsonBody, type TestTenant } from "./helpers";
@@ -85,7 +85,7 @@ type Job = {
 };
 type Artifact = { id: string; path: string; sha256: string; size: number; mode: string };
 
-const generate = (tenant: TestTenant, body: unknown) => call("/v1/generations", jsonBody(body, tenant.apiKey));
+const generate = (tenant: TestTenant, body: unknown) => call("/v1/jobs", jsonBody(body, tenant.apiKey));
 
 async function artifactsOf(tenant: TestTenant, jobId: string): Promise<Artifact[]> {
   const res = await call(`/v1/jobs/${jobId}/artifacts`, { headers: bearer(tenant.apiKey) });
@@ -107,7 +107,7 @@ async function text(tenant: TestTenant, artifactId: string) {
   return (await call(`/v1/artifacts/${artifactId}`, { headers: bearer(tenant.apiKey) })).text();
 }
 
-describe("generation", () => {
+describe("jobs", () => {
   it("renders every template over the pinned graph version: foreach, queries, includes, skipIf, modes", async () => {
     const tenant = await setup();
     const res = await generate(tenant, {
@@ -227,6 +227,86 @@ describe("generation", () => {
     expect(jobs.items).toHaveLength(0);
   });
 
+  it("dry run with include: [content] returns each artifact's content, byte for byte what the job writes", async () => {
+    const tenant = await setup();
+    const request = { graph: "model", generator: "ts", params: { title: "T", withIndex: true } };
+    const res = await generate(tenant, { ...request, dryRun: true, include: ["content"] });
+    const plan = (await res.json()) as {
+      artifacts: { path: string; content: string; sha256: string; mode: string; chmod: string | null }[];
+    };
+    expect(res.status, JSON.stringify(plan)).toBe(200);
+    const job = (await (await generate(tenant, request)).json()) as Job;
+    const written = await artifactsOf(tenant, job.id);
+    expect(plan.artifacts.map((a) => [a.path, a.sha256, a.mode])).toEqual(
+      written.map((a) => [a.path, a.sha256, a.mode]),
+    );
+    for (const artifact of written) {
+      const planned = plan.artifacts.find((a) => a.path === artifact.path);
+      expect(planned?.content, artifact.path).toBe(await text(tenant, artifact.id));
+    }
+    // Without include, no content: the plan stays small.
+    const bare = (await (await generate(tenant, { ...request, dryRun: true })).json()) as { artifacts: object[] };
+    expect(bare.artifacts[0]).not.toHaveProperty("content");
+  });
+
+  it("refuses include without dryRun, and content for plans larger than a synchronous job", async () => {
+    const tenant = await setup();
+    await expectProblem(
+      await generate(tenant, { graph: "model", generator: "ts", include: ["content"] }),
+      400,
+      "validation-error",
+    );
+    await expectProblem(
+      await generate(tenant, { graph: "model", generator: "ts", dryRun: true, include: ["bytes"] }),
+      400,
+      "validation-error",
+    );
+    const many = Array.from({ length: planLimits("free").syncJobArtifacts + 1 }, (_, i) => `ex:e${i} a ex:Many .`);
+    await call("/v1/graphs/many", {
+      method: "PUT",
+      headers: { ...bearer(tenant.apiKey), "content-type": "text/turtle" },
+      body: `@prefix ex: <http://example.org/> .\n${many.join("\n")}\n`,
+    });
+    await putTemplates(tenant, "fan", {
+      "e.njk":
+        "---\nto: \"{{ e.s | replace('http://example.org/', '') }}.txt\"\nsparql: \"SELECT ?s WHERE { ?s a <http://example.org/Many> }\"\nforeach: e\n---\nx",
+    });
+    const counted = (await (await generate(tenant, { graph: "many", generator: "fan", dryRun: true })).json()) as {
+      artifacts: unknown;
+      units: number;
+    };
+    expect(counted).toMatchObject({ artifacts: null, units: planLimits("free").syncJobArtifacts + 1 });
+    const problem = await expectProblem(
+      await generate(tenant, { graph: "many", generator: "fan", dryRun: true, include: ["content"] }),
+      422,
+      "content-too-large",
+    );
+    expect(problem.limit).toBe(planLimits("free").syncJobArtifacts);
+  });
+
+  it("POST /v1/generations is a deprecated alias of POST /v1/jobs", async () => {
+    const tenant = await setup();
+    const request = { graph: "model", generator: "ts", params: { title: "T" }, dryRun: true };
+    const viaAlias = await call("/v1/generations", jsonBody(request, tenant.apiKey));
+    expect(viaAlias.status).toBe(200);
+    expect(await viaAlias.json()).toEqual(await (await generate(tenant, request)).json());
+    const started = await call("/v1/generations", jsonBody({ ...request, dryRun: false }, tenant.apiKey));
+    expect(started.status).toBe(201);
+    expect(started.headers.get("location")).toMatch(/^\/v1\/jobs\/job_/);
+    expect(started.headers.get("deprecation")).toBe("true");
+    expect(started.headers.get("link")).toBe('</v1/jobs>; rel="successor-version"');
+    // Problems from the alias say so too.
+    const refused = await call("/v1/generations", jsonBody({ graph: "model" }, tenant.apiKey));
+    await expectProblem(refused, 400, "validation-error");
+    expect(refused.headers.get("deprecation")).toBe("true");
+    expect((await generate(tenant, request)).headers.get("deprecation")).toBeNull();
+    const document = (await (await call("/v1/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { deprecated?: boolean }>>;
+    };
+    expect(document.paths["/v1/generations"]?.post?.deprecated).toBe(true);
+    expect(document.paths["/v1/jobs"]?.post?.deprecated).toBeFalsy();
+  });
+
   it("refuses output paths that escape the output root, and other bad requests", async () => {
     const tenant = await setup();
     for (const to of ["../escape.ts", "/etc/passwd", "a\\\\b.ts", "a//b.ts"]) {
@@ -274,6 +354,15 @@ describe("generation", () => {
       await call("/v1/verify", jsonBody({ sha256: "0".repeat(64), envelope }, tenant.apiKey))
     ).json()) as { valid: boolean; reasons: string[] };
     expect(otherBytes).toMatchObject({ valid: false, reasons: ["subject-mismatch"] });
+    const stored = await call("/v1/verify", jsonBody({ artifact: artifact.id }, tenant.apiKey));
+    expect(((await stored.json()) as { valid: boolean }).valid).toBe(true);
+    for (const invalid of [
+      {},
+      { sha256: "0".repeat(64) },
+      { artifact: artifact.id, sha256: "0".repeat(64), envelope },
+    ]) {
+      await expectProblem(await call("/v1/verify", jsonBody(invalid, tenant.apiKey)), 400, "validation-error");
+    }
 
     // Offline, as docs/provenance.md shows: the DSSE PAE, Ed25519, a key imported with jose from the JWKS.
     const jwks = (await (await call(`/v1/tenants/${tenant.id}/jwks.json`)).json()) as { keys: JWK[] };
@@ -408,7 +497,7 @@ describe("generation", () => {
   });
 });
 
-describe("queued generation", () => {
+describe("queued jobs", () => {
   const manyEntities = (n: number) =>
     `@prefix ex: <http://example.org/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n${Array.from({ length: n }, (_, i) => `ex:E${i} a ex:Entity ; rdfs:label "entity ${i}" .`).join("\n")}`;
 
@@ -596,4 +685,79 @@ describe("queued generation", () => {
     };
     expect(events.events.map((e) => e.type)).toContain("generation.failed");
   }, 30_000);
+});
+
+describe("job events", () => {
+  const jobEvents = async (tenant: TestTenant) => {
+    const page = await tenantObject(env, { id: tenant.id, jurisdiction: null }).readEvents({ limit: 1000 });
+    return page.events.filter((event) => event.type.startsWith("generation."));
+  };
+
+  it("records each job change and its event in one tenant-object call: an event exists exactly when its change does", async () => {
+    const tenant = await createTenant();
+    const stub = tenantObject(env, { id: tenant.id, jurisdiction: null });
+    const at = "2026-01-01T00:00:00.000Z";
+    const job = {
+      id: "job_events_1",
+      status: "queued" as const,
+      lock: {},
+      lockHash: "0".repeat(64),
+      params: {},
+      dryRun: false,
+      total: 1,
+      done: 0,
+      skipped: 0,
+      bytes: 0,
+      error: null,
+      createdAt: at,
+      updatedAt: at,
+    };
+    const event = (type: "generation.started" | "generation.completed" | "generation.failed") => ({
+      type,
+      data: { jobId: job.id },
+      createdAt: 1,
+      idempotencyKey: `${job.id}:${type}`,
+    });
+    const created = await stub.recordJobChange(tenant.id, { kind: "create", job }, event("generation.started"));
+    expect(created).toMatchObject({ changed: true, event: { type: "generation.started" } });
+
+    // Two racing completions: one applies and records its event, the other changes nothing and records nothing.
+    const complete = () =>
+      stub.recordJobChange(
+        tenant.id,
+        { kind: "transition", jobId: job.id, from: ["queued", "running"], changes: { status: "completed" } },
+        event("generation.completed"),
+      );
+    const outcomes = await Promise.all([complete(), complete()]);
+    expect(outcomes.map((outcome) => outcome.changed).sort()).toEqual([false, true]);
+    const failAfterwards = await stub.recordJobChange(
+      tenant.id,
+      { kind: "transition", jobId: job.id, from: ["queued", "running"], changes: { status: "failed", error: "x" } },
+      event("generation.failed"),
+    );
+    expect(failAfterwards).toEqual({ changed: false, event: null });
+    const unknownJob = await stub.recordJobChange(
+      tenant.id,
+      { kind: "transition", jobId: "job_missing", from: ["queued", "running"], changes: { status: "failed" } },
+      { ...event("generation.failed"), idempotencyKey: "job_missing:failed" },
+    );
+    expect(unknownJob.changed).toBe(false);
+
+    const row = (await (await call(`/v1/jobs/${job.id}`, { headers: bearer(tenant.apiKey) })).json()) as Job;
+    expect(row.status).toBe("completed");
+    expect((await jobEvents(tenant)).map((e) => e.type)).toEqual(["generation.started", "generation.completed"]);
+  });
+
+  it("a real job's started and completed events each exist once, with the job completed", async () => {
+    const tenant = await setup();
+    const job = (await (
+      await generate(tenant, { graph: "model", generator: "ts", params: { title: "T" } })
+    ).json()) as Job;
+    expect(job.status).toBe("completed");
+    const events = await jobEvents(tenant);
+    expect(events.map((e) => [e.type, (e.data as { jobId: string }).jobId])).toEqual([
+      ["generation.started", job.id],
+      ["generation.completed", job.id],
+    ]);
+  });
 });

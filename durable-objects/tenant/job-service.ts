@@ -6,21 +6,29 @@ import type { Lock } from "../../shared/generate/lock";
 import {
   batchUnits,
   checkOutputConflicts,
-  GenerationPlanner,
-  type PlannedArtifact,
-  type PlanTemplate,
-  type PreparedTemplate,
-  type SkippedUnit,
+  planTemplates,
   sortArtifacts,
   type UnitBatch,
 } from "../../shared/generate/plan";
 import { rowSemanticsOf, templateRows } from "../../shared/generate/row-values";
+import {
+  type ArtifactData,
+  previewTemplate,
+  type TemplatePreview,
+  withoutBytes,
+} from "../../shared/generate/template-preview";
+import {
+  type PlannedArtifact,
+  type PlanTemplate,
+  type PreparedTemplate,
+  type SkippedUnit,
+  TemplateUnitPipeline,
+} from "../../shared/generate/template-unit";
 import type { GraphService, QueryLimits } from "./graph-service";
 
-/** A planned artifact as plain data (its bytes are the UTF-8 of `content`). */
-export type ArtifactData = Omit<PlannedArtifact, "bytes">;
+export type { ArtifactData } from "../../shared/generate/template-preview";
 
-export interface GenerationRequest {
+export interface JobRequest {
   lock: Lock;
   /** Every template of the lock's generator, sources included. */
   templates: PlanTemplate[];
@@ -30,7 +38,7 @@ export interface GenerationRequest {
   maxArtifacts: number;
 }
 
-export interface GenerationCount {
+export interface JobUnitCount {
   units: number;
   batches: UnitBatch[];
 }
@@ -40,27 +48,25 @@ export interface RenderedBatch {
   skipped: SkippedUnit[];
 }
 
-const withoutBytes = ({ bytes: _bytes, ...artifact }: PlannedArtifact): ArtifactData => artifact;
-
 /**
- * Runs generation inside the tenant's Durable Object, where the pinned graph version can be read
+ * Runs jobs inside the tenant's Durable Object, where the pinned graph version can be read
  * synchronously: frontmatter queries, `sparql()` and `label()` all see exactly lock.graph.version.
  */
 /** Jobs whose prepared templates (query rows) stay in memory between queue batches. */
 const PREPARED_JOBS = 4;
 
 interface PlanSession {
-  planner: GenerationPlanner;
+  planner: TemplateUnitPipeline;
   prepared: Map<string, Promise<PreparedTemplate>>;
 }
 
-export class GenerationService {
+export class JobService {
   /** Keyed by the lock and limits: the same lock is the same graph version, templates and params. */
   private readonly sessions = new Map<string, PlanSession>();
 
   constructor(private readonly graphs: GraphService) {}
 
-  private planner(request: GenerationRequest): GenerationPlanner {
+  private planner(request: JobRequest): TemplateUnitPipeline {
     const { lock } = request;
     const deps = kgenPlanDependencies({
       templates: request.templates,
@@ -73,7 +79,7 @@ export class GenerationService {
           rowSemanticsOf(lock.engineVersion),
         ),
     });
-    return new GenerationPlanner(deps, {
+    return new TemplateUnitPipeline(deps, {
       params: request.params,
       kgen: kgenContext(lock),
       maxArtifacts: request.maxArtifacts,
@@ -84,7 +90,7 @@ export class GenerationService {
    * A planner whose prepared templates are reused by every batch of the same job: each template's
    * query runs once per job in this object, not once per queue message. Eviction only costs a re-run.
    */
-  private session(request: GenerationRequest): PlanSession {
+  private session(request: JobRequest): PlanSession {
     const key = canonicalJson({ lock: request.lock, limits: request.limits, maxArtifacts: request.maxArtifacts });
     let session = this.sessions.get(key);
     if (session) {
@@ -98,24 +104,23 @@ export class GenerationService {
   }
 
   private prepared(session: PlanSession, template: PlanTemplate): Promise<PreparedTemplate> {
-    let prepared = session.prepared.get(template.path);
-    if (!prepared) {
-      prepared = session.planner.prepare(template);
-      session.prepared.set(template.path, prepared);
-      prepared.catch(() => session.prepared.delete(template.path));
-    }
+    const cached = session.prepared.get(template.path);
+    if (cached) return cached;
+    const prepared = session.planner.prepare(template);
+    session.prepared.set(template.path, prepared);
+    prepared.catch(() => session.prepared.delete(template.path));
     return prepared;
   }
 
   /** The whole plan, rendered (small jobs). */
-  async renderAll(request: GenerationRequest): Promise<RenderedBatch> {
+  async renderAll(request: JobRequest): Promise<RenderedBatch> {
     // The session's planner already ran the queries when the job was counted: its results are reused.
-    const plan = await this.session(request).planner.plan(request.templates);
+    const plan = await planTemplates(this.session(request).planner, request.templates, request.maxArtifacts);
     return { artifacts: plan.artifacts.map(withoutBytes), skipped: plan.skipped };
   }
 
   /** How many units the plan has, split into batches for the queue (large jobs). */
-  async count(request: GenerationRequest, batchSize: number): Promise<GenerationCount> {
+  async count(request: JobRequest, batchSize: number): Promise<JobUnitCount> {
     const session = this.session(request);
     const prepared: PreparedTemplate[] = [];
     for (const template of request.templates) prepared.push(await this.prepared(session, template));
@@ -123,10 +128,20 @@ export class GenerationService {
     return { units, batches: batchUnits(prepared, batchSize) };
   }
 
+  /**
+   * What a job with this request would write for one of its templates (`POST /v1/render` with a
+   * graph): the same pipeline, queries and context; at most `maxUnits` units.
+   */
+  async preview(request: JobRequest, templatePath: string, maxUnits: number): Promise<TemplatePreview> {
+    const template = request.templates.find((candidate) => candidate.path === templatePath);
+    if (!template) throw new RangeError(`template ${templatePath} is not in the request`);
+    return previewTemplate(this.planner(request), template, { readsGraph: true, maxUnits });
+  }
+
   /** One batch of units of one template. */
-  async renderBatch(request: GenerationRequest, batch: UnitBatch): Promise<RenderedBatch> {
+  async renderBatch(request: JobRequest, batch: UnitBatch): Promise<RenderedBatch> {
     const template = request.templates.find((candidate) => candidate.path === batch.template);
-    if (!template) throw new RangeError(`template ${batch.template} is not in the generation`);
+    if (!template) throw new RangeError(`template ${batch.template} is not in the job`);
     const session = this.session(request);
     const prepared = await this.prepared(session, template);
     const artifacts: PlannedArtifact[] = [];

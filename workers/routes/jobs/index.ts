@@ -1,0 +1,17 @@
+import { createRouter } from "../../openapi";
+import * as artifactHandlers from "./artifacts.handlers";
+import * as artifactRoutes from "./artifacts.routes";
+import * as handlers from "./jobs.handlers";
+import * as routes from "./jobs.routes";
+
+export const jobRoutes = createRouter()
+  .openapi(routes.createJob, handlers.createJob)
+  .openapi(routes.createJobDeprecatedAlias, handlers.createJob)
+  .openapi(routes.listJobs, handlers.listJobs)
+  .openapi(routes.getJob, handlers.getJob)
+  .openapi(routes.listJobArtifacts, handlers.listJobArtifacts)
+  .openapi(routes.getJobBundle, handlers.getJobBundle)
+  .openapi(artifactRoutes.getArtifactContent, artifactHandlers.getArtifactContent)
+  .openapi(artifactRoutes.getArtifactAttestation, artifactHandlers.getArtifactAttestation)
+  .openapi(artifactRoutes.explainArtifact, artifactHandlers.explainArtifact)
+  .openapi(artifactRoutes.verifyEnvelope, artifactHandlers.verifyEnvelope);

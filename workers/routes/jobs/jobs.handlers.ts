@@ -1,0 +1,128 @@
+import type { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { planBundle, streamBundle } from "../../../shared/generate/bundle";
+import { type Lock, parseLock } from "../../../shared/generate/lock";
+import type { AppEnv } from "../../context";
+import { database } from "../../db/client";
+import type { ArtifactRow, JobRow } from "../../db/schema";
+import { lockFor } from "../../jobs/job-inputs";
+import { verifyReplayedLock } from "../../jobs/replayed-lock";
+import { planOnly, startJob } from "../../jobs/run-job";
+import type { AppRouteHandler } from "../../openapi";
+import { HttpError } from "../../problems/http-error";
+import { notFound } from "../../problems/problem-response";
+import { JobLedger } from "../../repository/jobs";
+import { decodeCursor, pageOf, toPage } from "../../repository/pagination";
+import { artifactBytes } from "../../storage/artifact-content";
+import { ContentStore } from "../../storage/content-store";
+import { envelopeOf } from "./artifact-envelope";
+import type * as routes from "./jobs.routes";
+
+export function jobView(job: JobRow): z.infer<typeof routes.jobSchema> {
+  return {
+    id: job.id,
+    status: job.status as z.infer<typeof routes.jobSchema>["status"],
+    lock: job.lock as unknown as Lock,
+    lockHash: job.lockHash,
+    counts: { total: job.total, artifacts: job.done, skipped: job.skipped, bytes: job.bytes },
+    error: job.error,
+    createdAt: job.createdAt,
+    updatedAt: job.updatedAt,
+  };
+}
+
+/** The row of an artifact in the one shape the plan, the row and the view share. */
+export function artifactView(row: ArtifactRow): z.infer<typeof routes.writtenArtifactSchema> {
+  return {
+    id: row.id,
+    path: row.path,
+    sha256: row.sha256,
+    size: row.size,
+    mode: row.mode as z.infer<typeof routes.writtenArtifactSchema>["mode"],
+    chmod: row.chmod,
+    template: { path: row.templatePath, hash: row.templateHash },
+  };
+}
+
+async function findJob(c: Context<AppEnv>, id: string): Promise<JobRow> {
+  const job = await new JobLedger(database(c.env.DB), c.var.tenant.id).find(id);
+  if (!job) throw notFound("The job");
+  return job;
+}
+
+/** `POST /v1/jobs` and its deprecated alias `POST /v1/generations`. */
+export const createJob: AppRouteHandler<typeof routes.createJob> = async (c) => {
+  const body = c.req.valid("json");
+  const { tenant } = c.var;
+  let lock: Lock;
+  if ("lock" in body) {
+    lock = parseLock(body.lock);
+    await verifyReplayedLock(c.env, tenant, lock, body.params);
+  } else {
+    lock = await lockFor(c.env, tenant, body);
+  }
+  if (body.dryRun) {
+    const withContent = body.include?.includes("content") ?? false;
+    return c.json(await planOnly(c.env, tenant, lock, body.params, { withContent }), 200);
+  }
+  const { job, synchronous } = await startJob(c.env, tenant, lock, body.params);
+  const headers = { location: `/v1/jobs/${job.id}` };
+  return synchronous ? c.json(jobView(job), 201, headers) : c.json(jobView(job), 202, headers);
+};
+
+export const listJobs: AppRouteHandler<typeof routes.listJobs> = async (c) => {
+  const { limit, cursor } = c.req.valid("query");
+  const rows = await new JobLedger(database(c.env.DB), c.var.tenant.id).list(
+    limit,
+    cursor ? decodeCursor(cursor) : undefined,
+  );
+  return c.json(toPage(rows, limit, jobView), 200);
+};
+
+export const getJob: AppRouteHandler<typeof routes.getJob> = async (c) =>
+  c.json(jobView(await findJob(c, c.req.valid("param").id)), 200);
+
+export const listJobArtifacts: AppRouteHandler<typeof routes.listJobArtifacts> = async (c) => {
+  const job = await findJob(c, c.req.valid("param").id);
+  const { limit, cursor } = c.req.valid("query");
+  const rows = await new JobLedger(database(c.env.DB), c.var.tenant.id).artifactsOf(job.id, limit, cursor);
+  return c.json(
+    pageOf(rows, limit, artifactView, (row) => row.path),
+    200,
+  );
+};
+
+export const getJobBundle: AppRouteHandler<typeof routes.getJobBundle> = async (c) => {
+  const job = await findJob(c, c.req.valid("param").id);
+  if (job.status !== "completed")
+    throw new HttpError(409, "job-not-completed", "Conflict", `The job is ${job.status}.`);
+  const ledger = new JobLedger(database(c.env.DB), c.var.tenant.id);
+  const artifacts = await ledger.artifactsOf(job.id, 1_000_000, undefined, { withAttestation: true });
+  const content = new ContentStore(c.env.ARTIFACTS, c.var.tenant.id);
+  const rows = planBundle(
+    artifacts.map((a) => ({
+      path: a.path,
+      mode: a.mode,
+      sha256: a.sha256,
+      size: a.size,
+      unixMode: a.chmod ? Number.parseInt(a.chmod, 8) : undefined,
+      hasAttestation: true,
+      template: a.templatePath,
+    })),
+  );
+  const stream = streamBundle({
+    lock: parseLock(job.lock),
+    rows,
+    readArtifact: async (row) => {
+      const artifact = artifacts[row.index] as ArtifactRow;
+      const bytes = await artifactBytes(content, artifact);
+      if (bytes === null) throw new Error(`artifact blob ${artifact.sha256} missing`);
+      return bytes;
+    },
+    readAttestation: async (row) => envelopeOf(c, artifacts[row.index] as ArtifactRow),
+  });
+  return c.body(stream, 200, {
+    "content-type": "application/zip",
+    "content-disposition": `attachment; filename="${job.id}.zip"`,
+  });
+};
