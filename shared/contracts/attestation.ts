@@ -9,12 +9,16 @@ export const dsseEnvelopeSchema = z.object({
 });
 
 /**
- * `POST /v1/verify`: the artifact by id (its stored envelope is used unless one is given), or
- * a sha256 with the envelope to check it against.
+ * `POST /v1/verify`: the artifact by id (its stored envelope is used unless one is given), or the
+ * bytes you have, as their sha256 or as base64 `content`, with the envelope to check them against.
  */
 export const verifyRequestSchema = z.union([
   z.strictObject({ artifact: z.string().min(1), envelope: dsseEnvelopeSchema.optional() }),
   z.strictObject({ sha256: sha256HexSchema, envelope: dsseEnvelopeSchema }),
+  z.strictObject({
+    content: z.string().describe("The artifact's bytes, base64 (standard or URL-safe)."),
+    envelope: dsseEnvelopeSchema,
+  }),
 ]);
 
 export const verifyReasonSchema = z.enum([

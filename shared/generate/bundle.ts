@@ -73,6 +73,8 @@ export class BundleError extends Error {
 
 export const BUNDLE_LOCK_ENTRY = "kgen.lock.json";
 export const BUNDLE_MANIFEST_ENTRY = "manifest.json";
+/** The tenant's public signing keys (a JWK Set), so the bundle verifies offline with nothing else. */
+export const BUNDLE_JWKS_ENTRY = "jwks.json";
 const PATCH_MODE = /^[a-z][A-Za-z]*$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -148,6 +150,8 @@ export interface BundleSource {
   readArtifact(row: BundleEntryPlan): Promise<Uint8Array>;
   /** The envelope of a row whose attestation is not null. */
   readAttestation(row: BundleEntryPlan): Promise<DsseEnvelope>;
+  /** The JWK Set that verifies the attestations, written as `jwks.json` when given. */
+  jwks?: { keys: readonly unknown[] };
 }
 
 interface PendingEntry {
@@ -168,6 +172,14 @@ export function streamBundle(source: BundleSource, options: BundleOptions = {}):
       read: async () => encoder.encode(`${canonicalJson(bundleManifest(source.rows))}\n`),
     },
   ];
+  const jwks = source.jwks;
+  if (jwks) {
+    pending.push({
+      name: BUNDLE_JWKS_ENTRY,
+      unixMode: 0o644,
+      read: async () => encoder.encode(`${canonicalJson(jwks)}\n`),
+    });
+  }
   for (const row of source.rows) {
     pending.push({
       name: row.entry,
@@ -244,6 +256,7 @@ export interface BundleArtifact {
 export interface BundleInput {
   lock: Lock;
   artifacts: readonly BundleArtifact[];
+  jwks?: { keys: readonly unknown[] };
 }
 
 async function metasOf(artifacts: readonly BundleArtifact[]): Promise<BundleArtifactMeta[]> {
@@ -276,6 +289,7 @@ export async function buildBundle(input: BundleInput, options: BundleOptions = {
       rows,
       readArtifact: async (row) => artifactAt(row).content,
       readAttestation: async (row) => artifactAt(row).attestation as DsseEnvelope,
+      jwks: input.jwks,
     },
     options,
   );

@@ -1,7 +1,9 @@
 import { createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { unzipSync } from "fflate";
 import { importJWK, type JWK } from "jose";
 import { describe, expect, it, vi } from "vitest";
+import { bytesToBase64, concatBytes, utf8 } from "../../shared/core/encoding";
 import { sha256Hex } from "../../shared/core/sha256";
 import { planLimits } from "../../shared/plans";
 import {
@@ -354,12 +356,31 @@ describe("jobs", () => {
       await call("/v1/verify", jsonBody({ sha256: "0".repeat(64), envelope }, tenant.apiKey))
     ).json()) as { valid: boolean; reasons: string[] };
     expect(otherBytes).toMatchObject({ valid: false, reasons: ["subject-mismatch"] });
+    const artifactBytes = new Uint8Array(
+      await (await call(`/v1/artifacts/${artifact.id}`, { headers: bearer(tenant.apiKey) })).arrayBuffer(),
+    );
+    const byContent = (await (
+      await call("/v1/verify", jsonBody({ content: bytesToBase64(artifactBytes), envelope }, tenant.apiKey))
+    ).json()) as { valid: boolean };
+    expect(byContent.valid).toBe(true);
+    const changedContent = (await (
+      await call(
+        "/v1/verify",
+        jsonBody({ content: bytesToBase64(concatBytes([artifactBytes, utf8(" ")])), envelope }, tenant.apiKey),
+      )
+    ).json()) as { valid: boolean; reasons: string[] };
+    expect(changedContent).toMatchObject({ valid: false, reasons: ["subject-mismatch"] });
+    const notBase64 = await call("/v1/verify", jsonBody({ content: "not base64!", envelope }, tenant.apiKey));
+    const notBase64Problem = await expectProblem(notBase64, 400, "validation-error");
+    expect(notBase64Problem.errors).toEqual([{ field: "content", message: "Must be the artifact's bytes in base64." }]);
     const stored = await call("/v1/verify", jsonBody({ artifact: artifact.id }, tenant.apiKey));
     expect(((await stored.json()) as { valid: boolean }).valid).toBe(true);
     for (const invalid of [
       {},
       { sha256: "0".repeat(64) },
       { artifact: artifact.id, sha256: "0".repeat(64), envelope },
+      { content: "", sha256: "0".repeat(64), envelope },
+      { content: "AA==" },
     ]) {
       await expectProblem(await call("/v1/verify", jsonBody(invalid, tenant.apiKey)), 400, "validation-error");
     }
@@ -436,7 +457,8 @@ describe("jobs", () => {
     const job = (await (
       await generate(tenant, { graph: "model", generator: "ts", params: { title: "T" } })
     ).json()) as Job;
-    const [artifact] = await artifactsOf(tenant, job.id);
+    const artifacts = await artifactsOf(tenant, job.id);
+    const [artifact] = artifacts;
     const res = await call(`/v1/artifacts/${artifact?.id}`, { headers: bearer(tenant.apiKey) });
     expect(res.headers.get("etag")).toBe(`"${artifact?.sha256}"`);
     expect(res.headers.get("cache-control")).toContain("immutable");
@@ -445,6 +467,15 @@ describe("jobs", () => {
       headers: bearer(tenant.apiKey, { "if-none-match": `"${artifact?.sha256}"` }),
     });
     expect(cached.status).toBe(304);
+    const mediaTypes = await Promise.all(
+      artifacts.map(async (each) => {
+        const served = await call(`/v1/artifacts/${each.id}`, { headers: bearer(tenant.apiKey) });
+        await served.arrayBuffer();
+        return [each.path.slice(each.path.lastIndexOf(".")), served.headers.get("content-type")];
+      }),
+    );
+    expect(mediaTypes).toContainEqual([".ts", "text/typescript; charset=utf-8"]);
+    expect(mediaTypes).toContainEqual([".md", "text/markdown; charset=utf-8"]);
     const bundle = await call(`/v1/jobs/${job.id}/bundle`, { headers: bearer(tenant.apiKey) });
     expect(bundle.headers.get("content-type")).toBe("application/zip");
     const bytes = new Uint8Array(await bundle.arrayBuffer());
@@ -452,6 +483,10 @@ describe("jobs", () => {
     const asText = new TextDecoder("latin1").decode(bytes);
     expect(asText).toContain("kgen.lock.json");
     expect(asText).toContain("attestations/");
+    // The tenant's public keys travel with the bundle, so it verifies offline with nothing else.
+    const entries = unzipSync(bytes);
+    const tenantJwks = await (await call(`/v1/tenants/${tenant.id}/jwks.json`)).json();
+    expect(JSON.parse(new TextDecoder().decode(entries["jwks.json"]))).toEqual(tenantJwks);
     const again = new Uint8Array(
       await (await call(`/v1/jobs/${job.id}/bundle`, { headers: bearer(tenant.apiKey) })).arrayBuffer(),
     );

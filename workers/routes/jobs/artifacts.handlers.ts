@@ -1,4 +1,6 @@
 import type { Context } from "hono";
+import { Base64Error, base64ToBytes } from "../../../shared/core/encoding";
+import { sha256Hex } from "../../../shared/core/sha256";
 import { publicJwks } from "../../../shared/crypto/tenant-keys";
 import { verifyEnvelope as verifyDsseEnvelope } from "../../../shared/generate/attestation";
 import { explainEnvelope } from "../../../shared/generate/generate";
@@ -6,10 +8,12 @@ import type { AppEnv } from "../../context";
 import { database } from "../../db/client";
 import type { ArtifactRow } from "../../db/schema";
 import type { AppRouteHandler } from "../../openapi";
+import { HttpError } from "../../problems/http-error";
 import { notFound } from "../../problems/problem-response";
 import { JobLedger } from "../../repository/jobs";
 import { SigningKeyRing } from "../../repository/signing-keys";
 import { artifactBody } from "../../storage/artifact-content";
+import { artifactMediaType } from "../../storage/artifact-media-type";
 import { ContentStore } from "../../storage/content-store";
 import { envelopeOf } from "./artifact-envelope";
 import type * as routes from "./artifacts.routes";
@@ -32,7 +36,7 @@ export const getArtifactContent: AppRouteHandler<typeof routes.getArtifactConten
   if (!body) throw new Error(`artifact blob ${artifact.sha256} missing`);
   return c.body(body, 200, {
     ...caching,
-    "content-type": "application/octet-stream",
+    "content-type": artifactMediaType(artifact.path),
     "content-length": String(artifact.size),
     "x-kgen-path": artifact.path,
   });
@@ -53,6 +57,18 @@ export const explainArtifact: AppRouteHandler<typeof routes.explainArtifact> = a
   return c.json({ ...explanation, id: artifact.id, jobId: artifact.jobId }, 200);
 };
 
+/** The artifact bytes a verify request sends as base64; anything else is a 400 naming the field. */
+function decodeContent(content: string): Uint8Array {
+  try {
+    return base64ToBytes(content);
+  } catch (error) {
+    if (!(error instanceof Base64Error)) throw error;
+    throw new HttpError(400, "validation-error", "Invalid request", "Invalid body: content.", {
+      extensions: { errors: [{ field: "content", message: "Must be the artifact's bytes in base64." }] },
+    });
+  }
+}
+
 export const verifyEnvelope: AppRouteHandler<typeof routes.verifyEnvelope> = async (c) => {
   const body = c.req.valid("json");
   let expected: { expectedSha256: string; expectedPath?: string };
@@ -61,6 +77,9 @@ export const verifyEnvelope: AppRouteHandler<typeof routes.verifyEnvelope> = asy
     const artifact = await findArtifact(c, body.artifact);
     expected = { expectedSha256: artifact.sha256, expectedPath: artifact.path };
     envelope = body.envelope ?? (await envelopeOf(c, artifact));
+  } else if ("content" in body) {
+    expected = { expectedSha256: await sha256Hex(decodeContent(body.content)) };
+    envelope = body.envelope;
   } else {
     expected = { expectedSha256: body.sha256 };
     envelope = body.envelope;

@@ -38,8 +38,9 @@ export const getArtifactContent = createRoute({
   request: { params: artifactIdParam, headers: z.object({ "if-none-match": z.string().optional() }) },
   responses: {
     200: {
-      description: "The bytes; `x-kgen-path` names the artifact's path",
-      content: { "application/octet-stream": { schema: z.string().meta({ format: "binary" }) } },
+      description:
+        "The bytes, with a media type from the file name (`text/typescript`, `application/yaml`, …; `application/octet-stream` when unknown); `x-kgen-path` names the artifact's path",
+      content: { "*/*": { schema: z.string().meta({ format: "binary" }) } },
     },
     304: { description: "Not modified" },
     ...problemResponses(401, 403, 404, 429),

@@ -1,5 +1,6 @@
 import type { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { publicJwks } from "../../../shared/crypto/tenant-keys";
 import { planBundle, streamBundle } from "../../../shared/generate/bundle";
 import { type Lock, parseLock } from "../../../shared/generate/lock";
 import type { AppEnv } from "../../context";
@@ -13,6 +14,7 @@ import { HttpError } from "../../problems/http-error";
 import { notFound } from "../../problems/problem-response";
 import { JobLedger } from "../../repository/jobs";
 import { decodeCursor, pageOf, toPage } from "../../repository/pagination";
+import { SigningKeyRing } from "../../repository/signing-keys";
 import { artifactBytes } from "../../storage/artifact-content";
 import { ContentStore } from "../../storage/content-store";
 import { envelopeOf } from "./artifact-envelope";
@@ -120,6 +122,7 @@ export const getJobBundle: AppRouteHandler<typeof routes.getJobBundle> = async (
       return bytes;
     },
     readAttestation: async (row) => envelopeOf(c, artifacts[row.index] as ArtifactRow),
+    jwks: publicJwks(await new SigningKeyRing(database(c.env.DB), c.var.tenant.id).all()),
   });
   return c.body(stream, 200, {
     "content-type": "application/zip",
