@@ -48,6 +48,18 @@ function compileExtensionArguments(
   return args ? args.children.map((child) => compileExpression(compiler, child, frame)) : [];
 }
 
+/** What an extension method is called with: the context, its arguments, then its content bodies. */
+function extensionCallValues(
+  act: Activation,
+  args: readonly Evaluate[],
+  content: readonly ((act: Activation) => ContentArgument | null)[],
+): TemplateValue[] {
+  const values: TemplateValue[] = [act.entry.context];
+  for (const arg of args) values.push(arg(act));
+  for (const body of content) values.push(body(act));
+  return values;
+}
+
 export function compileCallExtension(compiler: TemplateCompiler, node: CallExtensionNode, frame: SymbolFrame): Execute {
   const autoescape = typeof node.autoescape === "boolean" ? node.autoescape : true;
   const extensionName = node.extName;
@@ -58,9 +70,7 @@ export function compileCallExtension(compiler: TemplateCompiler, node: CallExten
   return (act) => {
     const entry = act.entry;
     const extension = entry.env.getExtension(extensionName);
-    const values: TemplateValue[] = [entry.context];
-    for (const arg of args) values.push(arg(act));
-    for (const body of content) values.push(body(act));
+    const values = extensionCallValues(act, args, content);
     const result = (extension[method] as (...args: unknown[]) => unknown)(...values);
     append(act, entry.runtime.suppressValue(result, autoescape && entry.env.opts.autoescape));
   };
@@ -90,9 +100,7 @@ export function compileCallExtensionAsync(
   return (act) => {
     const entry = act.entry;
     const extension = entry.env.getExtension(extensionName);
-    const values: TemplateValue[] = [entry.context];
-    for (const arg of args) values.push(arg(act));
-    for (const body of content) values.push(body(act));
+    const values = extensionCallValues(act, args, content);
     values.push(done(act));
     (extension[method] as (...args: unknown[]) => unknown)(...values);
   };
