@@ -22,7 +22,7 @@ export const getStoreGraph: AppRouteHandler<typeof routes.getStoreGraph> = async
 export const putStoreGraph: AppRouteHandler<typeof routes.putStoreGraph> = async (c) => {
   const { name } = c.req.valid("param");
   const committed = await replaceGraph(c, name, pickParser(c.req.header("content-type")), c.req.raw.body);
-  return c.body(null, createdGraph(committed) ? 201 : 204);
+  return createdGraph(committed) ? c.json(committed.version, 201) : c.body(null, 204);
 };
 
 export const postStoreGraph: AppRouteHandler<typeof routes.postStoreGraph> = async (c) => {
@@ -37,7 +37,7 @@ export const postStoreGraph: AppRouteHandler<typeof routes.postStoreGraph> = asy
   }
   // No such graph yet: the merge creates it with the document as its first version.
   const committed = await replaceGraph(c, name, mediaType, new Blob([document]).stream());
-  return c.body(null, createdGraph(committed) ? 201 : 204);
+  return createdGraph(committed) ? c.json(committed.version, 201) : c.body(null, 204);
 };
 
 export const deleteStoreGraph: AppRouteHandler<typeof routes.deleteStoreGraph> = async (c) => {

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { graphParamsSchema, graphStoreQuerySchema } from "../../../shared/contracts/graphs";
+import { graphParamsSchema, graphStoreQuerySchema, graphVersionSchema } from "../../../shared/contracts/graphs";
 import { requireRole } from "../../auth/authenticate";
 import { tenantRequest } from "../../middleware/tenant-request";
 import { bearerSecurity, problemResponses } from "../../openapi";
@@ -32,7 +32,10 @@ export const putStoreGraph = createRoute({
   middleware: [...tenantRequest, requireRole("editor")] as const,
   request: { ...request, body: { required: true, content: rdfDocumentContent } },
   responses: {
-    201: { description: "The graph was created" },
+    201: {
+      description: "The graph was created: its first version",
+      content: { "application/json": { schema: graphVersionSchema } },
+    },
     204: { description: "The graph's content was replaced (or was already this)" },
     ...problemResponses(400, 401, 403, 413, 415, 422, 429),
   },
@@ -48,7 +51,10 @@ export const postStoreGraph = createRoute({
   middleware: [...tenantRequest, requireRole("editor")] as const,
   request: { ...request, body: { required: true, content: rdfDocumentContent } },
   responses: {
-    201: { description: "The graph was created" },
+    201: {
+      description: "The graph was created: its first version",
+      content: { "application/json": { schema: graphVersionSchema } },
+    },
     204: { description: "The triples were merged into a new version (or were all there already)" },
     ...problemResponses(400, 401, 403, 413, 415, 422, 429),
   },

@@ -22,7 +22,8 @@ const router = createRouter()
   .openapi(routes.updateGenerator, handlers.updateGenerator);
 
 for (const route of [routes.putTemplate, routes.getTemplate, routes.deleteTemplate]) {
-  router.openAPIRegistry.registerPath(route);
+  const { middleware: _runtimeOnly, ...documented } = route;
+  router.openAPIRegistry.registerPath(documented);
 }
 
 export const templateRoutes = router;
