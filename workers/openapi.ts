@@ -1,4 +1,4 @@
-import { OpenAPIHono, type RouteConfig, type RouteHandler, z } from "@hono/zod-openapi";
+import { OpenAPIHono, type RouteConfig, type RouteHandler } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { problemSchema } from "../shared/contracts/problem";
 import { assertJsonDepth } from "../shared/core/json-nesting";

@@ -3,7 +3,6 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { TENANT_SCHEMA } from "../../../durable-objects/tenant/tenant-schema";
 import type { TenantObject } from "../../../durable-objects/tenant-object";
-import { quadStoreSchema } from "../../../shared/rdf/store/quad-store-schema";
 import { LEGACY_QUAD_STORE_SQL } from "../../support/legacy-quad-store-sql";
 
 const currentVersions = Object.fromEntries(
