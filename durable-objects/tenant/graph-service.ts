@@ -226,9 +226,10 @@ export class GraphService {
       const previous = this.requireVersion(input.name);
       const add = parseRdfSync(input.add, RDF_MEDIA_TYPES.ntriples);
       const remove = parseRdfSync(input.remove, RDF_MEDIA_TYPES.ntriples);
-      const committed = await this.commitPatch(input.name, add, remove, input.createdAt, input.tripleLimit);
-      this.keepPrefixes(input.name, previous, committed, input.prefixes ?? []);
-      return committed;
+      return this.commitPatch(input.name, add, remove, input.createdAt, input.tripleLimit, {
+        previous,
+        declared: input.prefixes ?? [],
+      });
     });
   }
 
@@ -249,9 +250,10 @@ export class GraphService {
         now: new Date(input.now),
         maxSteps: input.maxSteps,
       });
-      const committed = await this.commitPatch(input.name, plan.add, plan.remove, input.createdAt, input.tripleLimit);
-      this.keepPrefixes(input.name, previous, committed, sparqlPrefixDeclarations(input.update));
-      return committed;
+      return this.commitPatch(input.name, plan.add, plan.remove, input.createdAt, input.tripleLimit, {
+        previous,
+        declared: sparqlPrefixDeclarations(input.update),
+      });
     });
   }
 
@@ -393,6 +395,7 @@ export class GraphService {
     remove: RDF.Quad[],
     createdAt: string,
     tripleLimit: number,
+    prefixes: { previous: GraphVersion; declared: readonly [string, string][] },
   ): Promise<CommitView> {
     const createdAtMs = eventTime(createdAt);
     // A patch that breaks a limit is refused inside the store's transaction: nothing of it is stored.
@@ -410,9 +413,15 @@ export class GraphService {
     const number = result.version.number;
     try {
       const hash = await this.store.versionHash(name, number, { hash: this.hash });
-      return this.db.transaction(() =>
-        this.announced({ version: this.store.publishVersion(name, number, hash), created: true }, createdAtMs),
-      );
+      // Published with its event and its prefixes, or not at all.
+      return this.db.transaction(() => {
+        const committed = this.announced(
+          { version: this.store.publishVersion(name, number, hash), created: true },
+          createdAtMs,
+        );
+        this.keepPrefixes(name, prefixes.previous, committed, prefixes.declared);
+        return committed;
+      });
     } catch (error) {
       // Hashing or publishing (with its event) failed: the recorded version must not stay for the next write.
       this.store.discardPendingVersions(name);

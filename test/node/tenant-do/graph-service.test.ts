@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { EventLog } from "../../../durable-objects/tenant/event-log";
+import { GraphPrefixes } from "../../../durable-objects/tenant/graph-prefixes";
 import { GraphService } from "../../../durable-objects/tenant/graph-service";
 import { TENANT_SCHEMA } from "../../../durable-objects/tenant/tenant-schema";
 import { QuotaExceededError } from "../../../shared/quota-errors";
@@ -175,5 +176,26 @@ describe("GraphService events", () => {
     const next = await graphs.patch({ ...patch, add: triples(1, 3) });
     expect(next.version).toMatchObject({ version: 2, triples: 4 });
     expect(events().map((event) => (event.data as { version: number }).version)).toEqual([1, 2]);
+  });
+
+  it("stores no version when its prefixes cannot be recorded: version, event and prefixes are one transaction", async () => {
+    const db = nodeSqlDatabase();
+    applySchemaMigrations(db, TENANT_SCHEMA);
+    const prefixes = new GraphPrefixes(db);
+    const graphs = new GraphService(db, { prefixes });
+    await ingest(graphs, triples(3));
+    db.execScript(
+      "CREATE TRIGGER prefixes_broken BEFORE INSERT ON graph_version_prefix BEGIN SELECT RAISE(ABORT, 'prefixes broken'); END",
+    );
+    const before = counts(db);
+    const declared: [string, string][] = [["ex", "http://e/"]];
+    await expect(graphs.patch({ ...patch, add: triples(1, 3), prefixes: declared })).rejects.toThrow(/prefixes broken/);
+    expect(counts(db)).toEqual(before);
+    expect(graphs.versions("g").map((v) => v.version)).toEqual([1]);
+
+    db.execScript("DROP TRIGGER prefixes_broken");
+    const next = await graphs.patch({ ...patch, add: triples(1, 3), prefixes: declared });
+    expect(next.version.version).toBe(2);
+    expect(prefixes.of("g", 2)).toEqual({ ex: "http://e/" });
   });
 });
