@@ -44,7 +44,7 @@ async function queuedRun(artifacts: number): Promise<number> {
   const api = (method: string, path: string, token: string, body?: string, contentType?: string) =>
     callApi(server.url, method, path, token, body, contentType);
   try {
-    const { apiKey } = await api(
+    const { secret: apiKey } = await api(
       "POST",
       "/v1/tenants",
       BENCH_ADMIN_TOKEN,
@@ -53,7 +53,7 @@ async function queuedRun(artifacts: number): Promise<number> {
     await api("PUT", "/v1/graphs/model", apiKey, graphOf(artifacts), "text/turtle");
     await api("PUT", "/v1/templates/bench/entity.njk", apiKey, TEMPLATE, "text/plain");
     const started = performance.now();
-    const job = await api("POST", "/v1/generations", apiKey, JSON.stringify({ graph: "model", generator: "bench" }));
+    const job = await api("POST", "/v1/jobs", apiKey, JSON.stringify({ graph: "model", generator: "bench" }));
     if (job.status !== "queued") throw new Error(`expected a queued job, got ${job.status}`);
     for (;;) {
       const current = await api("GET", `/v1/jobs/${job.id}`, apiKey);

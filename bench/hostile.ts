@@ -139,7 +139,7 @@ const CASES: HostileCase[] = [
   {
     name: "generation: params nested 5,000 arrays",
     method: "POST",
-    path: "/v1/generations",
+    path: "/v1/jobs",
     contentType: "application/json",
     body: `{"graph":"small","generator":"gen","params":{"x":${nested("[", "]", 5_000)}}}`,
   },
@@ -272,7 +272,7 @@ export default async function bench(): Promise<void> {
           BENCH_ADMIN_TOKEN,
           JSON.stringify({ slug: `${slug}-${Date.now()}`, name: slug, plan: "premium" }),
         )
-      ).apiKey as string;
+      ).secret as string;
     const attacker = await tenant("attacker");
     const bystander = await tenant("bystander");
     await callApi(server.url, "PUT", "/v1/graphs/small", attacker, SMALL_GRAPH, "application/n-triples");

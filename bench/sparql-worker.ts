@@ -56,7 +56,7 @@ export default async function bench(args: string[]): Promise<void> {
   const stateDir = mkdtempSync(join(tmpdir(), "kgen-sparql-worker-"));
   let server = await startDevServer(stateDir, PORT);
   try {
-    const { apiKey } = await callApi(
+    const { secret: apiKey } = await callApi(
       server.url,
       "POST",
       "/v1/tenants",

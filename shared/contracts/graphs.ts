@@ -58,11 +58,28 @@ export const graphDiffSchema = z
 
 export const versionQuerySchema = z.object({ version: versionNumberSchema.optional() });
 
+/**
+ * The Protocol's dataset parameters. The endpoint is one graph, so they are refused by name rather
+ * than ignored: a query names other graphs with FROM / FROM NAMED itself.
+ */
+const datasetParameter = z
+  .union([z.string(), z.array(z.string())])
+  .optional()
+  .refine((value) => value === undefined, {
+    message:
+      "Not supported here: this endpoint is one graph; name other graphs with FROM or FROM NAMED <urn:kgen:graph:NAME>.",
+  })
+  .describe("Not supported: the endpoint is one graph (use FROM / FROM NAMED in the query).");
+
 /** SPARQL 1.1 Protocol parameters in a query string or a form (`query` for queries, `update` for updates). */
 export const sparqlParamsSchema = z.object({
   query: z.string().optional().describe("A SPARQL 1.1 query."),
   update: z.string().optional().describe("A SPARQL 1.1 update (POST only): makes a new version."),
   version: versionNumberSchema.optional().describe("Query this version instead of the latest."),
+  "default-graph-uri": datasetParameter,
+  "named-graph-uri": datasetParameter,
+  "using-graph-uri": datasetParameter,
+  "using-named-graph-uri": datasetParameter,
 });
 
 /** A SPARQL 1.1 Protocol form body: `query` or `update`. */

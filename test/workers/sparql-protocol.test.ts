@@ -182,6 +182,28 @@ describe("SPARQL 1.1 Protocol with standard clients", () => {
       400,
       "validation-error",
     );
+    // The Protocol's dataset parameters are refused by name, never silently ignored.
+    const usingGraph = await expectProblem(
+      await call("/v1/graphs/guarded/sparql", {
+        method: "POST",
+        headers: { ...bearer(tenant.apiKey), "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          update: "INSERT { <http://e/a> <http://e/b> 1 } WHERE {}",
+          "using-graph-uri": "urn:kgen:graph:other",
+        }).toString(),
+      }),
+      400,
+      "validation-error",
+    );
+    expect(usingGraph.errors).toEqual([expect.objectContaining({ field: "using-graph-uri" })]);
+    const defaultGraph = await expectProblem(
+      await call(`/v1/graphs/guarded/sparql?query=${encodeURIComponent("ASK {}")}&default-graph-uri=urn:x`, {
+        headers: bearer(tenant.apiKey),
+      }),
+      400,
+      "validation-error",
+    );
+    expect(defaultGraph.errors).toEqual([expect.objectContaining({ field: "default-graph-uri" })]);
     await expectProblem(
       await postUpdate(tenant, "guarded", "INSERT DATA {}", "text/plain"),
       415,
