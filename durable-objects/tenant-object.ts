@@ -106,7 +106,7 @@ export interface TenantUsage {
 }
 
 export interface AppendEventInput {
-  /** Dotted lower-case name, e.g. `generation.completed` (a job's events keep the names webhooks subscribe to). */
+  /** Dotted lower-case name, e.g. `job.completed` or `graph.version.created`. */
   type: string;
   /** Any JSON value, at most MAX_EVENT_DATA_BYTES serialized. */
   data: JsonValue;

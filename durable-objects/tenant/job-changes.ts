@@ -16,7 +16,7 @@ export type JobChange =
     };
 
 export interface JobEvent {
-  type: "generation.started" | "generation.completed" | "generation.failed";
+  type: "job.started" | "job.completed" | "job.failed";
   data: Record<string, string | number | null>;
   createdAt: number;
   idempotencyKey: string;

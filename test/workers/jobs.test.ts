@@ -567,9 +567,7 @@ describe("queued jobs", () => {
     const events = (await (await call("/v1/events", { headers: bearer(tenant.apiKey) })).json()) as {
       events: { type: string }[];
     };
-    expect(events.events.map((e) => e.type)).toEqual(
-      expect.arrayContaining(["generation.started", "generation.completed"]),
-    );
+    expect(events.events.map((e) => e.type)).toEqual(expect.arrayContaining(["job.started", "job.completed"]));
   }, 30_000);
 
   it("stores each batch's new contents as one pack, serves every artifact from it, and a rerun stores nothing new", async () => {
@@ -718,14 +716,14 @@ describe("queued jobs", () => {
     const events = (await (await call("/v1/events?limit=1000", { headers: bearer(tenant.apiKey) })).json()) as {
       events: { type: string }[];
     };
-    expect(events.events.map((e) => e.type)).toContain("generation.failed");
+    expect(events.events.map((e) => e.type)).toContain("job.failed");
   }, 30_000);
 });
 
 describe("job events", () => {
   const jobEvents = async (tenant: TestTenant) => {
     const page = await tenantObject(env, { id: tenant.id, jurisdiction: null }).readEvents({ limit: 1000 });
-    return page.events.filter((event) => event.type.startsWith("generation."));
+    return page.events.filter((event) => event.type.startsWith("job."));
   };
 
   it("records each job change and its event in one tenant-object call: an event exists exactly when its change does", async () => {
@@ -747,40 +745,40 @@ describe("job events", () => {
       createdAt: at,
       updatedAt: at,
     };
-    const event = (type: "generation.started" | "generation.completed" | "generation.failed") => ({
+    const event = (type: "job.started" | "job.completed" | "job.failed") => ({
       type,
       data: { jobId: job.id },
       createdAt: 1,
       idempotencyKey: `${job.id}:${type}`,
     });
-    const created = await stub.recordJobChange(tenant.id, { kind: "create", job }, event("generation.started"));
-    expect(created).toMatchObject({ changed: true, event: { type: "generation.started" } });
+    const created = await stub.recordJobChange(tenant.id, { kind: "create", job }, event("job.started"));
+    expect(created).toMatchObject({ changed: true, event: { type: "job.started" } });
 
     // Two racing completions: one applies and records its event, the other changes nothing and records nothing.
     const complete = () =>
       stub.recordJobChange(
         tenant.id,
         { kind: "transition", jobId: job.id, from: ["queued", "running"], changes: { status: "completed" } },
-        event("generation.completed"),
+        event("job.completed"),
       );
     const outcomes = await Promise.all([complete(), complete()]);
     expect(outcomes.map((outcome) => outcome.changed).sort()).toEqual([false, true]);
     const failAfterwards = await stub.recordJobChange(
       tenant.id,
       { kind: "transition", jobId: job.id, from: ["queued", "running"], changes: { status: "failed", error: "x" } },
-      event("generation.failed"),
+      event("job.failed"),
     );
     expect(failAfterwards).toEqual({ changed: false, event: null });
     const unknownJob = await stub.recordJobChange(
       tenant.id,
       { kind: "transition", jobId: "job_missing", from: ["queued", "running"], changes: { status: "failed" } },
-      { ...event("generation.failed"), idempotencyKey: "job_missing:failed" },
+      { ...event("job.failed"), idempotencyKey: "job_missing:failed" },
     );
     expect(unknownJob.changed).toBe(false);
 
     const row = (await (await call(`/v1/jobs/${job.id}`, { headers: bearer(tenant.apiKey) })).json()) as Job;
     expect(row.status).toBe("completed");
-    expect((await jobEvents(tenant)).map((e) => e.type)).toEqual(["generation.started", "generation.completed"]);
+    expect((await jobEvents(tenant)).map((e) => e.type)).toEqual(["job.started", "job.completed"]);
   });
 
   it("a real job's started and completed events each exist once, with the job completed", async () => {
@@ -791,8 +789,8 @@ describe("job events", () => {
     expect(job.status).toBe("completed");
     const events = await jobEvents(tenant);
     expect(events.map((e) => [e.type, (e.data as { jobId: string }).jobId])).toEqual([
-      ["generation.started", job.id],
-      ["generation.completed", job.id],
+      ["job.started", job.id],
+      ["job.completed", job.id],
     ]);
   });
 });

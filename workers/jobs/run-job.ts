@@ -178,7 +178,7 @@ export async function startJob(
       },
     },
     {
-      type: "generation.started",
+      type: "job.started",
       data: { jobId, lockHash: hashOfLock, units },
       createdAt: now.getTime(),
       idempotencyKey: `${jobId}:started`,
@@ -253,7 +253,7 @@ export async function completeJob(
       changes: { status: "completed", updatedAt: now.toISOString() },
     },
     {
-      type: "generation.completed",
+      type: "job.completed",
       data: { jobId, artifacts: job.done, skipped: job.skipped, bytes: job.bytes },
       createdAt: now.getTime(),
       idempotencyKey: `${jobId}:completed`,
@@ -276,7 +276,7 @@ export async function failJob(env: Env, tenant: TenantRow, jobId: string, reason
       changes: { status: "failed", error: reason.slice(0, 2000), updatedAt: now.toISOString() },
     },
     {
-      type: "generation.failed",
+      type: "job.failed",
       data: { jobId, reason: reason.slice(0, 2000) },
       createdAt: now.getTime(),
       idempotencyKey: `${jobId}:failed`,

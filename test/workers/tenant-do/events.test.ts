@@ -14,20 +14,20 @@ const t0 = Date.UTC(2026, 10, 26, 12, 0, 0);
 describe("TenantObject event log", () => {
   it("appends events with increasing ids and returns them as given", async () => {
     const stub = stubFor("events-append");
-    const first = await stub.appendEvent({ type: "generation.started", data: { jobId: "j1" }, createdAt: t0 });
-    expect(first).toEqual({ id: 1, type: "generation.started", data: { jobId: "j1" }, createdAt: t0, replayed: false });
+    const first = await stub.appendEvent({ type: "job.started", data: { jobId: "j1" }, createdAt: t0 });
+    expect(first).toEqual({ id: 1, type: "job.started", data: { jobId: "j1" }, createdAt: t0, replayed: false });
     const second = await stub.appendEvent({
-      type: "generation.completed",
+      type: "job.completed",
       data: { jobId: "j1", artifacts: 3, nested: [1, "two", null, true] },
       createdAt: t0 - 5, // a caller's clock may lag; order still follows append order
     });
     expect(second.id).toBe(2);
     expect(await stub.readEvents({})).toEqual({
       events: [
-        { id: 1, type: "generation.started", data: { jobId: "j1" }, createdAt: t0 },
+        { id: 1, type: "job.started", data: { jobId: "j1" }, createdAt: t0 },
         {
           id: 2,
-          type: "generation.completed",
+          type: "job.completed",
           data: { jobId: "j1", artifacts: 3, nested: [1, "two", null, true] },
           createdAt: t0 - 5,
         },
@@ -70,7 +70,7 @@ describe("TenantObject event log", () => {
 
   it("appends an idempotency key once and returns the first event on retry", async () => {
     const stub = stubFor("events-idempotent");
-    const input = { type: "generation.completed", data: { jobId: "j7" }, createdAt: t0, idempotencyKey: "j7:done" };
+    const input = { type: "job.completed", data: { jobId: "j7" }, createdAt: t0, idempotencyKey: "j7:done" };
     const first = await stub.appendEvent(input);
     const retries = await Promise.all(
       Array.from({ length: 10 }, (_, i) => stub.appendEvent({ ...input, createdAt: t0 + i + 1 })),
@@ -80,7 +80,7 @@ describe("TenantObject event log", () => {
     }
     expect((await stub.readEvents({})).events).toHaveLength(1);
     const clash = await rejection(() =>
-      stub.appendEvent({ type: "generation.failed", data: {}, createdAt: t0, idempotencyKey: "j7:done" }),
+      stub.appendEvent({ type: "job.failed", data: {}, createdAt: t0, idempotencyKey: "j7:done" }),
     );
     expect(clash).toBeInstanceOf(RangeError);
   });
