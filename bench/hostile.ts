@@ -259,7 +259,11 @@ async function runCase(server: DevServer, attacker: string, bystander: string, c
   return { name: c.name, ...answer, ms, otherLatencies, crashed };
 }
 
-export default async function bench(): Promise<void> {
+export default async function bench(args: string[] = []): Promise<void> {
+  // `--only <text>`: just the cases whose name contains the text.
+  const onlyIndex = args.indexOf("--only");
+  const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
+  const cases = only ? CASES.filter((c) => c.name.includes(only)) : CASES;
   const stateDir = mkdtempSync(join(tmpdir(), "kgen-hostile-"));
   const server = await startDevServer(stateDir, PORT);
   try {
@@ -285,7 +289,7 @@ export default async function bench(): Promise<void> {
     console.log(`idle: bystander /v1/me p50 ${percentile(idle, 50).toFixed(1)} ms, p99 ${idleP99Ms.toFixed(1)} ms`);
 
     const results: CaseResult[] = [];
-    for (const c of CASES) {
+    for (const c of cases) {
       const result = await runCase(server, attacker, bystander, c);
       results.push(result);
       console.log(
