@@ -8,6 +8,11 @@ import { rdfDocumentContent, rdfResponseContent } from "../graphs/rdf-content";
 const tags = ["graph-store"];
 const path = "/graphs/{name}/store";
 const request = { params: graphParamsSchema, query: graphStoreQuerySchema };
+/** The Protocol's 201: the write created the graph; its first version is the body. */
+const createdGraphResponse = {
+  description: "The graph was created: its first version",
+  content: { "application/json": { schema: graphVersionSchema } },
+};
 
 export const getStoreGraph = createRoute({
   method: "get",
@@ -32,10 +37,7 @@ export const putStoreGraph = createRoute({
   middleware: [...tenantRequest, requireRole("editor")] as const,
   request: { ...request, body: { required: true, content: rdfDocumentContent } },
   responses: {
-    201: {
-      description: "The graph was created: its first version",
-      content: { "application/json": { schema: graphVersionSchema } },
-    },
+    201: createdGraphResponse,
     204: { description: "The graph's content was replaced (or was already this)" },
     ...problemResponses(400, 401, 403, 413, 415, 422, 429),
   },
@@ -51,10 +53,7 @@ export const postStoreGraph = createRoute({
   middleware: [...tenantRequest, requireRole("editor")] as const,
   request: { ...request, body: { required: true, content: rdfDocumentContent } },
   responses: {
-    201: {
-      description: "The graph was created: its first version",
-      content: { "application/json": { schema: graphVersionSchema } },
-    },
+    201: createdGraphResponse,
     204: { description: "The triples were merged into a new version (or were all there already)" },
     ...problemResponses(400, 401, 403, 413, 415, 422, 429),
   },
