@@ -1,0 +1,26 @@
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const KGEN = fileURLToPath(new URL("../../../cli/kgen.mjs", import.meta.url));
+
+export interface CliRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the `kgen` command as a user would, as a process in `cwd`, without colour. */
+export function runKgen(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): CliRun {
+  const result = spawnSync(process.execPath, [KGEN, ...args], {
+    cwd: options.cwd,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1", ...options.env },
+    timeout: 60_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The one JSON object a `--json` run printed. */
+export function jsonOf(run: CliRun): Record<string, unknown> {
+  return JSON.parse(run.stdout) as Record<string, unknown>;
+}
