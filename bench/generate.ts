@@ -14,7 +14,7 @@ import { provenanceOf } from "../shared/generate/generate";
 import { computeLock, deriveBuildTime, lockHash } from "../shared/generate/lock";
 import { applySchemaMigrations } from "../shared/sql/migrations";
 import { ENGINE_VERSION } from "../shared/version";
-import { nodeSqlDatabase } from "../test/support/node-sql-database";
+import { nodeSqlDatabase } from "../cli/node-sql-database";
 import { BENCH_ADMIN_TOKEN, callApi, startDevServer } from "./wrangler-dev";
 
 const PORT = 8797;

@@ -14,7 +14,7 @@ import { runSparqlQuery } from "../shared/rdf/sparql/engine";
 import type { QuadStore } from "../shared/rdf/store/quad-store";
 import { generateLubm, lubmTurtle } from "../test/support/lubm";
 import { nodeSha256 } from "../test/support/node-sha256";
-import { nodeSqlDatabase } from "../test/support/node-sql-database";
+import { nodeSqlDatabase } from "../cli/node-sql-database";
 import { migratedQuadStore } from "../test/support/sparql-store";
 
 export const PREFIXES = `PREFIX ub: <http://swat.cse.lehigh.edu/onto/univ-bench.owl#>

@@ -5,7 +5,7 @@ import { type CommitResult, QuadStore, type TripleLimits } from "../../shared/rd
 import { quadStoreSchema } from "../../shared/rdf/store/quad-store-schema";
 import { applySchemaMigrations } from "../../shared/sql/migrations";
 import type { SqlDatabase } from "../../shared/sql/sql-database";
-import { nodeSqlDatabase } from "./node-sql-database";
+import { nodeSqlDatabase } from "../../cli/node-sql-database";
 
 /** A quad store over `db` (default: a fresh in-memory node:sqlite database) with its schema applied. */
 export function migratedQuadStore(db: SqlDatabase = nodeSqlDatabase()): QuadStore {

@@ -5,7 +5,7 @@ import { QuadStore } from "../../../shared/rdf/store/quad-store";
 import { quadStoreSchema } from "../../../shared/rdf/store/quad-store-schema";
 import { applySchemaMigrations, readSchemaVersions, SchemaMigrationError } from "../../../shared/sql/migrations";
 import { LEGACY_QUAD_STORE_SQL } from "../../support/legacy-quad-store-sql";
-import { nodeSqlDatabase } from "../../support/node-sql-database";
+import { nodeSqlDatabase } from "../../../cli/node-sql-database";
 import { uploadTriples } from "../../support/sparql-store";
 
 /** The components these tests are about: the quad store and the core it is applied after. */

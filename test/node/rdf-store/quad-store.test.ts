@@ -5,7 +5,7 @@ import { QuotaExceededError } from "../../../shared/quota-errors";
 import { VersionTooLargeError } from "../../../shared/rdf/errors";
 import { type QuadStore, STILL_PRESENT } from "../../../shared/rdf/store/quad-store";
 import { termFromKey, termKey } from "../../../shared/rdf/store/term-key";
-import { nodeSqlDatabase } from "../../support/node-sql-database";
+import { nodeSqlDatabase } from "../../../cli/node-sql-database";
 import { migratedQuadStore, uploadTriples } from "../../support/sparql-store";
 
 const PREFIX = "@prefix : <http://example.org/> . ";

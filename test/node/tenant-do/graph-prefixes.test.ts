@@ -7,7 +7,7 @@ import {
   mergePrefixes,
 } from "../../../durable-objects/tenant/graph-prefixes";
 import { applySchemaMigrations } from "../../../shared/sql/migrations";
-import { nodeSqlDatabase } from "../../support/node-sql-database";
+import { nodeSqlDatabase } from "../../../cli/node-sql-database";
 
 function prefixStore(): GraphPrefixes {
   const db = nodeSqlDatabase();

@@ -6,7 +6,7 @@ import { TENANT_SCHEMA } from "../../../durable-objects/tenant/tenant-schema";
 import { QuotaExceededError } from "../../../shared/quota-errors";
 import { VersionTooLargeError } from "../../../shared/rdf/errors";
 import { applySchemaMigrations } from "../../../shared/sql/migrations";
-import { nodeSqlDatabase } from "../../support/node-sql-database";
+import { nodeSqlDatabase } from "../../../cli/node-sql-database";
 
 const triples = (count: number, from = 0) =>
   Array.from({ length: count }, (_, i) => `<http://e/s${i + from}> <http://e/p> "${i + from}" .`).join("\n");

@@ -7,7 +7,7 @@ import {
   SchemaMigrationError,
 } from "../../../shared/sql/migrations";
 import type { SqlDatabase } from "../../../shared/sql/sql-database";
-import { nodeSqlDatabase } from "../../support/node-sql-database";
+import { nodeSqlDatabase } from "../../../cli/node-sql-database";
 
 function memoryDb(): SqlDatabase {
   return nodeSqlDatabase();

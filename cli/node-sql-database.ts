@@ -1,8 +1,8 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
-import { joiningTransactions, type SqlDatabase, type SqlRow, type SqlValue } from "../../shared/sql/sql-database";
+import { joiningTransactions, type SqlDatabase, type SqlRow, type SqlValue } from "../shared/sql/sql-database";
 
 /**
- * `SqlDatabase` over Node's synchronous `node:sqlite`: the stand-in for Durable Object SQLite in tests,
+ * `SqlDatabase` over Node's synchronous `node:sqlite`: the `kgen` command line's database, and the stand-in for Durable Object SQLite in tests,
  * benchmarks and conformance runners.
  */
 export function nodeSqlDatabase(path = ":memory:"): SqlDatabase & { close(): void } {
