@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { NestingTooDeepError } from "../../../shared/core/budget-errors";
+import { checkFrontmatterQuery } from "../../../shared/generate/frontmatter-query";
 import { FrontmatterError, parseFrontmatter } from "../../../shared/template/frontmatter";
-import { checkFrontmatterQuery } from "../../../workers/routes/templates/frontmatter-query";
 
 function check(source: string): void {
   checkFrontmatterQuery(source, parseFrontmatter(source).frontmatter);

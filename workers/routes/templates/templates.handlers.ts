@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { canonicalSha256 } from "../../../shared/core/canonical-json";
+import { checkFrontmatterQuery } from "../../../shared/generate/frontmatter-query";
 import { type PlanName, planLimits } from "../../../shared/plans";
 import { QuotaExceededError } from "../../../shared/quota-errors";
 import { inspectTemplate } from "../../../shared/template/kgen/inspect-template";
@@ -13,7 +14,6 @@ import { pageOf } from "../../repository/pagination";
 import { TemplateCatalog } from "../../repository/templates";
 import { ContentStore } from "../../storage/content-store";
 import { tenantObject } from "../../tenant-object-stub";
-import { checkFrontmatterQuery } from "./frontmatter-query";
 import type * as routes from "./templates.routes";
 import { TEMPLATE_MEDIA_TYPES } from "./templates.routes";
 

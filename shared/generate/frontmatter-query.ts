@@ -1,9 +1,9 @@
 import { Algebra } from "sparqlalgebrajs";
 import { isMap, isScalar, parseDocument, Scalar } from "yaml";
-import { SparqlNotSupportedError, SparqlSyntaxError } from "../../../shared/rdf/sparql/errors";
-import { parseQuery } from "../../../shared/rdf/sparql/parse/parse";
-import type { Frontmatter } from "../../../shared/template/frontmatter";
-import { FrontmatterError } from "../../../shared/template/frontmatter";
+import { SparqlNotSupportedError, SparqlSyntaxError } from "../rdf/sparql/errors";
+import { parseQuery } from "../rdf/sparql/parse/parse";
+import type { Frontmatter } from "../template/frontmatter";
+import { FrontmatterError } from "../template/frontmatter";
 
 /**
  * A template's frontmatter query is parsed when the template is stored, so a syntax error is
