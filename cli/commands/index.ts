@@ -1,6 +1,9 @@
 import type { Command } from "commander";
+import { registerInitCommand } from "./init";
+import { registerTemplatesCommands } from "./templates";
 
 /** Every command group of `kgen`, each in its own module. */
 export function registerCommands(program: Command): void {
-  void program;
+  registerInitCommand(program);
+  registerTemplatesCommands(program);
 }
