@@ -104,6 +104,18 @@ describe("kgen graph hash", { timeout: SPAWNS_TIMEOUT }, () => {
     expect(new Set(hashes).size).toBe(1);
   });
 
+  it("drops graph names as the upload does: N-Quads and TriG in named graphs hash as their triples", () => {
+    const inGraph = PEOPLE_NT.replaceAll(" .\n", ` <${EX}graph> .\n`);
+    const trig = `@prefix : <${EX}> .\n:graph { ${PEOPLE_TTL.split("\n").slice(1).join("\n")} }\n`;
+    const root = project({ "people.nt": PEOPLE_NT, "people.nq": inGraph, "people.trig": trig });
+    const hashes = ["people.nt", "people.nq", "people.trig"].map((file) => {
+      const run = runKgen(["graph", "hash", file], { cwd: root });
+      expect(run.status).toBe(0);
+      return run.stdout;
+    });
+    expect(new Set(hashes).size).toBe(1);
+  });
+
   it("gives another hash when one literal changes", () => {
     const root = project({ "a.nt": PEOPLE_NT, "b.nt": PEOPLE_NT.replace('"Paris"', '"Lyon"') });
     const a = runKgen(["graph", "hash", "a.nt"], { cwd: root });
