@@ -14,6 +14,14 @@ describe("kgen", () => {
     expect(run.stdout.trim()).toBe(ENGINE_VERSION);
   });
 
+  it("prints nothing on stderr for a command that succeeds (no runtime warnings)", () => {
+    const cwd = folder();
+    writeFileSync(join(cwd, "g.nt"), "<urn:a> <urn:b> <urn:c> .\n");
+    const run = runKgen(["graph", "hash", "g.nt"], { cwd });
+    expect(run.status).toBe(0);
+    expect(run.stderr).toBe("");
+  });
+
   it("exits 2 for a command line it does not understand", () => {
     const run = runKgen(["no-such-command"], { cwd: folder() });
     expect(run.status).toBe(2);
