@@ -1,6 +1,9 @@
 import type { Command } from "commander";
+import { registerGenerateCommand } from "./generate";
+import { registerKeysCommands } from "./keys";
 
 /** Every command group of `kgen`, each in its own module. */
 export function registerCommands(program: Command): void {
-  void program;
+  registerKeysCommands(program);
+  registerGenerateCommand(program);
 }
