@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { attestArtifact } from "../../shared/generate/attestation";
 import { provenanceOf } from "../../shared/generate/generate";
 import { lockHash, serializeLock } from "../../shared/generate/lock";
+import { PlanError } from "../../shared/generate/template-unit";
 import { TemplateError } from "../../shared/template/errors";
 import { plannedContent, targetOf, writeArtifact } from "../artifact-writer";
 import { writeFileAtomically } from "../atomic-write";
@@ -57,12 +58,23 @@ async function render(project: Project, options: GenerateOptions): Promise<Offli
       params: project.config.params,
     });
   } catch (error) {
-    if (error instanceof TemplateError) {
-      const where = `${error.templatePath ?? "a template"}${error.line === undefined ? "" : ` line ${error.line}`}`;
-      throw new CliError(`${where}: ${error.detail}`, "fix the template and run `kgen generate` again");
-    }
+    if (error instanceof PlanError) throw templateFailure(error);
     throw error;
   }
+}
+
+/** A plan failure as one line naming the template, and the line when the template engine knows it. */
+function templateFailure(error: PlanError): CliError {
+  let cause: unknown = error.cause;
+  while (cause instanceof Error && !(cause instanceof TemplateError)) cause = cause.cause;
+  const line = cause instanceof TemplateError && cause.line !== undefined ? ` line ${cause.line}` : "";
+  const row = error.rowIndex === null ? "" : ` (row ${error.rowIndex})`;
+  const where = error.template === null ? "" : `${error.template}${line}${row}: `;
+  const message =
+    error.template !== null && error.message.startsWith(`${error.template}: `)
+      ? error.message.slice(error.template.length + 2)
+      : error.message;
+  return new CliError(`${where}${message}`, "fix the template and run `kgen generate` again");
 }
 
 /** A progress bar on a TTY only, and only once the run has taken a second. */
