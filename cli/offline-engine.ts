@@ -1,4 +1,4 @@
-import { type Dirent, readdirSync, readFileSync } from "node:fs";
+import { type Dirent, globSync, readdirSync, readFileSync } from "node:fs";
 import { extname, join, relative, resolve, sep } from "node:path";
 import type * as RDF from "@rdfjs/types";
 import { DataFactory } from "n3";
@@ -155,6 +155,19 @@ export async function runOffline(inputs: OfflineInputs): Promise<OfflineRun> {
   }
 }
 
+const GLOB_CHARACTERS = /[*?[\]{}]/;
+
+/**
+ * The graph's files, absolute: plain paths as given, glob patterns expanded relative to the project
+ * and sorted (so the merge order never depends on the file system). A pattern matching nothing is an error.
+ */
 export function graphFiles(root: string, files: readonly string[]): string[] {
-  return files.map((file) => resolve(root, file));
+  return files.flatMap((file) => {
+    if (!GLOB_CHARACTERS.test(file)) return [resolve(root, file)];
+    const matches = globSync(file, { cwd: root }).sort();
+    if (matches.length === 0) {
+      throw new CliError(`no file matches ${file}`, "check `graphs[].files` in kgen.config.json");
+    }
+    return matches.map((match) => resolve(root, match));
+  });
 }

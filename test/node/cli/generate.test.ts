@@ -266,6 +266,22 @@ describe("kgen generate", { timeout: 120_000 }, () => {
     expect(readFileSync(join(root, "out/src/types/index.ts"), "utf8")).toContain('from "./Customer"');
   });
 
+  it("expands a glob pattern of graph files, and refuses one matching nothing", () => {
+    const root = shopProject({ graphs: [{ name: "shop", files: ["*.ttl"] }] });
+    writeFileSync(
+      join(root, "supplier.ttl"),
+      '@prefix kg: <https://kgen.dev/vocab#> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n<urn:x:Supplier> a kg:Entity ; rdfs:label "supplier" .\n',
+    );
+    runKgen(["keys", "init"], { cwd: root });
+    expect(runKgen(["generate"], { cwd: root }).status).toBe(0);
+    expect(readFileSync(join(root, "out/src/types/index.ts"), "utf8")).toContain('from "./Supplier"');
+    const none = shopProject({ graphs: [{ name: "shop", files: ["graphs/*.ttl"] }] });
+    runKgen(["keys", "init"], { cwd: none });
+    const run = runKgen(["generate"], { cwd: none });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("no file matches graphs/*.ttl");
+  });
+
   it("reports unreadable and invalid graph files, exit 1", () => {
     const missing = shopProject({ graphs: [{ name: "shop", files: ["absent.ttl"] }] });
     runKgen(["keys", "init"], { cwd: missing });
