@@ -1,11 +1,17 @@
 import type { Command } from "commander";
+import { registerGenerateCommand } from "./generate";
 import { registerGraphCommands } from "./graph";
 import { registerInitCommand } from "./init";
+import { registerKeysCommands } from "./keys";
 import { registerTemplatesCommands } from "./templates";
+import { registerVerifyCommand } from "./verify";
 
 /** Every command group of `kgen`, each in its own module. */
 export function registerCommands(program: Command): void {
   registerInitCommand(program);
-  registerGraphCommands(program);
+  registerKeysCommands(program);
+  registerGenerateCommand(program);
+  registerVerifyCommand(program);
   registerTemplatesCommands(program);
+  registerGraphCommands(program);
 }
