@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { nodeSqlDatabase } from "../cli/node-sql-database";
 import { GraphService } from "../durable-objects/tenant/graph-service";
 import { JobService } from "../durable-objects/tenant/job-service";
 import { TENANT_SCHEMA } from "../durable-objects/tenant/tenant-schema";
@@ -14,7 +15,6 @@ import { provenanceOf } from "../shared/generate/generate";
 import { computeLock, deriveBuildTime, lockHash } from "../shared/generate/lock";
 import { applySchemaMigrations } from "../shared/sql/migrations";
 import { ENGINE_VERSION } from "../shared/version";
-import { nodeSqlDatabase } from "../cli/node-sql-database";
 import { BENCH_ADMIN_TOKEN, callApi, startDevServer } from "./wrangler-dev";
 
 const PORT = 8797;

@@ -9,12 +9,12 @@ import type * as RDF from "@rdfjs/types";
 import { Parser, Writer } from "n3";
 import oxigraph from "oxigraph";
 import { RdfStore } from "rdf-stores";
+import { nodeSqlDatabase } from "../cli/node-sql-database";
 import { parseRdfStream } from "../shared/rdf/parse-stream";
 import { runSparqlQuery } from "../shared/rdf/sparql/engine";
 import type { QuadStore } from "../shared/rdf/store/quad-store";
 import { generateLubm, lubmTurtle } from "../test/support/lubm";
 import { nodeSha256 } from "../test/support/node-sha256";
-import { nodeSqlDatabase } from "../cli/node-sql-database";
 import { migratedQuadStore } from "../test/support/sparql-store";
 
 export const PREFIXES = `PREFIX ub: <http://swat.cse.lehigh.edu/onto/univ-bench.owl#>

@@ -1,11 +1,11 @@
 import type * as RDF from "@rdfjs/types";
 import { Parser } from "n3";
+import { nodeSqlDatabase } from "../../cli/node-sql-database";
 import type { IncrementalHashFactory } from "../../shared/crypto/incremental-sha256";
 import { type CommitResult, QuadStore, type TripleLimits } from "../../shared/rdf/store/quad-store";
 import { quadStoreSchema } from "../../shared/rdf/store/quad-store-schema";
 import { applySchemaMigrations } from "../../shared/sql/migrations";
 import type { SqlDatabase } from "../../shared/sql/sql-database";
-import { nodeSqlDatabase } from "../../cli/node-sql-database";
 
 /** A quad store over `db` (default: a fresh in-memory node:sqlite database) with its schema applied. */
 export function migratedQuadStore(db: SqlDatabase = nodeSqlDatabase()): QuadStore {

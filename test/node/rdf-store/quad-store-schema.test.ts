@@ -1,11 +1,11 @@
 import { Parser } from "n3";
 import { describe, expect, it } from "vitest";
+import { nodeSqlDatabase } from "../../../cli/node-sql-database";
 import { TENANT_SCHEMA, tenantCoreSchema } from "../../../durable-objects/tenant/tenant-schema";
 import { QuadStore } from "../../../shared/rdf/store/quad-store";
 import { quadStoreSchema } from "../../../shared/rdf/store/quad-store-schema";
 import { applySchemaMigrations, readSchemaVersions, SchemaMigrationError } from "../../../shared/sql/migrations";
 import { LEGACY_QUAD_STORE_SQL } from "../../support/legacy-quad-store-sql";
-import { nodeSqlDatabase } from "../../../cli/node-sql-database";
 import { uploadTriples } from "../../support/sparql-store";
 
 /** The components these tests are about: the quad store and the core it is applied after. */

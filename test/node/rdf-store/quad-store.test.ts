@@ -1,11 +1,11 @@
 import type * as RDF from "@rdfjs/types";
 import { Parser } from "n3";
 import { beforeEach, describe, expect, it } from "vitest";
+import { nodeSqlDatabase } from "../../../cli/node-sql-database";
 import { QuotaExceededError } from "../../../shared/quota-errors";
 import { VersionTooLargeError } from "../../../shared/rdf/errors";
 import { type QuadStore, STILL_PRESENT } from "../../../shared/rdf/store/quad-store";
 import { termFromKey, termKey } from "../../../shared/rdf/store/term-key";
-import { nodeSqlDatabase } from "../../../cli/node-sql-database";
 import { migratedQuadStore, uploadTriples } from "../../support/sparql-store";
 
 const PREFIX = "@prefix : <http://example.org/> . ";

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { nodeSqlDatabase } from "../../../cli/node-sql-database";
 import {
   GraphPrefixes,
   graphPrefixesSchema,
@@ -7,7 +8,6 @@ import {
   mergePrefixes,
 } from "../../../durable-objects/tenant/graph-prefixes";
 import { applySchemaMigrations } from "../../../shared/sql/migrations";
-import { nodeSqlDatabase } from "../../../cli/node-sql-database";
 
 function prefixStore(): GraphPrefixes {
   const db = nodeSqlDatabase();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { nodeSqlDatabase } from "../../../cli/node-sql-database";
 import { EventLog } from "../../../durable-objects/tenant/event-log";
 import { GraphPrefixes } from "../../../durable-objects/tenant/graph-prefixes";
 import { GraphService } from "../../../durable-objects/tenant/graph-service";
@@ -6,7 +7,6 @@ import { TENANT_SCHEMA } from "../../../durable-objects/tenant/tenant-schema";
 import { QuotaExceededError } from "../../../shared/quota-errors";
 import { VersionTooLargeError } from "../../../shared/rdf/errors";
 import { applySchemaMigrations } from "../../../shared/sql/migrations";
-import { nodeSqlDatabase } from "../../../cli/node-sql-database";
 
 const triples = (count: number, from = 0) =>
   Array.from({ length: count }, (_, i) => `<http://e/s${i + from}> <http://e/p> "${i + from}" .`).join("\n");

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { nodeSqlDatabase } from "../../../cli/node-sql-database";
 import { TENANT_SCHEMA } from "../../../durable-objects/tenant/tenant-schema";
 import {
   applySchemaMigrations,
@@ -7,7 +8,6 @@ import {
   SchemaMigrationError,
 } from "../../../shared/sql/migrations";
 import type { SqlDatabase } from "../../../shared/sql/sql-database";
-import { nodeSqlDatabase } from "../../../cli/node-sql-database";
 
 function memoryDb(): SqlDatabase {
   return nodeSqlDatabase();
