@@ -14,7 +14,7 @@ import { graphFiles, type OfflineRun, runOffline } from "../offline-engine";
 import { outputOf } from "../output";
 import { loadProjectSigner } from "../signing-key";
 
-interface GenerateOptions {
+export interface GenerateOptions {
   generator?: string;
   graph?: string;
   dryRun?: boolean;
@@ -48,7 +48,8 @@ function pick<T extends { name: string }>(items: readonly T[], name: string | un
   return only;
 }
 
-async function render(project: Project, options: GenerateOptions): Promise<OfflineRun> {
+/** Renders the chosen generator over the chosen graph in memory; template failures become one-line CliErrors. */
+export async function render(project: Project, options: GenerateOptions): Promise<OfflineRun> {
   const generator = pick(project.config.generators, options.generator, "generator");
   const graph = pick(project.config.graphs, options.graph, "graph");
   try {

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { registerDriftCommand } from "./drift";
 import { registerGenerateCommand } from "./generate";
 import { registerGraphCommands } from "./graph";
 import { registerInitCommand } from "./init";
@@ -12,6 +13,7 @@ export function registerCommands(program: Command): void {
   registerKeysCommands(program);
   registerGenerateCommand(program);
   registerVerifyCommand(program);
+  registerDriftCommand(program);
   registerTemplatesCommands(program);
   registerGraphCommands(program);
 }
