@@ -45,7 +45,7 @@ function utf8Text(bytes: Uint8Array): string | null {
  * A file drifts exactly when generate would change it: a whole-file artifact must match byte for
  * byte; a block (inject, append, prepend, lineAt) must occur in the file as whole lines, which is
  * generate's own idempotence test, so edits outside the block are not drift and edits inside are.
- * The block's position is not checked beyond that.
+ * The block's position is not checked beyond that; its line endings are (see blockLinesIntact).
  */
 export async function compareArtifacts(outputRoot: string, artifacts: readonly ArtifactData[]): Promise<FileDrift> {
   const drift: FileDrift = { expected: artifacts.length, matched: [], modified: [], missing: [] };
@@ -62,7 +62,11 @@ export async function compareArtifacts(outputRoot: string, artifacts: readonly A
     try {
       const planned = plannedContent(target, artifact);
       expected = planned.content;
-      reason = planned.changed ? "content" : null;
+      reason = planned.changed
+        ? "content"
+        : artifact.mode !== "write" && !blockLinesIntact(artifact.content, expected)
+          ? "line-endings"
+          : null;
     } catch (error) {
       if (!(error instanceof CliError) || artifact.mode !== "inject") throw error;
       expected = artifact.content;
@@ -86,6 +90,22 @@ export async function compareArtifacts(outputRoot: string, artifacts: readonly A
     });
   }
   return drift;
+}
+
+/**
+ * Whether the block occurs as whole lines ending exactly as rendered. Generate's own test also
+ * accepts a CRLF after a block rendered with LF; drift does not let a line-ending change pass.
+ */
+function blockLinesIntact(rendered: string, text: string): boolean {
+  const ending = rendered.endsWith("\r\n") ? "\r\n" : "\n";
+  const block = rendered.endsWith(ending) ? rendered.slice(0, -ending.length) : rendered;
+  if (block === "") return true;
+  for (let index = text.indexOf(block); index !== -1; index = text.indexOf(block, index + 1)) {
+    const startsLine = index === 0 || text[index - 1] === "\n";
+    const end = index + block.length;
+    if (startsLine && (end === text.length || text.startsWith(ending, end))) return true;
+  }
+  return false;
 }
 
 /** Whether the file holds what generate would write, once line endings and final newlines are set aside. */

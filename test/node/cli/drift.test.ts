@@ -146,6 +146,33 @@ describe("kgen drift", { timeout: 120_000 }, () => {
     expect(report.modified[0]?.diff).toContain('  "Orders",');
   });
 
+  it("reports CRLF line endings around an injected or appended block as line-endings drift", () => {
+    const { root, written } = generatedShop((project) => {
+      mkdirSync(join(project, "out"), { recursive: true });
+      writeFileSync(join(project, "out/registry.ts"), "export const entities = [\n  // entities\n];\n");
+      writeFileSync(join(project, "generator/registry.njk"), REGISTRY_TEMPLATE);
+      writeFileSync(join(project, "out/notes.txt"), "user notes\n");
+      writeFileSync(
+        join(project, "generator/footer.njk"),
+        "---\nto: notes.txt\nappend: true\n---\n// generated footer\n",
+      );
+    });
+    expect(written).toEqual(expect.arrayContaining(["registry.ts", "notes.txt"]));
+    expect(drift(root).status).toBe(0);
+    for (const name of ["registry.ts", "notes.txt"]) {
+      const file = join(root, "out", name);
+      writeFileSync(file, readFileSync(file, "utf8").replace(/\n/g, "\r\n"));
+    }
+    const { status, report } = drift(root);
+    expect(status).toBe(3);
+    expect(
+      report.modified.map(({ path, reason }) => ({ path, reason })).sort((a, b) => (a.path < b.path ? -1 : 1)),
+    ).toEqual([
+      { path: "notes.txt", reason: "line-endings" },
+      { path: "registry.ts", reason: "line-endings" },
+    ]);
+  });
+
   it("reports an injected block whose marker line is gone as marker-missing", () => {
     const { root } = shopWithRegistry();
     const file = join(root, "out/registry.ts");
