@@ -1,12 +1,10 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../../shared/core/sha256";
 import { jsonOf, runKgen } from "./run-cli";
-
-const SHOP = fileURLToPath(new URL("../../../examples/shop", import.meta.url));
+import { shopProject } from "./shop-project";
 
 const REGISTRY_TEMPLATE =
   '---\nto: registry.ts\ninject: true\nafter: "// entities"\nsparql: "PREFIX kg: <https://kgen.dev/vocab#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> SELECT ?name WHERE { ?iri a kg:Entity ; rdfs:label ?name } ORDER BY ?name"\n---\n{% for r in rows %}  "{{ r.name | pascalCase }}",\n{% endfor %}';
@@ -23,16 +21,7 @@ interface DriftJson {
 
 /** A copy of examples/shop writing into `out/`, generated once (keys, files, lock). */
 function generatedShop(prepare: (root: string) => void = () => {}): { root: string; written: string[] } {
-  const root = mkdtempSync(join(tmpdir(), "kgen-drift-"));
-  cpSync(SHOP, root, { recursive: true });
-  writeFileSync(
-    join(root, "kgen.config.json"),
-    JSON.stringify({
-      graphs: [{ name: "shop", files: ["model.ttl"] }],
-      generators: [{ name: "shop", path: "generator" }],
-      output: "out",
-    }),
-  );
+  const root = shopProject({}, "kgen-drift-");
   prepare(root);
   expect(runKgen(["keys", "init"], { cwd: root }).status).toBe(0);
   const generated = runKgen(["--json", "generate"], { cwd: root });
@@ -198,16 +187,7 @@ describe("kgen drift", { timeout: 120_000 }, () => {
   });
 
   it("reports every artifact missing and no lock change before the first generate", () => {
-    const root = mkdtempSync(join(tmpdir(), "kgen-drift-"));
-    cpSync(SHOP, root, { recursive: true });
-    writeFileSync(
-      join(root, "kgen.config.json"),
-      JSON.stringify({
-        graphs: [{ name: "shop", files: ["model.ttl"] }],
-        generators: [{ name: "shop", path: "generator" }],
-        output: "out",
-      }),
-    );
+    const root = shopProject({}, "kgen-drift-");
     const { status, report } = drift(root);
     expect(status).toBe(3);
     expect(report.summary.matched).toBe(0);

@@ -1,16 +1,6 @@
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { nodeSqlDatabase } from "../../../cli/node-sql-database";
 import { OFFLINE_VERSION_CREATED_AT } from "../../../cli/offline-engine";
@@ -23,24 +13,7 @@ import { computeLock, deriveBuildTime, lockHash, serializeLock } from "../../../
 import { applySchemaMigrations } from "../../../shared/sql/migrations";
 import { ENGINE_VERSION } from "../../../shared/version";
 import { jsonOf, runKgen } from "./run-cli";
-
-const SHOP = fileURLToPath(new URL("../../../examples/shop", import.meta.url));
-
-/** A copy of examples/shop with a kgen.config.json writing into `out/`. */
-function shopProject(config: Record<string, unknown> = {}): string {
-  const root = mkdtempSync(join(tmpdir(), "kgen-generate-"));
-  cpSync(SHOP, root, { recursive: true });
-  writeFileSync(
-    join(root, "kgen.config.json"),
-    JSON.stringify({
-      graphs: [{ name: "shop", files: ["model.ttl"] }],
-      generators: [{ name: "shop", path: "generator" }],
-      output: "out",
-      ...config,
-    }),
-  );
-  return root;
-}
+import { shopProject } from "./shop-project";
 
 function filesUnder(folder: string): Map<string, string> {
   const files = new Map<string, string>();

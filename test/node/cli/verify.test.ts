@@ -1,11 +1,9 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { jsonOf, runKgen } from "./run-cli";
-
-const SHOP = fileURLToPath(new URL("../../../examples/shop", import.meta.url));
+import { shopProject } from "./shop-project";
 
 /** examples/shop, generated once with a fresh key; each test works on its own copy. */
 let generated: string;
@@ -18,16 +16,7 @@ function copy(): string {
 
 describe("kgen verify", { timeout: 120_000 }, () => {
   beforeAll(() => {
-    generated = mkdtempSync(join(tmpdir(), "kgen-verify-"));
-    cpSync(SHOP, generated, { recursive: true });
-    writeFileSync(
-      join(generated, "kgen.config.json"),
-      JSON.stringify({
-        graphs: [{ name: "shop", files: ["model.ttl"] }],
-        generators: [{ name: "shop", path: "generator" }],
-        output: "out",
-      }),
-    );
+    generated = shopProject({}, "kgen-verify-");
     expect(runKgen(["keys", "init"], { cwd: generated }).status).toBe(0);
     expect(runKgen(["generate"], { cwd: generated }).status).toBe(0);
   }, 120_000);
