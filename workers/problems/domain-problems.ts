@@ -20,6 +20,7 @@ import { TemplateBudgetError, TemplateError, TemplateSecurityError } from "../..
 import { FrontmatterError, WriteModeError } from "../../shared/template/frontmatter/frontmatter-error";
 import { TemplateSyntaxError } from "../../shared/template/kgen/analyze-template";
 import { OutputPathError } from "../../shared/template/output-path";
+import { UnsafeDestinationError } from "../outbound/destination-guard";
 import { HttpError } from "./http-error";
 import { rdfErrorToHttpError } from "./rdf-problems";
 
@@ -35,6 +36,9 @@ export function problemFromDomainError(error: unknown): HttpError | undefined {
     return new HttpError(403, "quota-exceeded", "Quota exceeded", error.message, {
       extensions: { counter: error.counter, limit: error.limit, used: error.used },
     });
+  }
+  if (error instanceof UnsafeDestinationError) {
+    return unprocessable("unsafe-destination", "Destination not allowed", error.message, { reason: error.reason });
   }
   if (error instanceof NestingTooDeepError) {
     return unprocessable("nesting-too-deep", "Input nests too deeply", error.message, {
