@@ -215,3 +215,58 @@ export const jobBatches = sqliteTable(
 export type SigningKeyRow = typeof signingKeys.$inferSelect;
 export type JobRow = typeof jobs.$inferSelect;
 export type ArtifactRow = typeof artifacts.$inferSelect;
+
+/**
+ * Inbound webhooks that start generations. Kept in D1, not in the tenant's Durable Object, because the
+ * public hook URL names only the trigger: its row is what leads to the tenant.
+ */
+export const triggers = sqliteTable(
+  "triggers",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    verify: text("verify", { enum: ["github", "standard-webhooks"] }).notNull(),
+    action: text("action", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    filter: text("filter", { mode: "json" }).$type<Record<string, unknown>>(),
+    /** The signing secret, sealed with secret-box under the tenant's key (purpose `trigger-secret:<id>`). */
+    encryptedSecret: text("encrypted_secret").notNull(),
+    createdAt: text("created_at").notNull(),
+    createdBy: text("created_by").notNull(),
+  },
+  (t) => [
+    uniqueIndex("triggers_tenant_name_unique").on(t.tenantId, t.name),
+    index("triggers_tenant_idx").on(t.tenantId, t.createdAt, t.id),
+  ],
+);
+
+/**
+ * One row per accepted delivery of a trigger, claimed before its job starts: the primary key makes a
+ * repeated or concurrent delivery find the first one's row instead of starting a second job.
+ */
+export const triggerDeliveries = sqliteTable(
+  "trigger_deliveries",
+  {
+    triggerId: text("trigger_id")
+      .notNull()
+      .references(() => triggers.id, { onDelete: "cascade" }),
+    deliveryId: text("delivery_id").notNull(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    /** The job the delivery started; null while its action runs, and for actions that start none. */
+    jobId: text("job_id"),
+    receivedAt: text("received_at").notNull(),
+    /** Set when the action finished; a claim without it is in progress (or abandoned, once stale). */
+    completedAt: text("completed_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.triggerId, t.deliveryId] }),
+    index("trigger_deliveries_received_idx").on(t.receivedAt),
+  ],
+);
+
+export type TriggerRow = typeof triggers.$inferSelect;
+export type TriggerDeliveryRow = typeof triggerDeliveries.$inferSelect;
