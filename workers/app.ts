@@ -17,6 +17,7 @@ import { eventRoutes } from "./routes/events/index";
 import { graphStoreRoutes } from "./routes/graph-store/index";
 import { graphRoutes } from "./routes/graphs/index";
 import { healthRoutes } from "./routes/health/index";
+import { hookRoutes } from "./routes/hooks/index";
 import { jobRoutes } from "./routes/jobs/index";
 import { meRoutes } from "./routes/me/index";
 import { memberRoutes } from "./routes/members/index";
@@ -25,6 +26,7 @@ import { signingKeyRoutes } from "./routes/signing-keys/index";
 import { sparqlRoutes } from "./routes/sparql/index";
 import { templateRoutes } from "./routes/templates/index";
 import { tenantRoutes } from "./routes/tenants/index";
+import { triggerRoutes } from "./routes/triggers/index";
 import { usageRoutes } from "./routes/usage/index";
 
 export const app = createRouter();
@@ -49,6 +51,9 @@ app.route("/v1", graphRoutes);
 app.route("/v1", sparqlRoutes);
 app.route("/v1", graphStoreRoutes);
 app.route("/v1", jobRoutes);
+app.route("/v1", triggerRoutes);
+// Public: a delivery's signature is its credential, so no tenant middleware runs before the handler.
+app.route("/v1", hookRoutes);
 app.route("/", wellKnownRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

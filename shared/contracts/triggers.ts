@@ -132,6 +132,8 @@ export const createdTriggerSchema = triggerSchema
   .extend({
     secret: z
       .string()
-      .describe("The signing secret: shown once. GitHub: paste it as the webhook's secret. Standard Webhooks: `whsec_…`."),
+      .describe(
+        "The signing secret: shown once. GitHub: paste it as the webhook's secret. Standard Webhooks: `whsec_…`.",
+      ),
   })
   .meta({ id: "CreatedTrigger" });

@@ -41,7 +41,10 @@ export function isJsonPointer(pointer: string): boolean {
  * The value `pointer` refers to in `document`, or `{found: false}` when a token names no member or
  * index (`-`, the index past the end, refers to nothing). Only own properties are followed.
  */
-export function resolveJsonPointer(document: unknown, pointer: string): { found: true; value: unknown } | { found: false } {
+export function resolveJsonPointer(
+  document: unknown,
+  pointer: string,
+): { found: true; value: unknown } | { found: false } {
   let current: unknown = document;
   for (const token of parseJsonPointer(pointer)) {
     if (Array.isArray(current)) {

@@ -12,6 +12,8 @@ import {
   type TenantRow,
   templates,
   tenants,
+  triggerDeliveries,
+  triggers,
 } from "../db/schema";
 import { type Cursor, decodeCursor } from "./pagination";
 import { signingKeyRow } from "./signing-keys";
@@ -125,6 +127,8 @@ export class TenantDirectory {
       this.db.delete(artifacts).where(eq(artifacts.tenantId, id)),
       this.db.delete(jobs).where(eq(jobs.tenantId, id)),
       this.db.delete(templates).where(eq(templates.tenantId, id)),
+      this.db.delete(triggerDeliveries).where(eq(triggerDeliveries.tenantId, id)),
+      this.db.delete(triggers).where(eq(triggers.tenantId, id)),
       this.db.delete(signingKeys).where(eq(signingKeys.tenantId, id)),
       this.db.delete(apiKeys).where(eq(apiKeys.tenantId, id)),
       this.db.delete(members).where(eq(members.tenantId, id)),

@@ -31,16 +31,28 @@ describe("resolveJsonPointer", () => {
       ["/ ", 7],
       ["/m~0n", 8],
     ];
-    for (const [pointer, value] of cases) expect(resolveJsonPointer(RFC_DOCUMENT, pointer), pointer).toEqual({ found: true, value });
+    for (const [pointer, value] of cases)
+      expect(resolveJsonPointer(RFC_DOCUMENT, pointer), pointer).toEqual({ found: true, value });
   });
 
   it("unescapes ~01 as ~1, not as /", () => {
-    expect(resolveJsonPointer({ "~1": "tilde-one", "/": "slash" }, "/~01")).toEqual({ found: true, value: "tilde-one" });
+    expect(resolveJsonPointer({ "~1": "tilde-one", "/": "slash" }, "/~01")).toEqual({
+      found: true,
+      value: "tilde-one",
+    });
   });
 
   it("reports missing members, out-of-range and malformed indexes, and walking into scalars as not found", () => {
     const document = { repository: { full_name: "octo/repo", topics: ["a"] }, after: "abc", nothing: null };
-    for (const pointer of ["/missing", "/repository/name", "/repository/topics/1", "/repository/topics/-", "/repository/topics/01", "/after/0", "/nothing/x"]) {
+    for (const pointer of [
+      "/missing",
+      "/repository/name",
+      "/repository/topics/1",
+      "/repository/topics/-",
+      "/repository/topics/01",
+      "/after/0",
+      "/nothing/x",
+    ]) {
       expect(resolveJsonPointer(document, pointer), pointer).toEqual({ found: false });
     }
     expect(resolveJsonPointer(document, "/nothing")).toEqual({ found: true, value: null });

@@ -6,6 +6,7 @@ import { DocumentTooLargeError } from "../../../shared/rdf/errors";
 import { parseRdf, RDF_MEDIA_TYPES, type RdfMediaType, serializeRdfSync } from "../../../shared/rdf/formats";
 import { decodeUtf8 } from "../../../shared/rdf/utf8-text";
 import type { AppEnv } from "../../context";
+import type { TenantRow } from "../../db/schema";
 import { tenantObject } from "../../tenant-object-stub";
 
 /** The verified tenant's Durable Object, which holds its graphs. */
@@ -25,15 +26,26 @@ export async function utf8Body(c: Context<AppEnv>): Promise<string> {
  * Replaces a graph's content with an RDF document. The body streams into the tenant's Durable Object,
  * which parses, stores and hashes it as it arrives: nothing here reads it.
  */
-export async function replaceGraph(
+export function replaceGraph(
   c: Context<AppEnv>,
   name: string,
   mediaType: RdfMediaType,
   body: ReadableStream<Uint8Array> | null,
 ): Promise<CommitView> {
-  const limits = limitsOf(c);
+  return ingestGraphDocument(c.env, c.var.tenant, name, mediaType, body);
+}
+
+/** Replaces a graph's content with a document streamed into the tenant's object (uploads and triggers). */
+export async function ingestGraphDocument(
+  env: Env,
+  tenant: TenantRow,
+  name: string,
+  mediaType: RdfMediaType,
+  body: ReadableStream<Uint8Array> | null,
+): Promise<CommitView> {
+  const limits = planLimits(tenant.plan as PlanName);
   return unwrap(
-    await graphStore(c).graphIngest({
+    await tenantObject(env, tenant).graphIngest({
       name,
       mediaType,
       body,
