@@ -29,6 +29,12 @@ describe("cross-tenant matrix", () => {
     };
     const artifact = items[0]?.id as string;
     const envelope = await (await call(`/v1/artifacts/${artifact}/attestation`, { headers: bearer(b.apiKey) })).json();
+    const trigger = (await (
+      await call(
+        "/v1/triggers",
+        jsonBody({ name: "b-trigger", verify: "github", action: { generator: "gen", graph: "g" } }, b.apiKey),
+      )
+    ).json()) as { id: string };
 
     const json = (body: unknown, method = "POST") => ({
       method,
@@ -71,6 +77,8 @@ describe("cross-tenant matrix", () => {
       [`/v1/artifacts/${artifact}/attestation`, {}],
       [`/v1/artifacts/${artifact}/explain`, {}],
       ["/v1/verify", json({ artifact, envelope })],
+      [`/v1/triggers/${trigger.id}`, {}],
+      [`/v1/triggers/${trigger.id}`, { method: "DELETE" }],
     ];
     for (const [path, init] of routes) {
       const res = await call(path, {
@@ -91,13 +99,15 @@ describe("cross-tenant matrix", () => {
       "/v1/jobs",
       "/v1/events",
       "/v1/audit-log",
+      "/v1/triggers",
     ]) {
       const body = JSON.stringify(await (await call(list, { headers: bearer(a.apiKey) })).json());
-      for (const id of [b.id, bKey.apiKey.id, job.id, artifact, "bob@idp", '"gen"', '"g"'])
+      for (const id of [b.id, bKey.apiKey.id, job.id, artifact, trigger.id, "bob@idp", '"gen"', '"g"'])
         expect(body, `${list} leaks ${id}`).not.toContain(id);
     }
     // B's resources are untouched.
     expect((await call(`/v1/jobs/${job.id}`, { headers: bearer(b.apiKey) })).status).toBe(200);
     expect((await call("/v1/graphs/g", { headers: bearer(b.apiKey) })).status).toBe(200);
+    expect((await call(`/v1/triggers/${trigger.id}`, { headers: bearer(b.apiKey) })).status).toBe(200);
   });
 });
