@@ -3,8 +3,19 @@ import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { canonicalSha256 } from "../../shared/core/canonical-json";
 import { bytesToHex, utf8 } from "../../shared/core/encoding";
+import { planLimits } from "../../shared/plans";
+import { tenantObject } from "../../workers/tenant-object-stub";
 import pushText from "../fixtures/github/push.json?raw";
-import { bearer, call, createKey, createTenant, expectProblem, jsonBody, type TestTenant } from "./helpers";
+import {
+  ADMIN_TOKEN,
+  bearer,
+  call,
+  createKey,
+  createTenant,
+  expectProblem,
+  jsonBody,
+  type TestTenant,
+} from "./helpers";
 
 const PUSH = JSON.parse(pushText) as { after: string; ref: string; repository: { full_name: string } };
 
@@ -29,8 +40,8 @@ type Answer = { deliveryId: string; job: Job | null; reason?: string; graph?: { 
 type Trigger = { id: string; name: string; url: string; secret: string; verify: string; action: unknown };
 type Event = { id: number; type: string; data: Record<string, unknown> };
 
-async function setupTenant(): Promise<TestTenant> {
-  const tenant = await createTenant({ plan: "standard" });
+async function setupTenant(plan = "standard"): Promise<TestTenant> {
+  const tenant = await createTenant({ plan });
   const graph = await call("/v1/graphs/model", {
     method: "PUT",
     headers: { ...bearer(tenant.apiKey), "content-type": "text/turtle" },
@@ -111,6 +122,14 @@ async function jobParams(jobId: string): Promise<Record<string, unknown>> {
 async function jobIds(tenant: TestTenant): Promise<string[]> {
   const page = (await (await call("/v1/jobs", { headers: bearer(tenant.apiKey) })).json()) as { items: Job[] };
   return page.items.map((job) => job.id);
+}
+
+/** Jobs in D1, read without the API (whose requests would take tokens from the tenant's bucket). */
+async function storedJobCount(tenant: TestTenant): Promise<number> {
+  const row = await env.DB.prepare("SELECT count(*) AS n FROM jobs WHERE tenant_id = ?")
+    .bind(tenant.id)
+    .first<{ n: number }>();
+  return Number(row?.n);
 }
 
 async function events(tenant: TestTenant, prefix = "trigger."): Promise<Event[]> {
@@ -608,5 +627,37 @@ describe("POST /v1/hooks/{id}: syncGraph", () => {
     const withoutAfter = JSON.stringify({ ...PUSH, after: undefined });
     const missing = await expectProblem(await deliverGithub(trigger, { body: withoutAfter }), 422, "delivery-rejected");
     expect(missing.reason).toContain("{after}");
+  });
+});
+
+describe("POST /v1/hooks/{id}: limits", () => {
+  it("rejects a payload nested too deeply before anything recurses into it", async () => {
+    const tenant = await setupTenant();
+    const trigger = await githubTrigger(tenant, { filter: undefined });
+    const deep = `${"[".repeat(10_000)}${"]".repeat(10_000)}`;
+    const problem = await expectProblem(await deliverGithub(trigger, { body: deep }), 422, "delivery-rejected");
+    expect(problem.cause).toBe("https://kgen.dev/problems/nesting-too-deep");
+  });
+
+  it("takes verified deliveries from the tenant's request bucket: 429 when it is empty", async () => {
+    const tenant = await setupTenant("free");
+    const trigger = await githubTrigger(tenant);
+    const stub = tenantObject(env, { id: tenant.id, jurisdiction: null });
+    for (let i = 0; i <= 2 * planLimits("free").requests.capacity; i++) {
+      if (!(await stub.consumeRequest({ plan: "free", now: Date.now() })).allowed) break;
+    }
+    const res = await deliverGithub(trigger);
+    await expectProblem(res, 429, "rate-limited");
+    expect(res.headers.get("retry-after")).toBeTruthy();
+    expect(await storedJobCount(tenant)).toBe(0);
+  });
+
+  it("answers 403 for a suspended tenant's correctly signed delivery, and starts nothing", async () => {
+    const tenant = await setupTenant();
+    const trigger = await githubTrigger(tenant);
+    const suspend = await call(`/v1/tenants/${tenant.id}`, jsonBody({ status: "suspended" }, ADMIN_TOKEN, "PATCH"));
+    expect(suspend.status).toBe(200);
+    await expectProblem(await deliverGithub(trigger), 403, "tenant-suspended");
+    expect(await storedJobCount(tenant)).toBe(0);
   });
 });
