@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { canonicalSha256 } from "../../shared/core/canonical-json";
 import { bytesToHex, utf8 } from "../../shared/core/encoding";
 import { planLimits } from "../../shared/plans";
+import { runScheduledMaintenance } from "../../workers/scheduled";
 import { tenantObject } from "../../workers/tenant-object-stub";
 import pushText from "../fixtures/github/push.json?raw";
 import {
@@ -659,5 +660,24 @@ describe("POST /v1/hooks/{id}: limits", () => {
     expect(suspend.status).toBe(200);
     await expectProblem(await deliverGithub(trigger), 403, "tenant-suspended");
     expect(await storedJobCount(tenant)).toBe(0);
+  });
+});
+
+describe("delivery retention", () => {
+  it("forgets delivery ids after 30 days (cron), so only a recent repeat is answered with its first job", async () => {
+    const tenant = await setupTenant();
+    const trigger = await githubTrigger(tenant);
+    expect((await deliverGithub(trigger, { delivery: "d-old" })).status).toBe(202);
+    expect((await deliverGithub(trigger, { delivery: "d-new" })).status).toBe(202);
+    await env.DB.prepare("UPDATE trigger_deliveries SET received_at = ? WHERE trigger_id = ? AND delivery_id = ?")
+      .bind("2000-01-01T00:00:00.000Z", trigger.id, "d-old")
+      .run();
+    const result = await runScheduledMaintenance(env, Date.now());
+    expect(result.purgedTriggerDeliveries).toBeGreaterThanOrEqual(1);
+    const remaining = await env.DB.prepare("SELECT delivery_id FROM trigger_deliveries WHERE trigger_id = ?")
+      .bind(trigger.id)
+      .all<{ delivery_id: string }>();
+    expect(remaining.results.map((row) => row.delivery_id)).toEqual(["d-new"]);
+    expect((await deliverGithub(trigger, { delivery: "d-new" })).status).toBe(200);
   });
 });

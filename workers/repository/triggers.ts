@@ -135,6 +135,22 @@ export async function findTriggerForDelivery(
   return row ?? undefined;
 }
 
+/**
+ * Delivery ids are remembered this long: senders redeliver within hours or days (GitHub offers
+ * redelivery for three days), and the rows grow with every delivery.
+ */
+export const TRIGGER_DELIVERY_RETENTION_DAYS = 30;
+
+/** Forgets deliveries received more than TRIGGER_DELIVERY_RETENTION_DAYS ago (cron); returns how many. */
+export async function purgeTriggerDeliveries(db: Database, nowMs: number): Promise<number> {
+  const cutoff = new Date(nowMs - TRIGGER_DELIVERY_RETENTION_DAYS * 86_400_000).toISOString();
+  const purged = await db
+    .delete(triggerDeliveries)
+    .where(lt(triggerDeliveries.receivedAt, cutoff))
+    .returning({ deliveryId: triggerDeliveries.deliveryId });
+  return purged.length;
+}
+
 export type DeliveryClaim = { claimed: true } | { claimed: false; existing: TriggerDeliveryRow };
 
 /** The deliveries of one trigger, for idempotency: one row per delivery id, claimed before any work. */
