@@ -681,3 +681,52 @@ describe("delivery retention", () => {
     expect((await deliverGithub(trigger, { delivery: "d-new" })).status).toBe(200);
   });
 });
+
+describe("delivery claims", () => {
+  it("answers 409 while a claim is fresh, and takes over one abandoned for 15 minutes", async () => {
+    const tenant = await setupTenant();
+    const trigger = await githubTrigger(tenant);
+    const claim = (deliveryId: string, receivedAt: string) =>
+      env.DB.prepare(
+        "INSERT INTO trigger_deliveries (trigger_id, delivery_id, tenant_id, job_id, received_at, completed_at) VALUES (?, ?, ?, NULL, ?, NULL)",
+      )
+        .bind(trigger.id, deliveryId, tenant.id, receivedAt)
+        .run();
+    await claim("d-running", new Date().toISOString());
+    await claim("d-abandoned", new Date(Date.now() - 16 * 60 * 1000).toISOString());
+
+    const running = await deliverGithub(trigger, { delivery: "d-running" });
+    await expectProblem(running, 409, "delivery-in-progress");
+    expect(running.headers.get("retry-after")).toBe("10");
+    const abandoned = await deliverGithub(trigger, { delivery: "d-abandoned" });
+    expect(abandoned.status).toBe(202);
+    expect(((await abandoned.json()) as Answer).job?.status).toBe("completed");
+    expect(await storedJobCount(tenant)).toBe(1);
+  });
+
+  it("are deleted with their trigger and with their tenant", async () => {
+    const tenant = await setupTenant();
+    const trigger = await githubTrigger(tenant);
+    expect((await deliverGithub(trigger, { delivery: "d-1" })).status).toBe(202);
+    const count = async (table: string) =>
+      Number(
+        (
+          await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE tenant_id = ?`)
+            .bind(tenant.id)
+            .first<{ n: number }>()
+        )?.n,
+      );
+    expect(await count("trigger_deliveries")).toBe(1);
+    const other = await githubTrigger(tenant, { name: "other" });
+    expect((await deliverGithub(other, { delivery: "d-2" })).status).toBe(202);
+    expect(
+      (await call(`/v1/triggers/${trigger.id}`, { method: "DELETE", headers: bearer(tenant.apiKey) })).status,
+    ).toBe(204);
+    expect(await count("trigger_deliveries")).toBe(1);
+    expect((await call(`/v1/tenants/${tenant.id}`, { method: "DELETE", headers: bearer(ADMIN_TOKEN) })).status).toBe(
+      204,
+    );
+    expect([await count("triggers"), await count("trigger_deliveries")]).toEqual([0, 0]);
+    await expectProblem(await deliverGithub(other), 401, "invalid-signature");
+  });
+});
