@@ -398,6 +398,14 @@ describe("POST /v1/hooks/{id}: GitHub", () => {
       `shop-model at ${PUSH.after} (delivery ${delivery}): [order]`,
     );
 
+    // Metered like an API request, under its own route class.
+    await vi.waitFor(async () => {
+      const usage = (await (await call("/v1/usage", { headers: bearer(tenant.apiKey) })).json()) as {
+        requests: { routeClass: string; requests: number }[];
+      };
+      expect(usage.requests.find((row) => row.routeClass === "post:hooks")?.requests).toBe(1);
+    });
+
     const [received] = await events(tenant, "trigger.received");
     expect(received?.data).toEqual({
       triggerId: trigger.id,

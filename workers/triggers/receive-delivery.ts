@@ -19,6 +19,8 @@ import { openTriggerSecret } from "./trigger-secret";
 
 /** Largest delivery accepted (GitHub caps its payloads at 25 MB; a push is far smaller). */
 export const HOOK_BODY_MAX_BYTES = 1024 * 1024;
+/** The route class deliveries are counted under in the tenant's usage. */
+export const HOOK_ROUTE_CLASS = "post:hooks";
 
 const TRIGGER_ID = /^trg_[a-z2-7]{26}$/;
 /** GitHub's delivery GUIDs, Standard Webhooks' `msg_…` ids and the like. */
@@ -165,7 +167,30 @@ export async function receiveDelivery(env: Env, delivery: HookDelivery): Promise
     now: delivery.nowMs,
   });
   if (!decision.allowed) throw rateLimitedError(decision);
+  let status = 500;
+  try {
+    const answer = await runVerifiedDelivery(env, trigger, tenant, verified, delivery);
+    status = answer.status;
+    return answer;
+  } catch (error) {
+    status = (error instanceof HttpError ? error : problemFromDomainError(error))?.status ?? 500;
+    throw error;
+  } finally {
+    // Metered like an API request that took a token: after the answer, never delaying or failing it.
+    delivery.waitUntil(
+      tenantObject(env, tenant).recordRequest({ now: delivery.nowMs, routeClass: HOOK_ROUTE_CLASS, status }),
+    );
+  }
+}
 
+async function runVerifiedDelivery(
+  env: Env,
+  trigger: TriggerRow,
+  tenant: TenantRow,
+  verified: VerifiedDelivery,
+  delivery: HookDelivery,
+): Promise<DeliveryAnswer> {
+  const db = database(env.DB);
   const reject = async (reason: string, deliveryId: string | null, cause?: string): Promise<never> => {
     await appendTriggerEvent(
       env,
