@@ -1,14 +1,17 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { canonicalSha256 } from "../../shared/core/canonical-json";
 import { bytesToHex, utf8 } from "../../shared/core/encoding";
 import { planLimits } from "../../shared/plans";
+import { app } from "../../workers/app";
 import { runScheduledMaintenance } from "../../workers/scheduled";
 import { tenantObject } from "../../workers/tenant-object-stub";
 import pushText from "../fixtures/github/push.json?raw";
 import {
   ADMIN_TOKEN,
+  BASE,
   bearer,
   call,
   createKey,
@@ -736,5 +739,50 @@ describe("delivery claims", () => {
     );
     expect([await count("triggers"), await count("trigger_deliveries")]).toEqual([0, 0]);
     await expectProblem(await deliverGithub(other), 401, "invalid-signature");
+  });
+});
+
+describe("POST /v1/hooks/{id}: the public route", () => {
+  it("sits behind the per-client abuse guard, before any lookup", async () => {
+    const tenant = await setupTenant();
+    const trigger = await githubTrigger(tenant);
+    const body = utf8(pushText);
+    const ctx = createExecutionContext();
+    const limited: string[] = [];
+    const denying = {
+      limit: async ({ key }: { key: string }) => {
+        limited.push(key);
+        return { success: false };
+      },
+    };
+    const res = await app.fetch(
+      new Request(`${BASE}/v1/hooks/${trigger.id}`, {
+        method: "POST",
+        headers: {
+          "cf-connecting-ip": "140.82.115.1",
+          "x-github-event": "push",
+          "x-github-delivery": "d-guarded",
+          "x-hub-signature-256": await githubSignature(trigger.secret, body),
+        },
+        body,
+      }),
+      { ...env, ABUSE_LIMITER: denying } as unknown as Env,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    await expectProblem(res, 429, "rate-limited");
+    expect(limited).toEqual(["140.82.115.1"]);
+    expect(await storedJobCount(tenant)).toBe(0);
+  });
+
+  it("is in the OpenAPI document without a bearer credential", async () => {
+    const doc = (await (await call("/v1/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { security?: unknown; responses: Record<string, unknown> }>>;
+    };
+    const hook = doc.paths["/v1/hooks/{id}"]?.post;
+    expect(hook?.security).toBeUndefined();
+    expect(Object.keys(hook?.responses ?? {})).toEqual(expect.arrayContaining(["200", "202", "401", "413", "422"]));
+    expect(Object.keys(doc.paths["/v1/triggers/{id}"] ?? {}).sort()).toEqual(["delete", "get"]);
+    expect(Object.keys(doc.paths["/v1/triggers"] ?? {}).sort()).toEqual(["get", "post"]);
   });
 });
