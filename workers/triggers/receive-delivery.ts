@@ -278,7 +278,6 @@ async function runVerifiedDelivery(
       ...(commit !== undefined ? { commit } : {}),
     },
     delivery.nowMs,
-    `trigger:${trigger.id}:${deliveryId}:received`,
   );
   return {
     status: 202,
