@@ -188,7 +188,7 @@ export class TenantObject extends DurableObject<Env> {
     this.quotas = new QuotaCounters(this.db);
     this.requestUsage = new RequestUsageCounters(this.db);
     this.events = new EventLog(this.db, () => this.scheduleEventFanOut());
-    this.graphs = new GraphService(this.db, { prefixes: new GraphPrefixes(this.db) });
+    this.graphs = new GraphService(this.db, { prefixes: new GraphPrefixes(this.db), events: this.events });
     this.jobs = new JobService(this.graphs);
     this.eventTickets = new EventTickets(this.db);
     this.eventStreams = new EventStreams(ctx, this.events, this.eventTickets, () => this.scheduleEventFanOut());

@@ -30,6 +30,8 @@ interface SseStream {
   typePatterns: string[] | null;
   cursor: number;
   controller: ReadableStreamDefaultController<Uint8Array>;
+  /** Set while a pump runs: enqueue may call `pull`, which must not start a second pump mid-page. */
+  pumping: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -111,6 +113,7 @@ export class EventStreams {
             typePatterns: request.typePatterns,
             cursor: request.after,
             controller,
+            pumping: false,
           };
           this.sseStreams.add(stream);
         },
@@ -145,7 +148,8 @@ export class EventStreams {
   }
 
   private pumpSse(stream: SseStream): void {
-    if (!this.sseStreams.has(stream)) return;
+    if (!this.sseStreams.has(stream) || stream.pumping) return;
+    stream.pumping = true;
     try {
       for (let pages = 0; pages < MAX_PAGES_PER_DELIVERY; pages++) {
         if ((stream.controller.desiredSize ?? 0) <= 0) return;
@@ -157,6 +161,8 @@ export class EventStreams {
       this.requestDelivery();
     } catch {
       this.closeSse(stream);
+    } finally {
+      stream.pumping = false;
     }
   }
 
