@@ -1,17 +1,24 @@
 import { and, isNotNull, lt } from "drizzle-orm";
 import { database } from "./db/client";
 import { apiKeys } from "./db/schema";
+import { type EventRetentionRun, pruneEventLogs } from "./maintenance/prune-event-logs";
 
 /** Expired API keys are kept this long (visible in listings as expired), then purged. */
 export const EXPIRED_KEY_RETENTION_DAYS = 30;
 
 /** Cron: periodic housekeeping of the control plane. */
-export async function runScheduledMaintenance(env: Env, scheduledTime: number): Promise<{ purgedApiKeys: number }> {
+export async function runScheduledMaintenance(
+  env: Env,
+  scheduledTime: number,
+): Promise<{ purgedApiKeys: number; eventRetention: EventRetentionRun }> {
   const cutoff = new Date(scheduledTime - EXPIRED_KEY_RETENTION_DAYS * 86_400_000).toISOString();
   const purged = await database(env.DB)
     .delete(apiKeys)
     .where(and(isNotNull(apiKeys.expiresAt), lt(apiKeys.expiresAt, cutoff)))
     .returning({ id: apiKeys.id });
-  console.log(JSON.stringify({ level: "info", msg: "scheduled maintenance", purgedApiKeys: purged.length }));
-  return { purgedApiKeys: purged.length };
+  const eventRetention = await pruneEventLogs(env, scheduledTime);
+  console.log(
+    JSON.stringify({ level: "info", msg: "scheduled maintenance", purgedApiKeys: purged.length, eventRetention }),
+  );
+  return { purgedApiKeys: purged.length, eventRetention };
 }

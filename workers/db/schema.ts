@@ -215,3 +215,10 @@ export const jobBatches = sqliteTable(
 export type SigningKeyRow = typeof signingKeys.$inferSelect;
 export type JobRow = typeof jobs.$inferSelect;
 export type ArtifactRow = typeof artifacts.$inferSelect;
+
+/** Where a cron task that pages through all tenants left off (one row per task). */
+export const maintenanceCursors = sqliteTable("maintenance_cursors", {
+  task: text("task").primaryKey(),
+  position: text("position").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
