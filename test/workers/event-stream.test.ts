@@ -124,6 +124,27 @@ describe("event stream (SSE)", () => {
     }
   }, 30_000);
 
+  it("sends a long backlog completely and in order, a bounded number of pages at a time", async () => {
+    const tenant = await createTenant();
+    const backlog = 1_234;
+    await runInDurableObject(stubOf(tenant), (_instance: TenantObject, state) => {
+      for (let i = 0; i < backlog; i++) {
+        state.storage.sql.exec(
+          "INSERT INTO event_log (type, data, created_at) VALUES ('graph.deleted', ?, ?)",
+          JSON.stringify({ graph: `g${i}`, padding: "x".repeat(500) }),
+          Date.now(),
+        );
+      }
+    });
+    const client = sseClient(await stream(tenant, "?types=graph.deleted"));
+    try {
+      await client.until((seen) => seen.length >= backlog, 20_000);
+      expect(client.messages.map((m) => Number(m.id))).toEqual(Array.from({ length: backlog }, (_, i) => i + 1));
+    } finally {
+      await client.close();
+    }
+  }, 30_000);
+
   it("caps open streams per tenant, and a closed stream frees its place", async () => {
     const tenant = await createTenant({ plan: "free" });
     const open = [];
