@@ -209,16 +209,18 @@ export class EventStreams {
     }
   }
 
-  private startHeartbeat(): void {
-    if (this.heartbeat !== undefined) return;
-    this.heartbeat = setInterval(() => {
-      for (const stream of this.sseStreams) {
-        try {
-          stream.controller.enqueue(HEARTBEAT);
-        } catch {
-          this.closeSse(stream);
-        }
+  /** Sends the `: ping` comment to every open SSE stream (every SSE_HEARTBEAT_MS while any is open). */
+  sendHeartbeat(): void {
+    for (const stream of this.sseStreams) {
+      try {
+        stream.controller.enqueue(HEARTBEAT);
+      } catch {
+        this.closeSse(stream);
       }
-    }, SSE_HEARTBEAT_MS);
+    }
+  }
+
+  private startHeartbeat(): void {
+    if (this.heartbeat === undefined) this.heartbeat = setInterval(() => this.sendHeartbeat(), SSE_HEARTBEAT_MS);
   }
 }

@@ -124,6 +124,21 @@ describe("event stream (SSE)", () => {
     }
   }, 30_000);
 
+  it("keeps an idle stream alive with a ping comment", async () => {
+    const tenant = await createTenant();
+    const client = sseClient(await stream(tenant));
+    try {
+      // The interval is 25 s; the test sends one beat the way the interval does.
+      await runInDurableObject(stubOf(tenant), (instance: TenantObject) =>
+        (instance as unknown as { eventStreams: { sendHeartbeat(): void } }).eventStreams.sendHeartbeat(),
+      );
+      await client.until(() => client.comments.some((comment) => comment.trim() === "ping"));
+      expect(client.messages).toEqual([]);
+    } finally {
+      await client.close();
+    }
+  });
+
   it("sends a long backlog completely and in order, a bounded number of pages at a time", async () => {
     const tenant = await createTenant();
     const backlog = 1_234;
