@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { MAX_OPEN_EVENT_TICKETS } from "../../durable-objects/tenant/event-tickets";
 import { cloudEventSchema } from "../../shared/contracts/events";
 import { tenantObject } from "../../workers/tenant-object-stub";
-import { bearer, call, createKey, createTenant, expectProblem } from "./helpers";
+import { ADMIN_TOKEN, bearer, call, createKey, createTenant, expectProblem, jsonBody } from "./helpers";
 
 type Page = { events: { id: string; type: string }[]; nextCursor: number; hasMore: boolean };
 
@@ -86,5 +86,14 @@ describe("POST /v1/events/tickets", () => {
     expect(opened.status).toBe(200);
     await opened.body?.cancel();
     expect((await call("/v1/events/tickets", { method: "POST", headers: bearer(viewer.secret) })).status).toBe(201);
+  });
+
+  it("a suspended tenant's ticket opens nothing", async () => {
+    const tenant = await createTenant();
+    const { ticket } = (await (
+      await call("/v1/events/tickets", { method: "POST", headers: bearer(tenant.apiKey) })
+    ).json()) as { ticket: string };
+    await call(`/v1/tenants/${tenant.id}`, jsonBody({ status: "suspended" }, ADMIN_TOKEN, "PATCH"));
+    await expectProblem(await call(`/v1/events/stream?ticket=${encodeURIComponent(ticket)}`), 403, "tenant-suspended");
   });
 });
