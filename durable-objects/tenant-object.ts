@@ -252,6 +252,7 @@ export class TenantObject extends DurableObject<Env> {
 
   /** Tenant deletion: drops every row of this tenant's storage, then re-creates the empty schema. */
   async deleteAllData(): Promise<void> {
+    this.eventStreams.closeAll();
     await this.ctx.storage.deleteAll();
     applySchemaMigrations(this.db, TENANT_SCHEMA);
   }

@@ -90,6 +90,18 @@ export class EventStreams {
     for (const socket of this.ctx.getWebSockets(SOCKET_TAG)) this.pumpSocket(socket);
   }
 
+  /** Ends every open stream and socket (the tenant's data is being deleted). */
+  closeAll(): void {
+    for (const stream of this.sseStreams) this.closeSse(stream);
+    for (const socket of this.ctx.getWebSockets(SOCKET_TAG)) {
+      try {
+        socket.close(1001, "The tenant was deleted.");
+      } catch {
+        // Already closing.
+      }
+    }
+  }
+
   /** The socket protocol is one-way (a text `ping` is answered `pong` without waking the object). */
   socketMessage(socket: WebSocket): void {
     socket.close(1003, "This socket only sends events.");

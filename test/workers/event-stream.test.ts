@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { TenantObject } from "../../durable-objects/tenant-object";
 import { tenantObject } from "../../workers/tenant-object-stub";
 import { cloudEventOf, sseClient } from "./event-stream-client";
-import { bearer, call, createTenant, expectProblem, type TestTenant } from "./helpers";
+import { ADMIN_TOKEN, bearer, call, createTenant, expectProblem, type TestTenant } from "./helpers";
 
 const TTL = `@prefix ex: <http://example.org/> . ex:a ex:b ex:c .`;
 
@@ -180,6 +180,16 @@ describe("event stream (SSE)", () => {
     await again.close();
     for (const client of open.slice(1)) await client.close();
     await expect.poll(() => stubOf(tenant).openEventStreams()).toBe(0);
+  });
+
+  it("ends open streams when the tenant is deleted", async () => {
+    const tenant = await createTenant();
+    await putGraph(tenant, "one");
+    const client = sseClient(await stream(tenant));
+    await client.until((seen) => seen.length >= 1);
+    const deleted = await call(`/v1/tenants/${tenant.id}`, { method: "DELETE", headers: bearer(ADMIN_TOKEN) });
+    expect(deleted.status).toBe(204);
+    await expect(client.until(() => false)).rejects.toThrow("the stream ended");
   });
 
   it("refuses bad input and unauthenticated callers", async () => {
