@@ -55,7 +55,8 @@ describe("GET /v1/events", () => {
       Array.from({ length: 21 }, () => "job.*").join(","),
     ]) {
       const res = await call(`/v1/events?types=${encodeURIComponent(types)}`, { headers: bearer(tenant.apiKey) });
-      await expectProblem(res, 400, "validation-error");
+      const problem = await expectProblem(res, 400, "validation-error");
+      expect((problem.errors as { field: string }[])[0]?.field).toBe("types");
     }
     await expectProblem(
       await call(`/v1/events?types=${"a".repeat(1001)}`, { headers: bearer(tenant.apiKey) }),

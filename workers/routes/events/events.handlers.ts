@@ -9,7 +9,7 @@ import { planLimits } from "../../../shared/plans";
 import type { AppEnv } from "../../context";
 import type { AppRouteHandler } from "../../openapi";
 import { HttpError } from "../../problems/http-error";
-import { validationError } from "../../problems/problem-response";
+import { invalidField } from "../../problems/problem-response";
 import { tenantObject } from "../../tenant-object-stub";
 import type * as routes from "./events.routes";
 
@@ -17,7 +17,11 @@ import type * as routes from "./events.routes";
 function typePatterns(types: string | undefined): string[] | undefined {
   if (types === undefined) return undefined;
   const parsed = eventTypePatternsSchema.safeParse(types.split(",").map((pattern) => pattern.trim()));
-  if (!parsed.success) throw validationError(parsed.error, "query");
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const position = typeof issue?.path[0] === "number" ? ` (pattern ${issue.path[0] + 1})` : "";
+    throw invalidField("types", `${issue?.message ?? "invalid event type patterns"}${position}`, "query");
+  }
   return parsed.data;
 }
 
