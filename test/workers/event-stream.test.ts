@@ -238,6 +238,26 @@ describe("event socket (WebSocket, hibernatable)", () => {
   });
 });
 
+describe("event socket protocol", () => {
+  it("answers ping with pong and closes on any other message", async () => {
+    const tenant = await createTenant();
+    const res = await call("/v1/events/ws", { headers: { ...bearer(tenant.apiKey), upgrade: "websocket" } });
+    const socket = res.webSocket as WebSocket;
+    const texts: string[] = [];
+    let closedWith: number | undefined;
+    socket.addEventListener("message", (message) => texts.push(message.data as string));
+    socket.addEventListener("close", (event) => {
+      closedWith = event.code;
+    });
+    socket.accept();
+    socket.send("ping");
+    await expect.poll(() => texts).toEqual(["pong"]);
+    socket.send("hello");
+    await expect.poll(() => closedWith).toBe(1003);
+    await expect.poll(() => stubOf(tenant).openEventStreams()).toBe(0);
+  });
+});
+
 describe("event tickets", () => {
   const ticketFor = async (tenant: TestTenant) => {
     const res = await call("/v1/events/tickets", { method: "POST", headers: bearer(tenant.apiKey) });
