@@ -1,6 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { SSE_BUFFER_BYTES, STREAM_PAGE_EVENTS } from "../../durable-objects/tenant/event-streams";
 import type { TenantObject } from "../../durable-objects/tenant-object";
 import { tenantObject } from "../../workers/tenant-object-stub";
 import { cloudEventOf, sseClient } from "./event-stream-client";
@@ -155,6 +156,41 @@ describe("event stream (SSE)", () => {
     try {
       await client.until((seen) => seen.length >= backlog, 20_000);
       expect(client.messages.map((m) => Number(m.id))).toEqual(Array.from({ length: backlog }, (_, i) => i + 1));
+    } finally {
+      await client.close();
+    }
+  }, 30_000);
+
+  it("holds a bounded amount for a reader that does not read, and sends the rest when it does", async () => {
+    const tenant = await createTenant();
+    const res = await stream(tenant);
+    const events = 1_500;
+    const padding = "x".repeat(2_000);
+    await runInDurableObject(stubOf(tenant), (_instance: TenantObject, state) => {
+      for (let i = 0; i < events; i++) {
+        state.storage.sql.exec(
+          "INSERT INTO event_log (type, data, created_at) VALUES ('graph.deleted', ?, ?)",
+          JSON.stringify({ graph: `g${i}`, padding }),
+          Date.now(),
+        );
+      }
+      state.storage.setAlarm(Date.now());
+    });
+    await fanOut(tenant);
+    await fanOut(tenant);
+    const queued = await runInDurableObject(stubOf(tenant), (instance: TenantObject) => {
+      const streams = (instance as unknown as { eventStreams: { sseStreams: Set<{ cursor: number }> } }).eventStreams
+        .sseStreams;
+      return [...streams].map((open) => open.cursor);
+    });
+    // ~3.3 MB of events: the stream stopped near its buffer bound instead of queueing them all.
+    const frameBytes = 2_300;
+    expect(queued).toHaveLength(1);
+    expect(queued[0]).toBeLessThan((SSE_BUFFER_BYTES + STREAM_PAGE_EVENTS * frameBytes) / frameBytes + 200);
+    const client = sseClient(res);
+    try {
+      await client.until((seen) => seen.length >= events, 20_000);
+      expect(client.messages.map((m) => Number(m.id))).toEqual(Array.from({ length: events }, (_, i) => i + 1));
     } finally {
       await client.close();
     }
