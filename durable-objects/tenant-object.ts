@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { eventTypePatternSchema, MAX_EVENT_TYPE_PATTERNS } from "../shared/contracts/events";
 import type { UnitBatch } from "../shared/generate/plan";
 import {
   isPlanName,
@@ -17,11 +18,15 @@ import {
   DEFAULT_EVENT_PAGE,
   EventLog,
   type EventPage,
+  type EventPrune,
   type JsonValue,
   MAX_EVENT_DATA_BYTES,
   MAX_EVENT_PAGE,
   type TenantEvent,
 } from "./tenant/event-log";
+import { EVENT_STREAM_PATH } from "./tenant/event-stream-request";
+import { EventStreams } from "./tenant/event-streams";
+import { EventTickets, type TicketIssue } from "./tenant/event-tickets";
 import { GraphPrefixes } from "./tenant/graph-prefixes";
 import { GraphService, type IngestInput } from "./tenant/graph-service";
 import { applyJobChange, type JobChange, type JobEvent } from "./tenant/job-changes";
@@ -38,10 +43,12 @@ import { RequestRateLimiter } from "./tenant/request-rate-limiter";
 import { type RequestUsage, RequestUsageCounters } from "./tenant/request-usage";
 import { optionalCount, optionalIdempotencyKey, requireCount, requireMatch, requireObject } from "./tenant/rpc-input";
 import { outcome } from "./tenant/rpc-outcome";
+import { applyTemplateChange, type TemplateChange, type TemplateEvent } from "./tenant/template-changes";
 import { TENANT_SCHEMA } from "./tenant/tenant-schema";
 
 export type { RateLimitDecision } from "../shared/token-bucket";
-export type { EventPage, JsonValue, TenantEvent } from "./tenant/event-log";
+export type { EventPage, EventPrune, JsonValue, TenantEvent } from "./tenant/event-log";
+export type { TicketIssue } from "./tenant/event-tickets";
 export type {
   QuotaBatchReservation,
   QuotaRelease,
@@ -132,6 +139,23 @@ export interface ReadEventsInput {
   after?: number;
   /** Page size, default DEFAULT_EVENT_PAGE; larger values are capped at MAX_EVENT_PAGE. */
   limit?: number;
+  /** Only events whose type matches one of these patterns (`job.*`, `graph.deleted`, `*`). */
+  types?: string[];
+}
+
+export interface PruneEventsInput {
+  /** Events created before this (epoch ms) are deleted. */
+  cutoff: number;
+  /** At most this many rows per call (default and cap MAX_EVENT_PRUNE). */
+  maxRows?: number;
+}
+
+export const MAX_EVENT_PRUNE = 5000;
+
+export interface TemplateChangeOutcome {
+  changed: boolean;
+  /** The event appended for the change, null when nothing changed. */
+  event: AppendedEvent | null;
 }
 
 const EVENT_TYPE = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*){0,7}$/;
@@ -154,6 +178,8 @@ export class TenantObject extends DurableObject<Env> {
   private readonly events: EventLog;
   private readonly graphs: GraphService;
   private readonly jobs: JobService;
+  private readonly eventTickets: EventTickets;
+  private readonly eventStreams: EventStreams;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -162,8 +188,11 @@ export class TenantObject extends DurableObject<Env> {
     this.quotas = new QuotaCounters(this.db);
     this.requestUsage = new RequestUsageCounters(this.db);
     this.events = new EventLog(this.db, () => this.scheduleEventFanOut());
-    this.graphs = new GraphService(this.db, { prefixes: new GraphPrefixes(this.db) });
+    this.graphs = new GraphService(this.db, { prefixes: new GraphPrefixes(this.db), events: this.events });
     this.jobs = new JobService(this.graphs);
+    this.eventTickets = new EventTickets(this.db);
+    this.eventStreams = new EventStreams(ctx, this.events, this.eventTickets, () => this.scheduleEventFanOut());
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
     ctx.blockConcurrencyWhile(async () => {
       applySchemaMigrations(this.db, TENANT_SCHEMA);
       this.graphs.discardInterruptedWrites();
@@ -184,7 +213,38 @@ export class TenantObject extends DurableObject<Env> {
   }
 
   /** Hands the events appended since each consumer's own cursor to that consumer. */
-  private async fanOutEvents(): Promise<void> {}
+  private async fanOutEvents(): Promise<void> {
+    this.eventStreams.deliverNewEvents();
+  }
+
+  /** Opens a live event stream (SSE or WebSocket) the Worker authenticated; see EventStreams. */
+  override async fetch(request: Request): Promise<Response> {
+    if (new URL(request.url).pathname === EVENT_STREAM_PATH) return this.eventStreams.open(request);
+    return new Response(null, { status: 404 });
+  }
+
+  override async webSocketMessage(socket: WebSocket): Promise<void> {
+    this.eventStreams.socketMessage(socket);
+  }
+
+  override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
+    this.eventStreams.socketClosed(socket, code, reason);
+  }
+
+  override async webSocketError(socket: WebSocket): Promise<void> {
+    this.eventStreams.socketClosed(socket, 1011, "socket error");
+  }
+
+  /** A single-use ticket to open this tenant's event stream within a minute (for clients without headers). */
+  issueEventTicket(tenantId: string, now: number): TicketIssue {
+    if (typeof tenantId !== "string") throw new TypeError("tenantId must be a string");
+    return this.eventTickets.issue(tenantId, requireCount("now", now));
+  }
+
+  /** Open event streams and sockets. */
+  openEventStreams(): number {
+    return this.eventStreams.openCount();
+  }
 
   ping(): string {
     return "pong";
@@ -192,6 +252,7 @@ export class TenantObject extends DurableObject<Env> {
 
   /** Tenant deletion: drops every row of this tenant's storage, then re-creates the empty schema. */
   async deleteAllData(): Promise<void> {
+    this.eventStreams.closeAll();
     await this.ctx.storage.deleteAll();
     applySchemaMigrations(this.db, TENANT_SCHEMA);
   }
@@ -371,13 +432,34 @@ export class TenantObject extends DurableObject<Env> {
     return { changed: true, event: this.appendEvent(event) };
   }
 
-  /** One page of events after the cursor, oldest first. */
+  /**
+   * Applies a template's change to D1 and appends the event recording it in the same call, only when
+   * the change was applied (a delete of a template already gone records nothing).
+   */
+  async recordTemplateChange(
+    tenantId: string,
+    change: TemplateChange,
+    event: TemplateEvent,
+  ): Promise<TemplateChangeOutcome> {
+    if (!(await applyTemplateChange(this.env.DB, tenantId, change))) return { changed: false, event: null };
+    return { changed: true, event: this.appendEvent(event) };
+  }
+
+  /** One page of events after the cursor, oldest first, optionally only of some types (a bounded scan). */
   readEvents(input: ReadEventsInput = {}): EventPage {
     const args = requireObject("readEvents input", input);
     const after = optionalCount("after", args.after, 0);
     const limit = optionalCount("limit", args.limit, DEFAULT_EVENT_PAGE);
     if (limit < 1) throw new RangeError("limit must be at least 1");
-    return this.events.read(after, Math.min(limit, MAX_EVENT_PAGE));
+    return this.events.read(after, Math.min(limit, MAX_EVENT_PAGE), typePatterns(args.types));
+  }
+
+  /** Retention: deletes events created before `cutoff`, oldest first, at most `maxRows` per call. */
+  pruneEvents(input: PruneEventsInput): EventPrune {
+    const args = requireObject("pruneEvents input", input);
+    const maxRows = optionalCount("maxRows", args.maxRows, MAX_EVENT_PRUNE);
+    if (maxRows < 1) throw new RangeError("maxRows must be at least 1");
+    return this.events.prune(requireCount("cutoff", args.cutoff), Math.min(maxRows, MAX_EVENT_PRUNE));
   }
 }
 
@@ -388,6 +470,18 @@ function quotaCounter(value: unknown): QuotaCounter {
 
 function quotaPeriod(value: unknown): string {
   return value === undefined ? TOTAL_PERIOD : requireMatch("period", value, PERIOD);
+}
+
+function typePatterns(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_EVENT_TYPE_PATTERNS) {
+    throw new RangeError(`types must be an array of 1 to ${MAX_EVENT_TYPE_PATTERNS} patterns`);
+  }
+  return value.map((pattern) => {
+    const parsed = eventTypePatternSchema.safeParse(pattern);
+    if (!parsed.success) throw new RangeError(`types: ${JSON.stringify(pattern)} is not an event type pattern`);
+    return parsed.data;
+  });
 }
 
 function eventDataJson(data: unknown): string {

@@ -28,6 +28,10 @@ export interface PlanLimits {
   queryResultRows: number;
   /** Jobs with at most this many artifacts complete in the request; larger ones go to the queue. */
   syncJobArtifacts: number;
+  /** Days events stay in the tenant's event log before the cron prunes them. */
+  eventRetentionDays: number;
+  /** Live event streams (SSE and WebSocket together) the tenant may hold open at once. */
+  openEventStreams: number;
 }
 
 const KIB = 1024;
@@ -46,6 +50,8 @@ const PLAN_TABLE: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
     queryTimeMs: 5_000,
     queryResultRows: 10_000,
     syncJobArtifacts: 50,
+    eventRetentionDays: 7,
+    openEventStreams: 5,
   }),
   standard: freeze({
     plan: "standard",
@@ -58,6 +64,8 @@ const PLAN_TABLE: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
     queryTimeMs: 15_000,
     queryResultRows: 100_000,
     syncJobArtifacts: 200,
+    eventRetentionDays: 30,
+    openEventStreams: 20,
   }),
   premium: freeze({
     plan: "premium",
@@ -70,6 +78,8 @@ const PLAN_TABLE: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
     queryTimeMs: 30_000,
     queryResultRows: 500_000,
     syncJobArtifacts: 500,
+    eventRetentionDays: 90,
+    openEventStreams: 50,
   }),
   enterprise: freeze({
     plan: "enterprise",
@@ -82,6 +92,8 @@ const PLAN_TABLE: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
     queryTimeMs: 60_000,
     queryResultRows: 1_000_000,
     syncJobArtifacts: 1_000,
+    eventRetentionDays: 365,
+    openEventStreams: 100,
   }),
 };
 

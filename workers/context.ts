@@ -7,7 +7,8 @@ export interface Principal {
   role: Role;
   /** `key:<id>` for API keys and tokens exchanged from them, the IdP subject for external tokens. */
   subject: string;
-  credential: "api-key" | "platform-token" | "external-token";
+  /** `event-ticket`: a single-use ticket that opens the tenant's event stream, and nothing else. */
+  credential: "api-key" | "platform-token" | "external-token" | "event-ticket";
   apiKeyId?: string;
   tokenId?: string;
   /** When the API key behind this credential expires (epoch ms); unset for keys that never expire. */

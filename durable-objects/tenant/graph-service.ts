@@ -146,10 +146,12 @@ export class GraphService {
       maxVersionTriples?: number;
       /** Where each version's prefix declarations are kept for Turtle and TriG output. */
       prefixes?: GraphPrefixes;
+      /** The tenant's event log (default: one over `db` that notifies no one of appends). */
+      events?: EventLog;
     } = {},
   ) {
     this.store = new QuadStore(db);
-    this.events = new EventLog(db);
+    this.events = options.events ?? new EventLog(db);
     this.hash = options.hash;
     this.maxVersionTriples = options.maxVersionTriples ?? MAX_VERSION_TRIPLES;
     this.prefixes = options.prefixes;

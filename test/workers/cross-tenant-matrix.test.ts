@@ -98,6 +98,7 @@ describe("cross-tenant matrix", () => {
       "/v1/graphs",
       "/v1/jobs",
       "/v1/events",
+      "/v1/events?types=*",
       "/v1/audit-log",
       "/v1/triggers",
     ]) {
@@ -109,5 +110,41 @@ describe("cross-tenant matrix", () => {
     expect((await call(`/v1/jobs/${job.id}`, { headers: bearer(b.apiKey) })).status).toBe(200);
     expect((await call("/v1/graphs/g", { headers: bearer(b.apiKey) })).status).toBe(200);
     expect((await call(`/v1/triggers/${trigger.id}`, { headers: bearer(b.apiKey) })).status).toBe(200);
+  });
+
+  it("streams and tickets stay within the credential's tenant", async () => {
+    const a = await createTenant();
+    const b = await createTenant();
+    for (const tenant of [b, a]) {
+      await call("/v1/graphs/g", {
+        method: "PUT",
+        headers: { ...bearer(tenant.apiKey), "content-type": "application/n-triples" },
+        body: "<http://e/s> <http://e/p> <http://e/o> .",
+      });
+    }
+    const bTicket = (
+      (await (await call("/v1/events/tickets", { method: "POST", headers: bearer(b.apiKey) })).json()) as {
+        ticket: string;
+      }
+    ).ticket;
+    // B's ticket under A's name is unknown to A's object; with A's key it is refused outright.
+    await expectProblem(
+      await call(`/v1/events/stream?ticket=${encodeURIComponent(bTicket.replace(b.id, a.id))}`),
+      401,
+      "invalid-ticket",
+    );
+    await expectProblem(
+      await call(`/v1/events/stream?ticket=${encodeURIComponent(bTicket)}`, { headers: bearer(a.apiKey) }),
+      400,
+      "ambiguous-credential",
+    );
+    const res = await call("/v1/events/stream?after=0", { headers: bearer(a.apiKey) });
+    expect(res.status).toBe(200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const { value } = await reader.read();
+    await reader.cancel();
+    const text = new TextDecoder().decode(value);
+    expect(text).toContain(`/tenants/${a.id}`);
+    expect(text).not.toContain(b.id);
   });
 });

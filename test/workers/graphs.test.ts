@@ -270,7 +270,7 @@ describe("graphs", () => {
     const events = (await (await call("/v1/events", { headers: bearer(b.apiKey) })).json()) as {
       events: { type: string }[];
     };
-    expect(events.events.map((e) => e.type)).toContain("graph.version.created");
+    expect(events.events.map((e) => e.type)).toContain("dev.kgen.graph.version.created");
     expect((await call("/v1/graphs/secret", { method: "DELETE", headers: bearer(b.apiKey) })).status).toBe(204);
     await expectProblem(await call("/v1/graphs/secret", { headers: bearer(b.apiKey) }), 404, "not-found");
     expect(env.TENANT).toBeDefined();

@@ -567,7 +567,9 @@ describe("queued jobs", () => {
     const events = (await (await call("/v1/events", { headers: bearer(tenant.apiKey) })).json()) as {
       events: { type: string }[];
     };
-    expect(events.events.map((e) => e.type)).toEqual(expect.arrayContaining(["job.started", "job.completed"]));
+    expect(events.events.map((e) => e.type)).toEqual(
+      expect.arrayContaining(["dev.kgen.job.started", "dev.kgen.job.progress", "dev.kgen.job.completed"]),
+    );
   }, 30_000);
 
   it("stores each batch's new contents as one pack, serves every artifact from it, and a rerun stores nothing new", async () => {
@@ -648,6 +650,13 @@ describe("queued jobs", () => {
     expect(after.counts).toEqual(before.counts);
     expect(after.counts.artifacts).toBe(n);
     expect((await tenantObject(env, { id: tenant.id, jurisdiction: null }).getUsage()).quotas).toEqual(quotasBefore);
+    // One job.progress per batch: the redelivered batch's event is the first one, not a second.
+    const progress = await tenantObject(env, { id: tenant.id, jurisdiction: null }).readEvents({
+      limit: 1000,
+      types: ["job.progress"],
+    });
+    expect(progress.events).toHaveLength(Math.ceil(n / 50));
+    expect(progress.events.map((e) => (e.data as { total: number }).total)).toEqual(progress.events.map(() => n));
   }, 30_000);
 
   it("counts a batch's skipped units once, even when its first attempt reserved quota and then failed", async () => {
@@ -716,7 +725,7 @@ describe("queued jobs", () => {
     const events = (await (await call("/v1/events?limit=1000", { headers: bearer(tenant.apiKey) })).json()) as {
       events: { type: string }[];
     };
-    expect(events.events.map((e) => e.type)).toContain("job.failed");
+    expect(events.events.map((e) => e.type)).toContain("dev.kgen.job.failed");
   }, 30_000);
 });
 
@@ -781,7 +790,7 @@ describe("job events", () => {
     expect((await jobEvents(tenant)).map((e) => e.type)).toEqual(["job.started", "job.completed"]);
   });
 
-  it("a real job's started and completed events each exist once, with the job completed", async () => {
+  it("a real job's started, progress and completed events each exist once, with the job completed", async () => {
     const tenant = await setup();
     const job = (await (
       await generate(tenant, { graph: "model", generator: "ts", params: { title: "T" } })
@@ -790,7 +799,15 @@ describe("job events", () => {
     const events = await jobEvents(tenant);
     expect(events.map((e) => [e.type, (e.data as { jobId: string }).jobId])).toEqual([
       ["job.started", job.id],
+      ["job.progress", job.id],
       ["job.completed", job.id],
     ]);
+    expect(events[1]?.data).toEqual({
+      jobId: job.id,
+      done: job.counts.artifacts,
+      skipped: job.counts.skipped,
+      total: job.counts.total,
+      bytes: job.counts.bytes,
+    });
   });
 });

@@ -149,11 +149,12 @@ describe("events", () => {
     for (let i = 0; i < 3; i++)
       await stub.appendEvent({ type: "test.event", data: { i }, createdAt: 1_700_000_000_000 + i });
     const page = (await (await call("/v1/events?limit=2", { headers: bearer(a.apiKey) })).json()) as {
-      events: { id: number; data: { i: number } }[];
+      events: { id: string; data: { i: number } }[];
       nextCursor: number;
       hasMore: boolean;
     };
     expect(page.events.map((e) => e.data.i)).toEqual([0, 1]);
+    expect(page.events.map((e) => e.id)).toEqual(["1", "2"]);
     expect(page.hasMore).toBe(true);
     const rest = (await (await call(`/v1/events?after=${page.nextCursor}`, { headers: bearer(a.apiKey) })).json()) as {
       events: { data: { i: number } }[];
@@ -184,7 +185,7 @@ describe("events", () => {
     const page = (await (await call("/v1/events", { headers: bearer(tenant.apiKey) })).json()) as {
       events: { type: string }[];
     };
-    expect(page.events.map((e) => e.type)).toEqual(["test.eu"]);
+    expect(page.events.map((e) => e.type)).toEqual(["dev.kgen.test.eu"]);
     expect((await tenantObject(env, { id: tenant.id, jurisdiction: null }).readEvents({})).events).toHaveLength(0);
   });
 });

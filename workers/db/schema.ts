@@ -270,3 +270,10 @@ export const triggerDeliveries = sqliteTable(
 
 export type TriggerRow = typeof triggers.$inferSelect;
 export type TriggerDeliveryRow = typeof triggerDeliveries.$inferSelect;
+
+/** Where a cron task that pages through all tenants left off (one row per task). */
+export const maintenanceCursors = sqliteTable("maintenance_cursors", {
+  task: text("task").primaryKey(),
+  position: text("position").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});

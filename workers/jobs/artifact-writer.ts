@@ -9,7 +9,7 @@ import type { Lock } from "../../shared/generate/lock";
 import { masterSecret } from "../auth/config";
 import { database } from "../db/client";
 import type { ArtifactRow } from "../db/schema";
-import { JobLedger } from "../repository/jobs";
+import { JobLedger, type JobProgress } from "../repository/jobs";
 import { SigningKeyRing } from "../repository/signing-keys";
 import { ContentStore } from "../storage/content-store";
 
@@ -57,7 +57,7 @@ export class ArtifactWriter {
   ) {}
 
   /** `batchKey` names the unit batch: writing the same batch again adds nothing (rows nor skipped units). */
-  async write(batch: RenderedBatch, batchKey: string, now: string): Promise<void> {
+  async write(batch: RenderedBatch, batchKey: string, now: string): Promise<JobProgress> {
     const ledger = new JobLedger(database(this.env.DB), this.tenantId);
     const encoded = batch.artifacts.map((artifact) => ({ artifact, bytes: utf8(artifact.content) }));
     // Signing and storing are independent: run them together (the order of rows is the plan's).
@@ -99,7 +99,7 @@ export class ArtifactWriter {
         createdAt: now,
       };
     });
-    await ledger.recordArtifacts(this.jobId, rows, { key: batchKey, skipped: batch.skipped.length }, now);
+    return ledger.recordArtifacts(this.jobId, rows, { key: batchKey, skipped: batch.skipped.length }, now);
   }
 
   /**

@@ -7,6 +7,7 @@ import { TenantDirectory } from "../repository/tenants";
 import { tenantObject } from "../tenant-object-stub";
 import { ArtifactWriter, tenantSigner } from "./artifact-writer";
 import { jobFailureReason } from "./job-failure-reason";
+import { recordJobProgress } from "./job-progress";
 import { completeJob, failJob, type GenerateMessage, jobRequest, MAX_QUEUED_ARTIFACTS } from "./run-job";
 
 /** Delay before the n-th retry: 2, 4, 8, … seconds, at most five minutes. */
@@ -40,7 +41,13 @@ export async function processGenerateMessage(env: Env, message: GenerateMessage)
     return;
   }
   const writer = new ArtifactWriter(env, tenant.id, job.id, lock, job.lockHash, await tenantSigner(env, tenant.id));
-  await writer.write(rendered, batchKey, new Date().toISOString());
+  await recordJobProgress(
+    env,
+    tenant,
+    job.id,
+    batchKey,
+    await writer.write(rendered, batchKey, new Date().toISOString()),
+  );
   await completeJob(env, tenant, job.id, { acrossBatches: true });
 }
 

@@ -15,6 +15,7 @@ import { ArtifactWriter, tenantSigner } from "./artifact-writer";
 import { assertInlineContentSize } from "./inline-content";
 import { jobFailureReason } from "./job-failure-reason";
 import { templatesOfLock } from "./job-inputs";
+import { recordJobProgress } from "./job-progress";
 
 /** Units per queue message. */
 export const GENERATE_BATCH_SIZE = 50;
@@ -188,7 +189,7 @@ export async function startJob(
   if (synchronous && rendered) {
     try {
       const writer = new ArtifactWriter(env, tenant.id, jobId, lock, hashOfLock, await tenantSigner(env, tenant.id));
-      await writer.write(rendered, "all", now.toISOString());
+      await recordJobProgress(env, tenant, jobId, "all", await writer.write(rendered, "all", now.toISOString()));
       await completeJob(env, tenant, jobId);
     } catch (error) {
       await failJob(env, tenant, jobId, jobFailureReason(error));

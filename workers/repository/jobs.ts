@@ -5,6 +5,9 @@ import { type ArtifactRow, artifacts, type JobRow, jobBatches, jobs } from "../d
 /** D1 statements in one batch when writing artifact rows (each row is one statement). */
 const ARTIFACT_BATCH = 50;
 
+/** A job's counts after a written batch (cumulative over every batch written so far). */
+export type JobProgress = Pick<JobRow, "done" | "skipped" | "total" | "bytes">;
+
 /** Jobs and their artifact index, scoped to one tenant. */
 export class JobLedger {
   constructor(
@@ -75,7 +78,7 @@ export class JobLedger {
     rows: Omit<ArtifactRow, "tenantId">[],
     batch: { key: string; skipped: number },
     now: string,
-  ): Promise<void> {
+  ): Promise<JobProgress> {
     const inserts = rows.map((row) =>
       this.db
         .insert(artifacts)
@@ -96,14 +99,19 @@ export class JobLedger {
         skipped: sql`(select coalesce(sum(${jobBatches.skipped}), 0) from ${jobBatches} where ${jobBatches.tenantId} = ${this.tenantId} and ${jobBatches.jobId} = ${jobId})`,
         updatedAt: now,
       })
-      .where(and(eq(jobs.tenantId, this.tenantId), eq(jobs.id, jobId)));
+      .where(and(eq(jobs.tenantId, this.tenantId), eq(jobs.id, jobId)))
+      .returning({ done: jobs.done, skipped: jobs.skipped, total: jobs.total, bytes: jobs.bytes });
     let start = 0;
     for (; start + ARTIFACT_BATCH < inserts.length; start += ARTIFACT_BATCH) {
       const [first, ...rest] = inserts.slice(start, start + ARTIFACT_BATCH);
       if (first) await this.db.batch([first, ...rest]);
     }
     const [head, ...tail] = inserts.slice(start);
-    await (head ? this.db.batch([head, ...tail, recordBatch, progress]) : this.db.batch([recordBatch, progress]));
+    const results = await (head
+      ? this.db.batch([head, ...tail, recordBatch, progress])
+      : this.db.batch([recordBatch, progress]));
+    const [counts] = results[results.length - 1] as JobProgress[];
+    return counts ?? { done: 0, skipped: 0, total: 0, bytes: 0 };
   }
 
   /**

@@ -52,13 +52,15 @@ export class TemplateCatalog {
     ]);
   }
 
-  async delete(generator: string, path: string, actor: string, requestId: string, now: string): Promise<void> {
-    await this.db.batch([
-      this.db
-        .delete(templates)
-        .where(
-          and(eq(templates.tenantId, this.tenantId), eq(templates.generator, generator), eq(templates.path, path)),
-        ),
+  /** Deletes the template with its audit record; whether there was one to delete. */
+  async delete(generator: string, path: string, actor: string, requestId: string, now: string): Promise<boolean> {
+    const exists = and(
+      eq(templates.tenantId, this.tenantId),
+      eq(templates.generator, generator),
+      eq(templates.path, path),
+    );
+    const [deleted] = await this.db.batch([
+      this.db.delete(templates).where(exists).returning({ path: templates.path }),
       this.db.insert(auditLog).values({
         tenantId: this.tenantId,
         actor,
@@ -68,6 +70,7 @@ export class TemplateCatalog {
         createdAt: now,
       }),
     ]);
+    return deleted.length > 0;
   }
 
   /** Templates ordered by (generator, path), optionally of one generator. */

@@ -26,6 +26,8 @@ describe("planLimits", () => {
         limits.queryTimeMs,
         limits.queryResultRows,
         limits.syncJobArtifacts,
+        limits.eventRetentionDays,
+        limits.openEventStreams,
       ];
       for (const n of numbers) {
         expect(Number.isSafeInteger(n) && n > 0).toBe(true);
@@ -46,6 +48,8 @@ describe("planLimits", () => {
       expect(higher.queryTimeMs).toBeGreaterThanOrEqual(lower.queryTimeMs);
       expect(higher.queryResultRows).toBeGreaterThanOrEqual(lower.queryResultRows);
       expect(higher.syncJobArtifacts).toBeGreaterThanOrEqual(lower.syncJobArtifacts);
+      expect(higher.eventRetentionDays).toBeGreaterThanOrEqual(lower.eventRetentionDays);
+      expect(higher.openEventStreams).toBeGreaterThanOrEqual(lower.openEventStreams);
     }
   });
 

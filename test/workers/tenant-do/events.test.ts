@@ -1,7 +1,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { MAX_EVENT_DATA_BYTES, MAX_EVENT_PAGE } from "../../../durable-objects/tenant/event-log";
+import { MAX_EVENT_DATA_BYTES, MAX_EVENT_PAGE, MAX_EVENT_SCAN } from "../../../durable-objects/tenant/event-log";
 import type { TenantObject } from "../../../durable-objects/tenant-object";
 import { rejection } from "./rejection";
 
@@ -129,5 +129,55 @@ describe("TenantObject event log", () => {
     expect(await rejection(() => stub.readEvents({ after: -1 }))).toBeInstanceOf(RangeError);
     expect(await rejection(() => stub.readEvents({ limit: 0 }))).toBeInstanceOf(RangeError);
     expect((await stub.readEvents({})).events).toEqual([]);
+  });
+
+  it("filters by type patterns with a bounded scan whose cursor moves past skipped rows", async () => {
+    const stub = stubFor("events-filter");
+    await runInDurableObject(stub, (_instance: TenantObject, state) => {
+      state.storage.sql.exec("INSERT INTO event_log (type, data, created_at) VALUES ('job.started', '1', ?)", t0);
+      for (let i = 0; i < MAX_EVENT_SCAN + 10; i++) {
+        state.storage.sql.exec(
+          "INSERT INTO event_log (type, data, created_at) VALUES ('graph.deleted', ?, ?)",
+          `${i}`,
+          t0,
+        );
+      }
+      state.storage.sql.exec("INSERT INTO event_log (type, data, created_at) VALUES ('job.completed', '2', ?)", t0);
+    });
+    const first = await stub.readEvents({ types: ["job.*"], limit: 10 });
+    expect(first.events.map((e) => e.type)).toEqual(["job.started"]);
+    // The scan stopped at its bound: the cursor is past the skipped rows, and more may follow.
+    expect(first).toMatchObject({ nextCursor: MAX_EVENT_SCAN, hasMore: true });
+    const second = await stub.readEvents({ after: first.nextCursor, types: ["job.*"], limit: 10 });
+    expect(second.events.map((e) => [e.id, e.type])).toEqual([[MAX_EVENT_SCAN + 12, "job.completed"]]);
+    expect(second).toMatchObject({ nextCursor: MAX_EVENT_SCAN + 12, hasMore: false });
+
+    const exact = await stub.readEvents({ types: ["dev.kgen.job.completed", "job.started"], limit: 1 });
+    expect(exact.events.map((e) => e.type)).toEqual(["job.started"]);
+    expect(exact).toMatchObject({ nextCursor: MAX_EVENT_SCAN, hasMore: true });
+    const everything = await stub.readEvents({ types: ["*"], limit: 3 });
+    expect(everything.events.map((e) => e.id)).toEqual([1, 2, 3]);
+    for (const types of [[], ["Job.*"], ["job.**"], Array.from({ length: 21 }, () => "job.*")]) {
+      expect(await rejection(() => stub.readEvents({ types }))).toBeInstanceOf(RangeError);
+    }
+  });
+
+  it("prunes the oldest events before a cutoff, bounded per call, never one with a kept event before it", async () => {
+    const stub = stubFor("events-prune");
+    const day = 86_400_000;
+    for (const createdAt of [t0 - 10 * day, t0 - 9 * day, t0 - 8 * day, t0 - day, t0 - 9 * day, t0]) {
+      await stub.appendEvent({ type: "graph.deleted", data: { createdAt }, createdAt });
+    }
+    expect(await stub.pruneEvents({ cutoff: t0 - 7 * day, maxRows: 2 })).toEqual({ deleted: 2, more: true });
+    expect(await stub.pruneEvents({ cutoff: t0 - 7 * day, maxRows: 2 })).toEqual({ deleted: 1, more: false });
+    expect(await stub.pruneEvents({ cutoff: t0 - 7 * day })).toEqual({ deleted: 0, more: false });
+    // Event 5 is old but follows a kept one: it stays until its predecessors go.
+    expect((await stub.readEvents({})).events.map((e) => e.id)).toEqual([4, 5, 6]);
+    // Reading from before the oldest kept event starts at the oldest kept one.
+    expect((await stub.readEvents({ after: 1, limit: 1 })).events.map((e) => e.id)).toEqual([4]);
+    expect(await stub.pruneEvents({ cutoff: t0 + 1 })).toEqual({ deleted: 3, more: false });
+    expect((await stub.appendEvent({ type: "graph.deleted", data: null, createdAt: t0 })).id).toBe(7);
+    expect(await rejection(() => stub.pruneEvents({ cutoff: -1 }))).toBeInstanceOf(RangeError);
+    expect(await rejection(() => stub.pruneEvents({ cutoff: t0, maxRows: 0 }))).toBeInstanceOf(RangeError);
   });
 });

@@ -9,7 +9,7 @@ const meSchema = z
     tenant: tenantSchema,
     role: roleSchema,
     subject: z.string(),
-    credential: z.enum(["api-key", "platform-token", "external-token"]),
+    credential: z.enum(["api-key", "platform-token", "external-token", "event-ticket"]),
     apiKeyId: z.string().nullable(),
     tokenId: z.string().nullable(),
   })

@@ -81,20 +81,25 @@ export const putTemplate: AppRouteHandler<typeof routes.putTemplate> = async (c)
       new TextEncoder().encode(source) as Uint8Array<ArrayBuffer>,
       "text/plain; charset=utf-8",
     );
-    const now = new Date().toISOString();
-    await catalog.put(
+    const now = new Date();
+    await tenantDo.recordTemplateChange(
+      tenant.id,
       {
-        generator,
-        path,
-        hash: stored.sha256,
-        size: stored.size,
-        frontmatter: inspection.frontmatter as Record<string, unknown>,
-        variables: inspection.variables,
-        createdAt: existing?.createdAt ?? now,
-        updatedAt: now,
+        kind: "put",
+        template: {
+          generator,
+          path,
+          hash: stored.sha256,
+          size: stored.size,
+          frontmatter: inspection.frontmatter as Record<string, unknown>,
+          variables: inspection.variables,
+          createdAt: existing?.createdAt ?? now.toISOString(),
+          updatedAt: now.toISOString(),
+        },
+        actor: principal.subject,
+        requestId: c.var.requestId,
       },
-      principal.subject,
-      c.var.requestId,
+      { type: "template.updated", data: { path, generator, sha256: stored.sha256 }, createdAt: now.getTime() },
     );
   } catch (error) {
     if (!existing) await tenantDo.releaseQuota({ counter: "templates", amount: 1 });
@@ -124,8 +129,15 @@ export const deleteTemplate: AppRouteHandler<typeof routes.deleteTemplate> = asy
   const { principal, tenant } = c.var;
   const catalog = new TemplateCatalog(database(c.env.DB), tenant.id);
   if (!(await catalog.find(generator, path))) throw notFound("The template");
-  await catalog.delete(generator, path, principal.subject, c.var.requestId, new Date().toISOString());
-  await tenantObject(c.env, tenant).releaseQuota({ counter: "templates", amount: 1 });
+  const tenantDo = tenantObject(c.env, tenant);
+  const now = new Date();
+  const { changed } = await tenantDo.recordTemplateChange(
+    tenant.id,
+    { kind: "delete", generator, path, actor: principal.subject, requestId: c.var.requestId, now: now.toISOString() },
+    { type: "template.deleted", data: { path, generator }, createdAt: now.getTime() },
+  );
+  if (!changed) throw notFound("The template");
+  await tenantDo.releaseQuota({ counter: "templates", amount: 1 });
   return c.body(null, 204);
 };
 
