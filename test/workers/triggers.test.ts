@@ -136,11 +136,14 @@ async function storedJobCount(tenant: TestTenant): Promise<number> {
   return Number(row?.n);
 }
 
+/** The tenant's events whose type starts with the prefix, with types as logged (without `dev.kgen.`). */
 async function events(tenant: TestTenant, prefix = "trigger."): Promise<Event[]> {
   const page = (await (await call("/v1/events?limit=1000", { headers: bearer(tenant.apiKey) })).json()) as {
     events: Event[];
   };
-  return page.events.filter((event) => event.type.startsWith(prefix));
+  return page.events
+    .map((event) => ({ ...event, type: event.type.replace(/^dev\.kgen\./, "") }))
+    .filter((event) => event.type.startsWith(prefix));
 }
 
 async function artifactText(tenant: TestTenant, jobId: string, path = "build/shop-model.txt"): Promise<string> {
