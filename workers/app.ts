@@ -26,6 +26,7 @@ import { sparqlRoutes } from "./routes/sparql/index";
 import { templateRoutes } from "./routes/templates/index";
 import { tenantRoutes } from "./routes/tenants/index";
 import { usageRoutes } from "./routes/usage/index";
+import { webhookRoutes } from "./routes/webhooks/index";
 
 export const app = createRouter();
 
@@ -49,6 +50,7 @@ app.route("/v1", graphRoutes);
 app.route("/v1", sparqlRoutes);
 app.route("/v1", graphStoreRoutes);
 app.route("/v1", jobRoutes);
+app.route("/v1", webhookRoutes);
 app.route("/", wellKnownRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

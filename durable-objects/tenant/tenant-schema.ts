@@ -1,6 +1,7 @@
 import { quadStoreSchema } from "../../shared/rdf/store/quad-store-schema";
 import type { SchemaComponent } from "../../shared/sql/migrations";
 import { graphPrefixesSchema } from "./graph-prefixes";
+import { webhooksSchema } from "./webhook-schema";
 
 /** Tables of the tenant core: rate limiter, quota counters, request usage, event log. */
 export const tenantCoreSchema: SchemaComponent = {
@@ -59,4 +60,9 @@ export const tenantCoreSchema: SchemaComponent = {
  * starts. Modules that keep data in the tenant's database append their own SchemaComponent
  * here; each keeps its own version row.
  */
-export const TENANT_SCHEMA: readonly SchemaComponent[] = [tenantCoreSchema, quadStoreSchema, graphPrefixesSchema];
+export const TENANT_SCHEMA: readonly SchemaComponent[] = [
+  tenantCoreSchema,
+  quadStoreSchema,
+  graphPrefixesSchema,
+  webhooksSchema,
+];
