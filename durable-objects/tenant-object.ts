@@ -170,7 +170,7 @@ export class TenantObject extends DurableObject<Env> {
     this.quotas = new QuotaCounters(this.db);
     this.requestUsage = new RequestUsageCounters(this.db);
     this.events = new EventLog(this.db, () => this.scheduleEventFanOut());
-    this.graphs = new GraphService(this.db, { prefixes: new GraphPrefixes(this.db) });
+    this.graphs = new GraphService(this.db, { prefixes: new GraphPrefixes(this.db), events: this.events });
     this.jobs = new JobService(this.graphs);
     const deliverQueue = () => env.DELIVER_QUEUE as unknown as DeliverQueue;
     this.webhooks = new WebhookService(

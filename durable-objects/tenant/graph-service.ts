@@ -146,10 +146,12 @@ export class GraphService {
       maxVersionTriples?: number;
       /** Where each version's prefix declarations are kept for Turtle and TriG output. */
       prefixes?: GraphPrefixes;
+      /** The tenant object's event log, whose appends schedule the event fan-out (default: a bare one). */
+      events?: EventLog;
     } = {},
   ) {
     this.store = new QuadStore(db);
-    this.events = new EventLog(db);
+    this.events = options.events ?? new EventLog(db);
     this.hash = options.hash;
     this.maxVersionTriples = options.maxVersionTriples ?? MAX_VERSION_TRIPLES;
     this.prefixes = options.prefixes;
