@@ -20,7 +20,7 @@ export function installReceivers() {
   const responders = new Map<string, Responder>();
   const received = new Map<string, ReceivedRequest[]>();
   const original = globalThis.fetch;
-  const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const request = new Request(input as RequestInfo, init as RequestInit);
     const url = new URL(request.url);
     const name = url.hostname.endsWith(".receiver.test") ? url.hostname.slice(0, -".receiver.test".length) : null;
@@ -45,14 +45,8 @@ export function installReceivers() {
       responders.set(name, responder);
       return { url: `https://${name}.receiver.test/hook`, name };
     },
-    respond(name: string, responder: Responder) {
-      responders.set(name, responder);
-    },
     received(name: string): ReceivedRequest[] {
       return received.get(name) ?? [];
-    },
-    restore() {
-      spy.mockRestore();
     },
   };
 }

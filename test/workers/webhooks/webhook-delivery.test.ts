@@ -1,7 +1,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { DeliverMessage, TenantObject } from "../../../durable-objects/tenant-object";
 import worker from "../../../workers/index";
 import { tenantObject } from "../../../workers/tenant-object-stub";
@@ -11,8 +11,8 @@ import { bearer, call, createTenant, jsonBody, type TestTenant } from "../helper
 import { installReceivers, type Responder } from "./receiver";
 import { sealedSecret } from "./sealed-secret";
 
+// Not restored after the tests: deliveries still queued then would go out to hosts that do not exist.
 const receivers = installReceivers();
-afterAll(() => receivers.restore());
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
