@@ -36,7 +36,7 @@ function isDeliverMessage(body: unknown): body is DeliverMessage {
  */
 export async function attemptDelivery(
   env: Env,
-  tenant: Pick<TenantRow, "id" | "jurisdiction">,
+  tenant: TenantAddress,
   message: DeliverMessage,
   queueAttempts: number,
   options: DeliverOptions = {},
@@ -99,17 +99,28 @@ export async function attemptDelivery(
   return { done: false, retryInSeconds: retryDelaySeconds(queueAttempts, random(), retryAfter) };
 }
 
-/** Resolves each tenant once per batch (a batch often holds many deliveries of one tenant). */
+type TenantAddress = Pick<TenantRow, "id" | "jurisdiction">;
+
+/** How long a tenant's address (its jurisdiction, which never changes) is reused without asking D1. */
+const TENANT_ADDRESS_TTL_MS = 5 * 60 * 1000;
+const MAX_CACHED_TENANTS = 1000;
+const tenantAddresses = new Map<string, { address: TenantAddress; until: number }>();
+
+/**
+ * The tenant object's address for a message: D1 is asked once per tenant every few minutes, not once per
+ * delivery. A deleted tenant's object holds no deliveries any more, so a stale entry only finds nothing.
+ */
 function tenantLookup(env: Env) {
   const directory = new TenantDirectory(database(env.DB));
-  const cache = new Map<string, Promise<TenantRow | undefined>>();
-  return (tenantId: string) => {
-    let found = cache.get(tenantId);
-    if (found === undefined) {
-      found = directory.findById(tenantId);
-      cache.set(tenantId, found);
-    }
-    return found;
+  return async (tenantId: string): Promise<TenantAddress | undefined> => {
+    const cached = tenantAddresses.get(tenantId);
+    if (cached !== undefined && cached.until > Date.now()) return cached.address;
+    const row = await directory.findById(tenantId);
+    if (row === undefined) return undefined;
+    if (tenantAddresses.size >= MAX_CACHED_TENANTS) tenantAddresses.clear();
+    const address = { id: row.id, jurisdiction: row.jurisdiction };
+    tenantAddresses.set(tenantId, { address, until: Date.now() + TENANT_ADDRESS_TTL_MS });
+    return address;
   };
 }
 
