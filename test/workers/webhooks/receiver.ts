@@ -45,6 +45,10 @@ export function installReceivers() {
       responders.set(name, responder);
       return { url: `https://${name}.receiver.test/hook`, name };
     },
+    /** Changes how a receiver answers from now on. */
+    respondWith(name: string, responder: Responder) {
+      responders.set(name, responder);
+    },
     received(name: string): ReceivedRequest[] {
       return received.get(name) ?? [];
     },

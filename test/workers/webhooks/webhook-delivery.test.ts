@@ -225,6 +225,17 @@ describe("webhook delivery", () => {
     const stray = await runQueue("kgen-deliver", [{ id: "stray", attempts: 1, body }]);
     expect(stray.acked).toEqual(["stray"]);
     expect(receivers.received(name)).toHaveLength(attempts);
+
+    // Redelivery of the failed delivery: one more attempt, numbered on, with the same id.
+    receivers.respondWith(name, () => new Response("fine"));
+    const again = await call(`/v1/webhooks/${webhook.id}/deliveries/${deliveryId}/redeliver`, {
+      method: "POST",
+      headers: bearer(tenant.apiKey),
+    });
+    expect(again.status).toBe(202);
+    await waitFor(async () => expect((await delivery(tenant, webhook.id, deliveryId)).status).toBe("delivered"));
+    expect((await delivery(tenant, webhook.id, deliveryId)).attemptCount).toBe(attempts + 1);
+    expect(receivers.received(name).at(-1)?.headers["webhook-id"]).toBe(deliveryId);
   });
 
   it("disables the endpoint at once on 410 Gone, with a webhook.disabled event, and sends it nothing more", async () => {
@@ -441,6 +452,23 @@ describe("webhook delivery", () => {
     const detail = await delivery(tenant, webhook.id, deliveryId);
     expect(detail.attempts?.[0]?.responseBody).toBe("y".repeat(1024));
     expect(detail.attempts?.[1]).toMatchObject({ responseStatus: null, error: "connection refused" });
+  });
+
+  it("does not follow a redirect: the 3xx answer is a failed attempt and nothing goes to its target", async () => {
+    const tenant = await createTenant();
+    const target = receivers.add();
+    const { webhook } = await subscribe(
+      tenant,
+      ["job.*"],
+      () => new Response(null, { status: 307, headers: { location: target.url } }),
+    );
+    const deliveryId = await sendTest(tenant, webhook.id);
+    await waitFor(async () => expect((await delivery(tenant, webhook.id, deliveryId)).attemptCount).toBe(1));
+    const detail = await delivery(tenant, webhook.id, deliveryId);
+    expect(detail).toMatchObject({ status: "pending" });
+    expect(detail.attempts?.[0]?.succeeded).toBe(false);
+    expect(detail.attempts?.[0]?.error).toContain("redirect");
+    expect(receivers.received(target.name)).toEqual([]);
   });
 
   it("acks malformed messages and messages of unknown tenants or deliveries without sending anything", async () => {
