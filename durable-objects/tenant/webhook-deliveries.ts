@@ -82,6 +82,16 @@ export class WebhookDeliveries {
     );
   }
 
+  /** Drops up to `limit` finished deliveries (and their attempts) created before `before`; returns how many. */
+  prune(before: number, limit: number): number {
+    const stale =
+      "SELECT id FROM webhook_delivery WHERE created_at < ? AND status <> 'pending' ORDER BY created_at LIMIT ?";
+    return this.db.transaction(() => {
+      this.db.run(`DELETE FROM webhook_attempt WHERE delivery_id IN (${stale})`, [before, limit]);
+      return this.db.run(`DELETE FROM webhook_delivery WHERE id IN (${stale})`, [before, limit]).changes;
+    });
+  }
+
   remove(id: string): void {
     this.db.run("DELETE FROM webhook_attempt WHERE delivery_id = ?", [id]);
     this.db.run("DELETE FROM webhook_delivery WHERE id = ?", [id]);

@@ -9,6 +9,9 @@ export const MAX_DELIVERIES_PER_DISPATCH = 500;
 const MAX_EVENTS_PER_DISPATCH = 100;
 /** Messages per sendBatch call (the Queues limit). */
 const SEND_BATCH = 100;
+/** How long the delivery log keeps a finished delivery. */
+export const DELIVERY_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+const PRUNE_PER_DISPATCH = 500;
 /** After a failed send, the next try waits this long. */
 export const DISPATCH_RETRY_MS = 5_000;
 
@@ -72,6 +75,8 @@ export class WebhookDispatcher {
       return { enqueued: 0, againInMs: DISPATCH_RETRY_MS };
     }
     this.db.run("UPDATE webhook_dispatch SET cursor = MAX(cursor, ?) WHERE id = 1", [page.nextCursor]);
+    // The log grows with every delivery: each run that adds to it also takes a bounded bite of the old end.
+    this.webhooks.deliveries.prune(now - DELIVERY_RETENTION_MS, PRUNE_PER_DISPATCH);
     return { enqueued: deliveryIds.length, againInMs: page.hasMore ? 0 : null };
   }
 }

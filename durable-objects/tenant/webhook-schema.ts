@@ -41,6 +41,7 @@ export const webhooksSchema: SchemaComponent = {
           UNIQUE (webhook_id, event_id)
         );
         CREATE INDEX webhook_delivery_newest ON webhook_delivery (webhook_id, created_at, id);
+        CREATE INDEX webhook_delivery_age ON webhook_delivery (created_at);
 
         CREATE TABLE webhook_attempt (
           delivery_id TEXT NOT NULL,

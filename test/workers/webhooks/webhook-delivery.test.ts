@@ -471,6 +471,26 @@ describe("webhook delivery", () => {
     expect(receivers.received(target.name)).toEqual([]);
   });
 
+  it("keeps finished deliveries for 30 days: dispatch drops older ones, never a pending one", async () => {
+    const tenant = await createTenant();
+    const { name, webhook } = await subscribe(tenant, ["graph.*", "job.*"]);
+    const old = await sendTest(tenant, webhook.id);
+    await waitFor(async () => expect((await delivery(tenant, webhook.id, old)).status).toBe("delivered"));
+    const stillPending = await sendTest(tenant, webhook.id);
+    await waitFor(async () => expect((await delivery(tenant, webhook.id, stillPending)).status).toBe("delivered"));
+    const monthAgo = Date.now() - 31 * DAY_MS;
+    await runInDurableObject(tenantObject(env, { id: tenant.id, jurisdiction: null }), (_i: TenantObject, state) => {
+      state.storage.sql.exec("UPDATE webhook_delivery SET created_at = ?", monthAgo);
+      state.storage.sql.exec("UPDATE webhook_delivery SET status = 'pending' WHERE id = ?", stillPending);
+    });
+    await putGraph(tenant, "g");
+    await waitFor(() => expect(receivers.received(name)).toHaveLength(3));
+    const left = (await deliveries(tenant, webhook.id)).map((d) => d.id);
+    expect(left).toContain(stillPending);
+    expect(left).not.toContain(old);
+    expect(left).toHaveLength(2);
+  });
+
   it("acks malformed messages and messages of unknown tenants or deliveries without sending anything", async () => {
     const before = receivers.received("none").length;
     const result = await runQueue("kgen-deliver", [
