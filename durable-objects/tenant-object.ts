@@ -207,7 +207,11 @@ export class TenantObject extends DurableObject<Env> {
   /** Queues the webhook deliveries of new events; runs again while more wait or after a failed send. */
   private async dispatchWebhooks(): Promise<void> {
     const { againInMs } = await this.webhookDispatcher.dispatch(Date.now());
-    if (againInMs !== null) await this.ctx.storage.setAlarm(Date.now() + againInMs);
+    if (againInMs === null) return;
+    // Never postpone an alarm another consumer (or a new event) asked for sooner.
+    const wanted = Date.now() + againInMs;
+    const scheduled = await this.ctx.storage.getAlarm();
+    if (scheduled === null || scheduled > wanted) await this.ctx.storage.setAlarm(wanted);
   }
 
   ping(): string {

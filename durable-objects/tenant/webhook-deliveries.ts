@@ -21,6 +21,8 @@ export interface AttemptReport {
 }
 
 export const MAX_RECORDED_RESPONSE_CHARS = 1024;
+/** Attempts one delivery shows: the latest ones (redeliveries can add attempts without end). */
+export const MAX_LISTED_ATTEMPTS = 50;
 const MAX_ERROR_CHARS = 1000;
 
 type DeliveryRow = {
@@ -182,7 +184,11 @@ export class WebhookDeliveries {
 
   detail(row: DeliveryRow): WebhookDeliveryDetailView {
     const attempts = this.db
-      .query<AttemptRow>("SELECT * FROM webhook_attempt WHERE delivery_id = ? ORDER BY attempt", [row.id])
+      .query<AttemptRow>(
+        `SELECT * FROM (SELECT * FROM webhook_attempt WHERE delivery_id = ? ORDER BY attempt DESC LIMIT ?)
+         ORDER BY attempt`,
+        [row.id, MAX_LISTED_ATTEMPTS],
+      )
       .map(attemptView);
     return { ...this.view(row), attempts };
   }

@@ -116,11 +116,12 @@ export class WebhookEndpoints {
   update(tenantId: string, id: string, changes: WebhookChanges, now: number): WebhookView {
     return this.db.transaction(() => {
       const before = this.row(id);
-      const sets: string[] = ["updated_at = ?"];
-      const params: (string | number | null)[] = [now];
-      if (changes.url !== undefined) sets.push("url = ?") && params.push(changes.url);
-      if (changes.events !== undefined) sets.push("event_types = ?") && params.push(JSON.stringify(changes.events));
-      if (changes.description !== undefined) sets.push("description = ?") && params.push(changes.description);
+      const assignments: [column: string, value: string | number | null][] = [["updated_at", now]];
+      if (changes.url !== undefined) assignments.push(["url", changes.url]);
+      if (changes.events !== undefined) assignments.push(["event_types", JSON.stringify(changes.events)]);
+      if (changes.description !== undefined) assignments.push(["description", changes.description]);
+      const sets = assignments.map(([column]) => `${column} = ?`);
+      const params = assignments.map(([, value]) => value);
       const enabling = changes.status === "enabled" && before.status === "disabled";
       const disabling = changes.status === "disabled" && before.status === "enabled";
       if (enabling) sets.push("status = 'enabled', disabled_reason = NULL, failing_since = NULL");

@@ -94,7 +94,7 @@ export const webhookDeliverySchema = z
   .meta({ id: "WebhookDelivery" });
 
 export const webhookDeliveryDetailSchema = webhookDeliverySchema
-  .extend({ attempts: z.array(webhookAttemptSchema).describe("Every attempt, oldest first.") })
+  .extend({ attempts: z.array(webhookAttemptSchema).describe("The attempts, oldest first (the latest 50).") })
   .meta({ id: "WebhookDeliveryDetail" });
 
 export type CreateWebhook = z.infer<typeof createWebhookSchema>;

@@ -2,6 +2,10 @@ import { createExecutionContext, createMessageBatch, getQueueResult, runInDurabl
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it, vi } from "vitest";
+import { sqlDatabaseFromStorage } from "../../../durable-objects/durable-object-sql-database";
+import { EventLog } from "../../../durable-objects/tenant/event-log";
+import { DISPATCH_RETRY_MS, WebhookDispatcher } from "../../../durable-objects/tenant/webhook-dispatcher";
+import type { WebhookService } from "../../../durable-objects/tenant/webhook-service";
 import type { DeliverMessage, TenantObject } from "../../../durable-objects/tenant-object";
 import worker from "../../../workers/index";
 import { tenantObject } from "../../../workers/tenant-object-stub";
@@ -172,6 +176,61 @@ describe("webhook delivery", () => {
     ]);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(receivers.received(graphs.name)).toHaveLength(2);
+  });
+
+  it("keeps the dispatch cursor where it was when the queue refuses the deliveries, and tries again from the alarm", async () => {
+    const tenant = await createTenant();
+    const { name, webhook } = await subscribe(tenant, ["job.*"]);
+    const stub = tenantObject(env, { id: tenant.id, jurisdiction: null });
+    const cursor = (state: DurableObjectState) =>
+      Number(state.storage.sql.exec<{ cursor: number }>("SELECT cursor FROM webhook_dispatch").one().cursor);
+    const outcome = await runInDurableObject(stub, async (instance: TenantObject, state) => {
+      const internals = instance as unknown as { webhookDispatcher: WebhookDispatcher; webhooks: WebhookService };
+      const working = internals.webhookDispatcher;
+      const refusing = new WebhookDispatcher(
+        sqlDatabaseFromStorage(state.storage),
+        new EventLog(sqlDatabaseFromStorage(state.storage)),
+        internals.webhooks,
+        () => ({
+          send: async () => {
+            throw new Error("queue unavailable");
+          },
+          sendBatch: async () => {
+            throw new Error("queue unavailable");
+          },
+        }),
+      );
+      const before = cursor(state);
+      // Appended and dispatched without yielding to the alarm in between.
+      const event = instance.appendEvent({ type: "job.failed", data: { jobId: "j1" }, createdAt: Date.now() });
+      // The append's own alarm is taken away: the failed dispatch must schedule the next one itself.
+      await state.storage.deleteAlarm();
+      internals.webhookDispatcher = refusing;
+      try {
+        await instance.alarm();
+      } finally {
+        internals.webhookDispatcher = working;
+      }
+      return { before, after: cursor(state), alarm: await state.storage.getAlarm(), eventId: event.id };
+    });
+    expect(outcome.after).toBe(outcome.before);
+    expect(outcome.alarm).not.toBeNull();
+    expect(outcome.alarm as number).toBeGreaterThan(Date.now() + DISPATCH_RETRY_MS - 2_000);
+    expect(outcome.alarm as number).toBeLessThanOrEqual(Date.now() + DISPATCH_RETRY_MS);
+    // The delivery was recorded before the send; the retry sends it, once.
+    const recorded = await deliveries(tenant, webhook.id);
+    expect(recorded.map((d) => [d.eventId, d.status, d.attemptCount])).toEqual([
+      [String(outcome.eventId), "pending", 0],
+    ]);
+    await runInDurableObject(stub, (instance: TenantObject) => instance.alarm());
+    await waitFor(() => expect(receivers.received(name)).toHaveLength(1));
+    await runInDurableObject(stub, async (instance: TenantObject, state) => {
+      await instance.alarm();
+      expect(cursor(state)).toBe(outcome.eventId);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(receivers.received(name)).toHaveLength(1);
+    expect(await deliveries(tenant, webhook.id)).toHaveLength(1);
   });
 
   it("never sends another tenant's events to this tenant's endpoints", async () => {
