@@ -139,13 +139,14 @@ export class WebhookDeliveries {
         report.attemptedAt,
       ],
     );
-    this.db.run(`UPDATE webhook_delivery SET attempts = ?, status = ?, last_error = ?, updated_at = ? WHERE id = ?`, [
-      attempt,
-      report.succeeded ? "delivered" : "pending",
-      error,
-      report.attemptedAt,
-      id,
-    ]);
+    // A late failure of a duplicate message never takes back a delivery that has succeeded.
+    this.db.run(
+      `UPDATE webhook_delivery SET attempts = ?, updated_at = ?,
+         status = CASE WHEN status = 'delivered' THEN status ELSE ? END,
+         last_error = CASE WHEN status = 'delivered' THEN last_error ELSE ? END
+       WHERE id = ?`,
+      [attempt, report.attemptedAt, report.succeeded ? "delivered" : "pending", error, id],
+    );
     return attempt;
   }
 

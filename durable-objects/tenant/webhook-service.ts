@@ -192,7 +192,9 @@ export class WebhookService {
       if (delivery === undefined) return null;
       const attempt = this.deliveries.recordAttempt(deliveryId, report);
       const { failingSince } = this.endpoints.recordOutcome(delivery.webhook_id, report.succeeded, report.attemptedAt);
-      if (report.succeeded) return { attempt, status: "delivered", endpointDisabled: false };
+      if (report.succeeded || delivery.status === "delivered") {
+        return { attempt, status: "delivered", endpointDisabled: false };
+      }
       let reason: string | null = null;
       if (report.responseStatus === 410) reason = "the endpoint answered 410 Gone";
       else if (failingSince !== null && report.attemptedAt - failingSince >= SUSTAINED_FAILURE_MS) {

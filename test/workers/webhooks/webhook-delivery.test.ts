@@ -492,6 +492,17 @@ describe("webhook delivery", () => {
     expect(sent[0]?.body).toBe(sent[1]?.body);
     const event = JSON.parse(sent[0]?.body as string) as Record<string, unknown>;
     expect(event).toMatchObject({ id: deliveryId, type: "dev.kgen.webhook.test", data: { webhookId: webhook.id } });
+    // A duplicate message that fails afterwards is recorded, but does not take the delivery back.
+    const late = await tenantObject(env, { id: tenant.id, jurisdiction: null }).webhookRecordAttempt(deliveryId, {
+      succeeded: false,
+      responseStatus: 503,
+      latencyMs: 5,
+      responseBody: "",
+      error: "the endpoint answered 503",
+      attemptedAt: Date.now(),
+    });
+    expect(late).toEqual({ attempt: 3, status: "delivered", endpointDisabled: false });
+    expect(await delivery(tenant, webhook.id, deliveryId)).toMatchObject({ status: "delivered", lastError: null });
     // The test event is not in the tenant's log.
     const { events } = await get<{ events: { type: string }[] }>(tenant, "/v1/events?limit=1000");
     expect(events.map((e) => e.type)).not.toContain("webhook.test");
