@@ -9,7 +9,8 @@ export interface ReceivedRequest {
   receivedAt: number;
 }
 
-export type Responder = (request: ReceivedRequest) => Response | Promise<Response>;
+/** Answers a captured request; `signal` is the sender's abort signal (a receiver that hangs can honour it). */
+export type Responder = (request: ReceivedRequest, signal: AbortSignal) => Response | Promise<Response>;
 
 /**
  * Outbound capture: the Worker, its Durable Object and its queue consumers run in the tests' isolate, so a
@@ -34,7 +35,7 @@ export function installReceivers() {
       receivedAt: Date.now(),
     };
     received.set(name, [...(received.get(name) ?? []), captured]);
-    return responder(captured);
+    return responder(captured, request.signal);
   });
   let counter = 0;
   return {

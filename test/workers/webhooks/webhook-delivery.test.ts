@@ -561,6 +561,32 @@ describe("webhook delivery", () => {
     expect(left).toHaveLength(2);
   });
 
+  it("gives a receiver that never answers 10 seconds, then records the timeout and retries", async () => {
+    const tenant = await createTenant();
+    const { webhook } = await subscribe(
+      tenant,
+      ["job.*"],
+      (_request, signal) =>
+        new Promise<Response>((_resolve, reject) => {
+          signal.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+        }),
+    );
+    const started = Date.now();
+    const deliveryId = await sendTest(tenant, webhook.id);
+    await vi.waitFor(async () => expect((await delivery(tenant, webhook.id, deliveryId)).attemptCount).toBe(1), {
+      timeout: 20_000,
+      interval: 200,
+    });
+    const [attempt] = (await delivery(tenant, webhook.id, deliveryId)).attempts ?? [];
+    expect(attempt).toMatchObject({
+      succeeded: false,
+      responseStatus: null,
+      error: "no complete response within 10000 ms",
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(10_000);
+    expect((await delivery(tenant, webhook.id, deliveryId)).status).toBe("pending");
+  }, 30_000);
+
   it("acks malformed messages and messages of unknown tenants or deliveries without sending anything", async () => {
     const before = receivers.received("none").length;
     const result = await runQueue("kgen-deliver", [
