@@ -207,4 +207,3 @@ function attemptView(row: AttemptRow): WebhookAttemptView {
   };
 }
 
-export type { DeliveryRow };
