@@ -206,4 +206,3 @@ function attemptView(row: AttemptRow): WebhookAttemptView {
     attemptedAt: new Date(Number(row.attempted_at)).toISOString(),
   };
 }
-
