@@ -45,6 +45,10 @@ import { optionalCount, optionalIdempotencyKey, requireCount, requireMatch, requ
 import { outcome } from "./tenant/rpc-outcome";
 import { applyTemplateChange, type TemplateChange, type TemplateEvent } from "./tenant/template-changes";
 import { TENANT_SCHEMA } from "./tenant/tenant-schema";
+import type { AttemptReport, DeliveryListCursor } from "./tenant/webhook-deliveries";
+import { WebhookDispatcher } from "./tenant/webhook-dispatcher";
+import type { NewWebhook, WebhookChanges, WebhookListCursor } from "./tenant/webhook-endpoints";
+import { type DeliverQueue, WebhookService } from "./tenant/webhook-service";
 
 export type { RateLimitDecision } from "../shared/token-bucket";
 export type { EventPage, EventPrune, JsonValue, TenantEvent } from "./tenant/event-log";
@@ -56,6 +60,8 @@ export type {
   QuotaUsage,
 } from "./tenant/quota-counters";
 export type { RequestUsage } from "./tenant/request-usage";
+export type { AttemptReport } from "./tenant/webhook-deliveries";
+export type { AttemptOutcome, DeliverMessage, DeliveryPlan } from "./tenant/webhook-service";
 
 export interface ConsumeRequestInput {
   plan: PlanName;
@@ -180,6 +186,8 @@ export class TenantObject extends DurableObject<Env> {
   private readonly jobs: JobService;
   private readonly eventTickets: EventTickets;
   private readonly eventStreams: EventStreams;
+  private readonly webhooks: WebhookService;
+  private readonly webhookDispatcher: WebhookDispatcher;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -193,6 +201,14 @@ export class TenantObject extends DurableObject<Env> {
     this.eventTickets = new EventTickets(this.db);
     this.eventStreams = new EventStreams(ctx, this.events, this.eventTickets, () => this.scheduleEventFanOut());
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+    const deliverQueue = () => env.DELIVER_QUEUE as unknown as DeliverQueue;
+    this.webhooks = new WebhookService(
+      this.db,
+      this.events,
+      (type, data, createdAt) => this.events.append(type, eventDataJson(data), createdAt).event,
+      deliverQueue,
+    );
+    this.webhookDispatcher = new WebhookDispatcher(this.db, this.events, this.webhooks, deliverQueue);
     ctx.blockConcurrencyWhile(async () => {
       applySchemaMigrations(this.db, TENANT_SCHEMA);
       this.graphs.discardInterruptedWrites();
@@ -215,6 +231,7 @@ export class TenantObject extends DurableObject<Env> {
   /** Hands the events appended since each consumer's own cursor to that consumer. */
   private async fanOutEvents(): Promise<void> {
     this.eventStreams.deliverNewEvents();
+    await this.dispatchWebhooks();
   }
 
   /** Opens a live event stream (SSE or WebSocket) the Worker authenticated; see EventStreams. */
@@ -244,6 +261,16 @@ export class TenantObject extends DurableObject<Env> {
   /** Open event streams and sockets. */
   openEventStreams(): number {
     return this.eventStreams.openCount();
+  }
+
+  /** Queues the webhook deliveries of new events; runs again while more wait or after a failed send. */
+  private async dispatchWebhooks(): Promise<void> {
+    const { againInMs } = await this.webhookDispatcher.dispatch(Date.now());
+    if (againInMs === null) return;
+    // Never postpone an alarm another consumer (or a new event) asked for sooner.
+    const wanted = Date.now() + againInMs;
+    const scheduled = await this.ctx.storage.getAlarm();
+    if (scheduled === null || scheduled > wanted) await this.ctx.storage.setAlarm(wanted);
   }
 
   ping(): string {
@@ -328,6 +355,63 @@ export class TenantObject extends DurableObject<Env> {
 
   jobPreview(request: JobRequest, templatePath: string, maxUnits: number) {
     return outcome(() => this.jobs.preview(request, templatePath, maxUnits));
+  }
+
+  // Webhooks (see webhook-service.ts): each change appends its `webhook.*` event in the same call.
+
+  webhookCreate(input: NewWebhook) {
+    return outcome(() => this.webhooks.create(input));
+  }
+
+  webhookList(limit: number, after?: WebhookListCursor) {
+    return outcome(() => this.webhooks.list(limit, after));
+  }
+
+  webhookGet(id: string) {
+    return outcome(() => this.webhooks.get(id));
+  }
+
+  webhookUpdate(tenantId: string, id: string, changes: WebhookChanges, now: number) {
+    return outcome(() => this.webhooks.update(tenantId, id, changes, now));
+  }
+
+  webhookDelete(id: string, now: number) {
+    return outcome(() => this.webhooks.delete(id, now));
+  }
+
+  /** `now` is the caller's clock: the replaced secret keeps signing until now + 24 h. */
+  webhookRotateSecret(id: string, secret: NewWebhook["secret"], now: number) {
+    return outcome(() => this.webhooks.rotateSecret(id, secret, now));
+  }
+
+  webhookTest(tenantId: string, id: string, now: number) {
+    return outcome(() => this.webhooks.enqueueTest(tenantId, id, now));
+  }
+
+  webhookDeliveries(webhookId: string, limit: number, before?: DeliveryListCursor) {
+    return outcome(() => this.webhooks.deliveriesOf(webhookId, limit, before));
+  }
+
+  webhookDelivery(webhookId: string, deliveryId: string) {
+    return outcome(() => this.webhooks.delivery(webhookId, deliveryId));
+  }
+
+  webhookRedeliver(tenantId: string, webhookId: string, deliveryId: string, now: number) {
+    return outcome(() => this.webhooks.redeliver(tenantId, webhookId, deliveryId, now));
+  }
+
+  /** For the deliver consumer: what to send now (null: nothing to send). */
+  webhookDeliveryPlan(tenantId: string, deliveryId: string, now: number) {
+    return this.webhooks.plan(tenantId, deliveryId, now);
+  }
+
+  webhookRecordAttempt(deliveryId: string, report: AttemptReport) {
+    return this.webhooks.recordAttempt(deliveryId, report);
+  }
+
+  /** For the dead-letter consumer: the delivery used up its retries. */
+  webhookRecordGaveUp(deliveryId: string, now: number): boolean {
+    return this.webhooks.recordGaveUp(deliveryId, now);
   }
 
   /** Stored schema version of every component, e.g. `{ "tenant-core": 1 }`. */

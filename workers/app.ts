@@ -28,6 +28,7 @@ import { templateRoutes } from "./routes/templates/index";
 import { tenantRoutes } from "./routes/tenants/index";
 import { triggerRoutes } from "./routes/triggers/index";
 import { usageRoutes } from "./routes/usage/index";
+import { webhookRoutes } from "./routes/webhooks/index";
 
 export const app = createRouter();
 
@@ -54,6 +55,7 @@ app.route("/v1", jobRoutes);
 app.route("/v1", triggerRoutes);
 // Public: a delivery's signature is its credential, so no tenant middleware runs before the handler.
 app.route("/v1", hookRoutes);
+app.route("/v1", webhookRoutes);
 app.route("/", wellKnownRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

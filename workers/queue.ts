@@ -1,5 +1,6 @@
 import { consumeGenerateBatch, consumeGenerateDeadLetters } from "./jobs/generate-consumer";
 import type { GenerateMessage } from "./jobs/run-job";
+import { consumeDeliverBatch, consumeDeliverDeadLetters } from "./webhooks/deliver-consumer";
 
 /** Queue names carry an environment suffix (`kgen-generate-staging`); dispatch on what they are. */
 export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
@@ -8,7 +9,11 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promi
     if (name.endsWith("-dlq")) return consumeGenerateDeadLetters(batch as MessageBatch<GenerateMessage>, env);
     return consumeGenerateBatch(batch as MessageBatch<GenerateMessage>, env);
   }
-  // No consumer yet (drift, deliver): keep the messages (they reach the dead-letter queue), never drop them.
+  if (name.startsWith("kgen-deliver")) {
+    if (name.endsWith("-dlq")) return consumeDeliverDeadLetters(batch, env);
+    return consumeDeliverBatch(batch, env);
+  }
+  // No consumer yet (drift): keep the messages (they reach the dead-letter queue), never drop them.
   console.error(
     JSON.stringify({ level: "error", msg: "no consumer for queue", queue: name, messages: batch.messages.length }),
   );

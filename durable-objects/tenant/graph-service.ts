@@ -146,7 +146,7 @@ export class GraphService {
       maxVersionTriples?: number;
       /** Where each version's prefix declarations are kept for Turtle and TriG output. */
       prefixes?: GraphPrefixes;
-      /** The tenant's event log (default: one over `db` that notifies no one of appends). */
+      /** The tenant object's event log, whose appends schedule the event fan-out (default: a bare one). */
       events?: EventLog;
     } = {},
   ) {

@@ -2,6 +2,7 @@ import { quadStoreSchema } from "../../shared/rdf/store/quad-store-schema";
 import type { SchemaComponent } from "../../shared/sql/migrations";
 import { eventTicketsSchema } from "./event-tickets";
 import { graphPrefixesSchema } from "./graph-prefixes";
+import { webhooksSchema } from "./webhook-schema";
 
 /** Tables of the tenant core: rate limiter, quota counters, request usage, event log. */
 export const tenantCoreSchema: SchemaComponent = {
@@ -65,4 +66,5 @@ export const TENANT_SCHEMA: readonly SchemaComponent[] = [
   quadStoreSchema,
   graphPrefixesSchema,
   eventTicketsSchema,
+  webhooksSchema,
 ];

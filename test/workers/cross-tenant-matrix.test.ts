@@ -35,6 +35,12 @@ describe("cross-tenant matrix", () => {
         jsonBody({ name: "b-trigger", verify: "github", action: { generator: "gen", graph: "g" } }, b.apiKey),
       )
     ).json()) as { id: string };
+    const webhook = (await (
+      await call("/v1/webhooks", jsonBody({ url: "http://127.0.0.1:9/hook", events: ["job.*"] }, b.apiKey))
+    ).json()) as { id: string };
+    const { deliveryId } = (await (
+      await call(`/v1/webhooks/${webhook.id}/test`, { method: "POST", headers: bearer(b.apiKey) })
+    ).json()) as { deliveryId: string };
 
     const json = (body: unknown, method = "POST") => ({
       method,
@@ -79,6 +85,14 @@ describe("cross-tenant matrix", () => {
       ["/v1/verify", json({ artifact, envelope })],
       [`/v1/triggers/${trigger.id}`, {}],
       [`/v1/triggers/${trigger.id}`, { method: "DELETE" }],
+      [`/v1/webhooks/${webhook.id}`, {}],
+      [`/v1/webhooks/${webhook.id}`, json({ description: "taken" }, "PATCH")],
+      [`/v1/webhooks/${webhook.id}`, { method: "DELETE" }],
+      [`/v1/webhooks/${webhook.id}/rotate-secret`, { method: "POST" }],
+      [`/v1/webhooks/${webhook.id}/test`, { method: "POST" }],
+      [`/v1/webhooks/${webhook.id}/deliveries`, {}],
+      [`/v1/webhooks/${webhook.id}/deliveries/${deliveryId}`, {}],
+      [`/v1/webhooks/${webhook.id}/deliveries/${deliveryId}/redeliver`, { method: "POST" }],
     ];
     for (const [path, init] of routes) {
       const res = await call(path, {
@@ -101,15 +115,28 @@ describe("cross-tenant matrix", () => {
       "/v1/events?types=*",
       "/v1/audit-log",
       "/v1/triggers",
+      "/v1/webhooks",
     ]) {
       const body = JSON.stringify(await (await call(list, { headers: bearer(a.apiKey) })).json());
-      for (const id of [b.id, bKey.apiKey.id, job.id, artifact, trigger.id, "bob@idp", '"gen"', '"g"'])
+      for (const id of [
+        b.id,
+        bKey.apiKey.id,
+        job.id,
+        artifact,
+        trigger.id,
+        webhook.id,
+        deliveryId,
+        "bob@idp",
+        '"gen"',
+        '"g"',
+      ])
         expect(body, `${list} leaks ${id}`).not.toContain(id);
     }
     // B's resources are untouched.
     expect((await call(`/v1/jobs/${job.id}`, { headers: bearer(b.apiKey) })).status).toBe(200);
     expect((await call("/v1/graphs/g", { headers: bearer(b.apiKey) })).status).toBe(200);
     expect((await call(`/v1/triggers/${trigger.id}`, { headers: bearer(b.apiKey) })).status).toBe(200);
+    expect((await call(`/v1/webhooks/${webhook.id}`, { headers: bearer(b.apiKey) })).status).toBe(200);
   });
 
   it("streams and tickets stay within the credential's tenant", async () => {

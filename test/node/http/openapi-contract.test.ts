@@ -12,7 +12,13 @@ interface Operation {
 type OpenApiDocument = { openapi: string; paths: Record<string, Record<string, Operation>> };
 
 /** POST routes that take no body by design: nothing to describe. */
-const BODYLESS = new Set(["POST /v1/signing-keys/rotate", "POST /v1/events/tickets"]);
+const BODYLESS = new Set([
+  "POST /v1/signing-keys/rotate",
+  "POST /v1/webhooks/:id/rotate-secret",
+  "POST /v1/webhooks/:id/test",
+  "POST /v1/webhooks/:id/deliveries/:deliveryId/redeliver",
+  "POST /v1/events/tickets",
+]);
 const METHODS_WITH_BODY = new Set(["POST", "PUT", "PATCH"]);
 /** The document itself is served by the framework, not declared as a route. */
 const UNDOCUMENTED = new Set(["GET /v1/openapi.json"]);
