@@ -313,7 +313,7 @@ describe("webhook delivery", () => {
       tenant,
       "/v1/events?limit=1000",
     );
-    expect(events.filter((e) => e.type === "webhook.disabled").map((e) => e.data)).toEqual([
+    expect(events.filter((e) => e.type === "dev.kgen.webhook.disabled").map((e) => e.data)).toEqual([
       { webhookId: webhook.id, reason: "the endpoint answered 410 Gone" },
     ]);
     // No retry of that delivery, and no new delivery while disabled.
@@ -505,7 +505,7 @@ describe("webhook delivery", () => {
     expect(await delivery(tenant, webhook.id, deliveryId)).toMatchObject({ status: "delivered", lastError: null });
     // The test event is not in the tenant's log.
     const { events } = await get<{ events: { type: string }[] }>(tenant, "/v1/events?limit=1000");
-    expect(events.map((e) => e.type)).not.toContain("webhook.test");
+    expect(events.map((e) => e.type)).not.toContain("dev.kgen.webhook.test");
   });
 
   it("keeps the first 1 KiB of a response and records network errors", async () => {
