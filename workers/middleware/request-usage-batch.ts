@@ -64,6 +64,11 @@ export class RequestUsageBatch {
     ctx.waitUntil(flushing);
   }
 
+  /** Settles when no flush is scheduled or running. */
+  async idle(): Promise<void> {
+    await this.flushing;
+  }
+
   /** Writes every tenant's pending counts, one call per tenant. */
   async flush(env: Env, nowMs: number): Promise<void> {
     const tenants = [...this.pending.values()].map((entry) => entry.tenant);

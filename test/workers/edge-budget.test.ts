@@ -1,0 +1,136 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { tenantObject } from "../../workers/tenant-object-stub";
+import { countedCall, tally } from "./central-calls";
+import { bearer, call, createKey, createTenant, jsonBody, type TestTenant } from "./helpers";
+
+const MODEL = `@prefix ex: <http://example.org/> .
+ex:Order ex:label "Order" .
+ex:Line ex:label "Line" .
+`;
+
+const renderBody = { template: "Hello {{ name }}", context: { name: "edge" } };
+
+async function platformToken(credential: string): Promise<string> {
+  const res = await call("/v1/auth/token", { method: "POST", headers: bearer(credential) });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { accessToken: string }).accessToken;
+}
+
+async function withGraph(): Promise<TestTenant> {
+  const tenant = await createTenant();
+  const res = await call("/v1/graphs/model", {
+    method: "PUT",
+    headers: { ...bearer(tenant.apiKey), "content-type": "text/turtle" },
+    body: MODEL,
+  });
+  expect(res.status).toBe(201);
+  return tenant;
+}
+
+describe("central round trips per route", () => {
+  it("POST /v1/render without a graph: none with a platform token", async () => {
+    const tenant = await createTenant();
+    const token = await platformToken(tenant.apiKey);
+    const { response, onPath, body } = await countedCall("/v1/render", jsonBody(renderBody, token));
+    expect(response.status, new TextDecoder().decode(body)).toBe(200);
+    expect(tally(onPath)).toEqual({});
+  });
+
+  it("POST /v1/render without a graph: one D1 read for an API key new here, none once it was seen", async () => {
+    const tenant = await createTenant();
+    const key = await createKey(tenant, "editor");
+    const first = await countedCall("/v1/render", jsonBody(renderBody, key.secret));
+    expect(first.response.status).toBe(200);
+    expect(first.onPath).toHaveLength(1);
+    expect(first.onPath[0]?.store).toBe("d1");
+    const again = await countedCall("/v1/render", jsonBody(renderBody, key.secret));
+    expect(again.response.status).toBe(200);
+    expect(tally(again.onPath)).toEqual({});
+  });
+
+  it("GET /v1/me reads the tenant's full row: one D1 read, even with a fresh platform token", async () => {
+    const tenant = await createTenant();
+    const token = await platformToken(tenant.apiKey);
+    const fresh = await countedCall("/v1/me", { headers: bearer(token) });
+    expect(fresh.response.status).toBe(200);
+    expect(tally(fresh.onPath)).toEqual({ "d1:raw": 1 });
+  });
+
+  it("SPARQL on the latest version: exactly one call, to the tenant's object", async () => {
+    const tenant = await withGraph();
+    const query = encodeURIComponent("SELECT ?s WHERE { ?s ?p ?o }");
+    const { response, onPath, deferred } = await countedCall(`/v1/graphs/model/sparql?query=${query}`, {
+      headers: bearer(tenant.apiKey, { accept: "application/sparql-results+json" }),
+    });
+    expect(response.status).toBe(200);
+    expect(tally(onPath)).toEqual({ "tenant-object:graphQuery": 1 });
+    // Metering happens after the response, batched.
+    expect(tally(deferred)).toEqual({ "tenant-object:recordRequests": 1 });
+  });
+
+  it("graph writes: exactly one call, to the tenant's object", async () => {
+    const tenant = await withGraph();
+    const replaced = await countedCall("/v1/graphs/model", {
+      method: "PUT",
+      headers: { ...bearer(tenant.apiKey), "content-type": "text/turtle" },
+      body: `${MODEL}ex:Extra ex:label "Extra" .\n`,
+    });
+    expect(replaced.response.status).toBe(201);
+    expect(tally(replaced.onPath)).toEqual({ "tenant-object:graphIngest": 1 });
+    const update = "PREFIX ex: <http://example.org/> INSERT DATA { ex:More ex:label \"More\" }";
+    const updated = await countedCall("/v1/graphs/model/sparql", {
+      method: "POST",
+      headers: { ...bearer(tenant.apiKey), "content-type": "application/sparql-update" },
+      body: update,
+    });
+    expect(updated.response.status).toBe(201);
+    expect(updated.onPath.map((c) => c.store)).toEqual(["tenant-object"]);
+  });
+
+  it("a refused credential makes no call to the tenant's object and is not metered", async () => {
+    const tenant = await createTenant();
+    const { response, onPath, deferred } = await countedCall("/v1/render", jsonBody(renderBody, `${tenant.apiKey}x`));
+    expect(response.status).toBe(401);
+    expect(onPath.map((c) => c.store)).toEqual(["d1"]);
+    expect(deferred).toEqual([]);
+  });
+});
+
+describe("metering without a round trip", () => {
+  it("batches an isolate's request counts into one call per tenant, visible in /v1/usage", async () => {
+    const tenant = await createTenant();
+    const token = await platformToken(tenant.apiKey);
+    const stub = tenantObject(env, { id: tenant.id, jurisdiction: null });
+    const renders = await Promise.all(
+      Array.from({ length: 5 }, () => countedCall("/v1/render", jsonBody(renderBody, token))),
+    );
+    for (const render of renders) expect(render.onPath).toEqual([]);
+    const renderCount = async () =>
+      (await stub.getUsage({})).requests.find((row) => row.routeClass === "post:render")?.requests ?? 0;
+    expect(await renderCount()).toBe(5);
+    // Every deferred write carried several requests: fewer calls than requests.
+    const writes = renders.flatMap((render) => render.deferred);
+    expect(writes.length).toBeGreaterThanOrEqual(1);
+    expect(writes.length).toBeLessThan(5);
+    expect(new Set(writes.map((c) => c.name))).toEqual(new Set(["tenant-object:recordRequests"]));
+  });
+
+  it("/v1/usage includes this isolate's unwritten counts at once, in the same single call", async () => {
+    const tenant = await createTenant();
+    const token = await platformToken(tenant.apiKey);
+    const stub = tenantObject(env, { id: tenant.id, jurisdiction: null });
+    // Not through countedCall: these counts stay in the batch until its timer fires.
+    const { requestUsageBatch } = await import("../../workers/middleware/request-usage-batch");
+    requestUsageBatch.add({ id: tenant.id, jurisdiction: null }, "post:render", 200, Date.now());
+    requestUsageBatch.add({ id: tenant.id, jurisdiction: null }, "post:render", 422, Date.now());
+    expect((await stub.getUsage({})).requests).toEqual([]);
+    const usage = await countedCall("/v1/usage", { headers: bearer(token) });
+    expect(usage.response.status).toBe(200);
+    expect(tally(usage.onPath)).toEqual({ "tenant-object:getUsage": 1 });
+    const { requests } = JSON.parse(new TextDecoder().decode(usage.body)) as {
+      requests: { routeClass: string; requests: number; clientErrors: number }[];
+    };
+    expect(requests.find((row) => row.routeClass === "post:render")).toMatchObject({ requests: 2, clientErrors: 1 });
+  });
+});
