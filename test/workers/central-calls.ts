@@ -31,7 +31,14 @@ export class CentralCallLog {
     const wrapped: Record<string, unknown> = { ...base };
     wrapped.DB = this.d1(base.DB);
     wrapped.TENANT = this.namespace(base.TENANT);
-    wrapped.ARTIFACTS = this.methods(base.ARTIFACTS, "r2", ["get", "head", "put", "list", "delete", "createMultipartUpload"]);
+    wrapped.ARTIFACTS = this.methods(base.ARTIFACTS, "r2", [
+      "get",
+      "head",
+      "put",
+      "list",
+      "delete",
+      "createMultipartUpload",
+    ]);
     for (const name of ["GENERATE_QUEUE", "DRIFT_QUEUE", "DELIVER_QUEUE"] as const) {
       wrapped[name] = this.methods(base[name], "queue", ["send", "sendBatch"]);
     }

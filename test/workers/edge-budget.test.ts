@@ -78,7 +78,7 @@ describe("central round trips per route", () => {
     });
     expect(replaced.response.status).toBe(201);
     expect(tally(replaced.onPath)).toEqual({ "tenant-object:graphIngest": 1 });
-    const update = "PREFIX ex: <http://example.org/> INSERT DATA { ex:More ex:label \"More\" }";
+    const update = 'PREFIX ex: <http://example.org/> INSERT DATA { ex:More ex:label "More" }';
     const updated = await countedCall("/v1/graphs/model/sparql", {
       method: "POST",
       headers: { ...bearer(tenant.apiKey), "content-type": "application/sparql-update" },
