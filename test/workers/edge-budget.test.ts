@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { tenantObject } from "../../workers/tenant-object-stub";
 import { countedCall, tally } from "./central-calls";
-import { bearer, call, createKey, createTenant, jsonBody, type TestTenant } from "./helpers";
+import { ADMIN_TOKEN, bearer, call, createKey, createTenant, jsonBody, type TestTenant } from "./helpers";
 
 const MODEL = `@prefix ex: <http://example.org/> .
 ex:Order ex:label "Order" .
@@ -132,5 +132,91 @@ describe("metering without a round trip", () => {
       requests: { routeClass: string; requests: number; clientErrors: number }[];
     };
     expect(requests.find((row) => row.routeClass === "post:render")).toMatchObject({ requests: 2, clientErrors: 1 });
+  });
+});
+
+/** A tenant with one generated artifact: a graph, a one-template generator and a completed job. */
+async function withArtifact(): Promise<{ tenant: TestTenant; artifactId: string; sha256: string }> {
+  const tenant = await withGraph();
+  const template = await call("/v1/templates/notes/readme.md.njk", {
+    method: "PUT",
+    headers: { ...bearer(tenant.apiKey), "content-type": "text/plain" },
+    body: "---\nto: README.md\n---\n# {{ title }}\n",
+  });
+  expect(template.status).toBeLessThan(300);
+  const job = await call(
+    "/v1/jobs",
+    jsonBody({ graph: "model", generator: "notes", params: { title: "T" } }, tenant.apiKey),
+  );
+  expect(job.status).toBe(201);
+  const { id } = (await job.json()) as { id: string };
+  const listed = await call(`/v1/jobs/${id}/artifacts`, { headers: bearer(tenant.apiKey) });
+  const [artifact] = ((await listed.json()) as { items: { id: string; sha256: string }[] }).items;
+  if (!artifact) throw new Error("the job wrote no artifact");
+  return { tenant, artifactId: artifact.id, sha256: artifact.sha256 };
+}
+
+describe("immutable content at the edge", () => {
+  it("an artifact's bytes and attestation: none once cached at the location, the same bytes as the miss", async () => {
+    const { tenant, artifactId, sha256 } = await withArtifact();
+    const misses: [string, Record<string, number>][] = [
+      // The artifact's row (D1), then its bytes in the batch's pack (R2).
+      [`/v1/artifacts/${artifactId}`, { "d1:raw": 1, "r2:get": 1 }],
+      // The envelope is kept in the artifact's row.
+      [`/v1/artifacts/${artifactId}/attestation`, { "d1:raw": 1 }],
+    ];
+    for (const [path, missCalls] of misses) {
+      const miss = await countedCall(path, { headers: bearer(tenant.apiKey) });
+      expect(miss.response.status).toBe(200);
+      expect(miss.response.headers.get("x-kgen-edge-cache")).toBe("miss");
+      expect(tally(miss.onPath)).toEqual(missCalls);
+      const hit = await countedCall(path, { headers: bearer(tenant.apiKey) });
+      expect(hit.response.status).toBe(200);
+      expect(hit.response.headers.get("x-kgen-edge-cache")).toBe("hit");
+      expect(tally(hit.onPath)).toEqual({});
+      expect(new Uint8Array(hit.body)).toEqual(new Uint8Array(miss.body));
+      expect(hit.response.headers.get("cache-control")).toBe(miss.response.headers.get("cache-control"));
+    }
+    const bytes = await countedCall(`/v1/artifacts/${artifactId}`, { headers: bearer(tenant.apiKey) });
+    expect(bytes.response.headers.get("etag")).toBe(`"${sha256}"`);
+    const notModified = await countedCall(`/v1/artifacts/${artifactId}`, {
+      headers: bearer(tenant.apiKey, { "if-none-match": `"${sha256}"` }),
+    });
+    expect(notModified.response.status).toBe(304);
+    expect(notModified.onPath).toEqual([]);
+  });
+
+  it("never serves one tenant's cached content to another", async () => {
+    const { tenant, artifactId } = await withArtifact();
+    expect((await countedCall(`/v1/artifacts/${artifactId}`, { headers: bearer(tenant.apiKey) })).response.status).toBe(
+      200,
+    );
+    expect(
+      (await countedCall(`/v1/artifacts/${artifactId}`, { headers: bearer(tenant.apiKey) })).response.headers.get(
+        "x-kgen-edge-cache",
+      ),
+    ).toBe("hit");
+    const other = await createTenant();
+    const theirs = await countedCall(`/v1/artifacts/${artifactId}`, { headers: bearer(other.apiKey) });
+    expect(theirs.response.status).toBe(404);
+    expect(theirs.response.headers.get("x-kgen-edge-cache")).toBeNull();
+    const attestation = await countedCall(`/v1/artifacts/${artifactId}/attestation`, { headers: bearer(other.apiKey) });
+    expect(attestation.response.status).toBe(404);
+  });
+
+  it("checks the credential before the cache: a deleted key and a suspended tenant are refused", async () => {
+    const { tenant, artifactId } = await withArtifact();
+    const key = await createKey(tenant, "viewer");
+    const path = `/v1/artifacts/${artifactId}`;
+    expect((await countedCall(path, { headers: bearer(key.secret) })).response.status).toBe(200);
+    expect((await countedCall(path, { headers: bearer(key.secret) })).response.headers.get("x-kgen-edge-cache")).toBe(
+      "hit",
+    );
+    await countedCall(`/v1/api-keys/${key.apiKey.id}`, { method: "DELETE", headers: bearer(tenant.apiKey) });
+    expect((await countedCall(path, { headers: bearer(key.secret) })).response.status).toBe(401);
+    await countedCall(`/v1/tenants/${tenant.id}`, jsonBody({ status: "suspended" }, ADMIN_TOKEN, "PATCH"));
+    const suspended = await countedCall(path, { headers: bearer(tenant.apiKey) });
+    expect(suspended.response.status).toBe(403);
+    expect(suspended.response.headers.get("x-kgen-edge-cache")).toBeNull();
   });
 });
