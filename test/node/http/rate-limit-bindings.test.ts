@@ -4,12 +4,19 @@ import { PLAN_NAMES, planLimits } from "../../../shared/plans";
 
 const ENVIRONMENTS = [undefined, "staging", "production"] as const;
 
+interface RateLimitBinding {
+  name: string;
+  namespace_id: string;
+  simple: { limit: number; period: number };
+}
+
 describe("per-plan rate-limit bindings in wrangler.toml", () => {
   it("declares one binding per plan in every environment, limited to the plan's requests per minute", () => {
     const namespaces = new Set<string>();
     for (const env of ENVIRONMENTS) {
       const config = unstable_readConfig({ config: "wrangler.toml", ...(env ? { env } : {}) }, {});
-      const bindings = new Map(config.ratelimits.map((binding) => [binding.name, binding]));
+      const declared = config.ratelimits as RateLimitBinding[];
+      const bindings = new Map(declared.map((binding) => [binding.name, binding]));
       for (const plan of PLAN_NAMES) {
         const binding = bindings.get(`RATE_LIMIT_${plan.toUpperCase()}`);
         expect(binding, `${env ?? "top level"}: RATE_LIMIT_${plan.toUpperCase()}`).toBeDefined();
