@@ -40,8 +40,4 @@ export class ExpiringCache<V> {
   deleteWhere(matches: (value: V) => boolean): void {
     for (const [key, entry] of this.entries) if (matches(entry.value)) this.entries.delete(key);
   }
-
-  clear(): void {
-    this.entries.clear();
-  }
 }
