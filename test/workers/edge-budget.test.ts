@@ -88,6 +88,39 @@ describe("central round trips per route", () => {
     expect(updated.onPath.map((c) => c.store)).toEqual(["tenant-object"]);
   });
 
+  it("graph patches and deletes: exactly one call, to the tenant's object", async () => {
+    const tenant = await withGraph();
+    const patched = await countedCall("/v1/graphs/model", {
+      method: "PATCH",
+      headers: { ...bearer(tenant.apiKey), "content-type": "application/sparql-update" },
+      body: 'PREFIX ex: <http://example.org/> INSERT DATA { ex:Patched ex:label "Patched" }',
+    });
+    expect(patched.response.status).toBe(201);
+    expect(patched.onPath.map((c) => c.store)).toEqual(["tenant-object"]);
+    const deleted = await countedCall("/v1/graphs/model", { method: "DELETE", headers: bearer(tenant.apiKey) });
+    expect(deleted.response.status).toBe(204);
+    expect(tally(deleted.onPath)).toEqual({ "tenant-object:graphDelete": 1 });
+  });
+
+  it("a platform token addresses the tenant's object in its jurisdiction from its claims alone", async () => {
+    const tenant = await createTenant({ jurisdiction: "eu" });
+    const put = await call("/v1/graphs/model", {
+      method: "PUT",
+      headers: { ...bearer(tenant.apiKey), "content-type": "text/turtle" },
+      body: MODEL,
+    });
+    expect(put.status).toBe(201);
+    const token = await platformToken(tenant.apiKey);
+    const query = encodeURIComponent("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }");
+    const { response, onPath, body } = await countedCall(`/v1/graphs/model/sparql?query=${query}`, {
+      headers: bearer(token, { accept: "application/sparql-results+json" }),
+    });
+    expect(response.status).toBe(200);
+    expect(tally(onPath)).toEqual({ "tenant-object:graphQuery": 1 });
+    const results = JSON.parse(new TextDecoder().decode(body)) as { results: { bindings: { n: { value: string } }[] } };
+    expect(results.results.bindings[0]?.n.value).toBe("2");
+  });
+
   it("a refused credential makes no call to the tenant's object and is not metered", async () => {
     const tenant = await createTenant();
     const { response, onPath, deferred } = await countedCall("/v1/render", jsonBody(renderBody, `${tenant.apiKey}x`));
