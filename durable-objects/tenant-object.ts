@@ -146,7 +146,8 @@ export interface ReadEventsInput {
 }
 
 const EVENT_TYPE = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*){0,7}$/;
-const ROUTE_CLASS = /^[a-z0-9][a-z0-9._:-]{0,63}$/;
+/** What a route class looks like, e.g. `get:graphs`. */
+export const ROUTE_CLASS = /^[a-z0-9][a-z0-9._:-]{0,63}$/;
 const DAY = /^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$/;
 
 const PERIOD = /^(total|[0-9]{4}-(0[1-9]|1[0-2]))$/;

@@ -13,14 +13,12 @@ export const usage: AppRouteHandler<typeof routes.usage> = async (c) => {
   const period = c.req.valid("query").period ?? monthPeriod(Date.now());
   // This isolate's unwritten counts travel with the read, so a tenant sees its own recent requests here at once.
   const record = requestUsageBatch.take(tenant.id, Date.now());
-  let usage: Awaited<ReturnType<ReturnType<typeof tenantObject>["getUsage"]>>;
-  try {
-    usage = await tenantObject(c.env, tenant).getUsage(record ? { record } : {});
-  } catch (error) {
-    if (record) requestUsageBatch.restore(tenant, record.counts);
-    throw error;
-  }
-  const { quotas: counted, requests } = usage;
+  const { quotas: counted, requests } = await tenantObject(c.env, tenant)
+    .getUsage(record ? { record } : {})
+    .catch((error: unknown) => {
+      if (record) requestUsageBatch.restore(tenant, record.counts);
+      throw error;
+    });
   const quotas = QUOTA_COUNTERS.map((counter) => {
     const counterPeriod = periodOf(counter, period);
     const row = counted.find((entry) => entry.counter === counter && entry.period === counterPeriod);
