@@ -104,7 +104,18 @@ export interface RecordRequestInput {
   status: number;
 }
 
+export interface RecordRequestsInput {
+  /** The caller's clock, epoch ms: days older than the retention are dropped relative to it. */
+  now: number;
+  /** At most MAX_REQUEST_COUNTS counts, each for one day and route class. */
+  counts: RequestUsage[];
+}
+
+export const MAX_REQUEST_COUNTS = 500;
+
 export interface UsageQuery {
+  /** Counts not yet written (the caller's batch), added before reading in the same call. */
+  record?: RecordRequestsInput;
   /** Only quota counters of this period (`YYYY-MM` or `total`). */
   period?: string;
   /** Only request counters of days >= fromDay (`YYYY-MM-DD`). */
@@ -165,7 +176,8 @@ export interface TemplateChangeOutcome {
 }
 
 const EVENT_TYPE = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*){0,7}$/;
-const ROUTE_CLASS = /^[a-z0-9][a-z0-9._:-]{0,63}$/;
+/** What a route class looks like, e.g. `get:graphs`. */
+export const ROUTE_CLASS = /^[a-z0-9][a-z0-9._:-]{0,63}$/;
 const DAY = /^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$/;
 
 const PERIOD = /^(total|[0-9]{4}-(0[1-9]|1[0-2]))$/;
@@ -484,9 +496,20 @@ export class TenantObject extends DurableObject<Env> {
     );
   }
 
+  /** Adds a batch of request counts (metering deferred and batched by a Worker isolate). */
+  recordRequests(input: RecordRequestsInput): void {
+    const args = requireObject("recordRequests input", input);
+    const { counts } = args;
+    if (!Array.isArray(counts) || counts.length > MAX_REQUEST_COUNTS) {
+      throw new RangeError(`counts must be an array of at most ${MAX_REQUEST_COUNTS} items`);
+    }
+    this.requestUsage.recordAll(counts.map(requestCount), requireCount("now", args.now));
+  }
+
   /** Quota counters (by counter, then period) and request counters (by day, then route class). */
   getUsage(query: UsageQuery = {}): TenantUsage {
     const args = requireObject("getUsage query", query);
+    if (args.record !== undefined) this.recordRequests(args.record as RecordRequestsInput);
     const period = args.period === undefined ? undefined : quotaPeriod(args.period);
     const fromDay = args.fromDay === undefined ? undefined : requireMatch("fromDay", args.fromDay, DAY);
     const toDay = args.toDay === undefined ? undefined : requireMatch("toDay", args.toDay, DAY);
@@ -550,6 +573,21 @@ export class TenantObject extends DurableObject<Env> {
 function quotaCounter(value: unknown): QuotaCounter {
   if (!isQuotaCounter(value)) throw new RangeError(`counter must be one of ${QUOTA_COUNTERS.join(", ")}`);
   return value;
+}
+
+function requestCount(value: unknown): RequestUsage {
+  const args = requireObject("request count", value);
+  const count = {
+    day: requireMatch("day", args.day, DAY),
+    routeClass: requireMatch("routeClass", args.routeClass, ROUTE_CLASS),
+    requests: requireCount("requests", args.requests),
+    clientErrors: requireCount("clientErrors", args.clientErrors),
+    serverErrors: requireCount("serverErrors", args.serverErrors),
+  };
+  if (count.clientErrors + count.serverErrors > count.requests) {
+    throw new RangeError("clientErrors and serverErrors cannot exceed requests");
+  }
+  return count;
 }
 
 function quotaPeriod(value: unknown): string {

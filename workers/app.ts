@@ -4,6 +4,7 @@ import type { AppEnv } from "./context";
 import { allowedMethods } from "./method-not-allowed";
 import { abuseGuard } from "./middleware/abuse-guard";
 import { maxBodySize } from "./middleware/body-limit";
+import { d1Session } from "./middleware/d1-session";
 import { requestContext } from "./middleware/request-context";
 import { responseHeaders } from "./middleware/response-headers";
 import { createRouter } from "./openapi";
@@ -36,6 +37,7 @@ app.use("*", requestContext);
 app.use("*", responseHeaders);
 app.use("*", abuseGuard);
 app.use("*", maxBodySize);
+app.use("*", d1Session);
 
 app.route("/v1", healthRoutes);
 app.route("/v1", tenantRoutes);

@@ -1,6 +1,13 @@
 import type { Role } from "../shared/contracts/roles";
 import type { TenantRow } from "./db/schema";
 
+/**
+ * What the edge knows about the caller's tenant: enough to authorize, rate-limit and address its
+ * Durable Object. It comes from a platform token's claims or from the credential cache, not from a
+ * fresh D1 read, so it may be up to CREDENTIAL_CACHE_TTL_MS old.
+ */
+export type TenantSnapshot = Pick<TenantRow, "id" | "slug" | "plan" | "jurisdiction" | "status">;
+
 /** Who is calling, established only from a verified credential. */
 export interface Principal {
   tenantId: string;
@@ -13,6 +20,8 @@ export interface Principal {
   tokenId?: string;
   /** When the API key behind this credential expires (epoch ms); unset for keys that never expire. */
   apiKeyExpiresAtMs?: number;
+  /** When the credential and its tenant were last confirmed against D1 (epoch ms). */
+  confirmedAtMs: number;
 }
 
 export interface AppVariables {
@@ -20,7 +29,7 @@ export interface AppVariables {
   traceId: string;
   spanId: string;
   principal: Principal;
-  tenant: TenantRow;
+  tenant: TenantSnapshot;
   /** Route template for logs, e.g. `/v1/tenants/:id`. */
   routeName: string;
 }

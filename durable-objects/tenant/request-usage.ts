@@ -20,29 +20,46 @@ export class RequestUsageCounters {
   constructor(private readonly db: SqlDatabase) {}
 
   record(now: number, routeClass: string, status: number): RequestUsage {
+    const clientErrors = status >= 400 && status < 500 ? 1 : 0;
+    const serverErrors = status >= 500 ? 1 : 0;
     const day = dayPeriod(now);
-    const clientError = status >= 400 && status < 500 ? 1 : 0;
-    const serverError = status >= 500 ? 1 : 0;
     return this.db.transaction(() => {
-      const row = this.db.query<{ requests: number; client_errors: number; server_errors: number }>(
-        `INSERT INTO request_usage (day, route_class, requests, client_errors, server_errors) VALUES (?, ?, 1, ?, ?)
-         ON CONFLICT (day, route_class) DO UPDATE SET
-           requests = requests + 1,
-           client_errors = client_errors + excluded.client_errors,
-           server_errors = server_errors + excluded.server_errors
-         RETURNING requests, client_errors, server_errors`,
-        [day, routeClass, clientError, serverError],
-      )[0];
-      const oldestKept = dayPeriod(now - (REQUEST_USAGE_RETENTION_DAYS - 1) * 86_400_000);
-      this.db.query("DELETE FROM request_usage WHERE day < ?", [oldestKept]);
-      return {
-        day,
-        routeClass,
-        requests: Number(row?.requests),
-        clientErrors: Number(row?.client_errors),
-        serverErrors: Number(row?.server_errors),
-      };
+      const usage = this.add({ day, routeClass, requests: 1, clientErrors, serverErrors });
+      this.dropDaysBefore(now);
+      return usage;
     });
+  }
+
+  /** Adds counts gathered elsewhere (a Worker's batch), all in one transaction. */
+  recordAll(counts: RequestUsage[], now: number): void {
+    this.db.transaction(() => {
+      for (const count of counts) this.add(count);
+      this.dropDaysBefore(now);
+    });
+  }
+
+  private add(count: RequestUsage): RequestUsage {
+    const row = this.db.query<{ requests: number; client_errors: number; server_errors: number }>(
+      `INSERT INTO request_usage (day, route_class, requests, client_errors, server_errors) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (day, route_class) DO UPDATE SET
+         requests = requests + excluded.requests,
+         client_errors = client_errors + excluded.client_errors,
+         server_errors = server_errors + excluded.server_errors
+       RETURNING requests, client_errors, server_errors`,
+      [count.day, count.routeClass, count.requests, count.clientErrors, count.serverErrors],
+    )[0];
+    return {
+      day: count.day,
+      routeClass: count.routeClass,
+      requests: Number(row?.requests),
+      clientErrors: Number(row?.client_errors),
+      serverErrors: Number(row?.server_errors),
+    };
+  }
+
+  private dropDaysBefore(now: number): void {
+    const oldestKept = dayPeriod(now - (REQUEST_USAGE_RETENTION_DAYS - 1) * 86_400_000);
+    this.db.query("DELETE FROM request_usage WHERE day < ?", [oldestKept]);
   }
 
   /** Counters for days in [fromDay, toDay] (both optional, inclusive), ordered by day then route class. */

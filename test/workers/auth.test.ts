@@ -38,21 +38,37 @@ async function platformSigned(claims: Record<string, unknown>, edit: (jwt: SignJ
 }
 
 describe("token exchange and platform JWKS", () => {
-  it("exchanges an API key for an EdDSA JWT of at most one hour that works as a credential", async () => {
+  it("exchanges an API key for an EdDSA JWT of at most 15 minutes that works as a credential", async () => {
     const tenant = await createTenant();
     const res = await exchange(tenant.apiKey);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { accessToken: string; expiresIn: number; tokenType: string; role: string };
     expect(body).toMatchObject({ tokenType: "Bearer", role: "owner" });
-    expect(body.expiresIn).toBeLessThanOrEqual(3600);
+    expect(body.expiresIn).toBeLessThanOrEqual(900);
     const [header, payload] = body.accessToken
       .split(".")
       .slice(0, 2)
       .map((p) => JSON.parse(atob(p.replaceAll("-", "+").replaceAll("_", "/"))));
     expect(header.alg).toBe("EdDSA");
-    expect(Object.keys(payload).sort()).toEqual(["aud", "exp", "iat", "iss", "jti", "role", "sub", "tenant"]);
+    // Tenant, plan, status and the key it was exchanged for, as of when the key was last read from D1 (chk).
+    expect(Object.keys(payload).sort()).toEqual([
+      "aud",
+      "chk",
+      "exp",
+      "iat",
+      "iss",
+      "jti",
+      "key",
+      "plan",
+      "role",
+      "slug",
+      "status",
+      "sub",
+      "tenant",
+    ]);
+    expect(payload).toMatchObject({ plan: "free", status: "active", slug: tenant.slug, sub: `key:${payload.key}` });
     expect(payload.tenant).toBe(tenant.id);
-    expect(payload.exp - payload.iat).toBeLessThanOrEqual(3600);
+    expect(payload.exp - payload.iat).toBeLessThanOrEqual(900);
 
     const me = await call("/v1/me", { headers: bearer(body.accessToken) });
     expect(me.status).toBe(200);
@@ -66,22 +82,22 @@ describe("token exchange and platform JWKS", () => {
     expect(await narrowed.json()).toMatchObject({ role: "viewer", expiresIn: 120 });
     const viewer = await createKey(tenant, "viewer");
     await expectProblem(await exchange(viewer.secret, { role: "admin" }), 403, "insufficient-role");
-    await expectProblem(await exchange(tenant.apiKey, { ttlSeconds: 7200 }), 400, "validation-error");
+    await expectProblem(await exchange(tenant.apiKey, { ttlSeconds: 901 }), 400, "validation-error");
   });
 
   it("never issues a token that outlives its API key", async () => {
     const tenant = await createTenant();
     const keyExpiry = Math.floor(Date.now() / 1000) + 300;
     const key = await createKey(tenant, "editor", { expiresAt: new Date(keyExpiry * 1000).toISOString() });
-    const res = await exchange(key.secret, { ttlSeconds: 3600 });
+    const res = await exchange(key.secret, { ttlSeconds: 900 });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { accessToken: string; expiresIn: number };
     const payload = JSON.parse(atob((body.accessToken.split(".")[1] ?? "").replaceAll("-", "+").replaceAll("_", "/")));
     expect(payload.exp).toBeLessThanOrEqual(keyExpiry);
     expect(payload.exp).toBeGreaterThan(keyExpiry - 10);
     expect(body.expiresIn).toBeLessThanOrEqual(300);
-    // A key without expiry still gets the full hour.
-    expect(((await (await exchange(tenant.apiKey)).json()) as { expiresIn: number }).expiresIn).toBe(3600);
+    // A key without expiry still gets the full 15 minutes.
+    expect(((await (await exchange(tenant.apiKey)).json()) as { expiresIn: number }).expiresIn).toBe(900);
   });
 
   it("only exchanges API keys, not tokens", async () => {

@@ -4,10 +4,8 @@ import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { canonicalSha256 } from "../../shared/core/canonical-json";
 import { bytesToHex, utf8 } from "../../shared/core/encoding";
-import { planLimits } from "../../shared/plans";
 import { app } from "../../workers/app";
 import { runScheduledMaintenance } from "../../workers/scheduled";
-import { tenantObject } from "../../workers/tenant-object-stub";
 import pushText from "../fixtures/github/push.json?raw";
 import {
   ADMIN_TOKEN,
@@ -654,16 +652,35 @@ describe("POST /v1/hooks/{id}: limits", () => {
     expect(problem.cause).toBe("https://kgen.dev/problems/nesting-too-deep");
   });
 
-  it("takes verified deliveries from the tenant's request bucket: 429 when it is empty", async () => {
+  it("takes a verified delivery from the tenant's plan rate at the edge: 429 when the plan's limiter refuses", async () => {
     const tenant = await setupTenant("free");
     const trigger = await githubTrigger(tenant);
-    const stub = tenantObject(env, { id: tenant.id, jurisdiction: null });
-    for (let i = 0; i <= 2 * planLimits("free").requests.capacity; i++) {
-      if (!(await stub.consumeRequest({ plan: "free", now: Date.now() })).allowed) break;
-    }
-    const res = await deliverGithub(trigger);
+    const body = utf8(pushText);
+    const limitedTenants: string[] = [];
+    const refusing = {
+      limit: async ({ key }: { key: string }) => {
+        limitedTenants.push(key);
+        return { success: false };
+      },
+    };
+    const ctx = createExecutionContext();
+    const res = await app.fetch(
+      new Request(`${BASE}/v1/hooks/${trigger.id}`, {
+        method: "POST",
+        headers: {
+          "x-github-event": "push",
+          "x-github-delivery": "d-limited",
+          "x-hub-signature-256": await githubSignature(trigger.secret, body),
+        },
+        body,
+      }),
+      { ...env, RATE_LIMIT_FREE: refusing } as unknown as Env,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
     await expectProblem(res, 429, "rate-limited");
     expect(res.headers.get("retry-after")).toBeTruthy();
+    expect(limitedTenants).toEqual([tenant.id]);
     expect(await storedJobCount(tenant)).toBe(0);
   });
 

@@ -13,7 +13,8 @@ import { isRole, type Role } from "../../shared/contracts/roles";
 import { HttpError } from "../problems/http-error";
 import { platformJwks, platformSigningKey } from "./platform-keys";
 
-export const MAX_TOKEN_TTL_SECONDS = 3600;
+/** Platform tokens carry the tenant's plan and status for the edge, so they are short-lived. */
+export const MAX_TOKEN_TTL_SECONDS = 900;
 /** Platform tokens are only ever EdDSA; anything else claiming our issuer is rejected. */
 const PLATFORM_ALGORITHMS = ["EdDSA"];
 
@@ -42,18 +43,43 @@ export interface VerifiedToken {
   /** `platform` for tokens we issued, `external` for the configured identity provider. */
   source: "platform" | "external";
   tokenId?: string;
+  /** Platform tokens: what the edge needs to answer without D1, when the token carries all of it. */
+  edge?: PlatformEdgeClaims;
+}
+
+/**
+ * Claims a platform token carries besides tenant and role: the API key it was exchanged for, the
+ * tenant as it was when the key was last confirmed against D1, and when that was (`chk`, epoch s).
+ */
+export interface PlatformEdgeClaims {
+  apiKeyId: string;
+  slug: string;
+  plan: string;
+  status: "active" | "suspended";
+  jurisdiction: string | null;
+  confirmedAtSeconds: number;
 }
 
 export async function issuePlatformToken(
   config: TokenConfig,
-  claims: { tenantId: string; role: Role; subject: string },
+  claims: { tenantId: string; role: Role; subject: string; edge: PlatformEdgeClaims },
   ttlSeconds: number,
   nowSeconds: number,
 ): Promise<{ token: string; expiresAt: number; tokenId: string }> {
   const key = await platformSigningKey(config.masterSecret, config.keyVersion);
   const tokenId = crypto.randomUUID();
   const expiresAt = nowSeconds + Math.min(ttlSeconds, MAX_TOKEN_TTL_SECONDS);
-  const token = await new SignJWT({ tenant: claims.tenantId, role: claims.role })
+  const { edge } = claims;
+  const token = await new SignJWT({
+    tenant: claims.tenantId,
+    role: claims.role,
+    key: edge.apiKeyId,
+    slug: edge.slug,
+    plan: edge.plan,
+    status: edge.status,
+    ...(edge.jurisdiction === null ? {} : { jur: edge.jurisdiction }),
+    chk: edge.confirmedAtSeconds,
+  })
     .setProtectedHeader({ alg: "EdDSA", kid: key.kid, typ: "JWT" })
     .setIssuer(config.issuer)
     .setAudience(config.audience)
@@ -134,7 +160,18 @@ export async function verifyJwt(token: string, config: TokenConfig, nowSeconds: 
     subject: String(payload.sub),
     source: useExternal ? "external" : "platform",
     tokenId: typeof payload.jti === "string" ? payload.jti : undefined,
+    ...(useExternal ? {} : edgeClaimsOf(payload)),
   };
+}
+
+/** The edge claims of a platform token, or nothing when one is missing or malformed (then D1 is asked). */
+function edgeClaimsOf(payload: JWTPayload): { edge: PlatformEdgeClaims } | Record<string, never> {
+  const { key, slug, plan, status, jur, chk } = payload;
+  if (typeof key !== "string" || typeof slug !== "string" || typeof plan !== "string") return {};
+  if (status !== "active" && status !== "suspended") return {};
+  if (jur !== undefined && typeof jur !== "string") return {};
+  if (typeof chk !== "number" || !Number.isSafeInteger(chk)) return {};
+  return { edge: { apiKeyId: key, slug, plan, status, jurisdiction: jur ?? null, confirmedAtSeconds: chk } };
 }
 
 function describeJoseError(error: unknown): string {

@@ -5,8 +5,8 @@ import type { Lock } from "../../shared/generate/lock";
 import { computeLock, deriveBuildTime, LockError } from "../../shared/generate/lock";
 import type { PlanTemplate } from "../../shared/generate/template-unit";
 import { ENGINE_VERSION } from "../../shared/version";
+import type { TenantSnapshot } from "../context";
 import { database } from "../db/client";
-import type { TenantRow } from "../db/schema";
 import { HttpError } from "../problems/http-error";
 import { TemplateCatalog } from "../repository/templates";
 import { ContentStore } from "../storage/content-store";
@@ -40,7 +40,7 @@ export async function templatesOfLock(env: Env, tenantId: string, lock: Lock): P
 /** The graph version a job or preview pins: the latest unless one is named; 404 for unknown graphs and versions. */
 export async function pinnedGraphVersion(
   env: Env,
-  tenant: TenantRow,
+  tenant: TenantSnapshot,
   graph: string,
   version: number | undefined,
 ): Promise<{ name: string; version: number; hash: string; createdAt: string }> {
@@ -74,7 +74,7 @@ export function lockOf(
  */
 export async function lockFor(
   env: Env,
-  tenant: TenantRow,
+  tenant: TenantSnapshot,
   request: {
     graph: string;
     version?: number;

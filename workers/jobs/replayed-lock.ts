@@ -6,8 +6,8 @@ import {
   type Lock,
   LockError,
 } from "../../shared/generate/lock";
+import type { TenantSnapshot } from "../context";
 import { database } from "../db/client";
-import type { TenantRow } from "../db/schema";
 import { TemplateCatalog } from "../repository/templates";
 import { tenantObject } from "../tenant-object-stub";
 
@@ -20,7 +20,7 @@ import { tenantObject } from "../tenant-object-stub";
  */
 export async function verifyReplayedLock(
   env: Env,
-  tenant: TenantRow,
+  tenant: TenantSnapshot,
   lock: Lock,
   params: Record<string, unknown>,
 ): Promise<void> {
@@ -31,7 +31,7 @@ export async function verifyReplayedLock(
 }
 
 /** The lock's graph version must exist with the same number, content hash and build time. */
-export async function assertLockGraph(env: Env, tenant: TenantRow, lock: Lock): Promise<void> {
+export async function assertLockGraph(env: Env, tenant: TenantSnapshot, lock: Lock): Promise<void> {
   const { name, version: number } = lock.graph;
   if (typeof number !== "number" || !Number.isSafeInteger(number) || number < 1) {
     throw new LockError("the lock's graph version is not a version number", [
@@ -51,7 +51,7 @@ export async function assertLockGraph(env: Env, tenant: TenantRow, lock: Lock): 
 }
 
 /** Every (path, hash) of the lock must have been a template of the lock's generator. */
-async function assertLockGenerator(env: Env, tenant: TenantRow, lock: Lock): Promise<void> {
+async function assertLockGenerator(env: Env, tenant: TenantSnapshot, lock: Lock): Promise<void> {
   const { name, templates } = lock.generator;
   const pairs = Object.entries(templates).map(([path, hash]) => ({ path, hash }));
   const known = await new TemplateCatalog(database(env.DB), tenant.id).everPut(name, pairs);

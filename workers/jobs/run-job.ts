@@ -6,8 +6,9 @@ import type { UnitBatch } from "../../shared/generate/plan";
 import { monthPeriod, type PlanName, planLimits, queryLimits } from "../../shared/plans";
 import { QuotaExceededError } from "../../shared/quota-errors";
 import type { WriteModeName } from "../../shared/template/frontmatter/parse-frontmatter";
+import type { TenantSnapshot } from "../context";
 import { database } from "../db/client";
-import type { JobRow, TenantRow } from "../db/schema";
+import type { JobRow } from "../db/schema";
 import { HttpError } from "../problems/http-error";
 import { JobLedger } from "../repository/jobs";
 import { tenantObject } from "../tenant-object-stub";
@@ -32,7 +33,7 @@ export interface GenerateMessage {
 
 export async function jobRequest(
   env: Env,
-  tenant: TenantRow,
+  tenant: TenantSnapshot,
   lock: Lock,
   params: Record<string, unknown>,
   maxArtifacts: number,
@@ -71,7 +72,7 @@ export interface DryRunPlan {
  */
 export async function planOnly(
   env: Env,
-  tenant: TenantRow,
+  tenant: TenantSnapshot,
   lock: Lock,
   params: Record<string, unknown>,
   options: { withContent?: boolean } = {},
@@ -116,7 +117,7 @@ export async function planOnly(
  */
 export async function startJob(
   env: Env,
-  tenant: TenantRow,
+  tenant: TenantSnapshot,
   lock: Lock,
   params: Record<string, unknown>,
 ): Promise<{ job: JobRow; synchronous: boolean }> {
@@ -221,7 +222,7 @@ export async function startJob(
  */
 export async function completeJob(
   env: Env,
-  tenant: TenantRow,
+  tenant: TenantSnapshot,
   jobId: string,
   options: { acrossBatches?: boolean } = {},
 ): Promise<boolean> {
@@ -263,7 +264,7 @@ export async function completeJob(
   return changed;
 }
 
-export async function failJob(env: Env, tenant: TenantRow, jobId: string, reason: string): Promise<void> {
+export async function failJob(env: Env, tenant: TenantSnapshot, jobId: string, reason: string): Promise<void> {
   const ledger = new JobLedger(database(env.DB), tenant.id);
   const job = await ledger.find(jobId);
   if (!job || job.status === "completed" || job.status === "failed") return;

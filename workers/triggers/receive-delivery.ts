@@ -2,10 +2,12 @@ import type { z } from "@hono/zod-openapi";
 import { type TriggerAction, type TriggerFilter, triggerActionSchema } from "../../shared/contracts/triggers";
 import { assertJsonTextDepth } from "../../shared/core/json-nesting";
 import { verifyGithubWebhook, verifyStandardWebhook } from "../../shared/crypto/webhook-signature";
-import type { PlanName } from "../../shared/plans";
 import { database } from "../db/client";
 import type { JobRow, TenantRow, TriggerRow } from "../db/schema";
 import { rateLimitedError } from "../middleware/rate-limit-headers";
+import { usageFlushDelayMs } from "../middleware/request-metering";
+import { requestUsageBatch } from "../middleware/request-usage-batch";
+import { takeTenantRequest } from "../middleware/tenant-rate-limit";
 import { problemFromDomainError } from "../problems/domain-problems";
 import { HttpError, problemTypeUri } from "../problems/http-error";
 import { JobLedger } from "../repository/jobs";
@@ -162,10 +164,7 @@ export async function receiveDelivery(env: Env, delivery: HookDelivery): Promise
   }
   if (tenant.status === "suspended")
     throw new HttpError(403, "tenant-suspended", "Forbidden", "This tenant is suspended.");
-  const decision = await tenantObject(env, tenant).consumeRequest({
-    plan: tenant.plan as PlanName,
-    now: delivery.nowMs,
-  });
+  const decision = await takeTenantRequest(env, tenant, delivery.nowMs);
   if (!decision.allowed) throw rateLimitedError(decision);
   let status = 500;
   try {
@@ -176,10 +175,9 @@ export async function receiveDelivery(env: Env, delivery: HookDelivery): Promise
     status = (error instanceof HttpError ? error : problemFromDomainError(error))?.status ?? 500;
     throw error;
   } finally {
-    // Metered like an API request that took a token: after the answer, never delaying or failing it.
-    delivery.waitUntil(
-      tenantObject(env, tenant).recordRequest({ now: delivery.nowMs, routeClass: HOOK_ROUTE_CLASS, status }),
-    );
+    // Metered like an API request: in the isolate's batch, written after the answer.
+    requestUsageBatch.add(tenant, HOOK_ROUTE_CLASS, status, delivery.nowMs);
+    requestUsageBatch.scheduleFlush(env, delivery, usageFlushDelayMs(env), Date.now);
   }
 }
 

@@ -72,3 +72,48 @@ describe("TenantObject.recordRequest", () => {
     expect((await stub.getUsage()).requests).toEqual([]);
   });
 });
+
+describe("TenantObject.recordRequests", () => {
+  const count = (routeClass: string, requests: number, clientErrors = 0, serverErrors = 0) => ({
+    day: "2026-11-26",
+    routeClass,
+    requests,
+    clientErrors,
+    serverErrors,
+  });
+
+  it("adds a batch of counts in one call, onto what is already counted", async () => {
+    const stub = stubFor("usage-batch");
+    await stub.recordRequest({ now: nov26, routeClass: "post:render", status: 200 });
+    await stub.recordRequests({ now: nov26, counts: [count("post:render", 4, 1, 1), count("get:me", 2)] });
+    expect((await stub.getUsage()).requests).toEqual([
+      { day: "2026-11-26", routeClass: "get:me", requests: 2, clientErrors: 0, serverErrors: 0 },
+      { day: "2026-11-26", routeClass: "post:render", requests: 5, clientErrors: 1, serverErrors: 1 },
+    ]);
+  });
+
+  it("getUsage adds the counts it carries before reading", async () => {
+    const stub = stubFor("usage-batch-read");
+    const usage = await stub.getUsage({ record: { now: nov26, counts: [count("get:graphs", 3, 2)] } });
+    expect(usage.requests).toEqual([
+      { day: "2026-11-26", routeClass: "get:graphs", requests: 3, clientErrors: 2, serverErrors: 0 },
+    ]);
+  });
+
+  it("rejects a malformed or oversized batch and writes none of it", async () => {
+    const stub = stubFor("usage-batch-invalid");
+    const bad = [
+      { now: nov26, counts: [count("post:render", 1), { ...count("x", 1), day: "2026-13-01" }] },
+      { now: nov26, counts: [count("/v1/render", 1)] },
+      { now: nov26, counts: [count("post:render", 1, 1, 1)] },
+      { now: nov26, counts: [count("post:render", -1)] },
+      { now: nov26, counts: Array.from({ length: 501 }, () => count("post:render", 1)) },
+      { now: nov26, counts: "all of them" },
+      { now: -1, counts: [] },
+    ];
+    for (const input of bad) {
+      expect(await rejection(() => stub.recordRequests(input as never))).toBeInstanceOf(RangeError);
+    }
+    expect((await stub.getUsage()).requests).toEqual([]);
+  });
+});

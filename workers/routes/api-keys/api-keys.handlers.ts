@@ -1,6 +1,7 @@
 import { roleAtLeast } from "../../../shared/contracts/roles";
 import { randomId } from "../../../shared/core/encoding";
 import { generateApiKeySecret } from "../../auth/api-key-secret";
+import { edgeCredentials } from "../../auth/edge-credentials";
 import { lastOwnerError } from "../../auth/owner-rules";
 import { database } from "../../db/client";
 import type { AppRouteHandler } from "../../openapi";
@@ -65,5 +66,6 @@ export const deleteApiKey: AppRouteHandler<typeof routes.deleteApiKey> = async (
     createdAt: new Date().toISOString(),
   });
   if (!deleted) throw lastOwnerError("remove");
+  edgeCredentials.forgetApiKey(principal.tenantId, key.id, Date.now());
   return c.body(null, 204);
 };

@@ -31,8 +31,8 @@ function tokenRequestFrom(text: string, mediaType: string): TokenRequest {
 }
 
 export const exchangeToken: AppRouteHandler<typeof routes.exchangeToken> = async (c) => {
-  const principal = c.var.principal;
-  if (principal.credential !== "api-key") {
+  const { principal, tenant } = c.var;
+  if (principal.credential !== "api-key" || principal.apiKeyId === undefined) {
     throw new HttpError(403, "api-key-required", "Forbidden", "Only an API key can be exchanged for a token.");
   }
   const body = tokenRequestFrom(await c.req.text(), mediaTypeOf(c));
@@ -48,7 +48,20 @@ export const exchangeToken: AppRouteHandler<typeof routes.exchangeToken> = async
   const ttl = keyExpiresAt === undefined ? requestedTtl : Math.max(0, Math.min(requestedTtl, keyExpiresAt - now));
   const { token, expiresAt } = await issuePlatformToken(
     tokenConfig(c.env),
-    { tenantId: principal.tenantId, role, subject: principal.subject },
+    {
+      tenantId: principal.tenantId,
+      role,
+      subject: principal.subject,
+      edge: {
+        apiKeyId: principal.apiKeyId as string,
+        slug: tenant.slug,
+        plan: tenant.plan,
+        status: tenant.status,
+        jurisdiction: tenant.jurisdiction,
+        // The claims are as old as the D1 read they come from, so the revocation bound holds for the token too.
+        confirmedAtSeconds: Math.floor(principal.confirmedAtMs / 1000),
+      },
+    },
     ttl,
     now,
   );

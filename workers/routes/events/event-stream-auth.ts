@@ -33,7 +33,13 @@ export const authenticateEventStream: MiddlewareHandler<AppEnv> = async (c, next
   if (tenant.status === "suspended") {
     throw new HttpError(403, "tenant-suspended", "Forbidden", "This tenant is suspended.");
   }
-  c.set("principal", { tenantId: tenant.id, role: "viewer", subject: "event-ticket", credential: "event-ticket" });
+  c.set("principal", {
+    tenantId: tenant.id,
+    role: "viewer",
+    subject: "event-ticket",
+    credential: "event-ticket",
+    confirmedAtMs: Date.now(),
+  });
   c.set("tenant", tenant);
   await next();
 };

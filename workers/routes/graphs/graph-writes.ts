@@ -5,8 +5,7 @@ import { type PlanName, planLimits, queryLimits } from "../../../shared/plans";
 import { DocumentTooLargeError } from "../../../shared/rdf/errors";
 import { parseRdf, RDF_MEDIA_TYPES, type RdfMediaType, serializeRdfSync } from "../../../shared/rdf/formats";
 import { decodeUtf8 } from "../../../shared/rdf/utf8-text";
-import type { AppEnv } from "../../context";
-import type { TenantRow } from "../../db/schema";
+import type { AppEnv, TenantSnapshot } from "../../context";
 import { tenantObject } from "../../tenant-object-stub";
 
 /** The verified tenant's Durable Object, which holds its graphs. */
@@ -38,7 +37,7 @@ export function replaceGraph(
 /** Replaces a graph's content with a document streamed into the tenant's object (uploads and triggers). */
 export async function ingestGraphDocument(
   env: Env,
-  tenant: TenantRow,
+  tenant: TenantSnapshot,
   name: string,
   mediaType: RdfMediaType,
   body: ReadableStream<Uint8Array> | null,

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { dsseEnvelopeSchema, verifyRequestSchema, verifyResponseSchema } from "../../../shared/contracts/attestation";
 import { requireRole } from "../../auth/authenticate";
+import { cacheImmutableContent } from "../../middleware/edge-content-cache";
 import { tenantRequest } from "../../middleware/tenant-request";
 import { bearerSecurity, problemResponses, requireJsonBody } from "../../openapi";
 
@@ -34,7 +35,7 @@ export const getArtifactContent = createRoute({
   tags: ["jobs"],
   summary: "An artifact's bytes; ETag is its sha256, If-None-Match gives 304 (viewer)",
   security: bearerSecurity,
-  middleware: [...tenantRequest, requireRole("viewer")] as const,
+  middleware: [...tenantRequest, requireRole("viewer"), cacheImmutableContent] as const,
   request: { params: artifactIdParam, headers: z.object({ "if-none-match": z.string().optional() }) },
   responses: {
     200: {
@@ -53,7 +54,7 @@ export const getArtifactAttestation = createRoute({
   tags: ["jobs"],
   summary: "The artifact's DSSE envelope with its in-toto statement (viewer)",
   security: bearerSecurity,
-  middleware: [...tenantRequest, requireRole("viewer")] as const,
+  middleware: [...tenantRequest, requireRole("viewer"), cacheImmutableContent] as const,
   request: { params: artifactIdParam },
   responses: {
     200: { description: "The envelope", content: { "application/json": { schema: dsseEnvelopeSchema } } },

@@ -1,4 +1,5 @@
 import { roleAtLeast } from "../../../shared/contracts/roles";
+import { edgeCredentials } from "../../auth/edge-credentials";
 import { lastOwnerError, requireOwnerToChangeOwner } from "../../auth/owner-rules";
 import { database } from "../../db/client";
 import type { AuditRow, MemberRow } from "../../db/schema";
@@ -47,6 +48,7 @@ export const putMember: AppRouteHandler<typeof routes.putMember> = async (c) => 
     requireOwnerToChangeOwner(principal.role);
     throw lastOwnerError("demote");
   }
+  edgeCredentials.forgetMember(principal.tenantId, subject);
   return c.json(memberView(row), 200);
 };
 
@@ -63,6 +65,7 @@ export const deleteMember: AppRouteHandler<typeof routes.deleteMember> = async (
     createdAt: new Date().toISOString(),
   });
   if (!removed) throw lastOwnerError("remove");
+  edgeCredentials.forgetMember(principal.tenantId, subject);
   return c.body(null, 204);
 };
 

@@ -2,8 +2,10 @@ import { randomId } from "../../../shared/core/encoding";
 import { createTenantSigningKey } from "../../../shared/crypto/tenant-keys";
 import { generateApiKeySecret } from "../../auth/api-key-secret";
 import { masterSecret } from "../../auth/config";
+import { edgeCredentials } from "../../auth/edge-credentials";
 import { database } from "../../db/client";
 import type { TenantRow } from "../../db/schema";
+import { requestUsageBatch } from "../../middleware/request-usage-batch";
 import type { AppRouteHandler } from "../../openapi";
 import { HttpError } from "../../problems/http-error";
 import { notFound } from "../../problems/problem-response";
@@ -72,6 +74,7 @@ export const updateTenant: AppRouteHandler<typeof routes.updateTenant> = async (
   if (!(await directory.findById(id))) throw notFound("The tenant");
   const updated = await directory.update(id, c.req.valid("json"), OPERATOR, c.var.requestId, new Date().toISOString());
   if (!updated) throw notFound("The tenant");
+  edgeCredentials.forgetTenant(id, Date.now());
   return c.json(tenantView(updated), 200);
 };
 
@@ -83,6 +86,8 @@ export const deleteTenant: AppRouteHandler<typeof routes.deleteTenant> = async (
   // Rows first: once they are gone nothing can reach the tenant's Durable Object or blobs.
   const deleted = await directory.delete(id, OPERATOR, c.var.requestId, new Date().toISOString());
   if (!deleted) throw notFound("The tenant");
+  edgeCredentials.forgetTenant(id, Date.now());
+  requestUsageBatch.drop(id);
   await tenantObject(c.env, tenant).deleteAllData();
   c.executionCtx.waitUntil(new ContentStore(c.env.ARTIFACTS, id).deleteAll());
   return c.body(null, 204);

@@ -1,5 +1,6 @@
 import { TOTAL_PERIOD } from "../../../durable-objects/tenant/quota-counters";
 import { monthPeriod, planLimits, QUOTA_COUNTERS, type QuotaCounter, quotaLimit } from "../../../shared/plans";
+import { requestUsageBatch } from "../../middleware/request-usage-batch";
 import type { AppRouteHandler } from "../../openapi";
 import { tenantObject } from "../../tenant-object-stub";
 import type * as routes from "./usage.routes";
@@ -10,7 +11,14 @@ const periodOf = (counter: QuotaCounter, month: string) => (counter === "generat
 export const usage: AppRouteHandler<typeof routes.usage> = async (c) => {
   const { tenant } = c.var;
   const period = c.req.valid("query").period ?? monthPeriod(Date.now());
-  const { quotas: counted, requests } = await tenantObject(c.env, tenant).getUsage({});
+  // This isolate's unwritten counts travel with the read, so a tenant sees its own recent requests here at once.
+  const record = requestUsageBatch.take(tenant.id, Date.now());
+  const { quotas: counted, requests } = await tenantObject(c.env, tenant)
+    .getUsage(record ? { record } : {})
+    .catch((error: unknown) => {
+      if (record) requestUsageBatch.restore(tenant, record.counts);
+      throw error;
+    });
   const quotas = QUOTA_COUNTERS.map((counter) => {
     const counterPeriod = periodOf(counter, period);
     const row = counted.find((entry) => entry.counter === counter && entry.period === counterPeriod);

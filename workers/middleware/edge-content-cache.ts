@@ -1,0 +1,53 @@
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../context";
+
+/** The host of cache keys: never resolvable, so a key can only be read back through this cache. */
+const CACHE_KEY_ORIGIN = "https://edge-content.kgen.invalid";
+/** The caching the client gets, stored beside the response (the stored copy itself must be public). */
+const CLIENT_CACHE_CONTROL = "x-kgen-client-cache-control";
+export const EDGE_CACHE_HEADER = "x-kgen-edge-cache";
+
+/** The location's cache entry name for a tenant's request: tenant, path, query and Accept. */
+export function edgeContentKey(tenantId: string, url: string, accept: string | undefined): Request {
+  const { pathname, search } = new URL(url);
+  const key = new URL(`${CACHE_KEY_ORIGIN}/t/${encodeURIComponent(tenantId)}${pathname}${search}`);
+  key.searchParams.set("kgen-accept", accept ?? "");
+  return new Request(key);
+}
+
+function etagMatches(ifNoneMatch: string | undefined, etag: string | null): boolean {
+  if (!ifNoneMatch || !etag) return false;
+  return ifNoneMatch.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag);
+}
+
+/**
+ * Serves a route's immutable 200 answers from the location's cache (`caches.default`), keyed by the
+ * verified tenant: place it after `tenantRequest` and the role check, so a refused credential is
+ * refused even when the content is cached, and one tenant's entry is never another's. A miss runs
+ * the route and stores its 200 after the response (waitUntil).
+ */
+export const cacheImmutableContent: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const key = edgeContentKey(c.var.tenant.id, c.req.url, c.req.header("accept"));
+  const cache = caches.default;
+  const hit = await cache.match(key);
+  if (hit) {
+    const headers = new Headers(hit.headers);
+    headers.set("cache-control", headers.get(CLIENT_CACHE_CONTROL) ?? "private, no-store");
+    headers.delete(CLIENT_CACHE_CONTROL);
+    headers.set(EDGE_CACHE_HEADER, "hit");
+    if (etagMatches(c.req.header("if-none-match"), headers.get("etag"))) {
+      headers.delete("content-length");
+      headers.delete("content-type");
+      return new Response(null, { status: 304, headers });
+    }
+    return new Response(hit.body, { status: 200, headers });
+  }
+  await next();
+  if (c.res.status !== 200) return;
+  const stored = c.res.clone();
+  const headers = new Headers(stored.headers);
+  headers.set(CLIENT_CACHE_CONTROL, headers.get("cache-control") ?? "private, no-store");
+  headers.set("cache-control", "public, max-age=31536000, immutable");
+  c.executionCtx.waitUntil(cache.put(key, new Response(stored.body, { status: 200, headers })));
+  c.res.headers.set(EDGE_CACHE_HEADER, "miss");
+};
