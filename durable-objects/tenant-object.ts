@@ -40,7 +40,13 @@ import {
   TOTAL_PERIOD,
 } from "./tenant/quota-counters";
 import { RequestRateLimiter } from "./tenant/request-rate-limiter";
-import { type RequestUsage, RequestUsageCounters } from "./tenant/request-usage";
+import {
+  MAX_REQUEST_COUNTS,
+  type RecordRequestsInput,
+  type RequestUsage,
+  RequestUsageCounters,
+  ROUTE_CLASS,
+} from "./tenant/request-usage";
 import { optionalCount, optionalIdempotencyKey, requireCount, requireMatch, requireObject } from "./tenant/rpc-input";
 import { outcome } from "./tenant/rpc-outcome";
 import { applyTemplateChange, type TemplateChange, type TemplateEvent } from "./tenant/template-changes";
@@ -59,7 +65,8 @@ export type {
   QuotaReservation,
   QuotaUsage,
 } from "./tenant/quota-counters";
-export type { RequestUsage } from "./tenant/request-usage";
+export type { RecordRequestsInput, RequestUsage } from "./tenant/request-usage";
+export { MAX_REQUEST_COUNTS, ROUTE_CLASS } from "./tenant/request-usage";
 export type { AttemptReport } from "./tenant/webhook-deliveries";
 export type { AttemptOutcome, DeliverMessage, DeliveryPlan } from "./tenant/webhook-service";
 
@@ -103,15 +110,6 @@ export interface RecordRequestInput {
   /** HTTP status of the response. */
   status: number;
 }
-
-export interface RecordRequestsInput {
-  /** The caller's clock, epoch ms: days older than the retention are dropped relative to it. */
-  now: number;
-  /** At most MAX_REQUEST_COUNTS counts, each for one day and route class. */
-  counts: RequestUsage[];
-}
-
-export const MAX_REQUEST_COUNTS = 500;
 
 export interface UsageQuery {
   /** Counts not yet written (the caller's batch), added before reading in the same call. */
@@ -176,8 +174,6 @@ export interface TemplateChangeOutcome {
 }
 
 const EVENT_TYPE = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*){0,7}$/;
-/** What a route class looks like, e.g. `get:graphs`. */
-export const ROUTE_CLASS = /^[a-z0-9][a-z0-9._:-]{0,63}$/;
 const DAY = /^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$/;
 
 const PERIOD = /^(total|[0-9]{4}-(0[1-9]|1[0-2]))$/;

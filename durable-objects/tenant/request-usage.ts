@@ -79,3 +79,15 @@ export class RequestUsageCounters {
       }));
   }
 }
+
+export interface RecordRequestsInput {
+  /** The caller's clock, epoch ms: days older than the retention are dropped relative to it. */
+  now: number;
+  /** At most MAX_REQUEST_COUNTS counts, each for one day and route class. */
+  counts: RequestUsage[];
+}
+
+export const MAX_REQUEST_COUNTS = 500;
+
+/** What a route class looks like, e.g. `get:graphs`. */
+export const ROUTE_CLASS = /^[a-z0-9][a-z0-9._:-]{0,63}$/;

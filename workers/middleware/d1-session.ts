@@ -6,6 +6,11 @@ import { invalidField } from "../problems/problem-response";
 export const D1_BOOKMARK_HEADER = "x-d1-bookmark";
 /** D1 bookmarks are opaque; this bounds what a client may send back. */
 const BOOKMARK = /^[0-9A-Za-z-]{1,256}$/;
+/**
+ * Public webhook deliveries carry no bookmark: their sender has no session to continue, and the
+ * header would tell a known trigger id (looked up in D1) from a malformed one (never looked up).
+ */
+const WITHOUT_BOOKMARK = /^\/v1\/hooks\//;
 
 /**
  * Routes every D1 query of the request through one D1 session (`withSession`), so reads may be
@@ -34,6 +39,6 @@ export const d1Session: MiddlewareHandler<AppEnv> = async (c, next) => {
     await next();
   } finally {
     const latest = session?.getBookmark();
-    if (latest) c.res.headers.set(D1_BOOKMARK_HEADER, latest);
+    if (latest && !WITHOUT_BOOKMARK.test(c.req.path)) c.res.headers.set(D1_BOOKMARK_HEADER, latest);
   }
 };

@@ -3,7 +3,7 @@ import {
   type RecordRequestsInput,
   type RequestUsage,
   ROUTE_CLASS,
-} from "../../durable-objects/tenant-object";
+} from "../../durable-objects/tenant/request-usage";
 import { dayPeriod } from "../../shared/plans";
 import type { TenantSnapshot } from "../context";
 import { tenantObject } from "../tenant-object-stub";
