@@ -88,8 +88,9 @@ export function registerPullCommand(program: Command): void {
       const project = loadProject(process.cwd());
       const client = new PlatformClient(resolveCredentials());
       const path = `/v1/jobs/${encodeURIComponent(jobId)}`;
-      const job = (await client.json<RemoteJob>("GET", path, undefined, { expect: [404] })).value;
-      if (!job || !("status" in job)) {
+      const found = await client.json<RemoteJob>("GET", path, undefined, { expect: [404] });
+      const job = found.value;
+      if (found.status === 404) {
         throw new CliError(`no job ${jobId} on ${client.url}`, "check the id (kgen remote generate prints it)");
       }
       if (job.status === "failed") {

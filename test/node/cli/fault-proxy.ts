@@ -25,11 +25,11 @@ async function readBody(request: IncomingMessage): Promise<Uint8Array> {
   return new Uint8Array(Buffer.concat(chunks));
 }
 
-async function forward(upstream: string, request: IncomingMessage): Promise<Response> {
-  const body = await readBody(request);
+async function forward(upstream: string, request: IncomingMessage, body: Uint8Array): Promise<Response> {
   const headers = new Headers();
   for (const [name, value] of Object.entries(request.headers)) {
-    if (typeof value === "string" && name !== "host" && name !== "connection") headers.set(name, value);
+    const hopByHop = ["host", "connection", "content-length", "transfer-encoding", "keep-alive"].includes(name);
+    if (typeof value === "string" && !hopByHop) headers.set(name, value);
   }
   return fetch(`${upstream}${request.url}`, {
     method: request.method,
@@ -66,18 +66,20 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     const index = proxy.seen.push(`${request.method} ${request.url}`) - 1;
     const fault = proxy.rule(request.method ?? "GET", request.url ?? "/", index);
     void (async () => {
+      // Read the whole request first, so a connection the client keeps alive is left clean for the next one.
+      const body = await readBody(request);
       if (fault.kind === "status") {
         send(response, fault.status, fault.headers ?? {}, new TextEncoder().encode(fault.body ?? ""));
         return;
       }
-      const answer = await forward(upstream, request);
-      const body = new Uint8Array(await answer.arrayBuffer());
+      const answer = await forward(upstream, request, body);
+      const answerBody = new Uint8Array(await answer.arrayBuffer());
       if (fault.kind === "cut") {
-        response.writeHead(answer.status, { "content-length": String(body.length) });
-        response.write(body.slice(0, Math.floor(body.length / 2)), () => response.socket?.destroy());
+        response.writeHead(answer.status, { "content-length": String(answerBody.length) });
+        response.write(answerBody.slice(0, Math.floor(answerBody.length / 2)), () => response.socket?.destroy());
         return;
       }
-      send(response, answer.status, answer.headers, fault.kind === "rewrite" ? fault.rewrite(body) : body);
+      send(response, answer.status, answer.headers, fault.kind === "rewrite" ? fault.rewrite(answerBody) : answerBody);
     })().catch(() => response.socket?.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
