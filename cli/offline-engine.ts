@@ -78,8 +78,15 @@ export async function readGeneratorTemplates(folder: string): Promise<PlanTempla
   paths.sort();
   if (paths.length === 0) throw new CliError(`generator folder ${folder} holds no templates`, "add templates to it");
   const templates: PlanTemplate[] = [];
+  // Decoded as the platform decodes an upload: strict UTF-8, a leading BOM dropped (so it is in no hash).
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
   for (const path of paths) {
-    const source = readFileSync(join(folder, path), "utf8");
+    let source: string;
+    try {
+      source = decoder.decode(readFileSync(join(folder, path)));
+    } catch {
+      throw new CliError(`template ${path} is not UTF-8`, "save it as UTF-8 (`kgen templates lint` names it)");
+    }
     templates.push({ path, hash: await sha256Hex(source), source });
   }
   return templates;

@@ -176,6 +176,20 @@ describe("kgen generate", { timeout: 120_000 }, () => {
     });
   });
 
+  it("reads templates as the platform stores them: a leading BOM is dropped, a file that is not UTF-8 is refused", () => {
+    const root = shopProject();
+    const plain = jsonOf(runKgen(["--json", "generate", "--dry-run"], { cwd: root })) as { lockHash: string };
+    const template = join(root, "generator", "index.ts.njk");
+    writeFileSync(template, `\uFEFF${readFileSync(template, "utf8")}`);
+    const withBom = runKgen(["--json", "generate", "--dry-run"], { cwd: root });
+    expect(withBom.status, withBom.stdout).toBe(0);
+    expect(jsonOf(withBom)).toMatchObject({ lockHash: plain.lockHash });
+    writeFileSync(template, Buffer.from([0x2d, 0x2d, 0x2d, 0x0a, 0xff, 0xfe, 0x0a]));
+    const notUtf8 = runKgen(["generate", "--dry-run"], { cwd: root });
+    expect(notUtf8.status).toBe(1);
+    expect(notUtf8.stderr).toContain("error: template index.ts.njk is not UTF-8");
+  });
+
   it("writes nothing with --dry-run, key or no key, and says what it would write", () => {
     const root = shopProject();
     const run = runKgen(["--json", "generate", "--dry-run"], { cwd: root });
