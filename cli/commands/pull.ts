@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { createTwoFilesPatch } from "diff";
@@ -76,6 +76,24 @@ async function localChanges(
   return changes;
 }
 
+/** Each artifact's `chmod` (four octal digits, or null) from the job's artifact listing, page by page. */
+async function artifactModes(client: PlatformClient, jobId: string): Promise<Map<string, string | null>> {
+  const modes = new Map<string, string | null>();
+  let cursor: string | null = null;
+  do {
+    const query = `limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    const page: { items: { path: string; chmod: string | null }[]; nextCursor: string | null } = (
+      await client.json<{ items: { path: string; chmod: string | null }[]; nextCursor: string | null }>(
+        "GET",
+        `/v1/jobs/${encodeURIComponent(jobId)}/artifacts?${query}`,
+      )
+    ).value;
+    for (const item of page.items) modes.set(item.path, item.chmod);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return modes;
+}
+
 /** `kgen pull <job>`: a completed job's files, verified, into the project. */
 export function registerPullCommand(program: Command): void {
   program
@@ -112,6 +130,7 @@ export function registerPullCommand(program: Command): void {
       const zip = (await client.request("GET", `${path}/bundle`, { accept: "application/zip" })).bytes;
       const bundle = await verifyJobBundle(zip, job, jwks);
 
+      const modes = await artifactModes(client, job.id);
       const outputRoot = resolve(project.root, project.config.output);
       const changes = await localChanges(project, outputRoot, bundle.artifacts);
       if (changes.length > 0 && !options.force) {
@@ -137,6 +156,8 @@ export function registerPullCommand(program: Command): void {
           writeFileAtomically(target, artifact.bytes);
           written.push(artifact.path);
         }
+        const chmod = modes.get(artifact.path);
+        if (chmod) chmodSync(target, Number.parseInt(chmod, 8));
       }
       for (const artifact of bundle.artifacts) {
         writeFileAtomically(

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalPlatform, startLocalPlatform } from "../../support/local-platform";
@@ -29,6 +29,12 @@ describe("kgen push, remote generate, pull against the real Worker", () => {
     for (const project of [remote, offline]) {
       const template = join(project.root, "generator", "index.ts.njk");
       writeFileSync(template, `\uFEFF${readFileSync(template, "utf8")}`);
+      // And a file mode: pull applies it as generate does.
+      const openapi = join(project.root, "generator", "openapi.yaml.njk");
+      writeFileSync(
+        openapi,
+        readFileSync(openapi, "utf8").replace("to: openapi.yaml\n", 'to: openapi.yaml\nchmod: "0750"\n'),
+      );
     }
     await loggedIn(remote);
     const push = await remote.kgen(["--json", "push"]);
@@ -54,7 +60,11 @@ describe("kgen push, remote generate, pull against the real Worker", () => {
     expect(pulledFiles.length).toBe(10);
     for (const file of pulledFiles) {
       expect(readFileSync(join(remote.root, "out", file)), file).toEqual(readFileSync(join(offline.root, "out", file)));
+      expect(statSync(join(remote.root, "out", file)).mode & 0o777, file).toBe(
+        statSync(join(offline.root, "out", file)).mode & 0o777,
+      );
     }
+    expect(statSync(join(remote.root, "out", "openapi.yaml")).mode & 0o777).toBe(0o750);
     // Without the platform's lock the offline run has no upload moment: it differs in the build time only.
     const platformLock = JSON.parse(readFileSync(join(remote.root, "kgen.lock.json"), "utf8"));
     const offlineLock = JSON.parse(readFileSync(join(offline.root, "kgen.lock.json"), "utf8"));
