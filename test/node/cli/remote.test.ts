@@ -150,4 +150,14 @@ describe("kgen push, remote generate, pull against the real Worker", () => {
     expect(generate.stderr).toMatch(/^error: .*Unable to call `nope`/m);
     expect(generate.stderr).toMatch(/^hint: /m);
   }, 120_000);
+
+  it("--wait follows a queued job that fails and exits 1 with the job's error (after the queue's retries, about a minute)", async () => {
+    const remote = itemsProject(60, "{{ nope() }}\n");
+    await loggedIn(remote);
+    expect((await remote.kgen(["push"])).status).toBe(0);
+    const generate = await remote.kgen(["remote", "generate", "--wait"]);
+    expect(generate.status).toBe(1);
+    expect(generate.stderr).toMatch(/^error: job job_\w+ failed: .*Unable to call `nope`/m);
+    expect(generate.stderr).toMatch(/^hint: /m);
+  }, 300_000);
 });
