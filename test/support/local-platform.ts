@@ -35,6 +35,8 @@ export interface LocalPlatform {
   /** The operator token of this instance (random per start). */
   adminToken: string;
   miniflare: Miniflare;
+  /** The folder holding the Worker bundle (removed by `dispose`). */
+  bundleDir: string;
   /** Creates a tenant through `POST /v1/tenants` and returns its owner key. */
   createTenant(slug?: string): Promise<LocalTenant>;
   /** Stops workerd and removes the bundle; safe to call twice. */
@@ -127,6 +129,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       url,
       adminToken,
       miniflare: started,
+      bundleDir: outdir,
       async createTenant(slug = `t-${randomBytes(4).toString("hex")}`) {
         const response = await fetch(`${url}/v1/tenants`, {
           method: "POST",
