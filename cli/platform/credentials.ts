@@ -28,6 +28,8 @@ export function credentialsFile(env: NodeJS.ProcessEnv = process.env): string {
   return join(credentialsFolder(env), "credentials.json");
 }
 
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
 /** A platform URL as the client uses it: http(s), no trailing slash, no query or fragment. */
 export function normalizePlatformUrl(raw: string): string {
   let url: URL;
@@ -40,6 +42,12 @@ export function normalizePlatformUrl(raw: string): string {
     throw new CliError(
       `${raw} is not an http(s) URL`,
       "pass the platform's address, e.g. --url https://kgen.example.com",
+    );
+  }
+  if (url.protocol === "http:" && !LOOPBACK_HOSTS.has(url.hostname)) {
+    throw new CliError(
+      `${raw} is plain http: the API key would cross the network unencrypted`,
+      "use the platform's https:// address (plain http is only for localhost)",
     );
   }
   if (url.username || url.password || url.search || url.hash) {

@@ -84,6 +84,17 @@ describe("kgen login and logout", () => {
     expect(jsonOf(json)).toMatchObject({ exitCode: 4 });
   }, 60_000);
 
+  it("refuses to send a key over plain http to anything but this machine", async () => {
+    const project = remoteShop();
+    const login = await project.kgen(["login", "--url", "http://kgen.example.com", "--key", tenant.apiKey]);
+    expect(login.status).toBe(1);
+    expectOneLineError(login.stderr, /^error: http:\/\/kgen\.example\.com is plain http/);
+    expect(login.stderr).not.toContain(tenant.apiKey);
+    const push = await project.kgen(["push"], { KGEN_URL: "http://kgen.example.com", KGEN_API_KEY: tenant.apiKey });
+    expect(push.status).toBe(1);
+    expect(existsSync(join(project.configHome, "kgen", "credentials.json"))).toBe(false);
+  }, 60_000);
+
   it("KGEN_URL and KGEN_API_KEY override the stored credentials", async () => {
     const project = remoteShop();
     mkdirSync(join(project.configHome, "kgen"), { recursive: true });
