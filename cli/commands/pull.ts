@@ -148,6 +148,7 @@ export function registerPullCommand(program: Command): void {
 
       const written: string[] = [];
       const unchanged: string[] = [];
+      // Each file with its attestation, so an interrupted pull leaves pairs that agree (and are not local edits).
       for (const artifact of bundle.artifacts) {
         const target = targetOf(outputRoot, artifact.path);
         if (existsSync(target) && Buffer.compare(readFileSync(target), artifact.bytes) === 0)
@@ -158,8 +159,6 @@ export function registerPullCommand(program: Command): void {
         }
         const chmod = modes.get(artifact.path);
         if (chmod) chmodSync(target, Number.parseInt(chmod, 8));
-      }
-      for (const artifact of bundle.artifacts) {
         writeFileAtomically(
           resolve(project.root, project.config.attestations, `${artifact.path}.dsse.json`),
           `${JSON.stringify(artifact.envelope, null, 2)}\n`,

@@ -102,7 +102,20 @@ describe("kgen push, remote generate, pull against the real Worker", () => {
     expect(forced.status, forced.stderr).toBe(0);
     expect(jsonOf(forced)).toMatchObject({ written: ["openapi.yaml"], overwritten: ["openapi.yaml"] });
     expect(readFileSync(edited, "utf8")).toBe(original);
-  }, 240_000);
+
+    // Files as their attestations say they were generated are simply replaced by a newer job's.
+    const docs = join(remote.root, "generator", "docs.md.njk");
+    writeFileSync(docs, `${readFileSync(docs, "utf8")}\nRevised.\n`);
+    expect((await remote.kgen(["push"])).status).toBe(0);
+    const next = jsonOf(await remote.kgen(["--json", "remote", "generate", "--wait"])) as { id: string };
+    const updated = await remote.kgen(["--json", "pull", next.id]);
+    expect(updated.status, updated.stdout).toBe(0);
+    expect(jsonOf(updated)).toMatchObject({
+      written: ["docs/customer.md", "docs/order-line.md", "docs/order.md", "docs/product.md"],
+      overwritten: [],
+    });
+    expect(readFileSync(join(remote.root, "out", "docs", "order.md"), "utf8")).toMatch(/Revised\.\n$/);
+  }, 300_000);
 
   it("push sends only what changed: unchanged templates stay, edited ones go up, removed ones are deleted", async () => {
     const remote = remoteShop();
