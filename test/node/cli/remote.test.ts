@@ -139,6 +139,25 @@ describe("kgen push, remote generate, pull against the real Worker", () => {
     expect(changed.stdout).toContain("generator shop: 1 uploaded, 3 unchanged, 1 deleted");
   }, 120_000);
 
+  it("push merges a graph's files as generate does: blank nodes of different files stay apart, the same hash", async () => {
+    const remote = itemsProject(2);
+    writeFileSync(join(remote.root, "a.ttl"), '[] <urn:p> "same" .\n');
+    writeFileSync(join(remote.root, "b.ttl"), '[] <urn:p> "same" .\n');
+    const config = JSON.parse(readFileSync(join(remote.root, "kgen.config.json"), "utf8"));
+    config.graphs[0].files = ["*.ttl"];
+    writeFileSync(join(remote.root, "kgen.config.json"), JSON.stringify(config));
+    await loggedIn(remote);
+    const push = await remote.kgen(["--json", "push"]);
+    expect(push.status, push.stdout).toBe(0);
+    const pushed = jsonOf(push) as { graphs: { triples: number; hash: string }[] };
+    // items.ttl holds 2 × 2 triples; a.ttl and b.ttl one each, about two different blank nodes.
+    expect(pushed.graphs[0]?.triples).toBe(6);
+    expect((await remote.kgen(["keys", "init"])).status).toBe(0);
+    expect((await remote.kgen(["generate"])).status).toBe(0);
+    const offlineLock = JSON.parse(readFileSync(join(remote.root, "kgen.lock.json"), "utf8"));
+    expect(offlineLock.graph.hash).toBe(pushed.graphs[0]?.hash);
+  }, 120_000);
+
   it("a job larger than a synchronous one runs on the generate queue; --wait follows it and pull writes every file", async () => {
     const remote = itemsProject(60);
     await loggedIn(remote);
