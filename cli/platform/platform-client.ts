@@ -83,24 +83,33 @@ export class PlatformClient {
   ): Promise<{ status: number; headers: Headers; bytes: Uint8Array }> {
     const target = `${this.credentials.url}${path}`;
     for (let attempt = 0; ; attempt++) {
+      const headers: Record<string, string> = { authorization: `Bearer ${this.credentials.apiKey}` };
+      if (options.contentType) headers["content-type"] = options.contentType;
+      if (options.accept) headers.accept = options.accept;
+      const signal = AbortSignal.timeout(this.options.timeoutMs);
       let response: Response;
-      let bytes: Uint8Array;
       try {
-        const headers: Record<string, string> = { authorization: `Bearer ${this.credentials.apiKey}` };
-        if (options.contentType) headers["content-type"] = options.contentType;
-        if (options.accept) headers.accept = options.accept;
         response = await fetch(target, {
           method,
           headers,
           body: options.body as BodyInit | undefined,
-          signal: AbortSignal.timeout(this.options.timeoutMs),
+          signal,
           redirect: "error",
         });
-        bytes = new Uint8Array(await response.arrayBuffer());
       } catch (error) {
         throw new CliError(
           `cannot reach the platform at ${this.credentials.url} (${networkCause(error)})`,
           "check the URL (`kgen login --url`, KGEN_URL) and that the platform is running",
+          EXIT.unavailable,
+        );
+      }
+      let bytes: Uint8Array;
+      try {
+        bytes = new Uint8Array(await response.arrayBuffer());
+      } catch (error) {
+        throw new CliError(
+          `the answer to ${method} ${path} was cut off (${networkCause(error)})`,
+          "run the command again; nothing was written",
           EXIT.unavailable,
         );
       }
