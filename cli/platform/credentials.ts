@@ -52,7 +52,8 @@ export function normalizePlatformUrl(raw: string): string {
   }
   if (url.username || url.password || url.search || url.hash) {
     throw new CliError(
-      `${raw} carries credentials, a query or a fragment`,
+      // Not echoed: user:password in a URL is exactly what must not be printed.
+      "the platform URL carries credentials, a query or a fragment",
       "pass the bare address; the key goes in --key",
     );
   }

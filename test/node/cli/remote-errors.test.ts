@@ -90,6 +90,16 @@ describe("kgen login and logout", () => {
     expect(login.status).toBe(1);
     expectOneLineError(login.stderr, /^error: http:\/\/kgen\.example\.com is plain http/);
     expect(login.stderr).not.toContain(tenant.apiKey);
+    const inUrl = await project.kgen([
+      "login",
+      "--url",
+      `https://user:${tenant.apiKey}@kgen.example.com`,
+      "--key",
+      "x",
+    ]);
+    expect(inUrl.status).toBe(1);
+    expectOneLineError(inUrl.stderr, /^error: the platform URL carries credentials/);
+    expect(inUrl.stderr).not.toContain(tenant.apiKey);
     const push = await project.kgen(["push"], { KGEN_URL: "http://kgen.example.com", KGEN_API_KEY: tenant.apiKey });
     expect(push.status).toBe(1);
     expect(existsSync(join(project.configHome, "kgen", "credentials.json"))).toBe(false);
