@@ -30,7 +30,7 @@ function report(error: unknown, json: boolean): number {
   if (error instanceof CliError) {
     if (json) {
       process.stdout.write(
-        `${JSON.stringify({ error: error.message, hint: error.hint ?? null, exitCode: error.exitCode })}\n`,
+        `${JSON.stringify({ error: error.message, hint: error.hint ?? null, exitCode: error.exitCode, ...(error.details === undefined ? {} : { details: error.details }) })}\n`,
       );
     } else {
       process.stderr.write(`${colours.red("error:")} ${error.message}\n`);

@@ -41,6 +41,12 @@ export interface OfflineInputs {
   graph: { name: string; files: string[] };
   generator: { name: string; folder: string };
   params: Record<string, unknown>;
+  /**
+   * The graph version an existing lock pins (e.g. the one `kgen pull` wrote). When its content hash is
+   * the hash of the files, the run keeps its number and build time: a platform job regenerates offline
+   * to the same bytes and lock. Otherwise the files are version 1 of the Unix epoch.
+   */
+  pinned?: { version: number | string; hash: string; buildTime: string };
 }
 
 export interface OfflineRun {
@@ -72,8 +78,15 @@ export async function readGeneratorTemplates(folder: string): Promise<PlanTempla
   paths.sort();
   if (paths.length === 0) throw new CliError(`generator folder ${folder} holds no templates`, "add templates to it");
   const templates: PlanTemplate[] = [];
+  // Decoded as the platform decodes an upload: strict UTF-8, a leading BOM dropped (so it is in no hash).
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
   for (const path of paths) {
-    const source = readFileSync(join(folder, path), "utf8");
+    let source: string;
+    try {
+      source = decoder.decode(readFileSync(join(folder, path)));
+    } catch {
+      throw new CliError(`template ${path} is not UTF-8`, "save it as UTF-8 (`kgen templates lint` names it)");
+    }
     templates.push({ path, hash: await sha256Hex(source), source });
   }
   return templates;
@@ -87,34 +100,42 @@ function scopedBlankNodes(fileIndex: number, quad: RDF.Quad): RDF.Quad {
   return DataFactory.quad(scope(quad.subject), quad.predicate, scope(quad.object), quad.graph);
 }
 
+/**
+ * Every triple of a graph's files, file by file in the given order, each file parsed as the platform
+ * parses an upload. A later file's blank nodes are renamed so that files never share one by accident.
+ */
+export async function forEachGraphQuad(files: readonly string[], onQuad: (quad: RDF.Quad) => void): Promise<void> {
+  for (const [index, file] of files.entries()) {
+    const mediaType = MEDIA_TYPE_BY_EXTENSION[extname(file).toLowerCase()];
+    if (!mediaType) {
+      throw new CliError(`${file}: unknown RDF file extension`, "use .ttl, .trig, .nt, .nq or .jsonld");
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(file);
+    } catch (error) {
+      throw new CliError(
+        `cannot read ${file}: ${(error as Error).message}`,
+        "check `graphs[].files` in kgen.config.json",
+      );
+    }
+    try {
+      await parseRdfStream(new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(), mediaType, (quad) =>
+        onQuad(scopedBlankNodes(index, quad)),
+      );
+    } catch (error) {
+      if (error instanceof CliError) throw error;
+      throw new CliError(`${file}: ${(error as Error).message}`, "fix the RDF file");
+    }
+  }
+}
+
 /** Loads the graph's files, merged, as one version through the platform's upload path. */
 async function loadGraph(db: ReturnType<typeof nodeSqlDatabase>, graph: OfflineInputs["graph"]): Promise<void> {
   const store = new QuadStore(db);
   const upload = store.beginUpload(graph.name);
   try {
-    for (const [index, file] of graph.files.entries()) {
-      const mediaType = MEDIA_TYPE_BY_EXTENSION[extname(file).toLowerCase()];
-      if (!mediaType) {
-        throw new CliError(`${file}: unknown RDF file extension`, "use .ttl, .trig, .nt, .nq or .jsonld");
-      }
-      let bytes: Uint8Array;
-      try {
-        bytes = readFileSync(file);
-      } catch (error) {
-        throw new CliError(
-          `cannot read ${file}: ${(error as Error).message}`,
-          "check `graphs[].files` in kgen.config.json",
-        );
-      }
-      try {
-        await parseRdfStream(new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(), mediaType, (quad) =>
-          upload.add(scopedBlankNodes(index, quad)),
-        );
-      } catch (error) {
-        if (error instanceof CliError) throw error;
-        throw new CliError(`${file}: ${(error as Error).message}`, "fix the RDF file");
-      }
-    }
+    await forEachGraphQuad(graph.files, (quad) => upload.add(quad));
     await upload.seal();
     upload.commit({ createdAt: OFFLINE_VERSION_CREATED_AT });
   } finally {
@@ -131,16 +152,18 @@ export async function runOffline(inputs: OfflineInputs): Promise<OfflineRun> {
   try {
     applySchemaMigrations(db, TENANT_SCHEMA);
     await loadGraph(db, inputs.graph);
-    const graphs = new GraphService(db);
-    const version = graphs.latest(inputs.graph.name);
-    if (!version.hash) throw new CliError(`graph ${inputs.graph.name} has no canonical hash`, "check its files");
+    const stored = new GraphService(db).latest(inputs.graph.name);
+    if (!stored.hash) throw new CliError(`graph ${inputs.graph.name} has no canonical hash`, "check its files");
+    const pinned = inputs.pinned?.hash === stored.hash ? inputs.pinned : undefined;
+    // The one stored version holds the triples of whichever version the lock names.
+    const graphs = new GraphService(db, { storedVersion: () => stored.version });
     const templates = await readGeneratorTemplates(inputs.generator.folder);
     const lock = await computeLock({
-      graph: { name: inputs.graph.name, version: version.version, hash: version.hash },
+      graph: { name: inputs.graph.name, version: pinned?.version ?? stored.version, hash: stored.hash },
       generator: { name: inputs.generator.name, templates: templates.map(({ path, hash }) => ({ path, hash })) },
       params: inputs.params,
       engineVersion: ENGINE_VERSION,
-      buildTime: deriveBuildTime({ graphVersionCreatedAt: version.createdAt }),
+      buildTime: pinned?.buildTime ?? deriveBuildTime({ graphVersionCreatedAt: stored.createdAt }),
     });
     const rendered = await new JobService(graphs).renderAll({
       lock,

@@ -1,9 +1,10 @@
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { attestArtifact } from "../../shared/generate/attestation";
 import { provenanceOf } from "../../shared/generate/generate";
-import { lockHash, serializeLock } from "../../shared/generate/lock";
+import { type Lock, lockHash, parseLock, serializeLock } from "../../shared/generate/lock";
 import { PlanError } from "../../shared/generate/template-unit";
 import { TemplateError } from "../../shared/template/errors";
 import { plannedContent, targetOf, writeArtifact } from "../artifact-writer";
@@ -30,7 +31,7 @@ export interface GenerateSummary {
   skipped: { template: string; reason: string }[];
 }
 
-function pick<T extends { name: string }>(items: readonly T[], name: string | undefined, kind: string): T {
+export function pick<T extends { name: string }>(items: readonly T[], name: string | undefined, kind: string): T {
   if (name !== undefined) {
     const found = items.find((item) => item.name === name);
     if (!found) {
@@ -48,6 +49,18 @@ function pick<T extends { name: string }>(items: readonly T[], name: string | un
   return only;
 }
 
+/** The lock file's graph version when it pins `graph`; an absent or unreadable lock pins nothing. */
+function pinnedGraphOf(project: Project, graph: string): (Lock["graph"] & { buildTime: string }) | undefined {
+  const path = resolve(project.root, project.config.lock);
+  if (!existsSync(path)) return undefined;
+  try {
+    const lock = parseLock(JSON.parse(readFileSync(path, "utf8")));
+    return lock.graph.name === graph ? { ...lock.graph, buildTime: lock.buildTime } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Renders the chosen generator over the chosen graph in memory; template failures become one-line CliErrors. */
 export async function render(project: Project, options: GenerateOptions): Promise<OfflineRun> {
   const generator = pick(project.config.generators, options.generator, "generator");
@@ -57,6 +70,7 @@ export async function render(project: Project, options: GenerateOptions): Promis
       graph: { name: graph.name, files: graphFiles(project.root, graph.files) },
       generator: { name: generator.name, folder: resolve(project.root, generator.path) },
       params: project.config.params,
+      pinned: pinnedGraphOf(project, graph.name),
     });
   } catch (error) {
     if (error instanceof PlanError) throw templateFailure(error);

@@ -4,6 +4,10 @@ import { registerGenerateCommand } from "./generate";
 import { registerGraphCommands } from "./graph";
 import { registerInitCommand } from "./init";
 import { registerKeysCommands } from "./keys";
+import { registerLoginCommands } from "./login";
+import { registerPullCommand } from "./pull";
+import { registerPushCommand } from "./push";
+import { registerRemoteCommands } from "./remote";
 import { registerTemplatesCommands } from "./templates";
 import { registerVerifyCommand } from "./verify";
 
@@ -16,4 +20,8 @@ export function registerCommands(program: Command): void {
   registerDriftCommand(program);
   registerTemplatesCommands(program);
   registerGraphCommands(program);
+  registerLoginCommands(program);
+  registerPushCommand(program);
+  registerRemoteCommands(program);
+  registerPullCommand(program);
 }

@@ -135,6 +135,7 @@ export class GraphService {
   private readonly hash?: IncrementalHashFactory;
   private readonly maxVersionTriples: number;
   private readonly prefixes?: GraphPrefixes;
+  private readonly storedVersion: (name: string, version: number) => number;
 
   /** `db` is the tenant's database with TENANT_SCHEMA applied (the quad store and the event log live there). */
   constructor(
@@ -148,6 +149,11 @@ export class GraphService {
       prefixes?: GraphPrefixes;
       /** The tenant object's event log, whose appends schedule the event fan-out (default: a bare one). */
       events?: EventLog;
+      /**
+       * The stored version that holds a version's triples (default: itself). The offline engine stores
+       * one version and lets it stand for the platform version a lock pins, with the same content hash.
+       */
+      storedVersion?: (name: string, version: number) => number;
     } = {},
   ) {
     this.store = new QuadStore(db);
@@ -155,6 +161,7 @@ export class GraphService {
     this.hash = options.hash;
     this.maxVersionTriples = options.maxVersionTriples ?? MAX_VERSION_TRIPLES;
     this.prefixes = options.prefixes;
+    this.storedVersion = options.storedVersion ?? ((_name, version) => version);
   }
 
   /** Start-up recovery: removes what writes interrupted by an eviction or crash left behind. */
@@ -376,7 +383,7 @@ export class GraphService {
   }
 
   private dataset(name: string, version?: number): QueryDataset {
-    const defaultRef = this.store.graphRef(name, version);
+    const defaultRef = this.store.graphRef(name, version === undefined ? undefined : this.storedVersion(name, version));
     const namedGraphs = this.store
       .listGraphs()
       .filter((graph) => graph.latest !== null)

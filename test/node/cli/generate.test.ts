@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
@@ -142,6 +143,51 @@ describe("kgen generate", { timeout: 120_000 }, () => {
     expect(summary.written).toEqual([]);
     expect(summary.unchanged).toHaveLength(10);
     expect(filesUnder(root)).toEqual(first);
+  });
+
+  it("keeps the graph version and build time a lock pins for the same content (a pulled job), and only then", () => {
+    const root = shopProject();
+    runKgen(["keys", "init"], { cwd: root });
+    expect(runKgen(["generate"], { cwd: root }).status).toBe(0);
+    const lockFile = join(root, "kgen.lock.json");
+    const lock = JSON.parse(readFileSync(lockFile, "utf8"));
+    // What a platform job's lock looks like: version 7 of the same graph, uploaded at some moment.
+    writeFileSync(
+      lockFile,
+      JSON.stringify({ ...lock, graph: { ...lock.graph, version: 7 }, buildTime: "2026-05-04T03:02:01Z" }),
+    );
+    const pinned = runKgen(["--json", "generate"], { cwd: root });
+    expect(pinned.status, pinned.stderr).toBe(0);
+    const pinnedLock = JSON.parse(readFileSync(lockFile, "utf8"));
+    expect(pinnedLock).toMatchObject({ graph: { version: 7 }, buildTime: "2026-05-04T03:02:01Z" });
+    expect((jsonOf(pinned) as { lockHash: string }).lockHash).toBe(
+      createHash("sha256").update(readFileSync(lockFile)).digest("hex"),
+    );
+    expect(readFileSync(join(root, "out", "openapi.yaml"), "utf8")).toContain('version: "7"');
+
+    writeFileSync(
+      join(root, "model.ttl"),
+      `${readFileSync(join(root, "model.ttl"), "utf8")}\n<urn:x> <urn:p> "changed" .\n`,
+    );
+    expect(runKgen(["generate"], { cwd: root }).status).toBe(0);
+    expect(JSON.parse(readFileSync(lockFile, "utf8"))).toMatchObject({
+      graph: { version: 1 },
+      buildTime: "1970-01-01T00:00:00Z",
+    });
+  });
+
+  it("reads templates as the platform stores them: a leading BOM is dropped, a file that is not UTF-8 is refused", () => {
+    const root = shopProject();
+    const plain = jsonOf(runKgen(["--json", "generate", "--dry-run"], { cwd: root })) as { lockHash: string };
+    const template = join(root, "generator", "index.ts.njk");
+    writeFileSync(template, `\uFEFF${readFileSync(template, "utf8")}`);
+    const withBom = runKgen(["--json", "generate", "--dry-run"], { cwd: root });
+    expect(withBom.status, withBom.stdout).toBe(0);
+    expect(jsonOf(withBom)).toMatchObject({ lockHash: plain.lockHash });
+    writeFileSync(template, Buffer.from([0x2d, 0x2d, 0x2d, 0x0a, 0xff, 0xfe, 0x0a]));
+    const notUtf8 = runKgen(["generate", "--dry-run"], { cwd: root });
+    expect(notUtf8.status).toBe(1);
+    expect(notUtf8.stderr).toContain("error: template index.ts.njk is not UTF-8");
   });
 
   it("writes nothing with --dry-run, key or no key, and says what it would write", () => {

@@ -7,7 +7,7 @@ import { runKgen } from "./run-cli";
 
 const folder = () => mkdtempSync(join(tmpdir(), "kgen-cli-"));
 
-describe("kgen", () => {
+describe("kgen", { timeout: 60_000 }, () => {
   it("prints its version and exits 0", () => {
     const run = runKgen(["--version"], { cwd: folder() });
     expect(run.status).toBe(0);
@@ -20,6 +20,13 @@ describe("kgen", () => {
     const run = runKgen(["graph", "hash", "g.nt"], { cwd });
     expect(run.status).toBe(0);
     expect(run.stderr).toBe("");
+  });
+
+  it("lists the platform commands in its help", () => {
+    const run = runKgen(["--help"], { cwd: folder() });
+    expect(run.status).toBe(0);
+    for (const command of ["login", "logout", "push", "remote", "pull"])
+      expect(run.stdout).toMatch(new RegExp(`^  ${command} `, "m"));
   });
 
   it("exits 2 for a command line it does not understand", () => {
