@@ -16,6 +16,7 @@ import type { GenerateMessage } from "../../workers/jobs/run-job";
 import { contentKey } from "../../workers/storage/content-store";
 import { tenantObject } from "../../workers/tenant-object-stub";
 import { bearer, call, createTenant, expectProblem, jsonBody, type TestTenant } from "./helpers";
+import { runJob } from "./job-helpers";
 
 const PREFIXES = "PREFIX ex: <http://example.org/> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>";
 const MODEL = `@prefix ex: <http://example.org/> .
@@ -88,6 +89,8 @@ type Job = {
 type Artifact = { id: string; path: string; sha256: string; size: number; mode: string };
 
 const generate = (tenant: TestTenant, body: unknown) => call("/v1/jobs", jsonBody(body, tenant.apiKey));
+/** A job started and run on the queue to its end. */
+const generated = async (tenant: TestTenant, body: unknown) => (await runJob(tenant.apiKey, body)) as Job;
 
 async function artifactsOf(tenant: TestTenant, jobId: string): Promise<Artifact[]> {
   const res = await call(`/v1/jobs/${jobId}/artifacts`, { headers: bearer(tenant.apiKey) });
@@ -97,9 +100,7 @@ async function artifactsOf(tenant: TestTenant, jobId: string): Promise<Artifact[
 /** A fresh tenant's generation of the "ts" generator, and its first artifact. */
 async function generatedArtifact() {
   const tenant = await setup();
-  const job = (await (
-    await generate(tenant, { graph: "model", generator: "ts", params: { title: "T" } })
-  ).json()) as Job;
+  const job = await generated(tenant, { graph: "model", generator: "ts", params: { title: "T" } });
   const [artifact] = await artifactsOf(tenant, job.id);
   if (!artifact) throw new Error("no artifact");
   return { tenant, artifact };
@@ -112,13 +113,11 @@ async function text(tenant: TestTenant, artifactId: string) {
 describe("jobs", () => {
   it("renders every template over the pinned graph version: foreach, queries, includes, skipIf, modes", async () => {
     const tenant = await setup();
-    const res = await generate(tenant, {
+    const job = await generated(tenant, {
       graph: "model",
       generator: "ts",
       params: { title: "Model", withIndex: true },
     });
-    expect(res.status).toBe(201);
-    const job = (await res.json()) as Job;
     expect(job.status).toBe("completed");
     expect(job.counts).toMatchObject({ total: 4, artifacts: 4 });
     const artifacts = await artifactsOf(tenant, job.id);
@@ -135,20 +134,18 @@ describe("jobs", () => {
     const readme = await text(tenant, artifacts[0]?.id as string);
     expect(readme).toBe("# Model\n- customer\n- order line\n");
 
-    const skipped = (await (
-      await generate(tenant, { graph: "model", generator: "ts", params: { title: "Model", withIndex: false } })
-    ).json()) as Job;
+    const skipped = await generated(tenant, {
+      graph: "model",
+      generator: "ts",
+      params: { title: "Model", withIndex: false },
+    });
     expect(skipped.counts).toMatchObject({ artifacts: 3, skipped: 2 });
   });
 
   it("is deterministic: the same inputs give the same bytes, and a lock replays after the graph changed", async () => {
     const tenant = await setup();
-    const first = (await (
-      await generate(tenant, { graph: "model", generator: "ts", params: { title: "T" } })
-    ).json()) as Job;
-    const second = (await (
-      await generate(tenant, { graph: "model", generator: "ts", params: { title: "T" } })
-    ).json()) as Job;
+    const first = await generated(tenant, { graph: "model", generator: "ts", params: { title: "T" } });
+    const second = await generated(tenant, { graph: "model", generator: "ts", params: { title: "T" } });
     expect(second.lockHash).toBe(first.lockHash);
     const digests = async (job: Job) => (await artifactsOf(tenant, job.id)).map((a) => `${a.path}:${a.sha256}`);
     expect(await digests(second)).toEqual(await digests(first));
@@ -158,15 +155,11 @@ describe("jobs", () => {
       headers: { ...bearer(tenant.apiKey), "content-type": "application/sparql-update" },
       body: `${PREFIXES} INSERT DATA { ex:Invoice a ex:Entity ; rdfs:label "invoice" }`,
     });
-    const newer = (await (
-      await generate(tenant, { graph: "model", generator: "ts", params: { title: "T" } })
-    ).json()) as Job;
+    const newer = await generated(tenant, { graph: "model", generator: "ts", params: { title: "T" } });
     expect(newer.lockHash).not.toBe(first.lockHash);
     expect((await artifactsOf(tenant, newer.id)).map((a) => a.path)).toContain("src/Invoice.ts");
 
-    const replay = await generate(tenant, { lock: first.lock, params: { title: "T" } });
-    expect(replay.status).toBe(201);
-    const replayed = (await replay.json()) as Job;
+    const replayed = await generated(tenant, { lock: first.lock, params: { title: "T" } });
     expect(replayed.lockHash).toBe(first.lockHash);
     expect(await digests(replayed)).toEqual(await digests(first));
     await expectProblem(await generate(tenant, { lock: first.lock, params: { title: "other" } }), 422, "invalid-lock");
@@ -176,13 +169,7 @@ describe("jobs", () => {
     const tenant = await setup();
     const ids: string[] = [];
     for (let i = 0; i < 3; i++)
-      ids.push(
-        (
-          (await (
-            await generate(tenant, { graph: "model", generator: "ts", params: { title: `T${i}` } })
-          ).json()) as Job
-        ).id,
-      );
+      ids.push((await generated(tenant, { graph: "model", generator: "ts", params: { title: `T${i}` } })).id);
     const first = (await (await call("/v1/jobs?limit=2", { headers: bearer(tenant.apiKey) })).json()) as {
       items: Job[];
       nextCursor: string;
@@ -208,7 +195,7 @@ describe("jobs", () => {
         '---\nto: r.txt\nsparql: "SELECT (STRUUID() AS ?u) (UUID() AS ?i) (RAND() AS ?r) WHERE {}"\n---\n{{ rows[0].u }} {{ rows[0].i }} {{ rows[0].r }}',
     });
     const digest = async () => {
-      const job = (await (await generate(tenant, { graph: "model", generator: "random" })).json()) as Job;
+      const job = await generated(tenant, { graph: "model", generator: "random" });
       const [artifact] = await artifactsOf(tenant, job.id);
       return { sha256: artifact?.sha256, text: await text(tenant, artifact?.id as string) };
     };
@@ -237,7 +224,7 @@ describe("jobs", () => {
       artifacts: { path: string; content: string; sha256: string; mode: string; chmod: string | null }[];
     };
     expect(res.status, JSON.stringify(plan)).toBe(200);
-    const job = (await (await generate(tenant, request)).json()) as Job;
+    const job = await generated(tenant, request);
     const written = await artifactsOf(tenant, job.id);
     expect(plan.artifacts.map((a) => [a.path, a.sha256, a.mode])).toEqual(
       written.map((a) => [a.path, a.sha256, a.mode]),
@@ -293,7 +280,8 @@ describe("jobs", () => {
     expect(viaAlias.status).toBe(200);
     expect(await viaAlias.json()).toEqual(await (await generate(tenant, request)).json());
     const started = await call("/v1/generations", jsonBody({ ...request, dryRun: false }, tenant.apiKey));
-    expect(started.status).toBe(201);
+    expect(started.status).toBe(202);
+    expect(((await started.json()) as Job).status).toBe("queued");
     expect(started.headers.get("location")).toMatch(/^\/v1\/jobs\/job_/);
     expect(started.headers.get("deprecation")).toBe("true");
     expect(started.headers.get("link")).toBe('</v1/jobs>; rel="successor-version"');
@@ -309,11 +297,21 @@ describe("jobs", () => {
     expect(document.paths["/v1/jobs"]?.post?.deprecated).toBeFalsy();
   });
 
-  it("refuses output paths that escape the output root, and other bad requests", async () => {
+  it("fails jobs whose output paths escape the output root, and refuses other bad requests", async () => {
     const tenant = await setup();
     for (const to of ["../escape.ts", "/etc/passwd", "a\\\\b.ts", "a//b.ts"]) {
       await putTemplates(tenant, "evil", { "x.njk": `---\nto: "${to}"\n---\nx` });
-      await expectProblem(await generate(tenant, { graph: "model", generator: "evil" }), 422, "invalid-output-path");
+      // Output paths are known once the plan renders them: on the queue, so the job fails with the reason.
+      const job = await generated(tenant, { graph: "model", generator: "evil" });
+      expect(job, to).toMatchObject({ status: "failed", counts: { artifacts: 0 } });
+      expect((await artifactsOf(tenant, job.id)).length).toBe(0);
+      // A dry run plans in the request: the same problem, as a 422.
+      const planned = await expectProblem(
+        await generate(tenant, { graph: "model", generator: "evil", dryRun: true }),
+        422,
+        "invalid-output-path",
+      );
+      expect(job.error, to).toBe(planned.detail);
     }
     await expectProblem(await generate(tenant, { graph: "model", generator: "nope" }), 404, "not-found");
     await expectProblem(await generate(tenant, { graph: "nope", generator: "ts" }), 404, "not-found");
@@ -440,7 +438,7 @@ describe("jobs", () => {
   it("serves an empty artifact", async () => {
     const tenant = await setup();
     await putTemplates(tenant, "empty", { "e.njk": "---\nto: empty.txt\n---\n", "f.njk": "---\nto: f.txt\n---\nf" });
-    const job = (await (await generate(tenant, { graph: "model", generator: "empty" })).json()) as Job;
+    const job = await generated(tenant, { graph: "model", generator: "empty" });
     const artifacts = await artifactsOf(tenant, job.id);
     expect(artifacts.map((a) => [a.path, a.size])).toEqual([
       ["empty.txt", 0],
@@ -454,9 +452,7 @@ describe("jobs", () => {
 
   it("serves artifact bytes immutably with ETag and 304, and a zip bundle", async () => {
     const tenant = await setup();
-    const job = (await (
-      await generate(tenant, { graph: "model", generator: "ts", params: { title: "T" } })
-    ).json()) as Job;
+    const job = await generated(tenant, { graph: "model", generator: "ts", params: { title: "T" } });
     const artifacts = await artifactsOf(tenant, job.id);
     const [artifact] = artifacts;
     const res = await call(`/v1/artifacts/${artifact?.id}`, { headers: bearer(tenant.apiKey) });
@@ -496,7 +492,7 @@ describe("jobs", () => {
   it("isolates tenants: another tenant's jobs and artifacts answer 404", async () => {
     const a = await setup();
     const b = await createTenant();
-    const job = (await (await generate(a, { graph: "model", generator: "ts", params: { title: "T" } })).json()) as Job;
+    const job = await generated(a, { graph: "model", generator: "ts", params: { title: "T" } });
     const [artifact] = await artifactsOf(a, job.id);
     for (const path of [
       `/v1/jobs/${job.id}`,
@@ -619,7 +615,7 @@ describe("queued jobs", () => {
       expect(`out/${bytes.trimEnd().replace(" ", "-")}.txt`).toBe(artifact.path);
     }
 
-    const again = (await (await generate(tenant, { graph: "model", generator: "gen" })).json()) as Job;
+    const again = await generated(tenant, { graph: "model", generator: "gen" });
     await completed(again.id);
     expect(await blobs()).toEqual(stored);
     expect(await packsOf(again.id)).toEqual(packs);
@@ -783,9 +779,7 @@ describe("job events", () => {
 
   it("a real job's started and completed events each exist once, with the job completed", async () => {
     const tenant = await setup();
-    const job = (await (
-      await generate(tenant, { graph: "model", generator: "ts", params: { title: "T" } })
-    ).json()) as Job;
+    const job = await generated(tenant, { graph: "model", generator: "ts", params: { title: "T" } });
     expect(job.status).toBe("completed");
     const events = await jobEvents(tenant);
     expect(events.map((e) => [e.type, (e.data as { jobId: string }).jobId])).toEqual([
