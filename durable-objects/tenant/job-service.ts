@@ -1,4 +1,8 @@
-import { chunkedQuerySource, type PinnedQueryOutcome } from "../../shared/generate/fetched-queries";
+import {
+  chunkedQuerySource,
+  type PinnedQueryOutcome,
+  type PinnedQuerySource,
+} from "../../shared/generate/fetched-queries";
 import { kgenContext } from "../../shared/generate/generate";
 import { JobRenderer, type JobRequest, type RenderedBatch } from "../../shared/generate/job-renderer";
 import { isQueryRefusal, kgenPlanDependencies } from "../../shared/generate/kgen-dependencies";
@@ -76,21 +80,18 @@ export class JobService {
   }
 
   /**
-   * A job's renderer reading this store in-process through the same bounded query batches a Worker
+   * The query source of a job reading this store in-process, through the same bounded batches a Worker
    * asks for over RPC (the CLI and the benchmarks' peer run jobs this way).
    */
-  renderer(request: JobRequest): JobRenderer {
+  querySource(request: JobRequest): PinnedQuerySource {
     const { lock, limits } = request;
     const pinned = { graph: lock.graph.name, version: lock.graph.version as number, buildTime: lock.buildTime, limits };
-    return new JobRenderer(
-      request,
-      chunkedQuerySource(MAX_QUERIES_PER_CALL, (queries) => this.queries({ ...pinned, queries }).results),
-    );
+    return chunkedQuerySource(MAX_QUERIES_PER_CALL, (queries) => this.queries({ ...pinned, queries }).results);
   }
 
   /** The whole plan of `request`, rendered in this process. */
   renderAll(request: JobRequest): Promise<RenderedBatch> {
-    return this.renderer(request).renderAll();
+    return new JobRenderer(request).renderAll(this.querySource(request));
   }
 
   /**

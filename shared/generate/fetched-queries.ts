@@ -54,10 +54,7 @@ export class FetchedQueryResults {
   private readonly results = new Map<string, QueryRows | PinnedQueryError>();
   private readonly inFlight = new Map<string, Promise<void>>();
 
-  constructor(
-    private readonly source: PinnedQuerySource,
-    private readonly semantics: RowSemantics,
-  ) {}
+  constructor(private readonly semantics: RowSemantics) {}
 
   /** The pipeline's runQuery: the fetched rows, the fetched failure, or QueryPendingError. */
   readonly runQuery = (sparql: string): QueryRows => {
@@ -67,11 +64,14 @@ export class FetchedQueryResults {
     return result;
   };
 
-  /** Fetches the queries not here yet in one batch; queries another caller is fetching are awaited, not asked twice. */
-  async fetch(queries: readonly string[]): Promise<void> {
+  /**
+   * Fetches the queries not here yet from `source` in one batch; queries another caller is fetching are
+   * awaited, not asked twice. The source is the caller's (in Workers, a stub belongs to one invocation).
+   */
+  async fetch(queries: readonly string[], source: PinnedQuerySource): Promise<void> {
     const wanted = [...new Set(queries)].filter((query) => !this.results.has(query) && !this.inFlight.has(query));
     if (wanted.length > 0) {
-      const fetching = this.source(wanted).then((outcomes) => {
+      const fetching = source(wanted).then((outcomes) => {
         for (const query of wanted) {
           const outcome = outcomes.get(query);
           if (!outcome) throw new Error("the query source left a query unanswered");
@@ -101,6 +101,7 @@ export async function inOrderWithFetchedQueries<T>(
   attempt: (index: number) => Promise<T>,
   accept: (value: T, index: number) => void,
   results: FetchedQueryResults,
+  source: PinnedQuerySource,
 ): Promise<void> {
   const settled: ({ value: T } | { error: unknown } | undefined)[] = new Array(count);
   let next = 0;
@@ -128,7 +129,7 @@ export async function inOrderWithFetchedQueries<T>(
     }
     if (next < count) {
       if (missing.size === 0) throw new Error("a step neither finished nor asked for a query");
-      await results.fetch([...missing].sort());
+      await results.fetch([...missing].sort(), source);
     }
   }
 }

@@ -40,9 +40,9 @@ type UnitResult = PlannedArtifact | SkippedUnit;
 
 /**
  * A job's planning and rendering where it runs (a queue consumer, a dry run), reading the pinned graph
- * version only through `source`: the query results arrive in batches (fetched-queries.ts), the renders
- * are the template-unit pipeline's. One renderer per job and isolate: the queries each template and
- * unit ran are kept for every later batch of the same job.
+ * version only through the `source` each call is given: the query results arrive in batches
+ * (fetched-queries.ts), the renders are the template-unit pipeline's. One renderer per job and isolate:
+ * the queries each template and unit ran are kept for every later batch of the same job.
  */
 export class JobRenderer {
   private readonly results: FetchedQueryResults;
@@ -50,12 +50,9 @@ export class JobRenderer {
   private readonly prepared = new Map<string, Promise<PreparedTemplate>>();
   private readonly templates: PlanTemplate[];
 
-  constructor(
-    private readonly request: JobRequest,
-    source: PinnedQuerySource,
-  ) {
+  constructor(private readonly request: JobRequest) {
     const { lock } = request;
-    this.results = new FetchedQueryResults(source, rowSemanticsOf(lock.engineVersion));
+    this.results = new FetchedQueryResults(rowSemanticsOf(lock.engineVersion));
     this.templates = [...request.templates].sort((a, b) => compare(a.path, b.path));
     const deps = kgenPlanDependencies({
       templates: request.templates,
@@ -72,25 +69,25 @@ export class JobRenderer {
   }
 
   /** How many units the plan has, split into batches for the queue: runs every template's query, renders nothing. */
-  async count(batchSize: number): Promise<JobUnitCount> {
-    const prepared = await this.prepareAll(this.templates);
+  async count(batchSize: number, source: PinnedQuerySource): Promise<JobUnitCount> {
+    const prepared = await this.prepareAll(this.templates, source);
     const units = prepared.reduce((sum, item) => sum + item.units, 0);
     return { units, batches: batchUnits(prepared, batchSize) };
   }
 
   /** The whole plan, rendered, sorted and checked for outputs that cannot all be written (small jobs, dry runs). */
-  async renderAll(): Promise<RenderedBatch> {
+  async renderAll(source: PinnedQuerySource): Promise<RenderedBatch> {
     const artifacts: PlannedArtifact[] = [];
     const skipped: SkippedUnit[] = [];
     const { maxArtifacts } = this.request;
     for (const template of this.templates) {
-      const [prepared] = await this.prepareAll([template]);
+      const [prepared] = await this.prepareAll([template], source);
       if (!prepared) continue;
       if (prepared.frontmatter.to === undefined) {
         skipped.push({ template: prepared.template.path, rowIndex: null, reason: "no-to" });
         continue;
       }
-      await this.renderUnits(prepared, 0, prepared.units, (result) => {
+      await this.renderUnits(prepared, 0, prepared.units, source, (result) => {
         if ("reason" in result) {
           skipped.push(result);
           return;
@@ -109,14 +106,14 @@ export class JobRenderer {
   }
 
   /** One batch of units of one template (a queue message). */
-  async renderBatch(batch: UnitBatch): Promise<RenderedBatch> {
+  async renderBatch(batch: UnitBatch, source: PinnedQuerySource): Promise<RenderedBatch> {
     const template = this.templates.find((candidate) => candidate.path === batch.template);
     if (!template) throw new RangeError(`template ${batch.template} is not in the job`);
-    const [prepared] = await this.prepareAll([template]);
+    const [prepared] = await this.prepareAll([template], source);
     if (!prepared) throw new RangeError(`template ${batch.template} was not prepared`);
     const artifacts: PlannedArtifact[] = [];
     const skipped: SkippedUnit[] = [];
-    await this.renderUnits(prepared, batch.start, Math.min(batch.end, prepared.units), (result) => {
+    await this.renderUnits(prepared, batch.start, Math.min(batch.end, prepared.units), source, (result) => {
       if ("reason" in result) skipped.push(result);
       else artifacts.push(result);
     });
@@ -129,6 +126,7 @@ export class JobRenderer {
     prepared: PreparedTemplate,
     start: number,
     end: number,
+    source: PinnedQuerySource,
     accept: (result: UnitResult) => void,
   ): Promise<void> {
     return inOrderWithFetchedQueries(
@@ -136,11 +134,12 @@ export class JobRenderer {
       (index) => this.pipeline.renderUnit(prepared, start + index),
       accept,
       this.results,
+      source,
     );
   }
 
   /** Templates after frontmatter and query, in the given order; each is prepared once per renderer. */
-  private async prepareAll(templates: readonly PlanTemplate[]): Promise<PreparedTemplate[]> {
+  private async prepareAll(templates: readonly PlanTemplate[], source: PinnedQuerySource): Promise<PreparedTemplate[]> {
     const open = templates.filter((template) => !this.prepared.has(template.path));
     if (open.length > 0) {
       const preparing = (async () => {
@@ -150,6 +149,7 @@ export class JobRenderer {
           (index) => this.pipeline.prepare(open[index] as PlanTemplate),
           (prepared, index) => done.set((open[index] as PlanTemplate).path, prepared),
           this.results,
+          source,
         );
         return done;
       })();

@@ -57,13 +57,13 @@ export async function processPlanMessage(env: Env, message: PlanMessage): Promis
   const lock = parseLock(job.lock);
   const limits = planLimits(tenant.plan as PlanName);
   try {
-    const renderer = await jobRenderer(env, tenant, lock, job.params);
-    const { units, batches } = await renderer.count(GENERATE_BATCH_SIZE);
+    const { renderer, source } = await jobRenderer(env, tenant, lock, job.params);
+    const { units, batches } = await renderer.count(GENERATE_BATCH_SIZE, source);
     if (units > MAX_QUEUED_ARTIFACTS) {
       throw new PlanError("too-many-artifacts", `the plan exceeds ${MAX_QUEUED_ARTIFACTS} artifacts`);
     }
     if (units <= limits.syncJobArtifacts) {
-      const rendered = await renderer.renderAll();
+      const rendered = await renderer.renderAll(source);
       const bytes = rendered.artifacts.reduce((sum, artifact) => sum + artifact.size, 0);
       const reservation = await tenantObject(env, tenant).reserveQuota({
         counter: "artifactBytes",
@@ -103,8 +103,8 @@ export async function processBatchMessage(env: Env, message: BatchMessage): Prom
   if (!open) return;
   const { tenant, job } = open;
   const lock = parseLock(job.lock);
-  const renderer = await jobRenderer(env, tenant, lock, job.params);
-  const rendered = await renderer.renderBatch(message.batch);
+  const { renderer, source } = await jobRenderer(env, tenant, lock, job.params);
+  const rendered = await renderer.renderBatch(message.batch, source);
   const batchKey = `${job.id}:${message.batch.template}:${message.batch.start}`;
   const bytes = rendered.artifacts.reduce((sum, artifact) => sum + artifact.size, 0);
   const limit = planLimits(tenant.plan as PlanName).artifactBytes;

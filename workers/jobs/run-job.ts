@@ -67,8 +67,8 @@ export async function planOnly(
   options: { withContent?: boolean } = {},
 ): Promise<DryRunPlan> {
   const syncLimit = planLimits(tenant.plan as PlanName).syncJobArtifacts;
-  const renderer = await jobRenderer(env, tenant, lock, params);
-  const { units } = await renderer.count(GENERATE_BATCH_SIZE);
+  const { renderer, source } = await jobRenderer(env, tenant, lock, params);
+  const { units } = await renderer.count(GENERATE_BATCH_SIZE, source);
   const base = { dryRun: true as const, lock, lockHash: await lockHash(lock), units };
   if (units > syncLimit) {
     if (options.withContent) {
@@ -82,7 +82,7 @@ export async function planOnly(
     }
     return { ...base, artifacts: null, skipped: null };
   }
-  const rendered = await renderer.renderAll();
+  const rendered = await renderer.renderAll(source);
   if (options.withContent) assertInlineContentSize(rendered.artifacts.map((artifact) => artifact.size));
   return {
     ...base,
