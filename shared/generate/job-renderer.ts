@@ -50,7 +50,14 @@ export class JobRenderer {
   private readonly prepared = new Map<string, Promise<PreparedTemplate>>();
   private readonly templates: PlanTemplate[];
 
-  constructor(private readonly request: JobRequest) {
+  /**
+   * `betweenUnits` runs before each unit after the first: a Worker hands the event loop back there, so the
+   * requests its isolate also serves are not queued behind a whole batch of renders.
+   */
+  constructor(
+    private readonly request: JobRequest,
+    private readonly options: { betweenUnits?: () => Promise<void> } = {},
+  ) {
     const { lock } = request;
     this.results = new FetchedQueryResults(rowSemanticsOf(lock.engineVersion));
     this.templates = [...request.templates].sort((a, b) => compare(a.path, b.path));
@@ -131,7 +138,10 @@ export class JobRenderer {
   ): Promise<void> {
     return inOrderWithFetchedQueries(
       Math.max(0, end - start),
-      (index) => this.pipeline.renderUnit(prepared, start + index),
+      async (index) => {
+        if (index > 0 && this.options.betweenUnits) await this.options.betweenUnits();
+        return this.pipeline.renderUnit(prepared, start + index);
+      },
       accept,
       this.results,
       source,

@@ -1,4 +1,4 @@
-import { createMessageBatch, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { unzipSync } from "fflate";
 import { importJWK, type JWK } from "jose";
@@ -6,6 +6,7 @@ import { describe, expect, it, vi } from "vitest";
 import { bytesToBase64, concatBytes, utf8 } from "../../shared/core/encoding";
 import { sha256Hex } from "../../shared/core/sha256";
 import { planLimits } from "../../shared/plans";
+import { app } from "../../workers/app";
 import {
   consumeGenerateBatch,
   consumeGenerateDeadLetters,
@@ -15,8 +16,8 @@ import {
 import type { GenerateMessage } from "../../workers/jobs/run-job";
 import { contentKey } from "../../workers/storage/content-store";
 import { tenantObject } from "../../workers/tenant-object-stub";
-import { bearer, call, createTenant, expectProblem, jsonBody, type TestTenant } from "./helpers";
-import { runJob } from "./job-helpers";
+import { BASE, bearer, call, createTenant, expectProblem, jsonBody, type TestTenant } from "./helpers";
+import { runJob, settledJob } from "./job-helpers";
 
 const PREFIXES = "PREFIX ex: <http://example.org/> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>";
 const MODEL = `@prefix ex: <http://example.org/> .
@@ -786,5 +787,74 @@ describe("job events", () => {
       ["job.started", job.id],
       ["job.completed", job.id],
     ]);
+  });
+});
+
+describe("POST /v1/jobs does no planning in the request", () => {
+  /** The app with every tenant-object method call recorded (waitUntil work included). */
+  async function withTenantCalls(path: string, init: RequestInit) {
+    const calls: string[] = [];
+    const namespace = new Proxy(env.TENANT, {
+      get(target, property) {
+        const value = Reflect.get(target, property);
+        if (property !== "get") return typeof value === "function" ? value.bind(target) : value;
+        return (id: DurableObjectId) => {
+          const stub = target.get(id);
+          return new Proxy(stub, {
+            get(stubTarget, method) {
+              const member = Reflect.get(stubTarget, method);
+              if (typeof member !== "function" || typeof method !== "string") return member;
+              return (...args: unknown[]) => {
+                calls.push(method);
+                return Reflect.apply(member, stubTarget, args);
+              };
+            },
+          });
+        };
+      },
+    });
+    const ctx = createExecutionContext();
+    const res = await app.fetch(new Request(`${BASE}${path}`, init), { ...env, TENANT: namespace } as Env, ctx);
+    await waitOnExecutionContext(ctx);
+    return { res, calls };
+  }
+
+  it("answers 202 after one call to the tenant's object besides the rate limit and metering", async () => {
+    const tenant = await setup();
+    const { res, calls } = await withTenantCalls(
+      "/v1/jobs",
+      jsonBody({ graph: "model", generator: "ts", params: { title: "T" } }, tenant.apiKey),
+    );
+    const job = (await res.json()) as Job;
+    expect(res.status, JSON.stringify(job)).toBe(202);
+    expect(job).toMatchObject({ status: "queued", counts: { total: 0, artifacts: 0 } });
+    expect(calls.filter((name) => name !== "consumeRequest" && name !== "recordRequest")).toEqual(["jobStart"]);
+    // The plan runs on the queue: the job completes without another request.
+    expect((await settledJob(tenant.apiKey, job.id)).status).toBe("completed");
+  });
+
+  it("fails a job whose rendered bytes exceed the artifact-bytes quota, recording the quota problem, and gives the generation back", async () => {
+    const tenant = await setup();
+    const stub = tenantObject(env, { id: tenant.id, jurisdiction: null });
+    const limit = planLimits("free").artifactBytes;
+    await stub.reserveQuota({ counter: "artifactBytes", amount: limit - 10, limit });
+    const job = await generated(tenant, { graph: "model", generator: "ts", params: { title: "T" } });
+    expect(job).toMatchObject({ status: "failed", counts: { artifacts: 0 } });
+    expect(job.error).toBe(`The plan's artifactBytes quota (${limit}) would be exceeded.`);
+    const { quotas } = await stub.getUsage();
+    expect(quotas.find((quota) => quota.counter === "generations")?.used ?? 0).toBe(0);
+    expect(quotas.find((quota) => quota.counter === "artifactBytes")?.used).toBe(limit - 10);
+    const events = (await stub.readEvents({ limit: 100 })).events.map((event) => event.type);
+    expect(events).toEqual(expect.arrayContaining(["job.started", "job.failed"]));
+  });
+
+  it("a redelivered plan message plans nothing twice", async () => {
+    const tenant = await setup();
+    const job = await generated(tenant, { graph: "model", generator: "ts", params: { title: "T" } });
+    const before = await artifactsOf(tenant, job.id);
+    await processGenerateMessage(env, { kind: "plan", tenantId: tenant.id, jobId: job.id });
+    const after = (await (await call(`/v1/jobs/${job.id}`, { headers: bearer(tenant.apiKey) })).json()) as Job;
+    expect(after.counts).toEqual(job.counts);
+    expect(await artifactsOf(tenant, job.id)).toEqual(before);
   });
 });

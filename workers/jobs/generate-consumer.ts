@@ -132,29 +132,41 @@ export function processGenerateMessage(env: Env, message: GenerateMessage): Prom
   return isPlanMessage(message) ? processPlanMessage(env, message) : processBatchMessage(env, message);
 }
 
+/**
+ * Messages of one delivery handled at a time: enough to overlap their I/O, few enough that the requests this
+ * isolate also serves are not queued behind dozens of renders.
+ */
+const CONCURRENT_MESSAGES = 4;
+
 export async function consumeGenerateBatch(batch: MessageBatch<GenerateMessage>, env: Env): Promise<void> {
-  // Messages are independent unit batches: process them concurrently, ack or retry each on its own.
-  await Promise.all(
-    batch.messages.map(async (message) => {
-      try {
-        await processGenerateMessage(env, message.body);
-        message.ack();
-      } catch (error) {
-        console.error(
-          JSON.stringify({
-            level: "error",
-            msg: "generate batch failed",
-            jobId: message.body.jobId,
-            attempts: message.attempts,
-            reason: String(error),
-            stack: (error as Error)?.stack,
-          }),
-        );
-        await recordLastError(env, message.body, jobFailureReason(error));
-        message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
-      }
-    }),
-  );
+  // Messages are independent (a plan, unit batches): a few at a time, each acked or retried on its own.
+  let next = 0;
+  const worker = async () => {
+    for (let message = batch.messages[next++]; message; message = batch.messages[next++]) {
+      await consumeGenerateMessage(message, env);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENT_MESSAGES, batch.messages.length) }, worker));
+}
+
+async function consumeGenerateMessage(message: Message<GenerateMessage>, env: Env): Promise<void> {
+  try {
+    await processGenerateMessage(env, message.body);
+    message.ack();
+  } catch (error) {
+    console.error(
+      JSON.stringify({
+        level: "error",
+        msg: "generate batch failed",
+        jobId: message.body.jobId,
+        attempts: message.attempts,
+        reason: String(error),
+        stack: (error as Error)?.stack,
+      }),
+    );
+    await recordLastError(env, message.body, jobFailureReason(error));
+    message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+  }
 }
 
 /** Messages that used up their retries: the job fails with the last reason recorded. */

@@ -16,6 +16,9 @@ const KEPT_RENDERERS = 4;
 
 const renderers = new Map<string, Promise<JobRenderer>>();
 
+/** A macrotask turn: requests waiting for this isolate run before the next unit renders. */
+const handBackEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
 export interface JobRendering {
   renderer: JobRenderer;
   /** Query results of the pinned version from the tenant's object, through this invocation's stub. */
@@ -43,7 +46,11 @@ export async function jobRenderer(
     renderers.delete(key);
   } else {
     renderer = templatesOfLock(env, tenant.id, lock).then(
-      (templates) => new JobRenderer({ lock, params, templates, limits, maxArtifacts: MAX_QUEUED_ARTIFACTS }),
+      (templates) =>
+        new JobRenderer(
+          { lock, params, templates, limits, maxArtifacts: MAX_QUEUED_ARTIFACTS },
+          { betweenUnits: handBackEventLoop },
+        ),
     );
     renderer.catch(() => renderers.delete(key));
     if (renderers.size >= KEPT_RENDERERS) renderers.delete(renderers.keys().next().value as string);
