@@ -136,7 +136,7 @@ export function processGenerateMessage(env: Env, message: GenerateMessage): Prom
  * Messages of one delivery handled at a time: enough to overlap their I/O, few enough that the requests this
  * isolate also serves are not queued behind dozens of renders.
  */
-const CONCURRENT_MESSAGES = 4;
+const CONCURRENT_MESSAGES = 10;
 
 export async function consumeGenerateBatch(batch: MessageBatch<GenerateMessage>, env: Env): Promise<void> {
   // Messages are independent (a plan, unit batches): a few at a time, each acked or retried on its own.
