@@ -858,3 +858,26 @@ describe("POST /v1/jobs does no planning in the request", () => {
     expect(await artifactsOf(tenant, job.id)).toEqual(before);
   });
 });
+
+describe("dead-lettered plans", () => {
+  it("fail the job and give its generation back", async () => {
+    const tenant = await setup();
+    const job = await generated(tenant, { graph: "model", generator: "ts", params: { title: "T" } });
+    const stub = tenantObject(env, { id: tenant.id, jurisdiction: null });
+    const generations = async () =>
+      (await stub.getUsage()).quotas.find((quota) => quota.counter === "generations")?.used ?? 0;
+    expect(await generations()).toBe(1);
+    // As if its plan had failed on every attempt: still queued, with the last reason recorded.
+    await env.DB.prepare("UPDATE jobs SET status = 'queued', error = 'x' WHERE id = ?").bind(job.id).run();
+    const dlq = createMessageBatch<GenerateMessage>("kgen-generate-dlq", [
+      { id: "p1", timestamp: new Date(), attempts: 6, body: { kind: "plan", tenantId: tenant.id, jobId: job.id } },
+    ]);
+    await consumeGenerateDeadLetters(dlq, env);
+    const failed = (await (await call(`/v1/jobs/${job.id}`, { headers: bearer(tenant.apiKey) })).json()) as Job;
+    expect(failed).toMatchObject({ status: "failed", error: "dead-lettered after retries: x" });
+    expect(await generations()).toBe(0);
+    // Delivered twice, it gives back once.
+    await consumeGenerateDeadLetters(dlq, env);
+    expect(await generations()).toBe(0);
+  });
+});

@@ -177,6 +177,8 @@ export async function consumeGenerateDeadLetters(batch: MessageBatch<GenerateMes
       const job = await new JobLedger(database(env.DB), tenant.id).find(message.body.jobId);
       const reason = job?.error ?? "a batch could not be generated";
       await failJob(env, tenant, message.body.jobId, `dead-lettered after retries: ${reason}`);
+      // A job whose plan never ran delivered nothing: its generation is given back.
+      if (job && isPlanMessage(message.body)) await releaseGeneration(env, tenant, job.id, job.createdAt);
     }
     message.ack();
   }
