@@ -61,6 +61,8 @@ async function sample(
   while (me.length < samples && !until()) {
     me.push(await timed(url, "/v1/me", apiKey));
     health.push(await timed(url, "/v1/health"));
+    // Paced: a steady reader, well under the plan's request rate.
+    await new Promise((resolve) => setTimeout(resolve, 25));
   }
   return { me, health };
 }
@@ -100,7 +102,7 @@ export default async function bench(args: string[]): Promise<void> {
       "POST",
       "/v1/tenants",
       BENCH_ADMIN_TOKEN,
-      JSON.stringify({ slug: `latency-${Date.now()}`, name: "Latency", plan: "premium" }),
+      JSON.stringify({ slug: `latency-${Date.now()}`, name: "Latency", plan: "enterprise" }),
     );
     await api("PUT", "/v1/graphs/model", apiKey, graphOf(units), "text/turtle");
     await api("PUT", "/v1/templates/bench/entity.njk", apiKey, TEMPLATE, "text/plain");
