@@ -17,9 +17,9 @@ export type { JobRequest, RenderedBatch } from "../../shared/generate/job-render
 export type { ArtifactData } from "../../shared/generate/template-preview";
 
 /** Most queries one `jobQueries` call runs: the tenant's other calls wait for at most this many. */
-export const MAX_QUERIES_PER_CALL = 32;
+export const MAX_QUERIES_PER_CALL = 8;
 /** A call stops taking further queries once its answers hold this many rows (the rest is asked for again). */
-export const MAX_ROWS_PER_CALL = 5_000;
+export const MAX_ROWS_PER_CALL = 1_000;
 
 /** A batch of generation queries over one pinned graph version (what a job's lock pins). */
 export interface PinnedQueries {
