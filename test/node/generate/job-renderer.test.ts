@@ -162,6 +162,25 @@ describe("JobRenderer: rendering outside the tenant object", () => {
     expect(fingerprint(parts.sort(byPath))).toEqual(fingerprint([...whole.artifacts].sort(byPath)));
   });
 
+  it("hands control back between units when asked to, and renders the same bytes", async () => {
+    const { graphs, request } = await fixture();
+    const { source } = recordedRenderer(graphs, request);
+    let turns = 0;
+    const yielding = new JobRenderer(request, {
+      betweenUnits: async () => {
+        turns++;
+      },
+    });
+    const batch = { template: "entity.njk", start: 0, end: 50 };
+    const rendered = await yielding.renderBatch(batch, source);
+    // Before each unit after the first, in every round (two rounds: the label() and sparql() results).
+    expect(turns).toBeGreaterThanOrEqual(49);
+    const plain = recordedRenderer(graphs, request);
+    expect(fingerprint(rendered.artifacts)).toEqual(
+      fingerprint((await plain.renderer.renderBatch(batch, plain.source)).artifacts),
+    );
+  });
+
   it("reports a failed query as the render's error, as the in-object pipeline did", async () => {
     const { graphs, request } = await fixture();
     const broken = {
