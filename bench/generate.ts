@@ -135,7 +135,7 @@ export default async function bench(args: string[]): Promise<void> {
     `in-process (render + sha256 + sign, Node): ${inProcessSeconds.toFixed(2)} s, ${inProcessRate.toFixed(0)} artifacts/s`,
   );
   console.log(
-    `queue (wrangler dev: DO render, R2, D1, attest): ${queuedSeconds.toFixed(2)} s, ${queueRate.toFixed(0)} artifacts/s`,
+    `queue (wrangler dev: Worker render, DO queries, R2, D1, attest): ${queuedSeconds.toFixed(2)} s, ${queueRate.toFixed(0)} artifacts/s`,
   );
   console.log(`ratio queue / in-process: ${(queueRate / inProcessRate).toFixed(3)}`);
   console.log(

@@ -1,5 +1,14 @@
 // `npm run bench -- <name> [args…]`: runs one benchmark script from this folder.
-const benches = ["templates", "sparql", "sparql-worker", "generate", "hostile", "webhooks", "remote-cli"] as const;
+const benches = [
+  "templates",
+  "sparql",
+  "sparql-worker",
+  "generate",
+  "hostile",
+  "latency",
+  "webhooks",
+  "remote-cli",
+] as const;
 
 const [name, ...args] = process.argv.slice(2);
 if (!name || !(benches as readonly string[]).includes(name)) {

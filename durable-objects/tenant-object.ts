@@ -1,6 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
 import { eventTypePatternSchema, MAX_EVENT_TYPE_PATTERNS } from "../shared/contracts/events";
-import type { UnitBatch } from "../shared/generate/plan";
 import {
   isPlanName,
   isQuotaCounter,
@@ -30,7 +29,8 @@ import { EventTickets, type TicketIssue } from "./tenant/event-tickets";
 import { GraphPrefixes } from "./tenant/graph-prefixes";
 import { GraphService, type IngestInput } from "./tenant/graph-service";
 import { applyJobChange, type JobChange, type JobEvent } from "./tenant/job-changes";
-import { type JobRequest, JobService } from "./tenant/job-service";
+import { type JobRequest, JobService, type PinnedQueries } from "./tenant/job-service";
+import { type JobStartInput, startJob } from "./tenant/job-start";
 import {
   type QuotaBatchReservation,
   QuotaCounters,
@@ -347,18 +347,29 @@ export class TenantObject extends DurableObject<Env> {
     return outcome(() => this.graphs.triples(name, version));
   }
 
-  // Jobs: planning and rendering next to the pinned graph version.
+  // Jobs: planning and rendering run in Workers; the object answers their queries in bounded batches.
 
-  jobRenderAll(request: JobRequest) {
-    return outcome(() => this.jobs.renderAll(request));
+  /** A batch of generation queries over a pinned version (see JobService.queries for the bound per call). */
+  jobQueries(input: PinnedQueries) {
+    return outcome(() => this.jobs.queries(input));
   }
 
-  jobCount(request: JobRequest, batchSize: number) {
-    return outcome(() => this.jobs.count(request, batchSize));
-  }
-
-  jobRenderBatch(request: JobRequest, batch: UnitBatch) {
-    return outcome(() => this.jobs.renderBatch(request, batch));
+  /** The request path of `POST /v1/jobs` in one call: pin, reserve a generation, create the job, append `job.started`. */
+  jobStart(input: JobStartInput) {
+    return outcome(() =>
+      startJob(input, {
+        db: this.env.DB,
+        graphs: this.graphs,
+        quotas: this.quotas,
+        appendStarted: (job) =>
+          this.appendEvent({
+            type: "job.started",
+            data: { jobId: job.id, lockHash: job.lockHash },
+            createdAt: Date.parse(job.createdAt),
+            idempotencyKey: `${job.id}:started`,
+          }),
+      }),
+    );
   }
 
   jobPreview(request: JobRequest, templatePath: string, maxUnits: number) {

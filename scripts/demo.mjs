@@ -58,10 +58,17 @@ for (const file of readdirSync(join(example, "generator")).sort()) {
 }
 
 step("Generate");
-const job = await request("POST", "/v1/jobs", {
+const started = await request("POST", "/v1/jobs", {
   token: apiKey,
   body: { graph: "shop", generator: "app", params: { title: "Shop API" } },
 });
+// The job is planned and rendered on the queue: wait until it has run.
+let job = started;
+while (job.status === "queued" || job.status === "running") {
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  job = await request("GET", `/v1/jobs/${started.id}`, { token: apiKey });
+}
+if (job.status !== "completed") throw new Error(`job ${job.status}: ${job.error}`);
 console.log(
   `  job ${job.id}: ${job.status}, ${job.counts.artifacts} artifacts, ${job.counts.bytes} bytes, lock ${job.lockHash.slice(0, 16)}…`,
 );

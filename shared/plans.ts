@@ -26,7 +26,7 @@ export interface PlanLimits {
   queryTimeMs: number;
   /** Rows one SPARQL query may return. */
   queryResultRows: number;
-  /** Jobs with at most this many artifacts complete in the request; larger ones go to the queue. */
+  /** Plans of at most this many units are rendered and written in one step when planned; larger ones in queue batches. */
   syncJobArtifacts: number;
   /** Days events stay in the tenant's event log before the cron prunes them. */
   eventRetentionDays: number;

@@ -1,72 +1,106 @@
-import { canonicalJson } from "../../shared/core/canonical-json";
-import type { RecordedDependency } from "../../shared/generate/attestation";
+import {
+  chunkedQuerySource,
+  type PinnedQueryOutcome,
+  type PinnedQuerySource,
+} from "../../shared/generate/fetched-queries";
 import { kgenContext } from "../../shared/generate/generate";
-import { kgenPlanDependencies } from "../../shared/generate/kgen-dependencies";
-import type { Lock } from "../../shared/generate/lock";
-import {
-  batchUnits,
-  checkOutputConflicts,
-  planTemplates,
-  sortArtifacts,
-  type UnitBatch,
-} from "../../shared/generate/plan";
+import { JobRenderer, type JobRequest, type RenderedBatch } from "../../shared/generate/job-renderer";
+import { isQueryRefusal, kgenPlanDependencies } from "../../shared/generate/kgen-dependencies";
 import { rowSemanticsOf, templateRows } from "../../shared/generate/row-values";
-import {
-  type ArtifactData,
-  previewTemplate,
-  type TemplatePreview,
-  withoutBytes,
-} from "../../shared/generate/template-preview";
-import {
-  type PlannedArtifact,
-  type PlanTemplate,
-  type PreparedTemplate,
-  type SkippedUnit,
-  TemplateUnitPipeline,
-} from "../../shared/generate/template-unit";
+import { previewTemplate, type TemplatePreview } from "../../shared/generate/template-preview";
+import { TemplateUnitPipeline } from "../../shared/generate/template-unit";
+import { problemFromDomainError } from "../../workers/problems/domain-problems";
+import { HttpError } from "../../workers/problems/http-error";
 import type { GraphService, QueryLimits } from "./graph-service";
 
+export type { JobRequest, RenderedBatch } from "../../shared/generate/job-renderer";
 export type { ArtifactData } from "../../shared/generate/template-preview";
 
-export interface JobRequest {
-  lock: Lock;
-  /** Every template of the lock's generator, sources included. */
-  templates: PlanTemplate[];
-  params: Record<string, unknown>;
+/** Most queries one `jobQueries` call runs: the tenant's other calls wait for at most this many. */
+export const MAX_QUERIES_PER_CALL = 8;
+/** A call stops taking further queries once its answers hold this many rows (the rest is asked for again). */
+export const MAX_ROWS_PER_CALL = 1_000;
+
+/** A batch of generation queries over one pinned graph version (what a job's lock pins). */
+export interface PinnedQueries {
+  graph: string;
+  version: number;
+  /** The lock's build time: what NOW() sees. */
+  buildTime: string;
   limits: QueryLimits;
-  /** Fan-out guard: more artifacts than this is an error. */
-  maxArtifacts: number;
+  /** At most MAX_QUERIES_PER_CALL. */
+  queries: string[];
 }
 
-export interface JobUnitCount {
-  units: number;
-  batches: UnitBatch[];
-}
-
-export interface RenderedBatch {
-  artifacts: ArtifactData[];
-  skipped: SkippedUnit[];
+export interface PinnedQueryAnswers {
+  /** Answers for the first `results.length` queries, in order: at least one, fewer once the row budget is used. */
+  results: PinnedQueryOutcome[];
 }
 
 /**
- * Runs jobs inside the tenant's Durable Object, where the pinned graph version can be read
- * synchronously: frontmatter queries, `sparql()` and `label()` all see exactly lock.graph.version.
+ * Generation reads inside the tenant's Durable Object: batches of frontmatter/`sparql()`/`label()` queries
+ * over a pinned version for the Workers that render jobs (shared/generate/job-renderer.ts), and the
+ * preview of one template (`POST /v1/render` with a graph), which renders here next to the graph.
  */
-/** Jobs whose prepared templates (query rows) stay in memory between queue batches. */
-const PREPARED_JOBS = 4;
-
-interface PlanSession {
-  planner: TemplateUnitPipeline;
-  prepared: Map<string, Promise<PreparedTemplate>>;
-}
-
 export class JobService {
-  /** Keyed by the lock and limits: the same lock is the same graph version, templates and params. */
-  private readonly sessions = new Map<string, PlanSession>();
-
   constructor(private readonly graphs: GraphService) {}
 
-  private planner(request: JobRequest): TemplateUnitPipeline {
+  /** Runs the queries in order until MAX_ROWS_PER_CALL rows are answered; a failed query is answered with its problem. */
+  queries(input: PinnedQueries): PinnedQueryAnswers {
+    const { graph, version, buildTime, limits, queries } = input;
+    if (!Array.isArray(queries) || queries.length === 0 || queries.length > MAX_QUERIES_PER_CALL) {
+      throw new RangeError(`queries must be an array of 1 to ${MAX_QUERIES_PER_CALL} query strings`);
+    }
+    const results: PinnedQueryOutcome[] = [];
+    let rows = 0;
+    for (const query of queries) {
+      if (typeof query !== "string") throw new RangeError("queries must be strings");
+      if (results.length > 0 && rows >= MAX_ROWS_PER_CALL) break;
+      try {
+        const answer = this.graphs.select(graph, version, query, buildTime, limits);
+        rows += answer.length;
+        results.push({ ok: true, rows: answer });
+      } catch (error) {
+        const problem = error instanceof HttpError ? error : problemFromDomainError(error);
+        if (!problem) throw error;
+        results.push({
+          ok: false,
+          failure: {
+            status: problem.status,
+            type: problem.type,
+            title: problem.title,
+            detail: problem.message,
+            extensions: problem.extensions,
+            refusal: isQueryRefusal(error),
+          },
+        });
+      }
+    }
+    return { results };
+  }
+
+  /**
+   * The query source of a job reading this store in-process, through the same bounded batches a Worker
+   * asks for over RPC (the CLI and the benchmarks' peer run jobs this way).
+   */
+  querySource(request: JobRequest): PinnedQuerySource {
+    const { lock, limits } = request;
+    const pinned = { graph: lock.graph.name, version: lock.graph.version as number, buildTime: lock.buildTime, limits };
+    return chunkedQuerySource(MAX_QUERIES_PER_CALL, (queries) => this.queries({ ...pinned, queries }).results);
+  }
+
+  /** The whole plan of `request`, rendered in this process. */
+  renderAll(request: JobRequest): Promise<RenderedBatch> {
+    return new JobRenderer(request).renderAll(this.querySource(request));
+  }
+
+  /**
+   * What a job with this request would write for one of its templates (`POST /v1/render` with a
+   * graph): the same pipeline, queries and context; at most `maxUnits` units.
+   */
+  async preview(request: JobRequest, templatePath: string, maxUnits: number): Promise<TemplatePreview> {
+    const template = request.templates.find((candidate) => candidate.path === templatePath);
+    if (!template) throw new RangeError(`template ${templatePath} is not in the request`);
     const { lock } = request;
     const deps = kgenPlanDependencies({
       templates: request.templates,
@@ -79,82 +113,11 @@ export class JobService {
           rowSemanticsOf(lock.engineVersion),
         ),
     });
-    return new TemplateUnitPipeline(deps, {
+    const pipeline = new TemplateUnitPipeline(deps, {
       params: request.params,
       kgen: kgenContext(lock),
       maxArtifacts: request.maxArtifacts,
     });
-  }
-
-  /**
-   * A planner whose prepared templates are reused by every batch of the same job: each template's
-   * query runs once per job in this object, not once per queue message. Eviction only costs a re-run.
-   */
-  private session(request: JobRequest): PlanSession {
-    const key = canonicalJson({ lock: request.lock, limits: request.limits, maxArtifacts: request.maxArtifacts });
-    let session = this.sessions.get(key);
-    if (session) {
-      this.sessions.delete(key);
-    } else {
-      session = { planner: this.planner(request), prepared: new Map() };
-      if (this.sessions.size >= PREPARED_JOBS) this.sessions.delete(this.sessions.keys().next().value as string);
-    }
-    this.sessions.set(key, session);
-    return session;
-  }
-
-  private prepared(session: PlanSession, template: PlanTemplate): Promise<PreparedTemplate> {
-    const cached = session.prepared.get(template.path);
-    if (cached) return cached;
-    const prepared = session.planner.prepare(template);
-    session.prepared.set(template.path, prepared);
-    prepared.catch(() => session.prepared.delete(template.path));
-    return prepared;
-  }
-
-  /** The whole plan, rendered (small jobs). */
-  async renderAll(request: JobRequest): Promise<RenderedBatch> {
-    // The session's planner already ran the queries when the job was counted: its results are reused.
-    const plan = await planTemplates(this.session(request).planner, request.templates, request.maxArtifacts);
-    return { artifacts: plan.artifacts.map(withoutBytes), skipped: plan.skipped };
-  }
-
-  /** How many units the plan has, split into batches for the queue (large jobs). */
-  async count(request: JobRequest, batchSize: number): Promise<JobUnitCount> {
-    const session = this.session(request);
-    const prepared: PreparedTemplate[] = [];
-    for (const template of request.templates) prepared.push(await this.prepared(session, template));
-    const units = prepared.reduce((sum, item) => sum + item.units, 0);
-    return { units, batches: batchUnits(prepared, batchSize) };
-  }
-
-  /**
-   * What a job with this request would write for one of its templates (`POST /v1/render` with a
-   * graph): the same pipeline, queries and context; at most `maxUnits` units.
-   */
-  async preview(request: JobRequest, templatePath: string, maxUnits: number): Promise<TemplatePreview> {
-    const template = request.templates.find((candidate) => candidate.path === templatePath);
-    if (!template) throw new RangeError(`template ${templatePath} is not in the request`);
-    return previewTemplate(this.planner(request), template, { readsGraph: true, maxUnits });
-  }
-
-  /** One batch of units of one template. */
-  async renderBatch(request: JobRequest, batch: UnitBatch): Promise<RenderedBatch> {
-    const template = request.templates.find((candidate) => candidate.path === batch.template);
-    if (!template) throw new RangeError(`template ${batch.template} is not in the job`);
-    const session = this.session(request);
-    const prepared = await this.prepared(session, template);
-    const artifacts: PlannedArtifact[] = [];
-    const skipped: SkippedUnit[] = [];
-    for (let unit = batch.start; unit < Math.min(batch.end, prepared.units); unit++) {
-      const result = await session.planner.renderUnit(prepared, unit);
-      if ("reason" in result) skipped.push(result);
-      else artifacts.push(result);
-    }
-    sortArtifacts(artifacts);
-    checkOutputConflicts(artifacts);
-    return { artifacts: artifacts.map(withoutBytes), skipped };
+    return previewTemplate(pipeline, template, { readsGraph: true, maxUnits });
   }
 }
-
-export type { RecordedDependency };

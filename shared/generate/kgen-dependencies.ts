@@ -7,13 +7,19 @@ import { evaluateSkipIf } from "../template/frontmatter/skip-if";
 import { deriveRenderSeed } from "../template/kgen/seeded-random";
 import { createKgenEngine } from "../template/kgen-engine";
 import { describeUndefinedOutput } from "../template/undefined-output";
+import { PinnedQueryError, QueryPendingError } from "./fetched-queries";
 import { createGraphGlobals } from "./graph-globals";
 import { GraphRequiredError } from "./graph-required-error";
 import type { PlanDependencies, PlanTemplate, QueryRows } from "./template-unit";
 
-/** Queries refused (for their size, or for want of a graph): the template engine would wrap them into a plain template error. */
-function isQueryRefusal(error: unknown): boolean {
+/**
+ * Queries refused (for their size, or for want of a graph), and queries whose result is not fetched yet:
+ * the template engine would wrap them into a plain template error.
+ */
+export function isQueryRefusal(error: unknown): boolean {
   return (
+    error instanceof QueryPendingError ||
+    (error instanceof PinnedQueryError && error.failure.refusal) ||
     error instanceof QueryBudgetExceededError ||
     error instanceof ResultLimitExceededError ||
     error instanceof MemoryBudgetExceededError ||

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bearer, call, createKey, createTenant, expectProblem, jsonBody } from "./helpers";
+import { runJob } from "./job-helpers";
 
 /** Tenant A's owner credentials against every tenant-scoped route, with tenant B's ids. */
 describe("cross-tenant matrix", () => {
@@ -21,9 +22,8 @@ describe("cross-tenant matrix", () => {
       headers: { ...bearer(b.apiKey), "content-type": "application/n-triples" },
       body: "<http://e/s> <http://e/p> <http://e/o> .",
     });
-    const job = (await (await call("/v1/jobs", jsonBody({ graph: "g", generator: "gen" }, b.apiKey))).json()) as {
-      id: string;
-    };
+    const job = await runJob(b.apiKey, { graph: "g", generator: "gen" });
+    expect(job.status).toBe("completed");
     const { items } = (await (await call(`/v1/jobs/${job.id}/artifacts`, { headers: bearer(b.apiKey) })).json()) as {
       items: { id: string; sha256: string }[];
     };

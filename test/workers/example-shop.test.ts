@@ -6,6 +6,7 @@ import openapi from "../../examples/shop/generator/openapi.yaml.njk?raw";
 import types from "../../examples/shop/generator/types.ts.njk?raw";
 import model from "../../examples/shop/model.ttl?raw";
 import { bearer, call, createTenant, jsonBody } from "./helpers";
+import { runJob } from "./job-helpers";
 
 const GENERATOR: Record<string, string> = {
   "_header.njk": header,
@@ -35,12 +36,8 @@ describe("examples/shop", () => {
       });
       expect(res.status, `${path}: ${await res.clone().text()}`).toBe(201);
     }
-    const res = await call(
-      "/v1/jobs",
-      jsonBody({ graph: "shop", generator: "app", params: { title: "Shop API" } }, tenant.apiKey),
-    );
-    const job = (await res.json()) as { id: string; status: string };
-    expect(res.status, JSON.stringify(job)).toBe(201);
+    const job = await runJob(tenant.apiKey, { graph: "shop", generator: "app", params: { title: "Shop API" } });
+    expect(job.status, JSON.stringify(job)).toBe("completed");
     const { items } = (await (
       await call(`/v1/jobs/${job.id}/artifacts`, { headers: bearer(tenant.apiKey) })
     ).json()) as { items: { id: string; path: string }[] };

@@ -1,4 +1,4 @@
-import { createMessageBatch, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { unzipSync } from "fflate";
 import { importJWK, type JWK } from "jose";
@@ -6,6 +6,7 @@ import { describe, expect, it, vi } from "vitest";
 import { bytesToBase64, concatBytes, utf8 } from "../../shared/core/encoding";
 import { sha256Hex } from "../../shared/core/sha256";
 import { planLimits } from "../../shared/plans";
+import { app } from "../../workers/app";
 import {
   consumeGenerateBatch,
   consumeGenerateDeadLetters,
@@ -15,7 +16,8 @@ import {
 import type { GenerateMessage } from "../../workers/jobs/run-job";
 import { contentKey } from "../../workers/storage/content-store";
 import { tenantObject } from "../../workers/tenant-object-stub";
-import { bearer, call, createTenant, expectProblem, jsonBody, type TestTenant } from "./helpers";
+import { BASE, bearer, call, createTenant, expectProblem, jsonBody, type TestTenant } from "./helpers";
+import { runJob, settledJob } from "./job-helpers";
 
 const PREFIXES = "PREFIX ex: <http://example.org/> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>";
 const MODEL = `@prefix ex: <http://example.org/> .
@@ -88,6 +90,8 @@ type Job = {
 type Artifact = { id: string; path: string; sha256: string; size: number; mode: string };
 
 const generate = (tenant: TestTenant, body: unknown) => call("/v1/jobs", jsonBody(body, tenant.apiKey));
+/** A job started and run on the queue to its end. */
+const generated = async (tenant: TestTenant, body: unknown) => (await runJob(tenant.apiKey, body)) as Job;
 
 async function artifactsOf(tenant: TestTenant, jobId: string): Promise<Artifact[]> {
   const res = await call(`/v1/jobs/${jobId}/artifacts`, { headers: bearer(tenant.apiKey) });
@@ -97,9 +101,7 @@ async function artifactsOf(tenant: TestTenant, jobId: string): Promise<Artifact[
 /** A fresh tenant's generation of the "ts" generator, and its first artifact. */
 async function generatedArtifact() {
   const tenant = await setup();
-  const job = (await (
-    await generate(tenant, { graph: "model", generator: "ts", params: { title: "T" } })
-  ).json()) as Job;
+  const job = await generated(tenant, { graph: "model", generator: "ts", params: { title: "T" } });
   const [artifact] = await artifactsOf(tenant, job.id);
   if (!artifact) throw new Error("no artifact");
   return { tenant, artifact };
@@ -112,13 +114,11 @@ async function text(tenant: TestTenant, artifactId: string) {
 describe("jobs", () => {
   it("renders every template over the pinned graph version: foreach, queries, includes, skipIf, modes", async () => {
     const tenant = await setup();
-    const res = await generate(tenant, {
+    const job = await generated(tenant, {
       graph: "model",
       generator: "ts",
       params: { title: "Model", withIndex: true },
     });
-    expect(res.status).toBe(201);
-    const job = (await res.json()) as Job;
     expect(job.status).toBe("completed");
     expect(job.counts).toMatchObject({ total: 4, artifacts: 4 });
     const artifacts = await artifactsOf(tenant, job.id);
@@ -135,20 +135,18 @@ describe("jobs", () => {
     const readme = await text(tenant, artifacts[0]?.id as string);
     expect(readme).toBe("# Model\n- customer\n- order line\n");
 
-    const skipped = (await (
-      await generate(tenant, { graph: "model", generator: "ts", params: { title: "Model", withIndex: false } })
-    ).json()) as Job;
+    const skipped = await generated(tenant, {
+      graph: "model",
+      generator: "ts",
+      params: { title: "Model", withIndex: false },
+    });
     expect(skipped.counts).toMatchObject({ artifacts: 3, skipped: 2 });
   });
 
   it("is deterministic: the same inputs give the same bytes, and a lock replays after the graph changed", async () => {
     const tenant = await setup();
-    const first = (await (
-      await generate(tenant, { graph: "model", generator: "ts", params: { title: "T" } })
-    ).json()) as Job;
-    const second = (await (
-      await generate(tenant, { graph: "model", generator: "ts", params: { title: "T" } })
-    ).json()) as Job;
+    const first = await generated(tenant, { graph: "model", generator: "ts", params: { title: "T" } });
+    const second = await generated(tenant, { graph: "model", generator: "ts", params: { title: "T" } });
     expect(second.lockHash).toBe(first.lockHash);
     const digests = async (job: Job) => (await artifactsOf(tenant, job.id)).map((a) => `${a.path}:${a.sha256}`);
     expect(await digests(second)).toEqual(await digests(first));
@@ -158,15 +156,11 @@ describe("jobs", () => {
       headers: { ...bearer(tenant.apiKey), "content-type": "application/sparql-update" },
       body: `${PREFIXES} INSERT DATA { ex:Invoice a ex:Entity ; rdfs:label "invoice" }`,
     });
-    const newer = (await (
-      await generate(tenant, { graph: "model", generator: "ts", params: { title: "T" } })
-    ).json()) as Job;
+    const newer = await generated(tenant, { graph: "model", generator: "ts", params: { title: "T" } });
     expect(newer.lockHash).not.toBe(first.lockHash);
     expect((await artifactsOf(tenant, newer.id)).map((a) => a.path)).toContain("src/Invoice.ts");
 
-    const replay = await generate(tenant, { lock: first.lock, params: { title: "T" } });
-    expect(replay.status).toBe(201);
-    const replayed = (await replay.json()) as Job;
+    const replayed = await generated(tenant, { lock: first.lock, params: { title: "T" } });
     expect(replayed.lockHash).toBe(first.lockHash);
     expect(await digests(replayed)).toEqual(await digests(first));
     await expectProblem(await generate(tenant, { lock: first.lock, params: { title: "other" } }), 422, "invalid-lock");
@@ -176,13 +170,7 @@ describe("jobs", () => {
     const tenant = await setup();
     const ids: string[] = [];
     for (let i = 0; i < 3; i++)
-      ids.push(
-        (
-          (await (
-            await generate(tenant, { graph: "model", generator: "ts", params: { title: `T${i}` } })
-          ).json()) as Job
-        ).id,
-      );
+      ids.push((await generated(tenant, { graph: "model", generator: "ts", params: { title: `T${i}` } })).id);
     const first = (await (await call("/v1/jobs?limit=2", { headers: bearer(tenant.apiKey) })).json()) as {
       items: Job[];
       nextCursor: string;
@@ -208,7 +196,7 @@ describe("jobs", () => {
         '---\nto: r.txt\nsparql: "SELECT (STRUUID() AS ?u) (UUID() AS ?i) (RAND() AS ?r) WHERE {}"\n---\n{{ rows[0].u }} {{ rows[0].i }} {{ rows[0].r }}',
     });
     const digest = async () => {
-      const job = (await (await generate(tenant, { graph: "model", generator: "random" })).json()) as Job;
+      const job = await generated(tenant, { graph: "model", generator: "random" });
       const [artifact] = await artifactsOf(tenant, job.id);
       return { sha256: artifact?.sha256, text: await text(tenant, artifact?.id as string) };
     };
@@ -237,7 +225,7 @@ describe("jobs", () => {
       artifacts: { path: string; content: string; sha256: string; mode: string; chmod: string | null }[];
     };
     expect(res.status, JSON.stringify(plan)).toBe(200);
-    const job = (await (await generate(tenant, request)).json()) as Job;
+    const job = await generated(tenant, request);
     const written = await artifactsOf(tenant, job.id);
     expect(plan.artifacts.map((a) => [a.path, a.sha256, a.mode])).toEqual(
       written.map((a) => [a.path, a.sha256, a.mode]),
@@ -293,7 +281,8 @@ describe("jobs", () => {
     expect(viaAlias.status).toBe(200);
     expect(await viaAlias.json()).toEqual(await (await generate(tenant, request)).json());
     const started = await call("/v1/generations", jsonBody({ ...request, dryRun: false }, tenant.apiKey));
-    expect(started.status).toBe(201);
+    expect(started.status).toBe(202);
+    expect(((await started.json()) as Job).status).toBe("queued");
     expect(started.headers.get("location")).toMatch(/^\/v1\/jobs\/job_/);
     expect(started.headers.get("deprecation")).toBe("true");
     expect(started.headers.get("link")).toBe('</v1/jobs>; rel="successor-version"');
@@ -309,11 +298,21 @@ describe("jobs", () => {
     expect(document.paths["/v1/jobs"]?.post?.deprecated).toBeFalsy();
   });
 
-  it("refuses output paths that escape the output root, and other bad requests", async () => {
+  it("fails jobs whose output paths escape the output root, and refuses other bad requests", async () => {
     const tenant = await setup();
     for (const to of ["../escape.ts", "/etc/passwd", "a\\\\b.ts", "a//b.ts"]) {
       await putTemplates(tenant, "evil", { "x.njk": `---\nto: "${to}"\n---\nx` });
-      await expectProblem(await generate(tenant, { graph: "model", generator: "evil" }), 422, "invalid-output-path");
+      // Output paths are known once the plan renders them: on the queue, so the job fails with the reason.
+      const job = await generated(tenant, { graph: "model", generator: "evil" });
+      expect(job, to).toMatchObject({ status: "failed", counts: { artifacts: 0 } });
+      expect((await artifactsOf(tenant, job.id)).length).toBe(0);
+      // A dry run plans in the request: the same problem, as a 422.
+      const planned = await expectProblem(
+        await generate(tenant, { graph: "model", generator: "evil", dryRun: true }),
+        422,
+        "invalid-output-path",
+      );
+      expect(job.error, to).toBe(planned.detail);
     }
     await expectProblem(await generate(tenant, { graph: "model", generator: "nope" }), 404, "not-found");
     await expectProblem(await generate(tenant, { graph: "nope", generator: "ts" }), 404, "not-found");
@@ -440,7 +439,7 @@ describe("jobs", () => {
   it("serves an empty artifact", async () => {
     const tenant = await setup();
     await putTemplates(tenant, "empty", { "e.njk": "---\nto: empty.txt\n---\n", "f.njk": "---\nto: f.txt\n---\nf" });
-    const job = (await (await generate(tenant, { graph: "model", generator: "empty" })).json()) as Job;
+    const job = await generated(tenant, { graph: "model", generator: "empty" });
     const artifacts = await artifactsOf(tenant, job.id);
     expect(artifacts.map((a) => [a.path, a.size])).toEqual([
       ["empty.txt", 0],
@@ -454,9 +453,7 @@ describe("jobs", () => {
 
   it("serves artifact bytes immutably with ETag and 304, and a zip bundle", async () => {
     const tenant = await setup();
-    const job = (await (
-      await generate(tenant, { graph: "model", generator: "ts", params: { title: "T" } })
-    ).json()) as Job;
+    const job = await generated(tenant, { graph: "model", generator: "ts", params: { title: "T" } });
     const artifacts = await artifactsOf(tenant, job.id);
     const [artifact] = artifacts;
     const res = await call(`/v1/artifacts/${artifact?.id}`, { headers: bearer(tenant.apiKey) });
@@ -496,7 +493,7 @@ describe("jobs", () => {
   it("isolates tenants: another tenant's jobs and artifacts answer 404", async () => {
     const a = await setup();
     const b = await createTenant();
-    const job = (await (await generate(a, { graph: "model", generator: "ts", params: { title: "T" } })).json()) as Job;
+    const job = await generated(a, { graph: "model", generator: "ts", params: { title: "T" } });
     const [artifact] = await artifactsOf(a, job.id);
     for (const path of [
       `/v1/jobs/${job.id}`,
@@ -621,7 +618,7 @@ describe("queued jobs", () => {
       expect(`out/${bytes.trimEnd().replace(" ", "-")}.txt`).toBe(artifact.path);
     }
 
-    const again = (await (await generate(tenant, { graph: "model", generator: "gen" })).json()) as Job;
+    const again = await generated(tenant, { graph: "model", generator: "gen" });
     await completed(again.id);
     expect(await blobs()).toEqual(stored);
     expect(await packsOf(again.id)).toEqual(packs);
@@ -792,9 +789,7 @@ describe("job events", () => {
 
   it("a real job's started, progress and completed events each exist once, with the job completed", async () => {
     const tenant = await setup();
-    const job = (await (
-      await generate(tenant, { graph: "model", generator: "ts", params: { title: "T" } })
-    ).json()) as Job;
+    const job = await generated(tenant, { graph: "model", generator: "ts", params: { title: "T" } });
     expect(job.status).toBe("completed");
     const events = await jobEvents(tenant);
     expect(events.map((e) => [e.type, (e.data as { jobId: string }).jobId])).toEqual([
@@ -809,5 +804,97 @@ describe("job events", () => {
       total: job.counts.total,
       bytes: job.counts.bytes,
     });
+  });
+});
+
+describe("POST /v1/jobs does no planning in the request", () => {
+  /** The app with every tenant-object method call recorded (waitUntil work included). */
+  async function withTenantCalls(path: string, init: RequestInit) {
+    const calls: string[] = [];
+    const namespace = new Proxy(env.TENANT, {
+      get(target, property) {
+        const value = Reflect.get(target, property);
+        if (property !== "get") return typeof value === "function" ? value.bind(target) : value;
+        return (id: DurableObjectId) => {
+          const stub = target.get(id);
+          return new Proxy(stub, {
+            get(stubTarget, method) {
+              const member = Reflect.get(stubTarget, method);
+              if (typeof member !== "function" || typeof method !== "string") return member;
+              return (...args: unknown[]) => {
+                calls.push(method);
+                return Reflect.apply(member, stubTarget, args);
+              };
+            },
+          });
+        };
+      },
+    });
+    const ctx = createExecutionContext();
+    const res = await app.fetch(new Request(`${BASE}${path}`, init), { ...env, TENANT: namespace } as Env, ctx);
+    await waitOnExecutionContext(ctx);
+    return { res, calls };
+  }
+
+  it("answers 202 after one call to the tenant's object besides the rate limit and metering", async () => {
+    const tenant = await setup();
+    const { res, calls } = await withTenantCalls(
+      "/v1/jobs",
+      jsonBody({ graph: "model", generator: "ts", params: { title: "T" } }, tenant.apiKey),
+    );
+    const job = (await res.json()) as Job;
+    expect(res.status, JSON.stringify(job)).toBe(202);
+    expect(job).toMatchObject({ status: "queued", counts: { total: 0, artifacts: 0 } });
+    expect(calls.filter((name) => name !== "consumeRequest" && name !== "recordRequest")).toEqual(["jobStart"]);
+    // The plan runs on the queue: the job completes without another request.
+    expect((await settledJob(tenant.apiKey, job.id)).status).toBe("completed");
+  });
+
+  it("fails a job whose rendered bytes exceed the artifact-bytes quota, recording the quota problem, and gives the generation back", async () => {
+    const tenant = await setup();
+    const stub = tenantObject(env, { id: tenant.id, jurisdiction: null });
+    const limit = planLimits("free").artifactBytes;
+    await stub.reserveQuota({ counter: "artifactBytes", amount: limit - 10, limit });
+    const job = await generated(tenant, { graph: "model", generator: "ts", params: { title: "T" } });
+    expect(job).toMatchObject({ status: "failed", counts: { artifacts: 0 } });
+    expect(job.error).toBe(`The plan's artifactBytes quota (${limit}) would be exceeded.`);
+    const { quotas } = await stub.getUsage();
+    expect(quotas.find((quota) => quota.counter === "generations")?.used ?? 0).toBe(0);
+    expect(quotas.find((quota) => quota.counter === "artifactBytes")?.used).toBe(limit - 10);
+    const events = (await stub.readEvents({ limit: 100 })).events.map((event) => event.type);
+    expect(events).toEqual(expect.arrayContaining(["job.started", "job.failed"]));
+  });
+
+  it("a redelivered plan message plans nothing twice", async () => {
+    const tenant = await setup();
+    const job = await generated(tenant, { graph: "model", generator: "ts", params: { title: "T" } });
+    const before = await artifactsOf(tenant, job.id);
+    await processGenerateMessage(env, { kind: "plan", tenantId: tenant.id, jobId: job.id });
+    const after = (await (await call(`/v1/jobs/${job.id}`, { headers: bearer(tenant.apiKey) })).json()) as Job;
+    expect(after.counts).toEqual(job.counts);
+    expect(await artifactsOf(tenant, job.id)).toEqual(before);
+  });
+});
+
+describe("dead-lettered plans", () => {
+  it("fail the job and give its generation back", async () => {
+    const tenant = await setup();
+    const job = await generated(tenant, { graph: "model", generator: "ts", params: { title: "T" } });
+    const stub = tenantObject(env, { id: tenant.id, jurisdiction: null });
+    const generations = async () =>
+      (await stub.getUsage()).quotas.find((quota) => quota.counter === "generations")?.used ?? 0;
+    expect(await generations()).toBe(1);
+    // As if its plan had failed on every attempt: still queued, with the last reason recorded.
+    await env.DB.prepare("UPDATE jobs SET status = 'queued', error = 'x' WHERE id = ?").bind(job.id).run();
+    const dlq = createMessageBatch<GenerateMessage>("kgen-generate-dlq", [
+      { id: "p1", timestamp: new Date(), attempts: 6, body: { kind: "plan", tenantId: tenant.id, jobId: job.id } },
+    ]);
+    await consumeGenerateDeadLetters(dlq, env);
+    const failed = (await (await call(`/v1/jobs/${job.id}`, { headers: bearer(tenant.apiKey) })).json()) as Job;
+    expect(failed).toMatchObject({ status: "failed", error: "dead-lettered after retries: x" });
+    expect(await generations()).toBe(0);
+    // Delivered twice, it gives back once.
+    await consumeGenerateDeadLetters(dlq, env);
+    expect(await generations()).toBe(0);
   });
 });

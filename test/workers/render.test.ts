@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bearer, call, createKey, createTenant, expectProblem, jsonBody, type TestTenant } from "./helpers";
+import { runJob } from "./job-helpers";
 
 const render = (tenant: TestTenant | string, body: unknown) =>
   call("/v1/render", jsonBody(body, typeof tenant === "string" ? tenant : tenant.apiKey));
@@ -273,9 +274,8 @@ describe("POST /v1/render against a graph", () => {
     const preview = (await (
       await render(tenant, { templatePath: "gen/t.njk", graph: "model", context: { title: "T" } })
     ).json()) as { units: { path: string; content: string; sha256: string }[] };
-    const job = (await (
-      await call("/v1/jobs", jsonBody({ graph: "model", generator: "gen", params: { title: "T" } }, tenant.apiKey))
-    ).json()) as { id: string };
+    const job = await runJob(tenant.apiKey, { graph: "model", generator: "gen", params: { title: "T" } });
+    expect(job.status).toBe("completed");
     const { items } = (await (
       await call(`/v1/jobs/${job.id}/artifacts`, { headers: bearer(tenant.apiKey) })
     ).json()) as { items: { id: string; path: string; sha256: string }[] };

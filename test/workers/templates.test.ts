@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { bearer, call, createKey, createTenant, expectProblem, type TestTenant } from "./helpers";
+import { runJob } from "./job-helpers";
 
 const SOURCE = `---
 to: "src/{{ name | pascalCase }}.ts"
@@ -256,6 +257,9 @@ describe("generator settings", () => {
       headers: { ...bearer(tenant.apiKey), "content-type": "application/json" },
       body: JSON.stringify({ graph: "g", generator: "gen", ...body }),
     });
+  /** A job started and run on the queue to its end. */
+  const generated = (tenant: TestTenant, body: Record<string, unknown>) =>
+    runJob(tenant.apiKey, { graph: "g", generator: "gen", ...body }, "/v1/generations");
 
   it("sets throwOnUndefined for the generator's jobs; a job's own option wins", async () => {
     const tenant = await tenantWithGenerator();
@@ -263,16 +267,19 @@ describe("generator settings", () => {
       options: unknown;
     };
     expect(initial.options).toEqual({ throwOnUndefined: false });
-    expect((await generate(tenant, {})).status).toBe(201);
+    expect((await generated(tenant, {})).status).toBe("completed");
 
     const res = await patch(tenant.apiKey, "gen", { options: { throwOnUndefined: true } });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { options: unknown }).options).toEqual({ throwOnUndefined: true });
-    const problem = await expectProblem(await generate(tenant, {}), 422, "template-error");
-    expect(problem.detail).toBe("`missing` is undefined in out.njk at line 4, column 1 (throwOnUndefined is on)");
-    const overridden = await generate(tenant, { options: { throwOnUndefined: false } });
-    expect(overridden.status).toBe(201);
-    expect((await overridden.json()) as { lock: Record<string, unknown> }).not.toHaveProperty("lock.options");
+    const failed = await generated(tenant, {});
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toBe("`missing` is undefined in out.njk at line 4, column 1 (throwOnUndefined is on)");
+    const problem = await expectProblem(await generate(tenant, { dryRun: true }), 422, "template-error");
+    expect(problem.detail).toBe(failed.error);
+    const overridden = await generated(tenant, { options: { throwOnUndefined: false } });
+    expect(overridden.status).toBe("completed");
+    expect(overridden).not.toHaveProperty("lock.options");
 
     // Omitted options keep their value.
     expect((await patch(tenant.apiKey, "gen", { options: {} })).status).toBe(200);

@@ -1,43 +1,128 @@
-import { unwrap } from "../../durable-objects/tenant/rpc-outcome";
 import { parseLock } from "../../shared/generate/lock";
+import { PlanError } from "../../shared/generate/template-unit";
 import { type PlanName, planLimits } from "../../shared/plans";
+import { QuotaExceededError } from "../../shared/quota-errors";
+import type { TenantSnapshot } from "../context";
 import { database } from "../db/client";
+import type { JobRow, TenantRow } from "../db/schema";
+import { problemFromDomainError } from "../problems/domain-problems";
+import { HttpError } from "../problems/http-error";
 import { JobLedger } from "../repository/jobs";
 import { TenantDirectory } from "../repository/tenants";
 import { tenantObject } from "../tenant-object-stub";
 import { ArtifactWriter, tenantSigner } from "./artifact-writer";
 import { jobFailureReason } from "./job-failure-reason";
 import { recordJobProgress } from "./job-progress";
-import { completeJob, failJob, type GenerateMessage, jobRequest, MAX_QUEUED_ARTIFACTS } from "./run-job";
+import { jobRenderer, MAX_QUEUED_ARTIFACTS } from "./job-renderers";
+import {
+  type BatchMessage,
+  completeJob,
+  failJob,
+  GENERATE_BATCH_SIZE,
+  type GenerateMessage,
+  isPlanMessage,
+  type PlanMessage,
+  releaseGeneration,
+} from "./run-job";
 
 /** Delay before the n-th retry: 2, 4, 8, … seconds, at most five minutes. */
 export const retryDelaySeconds = (attempts: number) => Math.min(300, 2 ** Math.max(1, attempts));
+/** Queue messages per sendBatch call (the platform's limit). */
+const SEND_BATCH_LIMIT = 100;
+
+/** The tenant and job a message is for, while the job still has work to do. */
+async function openJob(env: Env, message: GenerateMessage): Promise<{ tenant: TenantSnapshot; job: JobRow } | undefined> {
+  const tenant = await new TenantDirectory(database(env.DB)).findById(message.tenantId);
+  if (!tenant) return undefined; // tenant deleted: nothing left to generate for
+  const job = await new JobLedger(database(env.DB), tenant.id).find(message.jobId);
+  if (!job || job.status === "completed" || job.status === "failed") return undefined;
+  return { tenant, job };
+}
+
+/** A failure that repeats on every attempt (a problem we raise on purpose), as opposed to one worth retrying. */
+const isDeterministicFailure = (error: unknown) =>
+  error instanceof HttpError || problemFromDomainError(error) !== undefined;
 
 /**
- * One unit batch of a queued job. Idempotent: artifact rows have ids derived from (job, path), quota
- * reservations and skipped counts are keyed by the batch, so a redelivered message changes nothing.
+ * Plans a job: runs its templates' queries and counts its units, in this Worker. A plan no larger than the
+ * plan's synchronous job size is rendered and written here in one batch, with every output conflict checked
+ * across the whole plan; a larger one gets its total and is split into unit batches on the queue. A plan that
+ * cannot be made (frontmatter, query, path conflicts, quotas) fails the job with that problem as its error
+ * and gives the generation back. Idempotent: a job no longer queued is not planned again, and re-sent
+ * batches write nothing twice.
  */
-export async function processGenerateMessage(env: Env, message: GenerateMessage): Promise<void> {
-  const tenant = await new TenantDirectory(database(env.DB)).findById(message.tenantId);
-  if (!tenant) return; // tenant deleted: nothing left to generate for
+export async function processPlanMessage(env: Env, message: PlanMessage): Promise<void> {
+  const open = await openJob(env, message);
+  if (open?.job.status !== "queued") return;
+  const { tenant, job } = open;
   const ledger = new JobLedger(database(env.DB), tenant.id);
-  const job = await ledger.find(message.jobId);
-  if (!job || job.status === "completed" || job.status === "failed") return;
   const lock = parseLock(job.lock);
-  const stub = tenantObject(env, tenant);
-  const request = await jobRequest(env, tenant, lock, job.params, MAX_QUEUED_ARTIFACTS);
-  const rendered = unwrap(await stub.jobRenderBatch(request, message.batch));
+  const limits = planLimits(tenant.plan as PlanName);
+  try {
+    const { renderer, source } = await jobRenderer(env, tenant, lock, job.params);
+    const { units, batches } = await renderer.count(GENERATE_BATCH_SIZE, source);
+    if (units > MAX_QUEUED_ARTIFACTS) {
+      throw new PlanError("too-many-artifacts", `the plan exceeds ${MAX_QUEUED_ARTIFACTS} artifacts`);
+    }
+    if (units <= limits.syncJobArtifacts) {
+      const rendered = await renderer.renderAll(source);
+      const bytes = rendered.artifacts.reduce((sum, artifact) => sum + artifact.size, 0);
+      const reservation = await tenantObject(env, tenant).reserveQuota({
+        counter: "artifactBytes",
+        amount: bytes,
+        limit: limits.artifactBytes,
+        idempotencyKey: `${job.id}:bytes`,
+      });
+      if (!reservation.granted) throw new QuotaExceededError("artifactBytes", reservation.limit, reservation.used);
+      // The total first: a job is complete once done + skipped reach it.
+      await ledger.update(job.id, { total: units, updatedAt: new Date().toISOString() });
+      const writer = new ArtifactWriter(env, tenant.id, job.id, lock, job.lockHash, await tenantSigner(env, tenant.id));
+      await recordJobProgress(env, tenant, job.id, "all", await writer.write(rendered, "all", new Date().toISOString()));
+      await completeJob(env, tenant, job.id);
+      return;
+    }
+    await ledger.update(job.id, { total: units, updatedAt: new Date().toISOString() });
+    const messages = batches.map((batch) => ({
+      body: { tenantId: tenant.id, jobId: job.id, batch } satisfies BatchMessage,
+    }));
+    for (let start = 0; start < messages.length; start += SEND_BATCH_LIMIT) {
+      await env.GENERATE_QUEUE.sendBatch(messages.slice(start, start + SEND_BATCH_LIMIT));
+    }
+  } catch (error) {
+    if (!isDeterministicFailure(error)) throw error;
+    await failJob(env, tenant, job.id, jobFailureReason(error));
+    await releaseGeneration(env, tenant, job.id, job.createdAt);
+  }
+}
+
+/**
+ * One unit batch of a planned job, rendered in this Worker. Idempotent: artifact rows have ids derived from
+ * (job, path), quota reservations and skipped counts are keyed by the batch, so a redelivered message changes
+ * nothing.
+ */
+export async function processBatchMessage(env: Env, message: BatchMessage): Promise<void> {
+  const open = await openJob(env, message);
+  if (!open) return;
+  const { tenant, job } = open;
+  const lock = parseLock(job.lock);
+  const { renderer, source } = await jobRenderer(env, tenant, lock, job.params);
+  const rendered = await renderer.renderBatch(message.batch, source);
   const batchKey = `${job.id}:${message.batch.template}:${message.batch.start}`;
   const bytes = rendered.artifacts.reduce((sum, artifact) => sum + artifact.size, 0);
   const limit = planLimits(tenant.plan as PlanName).artifactBytes;
-  const reservation = await stub.reserveQuota({
+  const reservation = await tenantObject(env, tenant).reserveQuota({
     counter: "artifactBytes",
     amount: bytes,
     limit,
     idempotencyKey: batchKey,
   });
   if (!reservation.granted) {
-    await failJob(env, tenant, job.id, `artifact bytes quota (${limit}) exceeded`);
+    await failJob(
+      env,
+      tenant,
+      job.id,
+      jobFailureReason(new QuotaExceededError("artifactBytes", limit, reservation.used)),
+    );
     return;
   }
   const writer = new ArtifactWriter(env, tenant.id, job.id, lock, job.lockHash, await tenantSigner(env, tenant.id));
@@ -51,29 +136,45 @@ export async function processGenerateMessage(env: Env, message: GenerateMessage)
   await completeJob(env, tenant, job.id, { acrossBatches: true });
 }
 
+export function processGenerateMessage(env: Env, message: GenerateMessage): Promise<void> {
+  return isPlanMessage(message) ? processPlanMessage(env, message) : processBatchMessage(env, message);
+}
+
+/**
+ * Messages of one delivery handled at a time: enough to overlap their I/O, few enough that the requests this
+ * isolate also serves are not queued behind dozens of renders.
+ */
+const CONCURRENT_MESSAGES = 10;
+
 export async function consumeGenerateBatch(batch: MessageBatch<GenerateMessage>, env: Env): Promise<void> {
-  // Messages are independent unit batches: process them concurrently, ack or retry each on its own.
-  await Promise.all(
-    batch.messages.map(async (message) => {
-      try {
-        await processGenerateMessage(env, message.body);
-        message.ack();
-      } catch (error) {
-        console.error(
-          JSON.stringify({
-            level: "error",
-            msg: "generate batch failed",
-            jobId: message.body.jobId,
-            attempts: message.attempts,
-            reason: String(error),
-            stack: (error as Error)?.stack,
-          }),
-        );
-        await recordLastError(env, message.body, jobFailureReason(error));
-        message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
-      }
-    }),
-  );
+  // Messages are independent (a plan, unit batches): a few at a time, each acked or retried on its own.
+  let next = 0;
+  const worker = async () => {
+    for (let message = batch.messages[next++]; message; message = batch.messages[next++]) {
+      await consumeGenerateMessage(message, env);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENT_MESSAGES, batch.messages.length) }, worker));
+}
+
+async function consumeGenerateMessage(message: Message<GenerateMessage>, env: Env): Promise<void> {
+  try {
+    await processGenerateMessage(env, message.body);
+    message.ack();
+  } catch (error) {
+    console.error(
+      JSON.stringify({
+        level: "error",
+        msg: "generate batch failed",
+        jobId: message.body.jobId,
+        attempts: message.attempts,
+        reason: String(error),
+        stack: (error as Error)?.stack,
+      }),
+    );
+    await recordLastError(env, message.body, jobFailureReason(error));
+    message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+  }
 }
 
 /** Messages that used up their retries: the job fails with the last reason recorded. */
@@ -84,6 +185,8 @@ export async function consumeGenerateDeadLetters(batch: MessageBatch<GenerateMes
       const job = await new JobLedger(database(env.DB), tenant.id).find(message.body.jobId);
       const reason = job?.error ?? "a batch could not be generated";
       await failJob(env, tenant, message.body.jobId, `dead-lettered after retries: ${reason}`);
+      // A job whose plan never ran delivered nothing: its generation is given back.
+      if (job && isPlanMessage(message.body)) await releaseGeneration(env, tenant, job.id, job.createdAt);
     }
     message.ack();
   }

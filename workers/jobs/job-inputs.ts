@@ -46,6 +46,14 @@ export async function pinnedGraphVersion(
 ): Promise<{ name: string; version: number; hash: string; createdAt: string }> {
   const stub = tenantObject(env, tenant);
   const found = unwrap(version === undefined ? await stub.graphLatest(graph) : await stub.graphVersion(graph, version));
+  return pinnedVersionOf(graph, found);
+}
+
+/** A graph version as a lock pins it; 409 while it has no canonical hash. */
+export function pinnedVersionOf(
+  graph: string,
+  found: { version: number; hash: string | null; createdAt: string },
+): { name: string; version: number; hash: string; createdAt: string } {
   if (!found.hash)
     throw new HttpError(409, "graph-version-unhashed", "Conflict", "The graph version has no canonical hash yet.");
   return { name: graph, version: found.version, hash: found.hash, createdAt: found.createdAt };
@@ -68,6 +76,23 @@ export function lockOf(
   });
 }
 
+/** A generator's templates and options from the catalog (404 without templates), a job's own options winning. */
+export async function generatorOf(
+  env: Env,
+  tenant: TenantSnapshot,
+  request: { generator: string; options?: RenderOptions },
+): Promise<{ name: string; templates: { path: string; hash: string }[]; options: RenderOptions }> {
+  const generator = await new TemplateCatalog(database(env.DB), tenant.id).generatorWithOptions(request.generator);
+  const rows = generator.templates;
+  if (rows.length === 0)
+    throw new HttpError(404, "not-found", "Not Found", `Generator "${request.generator}" has no templates.`);
+  return {
+    name: request.generator,
+    templates: rows.map((row) => ({ path: row.path, hash: row.hash })),
+    options: { ...generator.options, ...request.options },
+  };
+}
+
 /**
  * The lock for generating `generator` over `graph` (latest version unless one is named): template
  * hashes from the catalog, graph hash from the store, build time from the graph version's creation.
@@ -83,16 +108,8 @@ export async function lockFor(
     options?: RenderOptions;
   },
 ): Promise<Lock> {
-  const generator = await new TemplateCatalog(database(env.DB), tenant.id).generatorWithOptions(request.generator);
-  const rows = generator.templates;
-  if (rows.length === 0)
-    throw new HttpError(404, "not-found", "Not Found", `Generator "${request.generator}" has no templates.`);
+  const generator = await generatorOf(env, tenant, request);
   const graph = await pinnedGraphVersion(env, tenant, request.graph, request.version);
-  return lockOf(
-    graph,
-    { name: request.generator, templates: rows.map((row) => ({ path: row.path, hash: row.hash })) },
-    request.params,
-    // A job's own options win over the generator's.
-    { ...generator.options, ...request.options },
-  );
+  const { name, templates, options } = generator;
+  return lockOf(graph, { name, templates }, request.params, options);
 }

@@ -1,10 +1,9 @@
-import type { JobRequest, RenderedBatch } from "../../durable-objects/tenant/job-service";
-import { unwrap } from "../../durable-objects/tenant/rpc-outcome";
+import type { JobPin, StartedJob } from "../../durable-objects/tenant/job-start";
+import { type RpcOutcome, unwrap } from "../../durable-objects/tenant/rpc-outcome";
 import { type Lock, lockHash } from "../../shared/generate/lock";
 import { checkCaseCollisions, PathCollisionError } from "../../shared/generate/path-collisions";
 import type { UnitBatch } from "../../shared/generate/plan";
-import { monthPeriod, type PlanName, planLimits, queryLimits } from "../../shared/plans";
-import { QuotaExceededError } from "../../shared/quota-errors";
+import { monthPeriod, type PlanName, planLimits } from "../../shared/plans";
 import type { WriteModeName } from "../../shared/template/frontmatter/parse-frontmatter";
 import type { TenantSnapshot } from "../context";
 import { database } from "../db/client";
@@ -12,40 +11,29 @@ import type { JobRow } from "../db/schema";
 import { HttpError } from "../problems/http-error";
 import { JobLedger } from "../repository/jobs";
 import { tenantObject } from "../tenant-object-stub";
-import { ArtifactWriter, tenantSigner } from "./artifact-writer";
 import { assertInlineContentSize } from "./inline-content";
-import { jobFailureReason } from "./job-failure-reason";
-import { templatesOfLock } from "./job-inputs";
-import { recordJobProgress } from "./job-progress";
+import { jobRenderer } from "./job-renderers";
 
 /** Units per queue message. */
 export const GENERATE_BATCH_SIZE = 50;
-/** Artifacts one queued job may have (fan-out guard). */
-export const MAX_QUEUED_ARTIFACTS = 100_000;
-/** Queue messages per sendBatch call (the platform's limit). */
-const SEND_BATCH_LIMIT = 100;
 
-export interface GenerateMessage {
+/** `generate` queue: plan a job (run its queries, count its units), then render it batch by batch. */
+export interface PlanMessage {
+  kind: "plan";
+  tenantId: string;
+  jobId: string;
+}
+
+export interface BatchMessage {
   tenantId: string;
   jobId: string;
   batch: UnitBatch;
 }
 
-export async function jobRequest(
-  env: Env,
-  tenant: TenantSnapshot,
-  lock: Lock,
-  params: Record<string, unknown>,
-  maxArtifacts: number,
-): Promise<JobRequest> {
-  return {
-    lock,
-    params,
-    templates: await templatesOfLock(env, tenant.id, lock),
-    limits: queryLimits(tenant.plan),
-    maxArtifacts,
-  };
-}
+export type GenerateMessage = PlanMessage | BatchMessage;
+
+export const isPlanMessage = (message: GenerateMessage): message is PlanMessage =>
+  (message as PlanMessage).kind === "plan";
 
 export interface PlannedArtifactView {
   path: string;
@@ -67,8 +55,10 @@ export interface DryRunPlan {
 }
 
 /**
- * The plan without writing: the artifacts it would produce, with their content on request (at most
- * MAX_INLINE_CONTENT_BYTES in all), or only their count for plans larger than a synchronous job.
+ * The plan without writing, in this request (a dry run is the one synchronous form of a job): the artifacts
+ * it would produce, with their content on request (at most MAX_INLINE_CONTENT_BYTES in all), or only their
+ * count for plans larger than the plan's synchronous job size. Rendered here, reading the graph version
+ * from the tenant's object in bounded query batches.
  */
 export async function planOnly(
   env: Env,
@@ -78,9 +68,8 @@ export async function planOnly(
   options: { withContent?: boolean } = {},
 ): Promise<DryRunPlan> {
   const syncLimit = planLimits(tenant.plan as PlanName).syncJobArtifacts;
-  const stub = tenantObject(env, tenant);
-  const request = await jobRequest(env, tenant, lock, params, MAX_QUEUED_ARTIFACTS);
-  const { units } = unwrap(await stub.jobCount(request, GENERATE_BATCH_SIZE));
+  const { renderer, source } = await jobRenderer(env, tenant, lock, params);
+  const { units } = await renderer.count(GENERATE_BATCH_SIZE, source);
   const base = { dryRun: true as const, lock, lockHash: await lockHash(lock), units };
   if (units > syncLimit) {
     if (options.withContent) {
@@ -94,7 +83,7 @@ export async function planOnly(
     }
     return { ...base, artifacts: null, skipped: null };
   }
-  const rendered = unwrap(await stub.jobRenderAll(request));
+  const rendered = await renderer.renderAll(source);
   if (options.withContent) assertInlineContentSize(rendered.artifacts.map((artifact) => artifact.size));
   return {
     ...base,
@@ -112,107 +101,48 @@ export async function planOnly(
 }
 
 /**
- * Starts a job: small ones run here and complete in the request, larger ones are split
- * into unit batches on the `generate` queue. Quotas are reserved before any work is stored.
+ * Starts a job and answers at once: one call to the tenant's object pins the graph version (the lock),
+ * reserves the month's generation and creates the job, queued; a `plan` message on the `generate` queue
+ * does the rest (generate-consumer.ts). Nothing of the plan runs in the request.
  */
 export async function startJob(
   env: Env,
   tenant: TenantSnapshot,
-  lock: Lock,
+  pin: JobPin,
   params: Record<string, unknown>,
-): Promise<{ job: JobRow; synchronous: boolean }> {
-  const limits = planLimits(tenant.plan as PlanName);
-  const stub = tenantObject(env, tenant);
-  const ledger = new JobLedger(database(env.DB), tenant.id);
-  const request = await jobRequest(env, tenant, lock, params, MAX_QUEUED_ARTIFACTS);
-  const { units, batches } = unwrap(await stub.jobCount(request, GENERATE_BATCH_SIZE));
-  const synchronous = units <= limits.syncJobArtifacts;
-  const rendered: RenderedBatch | undefined = synchronous ? unwrap(await stub.jobRenderAll(request)) : undefined;
-
+): Promise<JobRow> {
   const now = new Date();
   const jobId = `job_${crypto.randomUUID().replaceAll("-", "")}`;
-  const bytes = rendered?.artifacts.reduce((sum, a) => sum + a.size, 0) ?? 0;
-  const reservation = await stub.reserveQuotas({
-    reservations: [
-      {
-        counter: "generations",
-        amount: 1,
-        limit: limits.generationsPerMonth,
-        period: monthPeriod(now.getTime()),
-        idempotencyKey: `${jobId}:generation`,
-      },
-      ...(synchronous
-        ? [
-            {
-              counter: "artifactBytes" as const,
-              amount: bytes,
-              limit: limits.artifactBytes,
-              idempotencyKey: `${jobId}:bytes`,
-            },
-          ]
-        : []),
-    ],
+  const period = monthPeriod(now.getTime());
+  const stub = tenantObject(env, tenant);
+  const started = await stub.jobStart({
+    tenantId: tenant.id,
+    jobId,
+    createdAt: now.toISOString(),
+    params,
+    pin,
+    generations: { limit: planLimits(tenant.plan as PlanName).generationsPerMonth, period },
   });
-  if (!reservation.granted) {
-    const refused = reservation.reservations.find((r) => !r.granted) ?? reservation.reservations[0];
-    throw new QuotaExceededError(refused?.counter ?? "generations", refused?.limit ?? 0, refused?.used ?? 0);
+  // The stub's inferred type loses the row's shape (RPC serialization types): it is the method's own.
+  const job = unwrap(started as RpcOutcome<StartedJob>);
+  try {
+    await env.GENERATE_QUEUE.send({ kind: "plan", tenantId: tenant.id, jobId } satisfies PlanMessage);
+  } catch (error) {
+    await failJob(env, tenant, jobId, "The job could not be queued.");
+    await releaseGeneration(env, tenant, jobId, job.createdAt);
+    throw error;
   }
+  return { ...job, tenantId: tenant.id };
+}
 
-  const hashOfLock = await lockHash(lock);
-  await stub.recordJobChange(
-    tenant.id,
-    {
-      kind: "create",
-      job: {
-        id: jobId,
-        status: synchronous ? "running" : "queued",
-        lock: lock as unknown as Record<string, unknown>,
-        lockHash: hashOfLock,
-        params,
-        dryRun: false,
-        total: units,
-        done: 0,
-        skipped: 0,
-        bytes: 0,
-        error: null,
-        createdAt: now.toISOString(),
-        updatedAt: now.toISOString(),
-      },
-    },
-    {
-      type: "job.started",
-      data: { jobId, lockHash: hashOfLock, units },
-      createdAt: now.getTime(),
-      idempotencyKey: `${jobId}:started`,
-    },
-  );
-
-  if (synchronous && rendered) {
-    try {
-      const writer = new ArtifactWriter(env, tenant.id, jobId, lock, hashOfLock, await tenantSigner(env, tenant.id));
-      await recordJobProgress(env, tenant, jobId, "all", await writer.write(rendered, "all", now.toISOString()));
-      await completeJob(env, tenant, jobId);
-    } catch (error) {
-      await failJob(env, tenant, jobId, jobFailureReason(error));
-      // Nothing was delivered: give the reserved quota back.
-      await stub.releaseQuota({
-        counter: "generations",
-        amount: 1,
-        period: monthPeriod(now.getTime()),
-        idempotencyKey: `${jobId}:generation:release`,
-      });
-      await stub.releaseQuota({ counter: "artifactBytes", amount: bytes, idempotencyKey: `${jobId}:bytes:release` });
-      throw error;
-    }
-    return { job: (await ledger.find(jobId)) as JobRow, synchronous: true };
-  }
-
-  const messages = batches.map((batch) => ({ body: { tenantId: tenant.id, jobId, batch } satisfies GenerateMessage }));
-  for (let start = 0; start < messages.length; start += SEND_BATCH_LIMIT) {
-    await env.GENERATE_QUEUE.sendBatch(messages.slice(start, start + SEND_BATCH_LIMIT));
-  }
-  if (messages.length === 0) await completeJob(env, tenant, jobId);
-  return { job: (await ledger.find(jobId)) as JobRow, synchronous: false };
+/** Gives a job's generation of the month back (its plan failed: nothing was delivered). */
+export async function releaseGeneration(env: Env, tenant: TenantSnapshot, jobId: string, createdAt: string): Promise<void> {
+  await tenantObject(env, tenant).releaseQuota({
+    counter: "generations",
+    amount: 1,
+    period: monthPeriod(Date.parse(createdAt)),
+    idempotencyKey: `${jobId}:generation:release`,
+  });
 }
 
 /**

@@ -3,6 +3,7 @@ import {
   NestingTooDeepError,
   WorkBudgetExceededError,
 } from "../../shared/core/budget-errors";
+import { PinnedQueryError } from "../../shared/generate/fetched-queries";
 import { GraphRequiredError } from "../../shared/generate/graph-required-error";
 import { LockError } from "../../shared/generate/lock";
 import { PathCollisionError } from "../../shared/generate/path-collisions";
@@ -36,6 +37,11 @@ export function problemFromDomainError(error: unknown): HttpError | undefined {
     return new HttpError(403, "quota-exceeded", "Quota exceeded", error.message, {
       extensions: { counter: error.counter, limit: error.limit, used: error.used },
     });
+  }
+  if (error instanceof PinnedQueryError) {
+    // A query that failed in the tenant's object, where it was mapped already: the same problem.
+    const { status, type, title, detail, extensions } = error.failure;
+    return new HttpError(status, type, title, detail, { extensions: { ...extensions } });
   }
   if (error instanceof UnsafeDestinationError) {
     return unprocessable("unsafe-destination", "Destination not allowed", error.message, { reason: error.reason });

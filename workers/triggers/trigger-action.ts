@@ -10,7 +10,7 @@ import { expandUrlTemplate, UrlTemplateError } from "../../shared/core/url-templ
 import { type PlanName, planLimits } from "../../shared/plans";
 import type { RdfMediaType } from "../../shared/rdf/formats";
 import type { JobRow, TenantRow } from "../db/schema";
-import { lockFor } from "../jobs/job-inputs";
+import { generatorOf } from "../jobs/job-inputs";
 import { startJob } from "../jobs/run-job";
 import { destinationPolicy } from "../outbound/destination-guard";
 import { guardedFetch, OutboundTimeoutError, ResponseTooLargeError } from "../outbound/guarded-fetch";
@@ -64,8 +64,8 @@ async function generate(
   tenant: TenantRow,
   request: { graph: string; generator: string; params: Record<string, unknown> },
 ): Promise<JobRow> {
-  const lock = await lockFor(env, tenant, request);
-  return (await startJob(env, tenant, lock, request.params)).job;
+  const { name, templates, options } = await generatorOf(env, tenant, request);
+  return startJob(env, tenant, { kind: "generator", graph: request.graph, generator: { name, templates }, options }, request.params);
 }
 
 /** The document a syncGraph action names, fetched with the outbound guard on every hop. */

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { planLimits } from "../../../shared/plans";
 import { bearer, call, createTenant, expectProblem, jsonBody, type TestTenant } from "../helpers";
+import { runJob } from "../job-helpers";
 
 const TEMPLATE = "---\nto: out.txt\n---\nline one\n{{ title }} {{ foo.bar }}\n";
 
@@ -22,70 +23,60 @@ async function tenantWith(template: string): Promise<TestTenant> {
 }
 
 const generate = (tenant: TestTenant, body: unknown) => call("/v1/generations", jsonBody(body, tenant.apiKey));
+/** A job started and run on the queue to its end. */
+const generated = (tenant: TestTenant, body: unknown) => runJob(tenant.apiKey, body, "/v1/generations");
 
 describe("throwOnUndefined", () => {
   it("is off by default: an undefined output renders empty and the lock records no options", async () => {
     const tenant = await tenantWith(TEMPLATE);
-    const res = await generate(tenant, { graph: "g", generator: "gen", params: { title: "T" } });
-    expect(res.status).toBe(201);
-    const job = (await res.json()) as { lock: Record<string, unknown> };
+    const job = await generated(tenant, { graph: "g", generator: "gen", params: { title: "T" } });
+    expect(job.status).toBe("completed");
     expect(job.lock).not.toHaveProperty("options");
   });
 
   it("makes an undefined output an error naming the template, line and expression", async () => {
     const tenant = await tenantWith(TEMPLATE);
-    const res = await generate(tenant, {
-      graph: "g",
-      generator: "gen",
-      params: { title: "T" },
-      options: { throwOnUndefined: true },
-    });
-    const problem = await expectProblem(res, 422, "template-error");
+    const request = { graph: "g", generator: "gen", params: { title: "T" }, options: { throwOnUndefined: true } };
+    // A dry run plans in the request: the problem itself.
+    const problem = await expectProblem(await generate(tenant, { ...request, dryRun: true }), 422, "template-error");
     expect(problem).toMatchObject({ line: 5, column: 13, templatePath: "out.njk", template: "out.njk" });
     expect(problem.detail).toBe("`foo.bar` is undefined in out.njk at line 5, column 13 (throwOnUndefined is on)");
-    const jobs = (await (await call("/v1/jobs", { headers: bearer(tenant.apiKey) })).json()) as { items: unknown[] };
-    expect(jobs.items).toHaveLength(0);
+    // A job plans on the queue: it fails with the problem's wording and writes nothing.
+    const job = await generated(tenant, request);
+    expect(job).toMatchObject({ status: "failed", error: problem.detail, counts: { artifacts: 0 } });
   });
 
   it("is recorded in the lock, so a replay renders with it", async () => {
     const tenant = await tenantWith("---\nto: out.txt\n---\n{{ title }}\n");
-    const res = await generate(tenant, {
+    const job = await generated(tenant, {
       graph: "g",
       generator: "gen",
       params: { title: "T" },
       options: { throwOnUndefined: true },
     });
-    expect(res.status).toBe(201);
-    const job = (await res.json()) as { lock: Record<string, unknown>; lockHash: string };
+    expect(job.status).toBe("completed");
     expect(job.lock.options).toEqual({ throwOnUndefined: true });
-    const plain = (await (await generate(tenant, { graph: "g", generator: "gen", params: { title: "T" } })).json()) as {
-      lockHash: string;
-    };
+    const plain = await generated(tenant, { graph: "g", generator: "gen", params: { title: "T" } });
     expect(plain.lockHash).not.toBe(job.lockHash);
 
-    const replay = await generate(tenant, { lock: job.lock, params: { title: "T" } });
-    expect(replay.status).toBe(201);
-    expect(((await replay.json()) as { lockHash: string }).lockHash).toBe(job.lockHash);
+    const replay = await generated(tenant, { lock: job.lock, params: { title: "T" } });
+    expect(replay.status).toBe("completed");
+    expect(replay.lockHash).toBe(job.lockHash);
   });
 
   it("takes the option from the replayed lock", async () => {
     const tenant = await tenantWith(TEMPLATE);
-    const res = await generate(tenant, { graph: "g", generator: "gen", params: { title: "T" } });
-    expect(res.status).toBe(201);
-    const { lock } = (await res.json()) as { lock: Record<string, unknown> };
+    const { lock } = await generated(tenant, { graph: "g", generator: "gen", params: { title: "T" } });
     const strict = { ...lock, options: { throwOnUndefined: true } };
-    const problem = await expectProblem(
-      await generate(tenant, { lock: strict, params: { title: "T" } }),
-      422,
-      "template-error",
-    );
-    expect(problem.detail).toContain("`foo.bar` is undefined in out.njk at line 5");
-    expect((await generate(tenant, { lock, params: { title: "T" } })).status).toBe(201);
+    const failed = await generated(tenant, { lock: strict, params: { title: "T" } });
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toContain("`foo.bar` is undefined in out.njk at line 5");
+    expect((await generated(tenant, { lock, params: { title: "T" } })).status).toBe("completed");
   });
 
   it("refuses options it does not know, and options next to a lock", async () => {
     const tenant0 = await tenantWith(TEMPLATE);
-    const made = (await (await generate(tenant0, { graph: "g", generator: "gen" })).json()) as { lock: unknown };
+    const made = await generated(tenant0, { graph: "g", generator: "gen" });
     await expectProblem(
       await generate(tenant0, { lock: made.lock, options: { throwOnUndefined: true } }),
       400,

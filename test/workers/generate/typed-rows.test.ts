@@ -8,7 +8,8 @@ import {
   TYPED_ROWS_PARAMS,
   TYPED_ROWS_TEMPLATES,
 } from "../../fixtures/locks/typed-rows-inputs";
-import { bearer, call, createTenant, jsonBody, type TestTenant } from "../helpers";
+import { bearer, call, createTenant, type TestTenant } from "../helpers";
+import { runJob } from "../job-helpers";
 
 type Job = { id: string; status: string; lock: { engineVersion: string }; lockHash: string; error: string | null };
 type Produced = { path: string; sha256: string; content: string; dependencies: unknown[] };
@@ -39,8 +40,7 @@ async function fixtureTenant(): Promise<TestTenant> {
 }
 
 async function generate(tenant: TestTenant, body: unknown): Promise<Job> {
-  const res = await call("/v1/generations", jsonBody(body, tenant.apiKey));
-  const job = (await res.json()) as Job;
+  const job = (await runJob(tenant.apiKey, body, "/v1/generations")) as unknown as Job;
   expect(job.status, JSON.stringify(job)).toBe("completed");
   return job;
 }

@@ -6,7 +6,8 @@ import { planLimits } from "../../../shared/plans";
 import { ENGINE_VERSION } from "../../../shared/version";
 import { app } from "../../../workers/app";
 import { BASE, bearer, call, createTenant, jsonBody, type TestTenant } from "../helpers";
-import { expectRefusedPromptly, HOSTILE_BOUND_MS } from "./bounded";
+import { runJob } from "../job-helpers";
+import { expectPlanRefusedPromptly, expectRefusedPromptly, HOSTILE_BOUND_MS } from "./bounded";
 
 const PREFIXES = "PREFIX ex: <http://example.org/> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>";
 const MODEL = `@prefix ex: <http://example.org/> .
@@ -61,9 +62,13 @@ async function setup() {
 const generate = (tenant: TestTenant, body: unknown) => call("/v1/generations", jsonBody(body, tenant.apiKey));
 
 async function issuedLock(tenant: TestTenant): Promise<Job> {
-  const res = await generate(tenant, { graph: "model", generator: "ts", params: { title: "T" } });
-  expect(res.status, await res.clone().text()).toBe(201);
-  return (await res.json()) as Job;
+  const job = await runJob(
+    tenant.apiKey,
+    { graph: "model", generator: "ts", params: { title: "T" } },
+    "/v1/generations",
+  );
+  expect(job.status).toBe("completed");
+  return job as unknown as Job;
 }
 
 const replay =
@@ -164,9 +169,11 @@ describe("a replayed lock states only what the platform verified", () => {
     const { tenant } = await setup();
     const first = await issuedLock(tenant);
     await putTemplate(tenant, "ts", "entity.njk", `${ENTITY_TEMPLATE}// changed\n`);
-    const res = await generate(tenant, { lock: first.lock, params: { title: "T" } });
-    expect(res.status, await res.clone().text()).toBe(201);
-    const replayed = (await res.json()) as Job;
+    const replayed = (await runJob(
+      tenant.apiKey,
+      { lock: first.lock, params: { title: "T" } },
+      "/v1/generations",
+    )) as unknown as Job;
     expect(replayed.lockHash).toBe(first.lockHash);
     const listing = async (job: Job) =>
       (
@@ -191,20 +198,23 @@ describe("output paths that collide on case-insensitive file systems", () => {
     const { tenant, bystander } = await setup();
     await putTemplate(tenant, "clash", "upper.njk", "---\nto: src/A.ts\n---\nupper");
     await putTemplate(tenant, "clash", "lower.njk", "---\nto: src/a.ts\n---\nlower");
-    for (const dryRun of [false, true]) {
-      const problem = await expectRefusedPromptly(
-        () => generate(tenant, { graph: "model", generator: "clash", dryRun }),
-        { status: 422, type: "path-collision" },
-        bystander,
-      );
-      expect(problem.paths).toEqual(["src/A.ts", "src/a.ts"]);
-      expect(problem.artifacts).toEqual([
-        { path: "src/A.ts", template: "upper.njk", rowIndex: null },
-        { path: "src/a.ts", template: "lower.njk", rowIndex: null },
-      ]);
-    }
-    const jobs = (await (await call("/v1/jobs", { headers: bearer(tenant.apiKey) })).json()) as { items: Job[] };
-    expect(jobs.items).toHaveLength(0);
+    const problem = await expectPlanRefusedPromptly(
+      tenant,
+      "/v1/generations",
+      { graph: "model", generator: "clash" },
+      { status: 422, type: "path-collision" },
+      bystander,
+    );
+    expect(problem.paths).toEqual(["src/A.ts", "src/a.ts"]);
+    expect(problem.artifacts).toEqual([
+      { path: "src/A.ts", template: "upper.njk", rowIndex: null },
+      { path: "src/a.ts", template: "lower.njk", rowIndex: null },
+    ]);
+    // The failed job wrote nothing.
+    const artifacts = await env.DB.prepare("SELECT COUNT(*) AS n FROM artifacts WHERE tenant_id = ?")
+      .bind(tenant.id)
+      .first<{ n: number }>();
+    expect(artifacts?.n).toBe(0);
   });
 
   it("refuses rows of one template whose paths differ only in case, naming the rows", async () => {
@@ -215,8 +225,10 @@ describe("output paths that collide on case-insensitive file systems", () => {
       "entity.njk",
       `---\nto: "src/{{ e.name }}.ts"\nsparql: "${ENTITY_QUERY}"\nforeach: e\n---\n{{ e.name }}`,
     );
-    const problem = await expectRefusedPromptly(
-      () => generate(tenant, { graph: "model", generator: "rows" }),
+    const problem = await expectPlanRefusedPromptly(
+      tenant,
+      "/v1/generations",
+      { graph: "model", generator: "rows" },
       { status: 422, type: "path-collision" },
       bystander,
     );
@@ -230,16 +242,20 @@ describe("output paths that collide on case-insensitive file systems", () => {
     const { tenant, bystander } = await setup();
     await putTemplate(tenant, "de", "a.njk", "---\nto: docs/Straße.md\n---\na");
     await putTemplate(tenant, "de", "b.njk", "---\nto: docs/STRASSE.md\n---\nb");
-    const problem = await expectRefusedPromptly(
-      () => generate(tenant, { graph: "model", generator: "de" }),
+    const problem = await expectPlanRefusedPromptly(
+      tenant,
+      "/v1/generations",
+      { graph: "model", generator: "de" },
       { status: 422, type: "path-collision" },
       bystander,
     );
     expect(problem.paths).toEqual(["docs/STRASSE.md", "docs/Straße.md"]);
     await putTemplate(tenant, "dir", "file.njk", "---\nto: out/Models\n---\nfile");
     await putTemplate(tenant, "dir", "nested.njk", "---\nto: out/models/a.ts\n---\nnested");
-    await expectRefusedPromptly(
-      () => generate(tenant, { graph: "model", generator: "dir" }),
+    await expectPlanRefusedPromptly(
+      tenant,
+      "/v1/generations",
+      { graph: "model", generator: "dir" },
       { status: 422, type: "path-collision" },
       bystander,
     );
@@ -292,9 +308,8 @@ describe("output paths that collide on case-insensitive file systems", () => {
     ]);
     await putTemplate(tenant, "folders", "a.njk", "---\nto: Src/a.ts\n---\na");
     await putTemplate(tenant, "folders", "b.njk", "---\nto: src/b.ts\n---\nb");
-    const res = await generate(tenant, { graph: "model", generator: "folders" });
-    expect(res.status, await res.clone().text()).toBe(201);
-    expect(((await res.json()) as Job).status).toBe("completed");
+    const job = await runJob(tenant.apiKey, { graph: "model", generator: "folders" }, "/v1/generations");
+    expect(job.status).toBe("completed");
   });
 });
 
@@ -393,8 +408,10 @@ describe("includes resolve once per render", () => {
     }
     await putTemplate(tenant, "loop", "page.njk", "---\nto: page.txt\n---\n{% include 'self.njk' %}");
     await putTemplate(tenant, "loop", "self.njk", "x{% include 'self.njk' %}");
-    await expectRefusedPromptly(
-      () => generate(tenant, { graph: "model", generator: "loop" }),
+    await expectPlanRefusedPromptly(
+      tenant,
+      "/v1/generations",
+      { graph: "model", generator: "loop" },
       { status: 422, type: "template-budget-exceeded" },
       bystander,
     );
@@ -411,12 +428,11 @@ describe("includes resolve once per render", () => {
     );
     const other = call("/v1/me", { headers: bearer(bystander.apiKey) });
     const started = performance.now();
-    const res = await generate(tenant, { graph: "model", generator: "inc" });
+    const job = await runJob(tenant.apiKey, { graph: "model", generator: "inc" }, "/v1/generations");
     const ms = performance.now() - started;
-    expect(res.status, await res.clone().text()).toBe(201);
+    expect(job.status).toBe("completed");
     expect((await other).status).toBe(200);
     expect(ms).toBeLessThan(HOSTILE_BOUND_MS);
-    const job = (await res.json()) as Job;
     const [artifact] = (
       (await (await call(`/v1/jobs/${job.id}/artifacts`, { headers: bearer(tenant.apiKey) })).json()) as {
         items: { id: string }[];

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { MAX_HELD_ROWS_BYTES, MAX_QUERY_STRING_CHARS } from "../../../shared/rdf/sparql/evaluate/query-budget";
 import { MAX_QUERY_GROUPS, MAX_QUERY_NESTING } from "../../../shared/rdf/sparql/parse/query-nesting";
-import { bearer, call, createTenant, jsonBody, type TestTenant } from "../helpers";
-import { expectRefusedPromptly } from "./bounded";
+import { bearer, call, createTenant, type TestTenant } from "../helpers";
+import { expectPlanRefusedPromptly, expectRefusedPromptly } from "./bounded";
 
 /** 103 triples over 10 subjects and 3 predicates: every pattern of a hostile join matches them all. */
 const DENSE = Array.from({ length: 103 }, (_, i) => `<urn:s${i % 10}> <urn:p${i % 3}> "value ${i}" .`).join("\n");
@@ -176,8 +176,10 @@ describe("hostile SPARQL is refused promptly, and other tenants are answered mea
     expect(put.status).toBeLessThan(300);
     const bystander = await createTenant();
     const expected = template.includes("COUNT") ? STEPS : MEMORY;
-    await expectRefusedPromptly(
-      () => call("/v1/generations", jsonBody({ graph: "dense", generator: "hostile", params: {} }, tenant.apiKey)),
+    await expectPlanRefusedPromptly(
+      tenant,
+      "/v1/generations",
+      { graph: "dense", generator: "hostile", params: {} },
       expected,
       bystander,
     );

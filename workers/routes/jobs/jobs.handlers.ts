@@ -1,12 +1,13 @@
 import type { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import type { JobPin } from "../../../durable-objects/tenant/job-start";
 import { publicJwks } from "../../../shared/crypto/tenant-keys";
 import { planBundle, streamBundle } from "../../../shared/generate/bundle";
 import { type Lock, parseLock } from "../../../shared/generate/lock";
 import type { AppEnv } from "../../context";
 import { database } from "../../db/client";
 import type { ArtifactRow, JobRow } from "../../db/schema";
-import { lockFor } from "../../jobs/job-inputs";
+import { generatorOf, lockOf, pinnedGraphVersion } from "../../jobs/job-inputs";
 import { verifyReplayedLock } from "../../jobs/replayed-lock";
 import { planOnly, startJob } from "../../jobs/run-job";
 import type { AppRouteHandler } from "../../openapi";
@@ -52,24 +53,38 @@ async function findJob(c: Context<AppEnv>, id: string): Promise<JobRow> {
   return job;
 }
 
-/** `POST /v1/jobs` and its deprecated alias `POST /v1/generations`. */
+/**
+ * `POST /v1/jobs` and its deprecated alias `POST /v1/generations`: checks what needs no plan (generator,
+ * graph version, params, a replayed lock), then starts the job and answers 202 at once; the plan runs on
+ * the queue. A dry run plans in the request and answers 200 with the plan.
+ */
 export const createJob: AppRouteHandler<typeof routes.createJob> = async (c) => {
   const body = c.req.valid("json");
   const { tenant } = c.var;
-  let lock: Lock;
+  let pin: JobPin;
   if ("lock" in body) {
-    lock = parseLock(body.lock);
+    const lock = parseLock(body.lock);
     await verifyReplayedLock(c.env, tenant, lock, body.params);
+    pin = { kind: "lock", lock };
   } else {
-    lock = await lockFor(c.env, tenant, body);
+    const { name, templates, options } = await generatorOf(c.env, tenant, body);
+    pin = { kind: "generator", graph: body.graph, version: body.version, generator: { name, templates }, options };
   }
   if (body.dryRun) {
+    const lock =
+      pin.kind === "lock"
+        ? pin.lock
+        : await lockOf(
+            await pinnedGraphVersion(c.env, tenant, pin.graph, pin.version),
+            pin.generator,
+            body.params,
+            pin.options,
+          );
     const withContent = body.include?.includes("content") ?? false;
     return c.json(await planOnly(c.env, tenant, lock, body.params, { withContent }), 200);
   }
-  const { job, synchronous } = await startJob(c.env, tenant, lock, body.params);
-  const headers = { location: `/v1/jobs/${job.id}` };
-  return synchronous ? c.json(jobView(job), 201, headers) : c.json(jobView(job), 202, headers);
+  const job = await startJob(c.env, tenant, pin, body.params);
+  return c.json(jobView(job), 202, { location: `/v1/jobs/${job.id}` });
 };
 
 export const listJobs: AppRouteHandler<typeof routes.listJobs> = async (c) => {

@@ -119,8 +119,10 @@ const createJobRoute = (path: "/jobs" | "/generations", deprecated: boolean) =>
     request: { body: { required: true, content: { "application/json": { schema: jobRequestSchema } } } },
     responses: {
       200: { description: "The plan of a dry run", content: { "application/json": { schema: dryRunSchema } } },
-      201: { description: "The finished job", content: { "application/json": { schema: jobSchema } } },
-      202: { description: "The job, queued", content: { "application/json": { schema: jobSchema } } },
+      202: {
+        description: "The job, queued: it is planned and rendered on the queue (poll `Location`)",
+        content: { "application/json": { schema: jobSchema } },
+      },
       ...problemResponses(400, 401, 403, 404, 409, 415, 422, 429),
     },
   });

@@ -1,0 +1,80 @@
+import type { RenderOptions } from "../../shared/contracts/lock";
+import { type Lock, lockHash } from "../../shared/generate/lock";
+import { QuotaExceededError } from "../../shared/quota-errors";
+import type { JobRow } from "../../workers/db/schema";
+import { lockOf, pinnedVersionOf } from "../../workers/jobs/job-inputs";
+import type { GraphService } from "./graph-service";
+import { applyJobChange } from "./job-changes";
+import type { QuotaCounters } from "./quota-counters";
+
+/** What a job pins: a lock sent back (already verified), or a generator over a graph version (the latest unless named). */
+export type JobPin =
+  | { kind: "lock"; lock: Lock }
+  | {
+      kind: "generator";
+      graph: string;
+      version?: number;
+      generator: { name: string; templates: { path: string; hash: string }[] };
+      options?: RenderOptions;
+    };
+
+export interface JobStartInput {
+  tenantId: string;
+  jobId: string;
+  /** The caller's clock, ISO 8601: the job's createdAt. */
+  createdAt: string;
+  params: Record<string, unknown>;
+  pin: JobPin;
+  /** The plan's generations per month and the month (`YYYY-MM`) this job counts in. */
+  generations: { limit: number; period: string };
+}
+
+export type StartedJob = Omit<JobRow, "tenantId">;
+
+/**
+ * The part of `POST /v1/jobs` that needs the tenant's state, in one call: pins the graph version and
+ * computes the lock, reserves one generation of the month, creates the job (queued, not planned yet:
+ * total 0) and appends `job.started`. Planning and rendering run later in queue consumers.
+ */
+export async function startJob(
+  input: JobStartInput,
+  store: { db: D1Database; graphs: GraphService; quotas: QuotaCounters; appendStarted(job: StartedJob): void },
+): Promise<StartedJob> {
+  const { tenantId, jobId, createdAt, params, pin, generations } = input;
+  const lock =
+    pin.kind === "lock" ? pin.lock : await lockOf(pinnedVersion(store.graphs, pin), pin.generator, params, pin.options);
+  const hashOfLock = await lockHash(lock);
+  const generationKey = `${jobId}:generation`;
+  const reservation = store.quotas.reserve("generations", generations.period, 1, generations.limit, generationKey);
+  if (!reservation.granted) throw new QuotaExceededError("generations", reservation.limit, reservation.used);
+  const job: StartedJob = {
+    id: jobId,
+    status: "queued",
+    lock: lock as unknown as Record<string, unknown>,
+    lockHash: hashOfLock,
+    params,
+    dryRun: false,
+    total: 0,
+    done: 0,
+    skipped: 0,
+    bytes: 0,
+    error: null,
+    createdAt,
+    updatedAt: createdAt,
+  };
+  try {
+    await applyJobChange(store.db, tenantId, { kind: "create", job });
+  } catch (error) {
+    store.quotas.release("generations", generations.period, 1, `${generationKey}:release`);
+    throw error;
+  }
+  store.appendStarted(job);
+  return job;
+}
+
+function pinnedVersion(graphs: GraphService, pin: { graph: string; version?: number }) {
+  return pinnedVersionOf(
+    pin.graph,
+    pin.version === undefined ? graphs.latest(pin.graph) : graphs.version(pin.graph, pin.version),
+  );
+}

@@ -1,0 +1,176 @@
+import { FetchedQueryResults, inOrderWithFetchedQueries, type PinnedQuerySource } from "./fetched-queries";
+import { kgenContext } from "./generate";
+import { kgenPlanDependencies } from "./kgen-dependencies";
+import type { Lock } from "./lock";
+import { batchUnits, checkOutputConflicts, sortArtifacts, type UnitBatch } from "./plan";
+import { rowSemanticsOf } from "./row-values";
+import { type ArtifactData, withoutBytes } from "./template-preview";
+import {
+  compare,
+  PlanError,
+  type PlannedArtifact,
+  type PlanTemplate,
+  type PreparedTemplate,
+  type SkippedUnit,
+  TemplateUnitPipeline,
+} from "./template-unit";
+
+export interface JobRequest {
+  lock: Lock;
+  /** Every template of the lock's generator, sources included. */
+  templates: PlanTemplate[];
+  params: Record<string, unknown>;
+  /** Per query, as the plan allows (rows, evaluation steps). */
+  limits: { maxRows: number; maxSteps: number };
+  /** Fan-out guard: more artifacts than this is an error. */
+  maxArtifacts: number;
+}
+
+export interface JobUnitCount {
+  units: number;
+  batches: UnitBatch[];
+}
+
+export interface RenderedBatch {
+  artifacts: ArtifactData[];
+  skipped: SkippedUnit[];
+}
+
+type UnitResult = PlannedArtifact | SkippedUnit;
+
+/**
+ * A job's planning and rendering where it runs (a queue consumer, a dry run), reading the pinned graph
+ * version only through the `source` each call is given: the query results arrive in batches
+ * (fetched-queries.ts), the renders are the template-unit pipeline's. One renderer per job and isolate:
+ * the queries each template and unit ran are kept for every later batch of the same job.
+ */
+export class JobRenderer {
+  private readonly results: FetchedQueryResults;
+  private readonly pipeline: TemplateUnitPipeline;
+  private readonly prepared = new Map<string, Promise<PreparedTemplate>>();
+  private readonly templates: PlanTemplate[];
+
+  /**
+   * `betweenUnits` runs before each unit after the first: a Worker hands the event loop back there, so the
+   * requests its isolate also serves are not queued behind a whole batch of renders.
+   */
+  constructor(
+    private readonly request: JobRequest,
+    private readonly options: { betweenUnits?: () => Promise<void> } = {},
+  ) {
+    const { lock } = request;
+    this.results = new FetchedQueryResults(rowSemanticsOf(lock.engineVersion));
+    this.templates = [...request.templates].sort((a, b) => compare(a.path, b.path));
+    const deps = kgenPlanDependencies({
+      templates: request.templates,
+      buildTime: lock.buildTime,
+      params: request.params,
+      throwOnUndefined: lock.options?.throwOnUndefined === true,
+      runQuery: this.results.runQuery,
+    });
+    this.pipeline = new TemplateUnitPipeline(deps, {
+      params: request.params,
+      kgen: kgenContext(lock),
+      maxArtifacts: request.maxArtifacts,
+    });
+  }
+
+  /** How many units the plan has, split into batches for the queue: runs every template's query, renders nothing. */
+  async count(batchSize: number, source: PinnedQuerySource): Promise<JobUnitCount> {
+    const prepared = await this.prepareAll(this.templates, source);
+    const units = prepared.reduce((sum, item) => sum + item.units, 0);
+    return { units, batches: batchUnits(prepared, batchSize) };
+  }
+
+  /** The whole plan, rendered, sorted and checked for outputs that cannot all be written (small jobs, dry runs). */
+  async renderAll(source: PinnedQuerySource): Promise<RenderedBatch> {
+    const artifacts: PlannedArtifact[] = [];
+    const skipped: SkippedUnit[] = [];
+    const { maxArtifacts } = this.request;
+    for (const template of this.templates) {
+      const [prepared] = await this.prepareAll([template], source);
+      if (!prepared) continue;
+      if (prepared.frontmatter.to === undefined) {
+        skipped.push({ template: prepared.template.path, rowIndex: null, reason: "no-to" });
+        continue;
+      }
+      await this.renderUnits(prepared, 0, prepared.units, source, (result) => {
+        if ("reason" in result) {
+          skipped.push(result);
+          return;
+        }
+        artifacts.push(result);
+        if (artifacts.length > maxArtifacts) {
+          throw new PlanError("too-many-artifacts", `the plan exceeds ${maxArtifacts} artifacts`, {
+            template: prepared.template.path,
+          });
+        }
+      });
+    }
+    sortArtifacts(artifacts);
+    checkOutputConflicts(artifacts);
+    return { artifacts: artifacts.map(withoutBytes), skipped };
+  }
+
+  /** One batch of units of one template (a queue message). */
+  async renderBatch(batch: UnitBatch, source: PinnedQuerySource): Promise<RenderedBatch> {
+    const template = this.templates.find((candidate) => candidate.path === batch.template);
+    if (!template) throw new RangeError(`template ${batch.template} is not in the job`);
+    const [prepared] = await this.prepareAll([template], source);
+    if (!prepared) throw new RangeError(`template ${batch.template} was not prepared`);
+    const artifacts: PlannedArtifact[] = [];
+    const skipped: SkippedUnit[] = [];
+    await this.renderUnits(prepared, batch.start, Math.min(batch.end, prepared.units), source, (result) => {
+      if ("reason" in result) skipped.push(result);
+      else artifacts.push(result);
+    });
+    sortArtifacts(artifacts);
+    checkOutputConflicts(artifacts);
+    return { artifacts: artifacts.map(withoutBytes), skipped };
+  }
+
+  private renderUnits(
+    prepared: PreparedTemplate,
+    start: number,
+    end: number,
+    source: PinnedQuerySource,
+    accept: (result: UnitResult) => void,
+  ): Promise<void> {
+    return inOrderWithFetchedQueries(
+      Math.max(0, end - start),
+      async (index) => {
+        if (index > 0 && this.options.betweenUnits) await this.options.betweenUnits();
+        return this.pipeline.renderUnit(prepared, start + index);
+      },
+      accept,
+      this.results,
+      source,
+    );
+  }
+
+  /** Templates after frontmatter and query, in the given order; each is prepared once per renderer. */
+  private async prepareAll(templates: readonly PlanTemplate[], source: PinnedQuerySource): Promise<PreparedTemplate[]> {
+    const open = templates.filter((template) => !this.prepared.has(template.path));
+    if (open.length > 0) {
+      const preparing = (async () => {
+        const done = new Map<string, PreparedTemplate>();
+        await inOrderWithFetchedQueries(
+          open.length,
+          (index) => this.pipeline.prepare(open[index] as PlanTemplate),
+          (prepared, index) => done.set((open[index] as PlanTemplate).path, prepared),
+          this.results,
+          source,
+        );
+        return done;
+      })();
+      for (const template of open) {
+        const prepared = preparing.then((done) => done.get(template.path) as PreparedTemplate);
+        this.prepared.set(template.path, prepared);
+        prepared.catch(() => this.prepared.delete(template.path));
+      }
+    }
+    const out: PreparedTemplate[] = [];
+    for (const template of templates) out.push(await (this.prepared.get(template.path) as Promise<PreparedTemplate>));
+    return out;
+  }
+}
