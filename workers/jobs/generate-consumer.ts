@@ -31,7 +31,10 @@ export const retryDelaySeconds = (attempts: number) => Math.min(300, 2 ** Math.m
 const SEND_BATCH_LIMIT = 100;
 
 /** The tenant and job a message is for, while the job still has work to do. */
-async function openJob(env: Env, message: GenerateMessage): Promise<{ tenant: TenantSnapshot; job: JobRow } | undefined> {
+async function openJob(
+  env: Env,
+  message: GenerateMessage,
+): Promise<{ tenant: TenantSnapshot; job: JobRow } | undefined> {
   const tenant = await new TenantDirectory(database(env.DB)).findById(message.tenantId);
   if (!tenant) return undefined; // tenant deleted: nothing left to generate for
   const job = await new JobLedger(database(env.DB), tenant.id).find(message.jobId);
@@ -77,7 +80,13 @@ export async function processPlanMessage(env: Env, message: PlanMessage): Promis
       // The total first: a job is complete once done + skipped reach it.
       await ledger.update(job.id, { total: units, updatedAt: new Date().toISOString() });
       const writer = new ArtifactWriter(env, tenant.id, job.id, lock, job.lockHash, await tenantSigner(env, tenant.id));
-      await recordJobProgress(env, tenant, job.id, "all", await writer.write(rendered, "all", new Date().toISOString()));
+      await recordJobProgress(
+        env,
+        tenant,
+        job.id,
+        "all",
+        await writer.write(rendered, "all", new Date().toISOString()),
+      );
       await completeJob(env, tenant, job.id);
       return;
     }

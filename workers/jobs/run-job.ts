@@ -136,7 +136,12 @@ export async function startJob(
 }
 
 /** Gives a job's generation of the month back (its plan failed: nothing was delivered). */
-export async function releaseGeneration(env: Env, tenant: TenantSnapshot, jobId: string, createdAt: string): Promise<void> {
+export async function releaseGeneration(
+  env: Env,
+  tenant: TenantSnapshot,
+  jobId: string,
+  createdAt: string,
+): Promise<void> {
   await tenantObject(env, tenant).releaseQuota({
     counter: "generations",
     amount: 1,

@@ -65,7 +65,12 @@ async function generate(
   request: { graph: string; generator: string; params: Record<string, unknown> },
 ): Promise<JobRow> {
   const { name, templates, options } = await generatorOf(env, tenant, request);
-  return startJob(env, tenant, { kind: "generator", graph: request.graph, generator: { name, templates }, options }, request.params);
+  return startJob(
+    env,
+    tenant,
+    { kind: "generator", graph: request.graph, generator: { name, templates }, options },
+    request.params,
+  );
 }
 
 /** The document a syncGraph action names, fetched with the outbound guard on every hop. */
