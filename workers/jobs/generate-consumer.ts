@@ -4,7 +4,7 @@ import { type PlanName, planLimits } from "../../shared/plans";
 import { QuotaExceededError } from "../../shared/quota-errors";
 import type { TenantSnapshot } from "../context";
 import { database } from "../db/client";
-import type { JobRow, TenantRow } from "../db/schema";
+import type { JobRow } from "../db/schema";
 import { problemFromDomainError } from "../problems/domain-problems";
 import { HttpError } from "../problems/http-error";
 import { JobLedger } from "../repository/jobs";
