@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { tenantObject } from "../../workers/tenant-object-stub";
 import { countedCall, tally } from "./central-calls";
 import { ADMIN_TOKEN, bearer, call, createKey, createTenant, jsonBody, type TestTenant } from "./helpers";
+import { settledJob } from "./job-helpers";
 
 const MODEL = `@prefix ex: <http://example.org/> .
 ex:Order ex:label "Order" .
@@ -181,8 +182,9 @@ async function withArtifact(): Promise<{ tenant: TestTenant; artifactId: string;
     "/v1/jobs",
     jsonBody({ graph: "model", generator: "notes", params: { title: "T" } }, tenant.apiKey),
   );
-  expect(job.status).toBe(201);
+  expect(job.status).toBe(202);
   const { id } = (await job.json()) as { id: string };
+  expect((await settledJob(tenant.apiKey, id)).status).toBe("completed");
   const listed = await call(`/v1/jobs/${id}/artifacts`, { headers: bearer(tenant.apiKey) });
   const [artifact] = ((await listed.json()) as { items: { id: string; sha256: string }[] }).items;
   if (!artifact) throw new Error("the job wrote no artifact");

@@ -18,6 +18,7 @@ import {
   jsonBody,
   type TestTenant,
 } from "./helpers";
+import { settledJob } from "./job-helpers";
 
 const PUSH = JSON.parse(pushText) as { after: string; ref: string; repository: { full_name: string } };
 
@@ -391,8 +392,9 @@ describe("POST /v1/hooks/{id}: GitHub", () => {
     expect(res.status).toBe(202);
     const answer = (await res.json()) as Answer;
     expect(answer.deliveryId).toBe(delivery);
-    expect(answer.job?.status).toBe("completed");
+    expect(answer.job?.status).toBe("queued");
     const jobId = answer.job?.id as string;
+    expect((await settledJob(tenant.apiKey, jobId)).status).toBe("completed");
 
     const params = { repo: "shop-model", kgenDeliveryId: delivery, kgenCommit: PUSH.after };
     expect(await jobParams(jobId)).toEqual(params);
@@ -602,6 +604,7 @@ describe("POST /v1/hooks/{id}: syncGraph", () => {
     expect(answer.graph).toEqual({ graph: "model", version: 2, created: true });
     vi.restoreAllMocks();
     // The job rendered the new version: both entities.
+    expect((await settledJob(tenant.apiKey, answer.job?.id as string)).status).toBe("completed");
     expect(await artifactText(tenant, answer.job?.id as string, "build/.txt")).toContain("[customer][order]");
     expect(await jobParams(answer.job?.id as string)).toMatchObject({ kgenCommit: PUSH.after });
     const versions = (await (await call("/v1/graphs/model/versions", { headers: bearer(tenant.apiKey) })).json()) as {
@@ -731,7 +734,7 @@ describe("delivery claims", () => {
     expect(running.headers.get("retry-after")).toBe("10");
     const abandoned = await deliverGithub(trigger, { delivery: "d-abandoned" });
     expect(abandoned.status).toBe(202);
-    expect(((await abandoned.json()) as Answer).job?.status).toBe("completed");
+    expect(((await abandoned.json()) as Answer).job?.status).toBe("queued");
     expect(await storedJobCount(tenant)).toBe(1);
   });
 
