@@ -103,6 +103,27 @@ describe("central round trips per route", () => {
     expect(tally(deleted.onPath)).toEqual({ "tenant-object:graphDelete": 1 });
   });
 
+  it("POST /v1/jobs: one call to the tenant's object, plus the generator's templates (D1) and the plan message", async () => {
+    const tenant = await withGraph();
+    const template = await call("/v1/templates/notes/readme.md.njk", {
+      method: "PUT",
+      headers: { ...bearer(tenant.apiKey), "content-type": "text/plain" },
+      body: "---\nto: README.md\n---\n# {{ title }}\n",
+    });
+    expect(template.status).toBeLessThan(300);
+    const token = await platformToken(tenant.apiKey);
+    const { response, onPath } = await countedCall(
+      "/v1/jobs",
+      jsonBody({ graph: "model", generator: "notes", params: { title: "T" } }, token),
+    );
+    expect(response.status).toBe(202);
+    const calls = tally(onPath);
+    expect(Object.entries(calls).filter(([name]) => name.startsWith("tenant-object:"))).toEqual([
+      ["tenant-object:jobStart", 1],
+    ]);
+    expect(calls["queue:send"] ?? 0).toBeLessThanOrEqual(1);
+  });
+
   it("a platform token addresses the tenant's object in its jurisdiction from its claims alone", async () => {
     const tenant = await createTenant({ jurisdiction: "eu" });
     const put = await call("/v1/graphs/model", {
