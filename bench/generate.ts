@@ -15,23 +15,11 @@ import { provenanceOf } from "../shared/generate/generate";
 import { computeLock, deriveBuildTime, lockHash } from "../shared/generate/lock";
 import { applySchemaMigrations } from "../shared/sql/migrations";
 import { ENGINE_VERSION } from "../shared/version";
+import { ENTITY_FRONTMATTER, entityGraph } from "./entity-corpus";
 import { BENCH_ADMIN_TOKEN, callApi, startDevServer } from "./wrangler-dev";
 
 const PORT = 8797;
-const PREFIXES = "PREFIX ex: <http://example.org/> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>";
-
-const graphOf = (n: number) =>
-  `@prefix ex: <http://example.org/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n${Array.from(
-    { length: n },
-    (_, i) => `ex:E${i} a ex:Entity ; rdfs:label "entity ${String(i).padStart(5, "0")}" ; ex:size ${i % 97} .`,
-  ).join("\n")}`;
-
-const TEMPLATE = `---
-to: "out/{{ e.name | kebabCase }}.ts"
-sparql: "${PREFIXES} SELECT ?iri ?name ?size WHERE { ?iri a ex:Entity ; rdfs:label ?name ; ex:size ?size } ORDER BY ?name"
-foreach: e
----
-// {{ e.iri }}
+const TEMPLATE = `${ENTITY_FRONTMATTER}// {{ e.iri }}
 export interface {{ e.name | pascalCase }} {
 {% for i in range(e.size | int % 7 + 1) %}  field{{ i }}: {{ "string" if i is even else "number" }};
 {% endfor %}}
@@ -50,7 +38,7 @@ async function queuedRun(artifacts: number): Promise<number> {
       BENCH_ADMIN_TOKEN,
       JSON.stringify({ slug: `bench-${Date.now()}`, name: "Bench", plan: "standard" }),
     );
-    await api("PUT", "/v1/graphs/model", apiKey, graphOf(artifacts), "text/turtle");
+    await api("PUT", "/v1/graphs/model", apiKey, entityGraph(artifacts), "text/turtle");
     await api("PUT", "/v1/templates/bench/entity.njk", apiKey, TEMPLATE, "text/plain");
     const started = performance.now();
     const job = await api("POST", "/v1/jobs", apiKey, JSON.stringify({ graph: "model", generator: "bench" }));
@@ -91,7 +79,7 @@ async function inProcessRun(artifacts: number): Promise<number> {
   const { version } = await graphs.ingest({
     name: "model",
     mediaType: "text/turtle",
-    body: new Blob([graphOf(artifacts)]).stream(),
+    body: new Blob([entityGraph(artifacts)]).stream(),
     createdAt: "2026-01-01T00:00:00.000Z",
     tripleLimit: 10_000_000,
     maxBytes: Number.POSITIVE_INFINITY,

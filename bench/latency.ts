@@ -10,23 +10,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { ENTITY_FRONTMATTER, entityGraph } from "./entity-corpus";
 import { BENCH_ADMIN_TOKEN, callApi, startDevServer } from "./wrangler-dev";
 
 const PORT = 8798;
-const PREFIXES = "PREFIX ex: <http://example.org/> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>";
-
-const graphOf = (n: number) =>
-  `@prefix ex: <http://example.org/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n${Array.from(
-    { length: n },
-    (_, i) => `ex:E${i} a ex:Entity ; rdfs:label "entity ${String(i).padStart(5, "0")}" ; ex:size ${i % 97} .`,
-  ).join("\n")}`;
-
-const TEMPLATE = `---
-to: "out/{{ e.name | kebabCase }}.ts"
-sparql: "${PREFIXES} SELECT ?iri ?name ?size WHERE { ?iri a ex:Entity ; rdfs:label ?name ; ex:size ?size } ORDER BY ?name"
-foreach: e
----
-// {{ e.iri }} ({{ label(e.iri) }})
+const TEMPLATE = `${ENTITY_FRONTMATTER}// {{ e.iri }} ({{ label(e.iri) }})
 export interface {{ e.name | pascalCase }} {
 {% for i in range(e.size | int % 7 + 1) %}  field{{ i }}: {{ "string" if i is even else "number" }};
 {% endfor %}}
@@ -104,9 +92,9 @@ export default async function bench(args: string[]): Promise<void> {
       BENCH_ADMIN_TOKEN,
       JSON.stringify({ slug: `latency-${Date.now()}`, name: "Latency", plan: "enterprise" }),
     );
-    await api("PUT", "/v1/graphs/model", apiKey, graphOf(units), "text/turtle");
+    await api("PUT", "/v1/graphs/model", apiKey, entityGraph(units), "text/turtle");
     await api("PUT", "/v1/templates/bench/entity.njk", apiKey, TEMPLATE, "text/plain");
-    await api("PUT", "/v1/graphs/tiny", apiKey, graphOf(1), "text/turtle");
+    await api("PUT", "/v1/graphs/tiny", apiKey, entityGraph(1), "text/turtle");
     // Warm up the routes measured (isolate, tenant object, code paths run once) before anything is measured:
     // both GETs, and a one-unit job run to its end.
     await sample(server.url, apiKey, 20);

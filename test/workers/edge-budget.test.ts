@@ -104,13 +104,7 @@ describe("central round trips per route", () => {
   });
 
   it("POST /v1/jobs: one call to the tenant's object, plus the generator's templates (D1) and the plan message", async () => {
-    const tenant = await withGraph();
-    const template = await call("/v1/templates/notes/readme.md.njk", {
-      method: "PUT",
-      headers: { ...bearer(tenant.apiKey), "content-type": "text/plain" },
-      body: "---\nto: README.md\n---\n# {{ title }}\n",
-    });
-    expect(template.status).toBeLessThan(300);
+    const tenant = await withNotesGenerator();
     const token = await platformToken(tenant.apiKey);
     const { response, onPath } = await countedCall(
       "/v1/jobs",
@@ -190,8 +184,8 @@ describe("metering without a round trip", () => {
   });
 });
 
-/** A tenant with one generated artifact: a graph, a one-template generator and a completed job. */
-async function withArtifact(): Promise<{ tenant: TestTenant; artifactId: string; sha256: string }> {
+/** A tenant with the graph and a one-template generator, `notes`, that writes README.md from a `title` param. */
+async function withNotesGenerator(): Promise<TestTenant> {
   const tenant = await withGraph();
   const template = await call("/v1/templates/notes/readme.md.njk", {
     method: "PUT",
@@ -199,6 +193,12 @@ async function withArtifact(): Promise<{ tenant: TestTenant; artifactId: string;
     body: "---\nto: README.md\n---\n# {{ title }}\n",
   });
   expect(template.status).toBeLessThan(300);
+  return tenant;
+}
+
+/** A tenant with one generated artifact: a graph, a one-template generator and a completed job. */
+async function withArtifact(): Promise<{ tenant: TestTenant; artifactId: string; sha256: string }> {
+  const tenant = await withNotesGenerator();
   const job = await call(
     "/v1/jobs",
     jsonBody({ graph: "model", generator: "notes", params: { title: "T" } }, tenant.apiKey),
