@@ -6,6 +6,7 @@ import { outputOf } from "../output";
 import { resolveCredentials } from "../platform/credentials";
 import { isFinished, JobFollowTimeout, pollingJobFollower, type RemoteJob } from "../platform/job-follower";
 import { PlatformClient } from "../platform/platform-client";
+import { streamingJobFollower } from "../platform/stream-job-follower";
 import { pick } from "./generate";
 
 interface RemoteGenerateOptions {
@@ -70,11 +71,15 @@ export function registerRemoteCommands(program: Command): void {
         })
       ).value;
       output.note(`job ${job.id} ${job.status}`);
+      /** How --wait followed the job: the platform's event stream, or polling where there is none. */
+      let followedBy: "event-stream" | "polling" | null = null;
       if (options.wait && !isFinished(job)) {
         const bar = jobProgress(output.json);
         bar.update(job);
+        const follower = streamingJobFollower(client, pollingJobFollower(client));
         try {
-          job = await pollingJobFollower(client).follow(job, (next) => bar.update(next));
+          job = await follower.follow(job, (next) => bar.update(next));
+          followedBy = follower.followedBy();
         } catch (error) {
           if (error instanceof JobFollowTimeout) {
             throw new CliError(`gave up waiting: ${error.message}`, `check later with \`kgen pull ${error.job.id}\``);
@@ -91,7 +96,7 @@ export function registerRemoteCommands(program: Command): void {
           EXIT.error,
         );
       }
-      output.result(jobSummary(job), (value) =>
+      output.result({ ...jobSummary(job), followedBy }, (value) =>
         [
           `job ${value.id} ${value.status}: ${value.generator} over ${value.graph.name} version ${value.graph.version}`,
           `artifacts ${value.counts.artifacts}/${value.counts.total}, skipped ${value.counts.skipped}`,

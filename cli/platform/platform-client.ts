@@ -21,6 +21,8 @@ export interface RequestOptions {
 }
 
 const DEFAULTS = { timeoutMs: 60_000, maxRetries: 3, maxRetryAfterSeconds: 60 };
+/** How long an event stream may take to answer with its headers before the caller polls instead. */
+const STREAM_HEADERS_TIMEOUT_MS = 10_000;
 
 /** The `detail` (else `title`) and `type` slug of an RFC 9457 problem body, when the body is one. */
 function problemOf(text: string): { detail: string | null; type: string | null } {
@@ -129,6 +131,33 @@ export class PlatformClient {
         );
       }
       throw this.failure(method, path, response.status, new TextDecoder().decode(bytes));
+    }
+  }
+
+  /**
+   * Opens a Server-Sent Events stream and returns its body, or null when the platform does not serve
+   * one here (an older platform, too many open streams, a refusal): the caller then polls instead.
+   * The stream has no deadline; `signal` closes it.
+   */
+  async openEventStream(path: string, signal: AbortSignal): Promise<ReadableStream<Uint8Array> | null> {
+    const opening = new AbortController();
+    const abort = () => opening.abort();
+    signal.addEventListener("abort", abort, { once: true });
+    // The headers must come promptly; the body may then stay open as long as the caller wants.
+    const headerDeadline = setTimeout(abort, Math.min(this.options.timeoutMs, STREAM_HEADERS_TIMEOUT_MS));
+    try {
+      const response = await fetch(`${this.credentials.url}${path}`, {
+        headers: { authorization: `Bearer ${this.credentials.apiKey}`, accept: "text/event-stream" },
+        signal: opening.signal,
+        redirect: "error",
+      });
+      if (response.status === 200 && response.body !== null) return response.body;
+      await response.body?.cancel();
+      return null;
+    } catch {
+      return null;
+    } finally {
+      clearTimeout(headerDeadline);
     }
   }
 

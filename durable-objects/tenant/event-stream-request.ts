@@ -7,8 +7,8 @@ import { requireCount, requireObject } from "./rpc-input";
 export interface EventStreamRequest {
   kind: "sse" | "socket";
   tenantId: string;
-  /** Deliver events with id > after. */
-  after: number;
+  /** Deliver events with id > after; `"latest"`: only events appended after the stream opened. */
+  after: number | "latest";
   /** Normalized type patterns; null delivers every type. */
   typePatterns: string[] | null;
   /** Streams and sockets the tenant may hold open at once (its plan's limit). */
@@ -52,7 +52,7 @@ export function readEventStreamRequest(request: Request): EventStreamRequest {
   return {
     kind: args.kind,
     tenantId: args.tenantId,
-    after: requireCount("after", args.after),
+    after: args.after === "latest" ? "latest" : requireCount("after", args.after),
     typePatterns,
     maxOpenStreams: requireCount("maxOpenStreams", args.maxOpenStreams),
     ...(args.ticket === undefined ? {} : { ticket: args.ticket }),

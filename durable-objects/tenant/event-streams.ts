@@ -77,7 +77,8 @@ export class EventStreams {
         detail: `The tenant already has ${stream.maxOpenStreams} event streams open, the most its plan allows.`,
       });
     }
-    return stream.kind === "sse" ? this.openSse(stream) : this.openSocket(stream);
+    const opened = { ...stream, after: stream.after === "latest" ? this.events.head() : stream.after };
+    return opened.kind === "sse" ? this.openSse(opened) : this.openSocket(opened);
   }
 
   openCount(): number {
@@ -115,7 +116,7 @@ export class EventStreams {
     }
   }
 
-  private openSse(request: EventStreamRequest): Response {
+  private openSse(request: EventStreamRequest & { after: number }): Response {
     let stream: SseStream | undefined;
     const body = new ReadableStream<Uint8Array>(
       {
@@ -146,7 +147,7 @@ export class EventStreams {
     });
   }
 
-  private openSocket(request: EventStreamRequest): Response {
+  private openSocket(request: EventStreamRequest & { after: number }): Response {
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server, [SOCKET_TAG]);
     const attachment: SocketAttachment = {

@@ -90,6 +90,24 @@ describe("event stream (SSE)", () => {
     }
   });
 
+  it("with after=latest delivers only events appended after the stream opened", async () => {
+    const tenant = await createTenant();
+    await putGraph(tenant, "one");
+    await putGraph(tenant, "two");
+    const client = sseClient(await stream(tenant, "?after=latest"));
+    try {
+      await putGraph(tenant, "three");
+      await client.until((seen) => seen.length >= 1);
+      expect(client.messages.map((m) => m.id)).toEqual(["3"]);
+      expect(cloudEventOf(client.messages[0] as (typeof client.messages)[number]).data).toMatchObject({
+        graph: "three",
+      });
+    } finally {
+      await client.close();
+    }
+    await expectProblem(await stream(tenant, "?after=earliest"), 400, "validation-error");
+  });
+
   it("lets a client watch a queued job to completion without polling", async () => {
     const tenant = await createTenant();
     const entities = Array.from({ length: 60 }, (_, i) => `ex:E${i} a ex:Entity ; rdfs:label "entity ${i}" .`);

@@ -550,6 +550,14 @@ describe("queued jobs", () => {
     return { tenant, n, job: (await res.json()) as Job };
   }
 
+  it("fails a queued job at once when a batch's template fails the same way on every attempt", async () => {
+    const { tenant, job } = await bigJob(ENTITY_TEMPLATE.replace("{{ e.name }}", "{{ nope() }}"));
+    // Well inside the first retry's backoff: the batch was not retried.
+    const failed = await settledJob(tenant.apiKey, job.id, 10_000);
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toMatch(/Unable to call `nope`/);
+  });
+
   it("runs large jobs on the queue in batches to completion", async () => {
     const { tenant, n, job } = await bigJob();
     expect(job.status).toBe("queued");

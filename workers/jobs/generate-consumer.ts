@@ -115,7 +115,15 @@ export async function processBatchMessage(env: Env, message: BatchMessage): Prom
   const { tenant, job } = open;
   const lock = parseLock(job.lock);
   const { renderer, source } = await jobRenderer(env, tenant, lock, job.params);
-  const rendered = await renderer.renderBatch(message.batch, source);
+  let rendered: Awaited<ReturnType<typeof renderer.renderBatch>>;
+  try {
+    rendered = await renderer.renderBatch(message.batch, source);
+  } catch (error) {
+    // A template or query problem fails this batch on every attempt: the job fails now, not after the retries.
+    if (!isDeterministicFailure(error)) throw error;
+    await failJob(env, tenant, job.id, jobFailureReason(error));
+    return;
+  }
   const batchKey = `${job.id}:${message.batch.template}:${message.batch.start}`;
   const bytes = rendered.artifacts.reduce((sum, artifact) => sum + artifact.size, 0);
   const limit = planLimits(tenant.plan as PlanName).artifactBytes;

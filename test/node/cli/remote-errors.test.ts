@@ -167,6 +167,20 @@ describe("remote commands on bad input", () => {
     proxy.rule = () => ({ kind: "pass" });
   }, 90_000);
 
+  it("--wait polls when the platform serves no event stream", async () => {
+    proxy.seen.length = 0;
+    proxy.rule = (_method, path) =>
+      path.startsWith("/v1/events/stream") ? { kind: "status", status: 404, body: "" } : { kind: "pass" };
+    const run = await pushed.kgen(["--json", "remote", "generate", "--wait"], {
+      KGEN_URL: proxy.url,
+      KGEN_API_KEY: tenant.apiKey,
+    });
+    proxy.rule = () => ({ kind: "pass" });
+    expect(run.status, run.stderr).toBe(0);
+    expect(jsonOf(run)).toMatchObject({ status: "completed", followedBy: "polling" });
+    expect(proxy.seen.filter((seen) => seen.startsWith("GET /v1/events/stream"))).toHaveLength(1);
+  }, 90_000);
+
   it("a 5xx answer: exit 5 with the problem's detail", async () => {
     proxy.rule = () => ({
       kind: "status",

@@ -67,7 +67,12 @@ const REFUSAL_TITLES: Record<EventStreamRefusal["type"], string> = {
 };
 
 /** Forwards the authenticated stream request to the tenant object, which serves the stream itself. */
-async function openStream(c: Context<AppEnv>, kind: EventStreamRequest["kind"], after: number, types?: string) {
+async function openStream(
+  c: Context<AppEnv>,
+  kind: EventStreamRequest["kind"],
+  after: EventStreamRequest["after"],
+  types?: string,
+) {
   const { tenant, principal } = c.var;
   const patterns = typePatterns(types);
   const ticket = principal.credential === "event-ticket" ? c.req.query("ticket") : undefined;

@@ -16,12 +16,12 @@ const typesParameter = z
     "Comma-separated event type patterns, with or without the `dev.kgen.` prefix: `job.*,graph.deleted`. Default: every type.",
   );
 
-const afterParameter = z.coerce
-  .number()
-  .int()
-  .min(0)
+const afterParameter = z
+  .union([z.literal("latest"), z.coerce.number().int().min(0)])
   .optional()
-  .describe("Deliver events with id greater than this (the id of the last event read).");
+  .describe(
+    "Deliver events with id greater than this (the id of the last event read); `latest`: only events appended from now on.",
+  );
 
 export const listEvents = createRoute({
   method: "get",
