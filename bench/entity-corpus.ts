@@ -1,4 +1,5 @@
 // The corpus the generation benchmarks share: n entities with a label and a size, and the frontmatter that fans out over them.
+import { BENCH_ADMIN_TOKEN, callApi } from "./wrangler-dev";
 
 export const ENTITY_PREFIXES = "PREFIX ex: <http://example.org/> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>";
 
@@ -16,3 +17,19 @@ sparql: "${ENTITY_PREFIXES} SELECT ?iri ?name ?size WHERE { ?iri a ex:Entity ; r
 foreach: e
 ---
 `;
+
+/**
+ * A new tenant on a running server with `entityGraph(entities)` as graph `model` and `template` as the
+ * only template of generator `bench`; returns its API key.
+ */
+export async function entityTenant(
+  url: string,
+  tenant: { slug: string; name: string; plan: string },
+  entities: number,
+  template: string,
+): Promise<string> {
+  const { secret } = await callApi(url, "POST", "/v1/tenants", BENCH_ADMIN_TOKEN, JSON.stringify(tenant));
+  await callApi(url, "PUT", "/v1/graphs/model", secret, entityGraph(entities), "text/turtle");
+  await callApi(url, "PUT", "/v1/templates/bench/entity.njk", secret, template, "text/plain");
+  return secret;
+}

@@ -15,8 +15,8 @@ import { provenanceOf } from "../shared/generate/generate";
 import { computeLock, deriveBuildTime, lockHash } from "../shared/generate/lock";
 import { applySchemaMigrations } from "../shared/sql/migrations";
 import { ENGINE_VERSION } from "../shared/version";
-import { ENTITY_FRONTMATTER, entityGraph } from "./entity-corpus";
-import { BENCH_ADMIN_TOKEN, callApi, startDevServer } from "./wrangler-dev";
+import { ENTITY_FRONTMATTER, entityGraph, entityTenant } from "./entity-corpus";
+import { callApi, startDevServer } from "./wrangler-dev";
 
 const PORT = 8797;
 const TEMPLATE = `${ENTITY_FRONTMATTER}// {{ e.iri }}
@@ -32,14 +32,12 @@ async function queuedRun(artifacts: number): Promise<number> {
   const api = (method: string, path: string, token: string, body?: string, contentType?: string) =>
     callApi(server.url, method, path, token, body, contentType);
   try {
-    const { secret: apiKey } = await api(
-      "POST",
-      "/v1/tenants",
-      BENCH_ADMIN_TOKEN,
-      JSON.stringify({ slug: `bench-${Date.now()}`, name: "Bench", plan: "standard" }),
+    const apiKey = await entityTenant(
+      server.url,
+      { slug: `bench-${Date.now()}`, name: "Bench", plan: "standard" },
+      artifacts,
+      TEMPLATE,
     );
-    await api("PUT", "/v1/graphs/model", apiKey, entityGraph(artifacts), "text/turtle");
-    await api("PUT", "/v1/templates/bench/entity.njk", apiKey, TEMPLATE, "text/plain");
     const started = performance.now();
     const job = await api("POST", "/v1/jobs", apiKey, JSON.stringify({ graph: "model", generator: "bench" }));
     if (job.status !== "queued") throw new Error(`expected a queued job, got ${job.status}`);

@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { ENTITY_FRONTMATTER, entityGraph } from "./entity-corpus";
-import { BENCH_ADMIN_TOKEN, callApi, startDevServer } from "./wrangler-dev";
+import { ENTITY_FRONTMATTER, entityGraph, entityTenant } from "./entity-corpus";
+import { callApi, startDevServer } from "./wrangler-dev";
 
 const PORT = 8798;
 const TEMPLATE = `${ENTITY_FRONTMATTER}// {{ e.iri }} ({{ label(e.iri) }})
@@ -86,14 +86,12 @@ export default async function bench(args: string[]): Promise<void> {
   const api = (method: string, path: string, token: string, body?: string, contentType?: string) =>
     callApi(server.url, method, path, token, body, contentType);
   try {
-    const { secret: apiKey } = await api(
-      "POST",
-      "/v1/tenants",
-      BENCH_ADMIN_TOKEN,
-      JSON.stringify({ slug: `latency-${Date.now()}`, name: "Latency", plan: "enterprise" }),
+    const apiKey = await entityTenant(
+      server.url,
+      { slug: `latency-${Date.now()}`, name: "Latency", plan: "enterprise" },
+      units,
+      TEMPLATE,
     );
-    await api("PUT", "/v1/graphs/model", apiKey, entityGraph(units), "text/turtle");
-    await api("PUT", "/v1/templates/bench/entity.njk", apiKey, TEMPLATE, "text/plain");
     await api("PUT", "/v1/graphs/tiny", apiKey, entityGraph(1), "text/turtle");
     // Warm up the routes measured (isolate, tenant object, code paths run once) before anything is measured:
     // both GETs, and a one-unit job run to its end.

@@ -3,30 +3,15 @@
 // the user runs them (a `kgen` process per command), in one run. Prints the median wall time of each and
 // the ratio; ends with {"bench":"remote-cli","runs":N,"remoteMs":R,"offlineMs":O,"ratio":R/O}.
 import { execFile } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { shopProject } from "../test/node/cli/shop-project";
 import { startLocalPlatform } from "../test/support/local-platform";
 
 const run = promisify(execFile);
 const KGEN = fileURLToPath(new URL("../cli/kgen.mjs", import.meta.url));
-const SHOP = fileURLToPath(new URL("../examples/shop", import.meta.url));
-
-function shopCopy(): string {
-  const root = mkdtempSync(join(tmpdir(), "kgen-bench-remote-"));
-  cpSync(SHOP, root, { recursive: true });
-  writeFileSync(
-    join(root, "kgen.config.json"),
-    JSON.stringify({
-      graphs: [{ name: "shop", files: ["model.ttl"] }],
-      generators: [{ name: "shop", path: "generator" }],
-      output: "out",
-    }),
-  );
-  return root;
-}
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
@@ -38,8 +23,8 @@ export default async function remoteCli(args: string[]): Promise<void> {
     const env = { ...process.env, NO_COLOR: "1", KGEN_URL: platform.url, KGEN_API_KEY: tenant.apiKey };
     const kgen = async (cwd: string, ...argv: string[]) =>
       (await run(process.execPath, [KGEN, ...argv], { cwd, env })).stdout;
-    const remote = shopCopy();
-    const offline = shopCopy();
+    const remote = shopProject({}, "kgen-bench-remote-");
+    const offline = shopProject({}, "kgen-bench-remote-");
     await kgen(remote, "push");
     await kgen(offline, "keys", "init");
     const remoteMs: number[] = [];
