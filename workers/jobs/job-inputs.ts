@@ -1,3 +1,4 @@
+import type { JobPin } from "../../durable-objects/tenant/job-start";
 import { unwrap } from "../../durable-objects/tenant/rpc-outcome";
 import type { RenderOptions } from "../../shared/contracts/lock";
 import { sha256Hex } from "../../shared/core/sha256";
@@ -91,6 +92,16 @@ export async function generatorOf(
     templates: rows.map((row) => ({ path: row.path, hash: row.hash })),
     options: { ...generator.options, ...request.options },
   };
+}
+
+/** What a new job over a stored generator pins: the graph (and version) and the generator's catalog templates. */
+export async function generatorPin(
+  env: Env,
+  tenant: TenantSnapshot,
+  request: { graph: string; version?: number; generator: string; options?: RenderOptions },
+): Promise<JobPin> {
+  const { name, templates, options } = await generatorOf(env, tenant, request);
+  return { kind: "generator", graph: request.graph, version: request.version, generator: { name, templates }, options };
 }
 
 /**

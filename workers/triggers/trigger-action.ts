@@ -10,7 +10,7 @@ import { expandUrlTemplate, UrlTemplateError } from "../../shared/core/url-templ
 import { type PlanName, planLimits } from "../../shared/plans";
 import type { RdfMediaType } from "../../shared/rdf/formats";
 import type { JobRow, TenantRow } from "../db/schema";
-import { generatorOf } from "../jobs/job-inputs";
+import { generatorPin } from "../jobs/job-inputs";
 import { startJob } from "../jobs/run-job";
 import { destinationPolicy } from "../outbound/destination-guard";
 import { guardedFetch, OutboundTimeoutError, ResponseTooLargeError } from "../outbound/guarded-fetch";
@@ -64,13 +64,7 @@ async function generate(
   tenant: TenantRow,
   request: { graph: string; generator: string; params: Record<string, unknown> },
 ): Promise<JobRow> {
-  const { name, templates, options } = await generatorOf(env, tenant, request);
-  return startJob(
-    env,
-    tenant,
-    { kind: "generator", graph: request.graph, generator: { name, templates }, options },
-    request.params,
-  );
+  return startJob(env, tenant, await generatorPin(env, tenant, request), request.params);
 }
 
 /** The document a syncGraph action names, fetched with the outbound guard on every hop. */

@@ -7,7 +7,7 @@ import { type Lock, parseLock } from "../../../shared/generate/lock";
 import type { AppEnv } from "../../context";
 import { database } from "../../db/client";
 import type { ArtifactRow, JobRow } from "../../db/schema";
-import { generatorOf, lockOf, pinnedGraphVersion } from "../../jobs/job-inputs";
+import { generatorPin, lockOf, pinnedGraphVersion } from "../../jobs/job-inputs";
 import { verifyReplayedLock } from "../../jobs/replayed-lock";
 import { planOnly, startJob } from "../../jobs/run-job";
 import type { AppRouteHandler } from "../../openapi";
@@ -67,8 +67,7 @@ export const createJob: AppRouteHandler<typeof routes.createJob> = async (c) => 
     await verifyReplayedLock(c.env, tenant, lock, body.params);
     pin = { kind: "lock", lock };
   } else {
-    const { name, templates, options } = await generatorOf(c.env, tenant, body);
-    pin = { kind: "generator", graph: body.graph, version: body.version, generator: { name, templates }, options };
+    pin = await generatorPin(c.env, tenant, body);
   }
   if (body.dryRun) {
     const lock =
