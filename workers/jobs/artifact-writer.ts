@@ -8,8 +8,8 @@ import { provenanceOf } from "../../shared/generate/generate";
 import type { Lock } from "../../shared/generate/lock";
 import { masterSecret } from "../auth/config";
 import { database } from "../db/client";
-import type { ArtifactRow } from "../db/schema";
-import { JobLedger, type JobProgress } from "../repository/jobs";
+import { ArtifactIndex, type ArtifactRecord, type ContentLocation } from "../repository/artifact-index";
+import type { JobProgress } from "../repository/jobs";
 import { SigningKeyRing } from "../repository/signing-keys";
 import { ContentStore } from "../storage/content-store";
 
@@ -34,11 +34,8 @@ export async function tenantSigner(env: Env, tenantId: string): Promise<Signer> 
   return signer;
 }
 
-/** Where an artifact's bytes are: a range of a pack blob, or (packSha256 null) the blob named by its sha256. */
-export type ContentLocation = Pick<ArtifactRow, "packSha256" | "packOffset">;
-
 /**
- * Stores rendered artifacts: bytes in R2, and the artifact index in D1 with each artifact's signed
+ * Stores rendered artifacts: bytes in R2, and the artifact index with each artifact's signed
  * in-toto attestation (its DSSE envelope as canonical JSON, and that text's sha256).
  *
  * Bytes are deduplicated per tenant by sha256: a content the tenant already has is referenced where it is
@@ -58,7 +55,7 @@ export class ArtifactWriter {
 
   /** `batchKey` names the unit batch: writing the same batch again adds nothing (rows nor skipped units). */
   async write(batch: RenderedBatch, batchKey: string, now: string): Promise<JobProgress> {
-    const ledger = new JobLedger(database(this.env.DB), this.tenantId);
+    const index = new ArtifactIndex(this.env, this.tenantId);
     const encoded = batch.artifacts.map((artifact) => ({ artifact, bytes: utf8(artifact.content) }));
     // Signing and storing are independent: run them together (the order of rows is the plan's).
     const [signed, locations] = await Promise.all([
@@ -76,9 +73,9 @@ export class ArtifactWriter {
           return { id, attestation, attestationSha256 };
         }),
       ),
-      this.store(encoded, ledger),
+      this.store(encoded, index),
     ]);
-    const rows: Omit<ArtifactRow, "tenantId">[] = batch.artifacts.map((artifact, index) => {
+    const rows: ArtifactRecord[] = batch.artifacts.map((artifact, index) => {
       const { id, attestation, attestationSha256 } = signed[index] as (typeof signed)[number];
       const location = locations.get(artifact.sha256) as ContentLocation;
       return {
@@ -99,7 +96,7 @@ export class ArtifactWriter {
         createdAt: now,
       };
     });
-    return ledger.recordArtifacts(this.jobId, rows, { key: batchKey, skipped: batch.skipped.length }, now);
+    return index.record(this.jobId, rows, { key: batchKey, skipped: batch.skipped.length }, now);
   }
 
   /**
@@ -108,9 +105,9 @@ export class ArtifactWriter {
    */
   private async store(
     encoded: { artifact: { sha256: string }; bytes: Uint8Array<ArrayBuffer> }[],
-    ledger: JobLedger,
+    index: ArtifactIndex,
   ): Promise<Map<string, ContentLocation>> {
-    const locations = await ledger.contentLocations([...new Set(encoded.map(({ artifact }) => artifact.sha256))]);
+    const locations = await index.contentLocations([...new Set(encoded.map(({ artifact }) => artifact.sha256))]);
     const offsets = new Map<string, number>();
     const parts: Uint8Array[] = [];
     let length = 0;

@@ -9,6 +9,7 @@ import type { TenantSnapshot } from "../context";
 import { database } from "../db/client";
 import type { JobRow } from "../db/schema";
 import { HttpError } from "../problems/http-error";
+import { ArtifactIndex } from "../repository/artifact-index";
 import { JobLedger } from "../repository/jobs";
 import { tenantObject } from "../tenant-object-stub";
 import { assertInlineContentSize } from "./inline-content";
@@ -169,7 +170,7 @@ export async function completeJob(
     return false;
   }
   if (options.acrossBatches) {
-    const paths = await ledger.outputPathsOf(jobId);
+    const paths = await new ArtifactIndex(env, tenant.id).outputPathsOf(jobId);
     try {
       checkCaseCollisions(
         paths.map(({ path, templatePath }) => ({ path, template: { path: templatePath }, rowIndex: null })),

@@ -1,14 +1,11 @@
-import { and, asc, desc, eq, getTableColumns, gt, inArray, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, or } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { type ArtifactRow, artifacts, type JobRow, jobBatches, jobs } from "../db/schema";
-
-/** D1 statements in one batch when writing artifact rows (each row is one statement). */
-const ARTIFACT_BATCH = 50;
+import { type JobRow, jobs } from "../db/schema";
 
 /** A job's counts after a written batch (cumulative over every batch written so far). */
 export type JobProgress = Pick<JobRow, "done" | "skipped" | "total" | "bytes">;
 
-/** Jobs and their artifact index, scoped to one tenant. */
+/** Jobs, one row each, scoped to one tenant (their artifacts are in the ArtifactIndex). */
 export class JobLedger {
   constructor(
     private readonly db: Database,
@@ -67,118 +64,5 @@ export class JobLedger {
       .set(changes)
       .where(and(eq(jobs.tenantId, this.tenantId), eq(jobs.id, id), inArray(jobs.status, [...from])));
     return (result.meta.changes ?? 0) > 0;
-  }
-
-  /**
-   * Writes artifact rows idempotently (a redelivered batch inserts nothing twice) and recomputes the
-   * job's progress from the rows themselves, so counts can never drift from what is stored.
-   */
-  async recordArtifacts(
-    jobId: string,
-    rows: Omit<ArtifactRow, "tenantId">[],
-    batch: { key: string; skipped: number },
-    now: string,
-  ): Promise<JobProgress> {
-    const inserts = rows.map((row) =>
-      this.db
-        .insert(artifacts)
-        .values({ ...row, tenantId: this.tenantId })
-        .onConflictDoNothing(),
-    );
-    // The recount reads only the artifacts_job_progress_idx index; it runs after the last chunk of rows,
-    // in the same batch (one round trip, one transaction).
-    const recordBatch = this.db
-      .insert(jobBatches)
-      .values({ tenantId: this.tenantId, jobId, batchKey: batch.key, skipped: batch.skipped })
-      .onConflictDoNothing();
-    const progress = this.db
-      .update(jobs)
-      .set({
-        done: sql`(select count(*) from ${artifacts} where ${artifacts.jobId} = ${jobId} and ${artifacts.tenantId} = ${this.tenantId})`,
-        bytes: sql`(select coalesce(sum(${artifacts.size}), 0) from ${artifacts} where ${artifacts.jobId} = ${jobId} and ${artifacts.tenantId} = ${this.tenantId})`,
-        skipped: sql`(select coalesce(sum(${jobBatches.skipped}), 0) from ${jobBatches} where ${jobBatches.tenantId} = ${this.tenantId} and ${jobBatches.jobId} = ${jobId})`,
-        updatedAt: now,
-      })
-      .where(and(eq(jobs.tenantId, this.tenantId), eq(jobs.id, jobId)))
-      .returning({ done: jobs.done, skipped: jobs.skipped, total: jobs.total, bytes: jobs.bytes });
-    let start = 0;
-    for (; start + ARTIFACT_BATCH < inserts.length; start += ARTIFACT_BATCH) {
-      const [first, ...rest] = inserts.slice(start, start + ARTIFACT_BATCH);
-      if (first) await this.db.batch([first, ...rest]);
-    }
-    const [head, ...tail] = inserts.slice(start);
-    const results = await (head
-      ? this.db.batch([head, ...tail, recordBatch, progress])
-      : this.db.batch([recordBatch, progress]));
-    const [counts] = results[results.length - 1] as JobProgress[];
-    return counts ?? { done: 0, skipped: 0, total: 0, bytes: 0 };
-  }
-
-  /**
-   * Where the tenant already stores each of these contents (one location per sha256 it has; absent when
-   * new). A location with a null pack is the blob named by the sha256 itself (rows from before packs).
-   */
-  async contentLocations(
-    sha256s: string[],
-  ): Promise<Map<string, { packSha256: string | null; packOffset: number | null }>> {
-    const found = new Map<string, { packSha256: string | null; packOffset: number | null }>();
-    if (sha256s.length === 0) return found;
-    // One row per wanted sha256 through the (tenant_id, sha256) index, however many jobs share it.
-    const rows = await this.db.all<{ sha256: string; pack_sha256: string | null; pack_offset: number | null }>(
-      sql`select ${artifacts.sha256}, ${artifacts.packSha256}, ${artifacts.packOffset} from json_each(${JSON.stringify(sha256s)}) as wanted
-        join ${artifacts} on ${artifacts}.rowid = (select rowid from ${artifacts} where ${artifacts.tenantId} = ${this.tenantId} and ${artifacts.sha256} = wanted.value limit 1)`,
-    );
-    for (const row of rows) found.set(row.sha256, { packSha256: row.pack_sha256, packOffset: row.pack_offset });
-    return found;
-  }
-
-  /** Every output path of a job with the template that wrote it, by path (for checks across batches). */
-  async outputPathsOf(jobId: string): Promise<{ path: string; templatePath: string }[]> {
-    return this.db
-      .select({ path: artifacts.path, templatePath: artifacts.templatePath })
-      .from(artifacts)
-      .where(and(eq(artifacts.tenantId, this.tenantId), eq(artifacts.jobId, jobId)))
-      .orderBy(asc(artifacts.path))
-      .all();
-  }
-
-  /** A job's artifacts by path; without their attestation text unless asked (a listing does not need it). */
-  async artifactsOf(
-    jobId: string,
-    limit: number,
-    afterPath?: string,
-    options: { withAttestation?: boolean } = {},
-  ): Promise<ArtifactRow[]> {
-    const { attestation, ...summary } = getTableColumns(artifacts);
-    return this.db
-      .select({ ...summary, attestation: options.withAttestation ? attestation : sql<null>`null` })
-      .from(artifacts)
-      .where(
-        and(
-          eq(artifacts.tenantId, this.tenantId),
-          eq(artifacts.jobId, jobId),
-          afterPath === undefined ? undefined : gt(artifacts.path, afterPath),
-        ),
-      )
-      .orderBy(asc(artifacts.path))
-      .limit(limit + 1)
-      .all();
-  }
-
-  async artifact(id: string): Promise<ArtifactRow | undefined> {
-    return this.db
-      .select()
-      .from(artifacts)
-      .where(and(eq(artifacts.tenantId, this.tenantId), eq(artifacts.id, id)))
-      .get();
-  }
-
-  async artifactBySha256(sha256: string): Promise<ArtifactRow | undefined> {
-    return this.db
-      .select()
-      .from(artifacts)
-      .where(and(eq(artifacts.tenantId, this.tenantId), eq(artifacts.sha256, sha256)))
-      .orderBy(desc(artifacts.createdAt))
-      .get();
   }
 }

@@ -1,4 +1,4 @@
-import type { ArtifactRow } from "../db/schema";
+import type { ArtifactRecord } from "../repository/artifact-index";
 import type { ContentStore } from "./content-store";
 
 /**
@@ -7,7 +7,7 @@ import type { ContentStore } from "./content-store";
  */
 export async function artifactBody(
   content: ContentStore,
-  artifact: Pick<ArtifactRow, "sha256" | "size" | "packSha256" | "packOffset">,
+  artifact: Pick<ArtifactRecord, "sha256" | "size" | "packSha256" | "packOffset">,
 ): Promise<ReadableStream<Uint8Array> | null> {
   if (artifact.packSha256 === null) return (await content.get(artifact.sha256))?.body ?? null;
   // R2 has no empty range: an empty artifact needs no read.
@@ -18,7 +18,7 @@ export async function artifactBody(
 /** An artifact's bytes (see artifactBody). */
 export async function artifactBytes(
   content: ContentStore,
-  artifact: Pick<ArtifactRow, "sha256" | "size" | "packSha256" | "packOffset">,
+  artifact: Pick<ArtifactRecord, "sha256" | "size" | "packSha256" | "packOffset">,
 ): Promise<Uint8Array | null> {
   const body = await artifactBody(content, artifact);
   return body === null ? null : new Uint8Array(await new Response(body).arrayBuffer());

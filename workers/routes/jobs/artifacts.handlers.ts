@@ -6,11 +6,10 @@ import { verifyEnvelope as verifyDsseEnvelope } from "../../../shared/generate/a
 import { explainEnvelope } from "../../../shared/generate/generate";
 import type { AppEnv } from "../../context";
 import { database } from "../../db/client";
-import type { ArtifactRow } from "../../db/schema";
 import type { AppRouteHandler } from "../../openapi";
 import { HttpError } from "../../problems/http-error";
 import { notFound } from "../../problems/problem-response";
-import { JobLedger } from "../../repository/jobs";
+import { ArtifactIndex, type ArtifactRecord } from "../../repository/artifact-index";
 import { SigningKeyRing } from "../../repository/signing-keys";
 import { artifactBody } from "../../storage/artifact-content";
 import { artifactMediaType } from "../../storage/artifact-media-type";
@@ -18,8 +17,8 @@ import { ContentStore } from "../../storage/content-store";
 import { envelopeOf } from "./artifact-envelope";
 import type * as routes from "./artifacts.routes";
 
-async function findArtifact(c: Context<AppEnv>, id: string): Promise<ArtifactRow> {
-  const artifact = await new JobLedger(database(c.env.DB), c.var.tenant.id).artifact(id);
+async function findArtifact(c: Context<AppEnv>, id: string): Promise<ArtifactRecord> {
+  const artifact = await new ArtifactIndex(c.env, c.var.tenant.id).get(id);
   if (!artifact) throw notFound("The artifact");
   return artifact;
 }

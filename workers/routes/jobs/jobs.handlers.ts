@@ -6,13 +6,14 @@ import { planBundle, streamBundle } from "../../../shared/generate/bundle";
 import { type Lock, parseLock } from "../../../shared/generate/lock";
 import type { AppEnv } from "../../context";
 import { database } from "../../db/client";
-import type { ArtifactRow, JobRow } from "../../db/schema";
+import type { JobRow } from "../../db/schema";
 import { generatorPin, lockOf, pinnedGraphVersion } from "../../jobs/job-inputs";
 import { verifyReplayedLock } from "../../jobs/replayed-lock";
 import { planOnly, startJob } from "../../jobs/run-job";
 import type { AppRouteHandler } from "../../openapi";
 import { HttpError } from "../../problems/http-error";
 import { notFound } from "../../problems/problem-response";
+import { ArtifactIndex, type ArtifactRecord } from "../../repository/artifact-index";
 import { JobLedger } from "../../repository/jobs";
 import { decodeCursor, pageOf, toPage } from "../../repository/pagination";
 import { SigningKeyRing } from "../../repository/signing-keys";
@@ -35,7 +36,7 @@ export function jobView(job: JobRow): z.infer<typeof routes.jobSchema> {
 }
 
 /** The row of an artifact in the one shape the plan, the row and the view share. */
-export function artifactView(row: ArtifactRow): z.infer<typeof routes.writtenArtifactSchema> {
+export function artifactView(row: ArtifactRecord): z.infer<typeof routes.writtenArtifactSchema> {
   return {
     id: row.id,
     path: row.path,
@@ -101,7 +102,7 @@ export const getJob: AppRouteHandler<typeof routes.getJob> = async (c) =>
 export const listJobArtifacts: AppRouteHandler<typeof routes.listJobArtifacts> = async (c) => {
   const job = await findJob(c, c.req.valid("param").id);
   const { limit, cursor } = c.req.valid("query");
-  const rows = await new JobLedger(database(c.env.DB), c.var.tenant.id).artifactsOf(job.id, limit, cursor);
+  const rows = await new ArtifactIndex(c.env, c.var.tenant.id).list(job.id, limit, cursor);
   return c.json(
     pageOf(rows, limit, artifactView, (row) => row.path),
     200,
@@ -112,8 +113,9 @@ export const getJobBundle: AppRouteHandler<typeof routes.getJobBundle> = async (
   const job = await findJob(c, c.req.valid("param").id);
   if (job.status !== "completed")
     throw new HttpError(409, "job-not-completed", "Conflict", `The job is ${job.status}.`);
-  const ledger = new JobLedger(database(c.env.DB), c.var.tenant.id);
-  const artifacts = await ledger.artifactsOf(job.id, 1_000_000, undefined, { withAttestation: true });
+  const artifacts = await new ArtifactIndex(c.env, c.var.tenant.id).list(job.id, 1_000_000, undefined, {
+    withAttestation: true,
+  });
   const content = new ContentStore(c.env.ARTIFACTS, c.var.tenant.id);
   const rows = planBundle(
     artifacts.map((a) => ({
@@ -130,12 +132,12 @@ export const getJobBundle: AppRouteHandler<typeof routes.getJobBundle> = async (
     lock: parseLock(job.lock),
     rows,
     readArtifact: async (row) => {
-      const artifact = artifacts[row.index] as ArtifactRow;
+      const artifact = artifacts[row.index] as ArtifactRecord;
       const bytes = await artifactBytes(content, artifact);
       if (bytes === null) throw new Error(`artifact blob ${artifact.sha256} missing`);
       return bytes;
     },
-    readAttestation: async (row) => envelopeOf(c, artifacts[row.index] as ArtifactRow),
+    readAttestation: async (row) => envelopeOf(c, artifacts[row.index] as ArtifactRecord),
     jwks: publicJwks(await new SigningKeyRing(database(c.env.DB), c.var.tenant.id).all()),
   });
   return c.body(stream, 200, {
