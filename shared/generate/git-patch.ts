@@ -29,6 +29,20 @@ export type FileChange =
     }
   | { kind: "mode"; path: string; oldMode: GitMode; newMode: GitMode };
 
+const CONTEXT_LINES = 3;
+/**
+ * Edits the line diff explores for one file. Its cost grows with (lines + edits) × edits, and past
+ * about 500 edits a hunk of the whole file is as readable as a minimal one.
+ */
+const MAX_EDITS_PER_FILE = 500;
+/** Upper bound on (lines of both sides) × (edits explored) for one file. */
+const LINE_DIFF_WORK_PER_FILE = 5_000_000;
+const NULL_BLOB_ID = "0".repeat(40);
+const NO_NEWLINE = "\\ No newline at end of file";
+const BASE85 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~";
+/** Bytes of deflated data per line of a binary literal (git's own width). */
+const BINARY_LINE_BYTES = 52;
+
 /**
  * The line-diff work one request may do, shared by all its files, in units of (lines + edits) × edits.
  * Once spent, files get whole-file hunks: still correct, found in linear time.
@@ -66,20 +80,6 @@ export interface FileSection {
   /** The section was cut at `maxBytes`. */
   truncated: boolean;
 }
-
-const CONTEXT_LINES = 3;
-/**
- * Edits the line diff explores for one file. Its cost grows with (lines + edits) × edits, and past
- * about 500 edits a hunk of the whole file is as readable as a minimal one.
- */
-const MAX_EDITS_PER_FILE = 500;
-/** Upper bound on (lines of both sides) × (edits explored) for one file. */
-const LINE_DIFF_WORK_PER_FILE = 5_000_000;
-const NULL_BLOB_ID = "0".repeat(40);
-const NO_NEWLINE = "\\ No newline at end of file";
-const BASE85 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~";
-/** Bytes of deflated data per line of a binary literal (git's own width). */
-const BINARY_LINE_BYTES = 52;
 
 /** The git mode of an artifact's `chmod` (four octal digits): executable by its owner or not. */
 export function gitModeOf(chmod: string | null): GitMode {
