@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { countedCall, tally } from "./central-calls";
 import { bearer, call, createTenant, expectProblem, type TestTenant } from "./helpers";
 import { runJob } from "./job-helpers";
 
@@ -162,6 +163,19 @@ describe("GET /v1/jobs/{a}/diff/{b}", () => {
     expect(await patch.text()).toBe(diff.files.map((file) => file.diff).join(""));
   });
 
+  it("reads only the contents whose sha256 differ: one R2 read per differing side", async () => {
+    const { tenant, a, b } = await twoJobs();
+    const { response, onPath } = await countedCall(`/v1/jobs/${a}/diff/${b}`, {
+      headers: bearer(tenant.apiKey, { accept: "text/x-diff" }),
+    });
+    expect(response.status).toBe(200);
+    // README.md and src/Order.ts on both sides, src/Customer.ts in a, src/Invoice.ts in b; neither
+    // run.sh (its mode alone changed) nor static.txt is read.
+    expect(tally(onPath)["r2:get"]).toBe(6);
+    // Besides: the two job lookups and one listing query per job (each has fewer than 500 artifacts).
+    expect(onPath.filter((central) => central.store !== "r2")).toHaveLength(4);
+  });
+
   it("is empty from a job to itself; the reverse comparison swaps added and removed", async () => {
     const { tenant, a, b } = await twoJobs();
     const same = (await (await diffOf(tenant, a, a)).json()) as JobDiff;
@@ -191,6 +205,7 @@ describe("GET /v1/jobs/{a}/diff/{b}", () => {
     await expectProblem(await diffOf(tenant, a, a, "", { accept: "image/png" }), 406, "not-acceptable");
     await expectProblem(await diffOf(tenant, a, a, "?limit=0"), 400, "validation-error");
     await expectProblem(await diffOf(tenant, a, a, "?limit=101"), 400, "validation-error");
+    await expectProblem(await diffOf(tenant, a, a, `?cursor=${"x".repeat(1025)}`), 400, "validation-error");
   });
 
   it("refuses a patch with a file over the bound (422 diff-too-large) but still lists it in JSON, without its diff", async () => {
