@@ -4,7 +4,8 @@ import { bytesToHex, utf8 } from "../core/encoding";
 
 /**
  * One file's section of a git patch (`diff --git`), in the format `git apply` accepts: text as
- * unified hunks with three lines of context, binary content as a `GIT binary patch` literal (or,
+ * unified hunks with three lines of context, binary content as a `GIT binary patch` (literals of
+ * the new content and, for `git apply -R`, of the old one; or,
  * for reading, git's "Binary files … differ" line), the mode lines git knows (100644, 100755), and
  * full blob ids on the `index` line, which git needs to apply a binary patch.
  *
@@ -230,10 +231,10 @@ function base85(bytes: Uint8Array): string {
   return out;
 }
 
-/** A `GIT binary patch` literal hunk of the new content (and the blank line that ends it). */
+/** A binary literal hunk: the content deflated, in git's base85 lines, and the blank line that ends it. */
 function binaryLiteral(content: Uint8Array): string[] {
   const deflated = zlibSync(content, { level: 9 });
-  const lines = ["GIT binary patch", `literal ${content.length}`];
+  const lines = [`literal ${content.length}`];
   for (let i = 0; i < deflated.length; i += BINARY_LINE_BYTES) {
     const chunk = deflated.subarray(i, i + BINARY_LINE_BYTES);
     const lengthChar =
@@ -300,7 +301,10 @@ export async function gitFileSection(change: FileChange, options: SectionOptions
   const newLabel = newContent === null ? "/dev/null" : newName;
   if (oldText === null || newText === null) {
     if (options.binaryPatch) {
-      for (const line of binaryLiteral(newContent ?? new Uint8Array())) if (!out.push(line)) break;
+      const empty = new Uint8Array();
+      // The forward hunk gives the new content, the reverse one the old (what `git apply -R` reads).
+      const lines = ["GIT binary patch", ...binaryLiteral(newContent ?? empty), ...binaryLiteral(oldContent ?? empty)];
+      for (const line of lines) if (!out.push(line)) break;
     } else {
       out.push(`Binary files ${oldLabel} and ${newLabel} differ`);
     }

@@ -113,16 +113,20 @@ function filesUnder(dir: string, prefix = ""): Record<string, { content: string;
   return out;
 }
 
-/** Applies the patch from a to b with `git apply` and expects b's files byte for byte. */
+/**
+ * Applies the patch from a to b with `git apply` and expects b's files byte for byte; then applies it
+ * in reverse (`git apply -R`) and expects a's again.
+ */
 async function expectGitApplies(a: Tree, b: Tree): Promise<string> {
   const { sections } = await jobPatch(await sourceOf(a, b), PATCH_BOUNDS);
   const patch = sections.join("");
   const dir = checkout(a);
+  const original = filesUnder(dir);
   git(dir, ["apply", "--check", "-"], patch);
   git(dir, ["apply", "-"], patch);
-  const expected = checkout(b);
-  expect(filesUnder(dir)).toEqual(filesUnder(expected));
-  // git's own diff of the same trees applies to the same result: compare what each reports changed.
+  expect(filesUnder(dir)).toEqual(filesUnder(checkout(b)));
+  git(dir, ["apply", "-R", "-"], patch);
+  expect(filesUnder(dir)).toEqual(original);
   return patch;
 }
 
@@ -220,7 +224,7 @@ describe("job diff: git patch", () => {
 
   it("gives a large rewrite (past the line-diff bound) as a whole-file hunk that still applies", async () => {
     const lines = (seed: number) =>
-      Array.from({ length: 40_000 }, (_, i) => `line ${(i * seed) % 100_003}`).join("\n") + "\n";
+      `${Array.from({ length: 40_000 }, (_, i) => `line ${(i * seed) % 100_003}`).join("\n")}\n`;
     const patch = await expectGitApplies({ "big.txt": lines(7) }, { "big.txt": lines(13) });
     expect(patch).toContain("@@ -1,40000 +1,40000 @@\n");
   });
