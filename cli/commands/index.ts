@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { registerDiffCommand } from "./diff";
 import { registerDriftCommand } from "./drift";
 import { registerGenerateCommand } from "./generate";
 import { registerGraphCommands } from "./graph";
@@ -24,4 +25,5 @@ export function registerCommands(program: Command): void {
   registerPushCommand(program);
   registerRemoteCommands(program);
   registerPullCommand(program);
+  registerDiffCommand(program);
 }

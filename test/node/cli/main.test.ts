@@ -25,7 +25,7 @@ describe("kgen", { timeout: 60_000 }, () => {
   it("lists the platform commands in its help", () => {
     const run = runKgen(["--help"], { cwd: folder() });
     expect(run.status).toBe(0);
-    for (const command of ["login", "logout", "push", "remote", "pull"])
+    for (const command of ["login", "logout", "push", "remote", "pull", "diff"])
       expect(run.stdout).toMatch(new RegExp(`^  ${command} `, "m"));
   });
 

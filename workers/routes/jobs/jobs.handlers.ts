@@ -48,10 +48,16 @@ export function artifactView(row: ArtifactRecord): z.infer<typeof routes.written
   };
 }
 
-async function findJob(c: Context<AppEnv>, id: string): Promise<JobRow> {
+export async function findJob(c: Context<AppEnv>, id: string): Promise<JobRow> {
   const job = await new JobLedger(database(c.env.DB), c.var.tenant.id).find(id);
   if (!job) throw notFound("The job");
   return job;
+}
+
+/** What is read from a job's artifacts as a whole (a bundle, a diff) needs the job to have finished writing them. */
+export function assertCompleted(job: JobRow): void {
+  if (job.status !== "completed")
+    throw new HttpError(409, "job-not-completed", "Conflict", `The job ${job.id} is ${job.status}.`);
 }
 
 /**
@@ -111,8 +117,7 @@ export const listJobArtifacts: AppRouteHandler<typeof routes.listJobArtifacts> =
 
 export const getJobBundle: AppRouteHandler<typeof routes.getJobBundle> = async (c) => {
   const job = await findJob(c, c.req.valid("param").id);
-  if (job.status !== "completed")
-    throw new HttpError(409, "job-not-completed", "Conflict", `The job is ${job.status}.`);
+  assertCompleted(job);
   const artifacts = await new ArtifactIndex(c.env, c.var.tenant.id).list(job.id, 1_000_000, undefined, {
     withAttestation: true,
   });
