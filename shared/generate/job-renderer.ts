@@ -11,8 +11,10 @@ import {
   type PlannedArtifact,
   type PlanTemplate,
   type PreparedTemplate,
+  type QueryRows,
   type SkippedUnit,
   TemplateUnitPipeline,
+  type UnitPath,
 } from "./template-unit";
 
 export interface JobRequest {
@@ -127,6 +129,37 @@ export class JobRenderer {
     sortArtifacts(artifacts);
     checkOutputConflicts(artifacts);
     return { artifacts: artifacts.map(withoutBytes), skipped };
+  }
+
+  /** Every template after frontmatter and query, in template path order; renders nothing. */
+  preparedTemplates(source: PinnedQuerySource): Promise<PreparedTemplate[]> {
+    return this.prepareAll(this.templates, source);
+  }
+
+  /**
+   * The output paths of some units of one prepared template (skipIf and `to:` only, never the body), in
+   * the given unit order; skipped units give their reason.
+   */
+  async unitPaths(
+    prepared: PreparedTemplate,
+    units: readonly number[],
+    source: PinnedQuerySource,
+  ): Promise<(UnitPath | SkippedUnit)[]> {
+    const out: (UnitPath | SkippedUnit)[] = [];
+    await inOrderWithFetchedQueries(
+      units.length,
+      (index) => this.pipeline.unitPath(prepared, units[index] as number),
+      (result) => out.push(result),
+      this.results,
+      source,
+    );
+    return out;
+  }
+
+  /** Query results of the pinned version as templates see them, fetched in batches and kept for later renders. */
+  async queryRows(queries: readonly string[], source: PinnedQuerySource): Promise<Map<string, QueryRows>> {
+    await this.results.fetch(queries, source);
+    return new Map(queries.map((query) => [query, this.results.runQuery(query)]));
   }
 
   private renderUnits(

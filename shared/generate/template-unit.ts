@@ -93,6 +93,24 @@ export interface PlannedArtifact {
   dependencies: RecordedDependency[];
 }
 
+/** Where one unit is written, found without rendering its body (see TemplateUnitPipeline.unitPath). */
+export interface UnitPath {
+  template: string;
+  rowIndex: number | null;
+  path: string;
+  mode: WriteModeName;
+}
+
+/** A unit past skipIf and `to:`, with what rendering its body needs. */
+interface LocatedUnit {
+  templatePath: string;
+  rowIndex: number | null;
+  context: Record<string, unknown>;
+  path: string;
+  reads: Set<string>;
+  render(source: string, purpose: "to" | "body", firstLine: number): Promise<string>;
+}
+
 export type SkipReason = "no-to" | "skip-if" | "empty-to";
 
 export interface SkippedUnit {
@@ -337,11 +355,17 @@ export class TemplateUnitPipeline {
     return "reason" in result ? result : result.artifact;
   }
 
-  /** renderUnit, with the body as the engine rendered it (before normalizeOutput) for previews. */
-  private async renderUnitWithRawBody(
-    prepared: PreparedTemplate,
-    unit: number,
-  ): Promise<{ artifact: PlannedArtifact; rawBody: string } | SkippedUnit> {
+  /**
+   * Where one unit goes, without rendering its body: skipIf and `to:` only. Impact analysis plans output
+   * paths this way; renderUnit goes on from here, so a path found here is the path the job writes.
+   */
+  async unitPath(prepared: PreparedTemplate, unit: number): Promise<UnitPath | SkippedUnit> {
+    const located = await this.locateUnit(prepared, unit);
+    if ("reason" in located) return located;
+    return { template: located.templatePath, rowIndex: located.rowIndex, path: located.path, mode: prepared.mode.mode };
+  }
+
+  private async locateUnit(prepared: PreparedTemplate, unit: number): Promise<LocatedUnit | SkippedUnit> {
     const templatePath = prepared.template.path;
     const to = prepared.frontmatter.to;
     if (to === undefined) return { template: templatePath, rowIndex: null, reason: "no-to" };
@@ -350,8 +374,6 @@ export class TemplateUnitPipeline {
     }
     const rowIndex = prepared.foreach !== null ? unit : null;
     const context = this.contextFor(prepared, rowIndex);
-    // `rows` is left out: it is the same for every unit and already a recorded dependency.
-    const contextSha256 = await sha256Hex(canonicalJson({ ...context, rows: undefined }));
     const where = { template: templatePath, rowIndex };
 
     if (prepared.frontmatter.skipIf !== undefined) {
@@ -397,6 +419,19 @@ export class TemplateUnitPipeline {
     } catch (error) {
       throw new PlanError("output-path", `${templatePath}: ${messageOf(error)}`, { ...where, cause: error });
     }
+    return { templatePath, rowIndex, context, path, reads, render };
+  }
+
+  /** renderUnit, with the body as the engine rendered it (before normalizeOutput) for previews. */
+  private async renderUnitWithRawBody(
+    prepared: PreparedTemplate,
+    unit: number,
+  ): Promise<{ artifact: PlannedArtifact; rawBody: string } | SkippedUnit> {
+    const located = await this.locateUnit(prepared, unit);
+    if ("reason" in located) return located;
+    const { templatePath, rowIndex, context, path, reads, render } = located;
+    // `rows` is left out: it is the same for every unit and already a recorded dependency.
+    const contextSha256 = await sha256Hex(canonicalJson({ ...context, rows: undefined }));
     const rawBody = await render(prepared.body, "body", prepared.bodyLine);
     const content = normalizeOutput(rawBody);
     const bytes = new TextEncoder().encode(content);
