@@ -1,0 +1,481 @@
+import { canonicalJson } from "../core/canonical-json";
+import { sha256Hex } from "../core/sha256";
+import { parseFrontmatter } from "../template/frontmatter/parse-frontmatter";
+import { analyzeTemplate, KGEN_GLOBALS, NUNJUCKS_GLOBALS } from "../template/kgen/analyze-template";
+import type { RecordedDependency } from "./attestation";
+import type { PinnedQueryOutcome, PinnedQuerySource } from "./fetched-queries";
+import { kgenContext } from "./generate";
+import { JobRenderer } from "./job-renderer";
+import type { Lock } from "./lock";
+import { ROW_TERMS_KEY, type RowTerm } from "./row-values";
+import { compare, type PlanTemplate, type PreparedTemplate, type QueryRow, type QueryRows } from "./template-unit";
+
+/**
+ * Impact analysis: which artifacts of a job a new graph version (or other templates or params) would
+ * change, without rendering a single body. Renders are pure functions of the template sources, the
+ * params, the `kgen` context and the results of the queries they read, so an artifact whose recorded
+ * queries answer the same at the target, whose template and params are the same and whose foreach row
+ * is the same is written byte for byte as before. Output paths at the target come from the planner
+ * itself (frontmatter queries, skipIf and `to:` only); a foreach template whose `to:` reads nothing but
+ * its row and params is re-planned only for the rows that changed.
+ */
+
+export interface ImpactSide {
+  lock: Lock;
+  /** Every template of the side's generator, sources included. */
+  templates: readonly PlanTemplate[];
+  params: Record<string, unknown>;
+  /** The side's pinned graph version, in bounded batches. */
+  source: PinnedQuerySource;
+}
+
+/** A written artifact as the job's index recorded it. */
+export interface RecordedArtifact {
+  path: string;
+  templatePath: string;
+  templateHash: string;
+  dependencies: readonly RecordedDependency[];
+}
+
+export interface ImpactLimits {
+  /** More recorded artifacts, or units to plan on one side, than this is refused. */
+  maxArtifacts: number;
+  /** Queries run over both versions together. */
+  maxQueries: number;
+  /** Rows answered over both versions together. */
+  maxRows: number;
+  /** Per query, as the plan allows. */
+  query: { maxRows: number; maxSteps: number };
+}
+
+export interface ImpactInput {
+  /** The job as it ran. */
+  baseline: ImpactSide;
+  /** What the job would be re-run as: usually the same templates and params over another graph version. */
+  target: ImpactSide;
+  artifacts: readonly RecordedArtifact[];
+  limits: ImpactLimits;
+}
+
+/** A row as a report shows it: variable → lexical value. */
+export type RowView = Record<string, string>;
+
+export type ImpactReason =
+  | {
+      kind: "query";
+      query: string;
+      before: string;
+      after: string;
+      rowsAdded: RowView[];
+      rowsRemoved: RowView[];
+      rowsAddedCount: number;
+      rowsRemovedCount: number;
+    }
+  | { kind: "row"; query: string; binding: string; before: RowView | null; after: RowView | null }
+  | { kind: "template"; template: string; before: string; after: string | null }
+  | { kind: "params"; before: string; after: string }
+  | { kind: "environment"; reads: string[] }
+  | { kind: "planned"; template: string; row: RowView | null }
+  | { kind: "unplanned"; template: string; row: RowView | null };
+
+export type ImpactStatus = "unchanged" | "changed" | "added" | "removed";
+export type ImpactRisk = "breaking" | "additive" | "modified";
+
+export interface ArtifactImpact {
+  path: string;
+  status: ImpactStatus;
+  /** Absent for unchanged artifacts. */
+  risk?: ImpactRisk;
+  template: string;
+  reasons: ImpactReason[];
+}
+
+export interface ImpactReport {
+  baseline: { graph: Lock["graph"] };
+  target: { graph: Lock["graph"] };
+  /** Every artifact of the job and every one the target adds, by path. */
+  artifacts: ArtifactImpact[];
+  summary: Record<ImpactStatus | ImpactRisk, number>;
+  /** What the analysis cost: queries and rows over both versions, units whose path was rendered. */
+  work: { queries: number; rows: number; pathRenders: number };
+}
+
+/** The analysis would exceed one of its limits. */
+export class ImpactBudgetExceededError extends Error {
+  constructor(
+    readonly budget: "artifacts" | "queries" | "rows" | "units",
+    readonly limit: number,
+  ) {
+    super(`impact analysis needs more than ${limit} ${budget}`);
+    this.name = "ImpactBudgetExceededError";
+  }
+}
+
+/** Rows of a reason shown in full; the counts are always exact. */
+export const IMPACT_ROWS_SHOWN = 20;
+
+const GRAPH_GLOBALS = ["sparql", "label"];
+const ENVIRONMENT_GLOBALS = new Set(["now", "date", "random"]);
+const ENVIRONMENT_FILTERS = new Set(["date", "random"]);
+const CONTEXT_WORDS = /\b(?:kgen|rows)\b/;
+
+/** What a template's renders read beyond their row, params and recorded queries. */
+interface TemplateReads {
+  /** The whole frontmatter result (`rows`). */
+  rows: boolean;
+  /** The build time, the pinned graph or the seeded random (`kgen`, `now`, `date`, `random`). */
+  environment: string[];
+  /** `to:` and skipIf read only the unit's row and params: an unchanged row keeps its path. */
+  rowLocalPath: boolean;
+}
+
+const UNKNOWN_READS: TemplateReads = { rows: true, environment: ["(unknown)"], rowLocalPath: false };
+
+function analysisOf(source: string) {
+  return analyzeTemplate(source, { globals: [...NUNJUCKS_GLOBALS, ...KGEN_GLOBALS, ...GRAPH_GLOBALS] });
+}
+
+function referencesOthers(analysis: ReturnType<typeof analysisOf>): boolean {
+  return (
+    analysis.dynamicReferences ||
+    analysis.includes.length > 0 ||
+    analysis.imports.length > 0 ||
+    analysis.extends.length > 0
+  );
+}
+
+/** Conservative: a template that includes others is taken to read whatever any template of its generator reads. */
+function templateReadsOf(template: PlanTemplate, generator: readonly PlanTemplate[]): TemplateReads {
+  try {
+    const { frontmatter, body } = parseFrontmatter(template.source);
+    const to = typeof frontmatter.to === "string" ? analysisOf(frontmatter.to) : undefined;
+    const analyses = [analysisOf(body)];
+    if (referencesOthers(analyses[0] as ReturnType<typeof analysisOf>)) {
+      for (const other of generator) {
+        if (other.path !== template.path) analyses.push(analysisOf(parseFrontmatter(other.source).body));
+      }
+    }
+    if (to) analyses.push(to);
+    const variables = new Set(analyses.flatMap((analysis) => analysis.variables));
+    const environment = new Set<string>();
+    if (variables.has("kgen")) environment.add("kgen");
+    for (const analysis of analyses) {
+      for (const name of analysis.globals) if (ENVIRONMENT_GLOBALS.has(name)) environment.add(name);
+      for (const name of analysis.filters) if (ENVIRONMENT_FILTERS.has(name)) environment.add(`| ${name}`);
+    }
+    const skipIf = frontmatter.skipIf;
+    const rowLocalPath =
+      to !== undefined &&
+      !referencesOthers(to) &&
+      !to.variables.some((name) => name === "kgen" || name === "rows") &&
+      !to.globals.some((name) => ENVIRONMENT_GLOBALS.has(name) || GRAPH_GLOBALS.includes(name)) &&
+      !to.filters.some((name) => ENVIRONMENT_FILTERS.has(name)) &&
+      (skipIf === undefined || !CONTEXT_WORDS.test(skipIf));
+    return {
+      rows: variables.has("rows") || (skipIf !== undefined && /\brows\b/.test(skipIf)),
+      environment: [...environment].sort(compare),
+      rowLocalPath,
+    };
+  } catch {
+    return UNKNOWN_READS;
+  }
+}
+
+/** A source that counts what it answers against the analysis' limits (shared by both sides). */
+function budgetedSource(
+  source: PinnedQuerySource,
+  limits: ImpactLimits,
+  work: ImpactReport["work"],
+): PinnedQuerySource {
+  return async (queries) => {
+    if (work.queries + queries.length > limits.maxQueries)
+      throw new ImpactBudgetExceededError("queries", limits.maxQueries);
+    work.queries += queries.length;
+    const answers = await source(queries);
+    for (const outcome of answers.values() as Iterable<PinnedQueryOutcome>) {
+      if (outcome.ok) work.rows += outcome.rows.length;
+    }
+    if (work.rows > limits.maxRows) throw new ImpactBudgetExceededError("rows", limits.maxRows);
+    return answers;
+  };
+}
+
+function rowView(row: QueryRow | null | undefined): RowView | null {
+  if (row === null || row === undefined) return null;
+  const terms = row[ROW_TERMS_KEY] as Record<string, RowTerm> | undefined;
+  const view: RowView = {};
+  for (const variable of Object.keys(row).sort(compare)) {
+    if (variable === ROW_TERMS_KEY) continue;
+    const value = terms?.[variable]?.value ?? row[variable];
+    Object.defineProperty(view, variable, {
+      value: String(value),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return view;
+}
+
+/** Rows in `from` and not in `other`, as multisets of canonical rows, in `from`'s order. */
+function rowsMissingFrom(from: QueryRows, other: QueryRows): number[] {
+  const counts = new Map<string, number>();
+  for (const row of other) {
+    const key = canonicalJson(row);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const missing: number[] = [];
+  for (const [index, row] of from.entries()) {
+    const key = canonicalJson(row);
+    const left = counts.get(key) ?? 0;
+    if (left > 0) counts.set(key, left - 1);
+    else missing.push(index);
+  }
+  return missing;
+}
+
+interface PlannedUnit {
+  template: string;
+  rowKey: string | null;
+  row: QueryRow | null;
+}
+
+class SidePlanner {
+  readonly renderer: JobRenderer;
+  readonly source: PinnedQuerySource;
+  readonly byPath: Map<string, PlanTemplate>;
+  prepared = new Map<string, PreparedTemplate>();
+
+  constructor(
+    readonly side: ImpactSide,
+    limits: ImpactLimits,
+    work: ImpactReport["work"],
+  ) {
+    this.renderer = new JobRenderer({
+      lock: side.lock,
+      templates: [...side.templates],
+      params: side.params,
+      limits: limits.query,
+      maxArtifacts: limits.maxArtifacts,
+    });
+    this.source = budgetedSource(side.source, limits, work);
+    this.byPath = new Map(side.templates.map((template) => [template.path, template]));
+  }
+
+  async prepare(): Promise<void> {
+    for (const prepared of await this.renderer.preparedTemplates(this.source)) {
+      this.prepared.set(prepared.template.path, prepared);
+    }
+  }
+
+  async paths(prepared: PreparedTemplate, units: readonly number[], into: Map<string, PlannedUnit>): Promise<number> {
+    const results = await this.renderer.unitPaths(prepared, units, this.source);
+    for (const result of results) {
+      if ("reason" in result || into.has(result.path)) continue;
+      const row = result.rowIndex === null ? null : (prepared.rows?.[result.rowIndex] ?? null);
+      into.set(result.path, { template: result.template, rowKey: row === null ? null : canonicalJson(row), row });
+    }
+    return units.length;
+  }
+}
+
+const allUnits = (prepared: PreparedTemplate | undefined) =>
+  prepared === undefined ? [] : Array.from({ length: prepared.units }, (_, unit) => unit);
+
+function riskOf(reasons: readonly ImpactReason[]): ImpactRisk {
+  let added = false;
+  for (const reason of reasons) {
+    if (reason.kind === "row" || reason.kind === "unplanned") return "breaking";
+    if (reason.kind === "query") {
+      if (reason.rowsRemovedCount > 0) return "breaking";
+      if (reason.rowsAddedCount === 0) return "modified";
+      added = true;
+    } else if (reason.kind !== "planned") {
+      return "modified";
+    }
+  }
+  return added || reasons.some((reason) => reason.kind === "planned") ? "additive" : "modified";
+}
+
+export async function computeImpact(input: ImpactInput): Promise<ImpactReport> {
+  const { baseline, target, artifacts, limits } = input;
+  if (artifacts.length > limits.maxArtifacts) throw new ImpactBudgetExceededError("artifacts", limits.maxArtifacts);
+  const work = { queries: 0, rows: 0, pathRenders: 0 };
+  const before = new SidePlanner(baseline, limits, work);
+  const after = new SidePlanner(target, limits, work);
+  await before.prepare();
+  await after.prepare();
+  for (const side of [before, after]) {
+    const units = [...side.prepared.values()].reduce((sum, prepared) => sum + prepared.units, 0);
+    if (units > limits.maxArtifacts) throw new ImpactBudgetExceededError("units", limits.maxArtifacts);
+  }
+
+  const paramsChanged = baseline.lock.paramsHash !== target.lock.paramsHash;
+  const environmentChanged = canonicalJson(kgenContext(baseline.lock)) !== canonicalJson(kgenContext(target.lock));
+  const reads = new Map<string, TemplateReads>();
+  const readsOf = (path: string): TemplateReads => {
+    let found = reads.get(path);
+    if (found === undefined) {
+      const template = after.byPath.get(path) ?? before.byPath.get(path);
+      found = template
+        ? templateReadsOf(template, after.byPath.has(path) ? target.templates : baseline.templates)
+        : UNKNOWN_READS;
+      reads.set(path, found);
+    }
+    return found;
+  };
+
+  // Output paths: in full where the path may depend on more than the row, else for the changed rows only.
+  const oldPlanned = new Map<string, PlannedUnit>();
+  const newPlanned = new Map<string, PlannedUnit>();
+  const fullyPlanned = new Set<string>();
+  const templatePaths = [...new Set([...before.byPath.keys(), ...after.byPath.keys()])].sort(compare);
+  for (const path of templatePaths) {
+    const old = before.prepared.get(path);
+    const current = after.prepared.get(path);
+    const incremental =
+      old !== undefined &&
+      current !== undefined &&
+      old.template.hash === current.template.hash &&
+      !paramsChanged &&
+      current.foreach !== null &&
+      readsOf(path).rowLocalPath;
+    if (!incremental) {
+      fullyPlanned.add(path);
+      work.pathRenders += await before.paths(old as PreparedTemplate, allUnits(old), oldPlanned);
+      work.pathRenders += await after.paths(current as PreparedTemplate, allUnits(current), newPlanned);
+      continue;
+    }
+    const oldRows = old.rows ?? [];
+    const newRows = current.rows ?? [];
+    if (canonicalJson(oldRows) === canonicalJson(newRows)) continue;
+    work.pathRenders += await before.paths(old, rowsMissingFrom(oldRows, newRows), oldPlanned);
+    work.pathRenders += await after.paths(current, rowsMissingFrom(newRows, oldRows), newPlanned);
+  }
+
+  // Recorded queries at the target; the baseline's rows only for those whose result changed.
+  const recordedHashes = new Map<string, string>();
+  for (const artifact of artifacts) {
+    for (const dependency of artifact.dependencies) recordedHashes.set(dependency.query, dependency.resultSha256);
+  }
+  const recordedQueries = [...recordedHashes.keys()].sort(compare);
+  const newRows = await after.renderer.queryRows(recordedQueries, after.source);
+  const newHashes = new Map<string, string>();
+  for (const query of recordedQueries) newHashes.set(query, await sha256Hex(canonicalJson(newRows.get(query))));
+  const changedQueries = recordedQueries.filter((query) => newHashes.get(query) !== recordedHashes.get(query));
+  const oldRows = await before.renderer.queryRows(changedQueries, before.source);
+  const queryReasons = new Map<string, ImpactReason>();
+  for (const query of changedQueries) {
+    const was = oldRows.get(query) ?? [];
+    const now = newRows.get(query) ?? [];
+    const removed = rowsMissingFrom(was, now);
+    const added = rowsMissingFrom(now, was);
+    queryReasons.set(query, {
+      kind: "query",
+      query,
+      before: recordedHashes.get(query) as string,
+      after: newHashes.get(query) as string,
+      rowsAdded: added.slice(0, IMPACT_ROWS_SHOWN).map((index) => rowView(now[index]) as RowView),
+      rowsRemoved: removed.slice(0, IMPACT_ROWS_SHOWN).map((index) => rowView(was[index]) as RowView),
+      rowsAddedCount: added.length,
+      rowsRemovedCount: removed.length,
+    });
+  }
+
+  const impacts: ArtifactImpact[] = [];
+  const recordedPaths = new Set<string>();
+  for (const artifact of artifacts) {
+    recordedPaths.add(artifact.path);
+    const templatePath = artifact.templatePath;
+    const planned = newPlanned.get(artifact.path);
+    const unplanned = oldPlanned.get(artifact.path);
+    const exists =
+      planned !== undefined ||
+      (after.byPath.has(templatePath) && !fullyPlanned.has(templatePath) && unplanned === undefined);
+    if (!exists) {
+      impacts.push({
+        path: artifact.path,
+        status: "removed",
+        risk: "breaking",
+        template: templatePath,
+        reasons: [{ kind: "unplanned", template: templatePath, row: rowView(unplanned?.row) }],
+      });
+      continue;
+    }
+    const writer = planned?.template ?? templatePath;
+    const reasons: ImpactReason[] = [];
+    const template = after.byPath.get(writer);
+    if (template?.hash !== artifact.templateHash) {
+      reasons.push({
+        kind: "template",
+        template: writer,
+        before: artifact.templateHash,
+        after: template?.hash ?? null,
+      });
+    }
+    if (paramsChanged)
+      reasons.push({ kind: "params", before: baseline.lock.paramsHash, after: target.lock.paramsHash });
+    const prepared = after.prepared.get(writer);
+    const frontmatterQuery = prepared?.frontmatter.query;
+    const templateReads = readsOf(writer);
+    if (
+      prepared?.foreach &&
+      (planned !== undefined || unplanned !== undefined) &&
+      planned?.rowKey !== unplanned?.rowKey
+    ) {
+      reasons.push({
+        kind: "row",
+        query: frontmatterQuery as string,
+        binding: prepared.foreach,
+        before: rowView(unplanned?.row),
+        after: rowView(planned?.row),
+      });
+    }
+    if (environmentChanged && templateReads.environment.length > 0) {
+      reasons.push({ kind: "environment", reads: templateReads.environment });
+    }
+    for (const dependency of artifact.dependencies) {
+      // A unit reads its own row of the frontmatter result (compared above), the whole result only through `rows`.
+      if (dependency.query === frontmatterQuery && !templateReads.rows) continue;
+      const reason = queryReasons.get(dependency.query);
+      if (reason) reasons.push(reason);
+    }
+    impacts.push(
+      reasons.length === 0
+        ? { path: artifact.path, status: "unchanged", template: writer, reasons }
+        : { path: artifact.path, status: "changed", risk: riskOf(reasons), template: writer, reasons },
+    );
+  }
+  for (const [path, unit] of newPlanned) {
+    if (recordedPaths.has(path)) continue;
+    impacts.push({
+      path,
+      status: "added",
+      risk: "additive",
+      template: unit.template,
+      reasons: [{ kind: "planned", template: unit.template, row: rowView(unit.row) }],
+    });
+  }
+  impacts.sort((a, b) => compare(a.path, b.path));
+
+  const summary: ImpactReport["summary"] = {
+    unchanged: 0,
+    changed: 0,
+    added: 0,
+    removed: 0,
+    breaking: 0,
+    additive: 0,
+    modified: 0,
+  };
+  for (const impact of impacts) {
+    summary[impact.status]++;
+    if (impact.risk) summary[impact.risk]++;
+  }
+  return {
+    baseline: { graph: baseline.lock.graph },
+    target: { graph: target.lock.graph },
+    artifacts: impacts,
+    summary,
+    work,
+  };
+}
