@@ -5,6 +5,7 @@ import {
 } from "../../shared/core/budget-errors";
 import { PinnedQueryError } from "../../shared/generate/fetched-queries";
 import { GraphRequiredError } from "../../shared/generate/graph-required-error";
+import { ImpactBudgetExceededError } from "../../shared/generate/impact";
 import { LockError } from "../../shared/generate/lock";
 import { PathCollisionError } from "../../shared/generate/path-collisions";
 import { PlanError } from "../../shared/generate/template-unit";
@@ -42,6 +43,14 @@ export function problemFromDomainError(error: unknown): HttpError | undefined {
     // A query that failed in the tenant's object, where it was mapped already: the same problem.
     const { status, type, title, detail, extensions } = error.failure;
     return new HttpError(status, type, title, detail, { extensions: { ...extensions } });
+  }
+  if (error instanceof ImpactBudgetExceededError) {
+    return unprocessable(
+      "impact-too-large",
+      "Impact analysis too large",
+      `${error.message}; regenerate the job at that version instead.`,
+      { budget: error.budget, limit: error.limit },
+    );
   }
   if (error instanceof UnsafeDestinationError) {
     return unprocessable("unsafe-destination", "Destination not allowed", error.message, { reason: error.reason });

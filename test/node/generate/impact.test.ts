@@ -14,6 +14,7 @@ import type { JobRequest } from "../../../shared/generate/job-renderer";
 import { computeLock, deriveBuildTime } from "../../../shared/generate/lock";
 import { applySchemaMigrations } from "../../../shared/sql/migrations";
 import { ENGINE_VERSION } from "../../../shared/version";
+import { problemFromDomainError } from "../../../workers/problems/domain-problems";
 
 const EX = "http://example.org/";
 const LABEL = "http://www.w3.org/2000/01/rdf-schema#label";
@@ -298,5 +299,8 @@ describe("computeImpact: bounded", () => {
     const error = await reportWith(limits).catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(ImpactBudgetExceededError);
     expect((error as ImpactBudgetExceededError).budget).toBe(budget);
+    const problem = problemFromDomainError(error);
+    expect(problem).toMatchObject({ status: 422, type: "impact-too-large" });
+    expect(problem?.extensions).toMatchObject({ budget, limit: Object.values(limits)[0] });
   });
 });

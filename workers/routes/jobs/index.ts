@@ -1,6 +1,8 @@
 import { createRouter } from "../../openapi";
 import * as artifactHandlers from "./artifacts.handlers";
 import * as artifactRoutes from "./artifacts.routes";
+import * as impactHandlers from "./impact.handlers";
+import * as impactRoutes from "./impact.routes";
 import * as handlers from "./jobs.handlers";
 import * as routes from "./jobs.routes";
 
@@ -11,6 +13,7 @@ export const jobRoutes = createRouter()
   .openapi(routes.getJob, handlers.getJob)
   .openapi(routes.listJobArtifacts, handlers.listJobArtifacts)
   .openapi(routes.getJobBundle, handlers.getJobBundle)
+  .openapi(impactRoutes.getJobImpact, impactHandlers.getJobImpact)
   .openapi(artifactRoutes.getArtifactContent, artifactHandlers.getArtifactContent)
   .openapi(artifactRoutes.getArtifactAttestation, artifactHandlers.getArtifactAttestation)
   .openapi(artifactRoutes.explainArtifact, artifactHandlers.explainArtifact)
