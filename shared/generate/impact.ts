@@ -217,16 +217,47 @@ function rowView(row: QueryRow | null | undefined): RowView | null {
   return view;
 }
 
-/** Rows in `from` and not in `other`, as multisets of canonical rows, in `from`'s order. */
+/**
+ * A row's identity, cheaper than its canonical JSON and equal exactly when that is: the terms of a typed
+ * row (its values derive from them), the values of a lexical one, by variable name.
+ */
+function rowKey(row: QueryRow): string {
+  const terms = row[ROW_TERMS_KEY] as Record<string, RowTerm> | undefined;
+  const parts: string[] = [];
+  if (terms !== undefined) {
+    for (const variable of Object.keys(terms).sort(compare)) {
+      const term = terms[variable] as RowTerm;
+      parts.push(variable, term.termType, term.value, term.datatype ?? "", term.language ?? "");
+    }
+  } else {
+    for (const variable of Object.keys(row).sort(compare)) parts.push(variable, String(row[variable]));
+  }
+  return JSON.stringify(parts);
+}
+
+const keysCache = new WeakMap<QueryRows, string[]>();
+
+function rowKeys(rows: QueryRows): string[] {
+  let keys = keysCache.get(rows);
+  if (keys === undefined) {
+    keys = rows.map(rowKey);
+    keysCache.set(rows, keys);
+  }
+  return keys;
+}
+
+function sameRows(a: QueryRows, b: QueryRows): boolean {
+  if (a.length !== b.length) return false;
+  const [left, right] = [rowKeys(a), rowKeys(b)];
+  return left.every((key, index) => key === right[index]);
+}
+
+/** Rows in `from` and not in `other`, as multisets, in `from`'s order. */
 function rowsMissingFrom(from: QueryRows, other: QueryRows): number[] {
   const counts = new Map<string, number>();
-  for (const row of other) {
-    const key = canonicalJson(row);
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
+  for (const key of rowKeys(other)) counts.set(key, (counts.get(key) ?? 0) + 1);
   const missing: number[] = [];
-  for (const [index, row] of from.entries()) {
-    const key = canonicalJson(row);
+  for (const [index, key] of rowKeys(from).entries()) {
     const left = counts.get(key) ?? 0;
     if (left > 0) counts.set(key, left - 1);
     else missing.push(index);
@@ -273,7 +304,7 @@ class SidePlanner {
     for (const result of results) {
       if ("reason" in result || into.has(result.path)) continue;
       const row = result.rowIndex === null ? null : (prepared.rows?.[result.rowIndex] ?? null);
-      into.set(result.path, { template: result.template, rowKey: row === null ? null : canonicalJson(row), row });
+      into.set(result.path, { template: result.template, rowKey: row === null ? null : rowKey(row), row });
     }
     return units.length;
   }
@@ -348,39 +379,64 @@ export async function computeImpact(input: ImpactInput): Promise<ImpactReport> {
     }
     const oldRows = old.rows ?? [];
     const newRows = current.rows ?? [];
-    if (canonicalJson(oldRows) === canonicalJson(newRows)) continue;
+    if (sameRows(oldRows, newRows)) continue;
     work.pathRenders += await before.paths(old, rowsMissingFrom(oldRows, newRows), oldPlanned);
     work.pathRenders += await after.paths(current, rowsMissingFrom(newRows, oldRows), newPlanned);
   }
 
-  // Recorded queries at the target; the baseline's rows only for those whose result changed.
+  // A frontmatter result both sides planned with is compared row by row; any other recorded query by its
+  // result's hash at the target. The baseline's rows are fetched only for queries whose result changed.
+  const planned = new Map<string, { old: QueryRows; current: QueryRows }>();
+  for (const [path, current] of after.prepared) {
+    const old = before.prepared.get(path);
+    const query = current.frontmatter.query;
+    if (old?.rows && current.rows && typeof query === "string" && old.frontmatter.query === query) {
+      planned.set(query, { old: old.rows, current: current.rows });
+    }
+  }
   const recordedHashes = new Map<string, string>();
   for (const artifact of artifacts) {
     for (const dependency of artifact.dependencies) recordedHashes.set(dependency.query, dependency.resultSha256);
   }
-  const recordedQueries = [...recordedHashes.keys()].sort(compare);
-  const newRows = await after.renderer.queryRows(recordedQueries, after.source);
-  const newHashes = new Map<string, string>();
-  for (const query of recordedQueries) newHashes.set(query, await sha256Hex(canonicalJson(newRows.get(query))));
-  const changedQueries = recordedQueries.filter((query) => newHashes.get(query) !== recordedHashes.get(query));
-  const oldRows = await before.renderer.queryRows(changedQueries, before.source);
-  const queryReasons = new Map<string, ImpactReason>();
-  for (const query of changedQueries) {
-    const was = oldRows.get(query) ?? [];
-    const now = newRows.get(query) ?? [];
-    const removed = rowsMissingFrom(was, now);
-    const added = rowsMissingFrom(now, was);
-    queryReasons.set(query, {
-      kind: "query",
-      query,
-      before: recordedHashes.get(query) as string,
-      after: newHashes.get(query) as string,
-      rowsAdded: added.slice(0, IMPACT_ROWS_SHOWN).map((index) => rowView(now[index]) as RowView),
-      rowsRemoved: removed.slice(0, IMPACT_ROWS_SHOWN).map((index) => rowView(was[index]) as RowView),
-      rowsAddedCount: added.length,
-      rowsRemovedCount: removed.length,
-    });
+  const hashed = [...recordedHashes.keys()].filter((query) => !planned.has(query)).sort(compare);
+  const newRows = await after.renderer.queryRows(hashed, after.source);
+  const changedQueries = new Set<string>();
+  for (const query of [...recordedHashes.keys()].sort(compare)) {
+    const rows = planned.get(query);
+    const changed = rows
+      ? !sameRows(rows.old, rows.current)
+      : (await sha256Hex(canonicalJson(newRows.get(query)))) !== recordedHashes.get(query);
+    if (changed) changedQueries.add(query);
   }
+  const oldRows = await before.renderer.queryRows(
+    [...changedQueries].filter((query) => !planned.has(query)),
+    before.source,
+  );
+  const queryReasons = new Map<string, Promise<ImpactReason>>();
+  const queryReason = (query: string): Promise<ImpactReason> | undefined => {
+    if (!changedQueries.has(query)) return undefined;
+    let reason = queryReasons.get(query);
+    if (reason === undefined) {
+      const was = planned.get(query)?.old ?? oldRows.get(query) ?? [];
+      const now = planned.get(query)?.current ?? newRows.get(query) ?? [];
+      reason = sha256Hex(canonicalJson(now)).then((after) => {
+        const removed = rowsMissingFrom(was, now);
+        const added = rowsMissingFrom(now, was);
+        return {
+          kind: "query",
+          query,
+          before: recordedHashes.get(query) as string,
+          after,
+          rowsAdded: added.slice(0, IMPACT_ROWS_SHOWN).map((index) => rowView(now[index]) as RowView),
+          rowsRemoved: removed.slice(0, IMPACT_ROWS_SHOWN).map((index) => rowView(was[index]) as RowView),
+          rowsAddedCount: added.length,
+          rowsRemovedCount: removed.length,
+        };
+      });
+      queryReasons.set(query, reason);
+    }
+    return reason;
+  };
 
   const impacts: ArtifactImpact[] = [];
   const recordedPaths = new Set<string>();
@@ -437,8 +493,8 @@ export async function computeImpact(input: ImpactInput): Promise<ImpactReport> {
     for (const dependency of artifact.dependencies) {
       // A unit reads its own row of the frontmatter result (compared above), the whole result only through `rows`.
       if (dependency.query === frontmatterQuery && !templateReads.rows) continue;
-      const reason = queryReasons.get(dependency.query);
-      if (reason) reasons.push(reason);
+      const reason = queryReason(dependency.query);
+      if (reason) reasons.push(await reason);
     }
     impacts.push(
       reasons.length === 0

@@ -201,7 +201,8 @@ export function templateValuesOfRows(rows: QueryRows): QueryRows {
 
 interface QueryResult {
   rows: QueryRows;
-  canonical: string;
+  /** The result as runQuery gave it; its canonical JSON is hashed once, when a dependency first needs it. */
+  resolved: QueryRows;
 }
 
 /** Runs and caches queries for one plan, and records which ones each render read. */
@@ -221,7 +222,7 @@ class QueryRecorder {
     if (cached === undefined) {
       const settle = (resolved: QueryRows): QueryResult => {
         // The dependency hash is of the result itself; templates get its values.
-        const entry = { rows: templateValuesOfRows(resolved), canonical: canonicalJson(resolved) };
+        const entry = { rows: templateValuesOfRows(resolved), resolved };
         this.results.set(sparql, entry);
         return entry;
       };
@@ -238,7 +239,7 @@ class QueryRecorder {
       let hash = this.hashes.get(sparql);
       if (hash === undefined) {
         hash = Promise.resolve(this.results.get(sparql) as MaybePromise<QueryResult>).then((entry) =>
-          sha256Hex(entry.canonical),
+          sha256Hex(canonicalJson(entry.resolved)),
         );
         this.hashes.set(sparql, hash);
       }
