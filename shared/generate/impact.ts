@@ -8,7 +8,15 @@ import { kgenContext } from "./generate";
 import { JobRenderer } from "./job-renderer";
 import type { Lock } from "./lock";
 import { ROW_TERMS_KEY, type RowTerm } from "./row-values";
-import { compare, type PlanTemplate, type PreparedTemplate, type QueryRow, type QueryRows } from "./template-unit";
+import {
+  compare,
+  type PlanTemplate,
+  type PreparedTemplate,
+  type QueryRow,
+  type QueryRows,
+  type SkippedUnit,
+  type UnitPath,
+} from "./template-unit";
 
 /**
  * Impact analysis: which artifacts of a job a new graph version (or other templates or params) would
@@ -271,16 +279,32 @@ interface PlannedUnit {
   row: QueryRow | null;
 }
 
+/** The frontmatter fields impact analysis plans by; undefined when they do not parse (the planner says why). */
+function frontmatterShape(template: PlanTemplate): { to?: string; query?: string; foreach?: string } | undefined {
+  try {
+    const { frontmatter } = parseFrontmatter(template.source);
+    return {
+      to: typeof frontmatter.to === "string" ? frontmatter.to : undefined,
+      query: typeof frontmatter.query === "string" ? frontmatter.query : undefined,
+      foreach: frontmatter.foreach ?? undefined,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** One side of the comparison: the planner over its graph version, counting what it plans. */
 class SidePlanner {
   readonly renderer: JobRenderer;
   readonly source: PinnedQuerySource;
   readonly byPath: Map<string, PlanTemplate>;
-  prepared = new Map<string, PreparedTemplate>();
+  readonly shapes = new Map<string, ReturnType<typeof frontmatterShape>>();
+  private units = 0;
 
   constructor(
-    readonly side: ImpactSide,
-    limits: ImpactLimits,
-    work: ImpactReport["work"],
+    side: ImpactSide,
+    private readonly limits: ImpactLimits,
+    private readonly work: ImpactReport["work"],
   ) {
     this.renderer = new JobRenderer({
       lock: side.lock,
@@ -291,27 +315,55 @@ class SidePlanner {
     });
     this.source = budgetedSource(side.source, limits, work);
     this.byPath = new Map(side.templates.map((template) => [template.path, template]));
+    for (const template of side.templates) this.shapes.set(template.path, frontmatterShape(template));
   }
 
-  async prepare(): Promise<void> {
-    for (const prepared of await this.renderer.preparedTemplates(this.source)) {
-      this.prepared.set(prepared.template.path, prepared);
-    }
+  /** Every frontmatter query of a template with `to:`, fetched in batches before any template is planned. */
+  async fetchFrontmatterQueries(): Promise<void> {
+    const queries = new Set<string>();
+    for (const shape of this.shapes.values()) if (shape?.to !== undefined && shape.query) queries.add(shape.query);
+    await this.renderer.queryRows([...queries].sort(compare), this.source);
   }
 
-  async paths(prepared: PreparedTemplate, units: readonly number[], into: Map<string, PlannedUnit>): Promise<number> {
-    const results = await this.renderer.unitPaths(prepared, units, this.source);
+  async rows(query: string): Promise<QueryRows> {
+    return (await this.renderer.queryRows([query], this.source)).get(query) as QueryRows;
+  }
+
+  /** Every unit's path of one template; answers its frontmatter rows (null without). */
+  async allPaths(path: string, into: Map<string, PlannedUnit>): Promise<QueryRows | null> {
+    const prepared = await this.renderer.preparedTemplate(path, this.source);
+    this.count(prepared.units);
+    const units = Array.from({ length: prepared.units }, (_, unit) => unit);
+    this.record(prepared, await this.renderer.unitPaths(prepared, units, this.source), into);
+    return prepared.rows;
+  }
+
+  /** The paths of some rows of one template's result. */
+  async rowPaths(path: string, rows: QueryRows, into: Map<string, PlannedUnit>): Promise<void> {
+    if (rows.length === 0) return;
+    this.count(rows.length);
+    const { prepared, paths } = await this.renderer.rowPaths(path, rows, this.source);
+    this.record(prepared, paths, into);
+  }
+
+  private count(units: number): void {
+    this.units += units;
+    this.work.pathRenders += units;
+    if (this.units > this.limits.maxArtifacts) throw new ImpactBudgetExceededError("units", this.limits.maxArtifacts);
+  }
+
+  private record(
+    prepared: PreparedTemplate,
+    results: readonly (UnitPath | SkippedUnit)[],
+    into: Map<string, PlannedUnit>,
+  ): void {
     for (const result of results) {
       if ("reason" in result || into.has(result.path)) continue;
       const row = result.rowIndex === null ? null : (prepared.rows?.[result.rowIndex] ?? null);
       into.set(result.path, { template: result.template, rowKey: row === null ? null : rowKey(row), row });
     }
-    return units.length;
   }
 }
-
-const allUnits = (prepared: PreparedTemplate | undefined) =>
-  prepared === undefined ? [] : Array.from({ length: prepared.units }, (_, unit) => unit);
 
 function riskOf(reasons: readonly ImpactReason[]): ImpactRisk {
   let added = false;
@@ -334,12 +386,8 @@ export async function computeImpact(input: ImpactInput): Promise<ImpactReport> {
   const work = { queries: 0, rows: 0, pathRenders: 0 };
   const before = new SidePlanner(baseline, limits, work);
   const after = new SidePlanner(target, limits, work);
-  await before.prepare();
-  await after.prepare();
-  for (const side of [before, after]) {
-    const units = [...side.prepared.values()].reduce((sum, prepared) => sum + prepared.units, 0);
-    if (units > limits.maxArtifacts) throw new ImpactBudgetExceededError("units", limits.maxArtifacts);
-  }
+  await before.fetchFrontmatterQueries();
+  await after.fetchFrontmatterQueries();
 
   const paramsChanged = baseline.lock.paramsHash !== target.lock.paramsHash;
   const environmentChanged = canonicalJson(kgenContext(baseline.lock)) !== canonicalJson(kgenContext(target.lock));
@@ -356,60 +404,64 @@ export async function computeImpact(input: ImpactInput): Promise<ImpactReport> {
     return found;
   };
 
-  // Output paths: in full where the path may depend on more than the row, else for the changed rows only.
+  // Output paths: in full where a path may depend on more than its row, else for the rows that changed only.
+  // The frontmatter results both sides planned with are kept to compare them row by row.
   const oldPlanned = new Map<string, PlannedUnit>();
   const newPlanned = new Map<string, PlannedUnit>();
   const fullyPlanned = new Set<string>();
+  const frontmatterRows = new Map<string, { old: QueryRows; current: QueryRows }>();
   const templatePaths = [...new Set([...before.byPath.keys(), ...after.byPath.keys()])].sort(compare);
   for (const path of templatePaths) {
-    const old = before.prepared.get(path);
-    const current = after.prepared.get(path);
+    const old = before.byPath.get(path);
+    const current = after.byPath.get(path);
+    const shape = after.shapes.get(path);
+    const query = shape?.query;
     const incremental =
       old !== undefined &&
       current !== undefined &&
-      old.template.hash === current.template.hash &&
+      old.hash === current.hash &&
       !paramsChanged &&
-      current.foreach !== null &&
+      shape?.to !== undefined &&
+      shape.foreach !== undefined &&
+      query !== undefined &&
       readsOf(path).rowLocalPath;
     if (!incremental) {
       fullyPlanned.add(path);
-      work.pathRenders += await before.paths(old as PreparedTemplate, allUnits(old), oldPlanned);
-      work.pathRenders += await after.paths(current as PreparedTemplate, allUnits(current), newPlanned);
+      const oldRows = old ? await before.allPaths(path, oldPlanned) : null;
+      const newRows = current ? await after.allPaths(path, newPlanned) : null;
+      if (query !== undefined && oldRows && newRows && before.shapes.get(path)?.query === query) {
+        frontmatterRows.set(query, { old: oldRows, current: newRows });
+      }
       continue;
     }
-    const oldRows = old.rows ?? [];
-    const newRows = current.rows ?? [];
+    const oldRows = await before.rows(query);
+    const newRows = await after.rows(query);
+    frontmatterRows.set(query, { old: oldRows, current: newRows });
     if (sameRows(oldRows, newRows)) continue;
-    work.pathRenders += await before.paths(old, rowsMissingFrom(oldRows, newRows), oldPlanned);
-    work.pathRenders += await after.paths(current, rowsMissingFrom(newRows, oldRows), newPlanned);
+    const pick = (rows: QueryRows, indexes: number[]) => indexes.map((index) => rows[index] as QueryRow);
+    await before.rowPaths(path, pick(oldRows, rowsMissingFrom(oldRows, newRows)), oldPlanned);
+    await after.rowPaths(path, pick(newRows, rowsMissingFrom(newRows, oldRows)), newPlanned);
   }
 
-  // A frontmatter result both sides planned with is compared row by row; any other recorded query by its
-  // result's hash at the target. The baseline's rows are fetched only for queries whose result changed.
-  const planned = new Map<string, { old: QueryRows; current: QueryRows }>();
-  for (const [path, current] of after.prepared) {
-    const old = before.prepared.get(path);
-    const query = current.frontmatter.query;
-    if (old?.rows && current.rows && typeof query === "string" && old.frontmatter.query === query) {
-      planned.set(query, { old: old.rows, current: current.rows });
-    }
-  }
+  // A frontmatter result is compared row by row; any other recorded query by its result's hash at the
+  // target. The baseline's rows are fetched only for queries whose result changed.
   const recordedHashes = new Map<string, string>();
   for (const artifact of artifacts) {
     for (const dependency of artifact.dependencies) recordedHashes.set(dependency.query, dependency.resultSha256);
   }
-  const hashed = [...recordedHashes.keys()].filter((query) => !planned.has(query)).sort(compare);
+  const recordedQueries = [...recordedHashes.keys()].sort(compare);
+  const hashed = recordedQueries.filter((query) => !frontmatterRows.has(query));
   const newRows = await after.renderer.queryRows(hashed, after.source);
   const changedQueries = new Set<string>();
-  for (const query of [...recordedHashes.keys()].sort(compare)) {
-    const rows = planned.get(query);
+  for (const query of recordedQueries) {
+    const rows = frontmatterRows.get(query);
     const changed = rows
       ? !sameRows(rows.old, rows.current)
       : (await sha256Hex(canonicalJson(newRows.get(query)))) !== recordedHashes.get(query);
     if (changed) changedQueries.add(query);
   }
   const oldRows = await before.renderer.queryRows(
-    [...changedQueries].filter((query) => !planned.has(query)),
+    [...changedQueries].filter((query) => !frontmatterRows.has(query)),
     before.source,
   );
   const queryReasons = new Map<string, Promise<ImpactReason>>();
@@ -417,9 +469,9 @@ export async function computeImpact(input: ImpactInput): Promise<ImpactReport> {
     if (!changedQueries.has(query)) return undefined;
     let reason = queryReasons.get(query);
     if (reason === undefined) {
-      const was = planned.get(query)?.old ?? oldRows.get(query) ?? [];
-      const now = planned.get(query)?.current ?? newRows.get(query) ?? [];
-      reason = sha256Hex(canonicalJson(now)).then((after) => {
+      const was = frontmatterRows.get(query)?.old ?? oldRows.get(query) ?? [];
+      const now = frontmatterRows.get(query)?.current ?? newRows.get(query) ?? [];
+      reason = sha256Hex(canonicalJson(now)).then((after): ImpactReason => {
         const removed = rowsMissingFrom(was, now);
         const added = rowsMissingFrom(now, was);
         return {
@@ -469,20 +521,17 @@ export async function computeImpact(input: ImpactInput): Promise<ImpactReport> {
         after: template?.hash ?? null,
       });
     }
-    if (paramsChanged)
+    if (paramsChanged) {
       reasons.push({ kind: "params", before: baseline.lock.paramsHash, after: target.lock.paramsHash });
-    const prepared = after.prepared.get(writer);
-    const frontmatterQuery = prepared?.frontmatter.query;
+    }
+    const shape = after.shapes.get(writer);
     const templateReads = readsOf(writer);
-    if (
-      prepared?.foreach &&
-      (planned !== undefined || unplanned !== undefined) &&
-      planned?.rowKey !== unplanned?.rowKey
-    ) {
+    const rowMoved = planned !== undefined || unplanned !== undefined;
+    if (shape?.foreach !== undefined && rowMoved && planned?.rowKey !== unplanned?.rowKey) {
       reasons.push({
         kind: "row",
-        query: frontmatterQuery as string,
-        binding: prepared.foreach,
+        query: shape.query as string,
+        binding: shape.foreach,
         before: rowView(unplanned?.row),
         after: rowView(planned?.row),
       });
@@ -492,7 +541,7 @@ export async function computeImpact(input: ImpactInput): Promise<ImpactReport> {
     }
     for (const dependency of artifact.dependencies) {
       // A unit reads its own row of the frontmatter result (compared above), the whole result only through `rows`.
-      if (dependency.query === frontmatterQuery && !templateReads.rows) continue;
+      if (dependency.query === shape?.query && !templateReads.rows) continue;
       const reason = queryReason(dependency.query);
       if (reason) reasons.push(await reason);
     }

@@ -136,6 +136,32 @@ export class JobRenderer {
     return this.prepareAll(this.templates, source);
   }
 
+  /** One template after frontmatter and query; renders nothing. */
+  async preparedTemplate(path: string, source: PinnedQuerySource): Promise<PreparedTemplate> {
+    const [prepared] = await this.prepareAll([this.template(path)], source);
+    return prepared as PreparedTemplate;
+  }
+
+  /**
+   * One template over some rows of its result (TemplateUnitPipeline.prepareRows) and the output paths of
+   * those rows, in row order.
+   */
+  async rowPaths(
+    path: string,
+    rows: QueryRows,
+    source: PinnedQuerySource,
+  ): Promise<{ prepared: PreparedTemplate; paths: (UnitPath | SkippedUnit)[] }> {
+    const prepared = await this.pipeline.prepareRows(this.template(path), rows);
+    const units = Array.from({ length: prepared.units }, (_, unit) => unit);
+    return { prepared, paths: await this.unitPaths(prepared, units, source) };
+  }
+
+  private template(path: string): PlanTemplate {
+    const template = this.templates.find((candidate) => candidate.path === path);
+    if (!template) throw new RangeError(`template ${path} is not in the job`);
+    return template;
+  }
+
   /**
    * The output paths of some units of one prepared template (skipIf and `to:` only, never the body), in
    * the given unit order; skipped units give their reason.

@@ -280,7 +280,23 @@ export class TemplateUnitPipeline {
     this.kgen = options.kgen === undefined ? undefined : deepFreeze(JSON.parse(canonicalJson(options.kgen)));
   }
 
-  async prepare(template: PlanTemplate): Promise<PreparedTemplate> {
+  prepare(template: PlanTemplate): Promise<PreparedTemplate> {
+    return this.prepareWith(template, (sparql) => this.recorder.run(sparql, new Set()));
+  }
+
+  /**
+   * The template prepared over some rows of its query result instead of the whole result: its units are
+   * those rows. For the output paths of a few rows (impact analysis) where `to:` and skipIf read only the
+   * unit's row and params: a render's seed leaves `rows` out, so those paths are the ones the job writes.
+   */
+  prepareRows(template: PlanTemplate, rows: QueryRows): Promise<PreparedTemplate> {
+    return this.prepareWith(template, () => templateValuesOfRows(rows));
+  }
+
+  private async prepareWith(
+    template: PlanTemplate,
+    rowsOf: (sparql: string) => MaybePromise<QueryRows>,
+  ): Promise<PreparedTemplate> {
     const templatePath = normalizeOutputPath(template.path);
     let parsed: ParsedTemplate;
     try {
@@ -296,7 +312,7 @@ export class TemplateUnitPipeline {
     let rows: QueryRows | null = null;
     if (typeof sparql === "string" && frontmatter.to !== undefined) {
       try {
-        rows = await this.recorder.run(sparql, new Set());
+        rows = await rowsOf(sparql);
       } catch (error) {
         throw new PlanError("query", `${templatePath}: query failed: ${messageOf(error)}`, {
           template: templatePath,
