@@ -3,11 +3,11 @@ import { sha256Hex } from "../core/sha256";
 import { parseFrontmatter } from "../template/frontmatter/parse-frontmatter";
 import { analyzeTemplate, KGEN_GLOBALS, NUNJUCKS_GLOBALS } from "../template/kgen/analyze-template";
 import type { RecordedDependency } from "./attestation";
-import type { PinnedQueryOutcome, PinnedQuerySource } from "./fetched-queries";
+import type { FetchedRows, PinnedQueryOutcome, PinnedQuerySource } from "./fetched-queries";
 import { kgenContext } from "./generate";
 import { JobRenderer } from "./job-renderer";
 import type { Lock } from "./lock";
-import { ROW_TERMS_KEY, type RowTerm } from "./row-values";
+import { ROW_TERMS_KEY, type RowSemantics, type RowTerm, type TermRow, templateRows } from "./row-values";
 import {
   compare,
   type PlanTemplate,
@@ -225,47 +225,72 @@ function rowView(row: QueryRow | null | undefined): RowView | null {
   return view;
 }
 
-/**
- * A row's identity, cheaper than its canonical JSON and equal exactly when that is: the terms of a typed
- * row (its values derive from them), the values of a lexical one, by variable name.
- */
-function rowKey(row: QueryRow): string {
-  const terms = row[ROW_TERMS_KEY] as Record<string, RowTerm> | undefined;
-  const parts: string[] = [];
-  if (terms !== undefined) {
-    for (const variable of Object.keys(terms).sort(compare)) {
-      const term = terms[variable] as RowTerm;
-      parts.push(variable, term.termType, term.value, term.datatype ?? "", term.language ?? "");
-    }
-  } else {
-    for (const variable of Object.keys(row).sort(compare)) parts.push(variable, String(row[variable]));
-  }
+/** A row's identity as a string: equal exactly when the rows' canonical JSON as templates see them is. */
+function identity(parts: string[]): string {
   return JSON.stringify(parts);
 }
 
-const keysCache = new WeakMap<QueryRows, string[]>();
-
-function rowKeys(rows: QueryRows): string[] {
-  let keys = keysCache.get(rows);
-  if (keys === undefined) {
-    keys = rows.map(rowKey);
-    keysCache.set(rows, keys);
+function termsKey(terms: Record<string, RowTerm>): string {
+  const parts: string[] = [];
+  for (const variable of Object.keys(terms).sort(compare)) {
+    const term = terms[variable] as RowTerm;
+    parts.push(variable, term.termType, term.value, term.datatype ?? "", term.language ?? "");
   }
-  return keys;
+  return identity(parts);
 }
 
-function sameRows(a: QueryRows, b: QueryRows): boolean {
-  if (a.length !== b.length) return false;
-  const [left, right] = [rowKeys(a), rowKeys(b)];
-  return left.every((key, index) => key === right[index]);
+/** A template row's identity: its terms when typed (its values derive from them), else its values. */
+function rowKey(row: QueryRow): string {
+  const terms = row[ROW_TERMS_KEY] as Record<string, RowTerm> | undefined;
+  if (terms !== undefined) return termsKey(terms);
+  const parts: string[] = [];
+  for (const variable of Object.keys(row).sort(compare)) parts.push(variable, String(row[variable]));
+  return identity(parts);
+}
+
+/** A row as the store answered it, keyed as rowKey keys the template row it becomes. */
+function termRowKey(row: TermRow, semantics: RowSemantics): string {
+  if (semantics === "typed") return termsKey(row);
+  const parts: string[] = [];
+  for (const variable of Object.keys(row).sort(compare)) parts.push(variable, (row[variable] as RowTerm).value);
+  return identity(parts);
+}
+
+/** A query result with each row's identity; rows become template rows only where one is needed. */
+class KeyedRows {
+  readonly keys: string[];
+  private converted: QueryRows | undefined;
+
+  constructor(
+    private readonly fetched: FetchedRows,
+    private readonly semantics: RowSemantics,
+  ) {
+    this.keys =
+      fetched.form === "template" ? fetched.rows.map(rowKey) : fetched.rows.map((row) => termRowKey(row, semantics));
+  }
+
+  row(index: number): QueryRow {
+    if (this.fetched.form === "template") return this.fetched.rows[index] as QueryRow;
+    return templateRows([this.fetched.rows[index] as TermRow], this.semantics)[0] as QueryRow;
+  }
+
+  all(): QueryRows {
+    if (this.fetched.form === "template") return this.fetched.rows;
+    this.converted ??= templateRows(this.fetched.rows, this.semantics);
+    return this.converted;
+  }
+}
+
+function sameRows(a: KeyedRows, b: KeyedRows): boolean {
+  return a.keys.length === b.keys.length && a.keys.every((key, index) => key === b.keys[index]);
 }
 
 /** Rows in `from` and not in `other`, as multisets, in `from`'s order. */
-function rowsMissingFrom(from: QueryRows, other: QueryRows): number[] {
+function rowsMissingFrom(from: KeyedRows, other: KeyedRows): number[] {
   const counts = new Map<string, number>();
-  for (const key of rowKeys(other)) counts.set(key, (counts.get(key) ?? 0) + 1);
+  for (const key of other.keys) counts.set(key, (counts.get(key) ?? 0) + 1);
   const missing: number[] = [];
-  for (const [index, key] of rowKeys(from).entries()) {
+  for (const [index, key] of from.keys.entries()) {
     const left = counts.get(key) ?? 0;
     if (left > 0) counts.set(key, left - 1);
     else missing.push(index);
@@ -325,8 +350,13 @@ class SidePlanner {
     await this.renderer.queryRows([...queries].sort(compare), this.source);
   }
 
-  async rows(query: string): Promise<QueryRows> {
-    return (await this.renderer.queryRows([query], this.source)).get(query) as QueryRows;
+  async rows(query: string): Promise<KeyedRows> {
+    const fetched = (await this.renderer.fetchedRows([query], this.source)).get(query) as FetchedRows;
+    return new KeyedRows(fetched, this.renderer.rowSemantics);
+  }
+
+  keyed(rows: QueryRows): KeyedRows {
+    return new KeyedRows({ form: "template", rows }, this.renderer.rowSemantics);
   }
 
   /** Every unit's path of one template; answers its frontmatter rows (null without). */
@@ -409,7 +439,7 @@ export async function computeImpact(input: ImpactInput): Promise<ImpactReport> {
   const oldPlanned = new Map<string, PlannedUnit>();
   const newPlanned = new Map<string, PlannedUnit>();
   const fullyPlanned = new Set<string>();
-  const frontmatterRows = new Map<string, { old: QueryRows; current: QueryRows }>();
+  const frontmatterRows = new Map<string, { old: KeyedRows; current: KeyedRows }>();
   const templatePaths = [...new Set([...before.byPath.keys(), ...after.byPath.keys()])].sort(compare);
   for (const path of templatePaths) {
     const old = before.byPath.get(path);
@@ -430,7 +460,7 @@ export async function computeImpact(input: ImpactInput): Promise<ImpactReport> {
       const oldRows = old ? await before.allPaths(path, oldPlanned) : null;
       const newRows = current ? await after.allPaths(path, newPlanned) : null;
       if (query !== undefined && oldRows && newRows && before.shapes.get(path)?.query === query) {
-        frontmatterRows.set(query, { old: oldRows, current: newRows });
+        frontmatterRows.set(query, { old: before.keyed(oldRows), current: after.keyed(newRows) });
       }
       continue;
     }
@@ -438,7 +468,7 @@ export async function computeImpact(input: ImpactInput): Promise<ImpactReport> {
     const newRows = await after.rows(query);
     frontmatterRows.set(query, { old: oldRows, current: newRows });
     if (sameRows(oldRows, newRows)) continue;
-    const pick = (rows: QueryRows, indexes: number[]) => indexes.map((index) => rows[index] as QueryRow);
+    const pick = (rows: KeyedRows, indexes: number[]) => indexes.map((index) => rows.row(index));
     await before.rowPaths(path, pick(oldRows, rowsMissingFrom(oldRows, newRows)), oldPlanned);
     await after.rowPaths(path, pick(newRows, rowsMissingFrom(newRows, oldRows)), newPlanned);
   }
@@ -469,18 +499,18 @@ export async function computeImpact(input: ImpactInput): Promise<ImpactReport> {
     if (!changedQueries.has(query)) return undefined;
     let reason = queryReasons.get(query);
     if (reason === undefined) {
-      const was = frontmatterRows.get(query)?.old ?? oldRows.get(query) ?? [];
-      const now = frontmatterRows.get(query)?.current ?? newRows.get(query) ?? [];
-      reason = sha256Hex(canonicalJson(now)).then((after): ImpactReason => {
+      const was = frontmatterRows.get(query)?.old ?? before.keyed(oldRows.get(query) ?? []);
+      const now = frontmatterRows.get(query)?.current ?? after.keyed(newRows.get(query) ?? []);
+      reason = sha256Hex(canonicalJson(now.all())).then((hash): ImpactReason => {
         const removed = rowsMissingFrom(was, now);
         const added = rowsMissingFrom(now, was);
         return {
           kind: "query",
           query,
           before: recordedHashes.get(query) as string,
-          after,
-          rowsAdded: added.slice(0, IMPACT_ROWS_SHOWN).map((index) => rowView(now[index]) as RowView),
-          rowsRemoved: removed.slice(0, IMPACT_ROWS_SHOWN).map((index) => rowView(was[index]) as RowView),
+          after: hash,
+          rowsAdded: added.slice(0, IMPACT_ROWS_SHOWN).map((index) => rowView(now.row(index)) as RowView),
+          rowsRemoved: removed.slice(0, IMPACT_ROWS_SHOWN).map((index) => rowView(was.row(index)) as RowView),
           rowsAddedCount: added.length,
           rowsRemovedCount: removed.length,
         };

@@ -1,9 +1,14 @@
-import { FetchedQueryResults, inOrderWithFetchedQueries, type PinnedQuerySource } from "./fetched-queries";
+import {
+  FetchedQueryResults,
+  type FetchedRows,
+  inOrderWithFetchedQueries,
+  type PinnedQuerySource,
+} from "./fetched-queries";
 import { kgenContext } from "./generate";
 import { kgenPlanDependencies } from "./kgen-dependencies";
 import type { Lock } from "./lock";
 import { batchUnits, checkOutputConflicts, sortArtifacts, type UnitBatch } from "./plan";
-import { rowSemanticsOf } from "./row-values";
+import { type RowSemantics, rowSemanticsOf } from "./row-values";
 import { type ArtifactData, withoutBytes } from "./template-preview";
 import {
   compare,
@@ -186,6 +191,16 @@ export class JobRenderer {
   async queryRows(queries: readonly string[], source: PinnedQuerySource): Promise<Map<string, QueryRows>> {
     await this.results.fetch(queries, source);
     return new Map(queries.map((query) => [query, this.results.runQuery(query)]));
+  }
+
+  /** Query results of the pinned version in whichever form they are kept (see FetchedQueryResults.fetched). */
+  async fetchedRows(queries: readonly string[], source: PinnedQuerySource): Promise<Map<string, FetchedRows>> {
+    await this.results.fetch(queries, source);
+    return new Map(queries.map((query) => [query, this.results.fetched(query)]));
+  }
+
+  get rowSemantics(): RowSemantics {
+    return this.results.semantics;
   }
 
   private renderUnits(
