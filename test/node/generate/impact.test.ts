@@ -207,6 +207,34 @@ describe("computeImpact: predicted changes are exactly the bytes that change", (
   });
 });
 
+describe("computeImpact: a foreach template that also reads the whole result", () => {
+  // `to:` reads only the row, so only changed rows are re-planned; the body lists every name through `rows`.
+  const SIBLINGS = `---
+to: "siblings/{{ e.name | kebabCase }}.txt"
+sparql: "${PREFIXES} SELECT ?name WHERE { ?iri a ex:Entity ; rdfs:label ?name } ORDER BY ?name"
+foreach: e
+---
+{{ e.name }}:{% for r in rows %} {{ r.name }}{% endfor %}`;
+  const sources = { "siblings.njk": SIBLINGS };
+
+  it("an added entity changes every file that lists the names, and adds its own", async () => {
+    const { predicted, actual, report } = await predictAndGenerate({ add: entity(9) }, sources);
+    expect(Object.keys(actual)).toHaveLength(7);
+    expect(actual["siblings/entity-9.txt"]).toBe("added");
+    expect(predicted).toEqual(actual);
+    expect(report.work.pathRenders).toBe(1);
+  });
+
+  it("a size change, which the query does not select, changes nothing", async () => {
+    const { predicted, actual } = await predictAndGenerate(
+      { remove: entity(2), add: entity(2, "entity 2", 42) },
+      sources,
+    );
+    expect(actual).toEqual({});
+    expect(predicted).toEqual({});
+  });
+});
+
 describe("computeImpact: reasons and risk", () => {
   it("a changed literal names its row, before and after, and is breaking (the old row is gone)", async () => {
     const { report } = await predictAndGenerate(CORPUS[0]?.edit ?? {});
