@@ -50,19 +50,32 @@ export function pendingQueryOf(error: unknown): string | undefined {
   return undefined;
 }
 
+/** A fetched result: as the store answered it (terms), or as templates see it once a render asked for it. */
+export type FetchedRows = { form: "terms"; rows: TermRow[] } | { form: "template"; rows: QueryRows };
+
 export class FetchedQueryResults {
-  private readonly results = new Map<string, QueryRows | PinnedQueryError>();
+  /** Answers as fetched; a result is converted to template rows when first read, then kept only so. */
+  private readonly results = new Map<string, FetchedRows | PinnedQueryError>();
   private readonly inFlight = new Map<string, Promise<void>>();
 
-  constructor(private readonly semantics: RowSemantics) {}
+  constructor(readonly semantics: RowSemantics) {}
 
   /** The pipeline's runQuery: the fetched rows, the fetched failure, or QueryPendingError. */
   readonly runQuery = (sparql: string): QueryRows => {
+    const result = this.fetched(sparql);
+    if (result.form === "template") return result.rows;
+    const rows = templateRows(result.rows, this.semantics);
+    this.results.set(sparql, { form: "template", rows });
+    return rows;
+  };
+
+  /** A fetched result in whichever form it is kept (comparisons need no conversion); throws as runQuery does. */
+  fetched(sparql: string): FetchedRows {
     const result = this.results.get(sparql);
     if (result === undefined) throw new QueryPendingError(sparql);
     if (result instanceof PinnedQueryError) throw result;
     return result;
-  };
+  }
 
   /**
    * Fetches the queries not here yet from `source` in one batch; queries another caller is fetching are
@@ -77,7 +90,7 @@ export class FetchedQueryResults {
           if (!outcome) throw new Error("the query source left a query unanswered");
           this.results.set(
             query,
-            outcome.ok ? templateRows(outcome.rows, this.semantics) : new PinnedQueryError(outcome.failure),
+            outcome.ok ? { form: "terms", rows: outcome.rows } : new PinnedQueryError(outcome.failure),
           );
         }
       });

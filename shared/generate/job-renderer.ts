@@ -1,9 +1,14 @@
-import { FetchedQueryResults, inOrderWithFetchedQueries, type PinnedQuerySource } from "./fetched-queries";
+import {
+  FetchedQueryResults,
+  type FetchedRows,
+  inOrderWithFetchedQueries,
+  type PinnedQuerySource,
+} from "./fetched-queries";
 import { kgenContext } from "./generate";
 import { kgenPlanDependencies } from "./kgen-dependencies";
 import type { Lock } from "./lock";
 import { batchUnits, checkOutputConflicts, sortArtifacts, type UnitBatch } from "./plan";
-import { rowSemanticsOf } from "./row-values";
+import { type RowSemantics, rowSemanticsOf } from "./row-values";
 import { type ArtifactData, withoutBytes } from "./template-preview";
 import {
   compare,
@@ -11,8 +16,10 @@ import {
   type PlannedArtifact,
   type PlanTemplate,
   type PreparedTemplate,
+  type QueryRows,
   type SkippedUnit,
   TemplateUnitPipeline,
+  type UnitPath,
 } from "./template-unit";
 
 export interface JobRequest {
@@ -127,6 +134,73 @@ export class JobRenderer {
     sortArtifacts(artifacts);
     checkOutputConflicts(artifacts);
     return { artifacts: artifacts.map(withoutBytes), skipped };
+  }
+
+  /** Every template after frontmatter and query, in template path order; renders nothing. */
+  preparedTemplates(source: PinnedQuerySource): Promise<PreparedTemplate[]> {
+    return this.prepareAll(this.templates, source);
+  }
+
+  /** One template after frontmatter and query; renders nothing. */
+  async preparedTemplate(path: string, source: PinnedQuerySource): Promise<PreparedTemplate> {
+    const [prepared] = await this.prepareAll([this.template(path)], source);
+    return prepared as PreparedTemplate;
+  }
+
+  /**
+   * One template over some rows of its result (TemplateUnitPipeline.prepareRows) and the output paths of
+   * those rows, in row order.
+   */
+  async rowPaths(
+    path: string,
+    rows: QueryRows,
+    source: PinnedQuerySource,
+  ): Promise<{ prepared: PreparedTemplate; paths: (UnitPath | SkippedUnit)[] }> {
+    const prepared = await this.pipeline.prepareRows(this.template(path), rows);
+    const units = Array.from({ length: prepared.units }, (_, unit) => unit);
+    return { prepared, paths: await this.unitPaths(prepared, units, source) };
+  }
+
+  private template(path: string): PlanTemplate {
+    const template = this.templates.find((candidate) => candidate.path === path);
+    if (!template) throw new RangeError(`template ${path} is not in the job`);
+    return template;
+  }
+
+  /**
+   * The output paths of some units of one prepared template (skipIf and `to:` only, never the body), in
+   * the given unit order; skipped units give their reason.
+   */
+  async unitPaths(
+    prepared: PreparedTemplate,
+    units: readonly number[],
+    source: PinnedQuerySource,
+  ): Promise<(UnitPath | SkippedUnit)[]> {
+    const out: (UnitPath | SkippedUnit)[] = [];
+    await inOrderWithFetchedQueries(
+      units.length,
+      (index) => this.pipeline.unitPath(prepared, units[index] as number),
+      (result) => out.push(result),
+      this.results,
+      source,
+    );
+    return out;
+  }
+
+  /** Query results of the pinned version as templates see them, fetched in batches and kept for later renders. */
+  async queryRows(queries: readonly string[], source: PinnedQuerySource): Promise<Map<string, QueryRows>> {
+    await this.results.fetch(queries, source);
+    return new Map(queries.map((query) => [query, this.results.runQuery(query)]));
+  }
+
+  /** Query results of the pinned version in whichever form they are kept (see FetchedQueryResults.fetched). */
+  async fetchedRows(queries: readonly string[], source: PinnedQuerySource): Promise<Map<string, FetchedRows>> {
+    await this.results.fetch(queries, source);
+    return new Map(queries.map((query) => [query, this.results.fetched(query)]));
+  }
+
+  get rowSemantics(): RowSemantics {
+    return this.results.semantics;
   }
 
   private renderUnits(

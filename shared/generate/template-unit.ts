@@ -93,6 +93,24 @@ export interface PlannedArtifact {
   dependencies: RecordedDependency[];
 }
 
+/** Where one unit is written, found without rendering its body (see TemplateUnitPipeline.unitPath). */
+export interface UnitPath {
+  template: string;
+  rowIndex: number | null;
+  path: string;
+  mode: WriteModeName;
+}
+
+/** A unit past skipIf and `to:`, with what rendering its body needs. */
+interface LocatedUnit {
+  templatePath: string;
+  rowIndex: number | null;
+  context: Record<string, unknown>;
+  path: string;
+  reads: Set<string>;
+  render(source: string, purpose: "to" | "body", firstLine: number): Promise<string>;
+}
+
 export type SkipReason = "no-to" | "skip-if" | "empty-to";
 
 export interface SkippedUnit {
@@ -183,7 +201,8 @@ export function templateValuesOfRows(rows: QueryRows): QueryRows {
 
 interface QueryResult {
   rows: QueryRows;
-  canonical: string;
+  /** The result as runQuery gave it; its canonical JSON is hashed once, when a dependency first needs it. */
+  resolved: QueryRows;
 }
 
 /** Runs and caches queries for one plan, and records which ones each render read. */
@@ -203,7 +222,7 @@ class QueryRecorder {
     if (cached === undefined) {
       const settle = (resolved: QueryRows): QueryResult => {
         // The dependency hash is of the result itself; templates get its values.
-        const entry = { rows: templateValuesOfRows(resolved), canonical: canonicalJson(resolved) };
+        const entry = { rows: templateValuesOfRows(resolved), resolved };
         this.results.set(sparql, entry);
         return entry;
       };
@@ -220,7 +239,7 @@ class QueryRecorder {
       let hash = this.hashes.get(sparql);
       if (hash === undefined) {
         hash = Promise.resolve(this.results.get(sparql) as MaybePromise<QueryResult>).then((entry) =>
-          sha256Hex(entry.canonical),
+          sha256Hex(canonicalJson(entry.resolved)),
         );
         this.hashes.set(sparql, hash);
       }
@@ -261,7 +280,23 @@ export class TemplateUnitPipeline {
     this.kgen = options.kgen === undefined ? undefined : deepFreeze(JSON.parse(canonicalJson(options.kgen)));
   }
 
-  async prepare(template: PlanTemplate): Promise<PreparedTemplate> {
+  prepare(template: PlanTemplate): Promise<PreparedTemplate> {
+    return this.prepareWith(template, (sparql) => this.recorder.run(sparql, new Set()));
+  }
+
+  /**
+   * The template prepared over some rows of its query result instead of the whole result: its units are
+   * those rows. For the output paths of a few rows (impact analysis) where `to:` and skipIf read only the
+   * unit's row and params: a render's seed leaves `rows` out, so those paths are the ones the job writes.
+   */
+  prepareRows(template: PlanTemplate, rows: QueryRows): Promise<PreparedTemplate> {
+    return this.prepareWith(template, () => templateValuesOfRows(rows));
+  }
+
+  private async prepareWith(
+    template: PlanTemplate,
+    rowsOf: (sparql: string) => MaybePromise<QueryRows>,
+  ): Promise<PreparedTemplate> {
     const templatePath = normalizeOutputPath(template.path);
     let parsed: ParsedTemplate;
     try {
@@ -277,7 +312,7 @@ export class TemplateUnitPipeline {
     let rows: QueryRows | null = null;
     if (typeof sparql === "string" && frontmatter.to !== undefined) {
       try {
-        rows = await this.recorder.run(sparql, new Set());
+        rows = await rowsOf(sparql);
       } catch (error) {
         throw new PlanError("query", `${templatePath}: query failed: ${messageOf(error)}`, {
           template: templatePath,
@@ -337,11 +372,17 @@ export class TemplateUnitPipeline {
     return "reason" in result ? result : result.artifact;
   }
 
-  /** renderUnit, with the body as the engine rendered it (before normalizeOutput) for previews. */
-  private async renderUnitWithRawBody(
-    prepared: PreparedTemplate,
-    unit: number,
-  ): Promise<{ artifact: PlannedArtifact; rawBody: string } | SkippedUnit> {
+  /**
+   * Where one unit goes, without rendering its body: skipIf and `to:` only. Impact analysis plans output
+   * paths this way; renderUnit goes on from here, so a path found here is the path the job writes.
+   */
+  async unitPath(prepared: PreparedTemplate, unit: number): Promise<UnitPath | SkippedUnit> {
+    const located = await this.locateUnit(prepared, unit);
+    if ("reason" in located) return located;
+    return { template: located.templatePath, rowIndex: located.rowIndex, path: located.path, mode: prepared.mode.mode };
+  }
+
+  private async locateUnit(prepared: PreparedTemplate, unit: number): Promise<LocatedUnit | SkippedUnit> {
     const templatePath = prepared.template.path;
     const to = prepared.frontmatter.to;
     if (to === undefined) return { template: templatePath, rowIndex: null, reason: "no-to" };
@@ -350,8 +391,6 @@ export class TemplateUnitPipeline {
     }
     const rowIndex = prepared.foreach !== null ? unit : null;
     const context = this.contextFor(prepared, rowIndex);
-    // `rows` is left out: it is the same for every unit and already a recorded dependency.
-    const contextSha256 = await sha256Hex(canonicalJson({ ...context, rows: undefined }));
     const where = { template: templatePath, rowIndex };
 
     if (prepared.frontmatter.skipIf !== undefined) {
@@ -397,6 +436,19 @@ export class TemplateUnitPipeline {
     } catch (error) {
       throw new PlanError("output-path", `${templatePath}: ${messageOf(error)}`, { ...where, cause: error });
     }
+    return { templatePath, rowIndex, context, path, reads, render };
+  }
+
+  /** renderUnit, with the body as the engine rendered it (before normalizeOutput) for previews. */
+  private async renderUnitWithRawBody(
+    prepared: PreparedTemplate,
+    unit: number,
+  ): Promise<{ artifact: PlannedArtifact; rawBody: string } | SkippedUnit> {
+    const located = await this.locateUnit(prepared, unit);
+    if ("reason" in located) return located;
+    const { templatePath, rowIndex, context, path, reads, render } = located;
+    // `rows` is left out: it is the same for every unit and already a recorded dependency.
+    const contextSha256 = await sha256Hex(canonicalJson({ ...context, rows: undefined }));
     const rawBody = await render(prepared.body, "body", prepared.bodyLine);
     const content = normalizeOutput(rawBody);
     const bytes = new TextEncoder().encode(content);

@@ -81,6 +81,7 @@ describe("cross-tenant matrix", () => {
       [`/v1/jobs/${job.id}/bundle`, {}],
       [`/v1/jobs/${job.id}/diff/${job.id}`, {}],
       [`/v1/jobs/${job.id}/diff/${job.id}`, { headers: { accept: "text/x-diff" } }],
+      [`/v1/jobs/${job.id}/impact`, {}],
       [`/v1/artifacts/${artifact}`, {}],
       [`/v1/artifacts/${artifact}/attestation`, {}],
       [`/v1/artifacts/${artifact}/explain`, {}],

@@ -63,13 +63,25 @@ export async function jobRenderer(
     if (renderers.size >= KEPT_RENDERERS) renderers.delete(renderers.keys().next().value as string);
   }
   renderers.set(key, renderer);
+  return { renderer: await renderer, source: pinnedQuerySource(env, tenant, lock, limits) };
+}
+
+/**
+ * The lock's pinned graph version read from the tenant's object in bounded batches (`jobQueries`), through a
+ * stub of this invocation (a stub cannot be used from another request).
+ */
+export function pinnedQuerySource(
+  env: Env,
+  tenant: TenantSnapshot,
+  lock: Lock,
+  limits: { maxRows: number; maxSteps: number },
+): PinnedQuerySource {
   const stub = tenantObject(env, tenant);
   const pinned = { graph: lock.graph.name, version: lock.graph.version as number, buildTime: lock.buildTime, limits };
-  const source = chunkedQuerySource(
+  return chunkedQuerySource(
     MAX_QUERIES_PER_CALL,
     // The stub's inferred type loses the answer's shape (RPC serialization types): it is the method's own.
     async (queries) =>
       unwrap((await stub.jobQueries({ ...pinned, queries })) as RpcOutcome<PinnedQueryAnswers>).results,
   );
-  return { renderer: await renderer, source };
 }

@@ -5,6 +5,7 @@ import {
 } from "../../shared/core/budget-errors";
 import { PinnedQueryError } from "../../shared/generate/fetched-queries";
 import { GraphRequiredError } from "../../shared/generate/graph-required-error";
+import { ImpactBudgetExceededError } from "../../shared/generate/impact";
 import { DiffTooLargeError } from "../../shared/generate/job-diff";
 import { LockError } from "../../shared/generate/lock";
 import { PathCollisionError } from "../../shared/generate/path-collisions";
@@ -50,6 +51,14 @@ export function problemFromDomainError(error: unknown): HttpError | undefined {
       "Diff too large",
       `${error.message} Read the comparison page by page as JSON instead.`,
       { subject: error.subject, limit: error.limit, path: error.path },
+    );
+  }
+  if (error instanceof ImpactBudgetExceededError) {
+    return unprocessable(
+      "impact-too-large",
+      "Impact analysis too large",
+      `${error.message}; regenerate the job at that version instead.`,
+      { budget: error.budget, limit: error.limit },
     );
   }
   if (error instanceof UnsafeDestinationError) {

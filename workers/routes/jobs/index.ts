@@ -3,6 +3,8 @@ import * as artifactHandlers from "./artifacts.handlers";
 import * as artifactRoutes from "./artifacts.routes";
 import * as diffHandlers from "./diff.handlers";
 import * as diffRoutes from "./diff.routes";
+import * as impactHandlers from "./impact.handlers";
+import * as impactRoutes from "./impact.routes";
 import * as handlers from "./jobs.handlers";
 import * as routes from "./jobs.routes";
 
@@ -14,6 +16,7 @@ export const jobRoutes = createRouter()
   .openapi(routes.listJobArtifacts, handlers.listJobArtifacts)
   .openapi(routes.getJobBundle, handlers.getJobBundle)
   .openapi(diffRoutes.diffJobs, diffHandlers.diffJobs)
+  .openapi(impactRoutes.getJobImpact, impactHandlers.getJobImpact)
   .openapi(artifactRoutes.getArtifactContent, artifactHandlers.getArtifactContent)
   .openapi(artifactRoutes.getArtifactAttestation, artifactHandlers.getArtifactAttestation)
   .openapi(artifactRoutes.explainArtifact, artifactHandlers.explainArtifact)
