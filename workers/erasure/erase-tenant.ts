@@ -4,7 +4,7 @@ import { type ErasureProgress, TenantErasures } from "../repository/tenant-erasu
 import { TenantDirectory } from "../repository/tenants";
 import { ContentStore } from "../storage/content-store";
 import { tenantObject } from "../tenant-object-stub";
-import { deleteRecordsPage, RECORDS_PAGE_SIZE, TENANT_TABLES } from "./tenant-records";
+import { RECORDS_PAGE_SIZE, TENANT_TABLES } from "./tenant-records";
 
 /**
  * Pages one queue message works through before handing the rest to a new message: each page is a few
@@ -40,7 +40,7 @@ async function erasePage(env: Env, record: TenantErasureRow): Promise<ErasurePro
       const index = record.cursor === null ? 0 : TENANT_TABLES.findIndex((table) => table.name === record.cursor);
       const table = TENANT_TABLES[index];
       if (!table) throw new Error(`the erasure's cursor names no tenant table: "${record.cursor}"`);
-      const deleted = await deleteRecordsPage(database(env.DB), table, record.tenantId);
+      const deleted = await table.erasePage(env, record.tenantId);
       // A page short of full means the table holds no more of the tenant's rows.
       if (deleted === RECORDS_PAGE_SIZE) return { phase: "records", cursor: table.name, d1RowsDeleted: deleted };
       const next = TENANT_TABLES[index + 1];

@@ -1,6 +1,6 @@
 import { getTableName, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
-import type { Database } from "../db/client";
+import { database } from "../db/client";
 import {
   apiKeys,
   artifacts,
@@ -14,22 +14,31 @@ import {
   triggerDeliveries,
   triggers,
 } from "../db/schema";
+import { ArtifactIndex } from "../repository/artifact-index";
 
 /** Rows one D1 statement of an erasure deletes at most. */
 export const RECORDS_PAGE_SIZE = 1000;
 
 export interface TenantTable {
   name: string;
-  table: SQLiteTable;
-  /** The condition selecting the tenant's rows, through an index. */
-  owned: (tenantId: string) => SQL;
+  /** Deletes up to RECORDS_PAGE_SIZE of the tenant's rows in one statement; returns how many. */
+  erasePage: (env: Env, tenantId: string) => Promise<number>;
 }
 
-const byTenantId = (table: SQLiteTable, tenantId: SQLiteColumn): TenantTable => ({
-  name: getTableName(table),
-  table,
-  owned: (id) => sql`${tenantId} = ${id}`,
-});
+/** Deletes one page of the rows `owned` selects (it must select them through an index). */
+function tableOf(table: SQLiteTable, owned: (tenantId: string) => SQL): TenantTable {
+  return {
+    name: getTableName(table),
+    erasePage: async (env, tenantId) => {
+      const result = await database(env.DB).run(
+        sql`delete from ${table} where rowid in (select rowid from ${table} where ${owned(tenantId)} limit ${RECORDS_PAGE_SIZE})`,
+      );
+      return result.meta.changes ?? 0;
+    },
+  };
+}
+
+const byTenantId = (table: SQLiteTable, tenantId: SQLiteColumn) => tableOf(table, (id) => sql`${tenantId} = ${id}`);
 
 /**
  * Every D1 table holding a tenant's data, in the order an erasure empties them: rows that reference
@@ -39,16 +48,19 @@ const byTenantId = (table: SQLiteTable, tenantId: SQLiteColumn): TenantTable => 
  * audit entry, which names the tenant only by id.
  */
 export const TENANT_TABLES: readonly TenantTable[] = [
-  byTenantId(artifacts, artifacts.tenantId),
+  // The artifact index is read and written through ArtifactIndex only, wherever it keeps its rows.
+  {
+    name: getTableName(artifacts),
+    erasePage: (env, tenantId) => new ArtifactIndex(env, tenantId).erasePage(RECORDS_PAGE_SIZE),
+  },
   byTenantId(jobBatches, jobBatches.tenantId),
   byTenantId(jobs, jobs.tenantId),
-  {
-    name: getTableName(triggerDeliveries),
-    table: triggerDeliveries,
-    // No index leads from a tenant to its deliveries; the trigger id (the primary key's first column) does.
-    owned: (id) =>
+  // No index leads from a tenant to its deliveries; the trigger id (the primary key's first column) does.
+  tableOf(
+    triggerDeliveries,
+    (id) =>
       sql`${triggerDeliveries.triggerId} in (select ${triggers.id} from ${triggers} where ${triggers.tenantId} = ${id})`,
-  },
+  ),
   byTenantId(triggers, triggers.tenantId),
   byTenantId(templates, templates.tenantId),
   byTenantId(generatorSettings, generatorSettings.tenantId),
@@ -57,11 +69,3 @@ export const TENANT_TABLES: readonly TenantTable[] = [
   byTenantId(members, members.tenantId),
   byTenantId(auditLog, auditLog.tenantId),
 ];
-
-/** Deletes up to RECORDS_PAGE_SIZE of the tenant's rows in one table, in one statement; returns how many. */
-export async function deleteRecordsPage(db: Database, entry: TenantTable, tenantId: string): Promise<number> {
-  const result = await db.run(
-    sql`delete from ${entry.table} where rowid in (select rowid from ${entry.table} where ${entry.owned(tenantId)} limit ${RECORDS_PAGE_SIZE})`,
-  );
-  return result.meta.changes ?? 0;
-}
