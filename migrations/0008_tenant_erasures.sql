@@ -13,3 +13,5 @@ CREATE TABLE `tenant_erasures` (
 	`updated_at` text NOT NULL,
 	`completed_at` text
 );
+--> statement-breakpoint
+CREATE INDEX `tenant_erasures_status_idx` ON `tenant_erasures` (`status`,`updated_at`);

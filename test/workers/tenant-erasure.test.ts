@@ -6,6 +6,7 @@ import { eraseRetryDelaySeconds } from "../../workers/erasure/erase-consumer";
 import { eraseTenantPages } from "../../workers/erasure/erase-tenant";
 import { RECORDS_PAGE_SIZE, TENANT_TABLES } from "../../workers/erasure/tenant-records";
 import worker from "../../workers/index";
+import { resumeStaleErasures, STALE_ERASURE_MS } from "../../workers/maintenance/resume-erasures";
 import { ContentStore } from "../../workers/storage/content-store";
 import { tenantObject } from "../../workers/tenant-object-stub";
 import { ADMIN_TOKEN, bearer, call, createTenant, expectProblem, jsonBody, type TestTenant } from "./helpers";
@@ -335,5 +336,26 @@ describe("tenant erasure", () => {
     );
     await expectProblem(await deleteTenant("tn_missing"), 404, "not-found");
     await completedErasure(tenant.id);
+  });
+
+  it("is queued again by the cron when it stopped moving, never while fresh or once failed", async () => {
+    const stale = await erasingTenant();
+    const fresh = await erasingTenant();
+    const failed = await erasingTenant();
+    const longAgo = new Date(Date.now() - STALE_ERASURE_MS - 60_000).toISOString();
+    await env.DB.prepare("UPDATE tenant_erasures SET updated_at = ? WHERE tenant_id = ?").bind(longAgo, stale.id).run();
+    await env.DB.prepare("UPDATE tenant_erasures SET updated_at = ?, status = 'failed' WHERE tenant_id = ?")
+      .bind(longAgo, failed.id)
+      .run();
+    const resumed = await resumeStaleErasures(env, Date.now());
+    expect(resumed).toContain(stale.id);
+    expect(resumed).not.toContain(fresh.id);
+    expect(resumed).not.toContain(failed.id);
+    // Its message is on the queue now: the next run leaves it alone.
+    expect(await resumeStaleErasures(env, Date.now())).not.toContain(stale.id);
+    await completedErasure(stale.id);
+    expect(total(await d1RowsOf(stale.id))).toBe(0);
+    expect((await erasureOf(fresh.id)).status).toBe("queued");
+    expect((await erasureOf(failed.id)).status).toBe("failed");
   });
 });

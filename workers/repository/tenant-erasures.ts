@@ -1,4 +1,4 @@
-import { and, eq, ne, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, lt, ne, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type TenantErasureRow, tenantErasures } from "../db/schema";
 
@@ -80,5 +80,28 @@ export class TenantErasures {
       .where(and(eq(tenantErasures.tenantId, tenantId), ne(tenantErasures.status, "completed")))
       .returning();
     return restarted ?? null;
+  }
+
+  /**
+   * Unfinished erasures (queued or running) last changed before `cutoff`, oldest first, marked as
+   * changed `now` so the next sweep leaves them alone while their new message runs.
+   */
+  async takeStale(cutoff: string, limit: number, now: string): Promise<string[]> {
+    const stale = await this.db
+      .select({ tenantId: tenantErasures.tenantId })
+      .from(tenantErasures)
+      .where(and(inArray(tenantErasures.status, ["queued", "running"]), lt(tenantErasures.updatedAt, cutoff)))
+      .orderBy(asc(tenantErasures.updatedAt))
+      .limit(limit)
+      .all();
+    const ids = stale.map((row) => row.tenantId);
+    if (ids.length > 0) {
+      await this.db
+        .update(tenantErasures)
+        .set({ updatedAt: now })
+        .where(and(inArray(tenantErasures.tenantId, ids), lt(tenantErasures.updatedAt, cutoff)))
+        .run();
+    }
+    return ids;
   }
 }
