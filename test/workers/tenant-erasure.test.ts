@@ -319,6 +319,17 @@ describe("tenant erasure", () => {
     );
   });
 
+  it("makes one erasure of two concurrent deletions", async () => {
+    const tenant = await createTenant();
+    const answers = await Promise.all([deleteTenant(tenant.id), deleteTenant(tenant.id)]);
+    expect(answers.map((res) => res.status)).toEqual([202, 202]);
+    const [first, second] = (await Promise.all(answers.map((res) => res.json()))) as Erasure[];
+    expect(second?.requestedAt).toBe(first?.requestedAt);
+    const erasure = await completedErasure(tenant.id);
+    expect(erasure.attempts).toBe(0);
+    expect(total(await d1RowsOf(tenant.id))).toBe(0);
+  });
+
   it("shows the erasure to the operator only", async () => {
     const tenant = await createTenant();
     const other = await createTenant();

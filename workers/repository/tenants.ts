@@ -2,7 +2,15 @@ import { and, asc, eq, gt, ne, or } from "drizzle-orm";
 import { randomId } from "../../shared/core/encoding";
 import type { TenantSigningKey } from "../../shared/crypto/tenant-keys";
 import type { Database } from "../db/client";
-import { apiKeys, auditLog, signingKeys, type TenantRow, tenantErasures, tenants } from "../db/schema";
+import {
+  apiKeys,
+  auditLog,
+  signingKeys,
+  type TenantErasureRow,
+  type TenantRow,
+  tenantErasures,
+  tenants,
+} from "../db/schema";
 import { type Cursor, decodeCursor } from "./pagination";
 import { signingKeyRow } from "./signing-keys";
 
@@ -117,7 +125,7 @@ export class TenantDirectory {
 
   async update(
     id: string,
-    changes: Partial<Pick<TenantRow, "name" | "plan" | "status">>,
+    changes: Partial<Pick<LiveTenantRow, "name" | "plan" | "status">>,
     actor: string,
     requestId: string,
     now: string,
@@ -144,17 +152,21 @@ export class TenantDirectory {
   /**
    * Deletes the tenant as callers see it, in one batch: its row turns `erasing` (no credential of it
    * works from now on: every lookup requires a live tenant) and gives up its slug, so a new tenant may
-   * take it; its erasure is recorded as queued. Its data is left to that erasure. False when the tenant
-   * is unknown or already deleted.
+   * take it; its erasure is recorded as queued (when two deletions race, the first one's record stays).
+   * Its data is left to that erasure, whose record this returns.
    */
-  async beginErasure(tenant: LiveTenantRow, actor: string, requestId: string, now: string): Promise<boolean> {
-    const [marked] = await this.db.batch([
+  async beginErasure(
+    tenant: LiveTenantRow,
+    actor: string,
+    requestId: string,
+    now: string,
+  ): Promise<TenantErasureRow | undefined> {
+    const [, , , erasure] = await this.db.batch([
       this.db
         .update(tenants)
         // The id can never be a slug (slugs have no underscore), so it frees the slug without colliding.
         .set({ status: "erasing", slug: tenant.id, updatedAt: now })
-        .where(and(eq(tenants.id, tenant.id), liveTenant))
-        .returning({ id: tenants.id }),
+        .where(and(eq(tenants.id, tenant.id), liveTenant)),
       this.db
         .insert(tenantErasures)
         .values({
@@ -169,8 +181,9 @@ export class TenantDirectory {
       this.db
         .insert(auditLog)
         .values({ tenantId: null, actor, action: "tenant.delete", target: tenant.id, requestId, createdAt: now }),
+      this.db.select().from(tenantErasures).where(eq(tenantErasures.tenantId, tenant.id)),
     ]);
-    return marked.length > 0;
+    return erasure[0];
   }
 
   /** The last step of an erasure: the row of a tenant whose data is gone; false when it was already removed. */

@@ -4,6 +4,7 @@ import { generateApiKeySecret } from "../../auth/api-key-secret";
 import { masterSecret } from "../../auth/config";
 import { edgeCredentials } from "../../auth/edge-credentials";
 import { database } from "../../db/client";
+import type { TenantErasureRow } from "../../db/schema";
 import { enqueueErasure } from "../../erasure/erase-consumer";
 import { requestUsageBatch } from "../../middleware/request-usage-batch";
 import type { AppRouteHandler } from "../../openapi";
@@ -83,16 +84,17 @@ export const deleteTenant: AppRouteHandler<typeof routes.deleteTenant> = async (
   const { id } = c.req.valid("param");
   const db = database(c.env.DB);
   const directory = new TenantDirectory(db);
-  const erasures = new TenantErasures(db);
   const now = new Date().toISOString();
   const tenant = await directory.findById(id);
+  let erasure: TenantErasureRow | null | undefined;
   if (tenant) {
-    await directory.beginErasure(tenant, OPERATOR, c.var.requestId, now);
+    erasure = await directory.beginErasure(tenant, OPERATOR, c.var.requestId, now);
     edgeCredentials.forgetTenant(id, Date.now());
     requestUsageBatch.drop(id);
+  } else {
+    // A tenant already deleted: its erasure, unless completed, is queued again (after a lost message or a failure).
+    erasure = await new TenantErasures(db).restart(id, now);
   }
-  // A tenant already deleted: its erasure, unless completed, is queued again (after a lost message or a failure).
-  const erasure = tenant ? await erasures.find(id) : await erasures.restart(id, now);
   if (!erasure || erasure.status === "completed") throw notFound("The tenant");
   await enqueueErasure(c.env, id);
   c.header("Location", erasureLocation(id));
