@@ -6,7 +6,10 @@ import type { TenantRow } from "./db/schema";
  * Durable Object. It comes from a platform token's claims or from the credential cache, not from a
  * fresh D1 read, so it may be up to CREDENTIAL_CACHE_TTL_MS old.
  */
-export type TenantSnapshot = Pick<TenantRow, "id" | "slug" | "plan" | "jurisdiction" | "status">;
+export type TenantSnapshot = Pick<TenantRow, "id" | "slug" | "plan" | "jurisdiction"> & {
+  /** Credential lookups find live tenants only: one being erased has no snapshot. */
+  status: Exclude<TenantRow["status"], "erasing">;
+};
 
 /** Who is calling, established only from a verified credential. */
 export interface Principal {

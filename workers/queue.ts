@@ -1,3 +1,4 @@
+import { consumeEraseBatch, consumeEraseDeadLetters } from "./erasure/erase-consumer";
 import { consumeGenerateBatch, consumeGenerateDeadLetters } from "./jobs/generate-consumer";
 import type { GenerateMessage } from "./jobs/run-job";
 import { consumeDeliverBatch, consumeDeliverDeadLetters } from "./webhooks/deliver-consumer";
@@ -12,6 +13,10 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promi
   if (name.startsWith("kgen-deliver")) {
     if (name.endsWith("-dlq")) return consumeDeliverDeadLetters(batch, env);
     return consumeDeliverBatch(batch, env);
+  }
+  if (name.startsWith("kgen-erase")) {
+    if (name.endsWith("-dlq")) return consumeEraseDeadLetters(batch, env);
+    return consumeEraseBatch(batch, env);
   }
   // No consumer yet (drift): keep the messages (they reach the dead-letter queue), never drop them.
   console.error(

@@ -52,3 +52,24 @@ export const createdTenantSchema = z
     secret: apiKeySecretSchema,
   })
   .meta({ id: "CreatedTenant" });
+
+export const tenantErasureSchema = z
+  .object({
+    tenantId: z.string(),
+    status: z
+      .enum(["queued", "running", "completed", "failed"])
+      .describe("`failed`: retries ran out (see lastError); DELETE the tenant again to resume."),
+    phase: z
+      .enum(["records", "blobs", "object", "tenant", "done"])
+      .describe("In order: D1 rows, R2 objects, Durable Object storage, the tenant row; then done."),
+    deleted: z.object({
+      d1Rows: z.number().int().describe("D1 rows of the tenant deleted so far."),
+      r2Objects: z.number().int().describe("R2 objects of the tenant deleted so far."),
+    }),
+    attempts: z.number().int().describe("Failed attempts so far (each is retried)."),
+    lastError: z.string().nullable(),
+    requestedAt: z.string(),
+    updatedAt: z.string(),
+    completedAt: z.string().nullable(),
+  })
+  .meta({ id: "TenantErasure" });

@@ -1,5 +1,5 @@
 import { env, exports } from "cloudflare:workers";
-import { expect } from "vitest";
+import { expect, vi } from "vitest";
 
 export const ADMIN_TOKEN = env.ADMIN_TOKEN;
 export const BASE = "http://kgen.test";
@@ -56,4 +56,18 @@ export async function expectProblem(res: Response, status: number, type: string)
   expect(typeof body.detail).toBe("string");
   expect(body.requestId).toBe(res.headers.get("x-request-id"));
   return body;
+}
+
+/** Deletes a tenant (operator: 202) and waits until the queue has completed its erasure. */
+export async function deleteTenantAndWait(tenantId: string, timeout = 30_000): Promise<void> {
+  const res = await call(`/v1/tenants/${tenantId}`, { method: "DELETE", headers: bearer(ADMIN_TOKEN) });
+  expect(res.status, await res.clone().text()).toBe(202);
+  const location = res.headers.get("location") as string;
+  await vi.waitFor(
+    async () => {
+      const erasure = (await (await call(location, { headers: bearer(ADMIN_TOKEN) })).json()) as { status: string };
+      expect(erasure.status).toBe("completed");
+    },
+    { timeout, interval: 50 },
+  );
 }

@@ -2,7 +2,16 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { planLimits } from "../../shared/plans";
 import { tenantObject } from "../../workers/tenant-object-stub";
-import { ADMIN_TOKEN, bearer, call, createKey, createTenant, expectProblem, jsonBody } from "./helpers";
+import {
+  ADMIN_TOKEN,
+  bearer,
+  call,
+  createKey,
+  createTenant,
+  deleteTenantAndWait,
+  expectProblem,
+  jsonBody,
+} from "./helpers";
 
 describe("per-tenant rate limit", () => {
   it("counts down in RateLimit headers and answers 429 with Retry-After when the bucket is empty", async () => {
@@ -170,7 +179,7 @@ describe("events", () => {
     const stub = tenantObject(env, { id: tenant.id, jurisdiction: null });
     await stub.appendEvent({ type: "test.event", data: {}, createdAt: 1 });
     expect((await stub.readEvents({})).events).toHaveLength(1);
-    await call(`/v1/tenants/${tenant.id}`, { method: "DELETE", headers: bearer(ADMIN_TOKEN) });
+    await deleteTenantAndWait(tenant.id);
     expect((await stub.readEvents({})).events).toHaveLength(0);
   });
 

@@ -134,15 +134,26 @@ describe("operator tenant routes", () => {
     await env.ARTIFACTS.put(`t/${tenant.id}/sha256/abc`, "x");
     await env.ARTIFACTS.put(`t/${other.id}/sha256/abc`, "y");
     const res = await call(`/v1/tenants/${tenant.id}`, { method: "DELETE", headers: bearer(ADMIN_TOKEN) });
-    expect(res.status).toBe(204);
+    expect(res.status).toBe(202);
+    expect(res.headers.get("location")).toBe(`/v1/tenants/${tenant.id}/erasure`);
     await expectProblem(await call("/v1/me", { headers: bearer(tenant.apiKey) }), 401, "unauthorized");
     await expectProblem(await call(`/v1/tenants/${tenant.id}`, { headers: bearer(ADMIN_TOKEN) }), 404, "not-found");
+    await vi.waitFor(async () => expect(await env.ARTIFACTS.head(`t/${tenant.id}/sha256/abc`)).toBeNull(), {
+      timeout: 30_000,
+    });
+    expect(await env.ARTIFACTS.head(`t/${other.id}/sha256/abc`)).not.toBeNull();
+    await vi.waitFor(
+      async () => {
+        const erasure = await call(`/v1/tenants/${tenant.id}/erasure`, { headers: bearer(ADMIN_TOKEN) });
+        expect(((await erasure.json()) as { status: string }).status).toBe("completed");
+      },
+      { timeout: 30_000 },
+    );
+    // Once erased, the tenant is unknown to a second DELETE.
     await expectProblem(
       await call(`/v1/tenants/${tenant.id}`, { method: "DELETE", headers: bearer(ADMIN_TOKEN) }),
       404,
       "not-found",
     );
-    await vi.waitFor(async () => expect(await env.ARTIFACTS.head(`t/${tenant.id}/sha256/abc`)).toBeNull());
-    expect(await env.ARTIFACTS.head(`t/${other.id}/sha256/abc`)).not.toBeNull();
   });
 });

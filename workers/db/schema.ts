@@ -11,7 +11,8 @@ export const tenants = sqliteTable(
     name: text("name").notNull(),
     plan: text("plan").notNull(),
     jurisdiction: text("jurisdiction"),
-    status: text("status", { enum: ["active", "suspended"] })
+    /** `erasing`: deleted, its data being erased by a tenant erasure; every reader treats it as gone. */
+    status: text("status", { enum: ["active", "suspended", "erasing"] })
       .notNull()
       .default("active"),
     createdAt: text("created_at").notNull(),
@@ -277,3 +278,35 @@ export const maintenanceCursors = sqliteTable("maintenance_cursors", {
   position: text("position").notNull(),
   updatedAt: text("updated_at").notNull(),
 });
+
+/**
+ * One row per deleted tenant: the state of the queued erasure of its data. Kept after completion as the
+ * record that the tenant was erased (it names the tenant by id only).
+ */
+export const tenantErasures = sqliteTable(
+  "tenant_erasures",
+  {
+    tenantId: text("tenant_id").primaryKey(),
+    /** Where the tenant's Durable Object lives (null: no jurisdiction), kept to reach it after the tenant row is gone. */
+    jurisdiction: text("jurisdiction"),
+    status: text("status", { enum: ["queued", "running", "completed", "failed"] }).notNull(),
+    /** In order: `records` (D1 rows), `blobs` (R2 objects), `object` (Durable Object storage), `tenant` (its row). */
+    phase: text("phase", { enum: ["records", "blobs", "object", "tenant", "done"] }).notNull(),
+    /** Where the current phase goes on: the table being emptied in `records`; null otherwise. */
+    cursor: text("cursor"),
+    d1RowsDeleted: integer("d1_rows_deleted").notNull().default(0),
+    r2ObjectsDeleted: integer("r2_objects_deleted").notNull().default(0),
+    /** Pages of work done: each page advances it by one, so two deliveries racing on one page count it once. */
+    pages: integer("pages").notNull().default(0),
+    /** Deliveries of the erasure's messages that failed (and were retried). */
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
+    requestedAt: text("requested_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    completedAt: text("completed_at"),
+  },
+  // The cron finds unfinished erasures that stopped moving (status, then age).
+  (t) => [index("tenant_erasures_status_idx").on(t.status, t.updatedAt)],
+);
+
+export type TenantErasureRow = typeof tenantErasures.$inferSelect;

@@ -1,7 +1,8 @@
-import { asc, eq, gt } from "drizzle-orm";
+import { and, asc, eq, gt } from "drizzle-orm";
 import { planLimits } from "../../shared/plans";
 import { database } from "../db/client";
 import { maintenanceCursors, tenants } from "../db/schema";
+import { liveTenant } from "../repository/tenants";
 import { tenantObject } from "../tenant-object-stub";
 
 /** Tenants whose event log one cron run prunes; the next run goes on from where this one stopped. */
@@ -37,7 +38,7 @@ export async function pruneEventLogs(
   const page = await db
     .select({ id: tenants.id, plan: tenants.plan, jurisdiction: tenants.jurisdiction })
     .from(tenants)
-    .where(gt(tenants.id, after))
+    .where(and(gt(tenants.id, after), liveTenant))
     .orderBy(asc(tenants.id))
     .limit(tenantsPerRun)
     .all();

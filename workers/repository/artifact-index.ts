@@ -127,4 +127,15 @@ export class ArtifactIndex {
       .where(and(eq(artifacts.tenantId, this.tenantId), eq(artifacts.id, id)))
       .get();
   }
+
+  /**
+   * Tenant erasure: deletes up to `limit` of the tenant's artifact rows, in one statement, and returns
+   * how many; fewer than `limit` means none are left.
+   */
+  async erasePage(limit: number): Promise<number> {
+    const result = await this.db.run(
+      sql`delete from ${artifacts} where rowid in (select rowid from ${artifacts} where ${artifacts.tenantId} = ${this.tenantId} limit ${limit})`,
+    );
+    return result.meta.changes ?? 0;
+  }
 }

@@ -2,7 +2,8 @@ import { and, eq } from "drizzle-orm";
 import type { Role } from "../../shared/contracts/roles";
 import type { TenantSnapshot } from "../context";
 import type { Database } from "../db/client";
-import { apiKeys, members, tenants } from "../db/schema";
+import { apiKeys, members, type TenantRow, tenants } from "../db/schema";
+import { asLiveTenant, liveTenant } from "./tenants";
 
 /** An API key with its tenant, as authentication needs them: one D1 read. */
 export interface ApiKeyGrant {
@@ -33,13 +34,13 @@ function apiKeyGrant(row: {
   keyId: string;
   role: Role;
   expiresAt: string | null;
-  tenant: TenantSnapshot;
+  tenant: Omit<TenantSnapshot, "status"> & { status: TenantRow["status"] };
 }): ApiKeyGrant {
   return {
     keyId: row.keyId,
     role: row.role,
     expiresAtMs: row.expiresAt ? Date.parse(row.expiresAt) : null,
-    tenant: row.tenant,
+    tenant: asLiveTenant(row.tenant),
   };
 }
 
@@ -52,7 +53,7 @@ export class CredentialDirectory {
       .select(grantColumns)
       .from(apiKeys)
       .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
-      .where(eq(apiKeys.secretHash, secretHash))
+      .where(and(eq(apiKeys.secretHash, secretHash), liveTenant))
       .get();
     return row ? apiKeyGrant(row) : undefined;
   }
@@ -62,7 +63,7 @@ export class CredentialDirectory {
       .select(grantColumns)
       .from(apiKeys)
       .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
-      .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, keyId)))
+      .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, keyId), liveTenant))
       .get();
     return row ? apiKeyGrant(row) : undefined;
   }
@@ -72,8 +73,8 @@ export class CredentialDirectory {
       .select({ memberRole: members.role, tenant: tenantColumns })
       .from(tenants)
       .leftJoin(members, and(eq(members.tenantId, tenants.id), eq(members.subject, subject)))
-      .where(eq(tenants.id, tenantId))
+      .where(and(eq(tenants.id, tenantId), liveTenant))
       .get();
-    return row ? { memberRole: row.memberRole ?? null, tenant: row.tenant } : undefined;
+    return row ? { memberRole: row.memberRole ?? null, tenant: asLiveTenant(row.tenant) } : undefined;
   }
 }

@@ -1,19 +1,15 @@
-import { and, asc, eq, gt, or } from "drizzle-orm";
+import { and, asc, eq, gt, ne, or } from "drizzle-orm";
 import { randomId } from "../../shared/core/encoding";
 import type { TenantSigningKey } from "../../shared/crypto/tenant-keys";
 import type { Database } from "../db/client";
 import {
   apiKeys,
-  artifacts,
   auditLog,
-  jobs,
-  members,
   signingKeys,
+  type TenantErasureRow,
   type TenantRow,
-  templates,
+  tenantErasures,
   tenants,
-  triggerDeliveries,
-  triggers,
 } from "../db/schema";
 import { type Cursor, decodeCursor } from "./pagination";
 import { signingKeyRow } from "./signing-keys";
@@ -31,16 +27,46 @@ export interface OwnerKey {
   hash: string;
 }
 
+/**
+ * A deleted tenant's row stays (status `erasing`) until its erasure has removed every row that references
+ * it; to every reader it is gone. Any query that finds tenants for a caller adds this condition.
+ */
+export const liveTenant = ne(tenants.status, "erasing");
+
+export type LiveTenantStatus = Exclude<TenantRow["status"], "erasing">;
+export type LiveTenantRow = Omit<TenantRow, "status"> & { status: LiveTenantStatus };
+
+/** Types a row read under `liveTenant` as what it is. */
+export function asLiveTenant<T extends { status: TenantRow["status"] }>(
+  row: T,
+): Omit<T, "status"> & { status: LiveTenantStatus } {
+  return row as Omit<T, "status"> & { status: LiveTenantStatus };
+}
+
+const liveOrUndefined = (row: TenantRow | undefined) => (row ? asLiveTenant(row) : undefined);
+
 /** Operator-scope access to the tenants table: the only repository that spans tenants. */
 export class TenantDirectory {
   constructor(private readonly db: Database) {}
 
-  async findById(id: string): Promise<TenantRow | undefined> {
-    return this.db.select().from(tenants).where(eq(tenants.id, id)).get();
+  async findById(id: string): Promise<LiveTenantRow | undefined> {
+    return liveOrUndefined(
+      await this.db
+        .select()
+        .from(tenants)
+        .where(and(eq(tenants.id, id), liveTenant))
+        .get(),
+    );
   }
 
-  async findBySlug(slug: string): Promise<TenantRow | undefined> {
-    return this.db.select().from(tenants).where(eq(tenants.slug, slug)).get();
+  async findBySlug(slug: string): Promise<LiveTenantRow | undefined> {
+    return liveOrUndefined(
+      await this.db
+        .select()
+        .from(tenants)
+        .where(and(eq(tenants.slug, slug), liveTenant))
+        .get(),
+    );
   }
 
   /** Creates the tenant, its owner key and the audit record in one D1 batch: all or nothing. */
@@ -51,8 +77,8 @@ export class TenantDirectory {
     actor: string,
     requestId: string,
     now: string,
-  ): Promise<TenantRow> {
-    const row: TenantRow = { id: randomId("tn"), ...input, status: "active", createdAt: now, updatedAt: now };
+  ): Promise<LiveTenantRow> {
+    const row: LiveTenantRow = { id: randomId("tn"), ...input, status: "active", createdAt: now, updatedAt: now };
     const key = await signingKey(row.id);
     await this.db.batch([
       this.db.insert(tenants).values(row),
@@ -75,36 +101,40 @@ export class TenantDirectory {
     return row;
   }
 
-  async list(limit: number, cursor?: string): Promise<TenantRow[]> {
+  async list(limit: number, cursor?: string): Promise<LiveTenantRow[]> {
     const after: Cursor | undefined = cursor ? decodeCursor(cursor) : undefined;
-    return this.db
+    const rows = await this.db
       .select()
       .from(tenants)
       .where(
-        after
-          ? or(
-              gt(tenants.createdAt, after.createdAt),
-              and(eq(tenants.createdAt, after.createdAt), gt(tenants.id, after.id)),
-            )
-          : undefined,
+        and(
+          liveTenant,
+          after
+            ? or(
+                gt(tenants.createdAt, after.createdAt),
+                and(eq(tenants.createdAt, after.createdAt), gt(tenants.id, after.id)),
+              )
+            : undefined,
+        ),
       )
       .orderBy(asc(tenants.createdAt), asc(tenants.id))
       .limit(limit + 1)
       .all();
+    return rows.map(asLiveTenant);
   }
 
   async update(
     id: string,
-    changes: Partial<Pick<TenantRow, "name" | "plan" | "status">>,
+    changes: Partial<Pick<LiveTenantRow, "name" | "plan" | "status">>,
     actor: string,
     requestId: string,
     now: string,
-  ): Promise<TenantRow | undefined> {
+  ): Promise<LiveTenantRow | undefined> {
     const [updated] = await this.db.batch([
       this.db
         .update(tenants)
         .set({ ...changes, updatedAt: now })
-        .where(eq(tenants.id, id))
+        .where(and(eq(tenants.id, id), liveTenant))
         .returning(),
       this.db.insert(auditLog).values({
         tenantId: id,
@@ -116,26 +146,52 @@ export class TenantDirectory {
         createdAt: now,
       }),
     ]);
-    return updated[0];
+    return liveOrUndefined(updated[0]);
   }
 
-  /** Deletes the tenant and every control-plane row it owns, in one batch. */
-  async delete(id: string, actor: string, requestId: string, now: string): Promise<boolean> {
-    // Every tenant-owned table, children first (not relying on the database enforcing cascades).
-    const [deleted] = await this.db.batch([
-      this.db.delete(tenants).where(eq(tenants.id, id)).returning({ id: tenants.id }),
-      this.db.delete(artifacts).where(eq(artifacts.tenantId, id)),
-      this.db.delete(jobs).where(eq(jobs.tenantId, id)),
-      this.db.delete(templates).where(eq(templates.tenantId, id)),
-      this.db.delete(triggerDeliveries).where(eq(triggerDeliveries.tenantId, id)),
-      this.db.delete(triggers).where(eq(triggers.tenantId, id)),
-      this.db.delete(signingKeys).where(eq(signingKeys.tenantId, id)),
-      this.db.delete(apiKeys).where(eq(apiKeys.tenantId, id)),
-      this.db.delete(members).where(eq(members.tenantId, id)),
+  /**
+   * Deletes the tenant as callers see it, in one batch: its row turns `erasing` (no credential of it
+   * works from now on: every lookup requires a live tenant) and gives up its slug, so a new tenant may
+   * take it; its erasure is recorded as queued (when two deletions race, the first one's record stays).
+   * Its data is left to that erasure, whose record this returns.
+   */
+  async beginErasure(
+    tenant: LiveTenantRow,
+    actor: string,
+    requestId: string,
+    now: string,
+  ): Promise<TenantErasureRow | undefined> {
+    const [, , , erasure] = await this.db.batch([
+      this.db
+        .update(tenants)
+        // The id can never be a slug (slugs have no underscore), so it frees the slug without colliding.
+        .set({ status: "erasing", slug: tenant.id, updatedAt: now })
+        .where(and(eq(tenants.id, tenant.id), liveTenant)),
+      this.db
+        .insert(tenantErasures)
+        .values({
+          tenantId: tenant.id,
+          jurisdiction: tenant.jurisdiction,
+          status: "queued",
+          phase: "records",
+          requestedAt: now,
+          updatedAt: now,
+        })
+        .onConflictDoNothing(),
       this.db
         .insert(auditLog)
-        .values({ tenantId: null, actor, action: "tenant.delete", target: id, requestId, createdAt: now }),
+        .values({ tenantId: null, actor, action: "tenant.delete", target: tenant.id, requestId, createdAt: now }),
+      this.db.select().from(tenantErasures).where(eq(tenantErasures.tenantId, tenant.id)),
     ]);
-    return deleted.length > 0;
+    return erasure[0];
+  }
+
+  /** The last step of an erasure: the row of a tenant whose data is gone; false when it was already removed. */
+  async removeErased(id: string): Promise<boolean> {
+    const removed = await this.db
+      .delete(tenants)
+      .where(and(eq(tenants.id, id), eq(tenants.status, "erasing")))
+      .returning({ id: tenants.id });
+    return removed.length > 0;
   }
 }

@@ -1,15 +1,8 @@
 import { and, asc, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import {
-  auditLog,
-  type TenantRow,
-  type TriggerDeliveryRow,
-  type TriggerRow,
-  tenants,
-  triggerDeliveries,
-  triggers,
-} from "../db/schema";
+import { auditLog, type TriggerDeliveryRow, type TriggerRow, tenants, triggerDeliveries, triggers } from "../db/schema";
 import { type Cursor, decodeCursor } from "./pagination";
+import { asLiveTenant, type LiveTenantRow, liveTenant } from "./tenants";
 
 /** Triggers one tenant may have. */
 export const MAX_TRIGGERS_PER_TENANT = 25;
@@ -125,14 +118,14 @@ export class TriggerRegistry {
 export async function findTriggerForDelivery(
   db: Database,
   id: string,
-): Promise<{ trigger: TriggerRow; tenant: TenantRow } | undefined> {
+): Promise<{ trigger: TriggerRow; tenant: LiveTenantRow } | undefined> {
   const row = await db
     .select({ trigger: triggers, tenant: tenants })
     .from(triggers)
     .innerJoin(tenants, eq(tenants.id, triggers.tenantId))
-    .where(eq(triggers.id, id))
+    .where(and(eq(triggers.id, id), liveTenant))
     .get();
-  return row ?? undefined;
+  return row ? { trigger: row.trigger, tenant: asLiveTenant(row.tenant) } : undefined;
 }
 
 /**

@@ -44,18 +44,15 @@ export class ContentStore {
     return object ? object.text() : null;
   }
 
-  /** Removes every blob of the tenant (tenant deletion). */
-  async deleteAll(): Promise<number> {
-    let deleted = 0;
-    let cursor: string | undefined;
-    do {
-      const listing = await this.bucket.list({ prefix: `t/${this.tenantId}/`, cursor, limit: 1000 });
-      if (listing.objects.length > 0) {
-        await this.bucket.delete(listing.objects.map((o) => o.key));
-        deleted += listing.objects.length;
-      }
-      cursor = listing.truncated ? listing.cursor : undefined;
-    } while (cursor);
-    return deleted;
+  /**
+   * Deletes up to `limit` (at most 1000, R2's page) of the tenant's blobs and returns how many: tenant
+   * erasure calls it until it returns 0. It always lists from the start of the tenant's keys, so a
+   * repeated call after a crash, or a blob written during the erasure, is never skipped.
+   */
+  async erasePage(limit = 1000): Promise<number> {
+    const listing = await this.bucket.list({ prefix: `t/${this.tenantId}/`, limit });
+    if (listing.objects.length === 0) return 0;
+    await this.bucket.delete(listing.objects.map((o) => o.key));
+    return listing.objects.length;
   }
 }

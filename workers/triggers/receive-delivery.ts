@@ -3,7 +3,7 @@ import { type TriggerAction, type TriggerFilter, triggerActionSchema } from "../
 import { assertJsonTextDepth } from "../../shared/core/json-nesting";
 import { verifyGithubWebhook, verifyStandardWebhook } from "../../shared/crypto/webhook-signature";
 import { database } from "../db/client";
-import type { JobRow, TenantRow, TriggerRow } from "../db/schema";
+import type { JobRow, TriggerRow } from "../db/schema";
 import { rateLimitedError } from "../middleware/rate-limit-headers";
 import { usageFlushDelayMs } from "../middleware/request-metering";
 import { requestUsageBatch } from "../middleware/request-usage-batch";
@@ -11,6 +11,7 @@ import { takeTenantRequest } from "../middleware/tenant-rate-limit";
 import { problemFromDomainError } from "../problems/domain-problems";
 import { HttpError, problemTypeUri } from "../problems/http-error";
 import { JobLedger } from "../repository/jobs";
+import type { LiveTenantRow } from "../repository/tenants";
 import { findTriggerForDelivery, TriggerDeliveryLedger } from "../repository/triggers";
 import { jobView } from "../routes/jobs/jobs.handlers";
 import type { jobSchema } from "../routes/jobs/jobs.routes";
@@ -123,7 +124,7 @@ function rejectionOf(error: unknown): { reason: string; cause?: string } | undef
 
 async function appendTriggerEvent(
   env: Env,
-  tenant: TenantRow,
+  tenant: LiveTenantRow,
   type: "trigger.received" | "trigger.rejected",
   data: Record<string, string | null>,
   nowMs: number,
@@ -184,7 +185,7 @@ export async function receiveDelivery(env: Env, delivery: HookDelivery): Promise
 async function runVerifiedDelivery(
   env: Env,
   trigger: TriggerRow,
-  tenant: TenantRow,
+  tenant: LiveTenantRow,
   verified: VerifiedDelivery,
   delivery: HookDelivery,
 ): Promise<DeliveryAnswer> {

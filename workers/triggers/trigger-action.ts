@@ -9,11 +9,12 @@ import { resolveJsonPointer } from "../../shared/core/json-pointer";
 import { expandUrlTemplate, UrlTemplateError } from "../../shared/core/url-template";
 import { type PlanName, planLimits } from "../../shared/plans";
 import type { RdfMediaType } from "../../shared/rdf/formats";
-import type { JobRow, TenantRow } from "../db/schema";
+import type { JobRow } from "../db/schema";
 import { generatorPin } from "../jobs/job-inputs";
 import { startJob } from "../jobs/run-job";
 import { destinationPolicy } from "../outbound/destination-guard";
 import { guardedFetch, OutboundTimeoutError, ResponseTooLargeError } from "../outbound/guarded-fetch";
+import type { LiveTenantRow } from "../repository/tenants";
 import { ingestGraphDocument } from "../routes/graphs/graph-writes";
 
 /** A verified delivery whose action cannot run: the reason goes to the sender and to `trigger.rejected`. */
@@ -61,14 +62,14 @@ export function triggeredJobParams(
 
 async function generate(
   env: Env,
-  tenant: TenantRow,
+  tenant: LiveTenantRow,
   request: { graph: string; generator: string; params: Record<string, unknown> },
 ): Promise<JobRow> {
   return startJob(env, tenant, await generatorPin(env, tenant, request), request.params);
 }
 
 /** The document a syncGraph action names, fetched with the outbound guard on every hop. */
-async function fetchDocument(env: Env, tenant: TenantRow, action: SyncGraphAction, payload: unknown) {
+async function fetchDocument(env: Env, tenant: LiveTenantRow, action: SyncGraphAction, payload: unknown) {
   let url: string;
   try {
     url = expandUrlTemplate(action.syncGraph.urlTemplate, payload);
@@ -102,7 +103,7 @@ async function fetchDocument(env: Env, tenant: TenantRow, action: SyncGraphActio
 /** Runs a verified, accepted delivery's action: a generation, or a graph sync and then maybe a generation. */
 export async function runTriggerAction(
   env: Env,
-  tenant: TenantRow,
+  tenant: LiveTenantRow,
   action: TriggerAction,
   payload: unknown,
   delivery: DeliveryContext,

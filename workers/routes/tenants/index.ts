@@ -7,4 +7,5 @@ export const tenantRoutes = createRouter()
   .openapi(routes.listTenants, handlers.listTenants)
   .openapi(routes.getTenant, handlers.getTenant)
   .openapi(routes.updateTenant, handlers.updateTenant)
-  .openapi(routes.deleteTenant, handlers.deleteTenant);
+  .openapi(routes.deleteTenant, handlers.deleteTenant)
+  .openapi(routes.getTenantErasure, handlers.getTenantErasure);

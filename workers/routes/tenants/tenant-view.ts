@@ -1,9 +1,10 @@
 import type { z } from "@hono/zod-openapi";
-import type { tenantSchema } from "../../../shared/contracts/tenants";
-import type { TenantRow } from "../../db/schema";
+import type { tenantErasureSchema, tenantSchema } from "../../../shared/contracts/tenants";
+import type { TenantErasureRow } from "../../db/schema";
+import type { LiveTenantRow } from "../../repository/tenants";
 
 /** A tenant as the API shows it. */
-export function tenantView(row: TenantRow): z.infer<typeof tenantSchema> {
+export function tenantView(row: LiveTenantRow): z.infer<typeof tenantSchema> {
   return {
     id: row.id,
     slug: row.slug,
@@ -13,5 +14,20 @@ export function tenantView(row: TenantRow): z.infer<typeof tenantSchema> {
     status: row.status,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
+  };
+}
+
+/** A tenant erasure as the API shows it. */
+export function tenantErasureView(row: TenantErasureRow): z.infer<typeof tenantErasureSchema> {
+  return {
+    tenantId: row.tenantId,
+    status: row.status,
+    phase: row.phase,
+    deleted: { d1Rows: row.d1RowsDeleted, r2Objects: row.r2ObjectsDeleted },
+    attempts: row.attempts,
+    lastError: row.lastError,
+    requestedAt: row.requestedAt,
+    updatedAt: row.updatedAt,
+    completedAt: row.completedAt,
   };
 }

@@ -4,17 +4,17 @@ import { generateApiKeySecret } from "../../auth/api-key-secret";
 import { masterSecret } from "../../auth/config";
 import { edgeCredentials } from "../../auth/edge-credentials";
 import { database } from "../../db/client";
-import type { TenantRow } from "../../db/schema";
+import type { TenantErasureRow } from "../../db/schema";
+import { enqueueErasure } from "../../erasure/erase-consumer";
 import { requestUsageBatch } from "../../middleware/request-usage-batch";
 import type { AppRouteHandler } from "../../openapi";
 import { HttpError } from "../../problems/http-error";
 import { notFound } from "../../problems/problem-response";
 import { toPage } from "../../repository/pagination";
-import { TenantDirectory } from "../../repository/tenants";
-import { ContentStore } from "../../storage/content-store";
-import { tenantObject } from "../../tenant-object-stub";
+import { TenantErasures } from "../../repository/tenant-erasures";
+import { type LiveTenantRow, TenantDirectory } from "../../repository/tenants";
 import { apiKeyView } from "../api-keys/api-key-view";
-import { tenantView } from "./tenant-view";
+import { tenantErasureView, tenantView } from "./tenant-view";
 import type * as routes from "./tenants.routes";
 
 const OPERATOR = "operator";
@@ -29,7 +29,7 @@ export const createTenant: AppRouteHandler<typeof routes.createTenant> = async (
   const secret = await generateApiKeySecret();
   const now = new Date().toISOString();
   const ownerKey = { id: randomId("key"), prefix: secret.prefix, hash: secret.hash };
-  let tenant: TenantRow;
+  let tenant: LiveTenantRow;
   try {
     tenant = await directory.create(
       { slug: input.slug, name: input.name, plan: input.plan, jurisdiction: input.jurisdiction ?? null },
@@ -78,17 +78,31 @@ export const updateTenant: AppRouteHandler<typeof routes.updateTenant> = async (
   return c.json(tenantView(updated), 200);
 };
 
+const erasureLocation = (id: string) => `/v1/tenants/${encodeURIComponent(id)}/erasure`;
+
 export const deleteTenant: AppRouteHandler<typeof routes.deleteTenant> = async (c) => {
   const { id } = c.req.valid("param");
-  const directory = new TenantDirectory(database(c.env.DB));
+  const db = database(c.env.DB);
+  const directory = new TenantDirectory(db);
+  const now = new Date().toISOString();
   const tenant = await directory.findById(id);
-  if (!tenant) throw notFound("The tenant");
-  // Rows first: once they are gone nothing can reach the tenant's Durable Object or blobs.
-  const deleted = await directory.delete(id, OPERATOR, c.var.requestId, new Date().toISOString());
-  if (!deleted) throw notFound("The tenant");
-  edgeCredentials.forgetTenant(id, Date.now());
-  requestUsageBatch.drop(id);
-  await tenantObject(c.env, tenant).deleteAllData();
-  c.executionCtx.waitUntil(new ContentStore(c.env.ARTIFACTS, id).deleteAll());
-  return c.body(null, 204);
+  let erasure: TenantErasureRow | null | undefined;
+  if (tenant) {
+    erasure = await directory.beginErasure(tenant, OPERATOR, c.var.requestId, now);
+    edgeCredentials.forgetTenant(id, Date.now());
+    requestUsageBatch.drop(id);
+  } else {
+    // A tenant already deleted: its erasure, unless completed, is queued again (after a lost message or a failure).
+    erasure = await new TenantErasures(db).restart(id, now);
+  }
+  if (!erasure || erasure.status === "completed") throw notFound("The tenant");
+  await enqueueErasure(c.env, id);
+  c.header("Location", erasureLocation(id));
+  return c.json(tenantErasureView(erasure), 202);
+};
+
+export const getTenantErasure: AppRouteHandler<typeof routes.getTenantErasure> = async (c) => {
+  const erasure = await new TenantErasures(database(c.env.DB)).find(c.req.valid("param").id);
+  if (!erasure) throw notFound("The tenant erasure");
+  return c.json(tenantErasureView(erasure), 200);
 };

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import {
   createdTenantSchema,
   createTenantSchema,
+  tenantErasureSchema,
   tenantSchema,
   updateTenantSchema,
 } from "../../../shared/contracts/tenants";
@@ -71,13 +72,41 @@ export const updateTenant = createRoute({
   },
 });
 
+const erasureLocation = z.object({
+  location: z.string().describe("The erasure's state: `GET /v1/tenants/{id}/erasure`"),
+});
+
 export const deleteTenant = createRoute({
   method: "delete",
   path: "/tenants/{id}",
   tags: ["tenants"],
   summary: "Delete a tenant and everything it owns (operator)",
+  description:
+    "Its credentials stop working and the tenant answers 404 at once; its data is erased by a queued " +
+    "erasure, whose state `Location` names. Deleting a tenant whose erasure has not completed resumes it.",
   security: bearerSecurity,
   middleware: [requireOperator] as const,
   request: { params: tenantIdParam },
-  responses: { 204: { description: "Deleted" }, ...problemResponses(401, 403, 404) },
+  responses: {
+    202: {
+      description: "Deleted; its data is being erased",
+      headers: erasureLocation,
+      content: { "application/json": { schema: tenantErasureSchema } },
+    },
+    ...problemResponses(401, 403, 404),
+  },
+});
+
+export const getTenantErasure = createRoute({
+  method: "get",
+  path: "/tenants/{id}/erasure",
+  tags: ["tenants"],
+  summary: "The erasure of a deleted tenant: its progress, or when it completed (operator)",
+  security: bearerSecurity,
+  middleware: [requireOperator] as const,
+  request: { params: tenantIdParam },
+  responses: {
+    200: { description: "The erasure", content: { "application/json": { schema: tenantErasureSchema } } },
+    ...problemResponses(401, 403, 404),
+  },
 });
