@@ -1,3 +1,4 @@
+import { consumeDriftBatch, consumeDriftDeadLetters, type DriftMessage } from "./drift/drift-consumer";
 import { consumeGenerateBatch, consumeGenerateDeadLetters } from "./jobs/generate-consumer";
 import type { GenerateMessage } from "./jobs/run-job";
 import { consumeDeliverBatch, consumeDeliverDeadLetters } from "./webhooks/deliver-consumer";
@@ -13,7 +14,11 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promi
     if (name.endsWith("-dlq")) return consumeDeliverDeadLetters(batch, env);
     return consumeDeliverBatch(batch, env);
   }
-  // No consumer yet (drift): keep the messages (they reach the dead-letter queue), never drop them.
+  if (name.startsWith("kgen-drift")) {
+    if (name.endsWith("-dlq")) return consumeDriftDeadLetters(batch as MessageBatch<DriftMessage>, env);
+    return consumeDriftBatch(batch as MessageBatch<DriftMessage>, env);
+  }
+  // An unknown queue: keep the messages (they reach the dead-letter queue), never drop them.
   console.error(
     JSON.stringify({ level: "error", msg: "no consumer for queue", queue: name, messages: batch.messages.length }),
   );
