@@ -150,10 +150,11 @@ function blockVerdict(artifact: ExpectedArtifact, block: string, actual: string)
   return { reason: blockReason(block, actual), expectedText: planned };
 }
 
-/** A block missing as rendered is there but for line endings, or its content changed. */
+/** A block missing as rendered is there but for line endings (as whole lines), or its content changed. */
 function blockReason(block: string, actual: string): DriftReason {
   const lines = withoutLineEndingDifferences(block);
-  return lines !== "" && withoutLineEndingDifferences(actual).includes(lines) ? "line-endings" : "content";
+  if (lines === "") return "content";
+  return blockLinesIntact(`${lines}\n`, actual.replace(/\r\n/g, "\n")) ? "line-endings" : "content";
 }
 
 async function versionOf(text: string): Promise<FileVersion> {

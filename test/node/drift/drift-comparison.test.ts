@@ -116,6 +116,8 @@ describe("compareDrift", () => {
     expect(await check(around("  orders,\n", "// routes, edited by hand"))).toEqual([]);
     expect((await check(around("  orderz,\n")))[0]).toMatchObject({ path: "routes.ts", reason: "content" });
     expect((await check(around("  orders,\r\n")))[0]).toMatchObject({ reason: "line-endings" });
+    // A block line extended in place is an edit inside the block, not a line-ending change.
+    expect((await check(around("  orders, customers,\n")))[0]).toMatchObject({ reason: "content" });
   });
 
   it("gives a diff of the planned file for a block whose placement is known, marker-missing when the marker is gone", async () => {
