@@ -58,7 +58,7 @@ describe("kgen drift --remote against the real Worker", () => {
     const { project, job } = await pulledShop();
     const drift = async () => {
       const run = await project.kgen(["--json", "drift", "--remote"]);
-      return { status: run.status, report: jsonOf(run) as RemoteDriftReport, stderr: run.stderr };
+      return { status: run.status, report: jsonOf(run) as unknown as RemoteDriftReport, stderr: run.stderr };
     };
     const clean = await drift();
     expect(clean.status, clean.stderr).toBe(0);
