@@ -417,6 +417,67 @@ describe("POST /v1/drift", () => {
     expect(failed.status).toBeUndefined();
   });
 
+  it("answers 409 job-not-completed for a job that failed", async () => {
+    const tenant = await createTenant();
+    await call("/v1/templates/broken/x.njk", {
+      method: "PUT",
+      headers: { ...bearer(tenant.apiKey), "content-type": "text/plain" },
+      body: "---\nto: x.txt\n---\n{{ nothing() }}\n",
+    });
+    await call("/v1/graphs/g", {
+      method: "PUT",
+      headers: { ...bearer(tenant.apiKey), "content-type": "application/n-triples" },
+      body: "<http://e/s> <http://e/p> <http://e/o> .",
+    });
+    const job = await runJob(tenant.apiKey, { graph: "g", generator: "broken" });
+    expect(job.status).toBe("failed");
+    const res = await call("/v1/drift", jsonBody({ job: job.id, files: [] }, tenant.apiKey));
+    expect((await expectProblem(res, 409, "job-not-completed")).jobStatus).toBe("failed");
+    expect(await reportsOf(tenant)).toEqual([]);
+  });
+
+  it("retries a check whose artifact content cannot be read, and fails one whose stored request is gone", async () => {
+    const { tenant, job } = await generatedJob();
+    const stub = tenantObject(env, { id: tenant.id, jurisdiction: null });
+    const id = "drift_cccccccccccccccccccccccccc";
+    const requestKey = driftRequestKey(tenant.id, id);
+    await env.ARTIFACTS.put(
+      requestKey,
+      JSON.stringify({ job: job.id, files: [{ path: "src/routes.ts", content: "x\n" }] }),
+    );
+    await stub.driftReportCreate({ id, jobId: job.id, state: "pending", now: Date.now() });
+    const blobs = await env.ARTIFACTS.list({ prefix: `t/${tenant.id}/sha256/` });
+    await env.ARTIFACTS.delete(blobs.objects.map((object) => object.key));
+    const ctx = createExecutionContext();
+    const batch = createMessageBatch<DriftMessage>("kgen-drift", [
+      { id: "m1", timestamp: new Date(), attempts: 1, body: { tenantId: tenant.id, reportId: id, requestKey } },
+    ]);
+    await consumeDriftBatch(batch, env);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks).toEqual([]);
+    expect(result.retryMessages.map((message) => message.msgId)).toEqual(["m1"]);
+    expect(await stub.driftReportGet(id)).toMatchObject({
+      state: "pending",
+      error: expect.stringContaining("internal error"),
+    });
+
+    const gone = "drift_dddddddddddddddddddddddddd";
+    await stub.driftReportCreate({ id: gone, jobId: job.id, state: "pending", now: Date.now() });
+    await consumeDriftBatch(
+      createMessageBatch<DriftMessage>("kgen-drift", [
+        {
+          id: "m2",
+          timestamp: new Date(),
+          attempts: 1,
+          body: { tenantId: tenant.id, reportId: gone, requestKey: driftRequestKey(tenant.id, gone) },
+        },
+      ]),
+      env,
+    );
+    const failed = (await (await call(`/v1/drift/${gone}`, { headers: bearer(tenant.apiKey) })).json()) as ReportView;
+    expect(failed).toMatchObject({ state: "failed", error: "the stored request is missing" });
+  });
+
   it("answers 404 for another tenant's job and report", async () => {
     const { tenant: owner, job } = await generatedJob();
     const other = await createTenant();

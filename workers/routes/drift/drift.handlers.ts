@@ -30,7 +30,7 @@ async function expectedJob(c: Context<AppEnv>, body: { job: string } | { lock: u
         "Job not completed",
         `Job ${job.id} is ${job.status}: only a completed job's artifacts can be checked.`,
         {
-          extensions: { job: job.id, status: job.status },
+          extensions: { job: job.id, jobStatus: job.status },
         },
       );
     }
