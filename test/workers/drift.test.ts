@@ -6,6 +6,7 @@ import { sha256Hex } from "../../shared/core/sha256";
 import { consumeDriftBatch, consumeDriftDeadLetters, type DriftMessage } from "../../workers/drift/drift-consumer";
 import { driftRequestKey } from "../../workers/drift/drift-report-store";
 import { tenantObject } from "../../workers/tenant-object-stub";
+import { countedCall, tally } from "./central-calls";
 import { bearer, call, createTenant, expectProblem, jsonBody, type TestTenant } from "./helpers";
 import { type JobView, runJob } from "./job-helpers";
 
@@ -415,6 +416,19 @@ describe("POST /v1/drift", () => {
       error: "dead-lettered after retries: an internal error stopped the check",
     });
     expect(failed.status).toBeUndefined();
+  });
+
+  it("checks by hashes in four central calls: the job, its artifact rows, the report, its index row", async () => {
+    const { tenant, job } = await generatedJob();
+    const body = {
+      job: job.id,
+      files: [await hashOf("src/order.ts", ORDER), await hashOf("src/customer.ts", CUSTOMER)],
+    };
+    // The key is seen once, so the counted call reads no credential.
+    expect((await call("/v1/drift", jsonBody(body, tenant.apiKey))).status).toBe(200);
+    const { response, onPath } = await countedCall("/v1/drift", jsonBody(body, tenant.apiKey));
+    expect(response.status).toBe(200);
+    expect(tally(onPath)).toEqual({ "d1:raw": 2, "r2:put": 1, "tenant-object:driftReportCreate": 1 });
   });
 
   it("answers 409 job-not-completed for a job that failed", async () => {
