@@ -1,24 +1,12 @@
 import { chmodSync, existsSync, readFileSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
 import type { ArtifactData } from "../durable-objects/tenant/job-service";
+import { writeModeFields } from "../shared/generate/write-mode-fields";
 import { applyWriteMode } from "../shared/template/frontmatter/apply-write-mode";
-import type { Frontmatter } from "../shared/template/frontmatter/parse-frontmatter";
 import { writeFileAtomically } from "./atomic-write";
 import { CliError } from "./exit-codes";
 
 export type WriteOutcome = "written" | "unchanged";
-
-/** The frontmatter fields applyWriteMode reads, rebuilt from a planned artifact's write mode. */
-function writeModeFields(artifact: ArtifactData): Frontmatter {
-  const fields: Record<string, unknown> = {};
-  if (artifact.mode === "inject" && artifact.inject) {
-    fields.inject = true;
-    fields[artifact.inject.position] = artifact.inject.marker;
-  } else if (artifact.mode === "append") fields.append = true;
-  else if (artifact.mode === "prepend") fields.prepend = true;
-  else if (artifact.mode === "lineAt") fields.lineAt = artifact.lineAt;
-  return fields as Frontmatter;
-}
 
 /** The absolute target of an artifact, refusing any path that leaves the output folder. */
 export function targetOf(outputRoot: string, artifactPath: string): string {

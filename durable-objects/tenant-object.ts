@@ -14,6 +14,13 @@ import type { SqlDatabase } from "../shared/sql/sql-database";
 import type { RateLimitDecision } from "../shared/token-bucket";
 import { sqlDatabaseFromStorage } from "./durable-object-sql-database";
 import {
+  DRIFT_REPORT_ID,
+  type DriftReportListCursor,
+  type DriftReportRow,
+  type DriftReportSummary,
+  DriftReports,
+} from "./tenant/drift-reports";
+import {
   DEFAULT_EVENT_PAGE,
   EventLog,
   type EventPage,
@@ -57,6 +64,7 @@ import type { NewWebhook, WebhookChanges, WebhookListCursor } from "./tenant/web
 import { type DeliverQueue, WebhookService } from "./tenant/webhook-service";
 
 export type { RateLimitDecision } from "../shared/token-bucket";
+export type { DriftReportRow, DriftReportSummary } from "./tenant/drift-reports";
 export type { EventPage, EventPrune, JsonValue, TenantEvent } from "./tenant/event-log";
 export type { TicketIssue } from "./tenant/event-tickets";
 export type {
@@ -196,6 +204,7 @@ export class TenantObject extends DurableObject<Env> {
   private readonly eventStreams: EventStreams;
   private readonly webhooks: WebhookService;
   private readonly webhookDispatcher: WebhookDispatcher;
+  private readonly driftReports: DriftReports;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -217,6 +226,7 @@ export class TenantObject extends DurableObject<Env> {
       deliverQueue,
     );
     this.webhookDispatcher = new WebhookDispatcher(this.db, this.events, this.webhooks, deliverQueue);
+    this.driftReports = new DriftReports(this.db);
     ctx.blockConcurrencyWhile(async () => {
       applySchemaMigrations(this.db, TENANT_SCHEMA);
       this.graphs.discardInterruptedWrites();
@@ -434,6 +444,33 @@ export class TenantObject extends DurableObject<Env> {
   }
 
   /** Stored schema version of every component, e.g. `{ "tenant-core": 1 }`. */
+  // Drift reports: the index rows; the reports themselves are in R2 (see workers/drift/).
+
+  driftReportCreate(input: Parameters<DriftReports["create"]>[0]): DriftReportRow {
+    requireMatch("report id", input.id, DRIFT_REPORT_ID);
+    return this.driftReports.create(input);
+  }
+
+  driftReportComplete(id: string, status: "clean" | "drift", summary: DriftReportSummary, now: number): boolean {
+    return this.driftReports.complete(id, status, summary, requireCount("now", now));
+  }
+
+  driftReportFail(id: string, error: string, now: number): boolean {
+    return this.driftReports.fail(id, String(error), requireCount("now", now));
+  }
+
+  driftReportNoteError(id: string, error: string, now: number): void {
+    this.driftReports.noteAttemptError(id, String(error), requireCount("now", now));
+  }
+
+  driftReportGet(id: string): DriftReportRow | null {
+    return this.driftReports.get(String(id));
+  }
+
+  driftReportList(limit: number, jobId?: string, before?: DriftReportListCursor): DriftReportRow[] {
+    return this.driftReports.list(Math.min(requireCount("limit", limit), 200), jobId, before);
+  }
+
   getSchemaVersions(): Record<string, number> {
     return readSchemaVersions(this.db);
   }

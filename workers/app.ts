@@ -14,6 +14,7 @@ import { HttpError } from "./problems/http-error";
 import { problemResponse } from "./problems/problem-response";
 import { apiKeyRoutes } from "./routes/api-keys/index";
 import { authRoutes, wellKnownRoutes } from "./routes/auth/index";
+import { driftRoutes } from "./routes/drift/index";
 import { eventRoutes } from "./routes/events/index";
 import { graphStoreRoutes } from "./routes/graph-store/index";
 import { graphRoutes } from "./routes/graphs/index";
@@ -55,6 +56,7 @@ app.route("/v1", sparqlRoutes);
 app.route("/v1", graphStoreRoutes);
 app.route("/v1", jobRoutes);
 app.route("/v1", triggerRoutes);
+app.route("/v1", driftRoutes);
 // Public: a delivery's signature is its credential, so no tenant middleware runs before the handler.
 app.route("/v1", hookRoutes);
 app.route("/v1", webhookRoutes);

@@ -3,7 +3,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { problemSchema } from "../shared/contracts/problem";
 import { assertJsonDepth } from "../shared/core/json-nesting";
 import type { AppEnv } from "./context";
-import { jsonBodyLimit } from "./middleware/body-limit";
+import { JSON_BODY_MAX_BYTES, limitBody } from "./middleware/body-limit";
 import { HttpError } from "./problems/http-error";
 import { validationError } from "./problems/problem-response";
 
@@ -52,18 +52,28 @@ export function mediaTypeOf(c: Context<AppEnv>): string {
 
 /**
  * 415 unless the body is JSON (zod-openapi would otherwise skip validating a mislabelled body); 413
- * over JSON_BODY_MAX_BYTES before it is parsed; 422 nesting-too-deep when it nests deeper than
+ * over `maxBytes` before it is parsed; 422 nesting-too-deep when it nests deeper than
  * MAX_JSON_DEPTH, before any validator or handler recurses into it. The parsed body is cached by Hono
  * for them; a body that does not parse is left to them.
  */
-export const requireJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const type = mediaTypeOf(c);
-  if (type !== "application/json" && !type.endsWith("+json")) {
-    throw new HttpError(415, "unsupported-media-type", "Unsupported Media Type", "Send the body as application/json.");
-  }
-  await jsonBodyLimit(c, () => parseJsonWithinDepth(c));
-  await next();
-};
+export function requireJsonBodyWithin(maxBytes: number): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const type = mediaTypeOf(c);
+    if (type !== "application/json" && !type.endsWith("+json")) {
+      throw new HttpError(
+        415,
+        "unsupported-media-type",
+        "Unsupported Media Type",
+        "Send the body as application/json.",
+      );
+    }
+    await limitBody(maxBytes, `JSON bodies are limited to ${maxBytes} bytes.`)(c, () => parseJsonWithinDepth(c));
+    await next();
+  };
+}
+
+/** What JSON routes accept: requireJsonBodyWithin(JSON_BODY_MAX_BYTES). */
+export const requireJsonBody: MiddlewareHandler<AppEnv> = requireJsonBodyWithin(JSON_BODY_MAX_BYTES);
 
 async function parseJsonWithinDepth(c: Context<AppEnv>): Promise<void> {
   const parsed = await c.req.json().then(

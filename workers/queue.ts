@@ -1,3 +1,4 @@
+import { consumeDriftBatch, consumeDriftDeadLetters, type DriftMessage } from "./drift/drift-consumer";
 import { consumeEraseBatch, consumeEraseDeadLetters } from "./erasure/erase-consumer";
 import { consumeGenerateBatch, consumeGenerateDeadLetters } from "./jobs/generate-consumer";
 import type { GenerateMessage } from "./jobs/run-job";
@@ -18,7 +19,11 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promi
     if (name.endsWith("-dlq")) return consumeEraseDeadLetters(batch, env);
     return consumeEraseBatch(batch, env);
   }
-  // No consumer yet (drift): keep the messages (they reach the dead-letter queue), never drop them.
+  if (name.startsWith("kgen-drift")) {
+    if (name.endsWith("-dlq")) return consumeDriftDeadLetters(batch as MessageBatch<DriftMessage>, env);
+    return consumeDriftBatch(batch as MessageBatch<DriftMessage>, env);
+  }
+  // An unknown queue: keep the messages (they reach the dead-letter queue), never drop them.
   console.error(
     JSON.stringify({ level: "error", msg: "no consumer for queue", queue: name, messages: batch.messages.length }),
   );

@@ -27,7 +27,8 @@ const LAYERS: ReadonlyArray<{ rank: number; group: string; folders: readonly str
   { rank: 2, group: "template", folders: ["shared/template"] },
   { rank: 3, group: "contracts", folders: ["shared/contracts"] },
   { rank: 4, group: "generate", folders: ["shared/generate"] },
-  { rank: 5, group: "app", folders: ["workers", "durable-objects"] },
+  { rank: 5, group: "drift", folders: ["shared/drift"] },
+  { rank: 6, group: "app", folders: ["workers", "durable-objects"] },
 ];
 
 const root = join(dirname(new URL(import.meta.url).pathname), "..", "..");

@@ -42,6 +42,10 @@ describe("cross-tenant matrix", () => {
       await call(`/v1/webhooks/${webhook.id}/test`, { method: "POST", headers: bearer(b.apiKey) })
     ).json()) as { deliveryId: string };
 
+    const driftReport = (await (await call("/v1/drift", jsonBody({ job: job.id, files: [] }, b.apiKey))).json()) as {
+      id: string;
+    };
+
     const json = (body: unknown, method = "POST") => ({
       method,
       headers: { "content-type": "application/json" },
@@ -86,6 +90,8 @@ describe("cross-tenant matrix", () => {
       [`/v1/artifacts/${artifact}/attestation`, {}],
       [`/v1/artifacts/${artifact}/explain`, {}],
       ["/v1/verify", json({ artifact, envelope })],
+      ["/v1/drift", json({ job: job.id, files: [] })],
+      [`/v1/drift/${driftReport.id}`, {}],
       [`/v1/triggers/${trigger.id}`, {}],
       [`/v1/triggers/${trigger.id}`, { method: "DELETE" }],
       [`/v1/webhooks/${webhook.id}`, {}],
@@ -119,6 +125,8 @@ describe("cross-tenant matrix", () => {
       "/v1/audit-log",
       "/v1/triggers",
       "/v1/webhooks",
+      "/v1/drift",
+      `/v1/drift?job=${job.id}`,
     ]) {
       const body = JSON.stringify(await (await call(list, { headers: bearer(a.apiKey) })).json());
       for (const id of [
@@ -129,6 +137,7 @@ describe("cross-tenant matrix", () => {
         trigger.id,
         webhook.id,
         deliveryId,
+        driftReport.id,
         "bob@idp",
         '"gen"',
         '"g"',

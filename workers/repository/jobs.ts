@@ -26,6 +26,24 @@ export class JobLedger {
       .get();
   }
 
+  /** The newest completed job with this lock hash: what a lock stands for once generated (same lock, same bytes). */
+  async latestCompletedWithLockHash(lockHash: string): Promise<JobRow | undefined> {
+    return this.db
+      .select()
+      .from(jobs)
+      .where(
+        and(
+          eq(jobs.tenantId, this.tenantId),
+          eq(jobs.lockHash, lockHash),
+          eq(jobs.status, "completed"),
+          eq(jobs.dryRun, false),
+        ),
+      )
+      .orderBy(desc(jobs.createdAt), desc(jobs.id))
+      .limit(1)
+      .get();
+  }
+
   async list(limit: number, before?: { createdAt: string; id: string }): Promise<JobRow[]> {
     return this.db
       .select()
