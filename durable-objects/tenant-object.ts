@@ -49,6 +49,7 @@ import {
 } from "./tenant/request-usage";
 import { optionalCount, optionalIdempotencyKey, requireCount, requireMatch, requireObject } from "./tenant/rpc-input";
 import { outcome } from "./tenant/rpc-outcome";
+import { isStoredKind, STORED_KINDS, StoredBytes, type StoredBytesRow } from "./tenant/stored-bytes";
 import { applyTemplateChange, type TemplateChange, type TemplateEvent } from "./tenant/template-changes";
 import { TENANT_SCHEMA } from "./tenant/tenant-schema";
 import type { AttemptReport, DeliveryListCursor } from "./tenant/webhook-deliveries";
@@ -125,6 +126,17 @@ export interface UsageQuery {
 export interface TenantUsage {
   quotas: QuotaUsage[];
   requests: RequestUsage[];
+  /** Stored bytes per kind as last measured (none before the first measurement). */
+  stored: StoredBytesRow[];
+  /** Size of this object's SQLite database now: graphs (quads, terms, versions), event log, counters. */
+  databaseBytes: number;
+}
+
+export interface RecordStoredBytesInput {
+  /** Epoch ms of the measurement. */
+  measuredAt: number;
+  /** Measured kinds (not `events`: the object measures its event log itself). */
+  kinds: { kind: string; bytes: number; objects: number }[];
 }
 
 export interface AppendEventInput {
@@ -189,6 +201,7 @@ export class TenantObject extends DurableObject<Env> {
   private readonly rateLimiter: RequestRateLimiter;
   private readonly quotas: QuotaCounters;
   private readonly requestUsage: RequestUsageCounters;
+  private readonly storedBytes: StoredBytes;
   private readonly events: EventLog;
   private readonly graphs: GraphService;
   private readonly jobs: JobService;
@@ -203,6 +216,7 @@ export class TenantObject extends DurableObject<Env> {
     this.rateLimiter = new RequestRateLimiter(this.db);
     this.quotas = new QuotaCounters(this.db);
     this.requestUsage = new RequestUsageCounters(this.db);
+    this.storedBytes = new StoredBytes(this.db);
     this.events = new EventLog(this.db, () => this.scheduleEventFanOut());
     this.graphs = new GraphService(this.db, { prefixes: new GraphPrefixes(this.db), events: this.events });
     this.jobs = new JobService(this.graphs);
@@ -520,7 +534,32 @@ export class TenantObject extends DurableObject<Env> {
     const period = args.period === undefined ? undefined : quotaPeriod(args.period);
     const fromDay = args.fromDay === undefined ? undefined : requireMatch("fromDay", args.fromDay, DAY);
     const toDay = args.toDay === undefined ? undefined : requireMatch("toDay", args.toDay, DAY);
-    return { quotas: this.quotas.list(period), requests: this.requestUsage.list(fromDay, toDay) };
+    return {
+      quotas: this.quotas.list(period),
+      requests: this.requestUsage.list(fromDay, toDay),
+      stored: this.storedBytes.list(),
+      databaseBytes: this.ctx.storage.sql.databaseSize,
+    };
+  }
+
+  /** Records what the cron measured the tenant stores, by kind, with the event log measured alongside. */
+  recordStoredBytes(input: RecordStoredBytesInput): void {
+    const args = requireObject("recordStoredBytes input", input);
+    if (!Array.isArray(args.kinds) || args.kinds.length > STORED_KINDS.length) {
+      throw new RangeError(`kinds must be an array of at most ${STORED_KINDS.length} measurements`);
+    }
+    const kinds = args.kinds.map((value) => {
+      const entry = requireObject("stored kind", value);
+      if (!isStoredKind(entry.kind) || entry.kind === "events") {
+        throw new RangeError(`kind must be one of ${STORED_KINDS.filter((kind) => kind !== "events").join(", ")}`);
+      }
+      return {
+        kind: entry.kind,
+        bytes: requireCount("bytes", entry.bytes),
+        objects: requireCount("objects", entry.objects),
+      };
+    });
+    this.storedBytes.record(kinds, requireCount("measuredAt", args.measuredAt));
   }
 
   /** Appends to the tenant's ordered event log. */

@@ -1,6 +1,8 @@
 import { and, isNotNull, lt } from "drizzle-orm";
 import { database } from "./db/client";
 import { apiKeys } from "./db/schema";
+import { type BlobCollectionRun, collectBlobs } from "./maintenance/collect-blobs";
+import { expireJobs, type JobRetentionRun } from "./maintenance/expire-jobs";
 import { type EventRetentionRun, pruneEventLogs } from "./maintenance/prune-event-logs";
 import { purgeTriggerDeliveries } from "./repository/triggers";
 
@@ -11,7 +13,13 @@ export const EXPIRED_KEY_RETENTION_DAYS = 30;
 export async function runScheduledMaintenance(
   env: Env,
   scheduledTime: number,
-): Promise<{ purgedApiKeys: number; purgedTriggerDeliveries: number; eventRetention: EventRetentionRun }> {
+): Promise<{
+  purgedApiKeys: number;
+  purgedTriggerDeliveries: number;
+  eventRetention: EventRetentionRun;
+  jobRetention: JobRetentionRun;
+  blobCollection: BlobCollectionRun;
+}> {
   const cutoff = new Date(scheduledTime - EXPIRED_KEY_RETENTION_DAYS * 86_400_000).toISOString();
   const purged = await database(env.DB)
     .delete(apiKeys)
@@ -19,6 +27,9 @@ export async function runScheduledMaintenance(
     .returning({ id: apiKeys.id });
   const purgedTriggerDeliveries = await purgeTriggerDeliveries(database(env.DB), scheduledTime);
   const eventRetention = await pruneEventLogs(env, scheduledTime);
+  // Retention first: the blobs of the jobs it expires are released now and collected after their grace period.
+  const jobRetention = await expireJobs(env, scheduledTime);
+  const blobCollection = await collectBlobs(env, scheduledTime);
   console.log(
     JSON.stringify({
       level: "info",
@@ -26,7 +37,9 @@ export async function runScheduledMaintenance(
       purgedApiKeys: purged.length,
       purgedTriggerDeliveries,
       eventRetention,
+      jobRetention,
+      blobCollection,
     }),
   );
-  return { purgedApiKeys: purged.length, purgedTriggerDeliveries, eventRetention };
+  return { purgedApiKeys: purged.length, purgedTriggerDeliveries, eventRetention, jobRetention, blobCollection };
 }
