@@ -4,6 +4,7 @@ import { database } from "../db/client";
 import { maintenanceCursors, tenants } from "../db/schema";
 import { ArtifactIndex } from "../repository/artifact-index";
 import { JobLedger } from "../repository/jobs";
+import { tenantObject } from "../tenant-object-stub";
 
 /** Tenants whose jobs one cron run expires; the next run goes on from where this one stopped. */
 export const RETENTION_TENANTS_PER_RUN = 20;
@@ -35,7 +36,7 @@ export interface JobRetentionRun {
  */
 export async function expireTenantJobs(
   env: Env,
-  tenant: { id: string; plan: string },
+  tenant: { id: string; plan: string; jurisdiction: string | null },
   now: number,
 ): Promise<{ expired: number; more: boolean }> {
   const limits = planLimits(tenant.plan);
@@ -56,7 +57,15 @@ export async function expireTenantJobs(
     if (taken > 0 && rows + job.artifacts > ARTIFACT_ROWS_PER_TENANT_RUN) break;
     taken += 1;
     rows += job.artifacts;
-    if (await index.expireJob(job.id, at)) expired += 1;
+    const deleted = await index.expireJob(job.id, at);
+    if (!deleted) continue;
+    expired += 1;
+    // The job's bytes no longer count against the plan's artifact bytes (once per job, whatever retries).
+    await tenantObject(env, tenant).releaseQuota({
+      counter: "artifactBytes",
+      amount: deleted.bytes,
+      idempotencyKey: `${job.id}:bytes:expired`,
+    });
   }
   return { expired, more: taken < candidates.length };
 }
@@ -74,7 +83,7 @@ export async function expireJobs(
   const stored = await db.select().from(maintenanceCursors).where(eq(maintenanceCursors.task, TASK)).get();
   const after = stored?.position ?? "";
   const page = await db
-    .select({ id: tenants.id, plan: tenants.plan })
+    .select({ id: tenants.id, plan: tenants.plan, jurisdiction: tenants.jurisdiction })
     .from(tenants)
     .where(gt(tenants.id, after))
     .orderBy(asc(tenants.id))
