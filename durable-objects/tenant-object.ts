@@ -132,6 +132,18 @@ export interface TenantUsage {
   databaseBytes: number;
 }
 
+export interface PruneGraphVersionsInput {
+  /** Newest versions kept per graph (the plan's keptGraphVersions). */
+  keepNewest: number;
+  /** Versions retained jobs pin, kept whatever their age (at most MAX_PINNED_GRAPH_VERSIONS). */
+  pinned: { graph: string; version: number }[];
+  /** Quad rows deleted per call at most (default and cap MAX_GRAPH_PRUNE_ROWS). */
+  maxRows?: number;
+}
+
+export const MAX_PINNED_GRAPH_VERSIONS = 10_000;
+export const MAX_GRAPH_PRUNE_ROWS = 20_000;
+
 export interface RecordStoredBytesInput {
   /** Epoch ms of the measurement. */
   measuredAt: number;
@@ -540,6 +552,27 @@ export class TenantObject extends DurableObject<Env> {
       stored: this.storedBytes.list(),
       databaseBytes: this.ctx.storage.sql.databaseSize,
     };
+  }
+
+  /** Version retention (see GraphService.pruneVersions), a bounded number of rows per call. */
+  async pruneGraphVersions(
+    input: PruneGraphVersionsInput,
+  ): Promise<{ versions: number; quads: number; more: boolean }> {
+    const args = requireObject("pruneGraphVersions input", input);
+    const keepNewest = requireCount("keepNewest", args.keepNewest);
+    if (keepNewest < 1) throw new RangeError("keepNewest must be at least 1");
+    const maxRows = optionalCount("maxRows", args.maxRows, MAX_GRAPH_PRUNE_ROWS);
+    if (maxRows < 1) throw new RangeError("maxRows must be at least 1");
+    if (!Array.isArray(args.pinned) || args.pinned.length > MAX_PINNED_GRAPH_VERSIONS) {
+      throw new RangeError(`pinned must be an array of at most ${MAX_PINNED_GRAPH_VERSIONS} versions`);
+    }
+    const pinned = new Map<string, number[]>();
+    for (const value of args.pinned) {
+      const entry = requireObject("pinned version", value);
+      if (typeof entry.graph !== "string") throw new RangeError("pinned graph must be a string");
+      pinned.set(entry.graph, [...(pinned.get(entry.graph) ?? []), requireCount("version", entry.version)]);
+    }
+    return this.graphs.pruneVersions({ keepNewest, pinned, maxRows: Math.min(maxRows, MAX_GRAPH_PRUNE_ROWS) });
   }
 
   /** Records what the cron measured the tenant stores, by kind, with the event log measured alongside. */

@@ -36,6 +36,8 @@ export interface PlanLimits {
   keptJobsPerGenerator: number;
   /** Days a failed, unpinned job is kept after it last changed. */
   failedJobRetentionDays: number;
+  /** Newest versions kept per graph; older ones no retained job pins are dropped by the cron. */
+  keptGraphVersions: number;
 }
 
 const KIB = 1024;
@@ -58,6 +60,7 @@ const PLAN_TABLE: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
     openEventStreams: 5,
     keptJobsPerGenerator: 5,
     failedJobRetentionDays: 7,
+    keptGraphVersions: 10,
   }),
   standard: freeze({
     plan: "standard",
@@ -74,6 +77,7 @@ const PLAN_TABLE: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
     openEventStreams: 20,
     keptJobsPerGenerator: 20,
     failedJobRetentionDays: 30,
+    keptGraphVersions: 50,
   }),
   premium: freeze({
     plan: "premium",
@@ -90,6 +94,7 @@ const PLAN_TABLE: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
     openEventStreams: 50,
     keptJobsPerGenerator: 100,
     failedJobRetentionDays: 90,
+    keptGraphVersions: 200,
   }),
   enterprise: freeze({
     plan: "enterprise",
@@ -106,6 +111,7 @@ const PLAN_TABLE: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
     openEventStreams: 100,
     keptJobsPerGenerator: 1_000,
     failedJobRetentionDays: 365,
+    keptGraphVersions: 1_000,
   }),
 };
 

@@ -4,6 +4,7 @@ import { apiKeys } from "./db/schema";
 import { type BlobCollectionRun, collectBlobs } from "./maintenance/collect-blobs";
 import { expireJobs, type JobRetentionRun } from "./maintenance/expire-jobs";
 import { type EventRetentionRun, pruneEventLogs } from "./maintenance/prune-event-logs";
+import { type GraphVersionRetentionRun, pruneGraphVersions } from "./maintenance/prune-graph-versions";
 import { purgeTriggerDeliveries } from "./repository/triggers";
 
 /** Expired API keys are kept this long (visible in listings as expired), then purged. */
@@ -18,6 +19,7 @@ export async function runScheduledMaintenance(
   purgedTriggerDeliveries: number;
   eventRetention: EventRetentionRun;
   jobRetention: JobRetentionRun;
+  graphVersionRetention: GraphVersionRetentionRun;
   blobCollection: BlobCollectionRun;
 }> {
   const cutoff = new Date(scheduledTime - EXPIRED_KEY_RETENTION_DAYS * 86_400_000).toISOString();
@@ -29,6 +31,8 @@ export async function runScheduledMaintenance(
   const eventRetention = await pruneEventLogs(env, scheduledTime);
   // Retention first: the blobs of the jobs it expires are released now and collected after their grace period.
   const jobRetention = await expireJobs(env, scheduledTime);
+  // After job retention: a version only an expired job pinned goes in the same run.
+  const graphVersionRetention = await pruneGraphVersions(env, scheduledTime);
   const blobCollection = await collectBlobs(env, scheduledTime);
   console.log(
     JSON.stringify({
@@ -38,8 +42,16 @@ export async function runScheduledMaintenance(
       purgedTriggerDeliveries,
       eventRetention,
       jobRetention,
+      graphVersionRetention,
       blobCollection,
     }),
   );
-  return { purgedApiKeys: purged.length, purgedTriggerDeliveries, eventRetention, jobRetention, blobCollection };
+  return {
+    purgedApiKeys: purged.length,
+    purgedTriggerDeliveries,
+    eventRetention,
+    jobRetention,
+    graphVersionRetention,
+    blobCollection,
+  };
 }

@@ -6,11 +6,14 @@ import { planLimits } from "../../shared/plans";
 import { database } from "../../workers/db/client";
 import { BLOB_GRACE_MS, collectBlobs, collectTenantBlobs } from "../../workers/maintenance/collect-blobs";
 import { expireJobs, expireTenantJobs } from "../../workers/maintenance/expire-jobs";
+import { pruneTenantGraphVersions } from "../../workers/maintenance/prune-graph-versions";
 import { ArtifactIndex } from "../../workers/repository/artifact-index";
 import { JobLedger } from "../../workers/repository/jobs";
 import { ContentStore, contentKey } from "../../workers/storage/content-store";
+import { tenantObject } from "../../workers/tenant-object-stub";
 import { bearer, call, createKey, createTenant, expectProblem, jsonBody, type TestTenant } from "./helpers";
 import { type JobView, runJob } from "./job-helpers";
+import { rejection } from "./tenant-do/rejection";
 
 const TEMPLATE = "---\nto: README.md\n---\n# {{ title }}\n";
 const DAY = 86_400_000;
@@ -453,4 +456,86 @@ describe("retention and collection from the cron", () => {
       expect(await exists(tenant.id, artifact.packSha256)).toBe(true);
     }
   }, 60_000);
+});
+
+describe("graph version retention", () => {
+  it("drops versions beyond the plan's newest except those a retained job pins; what is kept still diffs and replays", async () => {
+    const kept = planLimits("free").keptGraphVersions;
+    const tenant = await notesTenant("free");
+    const pinning = await runJob(tenant.apiKey, {
+      graph: "g",
+      version: 1,
+      generator: "notes",
+      params: { title: "v1" },
+    });
+    expect(pinning.status).toBe("completed");
+    for (let n = 2; n <= kept + 2; n++) {
+      const res = await call("/v1/graphs/g", {
+        method: "PUT",
+        headers: { ...bearer(tenant.apiKey), "content-type": "application/n-triples" },
+        body: `<http://e/s> <http://e/p> "${n}" .`,
+      });
+      expect(res.status).toBe(201);
+    }
+    const latest = kept + 2;
+    const target = { id: tenant.id, plan: "free", jurisdiction: null };
+    expect(await pruneTenantGraphVersions(env, target)).toEqual({ versions: 1, more: false });
+
+    const version = (number: number) => call(`/v1/graphs/g/versions/${number}`, { headers: bearer(tenant.apiKey) });
+    await expectProblem(await version(2), 404, "not-found");
+    for (const number of [1, 3, latest]) expect((await version(number)).status).toBe(200);
+    const diff = (await (
+      await call(`/v1/graphs/g/diff?from=1&to=${latest}`, { headers: bearer(tenant.apiKey) })
+    ).json()) as {
+      added: { object: { value: string } }[];
+      removed: { object: { value: string } }[];
+    };
+    expect(diff.added.map((triple) => triple.object.value)).toEqual([String(latest)]);
+    expect(diff.removed.map((triple) => triple.object.value)).toEqual(["http://e/o"]);
+    await expectProblem(
+      await call(`/v1/graphs/g/diff?from=2&to=${latest}`, { headers: bearer(tenant.apiKey) }),
+      404,
+      "not-found",
+    );
+    // The pinning job's lock still replays to the same bytes.
+    const replayed = await runJob(tenant.apiKey, { lock: pinning.lock, params: { title: "v1" } });
+    expect(replayed.status).toBe("completed");
+    expect((await artifactOf(tenant, replayed.id)).sha256).toBe((await artifactOf(tenant, pinning.id)).sha256);
+
+    // Once the jobs pinning version 1 are gone, it goes too.
+    for (const job of [pinning, replayed]) {
+      expect(await new ArtifactIndex(env, tenant.id).expireJob(job.id, new Date().toISOString())).not.toBeNull();
+    }
+    expect(await pruneTenantGraphVersions(env, target)).toEqual({ versions: 1, more: false });
+    await expectProblem(await version(1), 404, "not-found");
+    const versions = (await (await call("/v1/graphs/g/versions", { headers: bearer(tenant.apiKey) })).json()) as {
+      items: { version: number }[];
+    };
+    expect(versions.items.map((item) => item.version)).toEqual(
+      Array.from({ length: kept }, (_, index) => latest - kept + 1 + index),
+    );
+  }, 60_000);
+});
+
+describe("tenant object retention calls", () => {
+  it("refuse malformed input", async () => {
+    const tenant = await createTenant();
+    const stub = tenantObject(env, { id: tenant.id, jurisdiction: null });
+    const refusal = async (call: () => PromiseLike<unknown>) => String(await rejection(call));
+    expect(await refusal(() => stub.pruneGraphVersions({ keepNewest: 0, pinned: [] }))).toMatch(/keepNewest/);
+    const tooMany = Array.from({ length: 10_001 }, (_, version) => ({ graph: "g", version }));
+    expect(await refusal(() => stub.pruneGraphVersions({ keepNewest: 1, pinned: tooMany }))).toMatch(/pinned/);
+    const negative = [{ graph: "g", version: -1 }];
+    expect(await refusal(() => stub.pruneGraphVersions({ keepNewest: 1, pinned: negative }))).toMatch(/version/);
+    const events = [{ kind: "events", bytes: 1, objects: 1 }];
+    expect(await refusal(() => stub.recordStoredBytes({ measuredAt: 1, kinds: events }))).toMatch(/kind/);
+    const negativeBytes = [{ kind: "packs", bytes: -1, objects: 1 }];
+    expect(await refusal(() => stub.recordStoredBytes({ measuredAt: 1, kinds: negativeBytes }))).toMatch(/bytes/);
+    expect((await stub.getUsage({})).stored).toEqual([]);
+    expect(await stub.pruneGraphVersions({ keepNewest: 1, pinned: [] })).toEqual({
+      versions: 0,
+      quads: 0,
+      more: false,
+    });
+  });
 });

@@ -106,4 +106,12 @@ export class JobLedger {
       where ${jobs.tenantId} = ${this.tenantId} limit ${limit}`);
     return rows.map((row) => row.hash);
   }
+
+  /** Every graph version the locks of the tenant's jobs pin, at most `limit` (numbered versions only). */
+  async lockedGraphVersions(limit: number): Promise<{ graph: string; version: number }[]> {
+    return this.db.all<{ graph: string; version: number }>(sql`
+      select distinct json_extract(${jobs.lock}, '$.graph.name') as graph, json_extract(${jobs.lock}, '$.graph.version') as version
+      from ${jobs} where ${jobs.tenantId} = ${this.tenantId} and json_type(${jobs.lock}, '$.graph.version') = 'integer'
+      limit ${limit}`);
+  }
 }

@@ -30,6 +30,7 @@ describe("planLimits", () => {
         limits.openEventStreams,
         limits.keptJobsPerGenerator,
         limits.failedJobRetentionDays,
+        limits.keptGraphVersions,
       ];
       for (const n of numbers) {
         expect(Number.isSafeInteger(n) && n > 0).toBe(true);
@@ -54,6 +55,7 @@ describe("planLimits", () => {
       expect(higher.openEventStreams).toBeGreaterThanOrEqual(lower.openEventStreams);
       expect(higher.keptJobsPerGenerator).toBeGreaterThanOrEqual(lower.keptJobsPerGenerator);
       expect(higher.failedJobRetentionDays).toBeGreaterThanOrEqual(lower.failedJobRetentionDays);
+      expect(higher.keptGraphVersions).toBeGreaterThanOrEqual(lower.keptGraphVersions);
     }
   });
 
