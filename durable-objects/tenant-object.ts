@@ -141,6 +141,15 @@ export interface PruneGraphVersionsInput {
   maxRows?: number;
 }
 
+export interface JobExpiryInput {
+  jobId: string;
+  generator: string;
+  /** The expired job's artifact bytes, given back to the `artifactBytes` quota. */
+  bytes: number;
+  /** Epoch ms: when retention deleted the job. */
+  expiredAt: number;
+}
+
 export const MAX_PINNED_GRAPH_VERSIONS = 10_000;
 export const MAX_GRAPH_PRUNE_ROWS = 20_000;
 
@@ -552,6 +561,33 @@ export class TenantObject extends DurableObject<Env> {
       stored: this.storedBytes.list(),
       databaseBytes: this.ctx.storage.sql.databaseSize,
     };
+  }
+
+  /**
+   * After retention deleted a job (in D1): gives its bytes back to the `artifactBytes` quota and appends
+   * `job.expired`, in one transaction, each once per job however often the cron retries.
+   */
+  recordJobExpiry(input: JobExpiryInput): AppendedEvent {
+    const args = requireObject("recordJobExpiry input", input);
+    if (typeof args.jobId !== "string" || args.jobId.length < 1 || args.jobId.length > 64) {
+      throw new RangeError("jobId must be a string of 1 to 64 characters");
+    }
+    if (typeof args.generator !== "string" || args.generator.length > 200) {
+      throw new RangeError("generator must be a string of at most 200 characters");
+    }
+    const { jobId, generator } = args;
+    const bytes = requireCount("bytes", args.bytes);
+    const expiredAt = requireCount("expiredAt", args.expiredAt);
+    return this.db.transaction(() => {
+      this.quotas.release("artifactBytes", TOTAL_PERIOD, bytes, `${jobId}:bytes:expired`);
+      const { event, replayed } = this.events.append(
+        "job.expired",
+        eventDataJson({ jobId, generator }),
+        expiredAt,
+        `${jobId}:expired`,
+      );
+      return { ...event, replayed };
+    });
   }
 
   /** Version retention (see GraphService.pruneVersions), a bounded number of rows per call. */

@@ -141,6 +141,16 @@ describe("job retention", () => {
     });
 
     expect(await artifactBytesUsed()).toBe((usedBefore as number) - expiredJob.counts.bytes);
+    const expiredEvents = (await (
+      await call("/v1/events?after=0&types=job.expired", { headers: bearer(tenant.apiKey) })
+    ).json()) as { events: { type: string; subject: string; data: Record<string, unknown> }[] };
+    expect(expiredEvents.events).toEqual([
+      expect.objectContaining({
+        type: "dev.kgen.job.expired",
+        subject: `jobs/${expiredJob.id}`,
+        data: { jobId: expiredJob.id, generator: "notes" },
+      }),
+    ]);
     await expectProblem(await call(`/v1/jobs/${expiredJob.id}`, { headers: bearer(tenant.apiKey) }), 404, "not-found");
     await expectProblem(
       await call(`/v1/jobs/${expiredJob.id}/artifacts`, { headers: bearer(tenant.apiKey) }),

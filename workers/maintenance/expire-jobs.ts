@@ -60,11 +60,12 @@ export async function expireTenantJobs(
     const deleted = await index.expireJob(job.id, at);
     if (!deleted) continue;
     expired += 1;
-    // The job's bytes no longer count against the plan's artifact bytes (once per job, whatever retries).
-    await tenantObject(env, tenant).releaseQuota({
-      counter: "artifactBytes",
-      amount: deleted.bytes,
-      idempotencyKey: `${job.id}:bytes:expired`,
+    // The job's bytes no longer count against the plan's artifact bytes; `job.expired` says so.
+    await tenantObject(env, tenant).recordJobExpiry({
+      jobId: job.id,
+      generator: deleted.generator,
+      bytes: deleted.bytes,
+      expiredAt: now,
     });
   }
   return { expired, more: taken < candidates.length };

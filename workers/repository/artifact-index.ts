@@ -131,10 +131,10 @@ export class ArtifactIndex {
   /**
    * Deletes an expired job: its artifact rows, its batch rows and the job row, in one transaction, and records
    * the blobs those rows referenced as released at `now` (see releasedSince). Nothing changes when the job was
-   * pinned, or is no longer completed or failed, by then. The deleted job's artifact bytes, null when nothing
-   * was deleted.
+   * pinned, or is no longer completed or failed, by then. The deleted job's artifact bytes and generator, null
+   * when nothing was deleted.
    */
-  async expireJob(jobId: string, now: string): Promise<{ bytes: number } | null> {
+  async expireJob(jobId: string, now: string): Promise<{ bytes: number; generator: string } | null> {
     const expirable = sql`exists (select 1 from ${jobs} where ${jobs.tenantId} = ${this.tenantId} and ${jobs.id} = ${jobId}
       and ${jobs.pinned} = 0 and ${jobs.status} in ('completed', 'failed'))`;
     const ofJob = and(eq(artifacts.tenantId, this.tenantId), eq(artifacts.jobId, jobId));
@@ -158,9 +158,9 @@ export class ArtifactIndex {
       this.db
         .delete(jobs)
         .where(and(eq(jobs.tenantId, this.tenantId), eq(jobs.id, jobId), expirable))
-        .returning({ bytes: jobs.bytes }),
+        .returning({ bytes: jobs.bytes, generator: jobs.generator }),
     ]);
-    return (results[3] as { bytes: number }[])[0] ?? null;
+    return (results[3] as { bytes: number; generator: string }[])[0] ?? null;
   }
 
   /**
