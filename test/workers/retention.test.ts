@@ -11,6 +11,7 @@ import { ArtifactIndex } from "../../workers/repository/artifact-index";
 import { JobLedger } from "../../workers/repository/jobs";
 import { ContentStore, contentKey } from "../../workers/storage/content-store";
 import { tenantObject } from "../../workers/tenant-object-stub";
+import { countedCall } from "./central-calls";
 import { bearer, call, createKey, createTenant, expectProblem, jsonBody, type TestTenant } from "./helpers";
 import { type JobView, runJob } from "./job-helpers";
 import { rejection } from "./tenant-do/rejection";
@@ -75,6 +76,21 @@ describe("job pinning", () => {
     const unpinned = await call(`/v1/jobs/${job.id}/pin`, { method: "DELETE", headers: bearer(tenant.apiKey) });
     expect(unpinned.status).toBe(200);
     expect(((await unpinned.json()) as { pinned: boolean }).pinned).toBe(false);
+  });
+
+  it("makes one central call: the job's row in D1", async () => {
+    const tenant = await notesTenant();
+    const job = await notesJob(tenant, "counted");
+    // The first request leaves the credential cached at the location.
+    expect((await call(`/v1/jobs/${job.id}/pin`, { method: "POST", headers: bearer(tenant.apiKey) })).status).toBe(200);
+    for (const method of ["POST", "DELETE"]) {
+      const { response, onPath } = await countedCall(`/v1/jobs/${job.id}/pin`, {
+        method,
+        headers: bearer(tenant.apiKey),
+      });
+      expect(response.status).toBe(200);
+      expect(onPath.map((central) => central.store)).toEqual(["d1"]);
+    }
   });
 
   it("answers 404 for unknown jobs and another tenant's, 403 for viewers, 401 without a credential", async () => {
