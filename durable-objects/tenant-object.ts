@@ -56,6 +56,7 @@ import {
 } from "./tenant/request-usage";
 import { optionalCount, optionalIdempotencyKey, requireCount, requireMatch, requireObject } from "./tenant/rpc-input";
 import { outcome } from "./tenant/rpc-outcome";
+import { isStoredKind, STORED_KINDS, StoredBytes, type StoredBytesRow } from "./tenant/stored-bytes";
 import { applyTemplateChange, type TemplateChange, type TemplateEvent } from "./tenant/template-changes";
 import { TENANT_SCHEMA } from "./tenant/tenant-schema";
 import type { AttemptReport, DeliveryListCursor } from "./tenant/webhook-deliveries";
@@ -133,6 +134,38 @@ export interface UsageQuery {
 export interface TenantUsage {
   quotas: QuotaUsage[];
   requests: RequestUsage[];
+  /** Stored bytes per kind as last measured (none before the first measurement). */
+  stored: StoredBytesRow[];
+  /** Size of this object's SQLite database now: graphs (quads, terms, versions), event log, counters. */
+  databaseBytes: number;
+}
+
+export interface PruneGraphVersionsInput {
+  /** Newest versions kept per graph (the plan's keptGraphVersions). */
+  keepNewest: number;
+  /** Versions retained jobs pin, kept whatever their age (at most MAX_PINNED_GRAPH_VERSIONS). */
+  pinned: { graph: string; version: number }[];
+  /** Quad rows deleted per call at most (default and cap MAX_GRAPH_PRUNE_ROWS). */
+  maxRows?: number;
+}
+
+export interface JobExpiryInput {
+  jobId: string;
+  generator: string;
+  /** The expired job's artifact bytes, given back to the `artifactBytes` quota. */
+  bytes: number;
+  /** Epoch ms: when retention deleted the job. */
+  expiredAt: number;
+}
+
+export const MAX_PINNED_GRAPH_VERSIONS = 10_000;
+export const MAX_GRAPH_PRUNE_ROWS = 20_000;
+
+export interface RecordStoredBytesInput {
+  /** Epoch ms of the measurement. */
+  measuredAt: number;
+  /** Measured kinds (not `events`: the object measures its event log itself). */
+  kinds: { kind: string; bytes: number; objects: number }[];
 }
 
 export interface AppendEventInput {
@@ -197,6 +230,7 @@ export class TenantObject extends DurableObject<Env> {
   private readonly rateLimiter: RequestRateLimiter;
   private readonly quotas: QuotaCounters;
   private readonly requestUsage: RequestUsageCounters;
+  private readonly storedBytes: StoredBytes;
   private readonly events: EventLog;
   private readonly graphs: GraphService;
   private readonly jobs: JobService;
@@ -212,6 +246,7 @@ export class TenantObject extends DurableObject<Env> {
     this.rateLimiter = new RequestRateLimiter(this.db);
     this.quotas = new QuotaCounters(this.db);
     this.requestUsage = new RequestUsageCounters(this.db);
+    this.storedBytes = new StoredBytes(this.db);
     this.events = new EventLog(this.db, () => this.scheduleEventFanOut());
     this.graphs = new GraphService(this.db, { prefixes: new GraphPrefixes(this.db), events: this.events });
     this.jobs = new JobService(this.graphs);
@@ -557,7 +592,80 @@ export class TenantObject extends DurableObject<Env> {
     const period = args.period === undefined ? undefined : quotaPeriod(args.period);
     const fromDay = args.fromDay === undefined ? undefined : requireMatch("fromDay", args.fromDay, DAY);
     const toDay = args.toDay === undefined ? undefined : requireMatch("toDay", args.toDay, DAY);
-    return { quotas: this.quotas.list(period), requests: this.requestUsage.list(fromDay, toDay) };
+    return {
+      quotas: this.quotas.list(period),
+      requests: this.requestUsage.list(fromDay, toDay),
+      stored: this.storedBytes.list(),
+      databaseBytes: this.ctx.storage.sql.databaseSize,
+    };
+  }
+
+  /**
+   * After retention deleted a job (in D1): gives its bytes back to the `artifactBytes` quota and appends
+   * `job.expired`, in one transaction, each once per job however often the cron retries.
+   */
+  recordJobExpiry(input: JobExpiryInput): AppendedEvent {
+    const args = requireObject("recordJobExpiry input", input);
+    if (typeof args.jobId !== "string" || args.jobId.length < 1 || args.jobId.length > 64) {
+      throw new RangeError("jobId must be a string of 1 to 64 characters");
+    }
+    if (typeof args.generator !== "string" || args.generator.length > 200) {
+      throw new RangeError("generator must be a string of at most 200 characters");
+    }
+    const { jobId, generator } = args;
+    const bytes = requireCount("bytes", args.bytes);
+    const expiredAt = requireCount("expiredAt", args.expiredAt);
+    return this.db.transaction(() => {
+      this.quotas.release("artifactBytes", TOTAL_PERIOD, bytes, `${jobId}:bytes:expired`);
+      const { event, replayed } = this.events.append(
+        "job.expired",
+        eventDataJson({ jobId, generator }),
+        expiredAt,
+        `${jobId}:expired`,
+      );
+      return { ...event, replayed };
+    });
+  }
+
+  /** Version retention (see GraphService.pruneVersions), a bounded number of rows per call. */
+  async pruneGraphVersions(
+    input: PruneGraphVersionsInput,
+  ): Promise<{ versions: number; quads: number; more: boolean }> {
+    const args = requireObject("pruneGraphVersions input", input);
+    const keepNewest = requireCount("keepNewest", args.keepNewest);
+    if (keepNewest < 1) throw new RangeError("keepNewest must be at least 1");
+    const maxRows = optionalCount("maxRows", args.maxRows, MAX_GRAPH_PRUNE_ROWS);
+    if (maxRows < 1) throw new RangeError("maxRows must be at least 1");
+    if (!Array.isArray(args.pinned) || args.pinned.length > MAX_PINNED_GRAPH_VERSIONS) {
+      throw new RangeError(`pinned must be an array of at most ${MAX_PINNED_GRAPH_VERSIONS} versions`);
+    }
+    const pinned = new Map<string, number[]>();
+    for (const value of args.pinned) {
+      const entry = requireObject("pinned version", value);
+      if (typeof entry.graph !== "string") throw new RangeError("pinned graph must be a string");
+      pinned.set(entry.graph, [...(pinned.get(entry.graph) ?? []), requireCount("version", entry.version)]);
+    }
+    return this.graphs.pruneVersions({ keepNewest, pinned, maxRows: Math.min(maxRows, MAX_GRAPH_PRUNE_ROWS) });
+  }
+
+  /** Records what the cron measured the tenant stores, by kind, with the event log measured alongside. */
+  recordStoredBytes(input: RecordStoredBytesInput): void {
+    const args = requireObject("recordStoredBytes input", input);
+    if (!Array.isArray(args.kinds) || args.kinds.length > STORED_KINDS.length) {
+      throw new RangeError(`kinds must be an array of at most ${STORED_KINDS.length} measurements`);
+    }
+    const kinds = args.kinds.map((value) => {
+      const entry = requireObject("stored kind", value);
+      if (!isStoredKind(entry.kind) || entry.kind === "events") {
+        throw new RangeError(`kind must be one of ${STORED_KINDS.filter((kind) => kind !== "events").join(", ")}`);
+      }
+      return {
+        kind: entry.kind,
+        bytes: requireCount("bytes", entry.bytes),
+        objects: requireCount("objects", entry.objects),
+      };
+    });
+    this.storedBytes.record(kinds, requireCount("measuredAt", args.measuredAt));
   }
 
   /** Appends to the tenant's ordered event log. */

@@ -32,6 +32,12 @@ export interface PlanLimits {
   eventRetentionDays: number;
   /** Live event streams (SSE and WebSocket together) the tenant may hold open at once. */
   openEventStreams: number;
+  /** Completed jobs kept per generator, newest first; older unpinned ones expire with their artifacts. */
+  keptJobsPerGenerator: number;
+  /** Days a failed, unpinned job is kept after it last changed. */
+  failedJobRetentionDays: number;
+  /** Newest versions kept per graph; older ones no retained job pins are dropped by the cron. */
+  keptGraphVersions: number;
 }
 
 const KIB = 1024;
@@ -52,6 +58,9 @@ const PLAN_TABLE: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
     syncJobArtifacts: 50,
     eventRetentionDays: 7,
     openEventStreams: 5,
+    keptJobsPerGenerator: 5,
+    failedJobRetentionDays: 7,
+    keptGraphVersions: 10,
   }),
   standard: freeze({
     plan: "standard",
@@ -66,6 +75,9 @@ const PLAN_TABLE: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
     syncJobArtifacts: 200,
     eventRetentionDays: 30,
     openEventStreams: 20,
+    keptJobsPerGenerator: 20,
+    failedJobRetentionDays: 30,
+    keptGraphVersions: 50,
   }),
   premium: freeze({
     plan: "premium",
@@ -80,6 +92,9 @@ const PLAN_TABLE: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
     syncJobArtifacts: 500,
     eventRetentionDays: 90,
     openEventStreams: 50,
+    keptJobsPerGenerator: 100,
+    failedJobRetentionDays: 90,
+    keptGraphVersions: 200,
   }),
   enterprise: freeze({
     plan: "enterprise",
@@ -94,6 +109,9 @@ const PLAN_TABLE: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
     syncJobArtifacts: 1_000,
     eventRetentionDays: 365,
     openEventStreams: 100,
+    keptJobsPerGenerator: 1_000,
+    failedJobRetentionDays: 365,
+    keptGraphVersions: 1_000,
   }),
 };
 

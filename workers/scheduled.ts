@@ -1,7 +1,10 @@
 import { and, isNotNull, lt } from "drizzle-orm";
 import { database } from "./db/client";
 import { apiKeys } from "./db/schema";
+import { type BlobCollectionRun, collectBlobs } from "./maintenance/collect-blobs";
+import { expireJobs, type JobRetentionRun } from "./maintenance/expire-jobs";
 import { type EventRetentionRun, pruneEventLogs } from "./maintenance/prune-event-logs";
+import { type GraphVersionRetentionRun, pruneGraphVersions } from "./maintenance/prune-graph-versions";
 import { resumeStaleErasures } from "./maintenance/resume-erasures";
 import { purgeTriggerDeliveries } from "./repository/triggers";
 
@@ -17,6 +20,9 @@ export async function runScheduledMaintenance(
   purgedTriggerDeliveries: number;
   eventRetention: EventRetentionRun;
   resumedErasures: number;
+  jobRetention: JobRetentionRun;
+  graphVersionRetention: GraphVersionRetentionRun;
+  blobCollection: BlobCollectionRun;
 }> {
   const cutoff = new Date(scheduledTime - EXPIRED_KEY_RETENTION_DAYS * 86_400_000).toISOString();
   const purged = await database(env.DB)
@@ -26,6 +32,11 @@ export async function runScheduledMaintenance(
   const purgedTriggerDeliveries = await purgeTriggerDeliveries(database(env.DB), scheduledTime);
   const eventRetention = await pruneEventLogs(env, scheduledTime);
   const resumedErasures = (await resumeStaleErasures(env, scheduledTime)).length;
+  // Retention first: the blobs of the jobs it expires are released now and collected after their grace period.
+  const jobRetention = await expireJobs(env, scheduledTime);
+  // After job retention: a version only an expired job pinned goes in the same run.
+  const graphVersionRetention = await pruneGraphVersions(env, scheduledTime);
+  const blobCollection = await collectBlobs(env, scheduledTime);
   console.log(
     JSON.stringify({
       level: "info",
@@ -33,8 +44,19 @@ export async function runScheduledMaintenance(
       purgedApiKeys: purged.length,
       purgedTriggerDeliveries,
       eventRetention,
+      jobRetention,
+      graphVersionRetention,
+      blobCollection,
       resumedErasures,
     }),
   );
-  return { purgedApiKeys: purged.length, purgedTriggerDeliveries, eventRetention, resumedErasures };
+  return {
+    purgedApiKeys: purged.length,
+    purgedTriggerDeliveries,
+    eventRetention,
+    jobRetention,
+    graphVersionRetention,
+    blobCollection,
+    resumedErasures,
+  };
 }

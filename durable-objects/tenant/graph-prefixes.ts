@@ -75,4 +75,12 @@ export class GraphPrefixes {
   forget(graph: string): void {
     this.db.run("DELETE FROM graph_version_prefix WHERE graph = ?", [graph]);
   }
+
+  /** Drops the prefixes of a graph's versions before `floor`, except those of `keep` (version retention). */
+  forgetBefore(graph: string, floor: number, keep: readonly number[]): void {
+    this.db.run(
+      "DELETE FROM graph_version_prefix WHERE graph = ? AND version < ? AND version NOT IN (SELECT value FROM json_each(?))",
+      [graph, floor, JSON.stringify(keep)],
+    );
+  }
 }

@@ -280,6 +280,35 @@ export class GraphService {
     );
   }
 
+  /**
+   * Version retention: in every graph, drops the versions older than its newest `keepNewest` that no job
+   * pins (`pinned`: graph name → version numbers), and the rows only they held, at most `maxRows` rows in
+   * all. Waits for the graph writes before it, like any write. `more` when rows are left for another call.
+   */
+  pruneVersions(policy: {
+    keepNewest: number;
+    pinned: ReadonlyMap<string, readonly number[]>;
+    maxRows: number;
+  }): Promise<{ versions: number; quads: number; more: boolean }> {
+    return this.writes.run(() => {
+      const total = { versions: 0, quads: 0, more: false };
+      for (const graph of this.store.listGraphs()) {
+        const keep = policy.pinned.get(graph.name) ?? [];
+        const pruned = this.store.pruneVersions(graph.name, policy.keepNewest, keep, policy.maxRows - total.quads);
+        if (graph.latest && pruned.versions > 0) {
+          this.prefixes?.forgetBefore(graph.name, graph.latest.number - policy.keepNewest + 1, keep);
+        }
+        total.versions += pruned.versions;
+        total.quads += pruned.quads;
+        if (pruned.more || total.quads >= policy.maxRows) {
+          total.more = true;
+          break;
+        }
+      }
+      return total;
+    });
+  }
+
   /** A version's triples in `mediaType`: sorted canonical lines for N-Triples/N-Quads (streamed), else buffered. */
   async content(name: string, number: number | undefined, mediaType: string): Promise<ContentBody> {
     const version = this.resolveVersion(name, number);

@@ -50,6 +50,8 @@ export async function startJob(
   const job: StartedJob = {
     id: jobId,
     status: "queued",
+    generator: lock.generator.name,
+    pinned: false,
     lock: lock as unknown as Record<string, unknown>,
     lockHash: hashOfLock,
     params,

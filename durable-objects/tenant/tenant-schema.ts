@@ -3,6 +3,7 @@ import type { SchemaComponent } from "../../shared/sql/migrations";
 import { driftReportsSchema } from "./drift-reports";
 import { eventTicketsSchema } from "./event-tickets";
 import { graphPrefixesSchema } from "./graph-prefixes";
+import { storedBytesSchema } from "./stored-bytes";
 import { webhooksSchema } from "./webhook-schema";
 
 /** Tables of the tenant core: rate limiter, quota counters, request usage, event log. */
@@ -69,4 +70,5 @@ export const TENANT_SCHEMA: readonly SchemaComponent[] = [
   eventTicketsSchema,
   webhooksSchema,
   driftReportsSchema,
+  storedBytesSchema,
 ];

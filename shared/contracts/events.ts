@@ -19,6 +19,7 @@ export const EVENT_TYPES = [
   "job.progress",
   "job.completed",
   "job.failed",
+  "job.expired",
   "webhook.created",
   "webhook.updated",
   "webhook.deleted",

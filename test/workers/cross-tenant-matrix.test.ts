@@ -86,6 +86,8 @@ describe("cross-tenant matrix", () => {
       [`/v1/jobs/${job.id}/diff/${job.id}`, {}],
       [`/v1/jobs/${job.id}/diff/${job.id}`, { headers: { accept: "text/x-diff" } }],
       [`/v1/jobs/${job.id}/impact`, {}],
+      [`/v1/jobs/${job.id}/pin`, { method: "POST" }],
+      [`/v1/jobs/${job.id}/pin`, { method: "DELETE" }],
       [`/v1/artifacts/${artifact}`, {}],
       [`/v1/artifacts/${artifact}/attestation`, {}],
       [`/v1/artifacts/${artifact}/explain`, {}],
@@ -145,7 +147,10 @@ describe("cross-tenant matrix", () => {
         expect(body, `${list} leaks ${id}`).not.toContain(id);
     }
     // B's resources are untouched.
-    expect((await call(`/v1/jobs/${job.id}`, { headers: bearer(b.apiKey) })).status).toBe(200);
+    const bJob = (await (await call(`/v1/jobs/${job.id}`, { headers: bearer(b.apiKey) })).json()) as {
+      pinned: boolean;
+    };
+    expect(bJob.pinned).toBe(false);
     expect((await call("/v1/graphs/g", { headers: bearer(b.apiKey) })).status).toBe(200);
     expect((await call(`/v1/triggers/${trigger.id}`, { headers: bearer(b.apiKey) })).status).toBe(200);
     expect((await call(`/v1/webhooks/${webhook.id}`, { headers: bearer(b.apiKey) })).status).toBe(200);

@@ -747,6 +747,8 @@ describe("job events", () => {
     const job = {
       id: "job_events_1",
       status: "queued" as const,
+      generator: "ts",
+      pinned: false,
       lock: {},
       lockHash: "0".repeat(64),
       params: {},

@@ -138,6 +138,10 @@ export const jobs = sqliteTable(
       .notNull()
       .references(() => tenants.id, { onDelete: "cascade" }),
     status: text("status", { enum: ["queued", "running", "completed", "failed"] }).notNull(),
+    /** The generator the job ran (its lock's `generator.name`): retention keeps the newest jobs per generator. */
+    generator: text("generator").notNull().default(""),
+    /** A pinned job is never expired by retention. */
+    pinned: integer("pinned", { mode: "boolean" }).notNull().default(false),
     lock: text("lock", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
     lockHash: text("lock_hash").notNull(),
     params: text("params", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
@@ -150,7 +154,11 @@ export const jobs = sqliteTable(
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },
-  (t) => [index("jobs_tenant_idx").on(t.tenantId, t.createdAt, t.id)],
+  (t) => [
+    index("jobs_tenant_idx").on(t.tenantId, t.createdAt, t.id),
+    // Retention ranks a tenant's jobs per generator and status, newest first.
+    index("jobs_retention_idx").on(t.tenantId, t.generator, t.status, t.createdAt),
+  ],
 );
 
 export const artifacts = sqliteTable(
@@ -193,6 +201,8 @@ export const artifacts = sqliteTable(
     // Covers the job-progress recount (count and bytes of a job's rows) after every written batch, so it
     // reads index entries instead of whole rows (which carry the attestation).
     index("artifacts_job_progress_idx").on(t.jobId, t.tenantId, t.size),
+    // The collector's mark phase: the distinct packs (and pre-pack contents) of a tenant from the index alone.
+    index("artifacts_tenant_pack_idx").on(t.tenantId, t.packSha256, t.sha256),
   ],
 );
 
@@ -310,3 +320,20 @@ export const tenantErasures = sqliteTable(
 );
 
 export type TenantErasureRow = typeof tenantErasures.$inferSelect;
+
+/**
+ * Blobs whose last artifact rows retention deleted, and when. A batch writer that found such a blob in the
+ * index just before may still record rows pointing into it, so the collector keeps a released blob for its
+ * grace period after the release, however old the blob itself is.
+ */
+export const releasedBlobs = sqliteTable(
+  "released_blobs",
+  {
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    sha256: text("sha256").notNull(),
+    releasedAt: text("released_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.sha256] })],
+);

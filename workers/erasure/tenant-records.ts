@@ -9,6 +9,7 @@ import {
   jobBatches,
   jobs,
   members,
+  releasedBlobs,
   signingKeys,
   templates,
   triggerDeliveries,
@@ -67,5 +68,6 @@ export const TENANT_TABLES: readonly TenantTable[] = [
   byTenantId(signingKeys, signingKeys.tenantId),
   byTenantId(apiKeys, apiKeys.tenantId),
   byTenantId(members, members.tenantId),
+  byTenantId(releasedBlobs, releasedBlobs.tenantId),
   byTenantId(auditLog, auditLog.tenantId),
 ];

@@ -1,6 +1,6 @@
-import { and, asc, eq, getTableColumns, gt, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, gt, gte, lt, sql } from "drizzle-orm";
 import { type Database, database } from "../db/client";
-import { type ArtifactRow, artifacts, jobBatches, jobs } from "../db/schema";
+import { type ArtifactRow, artifacts, jobBatches, jobs, releasedBlobs } from "../db/schema";
 import type { JobProgress } from "./jobs";
 
 /** D1 statements in one batch when writing artifact rows (each row is one statement). */
@@ -126,6 +126,73 @@ export class ArtifactIndex {
       .from(artifacts)
       .where(and(eq(artifacts.tenantId, this.tenantId), eq(artifacts.id, id)))
       .get();
+  }
+
+  /**
+   * Deletes an expired job: its artifact rows, its batch rows and the job row, in one transaction, and records
+   * the blobs those rows referenced as released at `now` (see releasedSince). Nothing changes when the job was
+   * pinned, or is no longer completed or failed, by then. The deleted job's artifact bytes and generator, null
+   * when nothing was deleted.
+   */
+  async expireJob(jobId: string, now: string): Promise<{ bytes: number; generator: string } | null> {
+    const expirable = sql`exists (select 1 from ${jobs} where ${jobs.tenantId} = ${this.tenantId} and ${jobs.id} = ${jobId}
+      and ${jobs.pinned} = 0 and ${jobs.status} in ('completed', 'failed'))`;
+    const ofJob = and(eq(artifacts.tenantId, this.tenantId), eq(artifacts.jobId, jobId));
+    const results = await this.db.batch([
+      this.db
+        .insert(releasedBlobs)
+        .select(
+          sql`select ${this.tenantId}, coalesce(${artifacts.packSha256}, ${artifacts.sha256}), ${now}
+            from ${artifacts} where ${ofJob} and ${expirable}
+          union select ${this.tenantId}, ${artifacts.attestationSha256}, ${now}
+            from ${artifacts} where ${ofJob} and ${artifacts.attestation} is null and ${expirable}`,
+        )
+        .onConflictDoUpdate({
+          target: [releasedBlobs.tenantId, releasedBlobs.sha256],
+          set: { releasedAt: sql`excluded.released_at` },
+        }),
+      this.db.delete(artifacts).where(and(ofJob, expirable)),
+      this.db
+        .delete(jobBatches)
+        .where(and(eq(jobBatches.tenantId, this.tenantId), eq(jobBatches.jobId, jobId), expirable)),
+      this.db
+        .delete(jobs)
+        .where(and(eq(jobs.tenantId, this.tenantId), eq(jobs.id, jobId), expirable))
+        .returning({ bytes: jobs.bytes, generator: jobs.generator }),
+    ]);
+    return (results[3] as { bytes: number; generator: string }[])[0] ?? null;
+  }
+
+  /**
+   * Every blob the index references, at most `limit` (callers ask for one more than they can hold, to
+   * notice a cut): the packs, the contents stored before packs (their own blob), and the attestations stored
+   * before they moved into the rows. One query through artifacts_tenant_pack_idx.
+   */
+  async referencedBlobs(limit: number): Promise<{ sha256: string; kind: "packs" | "attestations" }[]> {
+    return this.db.all<{ sha256: string; kind: "packs" | "attestations" }>(sql`
+      select distinct coalesce(${artifacts.packSha256}, ${artifacts.sha256}) as sha256, 'packs' as kind
+        from ${artifacts} where ${artifacts.tenantId} = ${this.tenantId}
+      union select ${artifacts.attestationSha256}, 'attestations' from ${artifacts}
+        where ${artifacts.tenantId} = ${this.tenantId} and ${artifacts.packSha256} is null and ${artifacts.attestation} is null
+      limit ${limit}`);
+  }
+
+  /** Blobs released since `since` (ISO 8601), at most `limit`: a writer may still be recording rows into them. */
+  async releasedSince(since: string, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .select({ sha256: releasedBlobs.sha256 })
+      .from(releasedBlobs)
+      .where(and(eq(releasedBlobs.tenantId, this.tenantId), gte(releasedBlobs.releasedAt, since)))
+      .limit(limit)
+      .all();
+    return rows.map((row) => row.sha256);
+  }
+
+  /** Forgets releases older than `before` (their grace is over). */
+  async forgetReleasesBefore(before: string): Promise<void> {
+    await this.db
+      .delete(releasedBlobs)
+      .where(and(eq(releasedBlobs.tenantId, this.tenantId), lt(releasedBlobs.releasedAt, before)));
   }
 
   /**

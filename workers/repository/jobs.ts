@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lt, or } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type JobRow, jobs } from "../db/schema";
 
@@ -82,5 +82,54 @@ export class JobLedger {
       .set(changes)
       .where(and(eq(jobs.tenantId, this.tenantId), eq(jobs.id, id), inArray(jobs.status, [...from])));
     return (result.meta.changes ?? 0) > 0;
+  }
+
+  /** Pins or unpins a job (a pinned job never expires); the updated row, undefined when the tenant has no such job. */
+  async setPinned(id: string, pinned: boolean): Promise<JobRow | undefined> {
+    return this.db
+      .update(jobs)
+      .set({ pinned })
+      .where(and(eq(jobs.tenantId, this.tenantId), eq(jobs.id, id)))
+      .returning()
+      .get();
+  }
+
+  /**
+   * Jobs retention may expire, oldest first, at most `limit`: unpinned completed jobs beyond the newest
+   * `keptPerGenerator` of their generator (pinned ones count among the newest), and unpinned failed jobs last
+   * changed before `failedBefore`. Queued and running jobs never expire.
+   */
+  async expired(
+    policy: { keptPerGenerator: number; failedBefore: string },
+    limit: number,
+  ): Promise<{ id: string; artifacts: number }[]> {
+    return this.db.all<{ id: string; artifacts: number }>(sql`
+      select id, artifacts, created_at from (
+        select ${jobs.id} as id, ${jobs.done} as artifacts, ${jobs.pinned} as pinned, ${jobs.createdAt} as created_at,
+          row_number() over (partition by ${jobs.generator} order by ${jobs.createdAt} desc, ${jobs.id} desc) as newest
+        from ${jobs} where ${jobs.tenantId} = ${this.tenantId} and ${jobs.status} = 'completed'
+      ) where pinned = 0 and newest > ${policy.keptPerGenerator}
+      union all
+      select ${jobs.id}, ${jobs.done}, ${jobs.createdAt} from ${jobs}
+        where ${jobs.tenantId} = ${this.tenantId} and ${jobs.status} = 'failed' and ${jobs.pinned} = 0
+          and ${jobs.updatedAt} < ${policy.failedBefore}
+      order by 3, 1
+      limit ${limit}`);
+  }
+
+  /** Every template hash the locks of the tenant's jobs name (the sources a retained job can be replayed from). */
+  async lockedTemplateHashes(limit: number): Promise<string[]> {
+    const rows = await this.db.all<{ hash: string }>(sql`
+      select distinct template.value as hash from ${jobs}, json_each(${jobs.lock}, '$.generator.templates') as template
+      where ${jobs.tenantId} = ${this.tenantId} limit ${limit}`);
+    return rows.map((row) => row.hash);
+  }
+
+  /** Every graph version the locks of the tenant's jobs pin, at most `limit` (numbered versions only). */
+  async lockedGraphVersions(limit: number): Promise<{ graph: string; version: number }[]> {
+    return this.db.all<{ graph: string; version: number }>(sql`
+      select distinct json_extract(${jobs.lock}, '$.graph.name') as graph, json_extract(${jobs.lock}, '$.graph.version') as version
+      from ${jobs} where ${jobs.tenantId} = ${this.tenantId} and json_type(${jobs.lock}, '$.graph.version') = 'integer'
+      limit ${limit}`);
   }
 }

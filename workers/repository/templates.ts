@@ -194,4 +194,15 @@ export class TemplateCatalog {
       }),
     ]);
   }
+
+  /** The source hash of every current template, at most `limit` (the blobs the catalog references). */
+  async sourceHashes(limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectDistinct({ hash: templates.hash })
+      .from(templates)
+      .where(eq(templates.tenantId, this.tenantId))
+      .limit(limit)
+      .all();
+    return rows.map((row) => row.hash);
+  }
 }

@@ -315,6 +315,43 @@ export class QuadStore {
     });
   }
 
+  /**
+   * Retention: removes every version of `name` older than its newest `keepNewest`, except those in `keep`,
+   * then at most `maxRows` quad rows no remaining version holds (a row is held by version k when
+   * `added_in <= k < removed_in`). Remaining versions read, hash and diff exactly as before: a diff
+   * between two remaining versions never involves a row that neither of them holds. `more` is true when
+   * rows are left for another call (they belong to no version, so they are invisible meanwhile).
+   */
+  pruneVersions(
+    name: string,
+    keepNewest: number,
+    keep: readonly number[],
+    maxRows: number,
+  ): { versions: number; quads: number; more: boolean } {
+    if (keepNewest < 1) throw new RangeError("keepNewest must be at least 1");
+    return this.write(() => {
+      const id = this.graphId(name);
+      if (id === null) return { versions: 0, quads: 0, more: false };
+      const floor = this.latest(id) - keepNewest + 1;
+      if (floor <= 1) return { versions: 0, quads: 0, more: false };
+      const kept = JSON.stringify([...new Set(keep)].filter((number) => number < floor));
+      const versions = this.db.run(
+        `DELETE FROM rdf_graph_version WHERE graph = ?1 AND number < ?2
+         AND number NOT IN (SELECT value FROM json_each(?3))`,
+        [id, floor, kept],
+      ).changes;
+      // The literal `removed_in < max` lets SQLite use the partial index rdf_quad_removed.
+      const unheld = `FROM rdf_quad q WHERE q.g = ?1 AND q.removed_in < ${STILL_PRESENT} AND q.removed_in <= ?2
+        AND NOT EXISTS (SELECT 1 FROM json_each(?3) k WHERE k.value >= q.added_in AND k.value < q.removed_in)`;
+      const quads = this.db.run(
+        `DELETE FROM rdf_quad WHERE (g, s, p, o, added_in) IN (SELECT q.g, q.s, q.p, q.o, q.added_in ${unheld} LIMIT ?4)`,
+        [id, floor, kept, maxRows],
+      ).changes;
+      const more = this.db.all(`SELECT 1 ${unheld} LIMIT 1`, [id, floor, kept]).length > 0;
+      return { versions, quads, more };
+    });
+  }
+
   /** Streams a version's triples (default graph quads), ordered by subject, predicate, object id. */
   *readVersion(name: string, number?: number): Generator<RDF.Quad> {
     const ref = this.graphRef(name, number);

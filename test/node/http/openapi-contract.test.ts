@@ -18,6 +18,7 @@ const BODYLESS = new Set([
   "POST /v1/webhooks/:id/test",
   "POST /v1/webhooks/:id/deliveries/:deliveryId/redeliver",
   "POST /v1/events/tickets",
+  "POST /v1/jobs/:id/pin",
 ]);
 const METHODS_WITH_BODY = new Set(["POST", "PUT", "PATCH"]);
 /** The document itself is served by the framework, not declared as a route. */

@@ -147,6 +147,72 @@ describe("QuadStore triple limits", () => {
   });
 });
 
+describe("QuadStore version retention", () => {
+  const contents = [":a :p 1 .", ":a :p 2 . :b :p 1 .", ":a :p 3 . :b :p 1 .", ":a :p 3 . :c :p 4 .", ":a :p 5 ."];
+
+  async function fiveVersions() {
+    const store = migratedQuadStore();
+    for (const [index, turtle] of contents.entries())
+      await uploadTriples(store, "g", triples(turtle), { createdAt: `t${index + 1}` });
+    return store;
+  }
+
+  const quadRows = (store: QuadStore) => Number(store.db.all("SELECT count(*) FROM rdf_quad")[0]?.[0]);
+
+  it("drops versions before the newest ones except those kept, and the rows only they held", async () => {
+    const store = await fiveVersions();
+    const before = {
+      reads: [2, 4, 5].map((number) => nt(store.readVersion("g", number))),
+      diff: store.diffVersions("g", 2, 4),
+      hash: store.getVersion("g", 2)?.hash,
+    };
+    const rows = quadRows(store);
+    const pruned = store.pruneVersions("g", 2, [2], 1000);
+    expect(pruned).toMatchObject({ versions: 2, more: false });
+    expect(pruned.quads).toBeGreaterThan(0);
+    expect(quadRows(store)).toBe(rows - pruned.quads);
+    expect(store.listVersions("g").map((version) => version.number)).toEqual([2, 4, 5]);
+    expect([1, 3].map((number) => store.getVersion("g", number))).toEqual([null, null]);
+    expect([2, 4, 5].map((number) => nt(store.readVersion("g", number)))).toEqual(before.reads);
+    expect(nt(store.readVersion("g", 2))).toEqual(nt(triples(contents[1] as string)));
+    const diff = store.diffVersions("g", 2, 4);
+    expect({ added: nt(diff.added), removed: nt(diff.removed) }).toEqual({
+      added: nt(before.diff.added),
+      removed: nt(before.diff.removed),
+    });
+    expect(await store.versionHash("g", 2)).toBe(before.hash);
+    expect(() => store.diffVersions("g", 1, 5)).toThrow(/no version 1/);
+    // Applied again, nothing changes; the latest version is always kept.
+    expect(store.pruneVersions("g", 2, [2], 1000)).toEqual({ versions: 0, quads: 0, more: false });
+    expect(store.pruneVersions("g", 1, [], 1000).versions).toBe(2);
+    expect(store.listVersions("g").map((version) => version.number)).toEqual([5]);
+    expect(nt(store.readVersion("g"))).toEqual(nt(triples(":a :p 5 .")));
+    expect(quadRows(store)).toBe(1);
+    expect(() => store.pruneVersions("g", 0, [], 1000)).toThrow(RangeError);
+  });
+
+  it("deletes at most maxRows rows per call and says when more are left", async () => {
+    const store = await fiveVersions();
+    let outcome = store.pruneVersions("g", 1, [], 1);
+    let calls = 1;
+    while (outcome.more) {
+      expect(outcome.quads).toBe(1);
+      outcome = store.pruneVersions("g", 1, [], 1);
+      calls++;
+    }
+    expect(calls).toBeGreaterThan(2);
+    expect(quadRows(store)).toBe(1);
+    expect(nt(store.readVersion("g"))).toEqual(nt(triples(":a :p 5 .")));
+  });
+
+  it("leaves graphs with no more versions than asked, and unknown graphs, alone", async () => {
+    const store = await fiveVersions();
+    expect(store.pruneVersions("g", 5, [], 1000)).toEqual({ versions: 0, quads: 0, more: false });
+    expect(store.pruneVersions("missing", 1, [], 1000)).toEqual({ versions: 0, quads: 0, more: false });
+    expect(store.listVersions("g")).toHaveLength(5);
+  });
+});
+
 describe("QuadStore chunking", () => {
   it("splits uploads with long literals into statements under the bound-value size limit", async () => {
     const db = nodeSqlDatabase();

@@ -28,6 +28,9 @@ describe("planLimits", () => {
         limits.syncJobArtifacts,
         limits.eventRetentionDays,
         limits.openEventStreams,
+        limits.keptJobsPerGenerator,
+        limits.failedJobRetentionDays,
+        limits.keptGraphVersions,
       ];
       for (const n of numbers) {
         expect(Number.isSafeInteger(n) && n > 0).toBe(true);
@@ -50,6 +53,9 @@ describe("planLimits", () => {
       expect(higher.syncJobArtifacts).toBeGreaterThanOrEqual(lower.syncJobArtifacts);
       expect(higher.eventRetentionDays).toBeGreaterThanOrEqual(lower.eventRetentionDays);
       expect(higher.openEventStreams).toBeGreaterThanOrEqual(lower.openEventStreams);
+      expect(higher.keptJobsPerGenerator).toBeGreaterThanOrEqual(lower.keptJobsPerGenerator);
+      expect(higher.failedJobRetentionDays).toBeGreaterThanOrEqual(lower.failedJobRetentionDays);
+      expect(higher.keptGraphVersions).toBeGreaterThanOrEqual(lower.keptGraphVersions);
     }
   });
 

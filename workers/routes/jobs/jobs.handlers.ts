@@ -26,6 +26,8 @@ export function jobView(job: JobRow): z.infer<typeof routes.jobSchema> {
   return {
     id: job.id,
     status: job.status as z.infer<typeof routes.jobSchema>["status"],
+    generator: job.generator,
+    pinned: job.pinned,
     lock: job.lock as unknown as Lock,
     lockHash: job.lockHash,
     counts: { total: job.total, artifacts: job.done, skipped: job.skipped, bytes: job.bytes },
@@ -150,3 +152,15 @@ export const getJobBundle: AppRouteHandler<typeof routes.getJobBundle> = async (
     "content-disposition": `attachment; filename="${job.id}.zip"`,
   });
 };
+
+async function setPinned(c: Context<AppEnv>, id: string, pinned: boolean) {
+  const job = await new JobLedger(database(c.env.DB), c.var.tenant.id).setPinned(id, pinned);
+  if (!job) throw notFound("The job");
+  return jobView(job);
+}
+
+export const pinJob: AppRouteHandler<typeof routes.pinJob> = async (c) =>
+  c.json(await setPinned(c, c.req.valid("param").id, true), 200);
+
+export const unpinJob: AppRouteHandler<typeof routes.unpinJob> = async (c) =>
+  c.json(await setPinned(c, c.req.valid("param").id, false), 200);

@@ -47,6 +47,8 @@ export const jobSchema = z
   .object({
     id: z.string(),
     status: z.enum(["queued", "running", "completed", "failed"]),
+    generator: z.string().describe("The generator the job ran (its lock's `generator.name`)."),
+    pinned: z.boolean().describe("A pinned job is kept by retention whatever its age (`POST /v1/jobs/{id}/pin`)."),
     lock: lockSchema,
     lockHash: z.string(),
     counts: z.object({
@@ -191,3 +193,24 @@ export const getJobBundle = createRoute({
     ...problemResponses(401, 403, 404, 409, 429),
   },
 });
+
+const pinRoute = (method: "post" | "delete") =>
+  createRoute({
+    method,
+    path: "/jobs/{id}/pin",
+    tags: ["jobs"],
+    summary:
+      method === "post"
+        ? "Pin a job: retention keeps it and its artifacts until it is unpinned (editor)"
+        : "Unpin a job: retention treats it like any other again (editor)",
+    security: bearerSecurity,
+    middleware: [...tenantRequest, requireRole("editor")] as const,
+    request: { params: jobIdParam },
+    responses: {
+      200: { description: "The job, with `pinned` as set", content: { "application/json": { schema: jobSchema } } },
+      ...problemResponses(401, 403, 404, 429),
+    },
+  });
+
+export const pinJob = pinRoute("post");
+export const unpinJob = pinRoute("delete");

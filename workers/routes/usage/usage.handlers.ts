@@ -1,4 +1,5 @@
 import { TOTAL_PERIOD } from "../../../durable-objects/tenant/quota-counters";
+import { STORED_KINDS } from "../../../durable-objects/tenant/stored-bytes";
 import { monthPeriod, planLimits, QUOTA_COUNTERS, type QuotaCounter, quotaLimit } from "../../../shared/plans";
 import { requestUsageBatch } from "../../middleware/request-usage-batch";
 import type { AppRouteHandler } from "../../openapi";
@@ -13,7 +14,12 @@ export const usage: AppRouteHandler<typeof routes.usage> = async (c) => {
   const period = c.req.valid("query").period ?? monthPeriod(Date.now());
   // This isolate's unwritten counts travel with the read, so a tenant sees its own recent requests here at once.
   const record = requestUsageBatch.take(tenant.id, Date.now());
-  const { quotas: counted, requests } = await tenantObject(c.env, tenant)
+  const {
+    quotas: counted,
+    requests,
+    stored,
+    databaseBytes,
+  } = await tenantObject(c.env, tenant)
     .getUsage(record ? { record } : {})
     .catch((error: unknown) => {
       if (record) requestUsageBatch.restore(tenant, record.counts);
@@ -24,6 +30,18 @@ export const usage: AppRouteHandler<typeof routes.usage> = async (c) => {
     const row = counted.find((entry) => entry.counter === counter && entry.period === counterPeriod);
     return { counter, period: counterPeriod, used: row?.used ?? 0, limit: quotaLimit(tenant.plan, counter) };
   });
+  const kinds = STORED_KINDS.map((kind) => {
+    const row = stored.find((entry) => entry.kind === kind);
+    return {
+      kind,
+      bytes: row?.bytes ?? 0,
+      objects: row?.objects ?? 0,
+      measuredAt: row ? new Date(row.measuredAt).toISOString() : null,
+    };
+  });
   const { plan, ...limits } = planLimits(tenant.plan);
-  return c.json({ plan, period, limits, quotas, requests }, 200);
+  return c.json(
+    { plan, period, limits, quotas, storage: { kinds, tenantDatabaseBytes: databaseBytes }, requests },
+    200,
+  );
 };

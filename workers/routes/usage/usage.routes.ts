@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { STORED_KINDS } from "../../../durable-objects/tenant/stored-bytes";
 import { QUOTA_COUNTERS } from "../../../shared/plans";
 import { requireRole } from "../../auth/authenticate";
 import { tenantRequest } from "../../middleware/tenant-request";
@@ -13,12 +14,34 @@ const quotaSchema = z
   })
   .meta({ id: "Quota" });
 
+const storageSchema = z
+  .object({
+    kinds: z
+      .array(
+        z.object({
+          kind: z.enum(STORED_KINDS),
+          bytes: z.number().int(),
+          objects: z.number().int().describe("Artifacts, blobs or events counted."),
+          measuredAt: z.string().nullable().describe("When the cron last measured this kind; null before it has."),
+        }),
+      )
+      .describe(
+        "Stored bytes per kind, in a fixed order, as the cron's blob collection last measured them: `artifacts` (the retained jobs' artifacts as written), `packs`, `templateSources` and `attestations` (referenced blobs in R2), `unreferenced` (blobs kept for the grace period), `events` (the event log).",
+      ),
+    tenantDatabaseBytes: z
+      .number()
+      .int()
+      .describe("Size of the tenant's own database now: graph versions and triples, the event log, counters."),
+  })
+  .meta({ id: "StoredBytes" });
+
 const usageSchema = z
   .object({
     plan: z.string(),
     period: z.string().describe("The month the monthly counters are for (YYYY-MM)."),
     limits: z.record(z.string(), z.unknown()),
     quotas: z.array(quotaSchema).describe("Every quota of the plan, in a fixed order, with its use."),
+    storage: storageSchema,
     requests: z.array(
       z.object({
         day: z.string(),
