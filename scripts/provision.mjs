@@ -105,12 +105,9 @@ if (!dryRun && !wrangler(["whoami", "--json"], { echo: false }).ok) {
 console.log("D1 databases");
 const databaseIdsToSet = [];
 for (const database of config.d1_databases) {
-  const jurisdiction = database.jurisdiction ? ["--jurisdiction", database.jurisdiction] : [];
   const find = () => d1Databases().find((listed) => listed.name === database.database_name);
-  ensure(
-    `D1 ${database.database_name} (${database.binding})`,
-    ["d1", "create", database.database_name, ...jurisdiction],
-    () => Boolean(find()),
+  ensure(`D1 ${database.database_name} (${database.binding})`, ["d1", "create", database.database_name], () =>
+    Boolean(find()),
   );
   if (dryRun) continue;
   const uuid = find()?.uuid;
