@@ -10,7 +10,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const wranglerBin = join(root, "node_modules", "wrangler", "bin", "wrangler.js");
+// KGEN_WRANGLER_BIN: another wrangler entry point to run (a Node script); the tests use a recording stand-in.
+const wranglerBin = process.env.KGEN_WRANGLER_BIN || join(root, "node_modules", "wrangler", "bin", "wrangler.js");
 const PLACEHOLDER_DATABASE_ID = "00000000-0000-0000-0000-000000000000";
 
 function usage(message) {

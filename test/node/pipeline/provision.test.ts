@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -24,7 +24,7 @@ type EnvironmentConfig = {
 const home = mkdtempSync(join(tmpdir(), "kgen-provision-"));
 
 /** `node scripts/provision.mjs <args>` with no Cloudflare credentials, so nothing could reach an account. */
-async function provision(...args: string[]): Promise<Outcome> {
+async function provision(args: string[], extraEnv: Record<string, string> = {}): Promise<Outcome> {
   const env = {
     ...process.env,
     CLOUDFLARE_API_TOKEN: "",
@@ -32,6 +32,7 @@ async function provision(...args: string[]): Promise<Outcome> {
     CI: "true",
     HOME: home,
     XDG_CONFIG_HOME: join(home, ".config"),
+    ...extraEnv,
   };
   try {
     const { stdout, stderr } = await run(process.execPath, ["scripts/provision.mjs", ...args], { env });
@@ -56,7 +57,7 @@ const ENVIRONMENTS = ["staging", "production"] as const;
 const dryRuns = new Map<string, Outcome>();
 
 beforeAll(async () => {
-  const outcomes = await Promise.all(ENVIRONMENTS.map((env) => provision("--env", env, "--dry-run")));
+  const outcomes = await Promise.all(ENVIRONMENTS.map((env) => provision(["--env", env, "--dry-run"])));
   for (const [index, env] of ENVIRONMENTS.entries()) dryRuns.set(env, outcomes[index] as Outcome);
 }, 120_000);
 
@@ -118,9 +119,9 @@ describe.each(ENVIRONMENTS)("npm run provision -- --env %s --dry-run", (env) => 
 describe("npm run provision: bad invocations", () => {
   it("refuses a missing --env, an environment wrangler.toml does not declare and an unknown option", async () => {
     const [missing, unknownEnv, unknownOption] = await Promise.all([
-      provision("--dry-run"),
-      provision("--env", "development", "--dry-run"),
-      provision("--env", "staging", "--force"),
+      provision(["--dry-run"]),
+      provision(["--env", "development", "--dry-run"]),
+      provision(["--env", "staging", "--force"]),
     ]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("--env is required (one of: staging, production)");
@@ -132,9 +133,68 @@ describe("npm run provision: bad invocations", () => {
   }, 120_000);
 
   it("stops before creating anything when wrangler has no account to act on", async () => {
-    const outcome = await provision("--env", "staging");
+    const outcome = await provision(["--env", "staging"]);
     expect(outcome.code).toBe(1);
     expect(outcome.stderr).toContain("wrangler is not logged in");
     expect(commandsOf(outcome.stdout)).toEqual([]);
+  }, 120_000);
+});
+
+/**
+ * A stand-in for the wrangler CLI that answers like the Cloudflare account below and records every call:
+ * the D1 database exists, the bucket's create answers "already exists", one queue's create fails although
+ * the queue was created, one fails for good, and ADMIN_TOKEN is set.
+ */
+const STAND_IN = `
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+const [state, log] = [process.env.STAND_IN_STATE, process.env.STAND_IN_LOG];
+const args = process.argv.slice(2);
+appendFileSync(log, args.join(" ") + "\\n");
+const queues = existsSync(state) ? JSON.parse(readFileSync(state, "utf8")) : [];
+const answer = (code, text) => { (code === 0 ? process.stdout : process.stderr).write(text + "\\n"); process.exit(code); };
+const call = args.slice(0, 2).join(" ");
+if (args[0] === "whoami") answer(0, "{}");
+if (call === "d1 list") answer(0, JSON.stringify([{ name: "kgen-edge-staging", uuid: "5f0e0d59-2a65-4a8b-9d2e-0c4b5b1f7a10" }]));
+if (call === "r2 bucket") answer(1, args[2] === "info" ? "The specified bucket does not exist." : "The bucket you tried to create already exists, and you own it. [code: 10004]");
+if (call === "queues info") answer(queues.includes(args[2]) ? 0 : 1, "Queue info");
+if (call === "queues create") {
+  if (args[2] === "kgen-drift-staging-dlq") answer(1, "Internal error");
+  writeFileSync(state, JSON.stringify([...queues, args[2]]));
+  answer(args[2] === "kgen-deliver-staging" ? 1 : 0, args[2] === "kgen-deliver-staging" ? "Request timed out" : "Created");
+}
+if (call === "secret list") answer(0, JSON.stringify([{ name: "ADMIN_TOKEN", type: "secret_text" }]));
+answer(3, "unexpected call: " + args.join(" "));
+`;
+
+describe("npm run provision against an account (wrangler stand-in)", () => {
+  it("leaves what exists, counts 'already exists' and a create that left the resource as done, names real failures", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "kgen-provision-account-"));
+    try {
+      const bin = join(folder, "wrangler.mjs");
+      writeFileSync(bin, STAND_IN);
+      const log = join(folder, "calls.log");
+      const outcome = await provision(["--env", "staging"], {
+        KGEN_WRANGLER_BIN: bin,
+        STAND_IN_STATE: join(folder, "queues.json"),
+        STAND_IN_LOG: log,
+      });
+      const calls = readFileSync(log, "utf8").trim().split("\n");
+
+      expect(outcome.code).toBe(1);
+      expect(outcome.stderr).toContain("could not create queue kgen-drift-staging-dlq (wrangler's output above)");
+      expect(outcome.stderr).not.toMatch(/could not create.*(D1|R2|kgen-deliver-staging\b)/);
+      expect(outcome.stdout).toContain("D1 kgen-edge-staging (DB): already exists");
+      expect(calls).not.toContain("d1 create kgen-edge-staging");
+      expect(outcome.stdout).toContain("R2 kgen-edge-artifacts-staging (ARTIFACTS): already exists");
+      expect(outcome.stdout).toContain("queue kgen-generate-staging: created");
+      expect(outcome.stdout).toContain("queue kgen-deliver-staging: already exists");
+      expect(outcome.stdout).toContain('database_id = "5f0e0d59-2a65-4a8b-9d2e-0c4b5b1f7a10"');
+      expect(outcome.stdout).not.toContain("wrangler secret put ADMIN_TOKEN");
+      expect(outcome.stdout).toContain("required  wrangler secret put MASTER_SECRET --env staging");
+      expect(calls.filter((call) => call.startsWith("queues create"))).toHaveLength(6);
+      expect(calls).toContain("secret list --env staging --format json");
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   }, 120_000);
 });
