@@ -86,7 +86,7 @@ describe.each(ENVIRONMENTS)("npm run provision -- --env %s --dry-run", (env) => 
       ...[...queues].map((queue) => `wrangler queues create ${queue}`),
     ];
     expect(config.d1_databases.length).toBeGreaterThan(0);
-    expect([...queues].filter((queue) => queue.endsWith("-dlq")).length).toBe(3);
+    expect([...queues].filter((queue) => queue.endsWith("-dlq")).length).toBe(4);
     expect(commandsOf((dryRuns.get(env) as Outcome).stdout).sort()).toEqual(expected.sort());
   });
 
@@ -191,7 +191,7 @@ describe("npm run provision against an account (wrangler stand-in)", () => {
       expect(outcome.stdout).toContain('database_id = "5f0e0d59-2a65-4a8b-9d2e-0c4b5b1f7a10"');
       expect(outcome.stdout).not.toContain("wrangler secret put ADMIN_TOKEN");
       expect(outcome.stdout).toContain("required  wrangler secret put MASTER_SECRET --env staging");
-      expect(calls.filter((call) => call.startsWith("queues create"))).toHaveLength(6);
+      expect(calls.filter((call) => call.startsWith("queues create"))).toHaveLength(8);
       expect(calls).toContain("secret list --env staging --format json");
     } finally {
       rmSync(folder, { recursive: true, force: true });
