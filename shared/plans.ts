@@ -32,6 +32,12 @@ export interface PlanLimits {
   eventRetentionDays: number;
   /** Live event streams (SSE and WebSocket together) the tenant may hold open at once. */
   openEventStreams: number;
+  /** Drift monitors the tenant may keep. */
+  monitors: number;
+  /** Shortest interval a monitor's schedule may have between two runs. */
+  monitorMinIntervalMinutes: number;
+  /** Monitor runs (scheduled and graph-triggered) per calendar month (UTC). */
+  monitorRunsPerMonth: number;
 }
 
 const KIB = 1024;
@@ -52,6 +58,9 @@ const PLAN_TABLE: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
     syncJobArtifacts: 50,
     eventRetentionDays: 7,
     openEventStreams: 5,
+    monitors: 3,
+    monitorMinIntervalMinutes: 60,
+    monitorRunsPerMonth: 3_000,
   }),
   standard: freeze({
     plan: "standard",
@@ -66,6 +75,9 @@ const PLAN_TABLE: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
     syncJobArtifacts: 200,
     eventRetentionDays: 30,
     openEventStreams: 20,
+    monitors: 20,
+    monitorMinIntervalMinutes: 15,
+    monitorRunsPerMonth: 30_000,
   }),
   premium: freeze({
     plan: "premium",
@@ -80,6 +92,9 @@ const PLAN_TABLE: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
     syncJobArtifacts: 500,
     eventRetentionDays: 90,
     openEventStreams: 50,
+    monitors: 100,
+    monitorMinIntervalMinutes: 5,
+    monitorRunsPerMonth: 300_000,
   }),
   enterprise: freeze({
     plan: "enterprise",
@@ -94,6 +109,9 @@ const PLAN_TABLE: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
     syncJobArtifacts: 1_000,
     eventRetentionDays: 365,
     openEventStreams: 100,
+    monitors: 500,
+    monitorMinIntervalMinutes: 5,
+    monitorRunsPerMonth: 3_000_000,
   }),
 };
 
@@ -131,15 +149,18 @@ export function queryLimits(plan: string): { maxRows: number; maxSteps: number }
 }
 
 /** Quota counters kept in the tenant's Durable Object, each bounded by one plan limit. */
-export const QUOTA_COUNTERS = ["triples", "templates", "artifactBytes", "generations"] as const;
+export const QUOTA_COUNTERS = ["triples", "templates", "artifactBytes", "generations", "monitorRuns"] as const;
 
 export type QuotaCounter = (typeof QUOTA_COUNTERS)[number];
+
+/** Counters that start again every calendar month (UTC); the others count totals. */
+export const MONTHLY_QUOTA_COUNTERS: readonly QuotaCounter[] = ["generations", "monitorRuns"];
 
 export function isQuotaCounter(value: unknown): value is QuotaCounter {
   return typeof value === "string" && (QUOTA_COUNTERS as readonly string[]).includes(value);
 }
 
-/** The plan limit that bounds `counter` (generations are per month, the others are totals). */
+/** The plan limit that bounds `counter` (generations and monitor runs are per month, the others are totals). */
 export function quotaLimit(plan: string, counter: QuotaCounter): number {
   const limits = planLimits(plan);
   switch (counter) {
@@ -151,6 +172,8 @@ export function quotaLimit(plan: string, counter: QuotaCounter): number {
       return limits.artifactBytes;
     case "generations":
       return limits.generationsPerMonth;
+    case "monitorRuns":
+      return limits.monitorRunsPerMonth;
   }
 }
 

@@ -2,6 +2,7 @@ import { and, isNotNull, lt } from "drizzle-orm";
 import { database } from "./db/client";
 import { apiKeys } from "./db/schema";
 import { type EventRetentionRun, pruneEventLogs } from "./maintenance/prune-event-logs";
+import { type DueMonitorsRun, enqueueDueMonitors } from "./monitors/enqueue-due-monitors";
 import { purgeTriggerDeliveries } from "./repository/triggers";
 
 /** Expired API keys are kept this long (visible in listings as expired), then purged. */
@@ -11,7 +12,12 @@ export const EXPIRED_KEY_RETENTION_DAYS = 30;
 export async function runScheduledMaintenance(
   env: Env,
   scheduledTime: number,
-): Promise<{ purgedApiKeys: number; purgedTriggerDeliveries: number; eventRetention: EventRetentionRun }> {
+): Promise<{
+  purgedApiKeys: number;
+  purgedTriggerDeliveries: number;
+  eventRetention: EventRetentionRun;
+  monitorRuns: DueMonitorsRun;
+}> {
   const cutoff = new Date(scheduledTime - EXPIRED_KEY_RETENTION_DAYS * 86_400_000).toISOString();
   const purged = await database(env.DB)
     .delete(apiKeys)
@@ -19,6 +25,7 @@ export async function runScheduledMaintenance(
     .returning({ id: apiKeys.id });
   const purgedTriggerDeliveries = await purgeTriggerDeliveries(database(env.DB), scheduledTime);
   const eventRetention = await pruneEventLogs(env, scheduledTime);
+  const monitorRuns = await enqueueDueMonitors(env, scheduledTime);
   console.log(
     JSON.stringify({
       level: "info",
@@ -26,7 +33,8 @@ export async function runScheduledMaintenance(
       purgedApiKeys: purged.length,
       purgedTriggerDeliveries,
       eventRetention,
+      monitorRuns,
     }),
   );
-  return { purgedApiKeys: purged.length, purgedTriggerDeliveries, eventRetention };
+  return { purgedApiKeys: purged.length, purgedTriggerDeliveries, eventRetention, monitorRuns };
 }

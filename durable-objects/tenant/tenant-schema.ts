@@ -2,6 +2,7 @@ import { quadStoreSchema } from "../../shared/rdf/store/quad-store-schema";
 import type { SchemaComponent } from "../../shared/sql/migrations";
 import { eventTicketsSchema } from "./event-tickets";
 import { graphPrefixesSchema } from "./graph-prefixes";
+import { monitorRunsSchema } from "./monitor-runs";
 import { webhooksSchema } from "./webhook-schema";
 
 /** Tables of the tenant core: rate limiter, quota counters, request usage, event log. */
@@ -67,4 +68,5 @@ export const TENANT_SCHEMA: readonly SchemaComponent[] = [
   graphPrefixesSchema,
   eventTicketsSchema,
   webhooksSchema,
+  monitorRunsSchema,
 ];

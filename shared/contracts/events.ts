@@ -28,6 +28,12 @@ export const EVENT_TYPES = [
   "trigger.deleted",
   "trigger.received",
   "trigger.rejected",
+  "monitor.created",
+  "monitor.deleted",
+  "monitor.failed",
+  "drift.detected",
+  "drift.resolved",
+  "impact.computed",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lt, or } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type JobRow, jobs } from "../db/schema";
 
@@ -64,5 +64,25 @@ export class JobLedger {
       .set(changes)
       .where(and(eq(jobs.tenantId, this.tenantId), eq(jobs.id, id), inArray(jobs.status, [...from])));
     return (result.meta.changes ?? 0) > 0;
+  }
+
+  /** The newest completed job of `generator` over `graph` with these params (by the hash its lock records). */
+  async latestCompleted(graph: string, generator: string, paramsHash: string): Promise<JobRow | undefined> {
+    return this.db
+      .select()
+      .from(jobs)
+      .where(
+        and(
+          eq(jobs.tenantId, this.tenantId),
+          eq(jobs.status, "completed"),
+          eq(jobs.dryRun, false),
+          sql`json_extract(${jobs.lock}, '$.graph.name') = ${graph}`,
+          sql`json_extract(${jobs.lock}, '$.generator.name') = ${generator}`,
+          sql`json_extract(${jobs.lock}, '$.paramsHash') = ${paramsHash}`,
+        ),
+      )
+      .orderBy(desc(jobs.createdAt), desc(jobs.id))
+      .limit(1)
+      .get();
   }
 }

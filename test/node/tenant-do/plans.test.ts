@@ -28,6 +28,9 @@ describe("planLimits", () => {
         limits.syncJobArtifacts,
         limits.eventRetentionDays,
         limits.openEventStreams,
+        limits.monitors,
+        limits.monitorMinIntervalMinutes,
+        limits.monitorRunsPerMonth,
       ];
       for (const n of numbers) {
         expect(Number.isSafeInteger(n) && n > 0).toBe(true);
@@ -50,6 +53,8 @@ describe("planLimits", () => {
       expect(higher.syncJobArtifacts).toBeGreaterThanOrEqual(lower.syncJobArtifacts);
       expect(higher.eventRetentionDays).toBeGreaterThanOrEqual(lower.eventRetentionDays);
       expect(higher.openEventStreams).toBeGreaterThanOrEqual(lower.openEventStreams);
+      expect(higher.monitors).toBeGreaterThan(lower.monitors);
+      expect(higher.monitorMinIntervalMinutes).toBeLessThanOrEqual(lower.monitorMinIntervalMinutes);
     }
   });
 
