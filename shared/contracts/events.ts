@@ -138,6 +138,8 @@ const SUBJECT_FIELDS: Readonly<Record<string, { field: string; collection: strin
   webhook: { field: "webhookId", collection: "webhooks" },
   trigger: { field: "triggerId", collection: "triggers" },
   drift: { field: "reportId", collection: "drift" },
+  monitor: { field: "monitorId", collection: "monitors" },
+  impact: { field: "jobId", collection: "jobs" },
 };
 
 function eventSubject(type: string, data: unknown): string | undefined {
