@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { eventTypePatternSchema, MAX_EVENT_TYPE_PATTERNS } from "../shared/contracts/events";
+import type { MonitorRun } from "../shared/contracts/monitors";
 import {
   isPlanName,
   isQuotaCounter,
@@ -38,6 +39,8 @@ import { GraphService, type IngestInput } from "./tenant/graph-service";
 import { applyJobChange, type JobChange, type JobEvent } from "./tenant/job-changes";
 import { type JobRequest, JobService, type PinnedQueries } from "./tenant/job-service";
 import { type JobStartInput, startJob } from "./tenant/job-start";
+import { MonitorDispatcher, type MonitorQueue } from "./tenant/monitor-dispatch";
+import { MonitorRuns, type RunFinishInput, type RunStart, type RunStartInput } from "./tenant/monitor-runs";
 import {
   type QuotaBatchReservation,
   QuotaCounters,
@@ -239,6 +242,8 @@ export class TenantObject extends DurableObject<Env> {
   private readonly webhooks: WebhookService;
   private readonly webhookDispatcher: WebhookDispatcher;
   private readonly driftReports: DriftReports;
+  private readonly monitorRuns: MonitorRuns;
+  private readonly monitorDispatcher: MonitorDispatcher;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -262,6 +267,13 @@ export class TenantObject extends DurableObject<Env> {
     );
     this.webhookDispatcher = new WebhookDispatcher(this.db, this.events, this.webhooks, deliverQueue);
     this.driftReports = new DriftReports(this.db);
+    this.monitorRuns = new MonitorRuns(this.db, this.events, this.quotas);
+    this.monitorDispatcher = new MonitorDispatcher(
+      this.db,
+      this.events,
+      env.DB,
+      () => env.DRIFT_QUEUE as unknown as MonitorQueue,
+    );
     ctx.blockConcurrencyWhile(async () => {
       applySchemaMigrations(this.db, TENANT_SCHEMA);
       this.graphs.discardInterruptedWrites();
@@ -285,6 +297,7 @@ export class TenantObject extends DurableObject<Env> {
   private async fanOutEvents(): Promise<void> {
     this.eventStreams.deliverNewEvents();
     await this.dispatchWebhooks();
+    await this.dispatchMonitorRuns();
   }
 
   /** Opens a live event stream (SSE or WebSocket) the Worker authenticated; see EventStreams. */
@@ -319,6 +332,16 @@ export class TenantObject extends DurableObject<Env> {
   /** Queues the webhook deliveries of new events; runs again while more wait or after a failed send. */
   private async dispatchWebhooks(): Promise<void> {
     const { againInMs } = await this.webhookDispatcher.dispatch(Date.now());
+    await this.runFanOutAgainIn(againInMs);
+  }
+
+  /** Queues the runs of graph monitors for new graph versions; runs again like dispatchWebhooks. */
+  private async dispatchMonitorRuns(): Promise<void> {
+    const { againInMs } = await this.monitorDispatcher.dispatch();
+    await this.runFanOutAgainIn(againInMs);
+  }
+
+  private async runFanOutAgainIn(againInMs: number | null): Promise<void> {
     if (againInMs === null) return;
     // Never postpone an alarm another consumer (or a new event) asked for sooner.
     const wanted = Date.now() + againInMs;
@@ -702,6 +725,40 @@ export class TenantObject extends DurableObject<Env> {
   ): Promise<TemplateChangeOutcome> {
     if (!(await applyTemplateChange(this.env.DB, tenantId, change))) return { changed: false, event: null };
     return { changed: true, event: this.appendEvent(event) };
+  }
+
+  // Monitors: their definitions are in D1 (the cron finds due ones there); their runs are here.
+
+  /** Graph-version events from now on start the runs of this tenant's graph monitors (idempotent). */
+  monitorWatchGraphs(tenantId: string): void {
+    if (typeof tenantId !== "string") throw new TypeError("tenantId must be a string");
+    this.monitorDispatcher.watch(tenantId);
+  }
+
+  /** Marks a run running (creating it and counting it against the monthly run quota on its first attempt). */
+  monitorRunStart(input: RunStartInput): RunStart {
+    requireObject("monitorRunStart input", input);
+    return this.monitorRuns.start(input);
+  }
+
+  /** Records how a run ended, once, with its events (`drift.detected`, `drift.resolved`, …). */
+  monitorRunFinish(input: RunFinishInput): MonitorRun {
+    requireObject("monitorRunFinish input", input);
+    return this.monitorRuns.finish(input);
+  }
+
+  /** One page of a monitor's runs, newest first (limit + 1 rows: the extra one says another page follows). */
+  monitorRunList(monitorId: string, limit: number, before?: { scheduledFor: number; id: string }): MonitorRun[] {
+    return this.monitorRuns.list(monitorId, Math.min(requireCount("limit", limit), 200), before);
+  }
+
+  monitorTrend(monitorId: string, since: number) {
+    return this.monitorRuns.trend(monitorId, requireCount("since", since));
+  }
+
+  /** Forgets a deleted monitor's runs, at most `maxRows` per call; how many went. */
+  monitorForget(monitorId: string, maxRows: number): number {
+    return this.monitorRuns.forget(monitorId, Math.min(requireCount("maxRows", maxRows), 5_000));
   }
 
   /** One page of events after the cursor, oldest first, optionally only of some types (a bounded scan). */

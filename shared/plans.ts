@@ -38,6 +38,12 @@ export interface PlanLimits {
   failedJobRetentionDays: number;
   /** Newest versions kept per graph; older ones no retained job pins are dropped by the cron. */
   keptGraphVersions: number;
+  /** Drift monitors the tenant may keep. */
+  monitors: number;
+  /** Shortest interval a monitor's schedule may have between two runs. */
+  monitorMinIntervalMinutes: number;
+  /** Monitor runs (scheduled and graph-triggered) per calendar month (UTC). */
+  monitorRunsPerMonth: number;
 }
 
 const KIB = 1024;
@@ -61,6 +67,9 @@ const PLAN_TABLE: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
     keptJobsPerGenerator: 5,
     failedJobRetentionDays: 7,
     keptGraphVersions: 10,
+    monitors: 3,
+    monitorMinIntervalMinutes: 60,
+    monitorRunsPerMonth: 3_000,
   }),
   standard: freeze({
     plan: "standard",
@@ -78,6 +87,9 @@ const PLAN_TABLE: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
     keptJobsPerGenerator: 20,
     failedJobRetentionDays: 30,
     keptGraphVersions: 50,
+    monitors: 20,
+    monitorMinIntervalMinutes: 15,
+    monitorRunsPerMonth: 30_000,
   }),
   premium: freeze({
     plan: "premium",
@@ -95,6 +107,9 @@ const PLAN_TABLE: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
     keptJobsPerGenerator: 100,
     failedJobRetentionDays: 90,
     keptGraphVersions: 200,
+    monitors: 100,
+    monitorMinIntervalMinutes: 5,
+    monitorRunsPerMonth: 300_000,
   }),
   enterprise: freeze({
     plan: "enterprise",
@@ -112,6 +127,9 @@ const PLAN_TABLE: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
     keptJobsPerGenerator: 1_000,
     failedJobRetentionDays: 365,
     keptGraphVersions: 1_000,
+    monitors: 500,
+    monitorMinIntervalMinutes: 5,
+    monitorRunsPerMonth: 3_000_000,
   }),
 };
 
@@ -149,15 +167,18 @@ export function queryLimits(plan: string): { maxRows: number; maxSteps: number }
 }
 
 /** Quota counters kept in the tenant's Durable Object, each bounded by one plan limit. */
-export const QUOTA_COUNTERS = ["triples", "templates", "artifactBytes", "generations"] as const;
+export const QUOTA_COUNTERS = ["triples", "templates", "artifactBytes", "generations", "monitorRuns"] as const;
 
 export type QuotaCounter = (typeof QUOTA_COUNTERS)[number];
+
+/** Counters that start again every calendar month (UTC); the others count totals. */
+export const MONTHLY_QUOTA_COUNTERS: readonly QuotaCounter[] = ["generations", "monitorRuns"];
 
 export function isQuotaCounter(value: unknown): value is QuotaCounter {
   return typeof value === "string" && (QUOTA_COUNTERS as readonly string[]).includes(value);
 }
 
-/** The plan limit that bounds `counter` (generations are per month, the others are totals). */
+/** The plan limit that bounds `counter` (generations and monitor runs are per month, the others are totals). */
 export function quotaLimit(plan: string, counter: QuotaCounter): number {
   const limits = planLimits(plan);
   switch (counter) {
@@ -169,6 +190,8 @@ export function quotaLimit(plan: string, counter: QuotaCounter): number {
       return limits.artifactBytes;
     case "generations":
       return limits.generationsPerMonth;
+    case "monitorRuns":
+      return limits.monitorRunsPerMonth;
   }
 }
 

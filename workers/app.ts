@@ -23,6 +23,7 @@ import { hookRoutes } from "./routes/hooks/index";
 import { jobRoutes } from "./routes/jobs/index";
 import { meRoutes } from "./routes/me/index";
 import { memberRoutes } from "./routes/members/index";
+import { monitorRoutes } from "./routes/monitors/index";
 import { renderRoutes } from "./routes/render/index";
 import { signingKeyRoutes } from "./routes/signing-keys/index";
 import { sparqlRoutes } from "./routes/sparql/index";
@@ -57,6 +58,7 @@ app.route("/v1", graphStoreRoutes);
 app.route("/v1", jobRoutes);
 app.route("/v1", triggerRoutes);
 app.route("/v1", driftRoutes);
+app.route("/v1", monitorRoutes);
 // Public: a delivery's signature is its credential, so no tenant middleware runs before the handler.
 app.route("/v1", hookRoutes);
 app.route("/v1", webhookRoutes);

@@ -6,6 +6,7 @@ import { expireJobs, type JobRetentionRun } from "./maintenance/expire-jobs";
 import { type EventRetentionRun, pruneEventLogs } from "./maintenance/prune-event-logs";
 import { type GraphVersionRetentionRun, pruneGraphVersions } from "./maintenance/prune-graph-versions";
 import { resumeStaleErasures } from "./maintenance/resume-erasures";
+import { type DueMonitorsRun, enqueueDueMonitors } from "./monitors/enqueue-due-monitors";
 import { purgeTriggerDeliveries } from "./repository/triggers";
 
 /** Expired API keys are kept this long (visible in listings as expired), then purged. */
@@ -23,6 +24,7 @@ export async function runScheduledMaintenance(
   jobRetention: JobRetentionRun;
   graphVersionRetention: GraphVersionRetentionRun;
   blobCollection: BlobCollectionRun;
+  monitorRuns: DueMonitorsRun;
 }> {
   const cutoff = new Date(scheduledTime - EXPIRED_KEY_RETENTION_DAYS * 86_400_000).toISOString();
   const purged = await database(env.DB)
@@ -37,6 +39,7 @@ export async function runScheduledMaintenance(
   // After job retention: a version only an expired job pinned goes in the same run.
   const graphVersionRetention = await pruneGraphVersions(env, scheduledTime);
   const blobCollection = await collectBlobs(env, scheduledTime);
+  const monitorRuns = await enqueueDueMonitors(env, scheduledTime);
   console.log(
     JSON.stringify({
       level: "info",
@@ -48,6 +51,7 @@ export async function runScheduledMaintenance(
       graphVersionRetention,
       blobCollection,
       resumedErasures,
+      monitorRuns,
     }),
   );
   return {
@@ -58,5 +62,6 @@ export async function runScheduledMaintenance(
     graphVersionRetention,
     blobCollection,
     resumedErasures,
+    monitorRuns,
   };
 }

@@ -3,6 +3,7 @@ import type { SchemaComponent } from "../../shared/sql/migrations";
 import { driftReportsSchema } from "./drift-reports";
 import { eventTicketsSchema } from "./event-tickets";
 import { graphPrefixesSchema } from "./graph-prefixes";
+import { monitorRunsSchema } from "./monitor-runs";
 import { storedBytesSchema } from "./stored-bytes";
 import { webhooksSchema } from "./webhook-schema";
 
@@ -71,4 +72,5 @@ export const TENANT_SCHEMA: readonly SchemaComponent[] = [
   webhooksSchema,
   driftReportsSchema,
   storedBytesSchema,
+  monitorRunsSchema,
 ];

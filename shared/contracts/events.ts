@@ -29,6 +29,12 @@ export const EVENT_TYPES = [
   "trigger.deleted",
   "trigger.received",
   "trigger.rejected",
+  "monitor.created",
+  "monitor.deleted",
+  "monitor.failed",
+  "drift.detected",
+  "drift.resolved",
+  "impact.computed",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -133,6 +139,8 @@ const SUBJECT_FIELDS: Readonly<Record<string, { field: string; collection: strin
   webhook: { field: "webhookId", collection: "webhooks" },
   trigger: { field: "triggerId", collection: "triggers" },
   drift: { field: "reportId", collection: "drift" },
+  monitor: { field: "monitorId", collection: "monitors" },
+  impact: { field: "jobId", collection: "jobs" },
 };
 
 function eventSubject(type: string, data: unknown): string | undefined {

@@ -38,6 +38,12 @@ describe("cross-tenant matrix", () => {
     const webhook = (await (
       await call("/v1/webhooks", jsonBody({ url: "http://127.0.0.1:9/hook", events: ["job.*"] }, b.apiKey))
     ).json()) as { id: string };
+    const monitor = (await (
+      await call(
+        "/v1/monitors",
+        jsonBody({ name: "b-monitor", target: { job: job.id }, source: { kind: "graph" } }, b.apiKey),
+      )
+    ).json()) as { id: string };
     const { deliveryId } = (await (
       await call(`/v1/webhooks/${webhook.id}/test`, { method: "POST", headers: bearer(b.apiKey) })
     ).json()) as { deliveryId: string };
@@ -104,6 +110,12 @@ describe("cross-tenant matrix", () => {
       [`/v1/webhooks/${webhook.id}/deliveries`, {}],
       [`/v1/webhooks/${webhook.id}/deliveries/${deliveryId}`, {}],
       [`/v1/webhooks/${webhook.id}/deliveries/${deliveryId}/redeliver`, { method: "POST" }],
+      [`/v1/monitors/${monitor.id}`, {}],
+      [`/v1/monitors/${monitor.id}`, json({ enabled: false }, "PATCH")],
+      [`/v1/monitors/${monitor.id}`, { method: "DELETE" }],
+      [`/v1/monitors/${monitor.id}/runs`, {}],
+      [`/v1/monitors/${monitor.id}/trend`, {}],
+      ["/v1/monitors", json({ name: "a-monitor", target: { job: job.id }, source: { kind: "graph" } })],
     ];
     for (const [path, init] of routes) {
       const res = await call(path, {
@@ -129,6 +141,7 @@ describe("cross-tenant matrix", () => {
       "/v1/webhooks",
       "/v1/drift",
       `/v1/drift?job=${job.id}`,
+      "/v1/monitors",
     ]) {
       const body = JSON.stringify(await (await call(list, { headers: bearer(a.apiKey) })).json());
       for (const id of [
@@ -138,6 +151,7 @@ describe("cross-tenant matrix", () => {
         artifact,
         trigger.id,
         webhook.id,
+        monitor.id,
         deliveryId,
         driftReport.id,
         "bob@idp",
@@ -154,6 +168,7 @@ describe("cross-tenant matrix", () => {
     expect((await call("/v1/graphs/g", { headers: bearer(b.apiKey) })).status).toBe(200);
     expect((await call(`/v1/triggers/${trigger.id}`, { headers: bearer(b.apiKey) })).status).toBe(200);
     expect((await call(`/v1/webhooks/${webhook.id}`, { headers: bearer(b.apiKey) })).status).toBe(200);
+    expect((await call(`/v1/monitors/${monitor.id}`, { headers: bearer(b.apiKey) })).status).toBe(200);
   });
 
   it("streams and tickets stay within the credential's tenant", async () => {

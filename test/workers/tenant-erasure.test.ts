@@ -71,6 +71,11 @@ async function populatedTenant(): Promise<TestTenant> {
   await env.DB.prepare("INSERT INTO released_blobs (tenant_id, sha256, released_at) VALUES (?, ?, ?)")
     .bind(tenant.id, "0".repeat(64), new Date().toISOString())
     .run();
+  const monitor = await call(
+    "/v1/monitors",
+    jsonBody({ name: "labels", target: { job: job.id }, source: { kind: "graph" } }, tenant.apiKey),
+  );
+  expect(monitor.status, await monitor.clone().text()).toBe(201);
   return tenant;
 }
 
@@ -268,15 +273,15 @@ describe("tenant erasure", () => {
         .first<{ pages: number; cursor: string | null; rows: number }>();
     // Two pages: artifacts and job_batches (none of the tenant's rows); the rest waits for the next message.
     expect(await progress()).toEqual({ pages: 2, cursor: "jobs", rows: 0 });
-    // Nine more tables, one statement each: the tenant's signing key and owner key among them.
-    expect(await eraseTenantPages(env, tenant.id, 9)).toBe("more");
-    expect(await progress()).toEqual({ pages: 11, cursor: "audit_log", rows: 2 });
+    // Ten more tables, one statement each: the tenant's signing key and owner key among them.
+    expect(await eraseTenantPages(env, tenant.id, 10)).toBe("more");
+    expect(await progress()).toEqual({ pages: 12, cursor: "audit_log", rows: 2 });
     // One statement deletes at most RECORDS_PAGE_SIZE rows; a full page stays on its table.
     expect(await eraseTenantPages(env, tenant.id, 1)).toBe("more");
-    expect(await progress()).toEqual({ pages: 12, cursor: "audit_log", rows: 2 + RECORDS_PAGE_SIZE });
+    expect(await progress()).toEqual({ pages: 13, cursor: "audit_log", rows: 2 + RECORDS_PAGE_SIZE });
     // The rest of the audit rows (and the operator's tenant.create entry), blobs, object and tenant row.
     expect(await eraseTenantPages(env, tenant.id)).toBe("done");
-    expect(await progress()).toEqual({ pages: 16, cursor: null, rows: 2 + 1 + 1500 + 1 });
+    expect(await progress()).toEqual({ pages: 17, cursor: null, rows: 2 + 1 + 1500 + 1 });
     expect(await eraseTenantPages(env, tenant.id)).toBe("stopped");
     expect(total(await d1RowsOf(tenant.id))).toBe(0);
   });

@@ -337,3 +337,43 @@ export const releasedBlobs = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.sha256] })],
 );
+
+/**
+ * Drift monitors: one row each, in D1 because the cron finds the due ones across all tenants
+ * (`next_run_at`). Their runs are history that grows with the tenant: they live in its Durable Object.
+ */
+export const monitors = sqliteTable(
+  "monitors",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    target: text("target", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    sourceKind: text("source_kind", { enum: ["graph", "manifest"] }).notNull(),
+    /** The graph whose new versions start a run (source `graph`): the target's, or its job's. */
+    graph: text("graph"),
+    manifestUrl: text("manifest_url"),
+    /** Names of the manifest request headers (their values are sealed in encryptedHeaders). */
+    headerNames: text("header_names", { mode: "json" }).$type<string[]>(),
+    /** The manifest request headers as JSON, sealed with secret-box under the tenant's key. */
+    encryptedHeaders: text("encrypted_headers"),
+    schedule: text("schedule"),
+    onDrift: text("on_drift", { enum: ["report", "regenerate"] }).notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    /** When the cron enqueues the next scheduled run; null without a schedule or while disabled. */
+    nextRunAt: text("next_run_at"),
+    createdAt: text("created_at").notNull(),
+    createdBy: text("created_by").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("monitors_tenant_name_unique").on(t.tenantId, t.name),
+    index("monitors_tenant_idx").on(t.tenantId, t.createdAt, t.id),
+    index("monitors_due_idx").on(t.nextRunAt),
+    index("monitors_graph_idx").on(t.tenantId, t.graph),
+  ],
+);
+
+export type MonitorRow = typeof monitors.$inferSelect;

@@ -9,6 +9,7 @@ import {
   jobBatches,
   jobs,
   members,
+  monitors,
   releasedBlobs,
   signingKeys,
   templates,
@@ -69,5 +70,6 @@ export const TENANT_TABLES: readonly TenantTable[] = [
   byTenantId(apiKeys, apiKeys.tenantId),
   byTenantId(members, members.tenantId),
   byTenantId(releasedBlobs, releasedBlobs.tenantId),
+  byTenantId(monitors, monitors.tenantId),
   byTenantId(auditLog, auditLog.tenantId),
 ];

@@ -132,4 +132,23 @@ export class JobLedger {
       from ${jobs} where ${jobs.tenantId} = ${this.tenantId} and json_type(${jobs.lock}, '$.graph.version') = 'integer'
       limit ${limit}`);
   }
+  /** The newest completed job of `generator` over `graph` with these params (by the hash its lock records). */
+  async latestCompleted(graph: string, generator: string, paramsHash: string): Promise<JobRow | undefined> {
+    return this.db
+      .select()
+      .from(jobs)
+      .where(
+        and(
+          eq(jobs.tenantId, this.tenantId),
+          eq(jobs.status, "completed"),
+          eq(jobs.dryRun, false),
+          sql`json_extract(${jobs.lock}, '$.graph.name') = ${graph}`,
+          sql`json_extract(${jobs.lock}, '$.generator.name') = ${generator}`,
+          sql`json_extract(${jobs.lock}, '$.paramsHash') = ${paramsHash}`,
+        ),
+      )
+      .orderBy(desc(jobs.createdAt), desc(jobs.id))
+      .limit(1)
+      .get();
+  }
 }

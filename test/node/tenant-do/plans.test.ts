@@ -31,6 +31,9 @@ describe("planLimits", () => {
         limits.keptJobsPerGenerator,
         limits.failedJobRetentionDays,
         limits.keptGraphVersions,
+        limits.monitors,
+        limits.monitorMinIntervalMinutes,
+        limits.monitorRunsPerMonth,
       ];
       for (const n of numbers) {
         expect(Number.isSafeInteger(n) && n > 0).toBe(true);
@@ -56,6 +59,8 @@ describe("planLimits", () => {
       expect(higher.keptJobsPerGenerator).toBeGreaterThanOrEqual(lower.keptJobsPerGenerator);
       expect(higher.failedJobRetentionDays).toBeGreaterThanOrEqual(lower.failedJobRetentionDays);
       expect(higher.keptGraphVersions).toBeGreaterThanOrEqual(lower.keptGraphVersions);
+      expect(higher.monitors).toBeGreaterThan(lower.monitors);
+      expect(higher.monitorMinIntervalMinutes).toBeLessThanOrEqual(lower.monitorMinIntervalMinutes);
     }
   });
 

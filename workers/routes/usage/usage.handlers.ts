@@ -1,13 +1,21 @@
 import { TOTAL_PERIOD } from "../../../durable-objects/tenant/quota-counters";
 import { STORED_KINDS } from "../../../durable-objects/tenant/stored-bytes";
-import { monthPeriod, planLimits, QUOTA_COUNTERS, type QuotaCounter, quotaLimit } from "../../../shared/plans";
+import {
+  MONTHLY_QUOTA_COUNTERS,
+  monthPeriod,
+  planLimits,
+  QUOTA_COUNTERS,
+  type QuotaCounter,
+  quotaLimit,
+} from "../../../shared/plans";
 import { requestUsageBatch } from "../../middleware/request-usage-batch";
 import type { AppRouteHandler } from "../../openapi";
 import { tenantObject } from "../../tenant-object-stub";
 import type * as routes from "./usage.routes";
 
 /** Generations are counted per month; the other counters are running totals. */
-const periodOf = (counter: QuotaCounter, month: string) => (counter === "generations" ? month : TOTAL_PERIOD);
+const periodOf = (counter: QuotaCounter, month: string) =>
+  MONTHLY_QUOTA_COUNTERS.includes(counter) ? month : TOTAL_PERIOD;
 
 export const usage: AppRouteHandler<typeof routes.usage> = async (c) => {
   const { tenant } = c.var;
