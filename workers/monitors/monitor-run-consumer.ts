@@ -30,6 +30,9 @@ export class MonitorRunFailure extends Error {
 const isDeterministicFailure = (error: unknown) =>
   error instanceof MonitorRunFailure || error instanceof HttpError || problemFromDomainError(error) !== undefined;
 
+const failureReason = (error: unknown) =>
+  error instanceof MonitorRunFailure ? error.message : jobFailureReason(error);
+
 /** The job a monitor checks: the one it names, or the newest completed job of its generator over its graph. */
 async function targetJob(env: Env, tenant: TenantSnapshot, target: MonitorTarget): Promise<JobRow> {
   const ledger = new JobLedger(database(env.DB), tenant.id);
@@ -106,7 +109,7 @@ export async function runMonitor(env: Env, message: MonitorRunMessage): Promise<
     });
   } catch (error) {
     if (!isDeterministicFailure(error)) throw error;
-    await stub.monitorRunFinish({ ...base, kind, now: Date.now(), status: "failed", error: jobFailureReason(error) });
+    await stub.monitorRunFinish({ ...base, kind, now: Date.now(), status: "failed", error: failureReason(error) });
   }
 }
 
