@@ -14,6 +14,12 @@ import type { SqlDatabase } from "../shared/sql/sql-database";
 import type { RateLimitDecision } from "../shared/token-bucket";
 import { sqlDatabaseFromStorage } from "./durable-object-sql-database";
 import {
+  ArtifactIndexStore,
+  type ArtifactRecord,
+  type BatchRecord,
+  type LegacyImport,
+} from "./tenant/artifact-index-store";
+import {
   DEFAULT_EVENT_PAGE,
   EventLog,
   type EventPage,
@@ -57,6 +63,15 @@ import type { NewWebhook, WebhookChanges, WebhookListCursor } from "./tenant/web
 import { type DeliverQueue, WebhookService } from "./tenant/webhook-service";
 
 export type { RateLimitDecision } from "../shared/token-bucket";
+export type {
+  ArtifactRecord,
+  BatchRecord,
+  ContentLocation,
+  IndexedProgress,
+  JobRows,
+  LegacyImport,
+} from "./tenant/artifact-index-store";
+export { MAX_ARTIFACT_PAGE, MAX_CONTENT_LOOKUPS } from "./tenant/artifact-index-store";
 export type { EventPage, EventPrune, JsonValue, TenantEvent } from "./tenant/event-log";
 export type { TicketIssue } from "./tenant/event-tickets";
 export type {
@@ -196,6 +211,7 @@ export class TenantObject extends DurableObject<Env> {
   private readonly eventStreams: EventStreams;
   private readonly webhooks: WebhookService;
   private readonly webhookDispatcher: WebhookDispatcher;
+  private readonly artifacts: ArtifactIndexStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -217,6 +233,7 @@ export class TenantObject extends DurableObject<Env> {
       deliverQueue,
     );
     this.webhookDispatcher = new WebhookDispatcher(this.db, this.events, this.webhooks, deliverQueue);
+    this.artifacts = new ArtifactIndexStore(this.db);
     ctx.blockConcurrencyWhile(async () => {
       applySchemaMigrations(this.db, TENANT_SCHEMA);
       this.graphs.discardInterruptedWrites();
@@ -374,6 +391,37 @@ export class TenantObject extends DurableObject<Env> {
 
   jobPreview(request: JobRequest, templatePath: string, maxUnits: number) {
     return outcome(() => this.jobs.preview(request, templatePath, maxUnits));
+  }
+
+  // The artifact index (see artifact-index-store.ts); workers/repository/artifact-index.ts is its one caller.
+
+  /** A written batch's rows and skipped count, in one transaction; the job's counts from the stored rows. */
+  artifactRecord(jobId: string, rows: ArtifactRecord[], batch: BatchRecord | null) {
+    return this.artifacts.record(jobId, rows, batch);
+  }
+
+  artifactContentLocations(sha256s: string[]) {
+    return this.artifacts.contentLocations(sha256s);
+  }
+
+  artifactOutputPaths(jobId: string) {
+    return this.artifacts.outputPaths(jobId);
+  }
+
+  artifactList(jobId: string, limit: number, afterPath: string | null, withAttestation: boolean) {
+    return this.artifacts.list(jobId, limit, afterPath, withAttestation);
+  }
+
+  artifactGet(id: string) {
+    return this.artifacts.get(id);
+  }
+
+  artifactMarkLegacy(jobId: string): void {
+    this.artifacts.markLegacy(jobId);
+  }
+
+  artifactImportLegacy(imports: LegacyImport[]): void {
+    this.artifacts.importLegacy(imports);
   }
 
   // Webhooks (see webhook-service.ts): each change appends its `webhook.*` event in the same call.

@@ -1,5 +1,6 @@
 import { quadStoreSchema } from "../../shared/rdf/store/quad-store-schema";
 import type { SchemaComponent } from "../../shared/sql/migrations";
+import { artifactIndexSchema } from "./artifact-index-schema";
 import { eventTicketsSchema } from "./event-tickets";
 import { graphPrefixesSchema } from "./graph-prefixes";
 import { webhooksSchema } from "./webhook-schema";
@@ -67,4 +68,5 @@ export const TENANT_SCHEMA: readonly SchemaComponent[] = [
   graphPrefixesSchema,
   eventTicketsSchema,
   webhooksSchema,
+  artifactIndexSchema,
 ];
