@@ -1,6 +1,7 @@
 import { and, isNotNull, lt } from "drizzle-orm";
 import { database } from "./db/client";
 import { apiKeys } from "./db/schema";
+import { type ArtifactMigrationRun, migrateArtifactIndex } from "./maintenance/migrate-artifact-index";
 import { type EventRetentionRun, pruneEventLogs } from "./maintenance/prune-event-logs";
 import { purgeTriggerDeliveries } from "./repository/triggers";
 
@@ -11,7 +12,12 @@ export const EXPIRED_KEY_RETENTION_DAYS = 30;
 export async function runScheduledMaintenance(
   env: Env,
   scheduledTime: number,
-): Promise<{ purgedApiKeys: number; purgedTriggerDeliveries: number; eventRetention: EventRetentionRun }> {
+): Promise<{
+  purgedApiKeys: number;
+  purgedTriggerDeliveries: number;
+  eventRetention: EventRetentionRun;
+  artifactMigration: ArtifactMigrationRun;
+}> {
   const cutoff = new Date(scheduledTime - EXPIRED_KEY_RETENTION_DAYS * 86_400_000).toISOString();
   const purged = await database(env.DB)
     .delete(apiKeys)
@@ -19,6 +25,7 @@ export async function runScheduledMaintenance(
     .returning({ id: apiKeys.id });
   const purgedTriggerDeliveries = await purgeTriggerDeliveries(database(env.DB), scheduledTime);
   const eventRetention = await pruneEventLogs(env, scheduledTime);
+  const artifactMigration = await migrateArtifactIndex(env, scheduledTime);
   console.log(
     JSON.stringify({
       level: "info",
@@ -26,7 +33,8 @@ export async function runScheduledMaintenance(
       purgedApiKeys: purged.length,
       purgedTriggerDeliveries,
       eventRetention,
+      artifactMigration,
     }),
   );
-  return { purgedApiKeys: purged.length, purgedTriggerDeliveries, eventRetention };
+  return { purgedApiKeys: purged.length, purgedTriggerDeliveries, eventRetention, artifactMigration };
 }
