@@ -397,30 +397,39 @@ export class TenantObject extends DurableObject<Env> {
 
   /** A written batch's rows and skipped count, in one transaction; the job's counts from the stored rows. */
   artifactRecord(jobId: string, rows: ArtifactRecord[], batch: BatchRecord | null) {
-    return this.artifacts.record(jobId, rows, batch);
+    if (!Array.isArray(rows)) throw new TypeError("rows must be an array");
+    return this.artifacts.record(requireString("jobId", jobId), rows, batch);
   }
 
   artifactContentLocations(sha256s: string[]) {
+    if (!Array.isArray(sha256s)) throw new TypeError("sha256s must be an array");
     return this.artifacts.contentLocations(sha256s);
   }
 
   artifactOutputPaths(jobId: string) {
-    return this.artifacts.outputPaths(jobId);
+    return this.artifacts.outputPaths(requireString("jobId", jobId));
   }
 
   artifactList(jobId: string, limit: number, afterPath: string | null, withAttestation: boolean) {
-    return this.artifacts.list(jobId, limit, afterPath, withAttestation);
+    if (afterPath !== null && typeof afterPath !== "string") throw new TypeError("afterPath must be a string or null");
+    return this.artifacts.list(
+      requireString("jobId", jobId),
+      requireCount("limit", limit),
+      afterPath,
+      withAttestation === true,
+    );
   }
 
   artifactGet(id: string) {
-    return this.artifacts.get(id);
+    return this.artifacts.get(requireString("id", id));
   }
 
   artifactMarkLegacy(jobId: string): void {
-    this.artifacts.markLegacy(jobId);
+    this.artifacts.markLegacy(requireString("jobId", jobId));
   }
 
   artifactImportLegacy(imports: LegacyImport[]): void {
+    if (!Array.isArray(imports)) throw new TypeError("imports must be an array");
     this.artifacts.importLegacy(imports);
   }
 
@@ -623,6 +632,13 @@ export class TenantObject extends DurableObject<Env> {
     if (maxRows < 1) throw new RangeError("maxRows must be at least 1");
     return this.events.prune(requireCount("cutoff", args.cutoff), Math.min(maxRows, MAX_EVENT_PRUNE));
   }
+}
+
+function requireString(name: string, value: unknown): string {
+  if (typeof value !== "string" || value.length === 0 || value.length > 65_536) {
+    throw new TypeError(`${name} must be a string of 1 to 65536 characters`);
+  }
+  return value;
 }
 
 function quotaCounter(value: unknown): QuotaCounter {

@@ -182,6 +182,25 @@ async function runCron(): Promise<void> {
   await waitOnExecutionContext(ctx);
 }
 
+describe("a job's artifact listing from the tenant's object", () => {
+  it("pages from any cursor: empty, between paths, past the end, at its longest", async () => {
+    const { tenant, jobId, artifacts } = await tenantWithJob();
+    const page = async (cursor: string) => {
+      const res = await call(`/v1/jobs/${jobId}/artifacts?limit=2&cursor=${encodeURIComponent(cursor)}`, {
+        headers: bearer(tenant.apiKey),
+      });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { items: Artifact[] }).items.map((a) => a.path);
+    };
+    const paths = artifacts.map((a) => a.path);
+    expect(await page("")).toEqual(paths.slice(0, 2));
+    expect(await page("out/b")).toEqual(paths.slice(1, 3));
+    expect(await page("zzz")).toEqual([]);
+    expect(await page("z".repeat(1024))).toEqual([]);
+    expect(await indexedRows(tenant, jobId)).toBe(4);
+  }, 30_000);
+});
+
 describe("artifact rows written before the index moved into the tenant's object", () => {
   it("read through every route from D1, move on the cron, and read the same afterwards", async () => {
     const { tenant, jobId, artifacts } = await tenantWithJob();
