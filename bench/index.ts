@@ -9,6 +9,7 @@ const benches = [
   "webhooks",
   "remote-cli",
   "drift",
+  "capacity",
 ] as const;
 
 const [name, ...args] = process.argv.slice(2);

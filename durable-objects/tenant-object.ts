@@ -15,6 +15,12 @@ import type { SqlDatabase } from "../shared/sql/sql-database";
 import type { RateLimitDecision } from "../shared/token-bucket";
 import { sqlDatabaseFromStorage } from "./durable-object-sql-database";
 import {
+  ArtifactIndexStore,
+  type ArtifactRecord,
+  type BatchRecord,
+  type LegacyImport,
+} from "./tenant/artifact-index-store";
+import {
   DRIFT_REPORT_ID,
   type DriftReportListCursor,
   type DriftReportRow,
@@ -68,6 +74,15 @@ import type { NewWebhook, WebhookChanges, WebhookListCursor } from "./tenant/web
 import { type DeliverQueue, WebhookService } from "./tenant/webhook-service";
 
 export type { RateLimitDecision } from "../shared/token-bucket";
+export type {
+  ArtifactRecord,
+  BatchRecord,
+  ContentLocation,
+  IndexedProgress,
+  JobRows,
+  LegacyImport,
+} from "./tenant/artifact-index-store";
+export { MAX_ARTIFACT_PAGE, MAX_CONTENT_LOOKUPS } from "./tenant/artifact-index-store";
 export type { DriftReportRow, DriftReportSummary } from "./tenant/drift-reports";
 export type { EventPage, EventPrune, JsonValue, TenantEvent } from "./tenant/event-log";
 export type { TicketIssue } from "./tenant/event-tickets";
@@ -244,6 +259,7 @@ export class TenantObject extends DurableObject<Env> {
   private readonly driftReports: DriftReports;
   private readonly monitorRuns: MonitorRuns;
   private readonly monitorDispatcher: MonitorDispatcher;
+  private readonly artifacts: ArtifactIndexStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -274,6 +290,7 @@ export class TenantObject extends DurableObject<Env> {
       env.DB,
       () => env.DRIFT_QUEUE as unknown as MonitorQueue,
     );
+    this.artifacts = new ArtifactIndexStore(this.db);
     ctx.blockConcurrencyWhile(async () => {
       applySchemaMigrations(this.db, TENANT_SCHEMA);
       this.graphs.discardInterruptedWrites();
@@ -442,6 +459,60 @@ export class TenantObject extends DurableObject<Env> {
 
   jobPreview(request: JobRequest, templatePath: string, maxUnits: number) {
     return outcome(() => this.jobs.preview(request, templatePath, maxUnits));
+  }
+
+  // The artifact index (see artifact-index-store.ts); workers/repository/artifact-index.ts is its one caller.
+
+  /** A written batch's rows and skipped count, in one transaction; the job's counts from the stored rows. */
+  artifactRecord(jobId: string, rows: ArtifactRecord[], batch: BatchRecord | null) {
+    if (!Array.isArray(rows)) throw new TypeError("rows must be an array");
+    return this.artifacts.record(requireString("jobId", jobId), rows, batch);
+  }
+
+  artifactContentLocations(sha256s: string[]) {
+    if (!Array.isArray(sha256s)) throw new TypeError("sha256s must be an array");
+    return this.artifacts.contentLocations(sha256s);
+  }
+
+  artifactOutputPaths(jobId: string) {
+    return this.artifacts.outputPaths(requireString("jobId", jobId));
+  }
+
+  artifactList(jobId: string, limit: number, afterPath: string | null, withAttestation: boolean) {
+    if (afterPath !== null && typeof afterPath !== "string") throw new TypeError("afterPath must be a string or null");
+    return this.artifacts.list(
+      requireString("jobId", jobId),
+      requireCount("limit", limit),
+      afterPath,
+      withAttestation === true,
+    );
+  }
+
+  artifactGet(id: string) {
+    return this.artifacts.get(requireString("id", id));
+  }
+
+  /** The blobs the index references, at most `limit` (the blob collector's mark phase). */
+  artifactReferencedBlobs(limit: number) {
+    return this.artifacts.referencedBlobs(Math.min(requireCount("limit", limit), 1_000_000));
+  }
+
+  artifactJobBlobs(jobId: string): string[] {
+    return this.artifacts.jobBlobs(requireString("jobId", jobId));
+  }
+
+  /** Retention: a job's rows and batch records go (after its D1 row did). */
+  artifactForgetJob(jobId: string): number {
+    return this.artifacts.forgetJob(requireString("jobId", jobId));
+  }
+
+  artifactMarkLegacy(jobId: string): void {
+    this.artifacts.markLegacy(requireString("jobId", jobId));
+  }
+
+  artifactImportLegacy(imports: LegacyImport[]): void {
+    if (!Array.isArray(imports)) throw new TypeError("imports must be an array");
+    this.artifacts.importLegacy(imports);
   }
 
   // Webhooks (see webhook-service.ts): each change appends its `webhook.*` event in the same call.
@@ -777,6 +848,13 @@ export class TenantObject extends DurableObject<Env> {
     if (maxRows < 1) throw new RangeError("maxRows must be at least 1");
     return this.events.prune(requireCount("cutoff", args.cutoff), Math.min(maxRows, MAX_EVENT_PRUNE));
   }
+}
+
+function requireString(name: string, value: unknown): string {
+  if (typeof value !== "string" || value.length === 0 || value.length > 65_536) {
+    throw new TypeError(`${name} must be a string of 1 to 65536 characters`);
+  }
+  return value;
 }
 
 function quotaCounter(value: unknown): QuotaCounter {

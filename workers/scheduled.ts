@@ -3,6 +3,7 @@ import { database } from "./db/client";
 import { apiKeys } from "./db/schema";
 import { type BlobCollectionRun, collectBlobs } from "./maintenance/collect-blobs";
 import { expireJobs, type JobRetentionRun } from "./maintenance/expire-jobs";
+import { type ArtifactMigrationRun, migrateArtifactIndex } from "./maintenance/migrate-artifact-index";
 import { type EventRetentionRun, pruneEventLogs } from "./maintenance/prune-event-logs";
 import { type GraphVersionRetentionRun, pruneGraphVersions } from "./maintenance/prune-graph-versions";
 import { resumeStaleErasures } from "./maintenance/resume-erasures";
@@ -25,6 +26,7 @@ export async function runScheduledMaintenance(
   graphVersionRetention: GraphVersionRetentionRun;
   blobCollection: BlobCollectionRun;
   monitorRuns: DueMonitorsRun;
+  artifactMigration: ArtifactMigrationRun;
 }> {
   const cutoff = new Date(scheduledTime - EXPIRED_KEY_RETENTION_DAYS * 86_400_000).toISOString();
   const purged = await database(env.DB)
@@ -33,6 +35,8 @@ export async function runScheduledMaintenance(
     .returning({ id: apiKeys.id });
   const purgedTriggerDeliveries = await purgeTriggerDeliveries(database(env.DB), scheduledTime);
   const eventRetention = await pruneEventLogs(env, scheduledTime);
+  // First: rows still in D1 join the tenant objects before retention and collection read the index.
+  const artifactMigration = await migrateArtifactIndex(env, scheduledTime);
   const resumedErasures = (await resumeStaleErasures(env, scheduledTime)).length;
   // Retention first: the blobs of the jobs it expires are released now and collected after their grace period.
   const jobRetention = await expireJobs(env, scheduledTime);
@@ -52,6 +56,7 @@ export async function runScheduledMaintenance(
       blobCollection,
       resumedErasures,
       monitorRuns,
+      artifactMigration,
     }),
   );
   return {
@@ -63,5 +68,6 @@ export async function runScheduledMaintenance(
     blobCollection,
     resumedErasures,
     monitorRuns,
+    artifactMigration,
   };
 }

@@ -1,5 +1,6 @@
 import { quadStoreSchema } from "../../shared/rdf/store/quad-store-schema";
 import type { SchemaComponent } from "../../shared/sql/migrations";
+import { artifactIndexSchema } from "./artifact-index-schema";
 import { driftReportsSchema } from "./drift-reports";
 import { eventTicketsSchema } from "./event-tickets";
 import { graphPrefixesSchema } from "./graph-prefixes";
@@ -73,4 +74,5 @@ export const TENANT_SCHEMA: readonly SchemaComponent[] = [
   driftReportsSchema,
   storedBytesSchema,
   monitorRunsSchema,
+  artifactIndexSchema,
 ];

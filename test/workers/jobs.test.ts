@@ -18,6 +18,7 @@ import { contentKey } from "../../workers/storage/content-store";
 import { tenantObject } from "../../workers/tenant-object-stub";
 import { BASE, bearer, call, createTenant, expectProblem, jsonBody, type TestTenant } from "./helpers";
 import { runJob, settledJob } from "./job-helpers";
+import { tenantSql } from "./tenant-sql";
 
 const PREFIXES = "PREFIX ex: <http://example.org/> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>";
 const MODEL = `@prefix ex: <http://example.org/> .
@@ -410,9 +411,11 @@ describe("jobs", () => {
 
   it("keeps each attestation in its artifact row, hashed as stored; rows from before it read R2", async () => {
     const { tenant, artifact } = await generatedArtifact();
-    const row = await env.DB.prepare("SELECT attestation, attestation_sha256 FROM artifacts WHERE id = ?")
-      .bind(artifact.id)
-      .first<{ attestation: string | null; attestation_sha256: string }>();
+    const [row] = await tenantSql<{ attestation: string | null; attestation_sha256: string }>(
+      tenant.id,
+      "SELECT attestation, attestation_sha256 FROM artifact WHERE id = ?",
+      artifact.id,
+    );
     if (!row?.attestation) throw new Error("no attestation in the row");
     expect(await sha256Hex(row.attestation)).toBe(row.attestation_sha256);
     expect(await env.ARTIFACTS.head(contentKey(tenant.id, row.attestation_sha256))).toBeNull();
@@ -425,9 +428,11 @@ describe("jobs", () => {
     const bytes = await text(tenant, artifact.id);
     await env.ARTIFACTS.put(contentKey(tenant.id, row.attestation_sha256), row.attestation);
     await env.ARTIFACTS.put(contentKey(tenant.id, artifact.sha256), bytes);
-    await env.DB.prepare("UPDATE artifacts SET attestation = NULL, pack_sha256 = NULL, pack_offset = NULL WHERE id = ?")
-      .bind(artifact.id)
-      .run();
+    await tenantSql(
+      tenant.id,
+      "UPDATE artifact SET attestation = NULL, pack_sha256 = NULL, pack_offset = NULL WHERE id = ?",
+      artifact.id,
+    );
     expect(await served()).toEqual(JSON.parse(row.attestation));
     expect(await text(tenant, artifact.id)).toBe(bytes);
     const explain = (await (
@@ -595,19 +600,21 @@ describe("queued jobs", () => {
     expect(stored).toHaveLength(3);
     const packsOf = async (jobId: string) =>
       (
-        await env.DB.prepare("SELECT DISTINCT pack_sha256 AS pack FROM artifacts WHERE job_id = ? ORDER BY pack")
-          .bind(jobId)
-          .all<{ pack: string }>()
-      ).results.map((r) => r.pack);
+        await tenantSql<{ pack: string }>(
+          tenant.id,
+          "SELECT DISTINCT pack_sha256 AS pack FROM artifact WHERE job_id = ? ORDER BY pack",
+          jobId,
+        )
+      ).map((r) => r.pack);
     const packs = await packsOf(job.id);
     expect(packs).toHaveLength(2);
     for (const pack of packs) expect(stored).toContain(contentKey(tenant.id, pack));
     // Every artifact's range of its pack holds exactly its bytes…
-    const rows = (
-      await env.DB.prepare("SELECT sha256, size, pack_sha256, pack_offset FROM artifacts WHERE job_id = ?")
-        .bind(job.id)
-        .all<{ sha256: string; size: number; pack_sha256: string; pack_offset: number }>()
-    ).results;
+    const rows = await tenantSql<{ sha256: string; size: number; pack_sha256: string; pack_offset: number }>(
+      tenant.id,
+      "SELECT sha256, size, pack_sha256, pack_offset FROM artifact WHERE job_id = ?",
+      job.id,
+    );
     expect(rows).toHaveLength(n);
     for (const row of rows) {
       const range = await env.ARTIFACTS.get(contentKey(tenant.id, row.pack_sha256), {
@@ -674,13 +681,13 @@ describe("queued jobs", () => {
     const before = await read();
     expect(before.counts.skipped).toBeGreaterThan(0);
     expect(before.counts.artifacts + before.counts.skipped).toBe(n);
-    // Every batch's quota reservation stands, but its D1 writes are gone: as if each attempt failed after
-    // reserving. Redelivery must still count the skipped units, or the job would never complete.
-    await env.DB.batch([
-      env.DB.prepare("DELETE FROM artifacts WHERE job_id = ?").bind(job.id),
-      env.DB.prepare("DELETE FROM job_batches WHERE job_id = ?").bind(job.id),
-      env.DB.prepare("UPDATE jobs SET status = 'running', done = 0, skipped = 0 WHERE id = ?").bind(job.id),
-    ]);
+    // Every batch's quota reservation stands, but its index rows and counts are gone: as if each attempt
+    // failed after reserving. Redelivery must still count the skipped units, or the job would never complete.
+    await tenantSql(tenant.id, "DELETE FROM artifact WHERE job_id = ?", job.id);
+    await tenantSql(tenant.id, "DELETE FROM artifact_batch WHERE job_id = ?", job.id);
+    await env.DB.prepare("UPDATE jobs SET status = 'running', done = 0, skipped = 0, bytes = 0 WHERE id = ?")
+      .bind(job.id)
+      .run();
     for (let start = 0; start < n; start += 50) {
       await processGenerateMessage(env, {
         tenantId: tenant.id,

@@ -16,6 +16,9 @@ import { bearer, call, createKey, createTenant, expectProblem, jsonBody, type Te
 import { type JobView, runJob } from "./job-helpers";
 import { rejection } from "./tenant-do/rejection";
 
+/** A test tenant as the stores address it: created without a jurisdiction. */
+const ref = (tenant: { id: string }) => ({ id: tenant.id, jurisdiction: null });
+
 const TEMPLATE = "---\nto: README.md\n---\n# {{ title }}\n";
 const DAY = 86_400_000;
 
@@ -50,7 +53,7 @@ async function artifactOf(tenant: TestTenant, jobId: string) {
     items: { id: string; sha256: string }[];
   };
   const item = page.items[0] as { id: string; sha256: string };
-  const record = await new ArtifactIndex(env, tenant.id).get(item.id);
+  const record = await new ArtifactIndex(env, ref(tenant)).get(item.id);
   return { id: item.id, sha256: item.sha256, packSha256: record?.packSha256 as string };
 }
 
@@ -253,7 +256,7 @@ describe("job retention", () => {
     const job = await notesJob(tenant, "raced");
     await call(`/v1/jobs/${job.id}/pin`, { method: "POST", headers: bearer(tenant.apiKey) });
     // The pin landed between the candidate query and the delete: the delete's own check keeps the job.
-    expect(await new ArtifactIndex(env, tenant.id).expireJob(job.id, new Date().toISOString())).toBeNull();
+    expect(await new ArtifactIndex(env, ref(tenant)).expireJob(job.id, new Date().toISOString())).toBeNull();
     expect((await call(`/v1/jobs/${job.id}`, { headers: bearer(tenant.apiKey) })).status).toBe(200);
     const artifact = await artifactOf(tenant, job.id);
     expect((await call(`/v1/artifacts/${artifact.id}`, { headers: bearer(tenant.apiKey) })).status).toBe(200);
@@ -271,11 +274,11 @@ describe("blob collection", () => {
     const orphan = await store.put(utf8("a pack no record references"), "application/octet-stream");
     const templateHash = await sha256Hex(TEMPLATE);
 
-    const first = await collectTenantBlobs(env, tenant.id, later(1));
+    const first = await collectTenantBlobs(env, ref(tenant), later(1));
     expect(first).toMatchObject({ status: "done", deleted: 1 });
     expect(await exists(tenant.id, orphan.sha256)).toBe(false);
     for (const times of [2, 10, 100]) {
-      expect(await collectTenantBlobs(env, tenant.id, later(times))).toMatchObject({ status: "done", deleted: 0 });
+      expect(await collectTenantBlobs(env, ref(tenant), later(times))).toMatchObject({ status: "done", deleted: 0 });
       expect(await exists(tenant.id, artifact.packSha256)).toBe(true);
       expect(await exists(tenant.id, templateHash)).toBe(true);
     }
@@ -288,7 +291,7 @@ describe("blob collection", () => {
   it("keeps an unreferenced blob younger than the grace period", async () => {
     const tenant = await createTenant();
     const blob = await new ContentStore(env.ARTIFACTS, tenant.id).put(utf8("fresh"), "application/octet-stream");
-    expect(await collectTenantBlobs(env, tenant.id, Date.now() + BLOB_GRACE_MS - 60_000)).toMatchObject({
+    expect(await collectTenantBlobs(env, ref(tenant), Date.now() + BLOB_GRACE_MS - 60_000)).toMatchObject({
       status: "done",
       deleted: 0,
     });
@@ -298,7 +301,7 @@ describe("blob collection", () => {
   it("a job writing during a sweep keeps its pack: written after the mark, its rows recorded after the listing", async () => {
     const tenant = await notesTenant();
     const job = await notesJob(tenant, "running");
-    const index = new ArtifactIndex(env, tenant.id);
+    const index = new ArtifactIndex(env, ref(tenant));
     const [row] = await index.list(job.id, 1, undefined, { withAttestation: true });
     const bytes = utf8("# written during the sweep\n");
     const sha256 = await sha256Hex(bytes);
@@ -321,7 +324,7 @@ describe("blob collection", () => {
         },
       }),
     } as Env;
-    expect(await collectTenantBlobs(racing, tenant.id, Date.now())).toMatchObject({ status: "done", deleted: 0 });
+    expect(await collectTenantBlobs(racing, ref(tenant), Date.now())).toMatchObject({ status: "done", deleted: 0 });
     expect(packSha256).not.toBe("");
     expect(await exists(tenant.id, packSha256)).toBe(true);
 
@@ -342,7 +345,7 @@ describe("blob collection", () => {
       { key: "late", skipped: 0 },
       new Date().toISOString(),
     );
-    expect(await collectTenantBlobs(env, tenant.id, later(5))).toMatchObject({ status: "done", deleted: 0 });
+    expect(await collectTenantBlobs(env, ref(tenant), later(5))).toMatchObject({ status: "done", deleted: 0 });
     const late = await call(`/v1/artifacts/art_written_during_sweep_${tenant.id.slice(-8)}`, {
       headers: bearer(tenant.apiKey),
     });
@@ -356,11 +359,13 @@ describe("blob collection", () => {
     // Released long after the pack was written: a writer that found it in the index may still record rows.
     const releasedAt = Date.now() + 3 * BLOB_GRACE_MS;
     expect(
-      await new ArtifactIndex(env, tenant.id).expireJob(job.id, new Date(releasedAt).toISOString()),
+      await new ArtifactIndex(env, ref(tenant)).expireJob(job.id, new Date(releasedAt).toISOString()),
     ).not.toBeNull();
-    expect(await collectTenantBlobs(env, tenant.id, releasedAt + BLOB_GRACE_MS / 2)).toMatchObject({ deleted: 0 });
+    expect(await collectTenantBlobs(env, ref(tenant), releasedAt + BLOB_GRACE_MS / 2)).toMatchObject({ deleted: 0 });
     expect(await exists(tenant.id, packSha256)).toBe(true);
-    expect(await collectTenantBlobs(env, tenant.id, releasedAt + BLOB_GRACE_MS + 60_000)).toMatchObject({ deleted: 1 });
+    expect(await collectTenantBlobs(env, ref(tenant), releasedAt + BLOB_GRACE_MS + 60_000)).toMatchObject({
+      deleted: 1,
+    });
     expect(await exists(tenant.id, packSha256)).toBe(false);
   });
 
@@ -371,8 +376,8 @@ describe("blob collection", () => {
     const [a, b] = [await artifactOf(tenant, first.id), await artifactOf(tenant, second.id)];
     // Deduplicated: the second job's artifact points into the first job's pack.
     expect(b.packSha256).toBe(a.packSha256);
-    expect(await new ArtifactIndex(env, tenant.id).expireJob(first.id, new Date().toISOString())).not.toBeNull();
-    expect(await collectTenantBlobs(env, tenant.id, later(3))).toMatchObject({ deleted: 0 });
+    expect(await new ArtifactIndex(env, ref(tenant)).expireJob(first.id, new Date().toISOString())).not.toBeNull();
+    expect(await collectTenantBlobs(env, ref(tenant), later(3))).toMatchObject({ deleted: 0 });
     expect(await (await call(`/v1/artifacts/${b.id}`, { headers: bearer(tenant.apiKey) })).text()).toBe("# same\n");
   }, 60_000);
 
@@ -381,7 +386,7 @@ describe("blob collection", () => {
     const b = await notesTenant();
     const sameAsTemplate = await new ContentStore(env.ARTIFACTS, a.id).put(utf8(TEMPLATE), "text/plain");
     const bOrphan = await new ContentStore(env.ARTIFACTS, b.id).put(utf8("b's own orphan"), "text/plain");
-    expect(await collectTenantBlobs(env, a.id, later(1))).toMatchObject({ status: "done", deleted: 1 });
+    expect(await collectTenantBlobs(env, ref(a), later(1))).toMatchObject({ status: "done", deleted: 1 });
     expect(await exists(a.id, sameAsTemplate.sha256)).toBe(false);
     expect(await exists(b.id, sameAsTemplate.sha256)).toBe(true);
     expect(await exists(b.id, bOrphan.sha256)).toBe(true);
@@ -394,11 +399,11 @@ describe("blob collection", () => {
     const store = new ContentStore(env.ARTIFACTS, tenant.id);
     const blobs = [];
     for (let n = 0; n < 5; n++) blobs.push(await store.put(utf8(`orphan ${n}`), "text/plain"));
-    let outcome = await collectTenantBlobs(env, tenant.id, later(1), undefined, { maxPages: 1, pageSize: 2 });
+    let outcome = await collectTenantBlobs(env, ref(tenant), later(1), undefined, { maxPages: 1, pageSize: 2 });
     let runs = 1;
     while (outcome.status === "partial") {
       expect(outcome.progress.deleted).toBe(2 * runs);
-      outcome = await collectTenantBlobs(env, tenant.id, later(1), outcome.progress, { maxPages: 1, pageSize: 2 });
+      outcome = await collectTenantBlobs(env, ref(tenant), later(1), outcome.progress, { maxPages: 1, pageSize: 2 });
       runs++;
     }
     expect(runs).toBe(3);
@@ -530,7 +535,7 @@ describe("graph version retention", () => {
 
     // Once the jobs pinning version 1 are gone, it goes too.
     for (const job of [pinning, replayed]) {
-      expect(await new ArtifactIndex(env, tenant.id).expireJob(job.id, new Date().toISOString())).not.toBeNull();
+      expect(await new ArtifactIndex(env, ref(tenant)).expireJob(job.id, new Date().toISOString())).not.toBeNull();
     }
     expect(await pruneTenantGraphVersions(env, target)).toEqual({ versions: 1, more: false });
     await expectProblem(await version(1), 404, "not-found");

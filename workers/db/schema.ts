@@ -161,6 +161,11 @@ export const jobs = sqliteTable(
   ],
 );
 
+/**
+ * Legacy: artifact rows written while the artifact index was kept in D1. The index now lives in the tenant's
+ * Durable Object; this table gets no new rows, is read as a fallback by ArtifactIndex and emptied by the
+ * cron's migration (workers/maintenance/migrate-artifact-index.ts).
+ */
 export const artifacts = sqliteTable(
   "artifacts",
   {
@@ -210,6 +215,7 @@ export const artifacts = sqliteTable(
  * One row per written unit batch of a job, with the units its templates skipped: the job's `skipped`
  * count is their sum, so a redelivered batch (same key) is counted once however far it got before.
  */
+/** Legacy, like `artifacts`: the skipped count of each unit batch written while the index was kept in D1. */
 export const jobBatches = sqliteTable(
   "job_batches",
   {

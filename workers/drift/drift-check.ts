@@ -4,6 +4,7 @@ import { sha256Hex } from "../../shared/core/sha256";
 import { type ActualFile, compareDrift, type ExpectedArtifact } from "../../shared/drift/drift-comparison";
 import { inScope, PathGlob } from "../../shared/drift/path-glob";
 import { normalizeOutputPath, OutputPathError } from "../../shared/template/output-path";
+import type { TenantRow } from "../db/schema";
 import { HttpError } from "../problems/http-error";
 import { ArtifactIndex, type ArtifactRecord } from "../repository/artifact-index";
 import { artifactBytes } from "../storage/artifact-content";
@@ -92,13 +93,13 @@ async function expectedArtifacts(index: ArtifactIndex, jobId: string, globs: rea
  */
 export async function runDriftCheck(
   env: Env,
-  tenantId: string,
+  tenant: Pick<TenantRow, "id" | "jurisdiction">,
   reportId: string,
   request: StoredDriftRequest,
   createdAt: string,
 ): Promise<DriftReportView> {
   const globs = scopeGlobs(request.paths);
-  const records = await expectedArtifacts(new ArtifactIndex(env, tenantId), request.job, globs);
+  const records = await expectedArtifacts(new ArtifactIndex(env, tenant), request.job, globs);
   const expected: ExpectedArtifact[] = [...records.values()].map((record) => ({
     path: record.path,
     mode: record.mode,
@@ -109,7 +110,7 @@ export async function runDriftCheck(
   for (const [index, file] of request.files.entries()) {
     if (inScope(globs, file.path)) files.push(await actualFile(file, index));
   }
-  const content = new ContentStore(env.ARTIFACTS, tenantId);
+  const content = new ContentStore(env.ARTIFACTS, tenant.id);
   const comparison = await compareDrift(
     expected,
     files,

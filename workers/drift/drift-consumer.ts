@@ -44,7 +44,7 @@ export async function processDriftMessage(env: Env, message: DriftMessage): Prom
   }
   const request = (await object.json()) as StoredDriftRequest;
   try {
-    const report = await runDriftCheck(env, tenant.id, row.id, request, new Date(row.createdAt).toISOString());
+    const report = await runDriftCheck(env, tenant, row.id, request, new Date(row.createdAt).toISOString());
     await store.putReport(report);
     await stub.driftReportComplete(
       row.id,

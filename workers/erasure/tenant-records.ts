@@ -16,7 +16,7 @@ import {
   triggerDeliveries,
   triggers,
 } from "../db/schema";
-import { ArtifactIndex } from "../repository/artifact-index";
+import { LegacyArtifactRows } from "../repository/legacy-artifacts";
 
 /** Rows one D1 statement of an erasure deletes at most. */
 export const RECORDS_PAGE_SIZE = 1000;
@@ -50,10 +50,11 @@ const byTenantId = (table: SQLiteTable, tenantId: SQLiteColumn) => tableOf(table
  * audit entry, which names the tenant only by id.
  */
 export const TENANT_TABLES: readonly TenantTable[] = [
-  // The artifact index is read and written through ArtifactIndex only, wherever it keeps its rows.
+  // Artifact rows still in D1 from before the index moved into the tenant's object; the object's own rows
+  // go with its storage in the `object` phase.
   {
     name: getTableName(artifacts),
-    erasePage: (env, tenantId) => new ArtifactIndex(env, tenantId).erasePage(RECORDS_PAGE_SIZE),
+    erasePage: (env, tenantId) => new LegacyArtifactRows(database(env.DB), tenantId).erasePage(RECORDS_PAGE_SIZE),
   },
   byTenantId(jobBatches, jobBatches.tenantId),
   byTenantId(jobs, jobs.tenantId),

@@ -8,6 +8,7 @@ import { provenanceOf } from "../../shared/generate/generate";
 import type { Lock } from "../../shared/generate/lock";
 import { masterSecret } from "../auth/config";
 import { database } from "../db/client";
+import type { TenantRow } from "../db/schema";
 import { ArtifactIndex, type ArtifactRecord, type ContentLocation } from "../repository/artifact-index";
 import type { JobProgress } from "../repository/jobs";
 import { SigningKeyRing } from "../repository/signing-keys";
@@ -46,7 +47,7 @@ export async function tenantSigner(env: Env, tenantId: string): Promise<Signer> 
 export class ArtifactWriter {
   constructor(
     private readonly env: Env,
-    private readonly tenantId: string,
+    private readonly tenant: Pick<TenantRow, "id" | "jurisdiction">,
     private readonly jobId: string,
     private readonly lock: Lock,
     private readonly lockHash: string,
@@ -55,7 +56,7 @@ export class ArtifactWriter {
 
   /** `batchKey` names the unit batch: writing the same batch again adds nothing (rows nor skipped units). */
   async write(batch: RenderedBatch, batchKey: string, now: string): Promise<JobProgress> {
-    const index = new ArtifactIndex(this.env, this.tenantId);
+    const index = new ArtifactIndex(this.env, this.tenant);
     const encoded = batch.artifacts.map((artifact) => ({ artifact, bytes: utf8(artifact.content) }));
     // Signing and storing are independent: run them together (the order of rows is the plan's).
     const [signed, locations] = await Promise.all([
@@ -119,7 +120,7 @@ export class ArtifactWriter {
     }
     if (offsets.size > 0) {
       const pack = concatBytes(parts);
-      const stored = await new ContentStore(this.env.ARTIFACTS, this.tenantId).put(pack, "application/octet-stream");
+      const stored = await new ContentStore(this.env.ARTIFACTS, this.tenant.id).put(pack, "application/octet-stream");
       for (const [sha256, packOffset] of offsets) locations.set(sha256, { packSha256: stored.sha256, packOffset });
     }
     return locations;

@@ -79,7 +79,7 @@ export async function processPlanMessage(env: Env, message: PlanMessage): Promis
       if (!reservation.granted) throw new QuotaExceededError("artifactBytes", reservation.limit, reservation.used);
       // The total first: a job is complete once done + skipped reach it.
       await ledger.update(job.id, { total: units, updatedAt: new Date().toISOString() });
-      const writer = new ArtifactWriter(env, tenant.id, job.id, lock, job.lockHash, await tenantSigner(env, tenant.id));
+      const writer = new ArtifactWriter(env, tenant, job.id, lock, job.lockHash, await tenantSigner(env, tenant.id));
       await recordJobProgress(
         env,
         tenant,
@@ -142,7 +142,7 @@ export async function processBatchMessage(env: Env, message: BatchMessage): Prom
     );
     return;
   }
-  const writer = new ArtifactWriter(env, tenant.id, job.id, lock, job.lockHash, await tenantSigner(env, tenant.id));
+  const writer = new ArtifactWriter(env, tenant, job.id, lock, job.lockHash, await tenantSigner(env, tenant.id));
   await recordJobProgress(
     env,
     tenant,

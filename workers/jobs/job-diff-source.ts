@@ -1,5 +1,6 @@
 import { sha256Hex } from "../../shared/core/sha256";
 import type { DiffPageOptions, JobDiffSource, PatchOptions } from "../../shared/generate/job-diff";
+import type { TenantRow } from "../db/schema";
 import { ArtifactIndex, type ArtifactRecord } from "../repository/artifact-index";
 import { artifactBytes } from "../storage/artifact-content";
 import { ContentStore } from "../storage/content-store";
@@ -37,9 +38,14 @@ async function* artifactsByPath(index: ArtifactIndex, jobId: string): AsyncGener
 }
 
 /** The two jobs' listings and a reader of artifact bytes that checks them against their sha256. */
-export function jobDiffSource(env: Env, tenantId: string, jobA: string, jobB: string): JobDiffSource<ArtifactRecord> {
-  const index = new ArtifactIndex(env, tenantId);
-  const content = new ContentStore(env.ARTIFACTS, tenantId);
+export function jobDiffSource(
+  env: Env,
+  tenant: Pick<TenantRow, "id" | "jurisdiction">,
+  jobA: string,
+  jobB: string,
+): JobDiffSource<ArtifactRecord> {
+  const index = new ArtifactIndex(env, tenant);
+  const content = new ContentStore(env.ARTIFACTS, tenant.id);
   return {
     a: artifactsByPath(index, jobA),
     b: artifactsByPath(index, jobB),

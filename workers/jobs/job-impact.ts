@@ -39,7 +39,7 @@ export async function jobImpact(
     buildTime: deriveBuildTime({ graphVersionCreatedAt: graph.createdAt }),
   });
   const templates = await templatesOfLock(env, tenant.id, lock);
-  const artifacts = await recordedArtifacts(new ArtifactIndex(env, tenant.id), job.id);
+  const artifacts = await recordedArtifacts(new ArtifactIndex(env, tenant), job.id);
   const limits = queryLimits(tenant.plan);
   return computeImpact({
     baseline: { lock, templates, params: job.params, source: pinnedQuerySource(env, tenant, lock, limits) },

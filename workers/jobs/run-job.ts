@@ -170,7 +170,7 @@ export async function completeJob(
     return false;
   }
   if (options.acrossBatches) {
-    const paths = await new ArtifactIndex(env, tenant.id).outputPathsOf(jobId);
+    const paths = await new ArtifactIndex(env, tenant).outputPathsOf(jobId);
     try {
       checkCaseCollisions(
         paths.map(({ path, templatePath }) => ({ path, template: { path: templatePath }, rowIndex: null })),

@@ -1,12 +1,16 @@
 import { asc, eq, gt, sum } from "drizzle-orm";
 import type { StoredKind } from "../../durable-objects/tenant/stored-bytes";
 import { database } from "../db/client";
+import type { TenantRow } from "../db/schema";
 import { jobs, maintenanceCursors, tenants } from "../db/schema";
 import { ArtifactIndex } from "../repository/artifact-index";
 import { JobLedger } from "../repository/jobs";
 import { TemplateCatalog } from "../repository/templates";
 import { contentKey } from "../storage/content-store";
 import { tenantObject } from "../tenant-object-stub";
+
+/** The tenant whose blobs are collected: its id, and where its Durable Object lives. */
+type TenantRef = Pick<TenantRow, "id" | "jurisdiction">;
 
 /**
  * An unreferenced blob is deleted only once it is older than this, and once this long has passed since
@@ -50,10 +54,11 @@ export type TenantCollection =
  * catalog (current sources) and the job ledger (the sources every retained job's lock names, so a job
  * can be replayed). Null when a store references more than MAX_MARKED_BLOBS.
  */
-async function markReferencedBlobs(env: Env, tenantId: string): Promise<Map<string, BlobKind> | null> {
+async function markReferencedBlobs(env: Env, tenant: TenantRef): Promise<Map<string, BlobKind> | null> {
+  const tenantId = tenant.id;
   const db = database(env.DB);
   const [indexed, sources, locked] = await Promise.all([
-    new ArtifactIndex(env, tenantId).referencedBlobs(MAX_MARKED_BLOBS + 1),
+    new ArtifactIndex(env, tenant).referencedBlobs(MAX_MARKED_BLOBS + 1),
     new TemplateCatalog(db, tenantId).sourceHashes(MAX_MARKED_BLOBS + 1),
     new JobLedger(db, tenantId).lockedTemplateHashes(MAX_MARKED_BLOBS + 1),
   ]);
@@ -82,15 +87,16 @@ async function markReferencedBlobs(env: Env, tenantId: string): Promise<Map<stri
  */
 export async function collectTenantBlobs(
   env: Env,
-  tenantId: string,
+  tenant: TenantRef,
   now: number,
   resume?: SweepProgress,
   { maxPages = LIST_PAGES_PER_RUN, pageSize = LIST_PAGE_SIZE }: { maxPages?: number; pageSize?: number } = {},
 ): Promise<TenantCollection> {
-  const index = new ArtifactIndex(env, tenantId);
+  const tenantId = tenant.id;
+  const index = new ArtifactIndex(env, tenant);
   const graceStart = new Date(now - BLOB_GRACE_MS).toISOString();
   const [marks, released] = await Promise.all([
-    markReferencedBlobs(env, tenantId),
+    markReferencedBlobs(env, tenant),
     index.releasedSince(graceStart, MAX_MARKED_BLOBS + 1),
   ]);
   if (marks === null || released.length > MAX_MARKED_BLOBS) {
@@ -203,7 +209,7 @@ export async function collectBlobs(
     run.tenants += 1;
     const resume = cursor.resume?.tenantId === tenant.id ? cursor.resume.progress : undefined;
     try {
-      const outcome = await collectTenantBlobs(env, tenant.id, scheduledTime, resume);
+      const outcome = await collectTenantBlobs(env, tenant, scheduledTime, resume);
       if (outcome.status === "partial") {
         next = { after, resume: { tenantId: tenant.id, progress: outcome.progress } };
         break;

@@ -48,7 +48,7 @@ export async function expireTenantJobs(
     },
     JOBS_PER_TENANT_RUN + 1,
   );
-  const index = new ArtifactIndex(env, tenant.id);
+  const index = new ArtifactIndex(env, tenant);
   const at = new Date(now).toISOString();
   let expired = 0;
   let rows = 0;

@@ -30,7 +30,7 @@ async function driftCheck(
   const request = { job: job.id, files: validateDriftFiles(files) };
   const id = randomId("drift");
   const now = Date.now();
-  const report = await runDriftCheck(env, tenant.id, id, request, new Date(now).toISOString());
+  const report = await runDriftCheck(env, tenant, id, request, new Date(now).toISOString());
   await new DriftReportStore(env.ARTIFACTS, tenant.id).putReport(report);
   await tenantObject(env, tenant).driftReportCreate({
     id,

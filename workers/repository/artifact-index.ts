@@ -1,34 +1,55 @@
-import { and, asc, eq, getTableColumns, gt, gte, lt, sql } from "drizzle-orm";
-import { type Database, database } from "../db/client";
-import { type ArtifactRow, artifacts, jobBatches, jobs, releasedBlobs } from "../db/schema";
-import type { JobProgress } from "./jobs";
+import { and, eq, gte, lt, sql } from "drizzle-orm";
+import {
+  type ArtifactRecord,
+  type ContentLocation,
+  type JobRows,
+  MAX_ARTIFACT_PAGE,
+  MAX_CONTENT_LOOKUPS,
+} from "../../durable-objects/tenant/artifact-index-store";
+import { database } from "../db/client";
+import { artifacts, jobBatches, jobs, releasedBlobs, type TenantRow } from "../db/schema";
+import { tenantObject } from "../tenant-object-stub";
+import { JobLedger, type JobProgress } from "./jobs";
+import { LegacyArtifactRows } from "./legacy-artifacts";
 
-/** D1 statements in one batch when writing artifact rows (each row is one statement). */
-const ARTIFACT_BATCH = 50;
+export type { ArtifactRecord, ContentLocation } from "../../durable-objects/tenant/artifact-index-store";
 
-/** One artifact of a job as the index stores it. */
-export type ArtifactRecord = Omit<ArtifactRow, "tenantId">;
-
-/** Where a content is stored: a range of a pack blob, or (packSha256 null) the blob named by its sha256. */
-export type ContentLocation = Pick<ArtifactRow, "packSha256" | "packOffset">;
+/**
+ * Serialized bytes of rows sent to the tenant's object in one call: a batch of artifacts with their
+ * envelopes is far below it, so a batch is one call; a larger write is split, its batch record last.
+ */
+const MAX_RECORD_CALL_BYTES = 8 * 1024 * 1024;
+/** Per-row bytes besides the envelope and dependencies (ids, hashes, paths, numbers). */
+const ROW_OVERHEAD_BYTES = 1024;
 
 /**
  * The artifact index of one tenant: every written artifact of every job, with its attestation, and
- * where the tenant stores each content. The only module that knows where the index is kept.
+ * where the tenant stores each content. It lives in the tenant's Durable Object; rows written before it
+ * moved there are read from the platform database until the migration has moved them. The only module
+ * that knows where the index is kept.
  */
 export class ArtifactIndex {
-  private readonly db: Database;
-
   constructor(
-    env: Env,
-    readonly tenantId: string,
-  ) {
-    this.db = database(env.DB);
+    private readonly env: Env,
+    private readonly tenant: Pick<TenantRow, "id" | "jurisdiction">,
+  ) {}
+
+  get tenantId(): string {
+    return this.tenant.id;
+  }
+
+  private get stub() {
+    return tenantObject(this.env, this.tenant);
+  }
+
+  private get legacy(): LegacyArtifactRows {
+    return new LegacyArtifactRows(database(this.env.DB), this.tenant.id);
   }
 
   /**
-   * Writes artifact rows idempotently (a redelivered batch inserts nothing twice) and recomputes the
-   * job's progress from the rows themselves, so counts can never drift from what is stored.
+   * Writes artifact rows idempotently (a redelivered batch inserts nothing twice) in one call to the
+   * tenant's object, which recounts the job's progress from the rows themselves, so counts can never drift
+   * from what is stored; then the job's row takes those counts (one statement).
    */
   async record(
     jobId: string,
@@ -36,96 +57,57 @@ export class ArtifactIndex {
     batch: { key: string; skipped: number },
     now: string,
   ): Promise<JobProgress> {
-    const inserts = rows.map((row) =>
-      this.db
-        .insert(artifacts)
-        .values({ ...row, tenantId: this.tenantId })
-        .onConflictDoNothing(),
-    );
-    // The recount reads only the artifacts_job_progress_idx index; it runs after the last chunk of rows,
-    // in the same batch (one round trip, one transaction).
-    const recordBatch = this.db
-      .insert(jobBatches)
-      .values({ tenantId: this.tenantId, jobId, batchKey: batch.key, skipped: batch.skipped })
-      .onConflictDoNothing();
-    const progress = this.db
-      .update(jobs)
-      .set({
-        done: sql`(select count(*) from ${artifacts} where ${artifacts.jobId} = ${jobId} and ${artifacts.tenantId} = ${this.tenantId})`,
-        bytes: sql`(select coalesce(sum(${artifacts.size}), 0) from ${artifacts} where ${artifacts.jobId} = ${jobId} and ${artifacts.tenantId} = ${this.tenantId})`,
-        skipped: sql`(select coalesce(sum(${jobBatches.skipped}), 0) from ${jobBatches} where ${jobBatches.tenantId} = ${this.tenantId} and ${jobBatches.jobId} = ${jobId})`,
-        updatedAt: now,
-      })
-      .where(and(eq(jobs.tenantId, this.tenantId), eq(jobs.id, jobId)))
-      .returning({ done: jobs.done, skipped: jobs.skipped, total: jobs.total, bytes: jobs.bytes });
-    let start = 0;
-    for (; start + ARTIFACT_BATCH < inserts.length; start += ARTIFACT_BATCH) {
-      const [first, ...rest] = inserts.slice(start, start + ARTIFACT_BATCH);
-      if (first) await this.db.batch([first, ...rest]);
+    const chunks = chunksOf(rows);
+    let indexed = { done: 0, skipped: 0, bytes: 0 };
+    for (const [index, chunk] of chunks.entries()) {
+      indexed = await this.stub.artifactRecord(jobId, chunk, index === chunks.length - 1 ? batch : null);
     }
-    const [head, ...tail] = inserts.slice(start);
-    const results = await (head
-      ? this.db.batch([head, ...tail, recordBatch, progress])
-      : this.db.batch([recordBatch, progress]));
-    const [counts] = results[results.length - 1] as JobProgress[];
-    return counts ?? { done: 0, skipped: 0, total: 0, bytes: 0 };
+    const recorded = await new JobLedger(database(this.env.DB), this.tenant.id).recordProgress(jobId, indexed, now);
+    if (!recorded) return { ...indexed, total: 0 };
+    if (recorded.legacyRows > 0) await this.stub.artifactMarkLegacy(jobId);
+    return recorded.progress;
   }
 
   /**
    * Where the tenant already stores each of these contents (one location per sha256 it has; absent when
    * new). A location with a null pack is the blob named by the sha256 itself (rows from before packs).
+   * Contents only legacy rows reference are not found until the migration moved them (stored once more).
    */
   async contentLocations(sha256s: string[]): Promise<Map<string, ContentLocation>> {
     const found = new Map<string, ContentLocation>();
-    if (sha256s.length === 0) return found;
-    // One row per wanted sha256 through the (tenant_id, sha256) index, however many jobs share it.
-    const rows = await this.db.all<{ sha256: string; pack_sha256: string | null; pack_offset: number | null }>(
-      sql`select ${artifacts.sha256}, ${artifacts.packSha256}, ${artifacts.packOffset} from json_each(${JSON.stringify(sha256s)}) as wanted
-        join ${artifacts} on ${artifacts}.rowid = (select rowid from ${artifacts} where ${artifacts.tenantId} = ${this.tenantId} and ${artifacts.sha256} = wanted.value limit 1)`,
-    );
-    for (const row of rows) found.set(row.sha256, { packSha256: row.pack_sha256, packOffset: row.pack_offset });
+    for (let start = 0; start < sha256s.length; start += MAX_CONTENT_LOOKUPS) {
+      const page = await this.stub.artifactContentLocations(sha256s.slice(start, start + MAX_CONTENT_LOOKUPS));
+      for (const [sha256, location] of Object.entries(page)) found.set(sha256, location);
+    }
     return found;
   }
 
   /** Every output path of a job with the template that wrote it, by path (for checks across batches). */
   async outputPathsOf(jobId: string): Promise<{ path: string; templatePath: string }[]> {
-    return this.db
-      .select({ path: artifacts.path, templatePath: artifacts.templatePath })
-      .from(artifacts)
-      .where(and(eq(artifacts.tenantId, this.tenantId), eq(artifacts.jobId, jobId)))
-      .orderBy(asc(artifacts.path))
-      .all();
+    const indexed = await this.stub.artifactOutputPaths(jobId);
+    if (!indexed.legacy) return indexed.rows;
+    return mergeByPath(indexed.rows, await this.legacy.outputPaths(jobId), Number.POSITIVE_INFINITY);
   }
 
-  /** A job's artifacts by path; without their attestation text unless asked (a listing does not need it). */
+  /**
+   * A job's artifacts by path, at most `limit + 1` (the extra one tells the caller there is a next page);
+   * without their attestation text unless asked (a listing does not need it).
+   */
   async list(
     jobId: string,
     limit: number,
     afterPath?: string,
     options: { withAttestation?: boolean } = {},
   ): Promise<ArtifactRecord[]> {
-    const { attestation, ...summary } = getTableColumns(artifacts);
-    return this.db
-      .select({ ...summary, attestation: options.withAttestation ? attestation : sql<null>`null` })
-      .from(artifacts)
-      .where(
-        and(
-          eq(artifacts.tenantId, this.tenantId),
-          eq(artifacts.jobId, jobId),
-          afterPath === undefined ? undefined : gt(artifacts.path, afterPath),
-        ),
-      )
-      .orderBy(asc(artifacts.path))
-      .limit(limit + 1)
-      .all();
+    const wanted = limit + 1;
+    const withAttestation = options.withAttestation ?? false;
+    const indexed = await this.indexedRows(jobId, wanted, afterPath, withAttestation);
+    if (!indexed.legacy) return indexed.rows;
+    return mergeByPath(indexed.rows, await this.legacy.list(jobId, wanted, afterPath, withAttestation), wanted);
   }
 
   async get(id: string): Promise<ArtifactRecord | undefined> {
-    return this.db
-      .select()
-      .from(artifacts)
-      .where(and(eq(artifacts.tenantId, this.tenantId), eq(artifacts.id, id)))
-      .get();
+    return (await this.stub.artifactGet(id)) ?? (await this.legacy.get(id));
   }
 
   /**
@@ -133,76 +115,133 @@ export class ArtifactIndex {
    * the blobs those rows referenced as released at `now` (see releasedSince). Nothing changes when the job was
    * pinned, or is no longer completed or failed, by then. The deleted job's artifact bytes and generator, null
    * when nothing was deleted.
+   * The D1 part (job row, rows still there from before the index moved, release records of every blob the
+   * job's rows reference wherever they are) is one transaction that checks the pin again; the rows in the
+   * tenant's object go right after. A crash between the two leaves rows no job owns: their blobs stay
+   * referenced and are never collected, which costs space, not correctness.
    */
   async expireJob(jobId: string, now: string): Promise<{ bytes: number; generator: string } | null> {
-    const expirable = sql`exists (select 1 from ${jobs} where ${jobs.tenantId} = ${this.tenantId} and ${jobs.id} = ${jobId}
+    const db = database(this.env.DB);
+    const indexedBlobs = await this.stub.artifactJobBlobs(jobId);
+    const expirable = sql`exists (select 1 from ${jobs} where ${jobs.tenantId} = ${this.tenant.id} and ${jobs.id} = ${jobId}
       and ${jobs.pinned} = 0 and ${jobs.status} in ('completed', 'failed'))`;
-    const ofJob = and(eq(artifacts.tenantId, this.tenantId), eq(artifacts.jobId, jobId));
-    const results = await this.db.batch([
-      this.db
+    const ofJob = and(eq(artifacts.tenantId, this.tenant.id), eq(artifacts.jobId, jobId));
+    const results = await db.batch([
+      db
         .insert(releasedBlobs)
         .select(
-          sql`select ${this.tenantId}, coalesce(${artifacts.packSha256}, ${artifacts.sha256}), ${now}
+          sql`select ${this.tenant.id}, blob.value, ${now} from json_each(${JSON.stringify(indexedBlobs)}) as blob where ${expirable}`,
+        )
+        .onConflictDoUpdate({
+          target: [releasedBlobs.tenantId, releasedBlobs.sha256],
+          set: { releasedAt: sql`excluded.released_at` },
+        }),
+      db
+        .insert(releasedBlobs)
+        .select(
+          sql`select ${this.tenant.id}, coalesce(${artifacts.packSha256}, ${artifacts.sha256}), ${now}
             from ${artifacts} where ${ofJob} and ${expirable}
-          union select ${this.tenantId}, ${artifacts.attestationSha256}, ${now}
+          union select ${this.tenant.id}, ${artifacts.attestationSha256}, ${now}
             from ${artifacts} where ${ofJob} and ${artifacts.attestation} is null and ${expirable}`,
         )
         .onConflictDoUpdate({
           target: [releasedBlobs.tenantId, releasedBlobs.sha256],
           set: { releasedAt: sql`excluded.released_at` },
         }),
-      this.db.delete(artifacts).where(and(ofJob, expirable)),
-      this.db
-        .delete(jobBatches)
-        .where(and(eq(jobBatches.tenantId, this.tenantId), eq(jobBatches.jobId, jobId), expirable)),
-      this.db
+      db.delete(artifacts).where(and(ofJob, expirable)),
+      db.delete(jobBatches).where(and(eq(jobBatches.tenantId, this.tenant.id), eq(jobBatches.jobId, jobId), expirable)),
+      db
         .delete(jobs)
-        .where(and(eq(jobs.tenantId, this.tenantId), eq(jobs.id, jobId), expirable))
+        .where(and(eq(jobs.tenantId, this.tenant.id), eq(jobs.id, jobId), expirable))
         .returning({ bytes: jobs.bytes, generator: jobs.generator }),
     ]);
-    return (results[3] as { bytes: number; generator: string }[])[0] ?? null;
+    const expired = (results[4] as { bytes: number; generator: string }[])[0] ?? null;
+    if (expired) await this.stub.artifactForgetJob(jobId);
+    return expired;
   }
-
   /**
    * Every blob the index references, at most `limit` (callers ask for one more than they can hold, to
    * notice a cut): the packs, the contents stored before packs (their own blob), and the attestations stored
-   * before they moved into the rows. One query through artifacts_tenant_pack_idx.
+   * before they moved into the rows. One query in the tenant's object, one over the rows still in D1.
    */
   async referencedBlobs(limit: number): Promise<{ sha256: string; kind: "packs" | "attestations" }[]> {
-    return this.db.all<{ sha256: string; kind: "packs" | "attestations" }>(sql`
+    const db = database(this.env.DB);
+    const [indexed, legacy] = await Promise.all([
+      this.stub.artifactReferencedBlobs(limit),
+      db.all<{ sha256: string; kind: "packs" | "attestations" }>(sql`
       select distinct coalesce(${artifacts.packSha256}, ${artifacts.sha256}) as sha256, 'packs' as kind
-        from ${artifacts} where ${artifacts.tenantId} = ${this.tenantId}
+        from ${artifacts} where ${artifacts.tenantId} = ${this.tenant.id}
       union select ${artifacts.attestationSha256}, 'attestations' from ${artifacts}
-        where ${artifacts.tenantId} = ${this.tenantId} and ${artifacts.packSha256} is null and ${artifacts.attestation} is null
-      limit ${limit}`);
+        where ${artifacts.tenantId} = ${this.tenant.id} and ${artifacts.packSha256} is null and ${artifacts.attestation} is null
+      limit ${limit}`),
+    ]);
+    const seen = new Map<string, { sha256: string; kind: "packs" | "attestations" }>();
+    for (const blob of [...indexed, ...legacy]) seen.set(`${blob.kind}:${blob.sha256}`, blob);
+    return [...seen.values()].slice(0, limit);
   }
-
   /** Blobs released since `since` (ISO 8601), at most `limit`: a writer may still be recording rows into them. */
   async releasedSince(since: string, limit: number): Promise<string[]> {
-    const rows = await this.db
+    const db = database(this.env.DB);
+    const rows = await db
       .select({ sha256: releasedBlobs.sha256 })
       .from(releasedBlobs)
-      .where(and(eq(releasedBlobs.tenantId, this.tenantId), gte(releasedBlobs.releasedAt, since)))
+      .where(and(eq(releasedBlobs.tenantId, this.tenant.id), gte(releasedBlobs.releasedAt, since)))
       .limit(limit)
       .all();
     return rows.map((row) => row.sha256);
   }
-
   /** Forgets releases older than `before` (their grace is over). */
   async forgetReleasesBefore(before: string): Promise<void> {
-    await this.db
+    const db = database(this.env.DB);
+    await db
       .delete(releasedBlobs)
-      .where(and(eq(releasedBlobs.tenantId, this.tenantId), lt(releasedBlobs.releasedAt, before)));
+      .where(and(eq(releasedBlobs.tenantId, this.tenant.id), lt(releasedBlobs.releasedAt, before)));
   }
 
-  /**
-   * Tenant erasure: deletes up to `limit` of the tenant's artifact rows, in one statement, and returns
-   * how many; fewer than `limit` means none are left.
-   */
-  async erasePage(limit: number): Promise<number> {
-    const result = await this.db.run(
-      sql`delete from ${artifacts} where rowid in (select rowid from ${artifacts} where ${artifacts.tenantId} = ${this.tenantId} limit ${limit})`,
-    );
-    return result.meta.changes ?? 0;
+  /** Up to `wanted` indexed rows of the job after `afterPath`, page by page; `legacy` as the object answered. */
+  private async indexedRows(
+    jobId: string,
+    wanted: number,
+    afterPath: string | undefined,
+    withAttestation: boolean,
+  ): Promise<JobRows<ArtifactRecord>> {
+    const rows: ArtifactRecord[] = [];
+    let after = afterPath ?? null;
+    let legacy = false;
+    for (let first = true; rows.length < wanted; first = false) {
+      const pageSize = Math.min(wanted - rows.length, MAX_ARTIFACT_PAGE);
+      const page = (await this.stub.artifactList(jobId, pageSize, after, withAttestation)) as JobRows<ArtifactRecord>;
+      if (first) legacy = page.legacy;
+      rows.push(...page.rows);
+      const last = page.rows[page.rows.length - 1];
+      if (page.rows.length < pageSize || !last) break;
+      after = last.path;
+    }
+    return { rows, legacy };
   }
+}
+
+/** Rows of both places by path, each path once (a row moved but not yet deleted is in both), at most `limit`. */
+function mergeByPath<T extends { path: string }>(a: T[], b: T[], limit: number): T[] {
+  const byPath = new Map<string, T>();
+  for (const row of [...a, ...b]) if (!byPath.has(row.path)) byPath.set(row.path, row);
+  return [...byPath.values()].sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0)).slice(0, limit);
+}
+
+/** Rows split so that no call carries more than MAX_RECORD_CALL_BYTES; at least one (possibly empty) chunk. */
+function chunksOf(rows: ArtifactRecord[]): ArtifactRecord[][] {
+  const chunks: ArtifactRecord[][] = [[]];
+  let bytes = 0;
+  for (const row of rows) {
+    const rowBytes = ROW_OVERHEAD_BYTES + (row.attestation?.length ?? 0) + JSON.stringify(row.dependencies).length;
+    const current = chunks[chunks.length - 1] as ArtifactRecord[];
+    if (current.length > 0 && bytes + rowBytes > MAX_RECORD_CALL_BYTES) {
+      chunks.push([row]);
+      bytes = rowBytes;
+    } else {
+      current.push(row);
+      bytes += rowBytes;
+    }
+  }
+  return chunks;
 }

@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
+import type { IndexedProgress } from "../../durable-objects/tenant/artifact-index-store";
 import type { Database } from "../db/client";
-import { type JobRow, jobs } from "../db/schema";
+import { artifacts, type JobRow, jobBatches, jobs } from "../db/schema";
 
 /** A job's counts after a written batch (cumulative over every batch written so far). */
 export type JobProgress = Pick<JobRow, "done" | "skipped" | "total" | "bytes">;
@@ -69,6 +70,33 @@ export class JobLedger {
       .update(jobs)
       .set(changes)
       .where(and(eq(jobs.tenantId, this.tenantId), eq(jobs.id, id)));
+  }
+
+  /**
+   * Sets the job's counters from the artifact index's counts after a written batch, in one statement.
+   * Counters only grow (batches of a job may report out of order). Rows of the job still in the legacy
+   * `artifacts`/`job_batches` tables (a job in flight when the index moved) are added, and reported, so the
+   * index can mark the job as read from both places.
+   */
+  async recordProgress(
+    id: string,
+    indexed: IndexedProgress,
+    now: string,
+  ): Promise<{ progress: JobProgress; legacyRows: number } | undefined> {
+    const legacyArtifacts = sql`from ${artifacts} where ${artifacts.jobId} = ${id} and ${artifacts.tenantId} = ${this.tenantId}`;
+    const legacyBatches = sql`from ${jobBatches} where ${jobBatches.tenantId} = ${this.tenantId} and ${jobBatches.jobId} = ${id}`;
+    const [row] = await this.db.all<JobProgress & { legacy_rows: number }>(sql`
+      update ${jobs} set
+        done = max(done, ${indexed.done} + (select count(*) ${legacyArtifacts})),
+        bytes = max(bytes, ${indexed.bytes} + (select coalesce(sum(${artifacts.size}), 0) ${legacyArtifacts})),
+        skipped = max(skipped, ${indexed.skipped} + (select coalesce(sum(${jobBatches.skipped}), 0) ${legacyBatches})),
+        updated_at = ${now}
+      where ${jobs.tenantId} = ${this.tenantId} and ${jobs.id} = ${id}
+      returning done, skipped, total, bytes,
+        (select count(*) ${legacyArtifacts}) + (select count(*) ${legacyBatches}) as legacy_rows`);
+    if (!row) return undefined;
+    const { legacy_rows, ...progress } = row;
+    return { progress, legacyRows: legacy_rows };
   }
 
   /** Applies `changes` only while the job's status is one of `from`; whether it did (one writer wins a race). */

@@ -7,6 +7,7 @@ import { ENGINE_VERSION } from "../../../shared/version";
 import { app } from "../../../workers/app";
 import { BASE, bearer, call, createTenant, jsonBody, type TestTenant } from "../helpers";
 import { runJob } from "../job-helpers";
+import { tenantSql } from "../tenant-sql";
 import { expectPlanRefusedPromptly, expectRefusedPromptly, HOSTILE_BOUND_MS } from "./bounded";
 
 const PREFIXES = "PREFIX ex: <http://example.org/> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>";
@@ -211,9 +212,7 @@ describe("output paths that collide on case-insensitive file systems", () => {
       { path: "src/a.ts", template: "lower.njk", rowIndex: null },
     ]);
     // The failed job wrote nothing.
-    const artifacts = await env.DB.prepare("SELECT COUNT(*) AS n FROM artifacts WHERE tenant_id = ?")
-      .bind(tenant.id)
-      .first<{ n: number }>();
+    const [artifacts] = await tenantSql<{ n: number }>(tenant.id, "SELECT COUNT(*) AS n FROM artifact");
     expect(artifacts?.n).toBe(0);
   });
 

@@ -92,7 +92,7 @@ export const createDriftCheck: AppRouteHandler<typeof routes.createDriftCheck> =
     }
     return c.json(rowView(row), 202, { location: `/v1/drift/${id}` });
   }
-  const report = await runDriftCheck(c.env, tenantId, id, request, createdAt);
+  const report = await runDriftCheck(c.env, c.var.tenant, id, request, createdAt);
   // The body first: a row that says done always has its report.
   await store.putReport(report);
   await stub.driftReportCreate({

@@ -18,7 +18,7 @@ import { envelopeOf } from "./artifact-envelope";
 import type * as routes from "./artifacts.routes";
 
 async function findArtifact(c: Context<AppEnv>, id: string): Promise<ArtifactRecord> {
-  const artifact = await new ArtifactIndex(c.env, c.var.tenant.id).get(id);
+  const artifact = await new ArtifactIndex(c.env, c.var.tenant).get(id);
   if (!artifact) throw notFound("The artifact");
   return artifact;
 }

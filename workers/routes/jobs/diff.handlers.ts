@@ -16,7 +16,7 @@ export const diffJobs: AppRouteHandler<typeof routes.diffJobs> = async (c) => {
   const [jobA, jobB] = await Promise.all([findJob(c, a), findJob(c, b)]);
   assertCompleted(jobA);
   assertCompleted(jobB);
-  const source = jobDiffSource(c.env, c.var.tenant.id, jobA.id, jobB.id);
+  const source = jobDiffSource(c.env, c.var.tenant, jobA.id, jobB.id);
   if (mediaType === "text/x-diff") {
     const patch = await jobPatch(source, PATCH_BOUNDS);
     return c.body(patch.sections.join(""), 200, { "content-type": "text/x-diff; charset=utf-8", vary: "Accept" });

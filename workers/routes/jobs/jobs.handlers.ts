@@ -110,7 +110,7 @@ export const getJob: AppRouteHandler<typeof routes.getJob> = async (c) =>
 export const listJobArtifacts: AppRouteHandler<typeof routes.listJobArtifacts> = async (c) => {
   const job = await findJob(c, c.req.valid("param").id);
   const { limit, cursor } = c.req.valid("query");
-  const rows = await new ArtifactIndex(c.env, c.var.tenant.id).list(job.id, limit, cursor);
+  const rows = await new ArtifactIndex(c.env, c.var.tenant).list(job.id, limit, cursor);
   return c.json(
     pageOf(rows, limit, artifactView, (row) => row.path),
     200,
@@ -120,7 +120,7 @@ export const listJobArtifacts: AppRouteHandler<typeof routes.listJobArtifacts> =
 export const getJobBundle: AppRouteHandler<typeof routes.getJobBundle> = async (c) => {
   const job = await findJob(c, c.req.valid("param").id);
   assertCompleted(job);
-  const artifacts = await new ArtifactIndex(c.env, c.var.tenant.id).list(job.id, 1_000_000, undefined, {
+  const artifacts = await new ArtifactIndex(c.env, c.var.tenant).list(job.id, 1_000_000, undefined, {
     withAttestation: true,
   });
   const content = new ContentStore(c.env.ARTIFACTS, c.var.tenant.id);
