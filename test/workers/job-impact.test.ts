@@ -96,11 +96,12 @@ describe("GET /v1/jobs/{id}/impact", () => {
     expect(impact.summary).toMatchObject({ unchanged: 1, changed: 2, added: 2, removed: 1, breaking: 3, additive: 2 });
 
     // Central calls: the job (D1), the version (object), the templates (R2, cached in the isolate after the job ran),
-    // the index (D1), and the queries in batches of up to 8: the two frontmatter queries at each version.
+    // the index (the tenant object), and the queries in batches of up to 8: the two frontmatter queries at each version.
     const counted = await countedCall(`/v1/jobs/${job.id}/impact`, { headers: bearer(tenant.apiKey) });
     expect(counted.response.status).toBe(200);
     expect(tally(counted.onPath)).toMatchObject({
-      "d1:raw": 2,
+      "d1:raw": 1,
+      "tenant-object:artifactList": 1,
       "tenant-object:graphLatest": 1,
       "tenant-object:jobQueries": 2,
     });

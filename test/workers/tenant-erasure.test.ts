@@ -68,6 +68,26 @@ async function populatedTenant(): Promise<TestTenant> {
   )
     .bind(triggerId, tenant.id, job.id, new Date().toISOString())
     .run();
+  // Rows from before the artifact index moved into the tenant's object, still in D1.
+  await env.DB.batch([
+    env.DB.prepare(
+      `INSERT INTO artifacts (id, tenant_id, job_id, path, sha256, size, mode, chmod, template_path, template_hash,
+         dependencies, attestation_sha256, attestation, pack_sha256, pack_offset, created_at)
+       VALUES (?, ?, ?, 'legacy.txt', ?, 1, 'write', NULL, 'labels.njk', ?, '[]', ?, NULL, NULL, NULL, ?)`,
+    ).bind(
+      `art_legacy_${tenant.id}`,
+      tenant.id,
+      job.id,
+      "1".repeat(64),
+      "2".repeat(64),
+      "3".repeat(64),
+      new Date().toISOString(),
+    ),
+    env.DB.prepare("INSERT INTO job_batches (tenant_id, job_id, batch_key, skipped) VALUES (?, ?, 'legacy', 0)").bind(
+      tenant.id,
+      job.id,
+    ),
+  ]);
   await env.DB.prepare("INSERT INTO released_blobs (tenant_id, sha256, released_at) VALUES (?, ?, ?)")
     .bind(tenant.id, "0".repeat(64), new Date().toISOString())
     .run();
