@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { sha256Hex } from "../../shared/core/sha256";
+import { processGenerateMessage } from "../../workers/jobs/generate-consumer";
 import { ArtifactIndex } from "../../workers/repository/artifact-index";
 import { tenantObject } from "../../workers/tenant-object-stub";
 import { countedCall, tally } from "./central-calls";
@@ -93,6 +94,42 @@ async function baseJobAndSecondVersion(): Promise<{ tenant: TestTenant; base: Jo
   );
   return { tenant, base };
 }
+
+/** A queued job row as the tenant's object creates it, whose plan and batches the test drives itself. */
+async function queuedJob(
+  tenant: TestTenant,
+  id: string,
+  from: JobView,
+  overrides: { lock?: Record<string, unknown>; lockHash?: string; baseJobId?: string | null } = {},
+) {
+  const at = "2026-01-01T00:00:00.000Z";
+  const job = {
+    id,
+    status: "queued" as const,
+    lock: overrides.lock ?? from.lock,
+    lockHash: overrides.lockHash ?? from.lockHash,
+    params: {},
+    dryRun: false,
+    total: 0,
+    done: 0,
+    skipped: 0,
+    bytes: 0,
+    baseJobId: overrides.baseJobId ?? null,
+    carried: 0,
+    error: null,
+    createdAt: at,
+    updatedAt: at,
+  };
+  await tenantObject(env, { id: tenant.id, jurisdiction: null }).recordJobChange(
+    tenant.id,
+    { kind: "create", job },
+    { type: "job.started", data: { jobId: id }, createdAt: 1, idempotencyKey: `${id}:started` },
+  );
+  return job;
+}
+
+const jobView = async (tenant: TestTenant, id: string) =>
+  (await (await call(`/v1/jobs/${id}`, { headers: bearer(tenant.apiKey) })).json()) as IncrementalJobView;
 
 const decodePayload = (envelope: { payload: string }) =>
   JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(envelope.payload), (ch) => ch.charCodeAt(0))));
@@ -217,30 +254,41 @@ describe("POST /v1/generations with only: affected", () => {
     await expectProblem(await post({ job: base.id, only: "affected" }, other.apiKey), 404, "not-found");
 
     // A job that has not completed cannot be the base.
-    const at = "2026-01-01T00:00:00.000Z";
-    const queued = {
-      ...base,
-      id: "job_queued_base",
-      status: "queued" as const,
-      params: {},
-      dryRun: false,
-      total: 0,
-      done: 0,
-      skipped: 0,
-      bytes: 0,
-      baseJobId: null,
-      carried: 0,
-      error: null,
-      createdAt: at,
-      updatedAt: at,
-    };
-    const { counts: _counts, baseJob: _baseJob, ...row } = queued as typeof queued & { baseJob?: unknown };
-    await tenantObject(env, { id: tenant.id, jurisdiction: null }).recordJobChange(
-      tenant.id,
-      { kind: "create", job: row },
-      { type: "job.started", data: { jobId: row.id }, createdAt: 1, idempotencyKey: `${row.id}:started` },
-    );
+    const row = await queuedJob(tenant, "job_queued_base", base);
     await expectProblem(await post({ job: row.id, only: "affected" }), 409, "job-not-completed");
+  });
+
+  it("generates in full when its base job is gone by the time it is planned", async () => {
+    const { tenant } = await baseJobAndSecondVersion();
+    const full = await runJob(tenant.apiKey, { graph: "g", generator: "gen" });
+    const job = await queuedJob(tenant, "job_orphaned_incremental", full, { baseJobId: "job_gone" });
+    await processGenerateMessage(env, { kind: "plan", tenantId: tenant.id, jobId: job.id });
+    const view = await vi.waitFor(
+      async () => {
+        const current = await jobView(tenant, job.id);
+        expect(current.status).toBe("completed");
+        return current;
+      },
+      { timeout: 20_000, interval: 50 },
+    );
+    expect(view.counts).toMatchObject({ artifacts: full.counts.artifacts, carried: 0 });
+    const sums = async (id: string) => (await artifactsOf(tenant, id)).map(({ path, sha256 }) => ({ path, sha256 }));
+    expect(await sums(job.id)).toEqual(await sums(full.id));
+  });
+
+  it("fails the job when an artifact to carry over is no longer stored", async () => {
+    const { tenant, base } = await baseJobAndSecondVersion();
+    const job = await queuedJob(tenant, "job_missing_carry", base, { baseJobId: base.id });
+    await processGenerateMessage(env, {
+      tenantId: tenant.id,
+      jobId: job.id,
+      batch: { template: "entity.njk", start: 0, end: 1 },
+      carryOver: { baseJobId: base.id, render: [], carry: ["out/not-in-the-base.ts"] },
+    });
+    const view = await jobView(tenant, job.id);
+    expect(view.status).toBe("failed");
+    expect(view.error).toContain("out/not-in-the-base.ts");
+    expect(view.counts.artifacts).toBe(0);
   });
 
   it("costs one call to the tenant's object on the request path, as POST /v1/jobs does", async () => {
