@@ -239,6 +239,35 @@ describe("POST /v1/generations with only: affected", () => {
     expect(await sums(again.id)).toEqual(await sums(base.id));
   });
 
+  it("carries over across several unit batches on the queue", async () => {
+    const tenant = await createTenant();
+    await putTemplates(tenant);
+    const entities = Array.from({ length: 120 }, (_, i): [string, number] => [`e${String(i).padStart(3, "0")}`, i]);
+    await putGraph(tenant, model(entities));
+    const base = await runJob(tenant.apiKey, { graph: "g", generator: "gen" });
+    expect(base.counts.artifacts).toBe(121);
+    await putGraph(tenant, model(entities.map(([label, size]) => [label, label === "e070" ? 700 : size])));
+    const incremental = (await runJob(tenant.apiKey, { job: base.id, only: "affected" })) as IncrementalJobView;
+    expect(incremental.status, incremental.error ?? "").toBe("completed");
+    // Only e070's file changes: the index lists names, not sizes.
+    expect(incremental.counts).toMatchObject({ total: 121, artifacts: 121, carried: 120 });
+    const full = await runJob(tenant.apiKey, { graph: "g", generator: "gen" });
+    expect(incremental.lockHash).toBe(full.lockHash);
+    const sums = async (id: string) => {
+      const res = await call(`/v1/jobs/${id}/artifacts?limit=1000`, { headers: bearer(tenant.apiKey) });
+      return ((await res.json()) as { items: ArtifactItem[] }).items.map(({ path, sha256 }) => ({ path, sha256 }));
+    };
+    const [incrementalSums, fullSums, baseSums] = [
+      await sums(incremental.id),
+      await sums(full.id),
+      await sums(base.id),
+    ];
+    expect(incrementalSums).toEqual(fullSums);
+    expect(incrementalSums.filter((a, i) => a.sha256 !== baseSums[i]?.sha256).map((a) => a.path)).toEqual([
+      "out/e070.ts",
+    ]);
+  });
+
   it("answers problems for bad requests", async () => {
     const { tenant, base } = await baseJobAndSecondVersion();
     const post = (body: unknown, key = tenant.apiKey) => call("/v1/jobs", jsonBody(body, key));
