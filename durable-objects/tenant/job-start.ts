@@ -2,7 +2,7 @@ import type { RenderOptions } from "../../shared/contracts/lock";
 import { type Lock, lockHash } from "../../shared/generate/lock";
 import { QuotaExceededError } from "../../shared/quota-errors";
 import type { JobRow } from "../../workers/db/schema";
-import { lockOf, pinnedVersionOf } from "../../workers/jobs/job-inputs";
+import { lockOf, pinnedVersionOf, rebasedLock } from "../../workers/jobs/job-inputs";
 import type { GraphService } from "./graph-service";
 import { applyJobChange } from "./job-changes";
 import type { QuotaCounters } from "./quota-counters";
@@ -16,6 +16,13 @@ export type JobPin =
       version?: number;
       generator: { name: string; templates: { path: string; hash: string }[] };
       options?: RenderOptions;
+    }
+  | {
+      /** An incremental job: a completed job's lock with the graph pinned to another version (the latest unless named). */
+      kind: "rebase";
+      baseJobId: string;
+      lock: Lock;
+      version?: number;
     };
 
 export interface JobStartInput {
@@ -42,7 +49,11 @@ export async function startJob(
 ): Promise<StartedJob> {
   const { tenantId, jobId, createdAt, params, pin, generations } = input;
   const lock =
-    pin.kind === "lock" ? pin.lock : await lockOf(pinnedVersion(store.graphs, pin), pin.generator, params, pin.options);
+    pin.kind === "lock"
+      ? pin.lock
+      : pin.kind === "rebase"
+        ? rebasedLock(pin.lock, pinnedVersion(store.graphs, { graph: pin.lock.graph.name, version: pin.version }))
+        : await lockOf(pinnedVersion(store.graphs, pin), pin.generator, params, pin.options);
   const hashOfLock = await lockHash(lock);
   const generationKey = `${jobId}:generation`;
   const reservation = store.quotas.reserve("generations", generations.period, 1, generations.limit, generationKey);
@@ -60,6 +71,8 @@ export async function startJob(
     done: 0,
     skipped: 0,
     bytes: 0,
+    baseJobId: pin.kind === "rebase" ? pin.baseJobId : null,
+    carried: 0,
     error: null,
     createdAt,
     updatedAt: createdAt,

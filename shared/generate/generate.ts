@@ -68,7 +68,9 @@ export async function assertTemplatesMatchLock(lock: Lock, templates: readonly P
 }
 
 /** The provenance predicate of one planned artifact under a lock. */
-export function provenanceOf(artifact: PlannedArtifact, lock: Lock, hashOfLock: string): ArtifactProvenance {
+export function provenanceOf<
+  Artifact extends Pick<PlannedArtifact, "path" | "sha256" | "mode" | "template" | "dependencies">,
+>(artifact: Artifact, lock: Lock, hashOfLock: string): ArtifactProvenance {
   return {
     path: artifact.path,
     sha256: artifact.sha256,

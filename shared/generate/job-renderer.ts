@@ -101,36 +101,51 @@ export class JobRenderer {
         skipped.push({ template: prepared.template.path, rowIndex: null, reason: "no-to" });
         continue;
       }
-      await this.renderUnits(prepared, 0, prepared.units, source, (result) => {
-        if ("reason" in result) {
-          skipped.push(result);
-          return;
-        }
-        artifacts.push(result);
-        if (artifacts.length > maxArtifacts) {
-          throw new PlanError("too-many-artifacts", `the plan exceeds ${maxArtifacts} artifacts`, {
-            template: prepared.template.path,
-          });
-        }
-      });
+      await this.renderUnits(
+        prepared,
+        prepared.units,
+        (index) => index,
+        source,
+        (result) => {
+          if ("reason" in result) {
+            skipped.push(result);
+            return;
+          }
+          artifacts.push(result);
+          if (artifacts.length > maxArtifacts) {
+            throw new PlanError("too-many-artifacts", `the plan exceeds ${maxArtifacts} artifacts`, {
+              template: prepared.template.path,
+            });
+          }
+        },
+      );
     }
     sortArtifacts(artifacts);
     checkOutputConflicts(artifacts);
     return { artifacts: artifacts.map(withoutBytes), skipped };
   }
 
-  /** One batch of units of one template (a queue message). */
-  async renderBatch(batch: UnitBatch, source: PinnedQuerySource): Promise<RenderedBatch> {
+  /**
+   * One batch of units of one template (a queue message); with `units`, only those units of the batch, in
+   * that order (an incremental job re-renders only the affected ones).
+   */
+  async renderBatch(batch: UnitBatch, source: PinnedQuerySource, units?: readonly number[]): Promise<RenderedBatch> {
     const template = this.templates.find((candidate) => candidate.path === batch.template);
     if (!template) throw new RangeError(`template ${batch.template} is not in the job`);
     const [prepared] = await this.prepareAll([template], source);
     if (!prepared) throw new RangeError(`template ${batch.template} was not prepared`);
     const artifacts: PlannedArtifact[] = [];
     const skipped: SkippedUnit[] = [];
-    await this.renderUnits(prepared, batch.start, Math.min(batch.end, prepared.units), source, (result) => {
+    const end = Math.min(batch.end, prepared.units);
+    const selected = units?.filter((unit) => unit >= batch.start && unit < end);
+    const accept = (result: UnitResult) => {
       if ("reason" in result) skipped.push(result);
       else artifacts.push(result);
-    });
+    };
+    if (selected)
+      await this.renderUnits(prepared, selected.length, (index) => selected[index] as number, source, accept);
+    else
+      await this.renderUnits(prepared, Math.max(0, end - batch.start), (index) => batch.start + index, source, accept);
     sortArtifacts(artifacts);
     checkOutputConflicts(artifacts);
     return { artifacts: artifacts.map(withoutBytes), skipped };
@@ -203,18 +218,19 @@ export class JobRenderer {
     return this.results.semantics;
   }
 
+  /** `count` units of one prepared template, the `index`-th being unit `unitAt(index)`. */
   private renderUnits(
     prepared: PreparedTemplate,
-    start: number,
-    end: number,
+    count: number,
+    unitAt: (index: number) => number,
     source: PinnedQuerySource,
     accept: (result: UnitResult) => void,
   ): Promise<void> {
     return inOrderWithFetchedQueries(
-      Math.max(0, end - start),
+      count,
       async (index) => {
         if (index > 0 && this.options.betweenUnits) await this.options.betweenUnits();
-        return this.pipeline.renderUnit(prepared, start + index);
+        return this.pipeline.renderUnit(prepared, unitAt(index));
       },
       accept,
       this.results,

@@ -83,6 +83,8 @@ describe("cross-tenant matrix", () => {
       ["/v1/graphs/g/validate", text("@prefix sh: <http://www.w3.org/ns/shacl#> .", "text/turtle", "POST")],
       ["/v1/jobs", json({ graph: "g", generator: "gen" })],
       ["/v1/generations", json({ graph: "g", generator: "gen" })],
+      ["/v1/jobs", json({ job: job.id, only: "affected" })],
+      ["/v1/generations", json({ job: job.id, version: 1, only: "affected" })],
       ["/v1/render", json({ templatePath: "gen/t.njk" })],
       ["/v1/render", json({ templatePath: "gen/t.njk", graph: "g" })],
       ["/v1/render", json({ template: "x", graph: "g" })],

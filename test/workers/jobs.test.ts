@@ -764,6 +764,8 @@ describe("job events", () => {
       done: 0,
       skipped: 0,
       bytes: 0,
+      baseJobId: null,
+      carried: 0,
       error: null,
       createdAt: at,
       updatedAt: at,

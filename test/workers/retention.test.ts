@@ -223,6 +223,8 @@ describe("job retention", () => {
       skipped: 0,
       bytes: 0,
       error: status === "failed" ? "boom" : null,
+      baseJobId: null,
+      carried: 0,
       createdAt: at,
       updatedAt: at,
     });

@@ -150,6 +150,10 @@ export const jobs = sqliteTable(
     done: integer("done").notNull().default(0),
     skipped: integer("skipped").notNull().default(0),
     bytes: integer("bytes").notNull().default(0),
+    /** An incremental job's base: the completed job whose unchanged artifacts it carries over. */
+    baseJobId: text("base_job_id"),
+    /** Of `total`, the units an incremental job carries over from its base instead of rendering them. */
+    carried: integer("carried").notNull().default(0),
     error: text("error"),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),

@@ -54,27 +54,31 @@ export class ArtifactWriter {
     private readonly signer: Signer,
   ) {}
 
-  /** `batchKey` names the unit batch: writing the same batch again adds nothing (rows nor skipped units). */
-  async write(batch: RenderedBatch, batchKey: string, now: string): Promise<JobProgress> {
+  /**
+   * `batchKey` names the unit batch: writing the same batch again adds nothing (rows nor skipped units).
+   * `carried` are artifacts of an incremental job's base job that this batch carries over unchanged: their
+   * rows keep path, content (where it is stored: nothing is written to R2), template and dependencies, under
+   * this job's id with an attestation signed for this job's lock.
+   */
+  async write(
+    batch: RenderedBatch,
+    batchKey: string,
+    now: string,
+    carried: readonly ArtifactRecord[] = [],
+  ): Promise<JobProgress> {
     const index = new ArtifactIndex(this.env, this.tenant);
     const encoded = batch.artifacts.map((artifact) => ({ artifact, bytes: utf8(artifact.content) }));
     // Signing and storing are independent: run them together (the order of rows is the plan's).
-    const [signed, locations] = await Promise.all([
+    const [signed, locations, carriedRows] = await Promise.all([
+      Promise.all(encoded.map(({ artifact }) => this.attest(artifact))),
+      this.store(encoded, index),
       Promise.all(
-        encoded.map(async ({ artifact, bytes }) => {
-          const envelope = await attestArtifact(
-            provenanceOf({ ...artifact, bytes }, this.lock, this.lockHash),
-            this.signer,
-          );
-          const attestation = canonicalJson(envelope);
-          const [attestationSha256, id] = await Promise.all([
-            sha256Hex(attestation),
-            artifactId(this.jobId, artifact.path),
-          ]);
-          return { id, attestation, attestationSha256 };
+        carried.map(async (row): Promise<ArtifactRecord> => {
+          const template = { path: row.templatePath, hash: row.templateHash };
+          const mode = row.mode as RenderedBatch["artifacts"][number]["mode"];
+          return { ...row, ...(await this.attest({ ...row, template, mode })), jobId: this.jobId, createdAt: now };
         }),
       ),
-      this.store(encoded, index),
     ]);
     const rows: ArtifactRecord[] = batch.artifacts.map((artifact, index) => {
       const { id, attestation, attestationSha256 } = signed[index] as (typeof signed)[number];
@@ -97,7 +101,15 @@ export class ArtifactWriter {
         createdAt: now,
       };
     });
-    return index.record(this.jobId, rows, { key: batchKey, skipped: batch.skipped.length }, now);
+    return index.record(this.jobId, [...rows, ...carriedRows], { key: batchKey, skipped: batch.skipped.length }, now);
+  }
+
+  /** The artifact's row id in this job and its attestation for this job's lock. */
+  private async attest(artifact: Parameters<typeof provenanceOf>[0]) {
+    const envelope = await attestArtifact(provenanceOf(artifact, this.lock, this.lockHash), this.signer);
+    const attestation = canonicalJson(envelope);
+    const [attestationSha256, id] = await Promise.all([sha256Hex(attestation), artifactId(this.jobId, artifact.path)]);
+    return { id, attestation, attestationSha256 };
   }
 
   /**

@@ -7,10 +7,12 @@ import { database } from "../db/client";
 import type { JobRow } from "../db/schema";
 import { problemFromDomainError } from "../problems/domain-problems";
 import { HttpError } from "../problems/http-error";
+import type { ArtifactRecord } from "../repository/artifact-index";
 import { JobLedger } from "../repository/jobs";
 import { TenantDirectory } from "../repository/tenants";
 import { tenantObject } from "../tenant-object-stub";
 import { ArtifactWriter, tenantSigner } from "./artifact-writer";
+import { carriedArtifacts, incrementalPlan } from "./incremental-plan";
 import { jobFailureReason } from "./job-failure-reason";
 import { recordJobProgress } from "./job-progress";
 import { jobRenderer, MAX_QUEUED_ARTIFACTS } from "./job-renderers";
@@ -67,6 +69,15 @@ export async function processPlanMessage(env: Env, message: PlanMessage): Promis
     if (units > MAX_QUEUED_ARTIFACTS) {
       throw new PlanError("too-many-artifacts", `the plan exceeds ${MAX_QUEUED_ARTIFACTS} artifacts`);
     }
+    const incremental = await incrementalPlan(env, tenant, job, lock, renderer, source, batches);
+    if (incremental) {
+      await ledger.update(job.id, { total: units, carried: incremental.carried, updatedAt: new Date().toISOString() });
+      await sendBatches(
+        env,
+        incremental.batches.map(({ batch, carryOver }) => ({ tenantId: tenant.id, jobId: job.id, batch, carryOver })),
+      );
+      return;
+    }
     if (units <= limits.syncJobArtifacts) {
       const rendered = await renderer.renderAll(source);
       const bytes = rendered.artifacts.reduce((sum, artifact) => sum + artifact.size, 0);
@@ -91,12 +102,10 @@ export async function processPlanMessage(env: Env, message: PlanMessage): Promis
       return;
     }
     await ledger.update(job.id, { total: units, updatedAt: new Date().toISOString() });
-    const messages = batches.map((batch) => ({
-      body: { tenantId: tenant.id, jobId: job.id, batch } satisfies BatchMessage,
-    }));
-    for (let start = 0; start < messages.length; start += SEND_BATCH_LIMIT) {
-      await env.GENERATE_QUEUE.sendBatch(messages.slice(start, start + SEND_BATCH_LIMIT));
-    }
+    await sendBatches(
+      env,
+      batches.map((batch) => ({ tenantId: tenant.id, jobId: job.id, batch })),
+    );
   } catch (error) {
     if (!isDeterministicFailure(error)) throw error;
     await failJob(env, tenant, job.id, jobFailureReason(error));
@@ -104,8 +113,16 @@ export async function processPlanMessage(env: Env, message: PlanMessage): Promis
   }
 }
 
+async function sendBatches(env: Env, bodies: BatchMessage[]): Promise<void> {
+  const messages = bodies.map((body) => ({ body }));
+  for (let start = 0; start < messages.length; start += SEND_BATCH_LIMIT) {
+    await env.GENERATE_QUEUE.sendBatch(messages.slice(start, start + SEND_BATCH_LIMIT));
+  }
+}
+
 /**
- * One unit batch of a planned job, rendered in this Worker. Idempotent: artifact rows have ids derived from
+ * One unit batch of a planned job, rendered in this Worker; of an incremental job, only its affected units are
+ * rendered and the others carried over from the base job. Idempotent: artifact rows have ids derived from
  * (job, path), quota reservations and skipped counts are keyed by the batch, so a redelivered message changes
  * nothing.
  */
@@ -116,8 +133,10 @@ export async function processBatchMessage(env: Env, message: BatchMessage): Prom
   const lock = parseLock(job.lock);
   const { renderer, source } = await jobRenderer(env, tenant, lock, job.params);
   let rendered: Awaited<ReturnType<typeof renderer.renderBatch>>;
+  let carried: ArtifactRecord[] = [];
   try {
-    rendered = await renderer.renderBatch(message.batch, source);
+    rendered = await renderer.renderBatch(message.batch, source, message.carryOver?.render);
+    if (message.carryOver) carried = await carriedArtifacts(env, tenant, message.carryOver);
   } catch (error) {
     // A template or query problem fails this batch on every attempt: the job fails now, not after the retries.
     if (!isDeterministicFailure(error)) throw error;
@@ -125,7 +144,7 @@ export async function processBatchMessage(env: Env, message: BatchMessage): Prom
     return;
   }
   const batchKey = `${job.id}:${message.batch.template}:${message.batch.start}`;
-  const bytes = rendered.artifacts.reduce((sum, artifact) => sum + artifact.size, 0);
+  const bytes = [...rendered.artifacts, ...carried].reduce((sum, artifact) => sum + artifact.size, 0);
   const limit = planLimits(tenant.plan as PlanName).artifactBytes;
   const reservation = await tenantObject(env, tenant).reserveQuota({
     counter: "artifactBytes",
@@ -148,7 +167,7 @@ export async function processBatchMessage(env: Env, message: BatchMessage): Prom
     tenant,
     job.id,
     batchKey,
-    await writer.write(rendered, batchKey, new Date().toISOString()),
+    await writer.write(rendered, batchKey, new Date().toISOString(), carried),
   );
   await completeJob(env, tenant, job.id, { acrossBatches: true });
 }

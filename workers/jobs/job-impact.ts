@@ -1,11 +1,11 @@
 import { computeImpact, ImpactBudgetExceededError, type ImpactReport } from "../../shared/generate/impact";
-import { deriveBuildTime, parseLock } from "../../shared/generate/lock";
+import { parseLock } from "../../shared/generate/lock";
 import { queryLimits } from "../../shared/plans";
 import type { TenantSnapshot } from "../context";
 import type { JobRow } from "../db/schema";
 import { HttpError } from "../problems/http-error";
 import { ArtifactIndex, type ArtifactRecord } from "../repository/artifact-index";
-import { pinnedGraphVersion, templatesOfLock } from "./job-inputs";
+import { pinnedGraphVersion, rebasedLock, templatesOfLock } from "./job-inputs";
 import { pinnedQuerySource } from "./job-renderers";
 
 /** Artifacts of a job whose impact a request computes; a larger job is refused (422 impact-too-large). */
@@ -33,11 +33,7 @@ export async function jobImpact(
   if (job.done > MAX_IMPACT_ARTIFACTS) throw new ImpactBudgetExceededError("artifacts", MAX_IMPACT_ARTIFACTS);
   const lock = parseLock(job.lock);
   const graph = await pinnedGraphVersion(env, tenant, lock.graph.name, version);
-  const targetLock = parseLock({
-    ...lock,
-    graph: { name: graph.name, version: graph.version, hash: graph.hash },
-    buildTime: deriveBuildTime({ graphVersionCreatedAt: graph.createdAt }),
-  });
+  const targetLock = rebasedLock(lock, graph);
   const templates = await templatesOfLock(env, tenant.id, lock);
   const artifacts = await recordedArtifacts(new ArtifactIndex(env, tenant), job.id);
   const limits = queryLimits(tenant.plan);

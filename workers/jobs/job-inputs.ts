@@ -3,7 +3,7 @@ import { unwrap } from "../../durable-objects/tenant/rpc-outcome";
 import type { RenderOptions } from "../../shared/contracts/lock";
 import { sha256Hex } from "../../shared/core/sha256";
 import type { Lock } from "../../shared/generate/lock";
-import { computeLock, deriveBuildTime, LockError } from "../../shared/generate/lock";
+import { computeLock, deriveBuildTime, LockError, parseLock } from "../../shared/generate/lock";
 import type { PlanTemplate } from "../../shared/generate/template-unit";
 import { ENGINE_VERSION } from "../../shared/version";
 import type { TenantSnapshot } from "../context";
@@ -77,6 +77,22 @@ export function lockOf(
   });
 }
 
+/**
+ * `lock` with its graph pinned to another version and its build time derived from that version's creation,
+ * as `POST /v1/jobs` derives it: templates (at their locked hashes), params and options stay the lock's.
+ * A full generation with this lock is what an incremental job over `lock` must equal.
+ */
+export function rebasedLock(
+  lock: Lock,
+  graph: { name: string; version: number; hash: string; createdAt: string },
+): Lock {
+  return parseLock({
+    ...lock,
+    graph: { name: graph.name, version: graph.version, hash: graph.hash },
+    buildTime: deriveBuildTime({ graphVersionCreatedAt: graph.createdAt }),
+  });
+}
+
 /** A generator's templates and options from the catalog (404 without templates), a job's own options winning. */
 export async function generatorOf(
   env: Env,
@@ -99,7 +115,7 @@ export async function generatorPin(
   env: Env,
   tenant: TenantSnapshot,
   request: { graph: string; version?: number; generator: string; options?: RenderOptions },
-): Promise<JobPin> {
+): Promise<Extract<JobPin, { kind: "generator" }>> {
   const { name, templates, options } = await generatorOf(env, tenant, request);
   return { kind: "generator", graph: request.graph, version: request.version, generator: { name, templates }, options };
 }

@@ -12,6 +12,7 @@ import { HttpError } from "../problems/http-error";
 import { ArtifactIndex } from "../repository/artifact-index";
 import { JobLedger } from "../repository/jobs";
 import { tenantObject } from "../tenant-object-stub";
+import type { CarryOver } from "./incremental-plan";
 import { assertInlineContentSize } from "./inline-content";
 import { jobRenderer } from "./job-renderers";
 
@@ -29,6 +30,8 @@ export interface BatchMessage {
   tenantId: string;
   jobId: string;
   batch: UnitBatch;
+  /** Of an incremental job: the batch's units to render and the paths it carries over from the base job. */
+  carryOver?: CarryOver;
 }
 
 export type GenerateMessage = PlanMessage | BatchMessage;
@@ -192,7 +195,7 @@ export async function completeJob(
     },
     {
       type: "job.completed",
-      data: { jobId, artifacts: job.done, skipped: job.skipped, bytes: job.bytes },
+      data: { jobId, artifacts: job.done, skipped: job.skipped, bytes: job.bytes, carried: job.carried },
       createdAt: now.getTime(),
       idempotencyKey: `${jobId}:completed`,
     },

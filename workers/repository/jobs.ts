@@ -65,7 +65,10 @@ export class JobLedger {
       .all();
   }
 
-  async update(id: string, changes: Partial<Pick<JobRow, "status" | "total" | "error" | "updatedAt">>): Promise<void> {
+  async update(
+    id: string,
+    changes: Partial<Pick<JobRow, "status" | "total" | "carried" | "error" | "updatedAt">>,
+  ): Promise<void> {
     await this.db
       .update(jobs)
       .set(changes)

@@ -30,7 +30,8 @@ export function jobView(job: JobRow): z.infer<typeof routes.jobSchema> {
     pinned: job.pinned,
     lock: job.lock as unknown as Lock,
     lockHash: job.lockHash,
-    counts: { total: job.total, artifacts: job.done, skipped: job.skipped, bytes: job.bytes },
+    baseJob: job.baseJobId,
+    counts: { total: job.total, artifacts: job.done, skipped: job.skipped, bytes: job.bytes, carried: job.carried },
     error: job.error,
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
@@ -65,12 +66,20 @@ export function assertCompleted(job: JobRow): void {
 /**
  * `POST /v1/jobs` and its deprecated alias `POST /v1/generations`: checks what needs no plan (generator,
  * graph version, params, a replayed lock), then starts the job and answers 202 at once; the plan runs on
- * the queue. A dry run plans in the request and answers 200 with the plan.
+ * the queue. A dry run plans in the request and answers 200 with the plan. `only: "affected"` starts an
+ * incremental job over a completed one: its lock and params, the graph pinned to another version.
  */
 export const createJob: AppRouteHandler<typeof routes.createJob> = async (c) => {
   const body = c.req.valid("json");
   const { tenant } = c.var;
-  let pin: JobPin;
+  if ("only" in body) {
+    const base = await findJob(c, body.job);
+    assertCompleted(base);
+    const pin: JobPin = { kind: "rebase", baseJobId: base.id, lock: parseLock(base.lock), version: body.version };
+    const job = await startJob(c.env, tenant, pin, base.params);
+    return c.json(jobView(job), 202, { location: `/v1/jobs/${job.id}` });
+  }
+  let pin: Exclude<JobPin, { kind: "rebase" }>;
   if ("lock" in body) {
     const lock = parseLock(body.lock);
     await verifyReplayedLock(c.env, tenant, lock, body.params);

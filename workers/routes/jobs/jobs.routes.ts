@@ -36,8 +36,19 @@ export const jobRequestSchema = z
     z
       .object({ lock: lockSchema, params: paramsSchema, dryRun: z.boolean().default(false), include: includeSchema })
       .strict(),
+    z
+      .object({
+        job: z.string().min(1).max(64).describe("The completed job to regenerate incrementally."),
+        version: z.number().int().min(1).optional().describe("The graph version to pin; the latest unless named."),
+        only: z
+          .literal("affected")
+          .describe(
+            "Re-render only the artifacts the version changes or adds; the job's others are carried over as they are.",
+          ),
+      })
+      .strict(),
   ])
-  .refine((body) => body.include === undefined || body.dryRun, {
+  .refine((body) => !("include" in body) || body.include === undefined || body.dryRun, {
     message: "include needs dryRun: a job's content is read from its artifacts.",
     path: ["include"],
   })
@@ -51,11 +62,19 @@ export const jobSchema = z
     pinned: z.boolean().describe("A pinned job is kept by retention whatever its age (`POST /v1/jobs/{id}/pin`)."),
     lock: lockSchema,
     lockHash: z.string(),
+    baseJob: z
+      .string()
+      .nullable()
+      .describe('For an incremental job (`only: "affected"`): the completed job it regenerates.'),
     counts: z.object({
       total: z.number().int(),
       artifacts: z.number().int(),
       skipped: z.number().int(),
       bytes: z.number().int(),
+      carried: z
+        .number()
+        .int()
+        .describe("Of `total`, the units an incremental job carries over from its base job instead of rendering."),
     }),
     error: z.string().nullable(),
     createdAt: z.string(),
