@@ -5,7 +5,6 @@ import type { JobRow } from "../db/schema";
 import { runDriftCheck, validateDriftFiles } from "../drift/drift-check";
 import { DriftReportStore } from "../drift/drift-report-store";
 import { jobImpact } from "../jobs/job-impact";
-import { generatorPin } from "../jobs/job-inputs";
 import { startJob } from "../jobs/run-job";
 import { tenantObject } from "../tenant-object-stub";
 
@@ -46,7 +45,8 @@ async function driftCheck(
 
 /**
  * The impact of a new graph version on the job. A run that finds files to change, add or remove is
- * drift; with `regenerate`, it also starts the job's generator over that version with the job's params.
+ * drift; with `regenerate`, it also starts the job's incremental regeneration at that version (the
+ * job's templates and params, only the affected units rendered).
  */
 async function impact(
   env: Env,
@@ -60,8 +60,8 @@ async function impact(
   const affected = summary.changed + summary.added + summary.removed;
   let regeneratedJobId: string | null = null;
   if (regenerate && affected > 0) {
-    const lock = parseLock(job.lock);
-    const pin = await generatorPin(env, tenant, { graph: lock.graph.name, version, generator: lock.generator.name });
+    // Incremental: only the affected units are rendered, the others carried over from the job.
+    const pin = { kind: "rebase" as const, baseJobId: job.id, lock: parseLock(job.lock), version };
     regeneratedJobId = (await startJob(env, tenant, pin, job.params)).id;
   }
   return { status: affected > 0 ? "drift" : "clean", counts: { ...summary }, reportId: null, regeneratedJobId };
