@@ -1,4 +1,5 @@
 import { and, asc, eq, gt, or } from "drizzle-orm";
+import type { FlagOverrides } from "../../shared/contracts/flags";
 import { randomId } from "../../shared/core/encoding";
 import type { TenantSigningKey } from "../../shared/crypto/tenant-keys";
 import type { Database } from "../db/client";
@@ -52,7 +53,14 @@ export class TenantDirectory {
     requestId: string,
     now: string,
   ): Promise<TenantRow> {
-    const row: TenantRow = { id: randomId("tn"), ...input, status: "active", createdAt: now, updatedAt: now };
+    const row: TenantRow = {
+      id: randomId("tn"),
+      ...input,
+      status: "active",
+      flags: {},
+      createdAt: now,
+      updatedAt: now,
+    };
     const key = await signingKey(row.id);
     await this.db.batch([
       this.db.insert(tenants).values(row),
@@ -113,6 +121,29 @@ export class TenantDirectory {
         target: id,
         requestId,
         detail: changes,
+        createdAt: now,
+      }),
+    ]);
+    return updated[0];
+  }
+
+  /** Replaces the tenant's feature-flag overrides and records the change in the audit log, in one batch. */
+  async setFlagOverrides(
+    id: string,
+    overrides: FlagOverrides,
+    actor: string,
+    requestId: string,
+    now: string,
+  ): Promise<TenantRow | undefined> {
+    const [updated] = await this.db.batch([
+      this.db.update(tenants).set({ flags: overrides, updatedAt: now }).where(eq(tenants.id, id)).returning(),
+      this.db.insert(auditLog).values({
+        tenantId: id,
+        actor,
+        action: "tenant.flags.update",
+        target: id,
+        requestId,
+        detail: { overrides },
         createdAt: now,
       }),
     ]);

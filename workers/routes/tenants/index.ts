@@ -7,4 +7,6 @@ export const tenantRoutes = createRouter()
   .openapi(routes.listTenants, handlers.listTenants)
   .openapi(routes.getTenant, handlers.getTenant)
   .openapi(routes.updateTenant, handlers.updateTenant)
-  .openapi(routes.deleteTenant, handlers.deleteTenant);
+  .openapi(routes.deleteTenant, handlers.deleteTenant)
+  .openapi(routes.getTenantFlags, handlers.getTenantFlags)
+  .openapi(routes.putTenantFlags, handlers.putTenantFlags);

@@ -1,3 +1,4 @@
+import { tenantFlagsView } from "../../../shared/contracts/flags";
 import { randomId } from "../../../shared/core/encoding";
 import { createTenantSigningKey } from "../../../shared/crypto/tenant-keys";
 import { generateApiKeySecret } from "../../auth/api-key-secret";
@@ -91,4 +92,22 @@ export const deleteTenant: AppRouteHandler<typeof routes.deleteTenant> = async (
   await tenantObject(c.env, tenant).deleteAllData();
   c.executionCtx.waitUntil(new ContentStore(c.env.ARTIFACTS, id).deleteAll());
   return c.body(null, 204);
+};
+
+export const getTenantFlags: AppRouteHandler<typeof routes.getTenantFlags> = async (c) => {
+  const tenant = await new TenantDirectory(database(c.env.DB)).findById(c.req.valid("param").id);
+  if (!tenant) throw notFound("The tenant");
+  return c.json(tenantFlagsView(tenant), 200);
+};
+
+export const putTenantFlags: AppRouteHandler<typeof routes.putTenantFlags> = async (c) => {
+  const { id } = c.req.valid("param");
+  const { overrides } = c.req.valid("json");
+  const directory = new TenantDirectory(database(c.env.DB));
+  if (!(await directory.findById(id))) throw notFound("The tenant");
+  const updated = await directory.setFlagOverrides(id, overrides, OPERATOR, c.var.requestId, new Date().toISOString());
+  if (!updated) throw notFound("The tenant");
+  // Other locations see the change when their cached copy of the tenant expires (CREDENTIAL_CACHE_TTL_MS).
+  edgeCredentials.forgetTenant(id, Date.now());
+  return c.json(tenantFlagsView(updated), 200);
 };
