@@ -1,8 +1,11 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { resolveFlag } from "../../shared/contracts/flags";
 import { bytesToHex, utf8 } from "../../shared/core/encoding";
 import { app } from "../../workers/app";
+import { tokenConfig } from "../../workers/auth/config";
+import { CREDENTIAL_CACHE_TTL_MS, EdgeCredentials } from "../../workers/auth/edge-credentials";
 import {
   ADMIN_TOKEN,
   BASE,
@@ -290,6 +293,29 @@ describe("flags at the edge", () => {
     await waitOnExecutionContext(ctx);
     expect(res.status).toBe(201);
     expect(d1Calls).toBe(0);
+  });
+});
+
+describe("staleness bound", () => {
+  it("another location applies a flag change at most CREDENTIAL_CACHE_TTL_MS later, API key or platform token", async () => {
+    const tenant = await createTenant();
+    const token = (
+      (await (await call("/v1/auth/token", { method: "POST", headers: bearer(tenant.apiKey) })).json()) as {
+        accessToken: string;
+      }
+    ).accessToken;
+    const location = new EdgeCredentials();
+    const identify = (credential: string, nowMs: number) =>
+      location.identify(credential, env, () => tokenConfig(env), nowMs);
+    const webhooksAt = async (credential: string, nowMs: number) =>
+      resolveFlag("webhooks", (await identify(credential, nowMs)).tenant).value;
+    const t0 = Date.now();
+    expect(await webhooksAt(tenant.apiKey, t0)).toBe(true);
+    await setFlags(tenant, { webhooks: false });
+    expect(await webhooksAt(tenant.apiKey, t0 + CREDENTIAL_CACHE_TTL_MS - 1)).toBe(true);
+    expect(await webhooksAt(tenant.apiKey, t0 + CREDENTIAL_CACHE_TTL_MS)).toBe(false);
+    // The token's claims were confirmed before the change: trusted for less than the bound, then read again.
+    expect(await webhooksAt(token, t0 + CREDENTIAL_CACHE_TTL_MS + 1)).toBe(false);
   });
 });
 
