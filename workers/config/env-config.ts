@@ -3,7 +3,6 @@ import { DEV_MASTER_SECRET } from "../auth/config";
 import { HttpError } from "../problems/http-error";
 
 const positiveInteger = z.string().regex(/^[1-9][0-9]{0,14}$/, "a positive integer");
-const nonNegativeInteger = z.string().regex(/^(?:0|[1-9][0-9]{0,14})$/, "a non-negative integer");
 const present = (what: string) =>
   z.custom<object>((value) => typeof value === "object" && value !== null, `the ${what} binding is missing`);
 const optionalText = z.string().optional();
@@ -25,7 +24,7 @@ export const envConfigSchema = z
       .string()
       .regex(/^[A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*$/, "a comma-separated list of JWS algorithms"),
     MAX_BODY_BYTES: positiveInteger,
-    USAGE_FLUSH_DELAY_MS: nonNegativeInteger,
+    USAGE_FLUSH_DELAY_MS: positiveInteger,
     MASTER_SECRET: z.string({ error: "the secret is missing" }).min(32, "must be at least 32 characters"),
     // Optional: without it operator routes answer 403 operator-disabled.
     ADMIN_TOKEN: optionalText,
