@@ -107,6 +107,11 @@ function parseOverride(
 export const flagOverridesSchema = z
   .record(z.string(), z.union([flagValueSchema, rolloutShape]))
   .transform((input, ctx) => {
+    // More entries than flags cannot all be valid: one issue, not one per entry of a hostile body.
+    if (Object.keys(input).length > FLAG_NAMES.length) {
+      ctx.addIssue({ code: "custom", message: `at most ${FLAG_NAMES.length} flags: ${FLAG_NAMES.join(", ")}` });
+      return z.NEVER;
+    }
     const overrides: FlagOverrides = {};
     for (const [name, value] of Object.entries(input)) {
       if (!isFlagName(name)) {

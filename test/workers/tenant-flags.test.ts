@@ -100,6 +100,7 @@ describe("tenant flags (operator API)", () => {
       [{ eventStreams: { percentage: 150, value: false } }, "overrides.eventStreams.percentage"],
       [{ eventStreams: { percentage: 50, value: 1 } }, "overrides.eventStreams.value"],
       [[true], "overrides"],
+      [Object.fromEntries(Array.from({ length: 5_000 }, (_, index) => [`flag${index}`, true])), "overrides"],
     ];
     for (const [overrides, field] of cases) {
       const problem = await expectProblem(await putFlags(tenant.id, overrides), 400, "validation-error");

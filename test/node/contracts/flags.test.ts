@@ -128,4 +128,9 @@ describe("override validation", () => {
     expect(fieldsOf({ triggers: { percentage: 50, value: true, extra: 1 } })).toEqual(["triggers"]);
     expect(fieldsOf({ triggers: [true] })).toEqual(["triggers"]);
   });
+
+  it("answers a body of many unknown flags with one issue", () => {
+    const hostile = Object.fromEntries(Array.from({ length: 10_000 }, (_, index) => [`flag${index}`, true]));
+    expect(fieldsOf(hostile)).toEqual([""]);
+  });
 });
