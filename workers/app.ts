@@ -7,6 +7,7 @@ import { maxBodySize } from "./middleware/body-limit";
 import { d1Session } from "./middleware/d1-session";
 import { requestContext } from "./middleware/request-context";
 import { responseHeaders } from "./middleware/response-headers";
+import { validEnvironment } from "./middleware/valid-environment";
 import { createRouter } from "./openapi";
 import { problemFromDomainError } from "./problems/domain-problems";
 import { problemFromHttpException } from "./problems/framework-problem";
@@ -36,6 +37,7 @@ import { webhookRoutes } from "./routes/webhooks/index";
 export const app = createRouter();
 
 app.use("*", requestContext);
+app.use("*", validEnvironment);
 app.use("*", responseHeaders);
 app.use("*", abuseGuard);
 app.use("*", maxBodySize);

@@ -4,9 +4,9 @@ import type { TenantRow } from "./db/schema";
 /**
  * What the edge knows about the caller's tenant: enough to authorize, rate-limit and address its
  * Durable Object. It comes from a platform token's claims or from the credential cache, not from a
- * fresh D1 read, so it may be up to CREDENTIAL_CACHE_TTL_MS old.
+ * fresh D1 read, so it may be up to CREDENTIAL_CACHE_TTL_MS old; so may its feature-flag overrides.
  */
-export type TenantSnapshot = Pick<TenantRow, "id" | "slug" | "plan" | "jurisdiction"> & {
+export type TenantSnapshot = Pick<TenantRow, "id" | "slug" | "plan" | "jurisdiction" | "flags"> & {
   /** Credential lookups find live tenants only: one being erased has no snapshot. */
   status: Exclude<TenantRow["status"], "erasing">;
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bearer, call, createKey, createTenant, expectProblem, jsonBody } from "./helpers";
+import { ADMIN_TOKEN, bearer, call, createKey, createTenant, expectProblem, jsonBody } from "./helpers";
 import { runJob } from "./job-helpers";
 
 /** Tenant A's owner credentials against every tenant-scoped route, with tenant B's ids. */
@@ -171,6 +171,27 @@ describe("cross-tenant matrix", () => {
     expect((await call(`/v1/triggers/${trigger.id}`, { headers: bearer(b.apiKey) })).status).toBe(200);
     expect((await call(`/v1/webhooks/${webhook.id}`, { headers: bearer(b.apiKey) })).status).toBe(200);
     expect((await call(`/v1/monitors/${monitor.id}`, { headers: bearer(b.apiKey) })).status).toBe(200);
+  });
+
+  it("flags: another tenant's are out of reach, and /v1/me shows only the caller's", async () => {
+    const a = await createTenant();
+    const b = await createTenant();
+    const put = await call(
+      `/v1/tenants/${b.id}/flags`,
+      jsonBody({ overrides: { webhooks: false } }, ADMIN_TOKEN, "PUT"),
+    );
+    expect(put.status).toBe(200);
+    await expectProblem(await call(`/v1/tenants/${b.id}/flags`, { headers: bearer(a.apiKey) }), 401, "unauthorized");
+    await expectProblem(
+      await call(`/v1/tenants/${b.id}/flags`, jsonBody({ overrides: {} }, a.apiKey, "PUT")),
+      401,
+      "unauthorized",
+    );
+    const me = (await (await call("/v1/me", { headers: bearer(a.apiKey) })).json()) as { flags: { webhooks: boolean } };
+    expect(me.flags.webhooks).toBe(true);
+    expect(
+      (await call("/v1/webhooks", jsonBody({ url: "http://127.0.0.1:9/hook", events: ["job.*"] }, a.apiKey))).status,
+    ).toBe(201);
   });
 
   it("streams and tickets stay within the credential's tenant", async () => {

@@ -100,6 +100,7 @@ export class EdgeCredentials {
         plan: claims.plan,
         status: claims.status,
         jurisdiction: claims.jurisdiction,
+        flags: claims.flags,
       };
       const principal: Principal = {
         ...base,

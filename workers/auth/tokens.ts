@@ -9,6 +9,7 @@ import {
   jwtVerify,
   SignJWT,
 } from "jose";
+import { type FlagOverrides, storedFlagOverrides } from "../../shared/contracts/flags";
 import { isRole, type Role } from "../../shared/contracts/roles";
 import { HttpError } from "../problems/http-error";
 import { platformJwks, platformSigningKey } from "./platform-keys";
@@ -57,6 +58,8 @@ export interface PlatformEdgeClaims {
   plan: string;
   status: "active" | "suspended";
   jurisdiction: string | null;
+  /** The tenant's feature-flag overrides (`flg`, left out when there are none), as old as the rest. */
+  flags: FlagOverrides;
   confirmedAtSeconds: number;
 }
 
@@ -78,6 +81,7 @@ export async function issuePlatformToken(
     plan: edge.plan,
     status: edge.status,
     ...(edge.jurisdiction === null ? {} : { jur: edge.jurisdiction }),
+    ...(Object.keys(edge.flags).length === 0 ? {} : { flg: edge.flags }),
     chk: edge.confirmedAtSeconds,
   })
     .setProtectedHeader({ alg: "EdDSA", kid: key.kid, typ: "JWT" })
@@ -166,12 +170,14 @@ export async function verifyJwt(token: string, config: TokenConfig, nowSeconds: 
 
 /** The edge claims of a platform token, or nothing when one is missing or malformed (then D1 is asked). */
 function edgeClaimsOf(payload: JWTPayload): { edge: PlatformEdgeClaims } | Record<string, never> {
-  const { key, slug, plan, status, jur, chk } = payload;
+  const { key, slug, plan, status, jur, flg, chk } = payload;
   if (typeof key !== "string" || typeof slug !== "string" || typeof plan !== "string") return {};
   if (status !== "active" && status !== "suspended") return {};
   if (jur !== undefined && typeof jur !== "string") return {};
   if (typeof chk !== "number" || !Number.isSafeInteger(chk)) return {};
-  return { edge: { apiKeyId: key, slug, plan, status, jurisdiction: jur ?? null, confirmedAtSeconds: chk } };
+  if (flg !== undefined && (typeof flg !== "object" || flg === null || Array.isArray(flg))) return {};
+  const flags = storedFlagOverrides(flg);
+  return { edge: { apiKeyId: key, slug, plan, status, jurisdiction: jur ?? null, flags, confirmedAtSeconds: chk } };
 }
 
 function describeJoseError(error: unknown): string {

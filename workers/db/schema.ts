@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { FlagOverrides } from "../../shared/contracts/flags";
 
 /** Control-plane tables in D1. Every tenant-owned table carries `tenant_id`. */
 
@@ -15,6 +16,8 @@ export const tenants = sqliteTable(
     status: text("status", { enum: ["active", "suspended", "erasing"] })
       .notNull()
       .default("active"),
+    /** Operator overrides of feature flags (shared/contracts/flags.ts); flags not named follow the plan. */
+    flags: text("flags", { mode: "json" }).$type<FlagOverrides>().notNull().default({}),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },

@@ -26,6 +26,7 @@ const tenantColumns = {
   plan: tenants.plan,
   jurisdiction: tenants.jurisdiction,
   status: tenants.status,
+  flags: tenants.flags,
 };
 
 const grantColumns = { keyId: apiKeys.id, role: apiKeys.role, expiresAt: apiKeys.expiresAt, tenant: tenantColumns };

@@ -1,4 +1,5 @@
 import { and, asc, eq, gt, ne, or } from "drizzle-orm";
+import type { FlagOverrides } from "../../shared/contracts/flags";
 import { randomId } from "../../shared/core/encoding";
 import type { TenantSigningKey } from "../../shared/crypto/tenant-keys";
 import type { Database } from "../db/client";
@@ -78,7 +79,14 @@ export class TenantDirectory {
     requestId: string,
     now: string,
   ): Promise<LiveTenantRow> {
-    const row: LiveTenantRow = { id: randomId("tn"), ...input, status: "active", createdAt: now, updatedAt: now };
+    const row: LiveTenantRow = {
+      id: randomId("tn"),
+      ...input,
+      status: "active",
+      flags: {},
+      createdAt: now,
+      updatedAt: now,
+    };
     const key = await signingKey(row.id);
     await this.db.batch([
       this.db.insert(tenants).values(row),
@@ -147,6 +155,33 @@ export class TenantDirectory {
       }),
     ]);
     return liveOrUndefined(updated[0]);
+  }
+
+  /** Replaces the tenant's feature-flag overrides and records the change in the audit log, in one batch. */
+  async setFlagOverrides(
+    id: string,
+    overrides: FlagOverrides,
+    actor: string,
+    requestId: string,
+    now: string,
+  ): Promise<TenantRow | undefined> {
+    const [updated] = await this.db.batch([
+      this.db
+        .update(tenants)
+        .set({ flags: overrides, updatedAt: now })
+        .where(and(eq(tenants.id, id), liveTenant))
+        .returning(),
+      this.db.insert(auditLog).values({
+        tenantId: id,
+        actor,
+        action: "tenant.flags.update",
+        target: id,
+        requestId,
+        detail: { overrides },
+        createdAt: now,
+      }),
+    ]);
+    return updated[0];
   }
 
   /**

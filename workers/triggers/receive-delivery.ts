@@ -7,6 +7,7 @@ import type { JobRow, TriggerRow } from "../db/schema";
 import { rateLimitedError } from "../middleware/rate-limit-headers";
 import { usageFlushDelayMs } from "../middleware/request-metering";
 import { requestUsageBatch } from "../middleware/request-usage-batch";
+import { assertFeatureEnabled } from "../middleware/require-feature";
 import { takeTenantRequest } from "../middleware/tenant-rate-limit";
 import { problemFromDomainError } from "../problems/domain-problems";
 import { HttpError, problemTypeUri } from "../problems/http-error";
@@ -165,6 +166,8 @@ export async function receiveDelivery(env: Env, delivery: HookDelivery): Promise
   }
   if (tenant.status === "suspended")
     throw new HttpError(403, "tenant-suspended", "Forbidden", "This tenant is suspended.");
+  // Checked after the signature, so an unsigned request learns nothing about the trigger.
+  assertFeatureEnabled(tenant, "triggers");
   const decision = await takeTenantRequest(env, tenant, delivery.nowMs);
   if (!decision.allowed) throw rateLimitedError(decision);
   let status = 500;

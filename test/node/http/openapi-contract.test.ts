@@ -1,9 +1,10 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
 import { app } from "../../../workers/app";
+import { testEnvironment } from "../config/test-environment";
 
-/** Just enough of the Worker's bindings for middleware that runs on every request. */
-const env = { ABUSE_LIMITER: { limit: async () => ({ success: true }) }, MAX_BODY_BYTES: "1048576" };
+/** A valid environment (checked on every request) whose bindings only the abuse guard uses here. */
+const env = testEnvironment();
 
 interface Operation {
   requestBody?: { content?: Record<string, { schema?: unknown }> };

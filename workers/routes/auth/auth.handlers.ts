@@ -1,4 +1,5 @@
 import type { z } from "@hono/zod-openapi";
+import { resolveFlag } from "../../../shared/contracts/flags";
 import { roleAtLeast } from "../../../shared/contracts/roles";
 import { masterSecret, tokenConfig } from "../../auth/config";
 import { platformJwks } from "../../auth/platform-keys";
@@ -41,7 +42,8 @@ export const exchangeToken: AppRouteHandler<typeof routes.exchangeToken> = async
     throw new HttpError(403, "insufficient-role", "Forbidden", `The key cannot grant the ${role} role.`);
   }
   const now = Math.floor(Date.now() / 1000);
-  const requestedTtl = body.ttlSeconds ?? MAX_TOKEN_TTL_SECONDS;
+  const flagTtlCap = resolveFlag("maxTokenTtlSeconds", tenant).value as number;
+  const requestedTtl = Math.min(body.ttlSeconds ?? MAX_TOKEN_TTL_SECONDS, flagTtlCap);
   // A token never outlives the key it was exchanged for.
   const keyExpiresAt =
     principal.apiKeyExpiresAtMs === undefined ? undefined : Math.floor(principal.apiKeyExpiresAtMs / 1000);
@@ -58,6 +60,7 @@ export const exchangeToken: AppRouteHandler<typeof routes.exchangeToken> = async
         plan: tenant.plan,
         status: tenant.status,
         jurisdiction: tenant.jurisdiction,
+        flags: tenant.flags,
         // The claims are as old as the D1 read they come from, so the revocation bound holds for the token too.
         confirmedAtSeconds: Math.floor(principal.confirmedAtMs / 1000),
       },

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { cloudEventSchema } from "../../../shared/contracts/events";
 import { requireRole } from "../../auth/authenticate";
 import { meterRequest } from "../../middleware/request-metering";
+import { requireFeature } from "../../middleware/require-feature";
 import { tenantRateLimit } from "../../middleware/tenant-rate-limit";
 import { tenantRequest } from "../../middleware/tenant-request";
 import { bearerSecurity, problemResponses } from "../../openapi";
@@ -64,7 +65,13 @@ const streamQuery = z.object({
     .describe("A single-use ticket from POST /v1/events/tickets, for clients that cannot send headers."),
 });
 
-const streamMiddleware = [authenticateEventStream, tenantRateLimit, meterRequest, requireRole("viewer")];
+const streamMiddleware = [
+  authenticateEventStream,
+  tenantRateLimit,
+  meterRequest,
+  requireRole("viewer"),
+  requireFeature("eventStreams"),
+];
 
 export const streamEvents = createRoute({
   method: "get",
@@ -113,7 +120,7 @@ export const createEventTicket = createRoute({
   tags: ["events"],
   summary: "A single-use ticket that opens this tenant's event stream or socket within 60 s (viewer and up)",
   security: bearerSecurity,
-  middleware: [...tenantRequest, requireRole("viewer")] as const,
+  middleware: [...tenantRequest, requireRole("viewer"), requireFeature("eventStreams")] as const,
   responses: {
     201: {
       description: "The ticket: pass it as `?ticket=` to /v1/events/stream or /v1/events/ws",

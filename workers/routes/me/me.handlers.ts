@@ -1,3 +1,4 @@
+import { effectiveFlagValues } from "../../../shared/contracts/flags";
 import { unauthorized } from "../../auth/credential-problems";
 import { database } from "../../db/client";
 import type { AppRouteHandler } from "../../openapi";
@@ -18,6 +19,7 @@ export const me: AppRouteHandler<typeof routes.me> = async (c) => {
       credential: principal.credential,
       apiKeyId: principal.apiKeyId ?? null,
       tokenId: principal.tokenId ?? null,
+      flags: effectiveFlagValues(tenant),
     },
     200,
   );

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { flagValuesSchema } from "../../../shared/contracts/flags";
 import { roleSchema } from "../../../shared/contracts/roles";
 import { tenantSchema } from "../../../shared/contracts/tenants";
 import { tenantRequest } from "../../middleware/tenant-request";
@@ -12,6 +13,7 @@ const meSchema = z
     credential: z.enum(["api-key", "platform-token", "external-token", "event-ticket"]),
     apiKeyId: z.string().nullable(),
     tokenId: z.string().nullable(),
+    flags: flagValuesSchema.describe("The tenant's effective feature flags"),
   })
   .meta({ id: "Me" });
 

@@ -8,4 +8,6 @@ export const tenantRoutes = createRouter()
   .openapi(routes.getTenant, handlers.getTenant)
   .openapi(routes.updateTenant, handlers.updateTenant)
   .openapi(routes.deleteTenant, handlers.deleteTenant)
-  .openapi(routes.getTenantErasure, handlers.getTenantErasure);
+  .openapi(routes.getTenantErasure, handlers.getTenantErasure)
+  .openapi(routes.getTenantFlags, handlers.getTenantFlags)
+  .openapi(routes.putTenantFlags, handlers.putTenantFlags);

@@ -1,3 +1,4 @@
+import { tenantFlagsView } from "../../../shared/contracts/flags";
 import { randomId } from "../../../shared/core/encoding";
 import { createTenantSigningKey } from "../../../shared/crypto/tenant-keys";
 import { generateApiKeySecret } from "../../auth/api-key-secret";
@@ -105,4 +106,22 @@ export const getTenantErasure: AppRouteHandler<typeof routes.getTenantErasure> =
   const erasure = await new TenantErasures(database(c.env.DB)).find(c.req.valid("param").id);
   if (!erasure) throw notFound("The tenant erasure");
   return c.json(tenantErasureView(erasure), 200);
+};
+
+export const getTenantFlags: AppRouteHandler<typeof routes.getTenantFlags> = async (c) => {
+  const tenant = await new TenantDirectory(database(c.env.DB)).findById(c.req.valid("param").id);
+  if (!tenant) throw notFound("The tenant");
+  return c.json(tenantFlagsView(tenant), 200);
+};
+
+export const putTenantFlags: AppRouteHandler<typeof routes.putTenantFlags> = async (c) => {
+  const { id } = c.req.valid("param");
+  const { overrides } = c.req.valid("json");
+  const directory = new TenantDirectory(database(c.env.DB));
+  if (!(await directory.findById(id))) throw notFound("The tenant");
+  const updated = await directory.setFlagOverrides(id, overrides, OPERATOR, c.var.requestId, new Date().toISOString());
+  if (!updated) throw notFound("The tenant");
+  // Other locations see the change when their cached copy of the tenant expires (CREDENTIAL_CACHE_TTL_MS).
+  edgeCredentials.forgetTenant(id, Date.now());
+  return c.json(tenantFlagsView(updated), 200);
 };

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { putTenantFlagsSchema, tenantFlagsSchema } from "../../../shared/contracts/flags";
 import {
   createdTenantSchema,
   createTenantSchema,
@@ -108,5 +109,39 @@ export const getTenantErasure = createRoute({
   responses: {
     200: { description: "The erasure", content: { "application/json": { schema: tenantErasureSchema } } },
     ...problemResponses(401, 403, 404),
+  },
+});
+
+export const getTenantFlags = createRoute({
+  method: "get",
+  path: "/tenants/{id}/flags",
+  tags: ["tenants"],
+  summary: "A tenant's feature flags: effective values, plan defaults, overrides and rollouts (operator)",
+  security: bearerSecurity,
+  middleware: [requireOperator] as const,
+  request: { params: tenantIdParam },
+  responses: {
+    200: { description: "The tenant's flags", content: { "application/json": { schema: tenantFlagsSchema } } },
+    ...problemResponses(401, 403, 404),
+  },
+});
+
+export const putTenantFlags = createRoute({
+  method: "put",
+  path: "/tenants/{id}/flags",
+  tags: ["tenants"],
+  summary: "Replace a tenant's feature-flag overrides (operator); audit-logged",
+  security: bearerSecurity,
+  middleware: [requireOperator, requireJsonBody] as const,
+  request: {
+    params: tenantIdParam,
+    body: { required: true, content: { "application/json": { schema: putTenantFlagsSchema } } },
+  },
+  responses: {
+    200: {
+      description: "The tenant's flags after the change",
+      content: { "application/json": { schema: tenantFlagsSchema } },
+    },
+    ...problemResponses(400, 401, 403, 404, 413, 415),
   },
 });

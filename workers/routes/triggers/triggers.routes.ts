@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createdTriggerSchema, createTriggerSchema, triggerSchema } from "../../../shared/contracts/triggers";
 import { requireRole } from "../../auth/authenticate";
+import { requireFeature } from "../../middleware/require-feature";
 import { tenantRequest } from "../../middleware/tenant-request";
 import { bearerSecurity, problemResponses, requireJsonBody } from "../../openapi";
 import { pageQuerySchema } from "../../repository/pagination";
@@ -17,7 +18,13 @@ export const createTrigger = createRoute({
   summary:
     "Create a trigger: an inbound webhook URL whose signed deliveries start a generation or sync a graph (admin); the secret is shown once",
   security: bearerSecurity,
-  middleware: [...tenantRequest, requireRole("admin"), requireJsonBody, checkTriggerAction] as const,
+  middleware: [
+    ...tenantRequest,
+    requireRole("admin"),
+    requireFeature("triggers"),
+    requireJsonBody,
+    checkTriggerAction,
+  ] as const,
   request: { body: { required: true, content: { "application/json": { schema: createTriggerSchema } } } },
   responses: {
     201: { description: "Created", content: { "application/json": { schema: createdTriggerSchema } } },

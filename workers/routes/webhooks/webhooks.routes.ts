@@ -8,6 +8,7 @@ import {
   webhookWithSecretSchema,
 } from "../../../shared/contracts/webhooks";
 import { requireRole } from "../../auth/authenticate";
+import { requireFeature } from "../../middleware/require-feature";
 import { tenantRequest } from "../../middleware/tenant-request";
 import { bearerSecurity, problemResponses, requireJsonBody } from "../../openapi";
 import { pageQuerySchema } from "../../repository/pagination";
@@ -31,7 +32,7 @@ export const createWebhook = createRoute({
   tags: ["webhooks"],
   summary: "Subscribe an endpoint to events (admin and up); the signing secret is shown once",
   security: bearerSecurity,
-  middleware: [...tenantRequest, requireRole("admin"), requireJsonBody] as const,
+  middleware: [...tenantRequest, requireRole("admin"), requireFeature("webhooks"), requireJsonBody] as const,
   request: { body: { required: true, content: { "application/json": { schema: createWebhookSchema } } } },
   responses: {
     201: json("Created", webhookWithSecretSchema),
@@ -67,7 +68,7 @@ export const updateWebhook = createRoute({
   tags: ["webhooks"],
   summary: "Change a webhook's url, events or description, or enable or disable it (admin and up)",
   security: bearerSecurity,
-  middleware: [...tenantRequest, requireRole("admin"), requireJsonBody] as const,
+  middleware: [...tenantRequest, requireRole("admin"), requireFeature("webhooks"), requireJsonBody] as const,
   request: {
     params: webhookIdParam,
     body: { required: true, content: { "application/json": { schema: updateWebhookSchema } } },
@@ -95,7 +96,7 @@ export const rotateWebhookSecret = createRoute({
   tags: ["webhooks"],
   summary: "A new signing secret, shown once (admin and up); the previous one keeps signing alongside it for 24 hours",
   security: bearerSecurity,
-  middleware: [...tenantRequest, requireRole("admin")] as const,
+  middleware: [...tenantRequest, requireRole("admin"), requireFeature("webhooks")] as const,
   request: { params: webhookIdParam },
   responses: {
     200: json("The webhook and its new secret", webhookWithSecretSchema),
@@ -109,7 +110,7 @@ export const testWebhook = createRoute({
   tags: ["webhooks"],
   summary: "Queue a `dev.kgen.webhook.test` event for this endpoint only; it is not added to the event log (admin)",
   security: bearerSecurity,
-  middleware: [...tenantRequest, requireRole("admin")] as const,
+  middleware: [...tenantRequest, requireRole("admin"), requireFeature("webhooks")] as const,
   request: { params: webhookIdParam },
   responses: { 202: json("Queued", queuedDeliverySchema), ...problemResponses(400, 401, 403, 404, 409, 429) },
 });
@@ -148,7 +149,7 @@ export const redeliver = createRoute({
   tags: ["webhooks"],
   summary: "Send a delivery again: a new attempt with the same delivery id (admin and up)",
   security: bearerSecurity,
-  middleware: [...tenantRequest, requireRole("admin")] as const,
+  middleware: [...tenantRequest, requireRole("admin"), requireFeature("webhooks")] as const,
   request: { params: deliveryParams },
   responses: { 202: json("Queued", queuedDeliverySchema), ...problemResponses(400, 401, 403, 404, 409, 429) },
 });

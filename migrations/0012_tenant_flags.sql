@@ -1,0 +1,1 @@
+ALTER TABLE `tenants` ADD `flags` text DEFAULT '{}' NOT NULL;
