@@ -8,6 +8,7 @@ const benches = [
   "latency",
   "webhooks",
   "remote-cli",
+  "graph-capacity",
 ] as const;
 
 const [name, ...args] = process.argv.slice(2);
