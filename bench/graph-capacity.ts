@@ -80,5 +80,7 @@ export async function measureGraphCapacity(triples = 200_000): Promise<GraphCapa
 
 export default async function (args: string[]): Promise<void> {
   const size = args.find((arg) => /^\d+$/.test(arg));
-  console.log(JSON.stringify({ bench: "graph-capacity", ...(await measureGraphCapacity(size ? Number(size) : undefined)) }));
+  console.log(
+    JSON.stringify({ bench: "graph-capacity", ...(await measureGraphCapacity(size ? Number(size) : undefined)) }),
+  );
 }

@@ -120,6 +120,7 @@ export async function externalCanonicalDocument(
   try {
     db.run("DELETE FROM rdf_canonical_line WHERE run = ?", [run]);
     let after: number[] | null = null;
+    let rowsSinceYield = 0;
     for (;;) {
       const { sql, params } = pageQuery(source, after, pageRows);
       const rows = db.all(sql, params);
@@ -142,8 +143,12 @@ export async function externalCanonicalDocument(
       }
       insertLines(db, run, batch);
       if (rows.length < pageRows) break;
-      // Lets the requests that share the thread be answered between pages of a long write.
-      await yieldToEventLoop();
+      rowsSinceYield += rows.length;
+      if (rowsSinceYield >= CANONICAL_PAGE_ROWS) {
+        // Lets the requests that share the thread be answered during a long write.
+        rowsSinceYield = 0;
+        await yieldToEventLoop();
+      }
     }
   } catch (error) {
     document.release();
@@ -191,10 +196,11 @@ export class ExternalCanonicalDocument implements Iterable<Uint8Array> {
       let after: Uint8Array | null = null;
       for (;;) {
         const rows = after
-          ? this.db.all(
-              "SELECT line FROM rdf_canonical_line WHERE run = ? AND line > ? ORDER BY line LIMIT ?",
-              [this.run, after, this.pageRows],
-            )
+          ? this.db.all("SELECT line FROM rdf_canonical_line WHERE run = ? AND line > ? ORDER BY line LIMIT ?", [
+              this.run,
+              after,
+              this.pageRows,
+            ])
           : this.db.all("SELECT line FROM rdf_canonical_line WHERE run = ? ORDER BY line LIMIT ?", [
               this.run,
               this.pageRows,

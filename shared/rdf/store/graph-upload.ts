@@ -15,6 +15,7 @@ import { TripleEncoder, TripleIdBuffer } from "./triple-encoder";
 const CHUNK_ROWS = 5000;
 /** Characters of term text per chunk, well under the 2 MB limit on one bound value. */
 const CHUNK_CHARS = 600_000;
+
 export { MAX_BLANK_NODE_TRIPLES } from "./external-canonical-document";
 export { MAX_VERSION_TRIPLES } from "./graph-capacity";
 
