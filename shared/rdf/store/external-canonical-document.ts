@@ -9,8 +9,8 @@ import { dataFactory, termFromKey } from "./term-key";
 /** Triples read from SQLite per page, and canonical lines written or read back per page. */
 export const CANONICAL_PAGE_ROWS = 5000;
 /**
- * Triples with blank nodes held in memory for RDFC-1.0 labeling (the only part of a version that is): beyond
- * this, 422 `canonicalization-limit`. 200,000 such triples take about 60 MB of the isolate's heap.
+ * Triples with blank nodes held in memory for RDFC-1.0 labeling, the only part of a version that is (the
+ * same bound an upload holds them to): beyond this, 422 `canonicalization-limit`.
  */
 export const MAX_BLANK_NODE_TRIPLES = 200_000;
 /** Characters of one insert's JSON parameter, well under the 2 MB limit on one bound value. */
