@@ -13,7 +13,7 @@ export const CANONICAL_PAGE_ROWS = 5000;
  * same bound an upload holds them to): beyond this, 422 `canonicalization-limit`.
  */
 export const MAX_BLANK_NODE_TRIPLES = 200_000;
-/** Characters of one insert's JSON parameter, well under the 2 MB limit on one bound value. */
+/** Characters of one insert's JSON parameter, well under the 2 MB limit on one bound value (a longer line goes alone). */
 const INSERT_CHARS = 900_000;
 /** Bytes of canonical N-Triples per piece handed to the reader (a longer line gets a piece of its own). */
 const PIECE_BYTES = 1 << 20;
@@ -127,13 +127,14 @@ export async function externalCanonicalDocument(
       if (rows.length === 0) break;
       usage.triplePages += 1;
       usage.mostRowsHeld = Math.max(usage.mostRowsHeld, rows.length);
-      let batch: unknown[] = [];
+      let batch: string[] = [];
       let batchChars = 0;
       for (const row of rows) {
         const line = `${token(String(row[3]))} ${token(String(row[4]))} ${token(String(row[5]))} .\n`;
         // Most lines are stored as text (SQLite's UTF-8 is their order key); the rest go as hex of their key.
-        batch.push(sortsAsUtf8(line) ? line : [codeUnitOrderKeyHex(line)]);
-        batchChars += 2 * line.length + 4;
+        const item = JSON.stringify(sortsAsUtf8(line) ? line : [codeUnitOrderKeyHex(line)]);
+        batch.push(item);
+        batchChars += item.length + 1;
         if (batchChars >= INSERT_CHARS) {
           insertLines(db, run, batch);
           batch = [];
@@ -163,12 +164,13 @@ function compareIds(row: unknown[], ids: readonly number[]): number {
   );
 }
 
-function insertLines(db: SqlDatabase, run: number, batch: unknown[]): void {
+/** Inserts lines given as JSON items: a string is the line, `["<hex>"]` the order key of one. */
+function insertLines(db: SqlDatabase, run: number, batch: string[]): void {
   if (batch.length === 0) return;
   db.run(
     `INSERT OR IGNORE INTO rdf_canonical_line (run, line)
      SELECT ?, CASE type WHEN 'array' THEN unhex(value ->> 0) ELSE CAST(value AS BLOB) END FROM json_each(?)`,
-    [run, JSON.stringify(batch)],
+    [run, `[${batch.join(",")}]`],
   );
 }
 

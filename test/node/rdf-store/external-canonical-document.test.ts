@@ -135,6 +135,31 @@ describe("canonical documents sorted by SQLite", () => {
     expect(lineRows(db)).toBe(0);
   });
 
+  it("split a page's lines into inserts under the bound-value limit when escapes make them long", async () => {
+    const db = nodeSqlDatabase();
+    applySchemaMigrations(db, [quadStoreSchema]);
+    const store = new QuadStore(db, { canonical: { inMemoryTriples: 0 } });
+    const heap = new QuadStore(db);
+    const inserts: number[] = [];
+    const run = db.run.bind(db);
+    db.run = (sql, params) => {
+      if (sql.includes("INSERT OR IGNORE INTO rdf_canonical_line")) inserts.push(String(params?.[1]).length);
+      return run(sql, params);
+    };
+    // Each control character is 6 characters of JSON: 300 such lines are about 5 MB of parameters.
+    const quads = Array.from({ length: 300 }, (_, i) =>
+      DataFactory.quad(
+        DataFactory.namedNode(`http://ex.org/s${i}`),
+        DataFactory.namedNode("http://ex.org/p"),
+        DataFactory.literal(`${i}${"\u0001".repeat(3000)}`),
+      ),
+    );
+    heap.applyPatch("g", { add: quads }, { createdAt: CREATED });
+    expect(await store.versionHash("g", 1)).toBe(await heap.versionHash("g", 1));
+    expect(inserts.length).toBeGreaterThan(2);
+    expect(Math.max(...inserts)).toBeLessThan(1_000_000);
+  });
+
   it("pass the W3C RDFC-1.0 tests on default-graph SHA-256 inputs, relabeling stored blank nodes", async () => {
     let ran = 0;
     for (const testCase of readRdfCanonManifest(manifest)) {
