@@ -61,7 +61,7 @@ export class GraphUpload {
   private readonly encoder: TripleEncoder;
   /** The ids written so far, until there are more than `inMemoryTriples` of them (then dropped). */
   private triples: TripleIdBuffer | null = new TripleIdBuffer();
-  private buffered = 0;
+  private encodedTriples = 0;
   private readonly blankNodeTriples: RDF.Quad[] = [];
   private readonly maxTriples: number;
   private batch: RDF.Quad[] = [];
@@ -149,8 +149,8 @@ export class GraphUpload {
   private flush(): void {
     if (this.batch.length === 0) return;
     const ids = this.encoder.encode(this.batch);
-    this.buffered += ids.length / 3;
-    if (this.buffered > this.access.inMemoryTriples) this.triples = null;
+    this.encodedTriples += ids.length / 3;
+    if (this.encodedTriples > this.access.inMemoryTriples) this.triples = null;
     this.triples?.push(ids);
     this.added += this.access.insert(ids);
     this.batch = [];
