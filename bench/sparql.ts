@@ -194,21 +194,27 @@ class PeakHeap {
   }
 }
 
-/** LUBM-like triples as an N-Triples byte stream, generated as the reader pulls (never held whole). */
+/**
+ * The first `triples` LUBM-like triples as an N-Triples byte stream, generated as the reader pulls (never
+ * held whole). Cut at exactly `triples`: the generator overshoots a little, and `sparql 10000000` must stay
+ * within the 10,000,000-triple version limit.
+ */
 function lubmNTriplesStream(triples: number, heap: PeakHeap): ReadableStream<Uint8Array> {
-  const quads = generateLubm(triples);
+  const quads = generateLubm(triples + 10_000);
   const encoder = new TextEncoder();
+  let emitted = 0;
   return new ReadableStream({
     pull(controller) {
       heap.sample();
       let text = "";
       for (let i = 0; i < 5000; i++) {
-        const next = quads.next();
+        const next = emitted < triples ? quads.next() : { done: true as const, value: undefined };
         if (next.done) {
           if (text) controller.enqueue(encoder.encode(text));
           controller.close();
           return;
         }
+        emitted += 1;
         text += `${quadToNTriplesLine(next.value)}\n`;
       }
       controller.enqueue(encoder.encode(text));
