@@ -10,6 +10,7 @@ const benches = [
   "remote-cli",
   "drift",
   "capacity",
+  "graph-capacity",
 ] as const;
 
 const [name, ...args] = process.argv.slice(2);

@@ -10,7 +10,13 @@ import type { QueryDataset } from "../../shared/rdf/sparql/evaluate/dataset";
 import { type SolutionResult, SPARQL_RESULT_SERIALIZERS } from "../../shared/rdf/sparql/execute/results";
 import { sparqlPrefixDeclarations } from "../../shared/rdf/sparql-prefix-declarations";
 import { MAX_VERSION_TRIPLES } from "../../shared/rdf/store/graph-upload";
-import { type CommitResult, type GraphVersion, QuadStore, type TripleLimits } from "../../shared/rdf/store/quad-store";
+import {
+  type CommitResult,
+  type GraphVersion,
+  QuadStore,
+  type QuadStoreOptions,
+  type TripleLimits,
+} from "../../shared/rdf/store/quad-store";
 import type { SqlDatabase } from "../../shared/sql/sql-database";
 import { SeededRandom } from "../../shared/template/kgen/seeded-random";
 import { HttpError } from "../../workers/problems/http-error";
@@ -145,6 +151,8 @@ export class GraphService {
       hash?: IncrementalHashFactory;
       /** Triples one version may hold (default MAX_VERSION_TRIPLES; tests lower it). */
       maxVersionTriples?: number;
+      /** How large versions are canonicalized (tests force the SQLite-sorted path with tiny pages). */
+      canonical?: QuadStoreOptions["canonical"];
       /** Where each version's prefix declarations are kept for Turtle and TriG output. */
       prefixes?: GraphPrefixes;
       /** The tenant object's event log, whose appends schedule the event fan-out (default: a bare one). */
@@ -156,7 +164,7 @@ export class GraphService {
       storedVersion?: (name: string, version: number) => number;
     } = {},
   ) {
-    this.store = new QuadStore(db);
+    this.store = new QuadStore(db, { canonical: options.canonical });
     this.events = options.events ?? new EventLog(db);
     this.hash = options.hash;
     this.maxVersionTriples = options.maxVersionTriples ?? MAX_VERSION_TRIPLES;

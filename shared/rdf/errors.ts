@@ -43,8 +43,8 @@ export class DocumentTooLargeError extends Error {
 }
 
 /**
- * A graph version would hold more triples than one Durable Object can canonicalize and hash within its
- * memory (the hash needs every triple's ids and every distinct term at once).
+ * A graph version would hold more triples than one version may (MAX_VERSION_TRIPLES, bounded by the
+ * Durable Object's storage).
  */
 export class VersionTooLargeError extends Error {
   readonly limit: number;

@@ -75,7 +75,7 @@ export async function canonicalDocument(
 }
 
 /** The lines of a canonical document in order, as UTF-8 pieces; iterate once. */
-export class CanonicalDocument implements Iterable<Uint8Array> {
+export class CanonicalDocument implements CanonicalLines {
   /** Distinct triples (lines) produced so far. */
   lines = 0;
 
@@ -143,14 +143,28 @@ export class CanonicalDocument implements Iterable<Uint8Array> {
   }
 }
 
+/** A canonical N-Triples document produced piece by piece, held in memory or sorted by SQLite. */
+export interface CanonicalLines extends Iterable<Uint8Array> {
+  /** Distinct triples (lines) produced so far. */
+  readonly lines: number;
+  stream(): ReadableStream<Uint8Array>;
+}
+
 /** The RDFC-1.0 hash of a set of dictionary-encoded triples: SHA-256 of their canonical document. */
 export async function canonicalHashOfTriples(
   triples: Uint32Array,
   keysOf: (ids: number[]) => Map<number, string>,
   options: CanonicalTriplesOptions = {},
 ): Promise<CanonicalTriplesHash> {
-  const document = await canonicalDocument(triples, keysOf, options);
-  const hash = (options.hash ?? incrementalSha256)();
+  return hashCanonicalLines(await canonicalDocument(triples, keysOf, options), options.hash);
+}
+
+/** SHA-256 of a canonical document, read once piece by piece. */
+export async function hashCanonicalLines(
+  document: CanonicalLines,
+  hashFactory: IncrementalHashFactory = incrementalSha256,
+): Promise<CanonicalTriplesHash> {
+  const hash = hashFactory();
   for (const piece of document) await hash.update(piece);
   return { hash: `sha256:${bytesToHex(await hash.digest())}`, triples: document.lines };
 }
@@ -231,7 +245,7 @@ const LITERAL_ESCAPES = /[\u0000-\u001F\u007F"\\]/;
  * A term's canonical N-Triples token from its dictionary key. Most keys need no escaping and already are
  * the token (IRIs, blank nodes, plain and language-tagged literals): skip decoding them into terms.
  */
-function canonicalToken(key: string): string {
+export function canonicalToken(key: string): string {
   const first = key.charCodeAt(0);
   if (first === 95 /* _ */ || (first === 60 /* < */ && !IRI_ESCAPES.test(key.slice(1, -1)))) return key;
   if (first === 34 /* " */) {

@@ -4,6 +4,8 @@ import type { SqlDatabase } from "../../sql/sql-database";
 import { canonicalizeQuads } from "../canonical-hash";
 import { CanonicalizationLimitError, VersionTooLargeError } from "../errors";
 import { canonicalHashOfTriples } from "./canonical-triples";
+import { MAX_BLANK_NODE_TRIPLES } from "./external-canonical-document";
+import { MAX_VERSION_TRIPLES } from "./graph-capacity";
 import type { CommitResult, TripleLimits } from "./quad-store";
 import { QuadStoreError } from "./quad-store-error";
 import { dataFactory } from "./term-key";
@@ -13,13 +15,9 @@ import { TripleEncoder, TripleIdBuffer } from "./triple-encoder";
 const CHUNK_ROWS = 5000;
 /** Characters of term text per chunk, well under the 2 MB limit on one bound value. */
 const CHUNK_CHARS = 600_000;
-/**
- * Triples of one version: hashing a version holds all its ids and distinct terms in memory at once, and
- * 1.5 million LUBM triples were measured to fit a 96 MB V8 heap (2 million did not fit 100 MB).
- */
-export const MAX_VERSION_TRIPLES = 1_500_000;
-/** Triples with blank nodes are held in memory until RDFC-1.0 has labeled them; beyond this, refuse. */
-export const MAX_BLANK_NODE_TRIPLES = 200_000;
+
+export { MAX_BLANK_NODE_TRIPLES } from "./external-canonical-document";
+export { MAX_VERSION_TRIPLES } from "./graph-capacity";
 
 export interface UploadOptions {
   /** Triples the upload may hold: one more is refused as it arrives (default MAX_VERSION_TRIPLES). */
@@ -35,6 +33,10 @@ export interface UploadCommitOptions {
 /** What an upload may do to the store: handed out by `QuadStore.beginUpload` only. */
 export interface UploadAccess {
   db: SqlDatabase;
+  /** Uploads up to this many triples are hashed from their ids in memory; larger ones from the stored rows. */
+  inMemoryTriples: number;
+  /** RDFC-1.0 hash of what the upload stored, sorted by SQLite in bounded memory. */
+  hashStored(hash: IncrementalHashFactory | undefined): Promise<string>;
   termKeys(ids: readonly number[]): Map<number, string>;
   /** Writes encoded triples where this upload's content goes; returns the rows added. */
   insert(ids: readonly number[]): number;
@@ -57,7 +59,9 @@ const hasBlankNode = (quad: RDF.Quad) => quad.subject.termType === "BlankNode" |
  */
 export class GraphUpload {
   private readonly encoder: TripleEncoder;
-  private readonly triples = new TripleIdBuffer();
+  /** The ids written so far, until there are more than `inMemoryTriples` of them (then dropped). */
+  private triples: TripleIdBuffer | null = new TripleIdBuffer();
+  private encodedTriples = 0;
   private readonly blankNodeTriples: RDF.Quad[] = [];
   private readonly maxTriples: number;
   private batch: RDF.Quad[] = [];
@@ -114,11 +118,15 @@ export class GraphUpload {
       this.flush();
     }
     this.encoder.forget();
-    const { hash } = await canonicalHashOfTriples(this.triples.view(), (ids) => this.access.termKeys(ids), {
-      hash: options.hash,
-      canonicalBlankLabels: true,
-    });
-    this.hash = hash;
+    if (this.triples) {
+      const { hash } = await canonicalHashOfTriples(this.triples.view(), (ids) => this.access.termKeys(ids), {
+        hash: options.hash,
+        canonicalBlankLabels: true,
+      });
+      this.hash = hash;
+    } else {
+      this.hash = await this.access.hashStored(options.hash);
+    }
   }
 
   /**
@@ -141,7 +149,9 @@ export class GraphUpload {
   private flush(): void {
     if (this.batch.length === 0) return;
     const ids = this.encoder.encode(this.batch);
-    this.triples.push(ids);
+    this.encodedTriples += ids.length / 3;
+    if (this.encodedTriples > this.access.inMemoryTriples) this.triples = null;
+    this.triples?.push(ids);
     this.added += this.access.insert(ids);
     this.batch = [];
     this.batchChars = 0;

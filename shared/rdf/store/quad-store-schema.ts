@@ -51,5 +51,18 @@ export const quadStoreSchema: SchemaComponent = {
         `);
       },
     },
+    {
+      version: 2,
+      description: "canonical lines sorted by SQLite while a large version is hashed or streamed",
+      up: (db: SqlDatabase) => {
+        // `line` is the canonical N-Triples line under a key whose byte order is its code-unit order
+        // (code-unit-order-key.ts); `run` keeps documents read at the same time apart.
+        db.execScript(`
+          CREATE TABLE IF NOT EXISTS rdf_canonical_line (
+            run INTEGER NOT NULL, line BLOB NOT NULL, PRIMARY KEY (run, line)
+          ) WITHOUT ROWID;
+        `);
+      },
+    },
   ],
 };

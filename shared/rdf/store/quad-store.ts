@@ -3,11 +3,18 @@ import { QuotaExceededError } from "../../quota-errors";
 import type { SqlDatabase } from "../../sql/sql-database";
 import { VersionTooLargeError } from "../errors";
 import {
-  type CanonicalDocument,
+  type CanonicalLines,
   type CanonicalTriplesOptions,
   canonicalDocument,
   canonicalHashOfTriples,
+  hashCanonicalLines,
 } from "./canonical-triples";
+import {
+  type ExternalCanonicalDocument,
+  type ExternalCanonicalOptions,
+  externalCanonicalDocument,
+  type TripleSource,
+} from "./external-canonical-document";
 import { GraphUpload, type UploadOptions } from "./graph-upload";
 import { QuadStoreError } from "./quad-store-error";
 import { STILL_PRESENT } from "./quad-store-schema";
@@ -24,6 +31,21 @@ const TERM_CACHE_LIMIT = 100_000;
 const CHUNK_CHARS = 600_000;
 
 export { QuadStoreError } from "./quad-store-error";
+
+/**
+ * Versions up to this many triples are canonicalized in the heap (1.5 million LUBM triples fitted a 96 MB
+ * heap, and it is faster); larger ones are sorted by SQLite (external-canonical-document.ts), in memory
+ * bounded by a page.
+ */
+export const IN_MEMORY_CANONICAL_TRIPLES = 500_000;
+
+export interface QuadStoreOptions {
+  /** How large versions are canonicalized (tests force the SQLite-sorted path with tiny pages). */
+  canonical?: Pick<ExternalCanonicalOptions, "pageRows" | "maxBlankNodeTriples"> & {
+    /** Versions above this many triples are sorted by SQLite (default IN_MEMORY_CANONICAL_TRIPLES). */
+    inMemoryTriples?: number;
+  };
+}
 
 export interface GraphVersion {
   id: number;
@@ -122,8 +144,17 @@ export class QuadStore {
   /** Per graph id: its version recorded with `publish: false` and the largest term id before that write. */
   private readonly unpublished = new Map<number, { number: number; termsBefore: number }>();
 
+  /** The last `rdf_canonical_line` run handed out: documents read at the same time keep their lines apart. */
+  private canonicalRun = 0;
+  private readonly inMemoryTriples: number;
+
   /** `db` must have the `quad-store` schema component applied (see quad-store-schema.ts). */
-  constructor(readonly db: SqlDatabase) {}
+  constructor(
+    readonly db: SqlDatabase,
+    private readonly options: QuadStoreOptions = {},
+  ) {
+    this.inMemoryTriples = options.canonical?.inMemoryTriples ?? IN_MEMORY_CANONICAL_TRIPLES;
+  }
 
   /**
    * Deletes what a write interrupted by an eviction or crash left behind: rows, removals and version rows of
@@ -140,6 +171,7 @@ export class QuadStore {
       );
       this.db.run("DELETE FROM rdf_staging");
       this.db.run("DELETE FROM rdf_staging_remove");
+      this.db.run("DELETE FROM rdf_canonical_line");
     });
   }
 
@@ -158,7 +190,18 @@ export class QuadStore {
     return new GraphUpload(
       {
         db: this.db,
+        inMemoryTriples: this.inMemoryTriples,
         termKeys: (ids) => this.termKeys(ids),
+        // Labels were made canonical as the upload stored them.
+        hashStored: async (hash) =>
+          (
+            await hashCanonicalLines(
+              await this.externalDocument(direct ? { graphId, version: latest + 1 } : "rdf_staging", {
+                canonicalBlankLabels: true,
+              }),
+              hash,
+            )
+          ).hash,
         insert: (ids) => this.insertEncoded(ids, direct ? { graphId, version: latest + 1 } : "rdf_staging"),
         commit: (hash, createdAt, added, limits) =>
           this.commitUpload(name, graphId, latest, hash, createdAt, limits, direct ? added : null),
@@ -663,12 +706,6 @@ export class QuadStore {
     return keys;
   }
 
-  /** s, p, o ids of every triple of a published version. */
-  private versionTriples(name: string, number?: number): Uint32Array {
-    const ref = this.graphRef(name, number);
-    return this.tripleIds(ref.graphId, ref.version);
-  }
-
   private tripleIds(graphId: number, version: number): Uint32Array {
     const buffer = new TripleIdBuffer();
     let chunk: number[] = [];
@@ -690,8 +727,12 @@ export class QuadStore {
    * A version's triples as sorted canonical N-Triples with their stored blank-node labels, in pieces: the
    * bytes `serializeRdf(readVersion(…), "application/n-triples")` gives, without the whole text in memory.
    */
-  async versionDocument(name: string, number: number): Promise<CanonicalDocument> {
-    return canonicalDocument(this.versionTriples(name, number), (ids) => this.termKeys(ids), {
+  async versionDocument(name: string, number: number): Promise<CanonicalLines> {
+    const ref = this.graphRef(name, number);
+    if (this.versionTriples(ref.graphId, ref.version) > this.inMemoryTriples) {
+      return this.externalDocument(ref, { canonicalBlankLabels: true });
+    }
+    return canonicalDocument(this.tripleIds(ref.graphId, ref.version), (ids) => this.termKeys(ids), {
       canonicalBlankLabels: true,
     });
   }
@@ -699,8 +740,35 @@ export class QuadStore {
   /** RDFC-1.0 hash of a stored version, computed from its rows (blank nodes relabeled canonically). */
   async versionHash(name: string, number: number, options: CanonicalTriplesOptions = {}): Promise<string> {
     // Also for a version recorded with `publish: false`: it is hashed before it is published.
-    const triples = this.tripleIds(this.requireGraph(name), number);
+    const graphId = this.requireGraph(name);
+    if (this.versionTriples(graphId, number) > this.inMemoryTriples) {
+      const document = await this.externalDocument(
+        { graphId, version: number },
+        { canonicalBlankLabels: options.canonicalBlankLabels, canonicalize: options.canonicalize },
+      );
+      return (await hashCanonicalLines(document, options.hash)).hash;
+    }
+    const triples = this.tripleIds(graphId, number);
     return (await canonicalHashOfTriples(triples, (ids) => this.termKeys(ids), options)).hash;
+  }
+
+  /** Triples of a recorded version (published or not), from its version row. */
+  private versionTriples(graphId: number, number: number): number {
+    const row = this.db.all("SELECT triple_count FROM rdf_graph_version WHERE graph = ? AND number = ?", [
+      graphId,
+      number,
+    ])[0];
+    return Number(row?.[0] ?? 0);
+  }
+
+  /** A canonical document sorted by SQLite under a run of its own (see external-canonical-document.ts). */
+  private externalDocument(
+    source: TripleSource,
+    options: Pick<ExternalCanonicalOptions, "canonicalBlankLabels" | "canonicalize">,
+  ): Promise<ExternalCanonicalDocument> {
+    const stored = Number(this.db.all("SELECT coalesce(max(run), 0) FROM rdf_canonical_line")[0]?.[0] ?? 0);
+    this.canonicalRun = Math.max(this.canonicalRun, stored) + 1;
+    return externalCanonicalDocument(this.db, source, this.canonicalRun, { ...this.options.canonical, ...options });
   }
 
   /**

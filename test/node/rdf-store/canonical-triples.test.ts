@@ -7,6 +7,7 @@ import type { IncrementalHash } from "../../../shared/crypto/incremental-sha256"
 import { parseRdfSync } from "../../../shared/rdf/formats";
 import { canonicalHashOfTriples } from "../../../shared/rdf/store/canonical-triples";
 import { termKey } from "../../../shared/rdf/store/term-key";
+import { randomDataset } from "../../support/random-rdf-dataset";
 
 /** Dictionary-encodes quads the way the store does (one id per distinct term key), in memory. */
 function encode(quads: RDF.Quad[]) {
@@ -37,40 +38,6 @@ async function referenceHash(quads: RDF.Quad[]): Promise<string> {
   ];
   const canonical = await canonize.canonize(unique, { algorithm: "RDFC-1.0", maxWorkFactor: 3 });
   return `sha256:${createHash("sha256").update(canonical, "utf8").digest("hex")}`;
-}
-
-// Deterministic pseudo-random datasets that stress token boundaries: labels that prefix each other, literals
-// with escapes, quotes, spaces, tabs, astral and private-use characters, language tags and datatypes.
-function randomDataset(seed: number, size: number): RDF.Quad[] {
-  let state = seed >>> 0;
-  const next = (n: number) => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state % n;
-  };
-  const lexicals = ["a", "a b", 'a"b', "a\\b", "a\nb", "a\tb", "", "ab", "a\u{1F600}", "a\uE000", "é", "a\rb"];
-  const iri = () => DataFactory.namedNode(`http://ex.org/${["a", "ab", "a/b", "a#b", "b", "A"][next(6)]}`);
-  const blank = () => DataFactory.blankNode(`b${next(5)}`);
-  const literal = () => {
-    const lexical = lexicals[next(lexicals.length)] as string;
-    switch (next(4)) {
-      case 0:
-        return DataFactory.literal(lexical);
-      case 1:
-        return DataFactory.literal(lexical, ["en", "en-us", "de"][next(3)]);
-      case 2:
-        return DataFactory.literal(lexical, DataFactory.namedNode("http://www.w3.org/2001/XMLSchema#integer"));
-      default:
-        return DataFactory.literal(lexical, DataFactory.namedNode("http://ex.org/dt"));
-    }
-  };
-  const quads: RDF.Quad[] = [];
-  for (let i = 0; i < size; i++) {
-    const subject = next(3) === 0 ? blank() : iri();
-    const kind = next(3);
-    const object = kind === 0 ? blank() : kind === 1 ? iri() : literal();
-    quads.push(DataFactory.quad(subject, iri(), object));
-  }
-  return quads;
 }
 
 describe("canonicalHashOfTriples", () => {

@@ -44,8 +44,9 @@ describe("the quad-store schema component", () => {
   it("creates the store's tables in a new tenant database, once", () => {
     const db = nodeSqlDatabase();
     const report = applySchemaMigrations(db, CORE_AND_STORE);
-    expect(report.versions).toEqual({ "tenant-core": 1, "quad-store": 1 });
+    expect(report.versions).toEqual({ "tenant-core": 1, "quad-store": 2 });
     expect(tables(db)).toEqual([
+      "rdf_canonical_line",
       "rdf_graph",
       "rdf_graph_version",
       "rdf_quad",
@@ -66,8 +67,8 @@ describe("the quad-store schema component", () => {
       db.all(`SELECT * FROM ${table} ORDER BY 1, 2`),
     );
     const report = applySchemaMigrations(db, CORE_AND_STORE);
-    expect(report.applied.map((m) => `${m.component}@${m.version}`)).toEqual(["quad-store@1"]);
-    expect(readSchemaVersions(db)).toEqual({ "tenant-core": 1, "quad-store": 1 });
+    expect(report.applied.map((m) => `${m.component}@${m.version}`)).toEqual(["quad-store@1", "quad-store@2"]);
+    expect(readSchemaVersions(db)).toEqual({ "tenant-core": 1, "quad-store": 2 });
     expect(tables(db)).not.toContain("rdf_schema");
     // Same columns, keys and indexes as a database the component created from nothing.
     const fresh = nodeSqlDatabase();

@@ -5,8 +5,9 @@ import { GraphPrefixes } from "../../../durable-objects/tenant/graph-prefixes";
 import { GraphService } from "../../../durable-objects/tenant/graph-service";
 import { TENANT_SCHEMA } from "../../../durable-objects/tenant/tenant-schema";
 import { QuotaExceededError } from "../../../shared/quota-errors";
-import { VersionTooLargeError } from "../../../shared/rdf/errors";
+import { CanonicalizationLimitError, VersionTooLargeError } from "../../../shared/rdf/errors";
 import { applySchemaMigrations } from "../../../shared/sql/migrations";
+import { rdfErrorToHttpError } from "../../../workers/problems/rdf-problems";
 
 const triples = (count: number, from = 0) =>
   Array.from({ length: count }, (_, i) => `<http://e/s${i + from}> <http://e/p> "${i + from}" .`).join("\n");
@@ -197,5 +198,49 @@ describe("GraphService events", () => {
     const next = await graphs.patch({ ...patch, add: triples(1, 3), prefixes: declared });
     expect(next.version.version).toBe(2);
     expect(prefixes.of("g", 2)).toEqual({ ex: "http://e/" });
+  });
+});
+
+describe("GraphService versions sorted by SQLite", () => {
+  const sqliteSorted = (maxBlankNodeTriples: number) => {
+    const db = nodeSqlDatabase();
+    applySchemaMigrations(db, TENANT_SCHEMA);
+    const heap = new GraphService(db, {});
+    const sorted = new GraphService(nodeSqlDatabaseWithSchema(), {
+      canonical: { inMemoryTriples: 0, pageRows: 4, maxBlankNodeTriples },
+    });
+    return { heap, sorted };
+  };
+  const nodeSqlDatabaseWithSchema = () => {
+    const db = nodeSqlDatabase();
+    applySchemaMigrations(db, TENANT_SCHEMA);
+    return db;
+  };
+  const patch = { name: "g", remove: "", createdAt: "2026-01-02T00:00:00Z", tripleLimit: 1_000_000 };
+
+  it("hash uploads and patches as the in-memory path does, and stream the same N-Triples", async () => {
+    const { heap, sorted } = sqliteSorted(100);
+    const add = '_:x <http://e/p> _:y . _:y <http://e/p> "\u{1F600}" . <http://e/s> <http://e/p> "\uE000" .';
+    for (const graphs of [heap, sorted]) {
+      await upload(graphs, `${triples(20)}\n_:a <http://e/p> _:b .`);
+      await graphs.patch({ ...patch, add });
+    }
+    expect(sorted.versions("g").map((v) => v.hash)).toEqual(heap.versions("g").map((v) => v.hash));
+    const text = async (graphs: GraphService) =>
+      new Response((await graphs.content("g", 2, "application/n-triples")).body).text();
+    expect(await text(sorted)).toBe(await text(heap));
+  });
+
+  it("refuses a patch whose blank-node part passes the budget with 422 canonicalization-limit, keeping the graph", async () => {
+    const { sorted } = sqliteSorted(2);
+    await upload(sorted, triples(5));
+    const refused = sorted.patch({
+      ...patch,
+      add: "_:a <http://e/p> _:b . _:b <http://e/p> _:c . _:c <http://e/p> _:a .",
+    });
+    const error = await refused.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CanonicalizationLimitError);
+    expect(rdfErrorToHttpError(error)).toMatchObject({ status: 422, type: "canonicalization-limit" });
+    expect(sorted.versions("g").map((v) => v.version)).toEqual([1]);
   });
 });
