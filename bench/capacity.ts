@@ -10,8 +10,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { MAX_VERSION_TRIPLES } from "../shared/rdf/store/graph-capacity";
 import { GENERATE_BATCH_SIZE } from "../workers/jobs/run-job";
 import { ENTITY_FRONTMATTER, entityGraph } from "./entity-corpus";
+import { measureGraphCapacity } from "./graph-capacity";
 import { BENCH_ADMIN_TOKEN, callApi, startDevServer } from "./wrangler-dev";
 
 const PORT = 8839;
@@ -147,11 +149,18 @@ export default async function bench(args: string[]): Promise<void> {
     }
 
     const d1Before = usedBytes(d1Dir);
+    const d1ByNameBefore = usedBytesByName(d1Dir);
     const doBefore = usedBytes(doDir);
     const r2Before = r2Objects(stateDir);
     const job = await completed(server.url, secret, { graph: "model", generator: "bench" });
     if (job.counts.artifacts !== artifacts) throw new Error(`the job wrote ${job.counts.artifacts} artifacts`);
     const d1Growth = usedBytes(d1Dir) - d1Before;
+    // What grew besides the job's own row and its indexes: the part of D1 that would grow with artifacts.
+    let d1ArtifactGrowth = 0;
+    for (const [name, used] of usedBytesByName(d1Dir)) {
+      if (/^(jobs|sqlite_autoindex_jobs)/.test(name)) continue;
+      d1ArtifactGrowth += used - (d1ByNameBefore.get(name) ?? 0);
+    }
     const doGrowth = usedBytes(doDir) - doBefore;
     const batches = Math.ceil(artifacts / GENERATE_BATCH_SIZE);
     const r2WritesPerBatch = (r2Objects(stateDir) - r2Before) / batches;
@@ -159,11 +168,11 @@ export default async function bench(args: string[]): Promise<void> {
     const figures = {
       artifacts,
       shopJobs,
-      // An upper bound: the job's own row is counted in.
-      d1BytesPerArtifact: Number((d1Growth / artifacts).toFixed(2)),
+      d1BytesPerArtifact: Number((d1ArtifactGrowth / artifacts).toFixed(2)),
       d1BytesPerJob: Math.round(d1BytesPerJob),
       doBytesPerArtifact: Math.round(doGrowth / artifacts),
       r2WritesPerBatch: Number(r2WritesPerBatch.toFixed(2)),
+      ...(await graphFigures()),
     };
     console.log(`D1 growth per shop job (${shopJobs} jobs): ${figures.d1BytesPerJob} bytes`);
     console.log(
@@ -176,4 +185,17 @@ export default async function bench(args: string[]): Promise<void> {
     server.stop();
     rmSync(stateDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Bytes per stored triple (measured on the node:sqlite stand-in), the largest version the tenant object's
+ * storage holds at that rate, and the enforced limit (the lower of that and the size run end to end).
+ */
+async function graphFigures() {
+  const { doBytesPerTriple, maxTriplesPerVersion: storageBoundTriples } = await measureGraphCapacity();
+  return {
+    doBytesPerTriple,
+    storageBoundTriples,
+    maxTriplesPerVersion: Math.min(storageBoundTriples, MAX_VERSION_TRIPLES),
+  };
 }
