@@ -15,9 +15,12 @@ export function edgeContentKey(tenantId: string, url: string, accept: string | u
   return new Request(key);
 }
 
+const opaqueTag = (tag: string) => tag.trim().replace(/^W\//, "");
+
+/** If-None-Match compares weakly (RFC 9110, 13.1.2): `W/"x"` and `"x"` match. */
 function etagMatches(ifNoneMatch: string | undefined, etag: string | null): boolean {
   if (!ifNoneMatch || !etag) return false;
-  return ifNoneMatch.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag);
+  return ifNoneMatch.split(",").some((tag) => opaqueTag(tag) === opaqueTag(etag));
 }
 
 /** Which requests of a route the cache answers: all of them unless a route says otherwise. */

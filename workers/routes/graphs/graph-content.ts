@@ -25,8 +25,9 @@ const CANONICAL_MEDIA_TYPES: readonly string[] = [RDF_MEDIA_TYPES.ntriples, RDF_
 
 /**
  * A version's content pinned by its content hash: the tenant's object answers only if version `version`
- * has `hash`. Canonical N-Triples and N-Quads are the bytes the hash is taken over, so they are immutable
- * (the hash is their ETag); other formats are answered, not cached.
+ * has `hash`. Canonical N-Triples and N-Quads are fixed by the hash up to blank node labels (an
+ * isomorphic upload may keep others), so they are immutable with the hash as a weak ETag; other
+ * formats are answered, not cached.
  */
 export async function pinnedGraphContent(
   c: Context<AppEnv>,
@@ -37,7 +38,7 @@ export async function pinnedGraphContent(
 ): Promise<Response> {
   const { contentType, body } = unwrap(await graphStore(c).graphContent(name, version, mediaType, hash));
   const caching: Record<string, string> = CANONICAL_MEDIA_TYPES.includes(mediaType)
-    ? { etag: `"${hash}"`, "cache-control": "private, max-age=31536000, immutable" }
+    ? { etag: `W/"${hash}"`, "cache-control": "private, max-age=31536000, immutable" }
     : { "cache-control": "private, no-store" };
   return c.body(body, 200, { "content-type": `${contentType}; charset=utf-8`, vary: "Accept", ...caching });
 }
