@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../shared/core/sha256";
+import { MAX_CACHE_KEY_LENGTH } from "../../workers/middleware/edge-content-cache";
 import { contentKey } from "../../workers/storage/content-store";
 import { type CountedResponse, countedCall, tally } from "./central-calls";
 import { bearer, call, createKey, createTenant, expectProblem, type TestTenant } from "./helpers";
@@ -237,6 +238,19 @@ describe("SPARQL on a version pinned by its hash", () => {
       const again = await get(tenant, sparqlPath(version, hash, query), { accept });
       expect(again.response.headers.get(EDGE)).toBe("hit");
       expect(text(again)).toBe(text(expected));
+    }
+  });
+
+  it("a query too long for a cache key is answered without the cache", async () => {
+    const tenant = await createTenant();
+    const { version, hash } = await putGraph(tenant, MODEL);
+    const long = `SELECT ?s WHERE { ?s ?p ?o FILTER(?o != "${"x".repeat(MAX_CACHE_KEY_LENGTH)}") } ORDER BY ?s`;
+    for (let round = 0; round < 2; round++) {
+      const answer = await get(tenant, sparqlPath(version, hash, long), { accept: SPARQL_JSON });
+      expect(answer.response.status, text(answer)).toBe(200);
+      expect(answer.response.headers.get(EDGE)).toBeNull();
+      expect(tally(answer.onPath)).toEqual({ "tenant-object:graphQuery": 1 });
+      expect(text(answer)).toContain("Order");
     }
   });
 

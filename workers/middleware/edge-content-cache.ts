@@ -6,6 +6,11 @@ const CACHE_KEY_ORIGIN = "https://edge-content.kgen.invalid";
 /** The caching the client gets, stored beside the response (the stored copy itself must be public). */
 const CLIENT_CACHE_CONTROL = "x-kgen-client-cache-control";
 export const EDGE_CACHE_HEADER = "x-kgen-edge-cache";
+/**
+ * Longer keys (a long SPARQL query, a long Accept) are answered without the cache: the cache's own
+ * limit on a key's URL is of this order, and such requests are rarely repeated.
+ */
+export const MAX_CACHE_KEY_LENGTH = 8192;
 
 /** The location's cache entry name for a tenant's request: tenant, path, query and Accept. */
 export function edgeContentKey(tenantId: string, url: string, accept: string | undefined): Request {
@@ -37,6 +42,7 @@ export function edgeContentCache(cacheable: EdgeCacheableRequest = () => true): 
   return async (c, next) => {
     if (!cacheable(c)) return next();
     const key = edgeContentKey(c.var.tenant.id, c.req.url, c.req.header("accept"));
+    if (key.url.length > MAX_CACHE_KEY_LENGTH) return next();
     const cache = caches.default;
     const hit = await cache.match(key);
     if (hit) {
