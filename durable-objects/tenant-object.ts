@@ -416,8 +416,8 @@ export class TenantObject extends DurableObject<Env> {
     return outcome(() => this.graphs.delete(name, Date.now()));
   }
 
-  graphContent(name: string, version: number | undefined, mediaType: string) {
-    return outcome(() => this.graphs.content(name, version, mediaType));
+  graphContent(name: string, version: number | undefined, mediaType: string, expectedHash?: string) {
+    return outcome(() => this.graphs.content(name, version, mediaType, expectedHash));
   }
 
   graphDiff(name: string, from: number, to: number, mediaType: "application/json" | "application/n-triples") {

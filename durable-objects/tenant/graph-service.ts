@@ -1,4 +1,5 @@
 import type * as RDF from "@rdfjs/types";
+import type { Algebra } from "sparqlalgebrajs";
 import type { IncrementalHashFactory } from "../../shared/crypto/incremental-sha256";
 import { rowTermOf, type TermRow } from "../../shared/generate/row-values";
 import { negotiateMediaType } from "../../shared/rdf/content-negotiation";
@@ -8,6 +9,8 @@ import { parseRdfStream } from "../../shared/rdf/parse-stream";
 import { planUpdate, runSparqlQuery } from "../../shared/rdf/sparql/engine";
 import type { QueryDataset } from "../../shared/rdf/sparql/evaluate/dataset";
 import { type SolutionResult, SPARQL_RESULT_SERIALIZERS } from "../../shared/rdf/sparql/execute/results";
+import { parseQuery } from "../../shared/rdf/sparql/parse/parse";
+import { answerDependsOnlyOnDefaultGraph } from "../../shared/rdf/sparql/parse/pinned-query";
 import { sparqlPrefixDeclarations } from "../../shared/rdf/sparql-prefix-declarations";
 import { MAX_VERSION_TRIPLES } from "../../shared/rdf/store/graph-upload";
 import {
@@ -51,6 +54,11 @@ export interface CommitView {
 export interface TextBody {
   contentType: string;
   body: string;
+}
+
+export interface QueryAnswer extends TextBody {
+  /** The answer is fixed by a pinned version's content: it may be kept and served again. */
+  immutable: boolean;
 }
 
 export interface IngestInput {
@@ -317,9 +325,17 @@ export class GraphService {
     });
   }
 
-  /** A version's triples in `mediaType`: sorted canonical lines for N-Triples/N-Quads (streamed), else buffered. */
-  async content(name: string, number: number | undefined, mediaType: string): Promise<ContentBody> {
-    const version = this.resolveVersion(name, number);
+  /**
+   * A version's triples in `mediaType`: sorted canonical lines for N-Triples/N-Quads (streamed), else
+   * buffered. With `expectedHash`, only a version with that content hash answers (see pinnedVersion).
+   */
+  async content(
+    name: string,
+    number: number | undefined,
+    mediaType: string,
+    expectedHash?: string,
+  ): Promise<ContentBody> {
+    const version = this.pinnedVersion(name, number, expectedHash);
     if (mediaType === RDF_MEDIA_TYPES.ntriples || mediaType === RDF_MEDIA_TYPES.nquads) {
       const document = await this.store.versionDocument(name, version.number);
       return { contentType: mediaType, body: document.stream() };
@@ -355,15 +371,32 @@ export class GraphService {
     return { contentType: mediaType, body: JSON.stringify({ graph: name, from, to, ...graphDiffToJson(diff) }) };
   }
 
+  /**
+   * A query's answer over the latest version or a pinned one. With `expectedHash` (and a version), only
+   * a version with that content hash answers, and `immutable` tells whether the answer is fixed by that
+   * content alone, so it can be kept and served again.
+   */
   async query(input: {
     name: string;
     version?: number;
+    expectedHash?: string;
     query: string;
     accept: string;
     limits: QueryLimits;
     now: string;
-  }): Promise<TextBody> {
-    const result = runSparqlQuery(this.store, input.query, {
+  }): Promise<QueryAnswer> {
+    if (input.expectedHash !== undefined) this.pinnedVersion(input.name, input.version, input.expectedHash);
+    const operation = parseQuery(input.query);
+    const immutable =
+      input.expectedHash !== undefined && input.version !== undefined && answerDependsOnlyOnDefaultGraph(operation);
+    return { ...(await this.answer(input, operation)), immutable };
+  }
+
+  private async answer(
+    input: { name: string; version?: number; accept: string; limits: QueryLimits; now: string },
+    operation: Algebra.Operation,
+  ): Promise<TextBody> {
+    const result = runSparqlQuery(this.store, operation, {
       dataset: this.dataset(input.name, input.version),
       now: new Date(input.now),
       maxRows: input.limits.maxRows,
@@ -495,6 +528,23 @@ export class GraphService {
     if (!this.prefixes || !committed.created) return;
     const inherited = this.prefixes.of(name, previous.number);
     this.prefixes.record(name, committed.version.version, mergePrefixes(inherited, declared));
+  }
+
+  /**
+   * The version `number` (the latest when undefined), which must have `expectedHash` when one is given:
+   * numbers start again after a graph is deleted and created anew, so only the content hash pins content.
+   */
+  private pinnedVersion(name: string, number: number | undefined, expectedHash: string | undefined): GraphVersion {
+    const version = this.resolveVersion(name, number);
+    if (expectedHash !== undefined && version.hash !== expectedHash) {
+      throw new HttpError(
+        404,
+        "not-found",
+        "Not Found",
+        `Version ${version.number} of "${name}" does not have content hash ${expectedHash}.`,
+      );
+    }
+    return version;
   }
 
   private resolveVersion(name: string, number: number | undefined): GraphVersion {

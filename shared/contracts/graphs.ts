@@ -19,6 +19,18 @@ export const graphVersionParamsSchema = z.object({
     .describe("A version number, or `latest`."),
 });
 
+/**
+ * A version's content hash (its `hash`) beside its number. Numbers start again when a graph is deleted
+ * and created anew; the hash does not, so an answer pinned by both never changes and is cached at the edge.
+ */
+const pinnedContentHash = z
+  .string()
+  .regex(/^sha256:[0-9a-f]{64}$/, "a version's hash as reported: sha256:<64 lowercase hex>")
+  .optional()
+  .describe("The version's content hash (its `hash`): pins the content; the answer is then cached at the edge.");
+
+export const graphVersionContentQuerySchema = z.object({ hash: pinnedContentHash });
+
 export const graphVersionSchema = z
   .object({
     graph: z.string(),
@@ -76,6 +88,7 @@ export const sparqlParamsSchema = z.object({
   query: z.string().optional().describe("A SPARQL 1.1 query."),
   update: z.string().optional().describe("A SPARQL 1.1 update (POST only): makes a new version."),
   version: versionNumberSchema.optional().describe("Query this version instead of the latest."),
+  hash: pinnedContentHash,
   "default-graph-uri": datasetParameter,
   "named-graph-uri": datasetParameter,
   "using-graph-uri": datasetParameter,
@@ -83,7 +96,7 @@ export const sparqlParamsSchema = z.object({
 });
 
 /** A SPARQL 1.1 Protocol form body: `query` or `update`. */
-export const sparqlFormSchema = sparqlParamsSchema.omit({ version: true });
+export const sparqlFormSchema = sparqlParamsSchema.omit({ version: true, hash: true });
 
 export const shaclReportSchema = z
   .object({

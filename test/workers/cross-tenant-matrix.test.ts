@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { countedCall } from "./central-calls";
 import { ADMIN_TOKEN, bearer, call, createKey, createTenant, expectProblem, jsonBody } from "./helpers";
 import { runJob } from "./job-helpers";
 
@@ -171,6 +172,38 @@ describe("cross-tenant matrix", () => {
     expect((await call(`/v1/triggers/${trigger.id}`, { headers: bearer(b.apiKey) })).status).toBe(200);
     expect((await call(`/v1/webhooks/${webhook.id}`, { headers: bearer(b.apiKey) })).status).toBe(200);
     expect((await call(`/v1/monitors/${monitor.id}`, { headers: bearer(b.apiKey) })).status).toBe(200);
+  });
+
+  it("immutable reads another tenant cached at this location answer 404", async () => {
+    const a = await createTenant();
+    const b = await createTenant();
+    const template = await call("/v1/templates/gen/t.njk", {
+      method: "PUT",
+      headers: { ...bearer(b.apiKey), "content-type": "text/plain" },
+      body: "---\nto: t.txt\n---\nB's source",
+    });
+    const templateHash = ((await template.json()) as { hash: string }).hash;
+    const graph = await call("/v1/graphs/g", {
+      method: "PUT",
+      headers: { ...bearer(b.apiKey), "content-type": "application/n-triples" },
+      body: "<http://e/s> <http://e/p> <http://e/o> .",
+    });
+    const graphHash = ((await graph.json()) as { hash: string }).hash;
+    const pinnedReads: [string, Record<string, string>][] = [
+      [`/v1/graphs/g/versions/1?hash=${graphHash}`, { accept: "application/n-triples" }],
+      [`/v1/graphs/g/sparql?query=ASK%20%7B%7D&version=1&hash=${graphHash}`, {}],
+      [`/v1/template-sources/${templateHash}`, {}],
+    ];
+    for (const [path, headers] of pinnedReads) {
+      // countedCall waits for the response's deferred work, the cache write among it.
+      expect((await countedCall(path, { headers: bearer(b.apiKey, headers) })).response.status, path).toBe(200);
+      const cached = await countedCall(path, { headers: bearer(b.apiKey, headers) });
+      expect(cached.response.headers.get("x-kgen-edge-cache"), path).toBe("hit");
+      const res = await call(path, { headers: bearer(a.apiKey, headers) });
+      expect(`${path} ${res.status}`).toBe(`${path} 404`);
+      expect(res.headers.get("x-kgen-edge-cache")).toBeNull();
+      await expectProblem(res, 404, "not-found");
+    }
   });
 
   it("flags: another tenant's are out of reach, and /v1/me shows only the caller's", async () => {

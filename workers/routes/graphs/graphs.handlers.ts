@@ -11,8 +11,8 @@ import { parseRdfSync, RDF_MEDIA_TYPES, SUPPORTED_RDF_MEDIA_TYPES } from "../../
 import { validateShacl } from "../../../shared/rdf/shacl";
 import { type AppRouteHandler, mediaTypeOf } from "../../openapi";
 import { HttpError } from "../../problems/http-error";
-import { validationError } from "../../problems/problem-response";
-import { graphContent, notAcceptable } from "./graph-content";
+import { invalidField, validationError } from "../../problems/problem-response";
+import { graphContent, notAcceptable, pinnedGraphContent } from "./graph-content";
 import * as writes from "./graph-writes";
 import type * as routes from "./graphs.routes";
 
@@ -84,10 +84,13 @@ export const listVersions: AppRouteHandler<typeof routes.listVersions> = async (
 
 export const getVersionContent: AppRouteHandler<typeof routes.getVersionContent> = async (c) => {
   const { name, version } = c.req.valid("param");
+  const { hash } = c.req.valid("query");
   c.header("vary", "Accept");
   const mediaType = pickSerializer(c.req.header("accept") ?? RDF_MEDIA_TYPES.turtle);
   if (!mediaType) throw notAcceptable(SUPPORTED_RDF_MEDIA_TYPES);
-  return graphContent(c, name, version === "latest" ? undefined : Number(version), mediaType);
+  if (hash === undefined) return graphContent(c, name, version === "latest" ? undefined : Number(version), mediaType);
+  if (version === "latest") throw invalidField("hash", "A content hash pins a version number, not latest", "query");
+  return pinnedGraphContent(c, name, Number(version), hash, mediaType);
 };
 
 const DIFF_TYPES = ["application/json", "application/n-triples"] as const;

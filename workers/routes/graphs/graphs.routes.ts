@@ -3,6 +3,7 @@ import {
   graphDiffQuerySchema,
   graphDiffSchema,
   graphParamsSchema,
+  graphVersionContentQuerySchema,
   graphVersionListSchema,
   graphVersionParamsSchema,
   graphVersionSchema,
@@ -10,6 +11,7 @@ import {
   versionQuerySchema,
 } from "../../../shared/contracts/graphs";
 import { requireRole } from "../../auth/authenticate";
+import { edgeContentCache, pinsContentHash } from "../../middleware/edge-content-cache";
 import { tenantRequest } from "../../middleware/tenant-request";
 import { bearerSecurity, problemResponses } from "../../openapi";
 import { rawContent, rdfDocumentContent, rdfResponseContent } from "./rdf-content";
@@ -137,12 +139,18 @@ export const getVersionContent = createRoute({
   method: "get",
   path: "/graphs/{name}/versions/{version}",
   tags,
-  summary: "A version's content (a number, or `latest`) in the format of Accept, Turtle by default (viewer)",
+  summary:
+    "A version's content (a number, or `latest`) in the format of Accept, Turtle by default; with `hash`, N-Triples and N-Quads are immutable: ETag, 304 and cached at the edge (viewer)",
   security: bearerSecurity,
-  middleware: [...tenantRequest, requireRole("viewer")] as const,
-  request: { params: graphVersionParamsSchema },
+  middleware: [...tenantRequest, requireRole("viewer"), edgeContentCache(pinsContentHash)] as const,
+  request: {
+    params: graphVersionParamsSchema,
+    query: graphVersionContentQuerySchema,
+    headers: z.object({ "if-none-match": z.string().optional() }),
+  },
   responses: {
     200: { description: "The version's triples", content: rdfResponseContent },
+    304: { description: "Not modified (the ETag is the version's content hash)" },
     ...problemResponses(400, 401, 403, 404, 406, 422, 429),
   },
 });

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { unwrap } from "../../../durable-objects/tenant/rpc-outcome";
 import type { sparqlFormSchema } from "../../../shared/contracts/graphs";
 import { roleAtLeast } from "../../../shared/contracts/roles";
+import { sha256Hex } from "../../../shared/core/sha256";
 import { queryLimits } from "../../../shared/plans";
 import type { AppEnv } from "../../context";
 import { type AppRouteHandler, mediaTypeOf } from "../../openapi";
@@ -11,24 +12,42 @@ import { invalidField } from "../../problems/problem-response";
 import { graphStore, updateGraph, utf8Body, versionLocation } from "../graphs/graph-writes";
 import type * as routes from "./sparql.routes";
 
-async function answerQuery(c: Context<AppEnv>, name: string, query: string, version: number | undefined) {
+async function answerQuery(
+  c: Context<AppEnv>,
+  name: string,
+  query: string,
+  version: number | undefined,
+  expectedHash?: string,
+) {
   // Wall time around the Durable Object call (I/O from here, so the clock does advance in production).
   const started = Date.now();
   const outcome = await graphStore(c).graphQuery({
     name,
     version,
+    expectedHash,
     query,
     accept: c.req.header("accept") ?? "application/sparql-results+json",
     limits: queryLimits(c.var.tenant.plan),
     now: new Date().toISOString(),
   });
   const queryMs = Date.now() - started;
-  const { contentType, body } = unwrap(outcome);
+  const { contentType, body, immutable } = unwrap(outcome);
   return c.body(body, 200, {
     "content-type": `${contentType}; charset=utf-8`,
     "server-timing": `query;dur=${queryMs}`,
     vary: "Accept",
+    ...(expectedHash === undefined ? {} : await pinnedAnswerCaching(body, immutable)),
   });
+}
+
+/**
+ * How a query pinned by a content hash may be kept: an answer fixed by that content is immutable (its
+ * ETag the sha256 of its bytes); one that reads other graphs or volatile functions is never stored.
+ */
+async function pinnedAnswerCaching(body: string, immutable: boolean): Promise<Record<string, string>> {
+  if (!immutable) return { "cache-control": "private, no-store" };
+  const etag = `"${await sha256Hex(new TextEncoder().encode(body))}"`;
+  return { etag, "cache-control": "private, max-age=31536000, immutable" };
 }
 
 /** A SPARQL 1.1 Protocol update: editors only, a new version exactly as PATCH makes one. */
@@ -45,10 +64,13 @@ async function answerUpdate(c: Context<AppEnv>, name: string, update: string, ve
 
 export const sparqlGet: AppRouteHandler<typeof routes.sparqlGet> = async (c) => {
   const { name } = c.req.valid("param");
-  const { query, update, version } = c.req.valid("query");
+  const { query, update, version, hash } = c.req.valid("query");
   if (update !== undefined) throw invalidField("update", "Send updates with POST", "query");
   if (!query) throw invalidField("query", "Required", "query");
-  return answerQuery(c, name, query, version);
+  if (hash !== undefined && version === undefined) {
+    throw invalidField("hash", "A content hash pins a version: give `version` too", "query");
+  }
+  return answerQuery(c, name, query, version, hash);
 };
 
 export const sparqlPost: AppRouteHandler<typeof routes.sparqlPost> = async (c) => {

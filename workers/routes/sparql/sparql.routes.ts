@@ -7,6 +7,7 @@ import {
 } from "../../../shared/contracts/graphs";
 import { RDF_MEDIA_TYPES } from "../../../shared/rdf/formats";
 import { requireRole } from "../../auth/authenticate";
+import { edgeContentCache, pinsContentHash } from "../../middleware/edge-content-cache";
 import { tenantRequest } from "../../middleware/tenant-request";
 import { bearerSecurity, problemResponses } from "../../openapi";
 import { rawContent } from "../graphs/rdf-content";
@@ -30,12 +31,17 @@ export const sparqlGet = createRoute({
   path: "/graphs/{name}/sparql",
   tags,
   summary:
-    "SPARQL 1.1 Protocol query (`query`, optional `version`); results as SPARQL JSON/XML/CSV/TSV or, for graphs, Turtle/N-Triples/JSON-LD/N-Quads/TriG (viewer)",
+    "SPARQL 1.1 Protocol query (`query`, optional `version`, with `hash` pinned: an answer fixed by that content gets an ETag, 304 and the edge cache); results as SPARQL JSON/XML/CSV/TSV or, for graphs, Turtle/N-Triples/JSON-LD/N-Quads/TriG (viewer)",
   security: bearerSecurity,
-  middleware: [...tenantRequest, requireRole("viewer")] as const,
-  request: { params: graphParamsSchema, query: sparqlParamsSchema },
+  middleware: [...tenantRequest, requireRole("viewer"), edgeContentCache(pinsContentHash)] as const,
+  request: {
+    params: graphParamsSchema,
+    query: sparqlParamsSchema,
+    headers: z.object({ "if-none-match": z.string().optional() }),
+  },
   responses: {
     200: { description: "Query results in the format of Accept", content: queryResultsContent },
+    304: { description: "Not modified (a pinned answer's ETag is the sha256 of its bytes)" },
     ...problemResponses(400, 401, 403, 404, 406, 422, 429),
   },
 });

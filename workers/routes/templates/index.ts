@@ -17,6 +17,7 @@ const router = createRouter()
   .openapi(overSegments(routes.putTemplate), handlers.putTemplate)
   .openapi(overSegments(routes.getTemplate), handlers.getTemplate)
   .openapi(overSegments(routes.deleteTemplate), handlers.deleteTemplate)
+  .openapi(routes.getTemplateSource, handlers.getTemplateSource)
   .openapi(routes.listGenerators, handlers.listGenerators)
   .openapi(routes.getGenerator, handlers.getGenerator)
   .openapi(routes.updateGenerator, handlers.updateGenerator);

@@ -193,3 +193,22 @@ export const updateGenerator: AppRouteHandler<typeof routes.updateGenerator> = a
   await catalog.setGeneratorOptions(name, merged, principal.subject, c.var.requestId, new Date().toISOString());
   return c.json(await generatorView(catalog, name), 200);
 };
+
+/** What a template's source blob is stored as (see putTemplate); other blobs of the tenant are not sources. */
+const TEMPLATE_SOURCE_TYPE = "text/plain; charset=utf-8";
+
+export const getTemplateSource: AppRouteHandler<typeof routes.getTemplateSource> = async (c) => {
+  const { sha256 } = c.req.valid("param");
+  // The tenant's own blob namespace: a source another tenant stored is not there, whatever its hash.
+  const blob = await new ContentStore(c.env.ARTIFACTS, c.var.tenant.id).get(sha256);
+  if (!blob || blob.httpMetadata?.contentType !== TEMPLATE_SOURCE_TYPE) {
+    await blob?.body.cancel();
+    throw notFound("The template source");
+  }
+  return c.body(blob.body, 200, {
+    "content-type": TEMPLATE_SOURCE_TYPE,
+    "content-length": String(blob.size),
+    etag: `"${sha256}"`,
+    "cache-control": "private, max-age=31536000, immutable",
+  });
+};

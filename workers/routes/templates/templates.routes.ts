@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { sha256HexSchema } from "../../../shared/contracts/lock";
 import {
   generatorNameSchema,
   generatorSchema,
@@ -8,6 +9,7 @@ import {
   templateSummarySchema,
 } from "../../../shared/contracts/templates";
 import { requireRole } from "../../auth/authenticate";
+import { cacheImmutableContent } from "../../middleware/edge-content-cache";
 import { tenantRequest } from "../../middleware/tenant-request";
 import { bearerSecurity, problemResponses, requireJsonBody } from "../../openapi";
 import { pageQuerySchema } from "../../repository/pagination";
@@ -145,5 +147,24 @@ export const updateGenerator = createRoute({
   responses: {
     200: { description: "The generator", content: { "application/json": { schema: generatorSchema } } },
     ...problemResponses(400, 401, 403, 404, 415, 422, 429),
+  },
+});
+
+export const getTemplateSource = createRoute({
+  method: "get",
+  path: "/template-sources/{sha256}",
+  tags: ["templates"],
+  summary:
+    "A template source by its sha256, one this tenant stores or stored (a template's `hash`, or a lock's); immutable: ETag, 304 and cached at the edge (viewer and up)",
+  security: bearerSecurity,
+  middleware: [...tenantRequest, requireRole("viewer"), cacheImmutableContent] as const,
+  request: {
+    params: z.object({ sha256: sha256HexSchema }),
+    headers: z.object({ "if-none-match": z.string().optional() }),
+  },
+  responses: {
+    200: { description: "The source, as it was stored", content: { "text/plain": { schema: templateSourceSchema } } },
+    304: { description: "Not modified (the ETag is the sha256)" },
+    ...problemResponses(400, 401, 403, 404, 429),
   },
 });
