@@ -15,6 +15,7 @@ import { HttpError } from "./problems/http-error";
 import { problemResponse } from "./problems/problem-response";
 import { apiKeyRoutes } from "./routes/api-keys/index";
 import { authRoutes, wellKnownRoutes } from "./routes/auth/index";
+import { backupRoutes } from "./routes/backup/index";
 import { driftRoutes } from "./routes/drift/index";
 import { eventRoutes } from "./routes/events/index";
 import { graphStoreRoutes } from "./routes/graph-store/index";
@@ -61,6 +62,7 @@ app.route("/v1", jobRoutes);
 app.route("/v1", triggerRoutes);
 app.route("/v1", driftRoutes);
 app.route("/v1", monitorRoutes);
+app.route("/v1", backupRoutes);
 // Public: a delivery's signature is its credential, so no tenant middleware runs before the handler.
 app.route("/v1", hookRoutes);
 app.route("/v1", webhookRoutes);
