@@ -30,6 +30,7 @@ import { renderRoutes } from "./routes/render/index";
 import { signingKeyRoutes } from "./routes/signing-keys/index";
 import { sparqlRoutes } from "./routes/sparql/index";
 import { templateRoutes } from "./routes/templates/index";
+import { tenantRecoveryRoutes } from "./routes/tenant-recovery/index";
 import { tenantRoutes } from "./routes/tenants/index";
 import { triggerRoutes } from "./routes/triggers/index";
 import { usageRoutes } from "./routes/usage/index";
@@ -46,6 +47,7 @@ app.use("*", d1Session);
 
 app.route("/v1", healthRoutes);
 app.route("/v1", tenantRoutes);
+app.route("/v1", tenantRecoveryRoutes);
 app.route("/v1", authRoutes);
 app.route("/v1", meRoutes);
 app.route("/v1", apiKeyRoutes);
