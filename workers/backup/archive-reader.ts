@@ -8,6 +8,9 @@ export const invalidArchive = (detail: string) => new HttpError(422, "invalid-ar
 
 const archiveTooLarge = (detail: string) => new HttpError(413, "archive-too-large", "Archive too large", detail);
 
+/** Bytes of the zip handed to the unpacker at a time (a few hundred tiny entries at most). */
+const PUSH_BYTES = 16 * 1024;
+
 export interface ArchiveLimits {
   /** Largest unpacked entry. */
   maxEntryBytes: number;
@@ -77,7 +80,11 @@ function unpack(zip: Uint8Array, limits: ArchiveLimits): Map<string, Uint8Array>
   unzip.register(UnzipInflate);
   unzip.register(UnzipPassThrough);
   try {
-    unzip.push(zip, true);
+    // In pieces: fflate's streaming unzip recurses once per entry it finds complete within one push.
+    for (let offset = 0; offset < zip.byteLength && !problem; offset += PUSH_BYTES) {
+      unzip.push(zip.subarray(offset, offset + PUSH_BYTES), offset + PUSH_BYTES >= zip.byteLength);
+    }
+    if (zip.byteLength === 0) unzip.push(zip, true);
   } catch (error) {
     if (problem) throw problem;
     throw invalidArchive(`The body is not a readable zip archive (${(error as Error).message}).`);

@@ -76,12 +76,11 @@ export function streamArchive(
       };
       return;
     }
-    if (!closedWithLast) {
-      closedWithLast = true;
-      const final = last(written);
-      newFile(final.name).push(final.content, true);
-      zip.end();
-    }
+    if (closedWithLast) throw new Error("the zip writer ended without its final chunk");
+    closedWithLast = true;
+    const final = last(written);
+    newFile(final.name).push(final.content, true);
+    zip.end();
   }
 
   return new ReadableStream<Uint8Array>({

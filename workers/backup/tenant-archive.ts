@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { HttpError } from "../problems/http-error";
 
 /**
  * The tenant archive (`GET /v1/export`, `POST /v1/import`): a zip whose last entry, `manifest.json`,
@@ -23,6 +24,30 @@ export const JWKS_ENTRY = "keys/jwks.json";
 
 /** Entries one archive may hold (export refuses more, import rejects more). */
 export const MAX_ARCHIVE_ENTRIES = 20_000;
+
+/** Stored versions an export reads back, as a multiple of the plan's triple limit. */
+export const EXPORT_TRIPLES_FACTOR = 10;
+
+/** 422 `export-too-large` when an archive would hold more entries, or its graph versions more triples, than allowed. */
+export function checkExportBounds(archive: { entries: number; triples: number }, planTriples: number): void {
+  const maxTriples = planTriples * EXPORT_TRIPLES_FACTOR;
+  if (archive.triples > maxTriples) {
+    throw new HttpError(
+      422,
+      "export-too-large",
+      "Export too large",
+      `The stored graph versions hold ${archive.triples} triples; an export reads at most ${maxTriples}. Prune old versions first.`,
+    );
+  }
+  if (archive.entries > MAX_ARCHIVE_ENTRIES) {
+    throw new HttpError(
+      422,
+      "export-too-large",
+      "Export too large",
+      `The archive would hold ${archive.entries} entries; at most ${MAX_ARCHIVE_ENTRIES} are allowed.`,
+    );
+  }
+}
 
 export const graphVersionEntry = (graph: string, version: number) => `graphs/${graph}/${version}.nq`;
 export const templateEntry = (generator: string, path: string) => `templates/${generator}/${path}`;

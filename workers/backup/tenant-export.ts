@@ -23,6 +23,7 @@ import {
   ARCHIVE_FORMAT_VERSION,
   type ArchiveManifest,
   type archiveWebhookSchema,
+  checkExportBounds,
   generatorEntry,
   graphVersionEntry,
   JWKS_ENTRY,
@@ -37,8 +38,8 @@ import {
 
 const PAGE = 500;
 const ARTIFACT_PAGE = 500;
-/** Stored versions an export reads back, as a multiple of the plan's triple limit (one full copy per version kept). */
-const EXPORT_TRIPLES_FACTOR = 10;
+/** Far above every plan's monitor limit (a tenant keeps its monitors when its plan shrinks). */
+const MAX_EXPORTED_MONITORS = 1000;
 
 const exportTooLarge = (detail: string) => new HttpError(422, "export-too-large", "Export too large", detail);
 
@@ -110,16 +111,14 @@ export async function exportTenant(env: Env, tenant: TenantSnapshot, now: Date):
   const versions: GraphVersionView[] = [];
   for (const graph of graphs) versions.push(...unwrap(await stub.graphVersions(graph.graph)));
   const triples = versions.reduce((sum, version) => sum + version.triples, 0);
-  if (triples > limits.triples * EXPORT_TRIPLES_FACTOR) {
-    throw exportTooLarge(
-      `The stored graph versions hold ${triples} triples; an export reads at most ${limits.triples * EXPORT_TRIPLES_FACTOR}. Prune old versions first.`,
-    );
-  }
+  checkExportBounds({ entries: versions.length, triples }, limits.triples);
   const catalog = new TemplateCatalog(db, tenant.id);
   const templates = await allTemplates(catalog);
   const generatorNames = [...new Set(templates.map((row) => row.generator))];
   const jobs = await allJobs(new JobLedger(db, tenant.id));
-  const monitors = (await new MonitorRegistry(db, tenant.id).list(limits.monitors)).map(monitorView);
+  const monitorRows = await new MonitorRegistry(db, tenant.id).list(MAX_EXPORTED_MONITORS);
+  if (monitorRows.length > MAX_EXPORTED_MONITORS) throw exportTooLarge(`More than ${MAX_EXPORTED_MONITORS} monitors.`);
+  const monitors = monitorRows.map(monitorView);
   const webhooks: z.infer<typeof archiveWebhookSchema>[] = [];
   for (let after: { createdAt: number; id: string } | undefined; ; ) {
     const page = unwrap(await stub.webhookList(100, after));
@@ -130,9 +129,7 @@ export async function exportTenant(env: Env, tenant: TenantSnapshot, now: Date):
     after = page.next;
   }
   const entryCount = versions.length + templates.length + generatorNames.length + 2 * jobs.length + 4;
-  if (entryCount > MAX_ARCHIVE_ENTRIES) {
-    throw exportTooLarge(`The archive would hold ${entryCount} entries; at most ${MAX_ARCHIVE_ENTRIES} are allowed.`);
-  }
+  checkExportBounds({ entries: entryCount, triples }, limits.triples);
 
   const store = new ContentStore(env.ARTIFACTS, tenant.id);
   const index = new ArtifactIndex(env, tenant);
