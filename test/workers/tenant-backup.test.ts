@@ -226,6 +226,12 @@ describe("tenant export and import", () => {
       expect.objectContaining({ id: report.monitors[0]?.id, name: "by-graph", enabled: false }),
     ]);
 
+    const events = await get<{ events: { type: string; data: Record<string, unknown> }[] }>(
+      target,
+      "/v1/events?types=monitor.*",
+    );
+    expect(events.events.map((event) => event.data.monitorId)).toEqual([report.monitors[0]?.id]);
+
     const regenerated = await runJob(target.apiKey, { graph: "model", generator: "ts", params: { title: "Shop" } });
     expect(regenerated.status).toBe("completed");
     const artifacts = await get<{ items: { path: string; sha256: string }[] }>(

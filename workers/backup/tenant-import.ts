@@ -112,6 +112,16 @@ interface RestorePlan {
   skipped: ImportReport["skipped"];
 }
 
+function isAllowedDestination(env: Env, url: string): boolean {
+  try {
+    checkDestination(url, destinationPolicy(env.ENVIRONMENT));
+    return true;
+  } catch (error) {
+    if (error instanceof UnsafeDestinationError) return false;
+    throw error;
+  }
+}
+
 /** Everything the archive restores, checked as the routes that write it would check it: nothing is written yet. */
 function planRestore(env: Env, tenant: TenantSnapshot, archive: VerifiedArchive): RestorePlan {
   const { manifest } = archive;
@@ -180,6 +190,8 @@ function planRestore(env: Env, tenant: TenantSnapshot, archive: VerifiedArchive)
     else if ((monitor.source.headerNames ?? []).length > 0)
       skip("Its manifest request headers are secrets, which an archive does not hold.");
     else if (monitors.length >= limits.monitors) skip(`The ${tenant.plan} plan allows ${limits.monitors} monitors.`);
+    else if (monitor.source.kind === "manifest" && !isAllowedDestination(env, monitor.source.url ?? ""))
+      skip("Its manifest URL is refused here.");
     else {
       const id = randomId("mon");
       monitorIds.set(monitor.id, id);
@@ -188,7 +200,7 @@ function planRestore(env: Env, tenant: TenantSnapshot, archive: VerifiedArchive)
         name: monitor.name,
         target: target.data,
         sourceKind: monitor.source.kind,
-        graph: monitor.source.kind === "graph" ? target.data.graph : null,
+        graph: target.data.graph,
         manifestUrl: monitor.source.kind === "manifest" ? (monitor.source.url ?? null) : null,
         headerNames: null,
         encryptedHeaders: null,
@@ -292,6 +304,12 @@ export async function importTenant(
         throw invalidArchive(`Monitor ${JSON.stringify(monitor.name)} could not be restored (${created.reason}).`);
       }
       written.monitors.push(monitor.id);
+      await stub.appendEvent({
+        type: "monitor.created",
+        data: { monitorId: monitor.id, name: monitor.name },
+        createdAt: Date.now(),
+        idempotencyKey: `monitor.created:${monitor.id}`,
+      });
       report.counts.monitors++;
     }
     for (const [archivedId, id] of plan.monitorIds) report.monitors.push({ archivedId, id });
