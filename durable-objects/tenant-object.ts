@@ -243,6 +243,11 @@ const PERIOD = /^(total|[0-9]{4}-(0[1-9]|1[0-2]))$/;
  * streamed graph upload runs synchronously against SQLite, so each call is atomic with respect
  * to every other call on the same tenant.
  */
+/** The outcome of arming a point-in-time restore of a tenant object's storage. */
+export type StorageRestoreArm =
+  | { armed: true; bookmark: string; previous: string }
+  | { armed: false; reason: "unavailable" | "invalid-point"; detail: string };
+
 export class TenantObject extends DurableObject<Env> {
   protected readonly db: SqlDatabase;
   private readonly rateLimiter: RequestRateLimiter;
@@ -368,6 +373,36 @@ export class TenantObject extends DurableObject<Env> {
 
   ping(): string {
     return "pong";
+  }
+
+  /**
+   * Point-in-time recovery (operator): arms a restore of this object's SQLite storage to `target` (a time
+   * within the last 30 days, or a bookmark) for its next start, and gives the bookmark of now, which undoes
+   * it. The restore happens when the object restarts (storageRestart). The local runtime has no
+   * point-in-time recovery: it answers `unavailable`.
+   */
+  async storageRestoreArm(target: { at: number } | { bookmark: string }): Promise<StorageRestoreArm> {
+    let previous: string;
+    try {
+      // The present is always a valid restore point: failing on it means the storage has no recovery at all.
+      await this.ctx.storage.getBookmarkForTime(Date.now());
+      previous = await this.ctx.storage.getCurrentBookmark();
+    } catch (error) {
+      return { armed: false, reason: "unavailable", detail: (error as Error).message };
+    }
+    try {
+      const bookmark = "bookmark" in target ? target.bookmark : await this.ctx.storage.getBookmarkForTime(target.at);
+      await this.ctx.storage.onNextSessionRestoreBookmark(bookmark);
+      return { armed: true, bookmark, previous };
+    } catch (error) {
+      return { armed: false, reason: "invalid-point", detail: (error as Error).message };
+    }
+  }
+
+  /** Restarts the object so an armed restore takes effect; the call itself fails as the object goes away. */
+  storageRestart(): void {
+    this.eventStreams.closeAll();
+    this.ctx.abort("point-in-time restore");
   }
 
   /** Tenant deletion: drops every row of this tenant's storage, then re-creates the empty schema. */

@@ -1,3 +1,4 @@
+import { unzipSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import { countedCall } from "./central-calls";
 import { ADMIN_TOKEN, bearer, call, createKey, createTenant, expectProblem, jsonBody } from "./helpers";
@@ -53,6 +54,15 @@ describe("cross-tenant matrix", () => {
       id: string;
     };
 
+    // A's archive holds A's tenant only: no entry names or contains anything of B's.
+    const exported = await call("/v1/export", { headers: bearer(a.apiKey) });
+    expect(exported.status).toBe(200);
+    const entries = unzipSync(new Uint8Array(await exported.arrayBuffer()));
+    for (const [name, bytes] of Object.entries(entries)) {
+      const content = `${name}\n${new TextDecoder().decode(bytes)}`;
+      for (const id of [b.id, job.id, artifact, webhook.id, monitor.id, "b-monitor", '"gen"', "<http://e/s>"])
+        expect(content, `export entry ${name} leaks ${id}`).not.toContain(id);
+    }
     const json = (body: unknown, method = "POST") => ({
       method,
       headers: { "content-type": "application/json" },

@@ -1,9 +1,5 @@
 import type { Context } from "hono";
 import { canonicalSha256 } from "../../../shared/core/canonical-json";
-import { checkFrontmatterQuery } from "../../../shared/generate/frontmatter-query";
-import { type PlanName, planLimits } from "../../../shared/plans";
-import { QuotaExceededError } from "../../../shared/quota-errors";
-import { inspectTemplate } from "../../../shared/template/kgen/inspect-template";
 import type { AppEnv } from "../../context";
 import { database } from "../../db/client";
 import type { TemplateRow } from "../../db/schema";
@@ -13,7 +9,7 @@ import { invalidField, notFound } from "../../problems/problem-response";
 import { pageOf } from "../../repository/pagination";
 import { TemplateCatalog } from "../../repository/templates";
 import { ContentStore } from "../../storage/content-store";
-import { tenantObject } from "../../tenant-object-stub";
+import { removeTemplate, saveTemplate } from "./template-writes";
 import type * as routes from "./templates.routes";
 import { TEMPLATE_MEDIA_TYPES } from "./templates.routes";
 
@@ -58,56 +54,9 @@ export async function generatorHash(rows: Pick<TemplateRow, "path" | "hash">[]):
 export const putTemplate: AppRouteHandler<typeof routes.putTemplate> = async (c) => {
   const { generator, path } = c.req.valid("param");
   const source = await readTemplateSource(c);
-  const inspection = inspectTemplate(source);
-  checkFrontmatterQuery(source, inspection.frontmatter);
-  const { principal, tenant } = c.var;
-  const catalog = new TemplateCatalog(database(c.env.DB), tenant.id);
-  const existing = await catalog.find(generator, path);
-  const tenantDo = tenantObject(c.env, tenant);
-  if (!existing) {
-    const limit = planLimits(tenant.plan as PlanName).templates;
-    const reservation = await tenantDo.reserveQuota({ counter: "templates", amount: 1, limit });
-    if (!reservation.granted) {
-      throw new QuotaExceededError(
-        "templates",
-        limit,
-        reservation.used,
-        `The ${tenant.plan} plan allows ${limit} templates.`,
-      );
-    }
-  }
-  try {
-    const stored = await new ContentStore(c.env.ARTIFACTS, tenant.id).put(
-      new TextEncoder().encode(source) as Uint8Array<ArrayBuffer>,
-      "text/plain; charset=utf-8",
-    );
-    const now = new Date();
-    await tenantDo.recordTemplateChange(
-      tenant.id,
-      {
-        kind: "put",
-        template: {
-          generator,
-          path,
-          hash: stored.sha256,
-          size: stored.size,
-          frontmatter: inspection.frontmatter as Record<string, unknown>,
-          variables: inspection.variables,
-          createdAt: existing?.createdAt ?? now.toISOString(),
-          updatedAt: now.toISOString(),
-        },
-        actor: principal.subject,
-        requestId: c.var.requestId,
-      },
-      { type: "template.updated", data: { path, generator, sha256: stored.sha256 }, createdAt: now.getTime() },
-    );
-  } catch (error) {
-    if (!existing) await tenantDo.releaseQuota({ counter: "templates", amount: 1 });
-    throw error;
-  }
-  const row = await catalog.find(generator, path);
-  if (!row) throw notFound("The template");
-  return c.json(templateView(row, source), existing ? 200 : 201);
+  const writer = { actor: c.var.principal.subject, requestId: c.var.requestId };
+  const { row, created } = await saveTemplate(c.env, c.var.tenant, writer, { generator, path }, source);
+  return c.json(templateView(row, source), created ? 201 : 200);
 };
 
 export const getTemplate: AppRouteHandler<typeof routes.getTemplate> = async (c) => {
@@ -127,17 +76,9 @@ export const getTemplate: AppRouteHandler<typeof routes.getTemplate> = async (c)
 export const deleteTemplate: AppRouteHandler<typeof routes.deleteTemplate> = async (c) => {
   const { generator, path } = c.req.valid("param");
   const { principal, tenant } = c.var;
-  const catalog = new TemplateCatalog(database(c.env.DB), tenant.id);
-  if (!(await catalog.find(generator, path))) throw notFound("The template");
-  const tenantDo = tenantObject(c.env, tenant);
-  const now = new Date();
-  const { changed } = await tenantDo.recordTemplateChange(
-    tenant.id,
-    { kind: "delete", generator, path, actor: principal.subject, requestId: c.var.requestId, now: now.toISOString() },
-    { type: "template.deleted", data: { path, generator }, createdAt: now.getTime() },
-  );
-  if (!changed) throw notFound("The template");
-  await tenantDo.releaseQuota({ counter: "templates", amount: 1 });
+  if (!(await new TemplateCatalog(database(c.env.DB), tenant.id).find(generator, path))) throw notFound("The template");
+  const writer = { actor: principal.subject, requestId: c.var.requestId };
+  if (!(await removeTemplate(c.env, tenant, writer, { generator, path }))) throw notFound("The template");
   return c.body(null, 204);
 };
 
