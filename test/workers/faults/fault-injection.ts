@@ -96,7 +96,14 @@ export class FaultInjector {
         return pass();
       case "abort":
         if (!stub) throw new Error("abort applies to the tenant object only");
-        await runInDurableObject(stub, (_instance, state) => state.abort("injected abort")).catch(() => undefined);
+        {
+          // state.abort() resets the object by throwing out of the call that made it.
+          const aborted = await runInDurableObject(stub, (_instance, state) => state.abort("injected abort")).then(
+            () => false,
+            () => true,
+          );
+          if (!aborted) throw new Error("the tenant object was not aborted");
+        }
         throw new InjectedFaultError(injected);
     }
   }

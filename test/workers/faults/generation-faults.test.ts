@@ -15,6 +15,7 @@ import { type GenerateMessage, isPlanMessage } from "../../../workers/jobs/run-j
 import { artifactBytes } from "../../../workers/storage/artifact-content";
 import { ContentStore } from "../../../workers/storage/content-store";
 import { tenantObject } from "../../../workers/tenant-object-stub";
+import { CentralCallLog, tally } from "../central-calls";
 import { BASE, bearer, call, createTenant, jsonBody, type TestTenant } from "../helpers";
 import { tenantSql } from "../tenant-sql";
 import { CapturedQueue, type Fault, FaultInjector } from "./fault-injection";
@@ -99,9 +100,9 @@ class DrivenJob {
    * Delivers a message until it is acked: the first attempt through `first` (a faulty env), retries through
    * the real one, at most MAX_DELIVERIES times. The attempts it took.
    */
-  async deliverUntilAcked(body: GenerateMessage, first: Env = this.env): Promise<number> {
+  async deliverUntilAcked(body: GenerateMessage, first: Env = this.env, retries: Env = this.env): Promise<number> {
     for (let attempts = 1; attempts <= MAX_DELIVERIES; attempts++) {
-      if ((await this.deliver(body, attempts, attempts === 1 ? first : this.env)) === "acked") return attempts;
+      if ((await this.deliver(body, attempts, attempts === 1 ? first : retries)) === "acked") return attempts;
     }
     throw new Error(`message not acked after ${MAX_DELIVERIES} deliveries`);
   }
@@ -193,15 +194,23 @@ function cleanRun(): Promise<JobOutcome> {
   return cleanOutcome;
 }
 
-/** Runs a job with `faults` on the first attempt of batch `faultyBatch`; every batch's attempts. */
+/**
+ * Runs a job with `faults` on the first attempt of batch `faultyBatch`: every batch's attempts, and the
+ * central calls the faulty batch's retries made (what the failure costs besides the delay).
+ */
 async function runWithFaults(faults: Fault[], faultyBatch = 1) {
   const job = await DrivenJob.start(await tenantWithModel());
   const injector = new FaultInjector(faults);
+  const retryLog = new CentralCallLog();
   const attempts: number[] = [];
   for (const [index, batch] of (await job.plan()).entries()) {
-    attempts.push(await job.deliverUntilAcked(batch, index === faultyBatch ? injector.wrap(job.env) : job.env));
+    attempts.push(
+      index === faultyBatch
+        ? await job.deliverUntilAcked(batch, injector.wrap(job.env), retryLog.wrap(job.env))
+        : await job.deliverUntilAcked(batch),
+    );
   }
-  return { job, injector, attempts, outcome: await outcomeOf(job) };
+  return { job, injector, attempts, retryCalls: tally(retryLog.calls), outcome: await outcomeOf(job) };
 }
 
 describe("generation under faults", () => {
@@ -220,40 +229,51 @@ describe("generation under faults", () => {
   }, 60_000);
 
   it("an R2 pack write that fails on batch 2 is retried once; the job ends exactly as a clean run", async () => {
-    const { injector, attempts, outcome } = await runWithFaults([{ store: "r2", method: "put", nth: 1 }]);
+    const { injector, attempts, retryCalls, outcome } = await runWithFaults([{ store: "r2", method: "put", nth: 1 }]);
     expect(injector.injected).toEqual([{ store: "r2", method: "put", call: 1, effect: "fail" }]);
     expect(attempts).toEqual([1, 2, 1]);
+    // The retry does the batch's work again: its reservation replays, its pack is written.
+    expect(retryCalls).toMatchObject({
+      "r2:put": 1,
+      "tenant-object:reserveQuota": 1,
+      "tenant-object:artifactRecord": 1,
+    });
     expect(outcome).toEqual(await cleanRun());
   }, 60_000);
 
   it("an R2 pack write that succeeded but answered with an error is retried; the same pack is written again, not a second one", async () => {
-    const { injector, attempts, outcome } = await runWithFaults([
+    const { injector, attempts, retryCalls, outcome } = await runWithFaults([
       { store: "r2", method: "put", nth: 1, effect: "fail-after" },
     ]);
     expect(injector.injected).toHaveLength(1);
     expect(attempts).toEqual([1, 2, 1]);
+    expect(retryCalls["r2:put"]).toBe(1);
     expect(outcome).toEqual(await cleanRun());
   }, 60_000);
 
   it("a D1 job-counter update that fails after the index recorded the batch is retried; counts stay exact", async () => {
     const counterUpdate = /update "jobs" set\s+done = max/;
     for (const effect of ["fail", "fail-after"] as const) {
-      const { injector, attempts, outcome } = await runWithFaults([
+      const { injector, attempts, retryCalls, outcome } = await runWithFaults([
         { store: "d1", method: "all", sql: counterUpdate, nth: 1, effect },
       ]);
       expect(injector.injected).toEqual([{ store: "d1", method: "all", call: 1, effect }]);
       expect(attempts).toEqual([1, 2, 1]);
+      // The index has the batch's contents: the retry writes no pack, and records no row twice.
+      expect(retryCalls["r2:put"]).toBeUndefined();
       expect(outcome).toEqual(await cleanRun());
     }
   }, 90_000);
 
   it("the tenant object's artifactRecord failing, answering with an error after it recorded, or the object aborted under it: retried, exact", async () => {
     for (const effect of ["fail", "fail-after", "abort"] as const) {
-      const { injector, attempts, outcome } = await runWithFaults([
+      const { injector, attempts, retryCalls, outcome } = await runWithFaults([
         { store: "tenant-object", method: "artifactRecord", nth: 1, effect },
       ]);
       expect(injector.injected).toEqual([{ store: "tenant-object", method: "artifactRecord", call: 1, effect }]);
       expect(attempts).toEqual([1, 2, 1]);
+      // Rows not recorded: the retry writes the same pack again (same key); recorded: no pack at all.
+      expect(retryCalls["r2:put"]).toBe(effect === "fail-after" ? undefined : 1);
       expect(outcome).toEqual(await cleanRun());
     }
   }, 120_000);
