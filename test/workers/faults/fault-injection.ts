@@ -5,9 +5,10 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
  * - `fail`: it throws before reaching the store (the store never sees it);
  * - `fail-after`: it reaches the store and takes effect, then the caller sees an error (a lost response);
  * - `evict`: the tenant's object is evicted (in-memory state gone, storage kept), then the call goes through;
+ * - `evict-during`: the object is evicted while the call is in flight (eviction lets it drain first);
  * - `abort`: the tenant's object is aborted (reset), and the call, in flight when it was, throws.
  */
-export type FaultEffect = "fail" | "fail-after" | "evict" | "abort";
+export type FaultEffect = "fail" | "fail-after" | "evict" | "evict-during" | "abort";
 
 export interface Fault {
   store: "r2" | "d1" | "tenant-object";
@@ -94,6 +95,12 @@ export class FaultInjector {
         if (!stub) throw new Error("evict applies to the tenant object only");
         await evictDurableObject(stub);
         return pass();
+      case "evict-during": {
+        if (!stub) throw new Error("evict-during applies to the tenant object only");
+        const call = pass();
+        const [result] = await Promise.all([call, evictDurableObject(stub)]);
+        return result;
+      }
       case "abort":
         if (!stub) throw new Error("abort applies to the tenant object only");
         {

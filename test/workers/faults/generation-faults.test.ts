@@ -301,6 +301,31 @@ describe("generation under faults", () => {
     expect(outcome.quotas.generations).toBe(1);
   }, 60_000);
 
+  it("the tenant object evicted while the last batch's calls are in flight: the job completes once", async () => {
+    const job = await DrivenJob.start(await tenantWithModel());
+    const batches = await job.plan();
+    const injector = new FaultInjector(
+      ["reserveQuota", "artifactRecord", "appendEvent", "recordJobChange"].map((method) => ({
+        store: "tenant-object" as const,
+        method,
+        nth: 1,
+        effect: "evict-during" as const,
+      })),
+    );
+    const attempts: number[] = [];
+    for (const [index, batch] of batches.entries()) {
+      attempts.push(await job.deliverUntilAcked(batch, index === BATCHES - 1 ? injector.wrap(job.env) : job.env));
+    }
+    expect(injector.injected.map((fault) => fault.method)).toEqual([
+      "reserveQuota",
+      "artifactRecord",
+      "appendEvent",
+      "recordJobChange",
+    ]);
+    expect(attempts).toEqual([1, 1, 1]);
+    expect(await outcomeOf(job)).toEqual(await cleanRun());
+  }, 60_000);
+
   it("a redelivered batch of a completed job changes nothing", async () => {
     const job = await DrivenJob.start(await tenantWithModel());
     const batches = await job.plan();
