@@ -222,3 +222,21 @@ export class CapturedQueue<T> {
     return this.sent.splice(0);
   }
 }
+
+/**
+ * Gives the tenant's object (its current instance) an env wrapped by `injector`, for the calls it makes to
+ * D1 itself; the returned function puts the real env back.
+ */
+export async function injectIntoObject(stub: DurableObjectStub, injector: FaultInjector): Promise<() => Promise<void>> {
+  const real = await runInDurableObject(stub, (instance: object) => {
+    const object = instance as { env: Env };
+    const env = object.env;
+    object.env = injector.wrap(env);
+    return env;
+  });
+  return async () => {
+    await runInDurableObject(stub, (instance: object) => {
+      (instance as { env: Env }).env = real;
+    });
+  };
+}

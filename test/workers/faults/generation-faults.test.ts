@@ -18,7 +18,7 @@ import { tenantObject } from "../../../workers/tenant-object-stub";
 import { CentralCallLog, tally } from "../central-calls";
 import { BASE, bearer, call, createTenant, jsonBody, type TestTenant } from "../helpers";
 import { tenantSql } from "../tenant-sql";
-import { CapturedQueue, type Fault, FaultInjector } from "./fault-injection";
+import { CapturedQueue, type Fault, FaultInjector, injectIntoObject } from "./fault-injection";
 
 const PREFIXES = "PREFIX ex: <http://example.org/> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>";
 /** Three unit batches on the free plan: 50, 50 and 20 units. */
@@ -323,6 +323,40 @@ describe("generation under faults", () => {
       "recordJobChange",
     ]);
     expect(attempts).toEqual([1, 1, 1]);
+    expect(await outcomeOf(job)).toEqual(await cleanRun());
+  }, 60_000);
+
+  it("a job's completion applied in D1 whose answer the tenant object lost still records job.completed, once", async () => {
+    const job = await DrivenJob.start(await tenantWithModel());
+    const batches = await job.plan();
+    for (const batch of batches.slice(0, -1)) await job.deliverUntilAcked(batch);
+    const injector = new FaultInjector([
+      { store: "d1", method: "run", sql: /update "jobs" set "status"/, nth: 1, effect: "fail-after" },
+    ]);
+    const restore = await injectIntoObject(stubOf(job.tenant), injector);
+    try {
+      expect(await job.deliverUntilAcked(batches[BATCHES - 1] as GenerateMessage)).toBe(1);
+    } finally {
+      await restore();
+    }
+    expect(injector.injected).toEqual([{ store: "d1", method: "run", call: 1, effect: "fail-after" }]);
+    expect(await outcomeOf(job)).toEqual(await cleanRun());
+  }, 60_000);
+
+  it("a job's completion that failed in D1 (not applied) is retried and completes once", async () => {
+    const job = await DrivenJob.start(await tenantWithModel());
+    const batches = await job.plan();
+    for (const batch of batches.slice(0, -1)) await job.deliverUntilAcked(batch);
+    const injector = new FaultInjector([
+      { store: "d1", method: "run", sql: /update "jobs" set "status"/, nth: 1, effect: "fail" },
+    ]);
+    const restore = await injectIntoObject(stubOf(job.tenant), injector);
+    try {
+      expect(await job.deliverUntilAcked(batches[BATCHES - 1] as GenerateMessage)).toBe(2);
+    } finally {
+      await restore();
+    }
+    expect(injector.injected).toHaveLength(1);
     expect(await outcomeOf(job)).toEqual(await cleanRun());
   }, 60_000);
 
