@@ -17,6 +17,7 @@ import { ContentStore } from "../../../workers/storage/content-store";
 import { tenantObject } from "../../../workers/tenant-object-stub";
 import { CentralCallLog, tally } from "../central-calls";
 import { BASE, bearer, call, createTenant, jsonBody, type TestTenant } from "../helpers";
+import { rejection } from "../tenant-do/rejection";
 import { tenantSql } from "../tenant-sql";
 import { CapturedQueue, type Fault, FaultInjector, injectIntoObject } from "./fault-injection";
 
@@ -429,6 +430,25 @@ describe("generation under faults", () => {
     expect(outcome.events).toEqual({ "job.started": 1, "job.progress": 1, "job.failed": 1 });
     expect(outcome.quotas).toEqual({ artifactBytes: outcome.counts.bytes, generations: 1 });
   }, 60_000);
+
+  it("gives a dead-lettered batch's reservation back once, only when its rows are not recorded, and checks its input", async () => {
+    const tenant = await createTenant();
+    const stub = stubOf(tenant);
+    const artifactBytesUsed = async () =>
+      (await stub.getUsage()).quotas.find((quota) => quota.counter === "artifactBytes")?.used ?? 0;
+    await stub.reserveQuota({ counter: "artifactBytes", amount: 700, limit: 10_000, idempotencyKey: "job_x:e.njk:0" });
+    await stub.reserveQuota({ counter: "artifactBytes", amount: 300, limit: 10_000, idempotencyKey: "job_x:e.njk:50" });
+    await stub.artifactRecord("job_x", [], { key: "job_x:e.njk:50", skipped: 0 });
+    expect(await stub.artifactReleaseUnwrittenBatch("job_x", "job_x:e.njk:0")).toBe(700);
+    expect(await stub.artifactReleaseUnwrittenBatch("job_x", "job_x:e.njk:0")).toBe(0);
+    expect(await stub.artifactReleaseUnwrittenBatch("job_x", "job_x:e.njk:50")).toBe(0);
+    expect(await stub.artifactReleaseUnwrittenBatch("job_x", "job_x:e.njk:100")).toBe(0);
+    expect(await artifactBytesUsed()).toBe(300);
+    expect(await rejection(() => stub.artifactReleaseUnwrittenBatch("", "k"))).toBeInstanceOf(TypeError);
+    expect(await rejection(() => stub.artifactReleaseUnwrittenBatch("job_x", 7 as unknown as string))).toBeInstanceOf(
+      TypeError,
+    );
+  });
 
   it("a plan failing on every delivery is dead-lettered: the job fails and its generation is given back", async () => {
     const job = await DrivenJob.start(await tenantWithModel());
