@@ -27,19 +27,20 @@ const UNITS = 120;
 const BATCHES = 3;
 /** The queue's max_retries (wrangler.toml) plus the first delivery. */
 const MAX_DELIVERIES = 6;
-const MODEL = `@prefix ex: <http://example.org/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n${Array.from(
-  { length: UNITS },
-  (_, i) => `ex:E${i} a ex:Entity ; rdfs:label "entity ${i}" .`,
-).join("\n")}`;
+const modelOf = (units: number) =>
+  `@prefix ex: <http://example.org/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n${Array.from(
+    { length: units },
+    (_, i) => `ex:E${i} a ex:Entity ; rdfs:label "entity ${i}" .`,
+  ).join("\n")}`;
 const TEMPLATE = `---\nto: "out/{{ e.name | kebabCase }}.txt"\nsparql: "${PREFIXES} SELECT ?name WHERE { ?x a ex:Entity ; rdfs:label ?name } ORDER BY ?name"\nforeach: e\n---\n{{ e.name }}`;
 
 /** A tenant with the model graph and the one-file-per-entity generator. */
-async function tenantWithModel(): Promise<TestTenant> {
+async function tenantWithModel(units = UNITS): Promise<TestTenant> {
   const tenant = await createTenant();
   const graph = await call("/v1/graphs/model", {
     method: "PUT",
     headers: { ...bearer(tenant.apiKey), "content-type": "text/turtle" },
-    body: MODEL,
+    body: modelOf(units),
   });
   expect(graph.status).toBe(201);
   const template = await call("/v1/templates/gen/e.njk", {
@@ -360,6 +361,27 @@ describe("generation under faults", () => {
     expect(injector.injected).toHaveLength(1);
     expect(await outcomeOf(job)).toEqual(await cleanRun());
   }, 60_000);
+
+  it("a job small enough to be written by its plan: a failed write retries the plan, and it ends as a clean run", async () => {
+    const cleanJob = await DrivenJob.start(await tenantWithModel(30));
+    expect(await cleanJob.deliverUntilAcked(cleanJob.queue.take()[0] as GenerateMessage)).toBe(1);
+    const clean = await outcomeOf(cleanJob);
+    expect(clean).toMatchObject({ status: "completed", counts: { total: 30, done: 30 } });
+    expect(clean.events).toEqual({ "job.started": 1, "job.progress": 1, "job.completed": 1 });
+    const faults: Fault[] = [
+      { store: "r2", method: "put", nth: 1 },
+      { store: "tenant-object", method: "artifactRecord", nth: 1, effect: "fail-after" },
+      { store: "d1", method: "all", sql: /update "jobs" set\s+done = max/, nth: 1 },
+    ];
+    for (const fault of faults) {
+      const job = await DrivenJob.start(await tenantWithModel(30));
+      const injector = new FaultInjector([fault]);
+      expect(await job.deliverUntilAcked(job.queue.take()[0] as GenerateMessage, injector.wrap(job.env))).toBe(2);
+      expect(injector.injected).toHaveLength(1);
+      expect(job.queue.sent).toEqual([]);
+      expect(await outcomeOf(job)).toEqual(clean);
+    }
+  }, 90_000);
 
   it("a redelivered batch of a completed job changes nothing", async () => {
     const job = await DrivenJob.start(await tenantWithModel());
