@@ -504,6 +504,18 @@ export class TenantObject extends DurableObject<Env> {
     return this.artifacts.record(requireString("jobId", jobId), rows, batch);
   }
 
+  /**
+   * A dead-lettered batch: gives back the artifact bytes it reserved unless its rows were recorded (their
+   * bytes are the job's and are given back when the job expires). Once per batch; the bytes given back.
+   */
+  artifactReleaseUnwrittenBatch(jobId: string, batchKey: string): number {
+    const job = requireString("jobId", jobId);
+    const key = requireString("batchKey", batchKey);
+    return this.db.transaction(() =>
+      this.artifacts.hasBatch(job, key) ? 0 : this.quotas.releaseReservation(key, `${key}:dead-lettered`).released,
+    );
+  }
+
   artifactContentLocations(sha256s: string[]) {
     if (!Array.isArray(sha256s)) throw new TypeError("sha256s must be an array");
     return this.artifacts.contentLocations(sha256s);

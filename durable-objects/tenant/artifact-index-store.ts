@@ -66,6 +66,11 @@ export class ArtifactIndexStore {
     });
   }
 
+  /** Whether the batch's rows were recorded (its batch record is written last, with its final rows). */
+  hasBatch(jobId: string, batchKey: string): boolean {
+    return this.db.all("SELECT 1 FROM artifact_batch WHERE job_id = ? AND batch_key = ?", [jobId, batchKey]).length > 0;
+  }
+
   /** The job's counts from its stored rows: artifacts, their bytes, skipped units of every written batch. */
   progress(jobId: string): IndexedProgress {
     const [done, bytes] = this.db.all("SELECT count(*), coalesce(sum(size), 0) FROM artifact WHERE job_id = ?", [

@@ -34,5 +34,15 @@ export async function applyJobChange(db: D1Database, tenantId: string, change: J
     await ledger.create(change.job);
     return true;
   }
-  return ledger.transition(change.jobId, change.from, change.changes);
+  try {
+    return await ledger.transition(change.jobId, change.from, change.changes);
+  } catch (error) {
+    // The write may have applied with only its answer lost: read back, or its event would be lost for good
+    // (a retry finds the job finished and records nothing).
+    const job = await ledger.find(change.jobId).catch(() => undefined);
+    const applied =
+      job !== undefined && job.status === change.changes.status && job.updatedAt === change.changes.updatedAt;
+    if (applied) return true;
+    throw error;
+  }
 }

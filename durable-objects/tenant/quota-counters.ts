@@ -118,6 +118,19 @@ export class QuotaCounters {
     });
   }
 
+  /**
+   * Gives back what was reserved under `reserveKey` (its counter, period and amount), once per `releaseKey`;
+   * nothing when no such reservation is remembered.
+   */
+  releaseReservation(reserveKey: string, releaseKey: string): QuotaRelease {
+    const [reserved] = this.db.query<{ counter: QuotaCounter; period: string; amount: number }>(
+      "SELECT counter, period, amount FROM quota_operation WHERE kind = 'reserve' AND idempotency_key = ?",
+      [reserveKey],
+    );
+    if (reserved === undefined) return { released: 0, used: 0, replayed: false };
+    return this.release(reserved.counter, reserved.period, Number(reserved.amount), releaseKey);
+  }
+
   list(period?: string): QuotaUsage[] {
     const rows =
       period === undefined

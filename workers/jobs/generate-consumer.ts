@@ -120,6 +120,9 @@ async function sendBatches(env: Env, bodies: BatchMessage[]): Promise<void> {
   }
 }
 
+/** Names a unit batch of a job: its artifact-bytes reservation, its batch record and its progress event. */
+const batchKeyOf = (message: BatchMessage) => `${message.jobId}:${message.batch.template}:${message.batch.start}`;
+
 /**
  * One unit batch of a planned job, rendered in this Worker; of an incremental job, only its affected units are
  * rendered and the others carried over from the base job. Idempotent: artifact rows have ids derived from
@@ -143,7 +146,7 @@ export async function processBatchMessage(env: Env, message: BatchMessage): Prom
     await failJob(env, tenant, job.id, jobFailureReason(error));
     return;
   }
-  const batchKey = `${job.id}:${message.batch.template}:${message.batch.start}`;
+  const batchKey = batchKeyOf(message);
   const bytes = [...rendered.artifacts, ...carried].reduce((sum, artifact) => sum + artifact.size, 0);
   const limit = planLimits(tenant.plan as PlanName).artifactBytes;
   const reservation = await tenantObject(env, tenant).reserveQuota({
@@ -223,6 +226,10 @@ export async function consumeGenerateDeadLetters(batch: MessageBatch<GenerateMes
       await failJob(env, tenant, message.body.jobId, `dead-lettered after retries: ${reason}`);
       // A job whose plan never ran delivered nothing: its generation is given back.
       if (job && isPlanMessage(message.body)) await releaseGeneration(env, tenant, job.id, job.createdAt);
+      // A batch that never wrote its rows holds its bytes reservation: given back, or the quota keeps it forever.
+      if (job && !isPlanMessage(message.body)) {
+        await tenantObject(env, tenant).artifactReleaseUnwrittenBatch(job.id, batchKeyOf(message.body));
+      }
     }
     message.ack();
   }

@@ -191,7 +191,8 @@ export async function completeJob(
       kind: "transition",
       jobId,
       from: ["queued", "running"],
-      changes: { status: "completed", updatedAt: now.toISOString() },
+      // A batch's last retry reason is history once every unit is written.
+      changes: { status: "completed", error: null, updatedAt: now.toISOString() },
     },
     {
       type: "job.completed",
