@@ -10,11 +10,13 @@ import {
   jobs,
   members,
   monitors,
+  planChanges,
   releasedBlobs,
   signingKeys,
   templates,
   triggerDeliveries,
   triggers,
+  usageMonthly,
 } from "../db/schema";
 import { LegacyArtifactRows } from "../repository/legacy-artifacts";
 
@@ -72,5 +74,7 @@ export const TENANT_TABLES: readonly TenantTable[] = [
   byTenantId(members, members.tenantId),
   byTenantId(releasedBlobs, releasedBlobs.tenantId),
   byTenantId(monitors, monitors.tenantId),
+  byTenantId(usageMonthly, usageMonthly.tenantId),
+  byTenantId(planChanges, planChanges.tenantId),
   byTenantId(auditLog, auditLog.tenantId),
 ];

@@ -5,6 +5,8 @@ import type { sparqlFormSchema } from "../../../shared/contracts/graphs";
 import { roleAtLeast } from "../../../shared/contracts/roles";
 import { queryLimits } from "../../../shared/plans";
 import type { AppEnv } from "../../context";
+import { routeClassOf } from "../../middleware/request-metering";
+import { requestUsageBatch } from "../../middleware/request-usage-batch";
 import { type AppRouteHandler, mediaTypeOf } from "../../openapi";
 import { HttpError } from "../../problems/http-error";
 import { invalidField } from "../../problems/problem-response";
@@ -24,6 +26,10 @@ async function answerQuery(c: Context<AppEnv>, name: string, query: string, vers
   });
   const queryMs = Date.now() - started;
   const { contentType, body } = unwrap(outcome);
+  requestUsageBatch.addWork(c.var.tenant, routeClassOf(c.req.method, c.req.routePath), Date.now(), {
+    sparqlQueries: 1,
+    sparqlMs: queryMs,
+  });
   return c.body(body, 200, {
     "content-type": `${contentType}; charset=utf-8`,
     "server-timing": `query;dur=${queryMs}`,
