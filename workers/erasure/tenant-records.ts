@@ -74,7 +74,7 @@ export const TENANT_TABLES: readonly TenantTable[] = [
   byTenantId(members, members.tenantId),
   byTenantId(releasedBlobs, releasedBlobs.tenantId),
   byTenantId(monitors, monitors.tenantId),
+  byTenantId(auditLog, auditLog.tenantId),
   byTenantId(usageMonthly, usageMonthly.tenantId),
   byTenantId(planChanges, planChanges.tenantId),
-  byTenantId(auditLog, auditLog.tenantId),
 ];
