@@ -7,8 +7,10 @@ import { database } from "../../workers/db/client";
 import { planChanges, usageMonthly } from "../../workers/db/schema";
 import { rollUpTenants, rollUpUsage, rollupMonths } from "../../workers/maintenance/roll-up-usage";
 import { requestUsageBatch } from "../../workers/middleware/request-usage-batch";
+import { tenantObject } from "../../workers/tenant-object-stub";
 import { ADMIN_TOKEN, bearer, call, createTenant, expectProblem, jsonBody, type TestTenant } from "./helpers";
 import { runJob } from "./job-helpers";
+import { rejection } from "./tenant-do/rejection";
 import { installReceivers } from "./webhooks/receiver";
 
 const receivers = installReceivers();
@@ -205,6 +207,26 @@ describe("usage rollup", () => {
     expect(valuesOf(usage.figures).requests).toBe(41);
     // Not rolled up: computed from the tenant's counters.
     expect(await usageOf(tenant, "?month=2025-10")).toMatchObject({ source: "live", rolledUpAt: null });
+  });
+
+  it("the object refuses a rollup of more than two months or of a malformed month, and bad work counts", async () => {
+    const tenant = await createTenant();
+    const stub = tenantObject(env, { id: tenant.id, jurisdiction: null });
+    const tooMany = await rejection(() =>
+      stub.usageRollup({ now: Date.now(), months: ["2026-01", "2026-02", "2026-03"] }),
+    );
+    expect(String(tooMany)).toMatch(/RangeError: months must list at most 2 months/);
+    expect(String(await rejection(() => stub.usageRollup({ now: Date.now(), months: ["2026-13"] })))).toMatch(
+      /RangeError: month must match/,
+    );
+    const count = { day: "2026-01-05", routeClass: "get:me", requests: 1, clientErrors: 0, serverErrors: 0 };
+    const negative = await rejection(() =>
+      stub.recordRequests({ now: Date.now(), counts: [{ ...count, sparqlMs: -1 }] }),
+    );
+    expect(String(negative)).toMatch(/RangeError: sparqlMs/);
+    await stub.recordRequests({ now: Date.UTC(2026, 0, 6), counts: [{ ...count, sparqlQueries: 2, sparqlMs: 30 }] });
+    const [january] = await stub.usageRollup({ now: Date.UTC(2026, 0, 6), months: ["2026-01"] });
+    expect(january?.figures).toMatchObject({ requests: 1, sparqlQueries: 2, sparqlMs: 30, renderMs: 0 });
   });
 
   it("goes through every tenant in bounded pages with a cursor", async () => {
