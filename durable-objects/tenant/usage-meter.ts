@@ -3,6 +3,7 @@ import { dayPeriod, monthPeriod } from "../../shared/plans";
 import type { SchemaComponent } from "../../shared/sql/migrations";
 import type { SqlDatabase } from "../../shared/sql/sql-database";
 import { TOTAL_PERIOD } from "./quota-counters";
+import { REQUEST_USAGE_RETENTION_DAYS } from "./request-usage";
 
 /** Work counted per month where it happens (the other figures are read from counters kept for quotas). */
 export const METERED_WORK = [
@@ -17,7 +18,10 @@ export const METERED_WORK = [
 
 export type MeteredWork = (typeof METERED_WORK)[number];
 
-/** Stored amounts sampled once a day by the cron's usage rollup; a month shows their peak and average. */
+/**
+ * Stored amounts sampled once a day by the cron's usage rollup (kept as long as request counters);
+ * a month shows their peak and average.
+ */
 const SAMPLED = ["triples", "templates"] as const;
 
 export const usageMeterSchema: SchemaComponent = {
@@ -72,6 +76,8 @@ export class UsageMeter {
         [day, metric, current[metric]],
       );
     }
+    const oldestKept = dayPeriod(now - (REQUEST_USAGE_RETENTION_DAYS - 1) * 86_400_000);
+    this.db.run("DELETE FROM usage_sample WHERE day < ?", [oldestKept]);
   }
 
   /**
@@ -80,9 +86,10 @@ export class UsageMeter {
    */
   figures(month: string, now: number): UsageFigures {
     const figures = emptyUsageFigures();
-    const [requests] = this.db.all("SELECT coalesce(sum(requests), 0) FROM request_usage WHERE day LIKE ?", [
-      `${month}-%`,
-    ])[0] as [number];
+    const [requests] = this.db.all(
+      "SELECT coalesce(sum(requests), 0) FROM request_usage WHERE day >= ? AND day <= ?",
+      daysOf(month),
+    )[0] as [number];
     figures.requests = Number(requests);
     for (const [metric, value] of this.db.all("SELECT metric, value FROM usage_count WHERE month = ?", [month])) {
       if ((METERED_WORK as readonly unknown[]).includes(metric)) figures[metric as MeteredWork] = Number(value);
@@ -104,8 +111,8 @@ export class UsageMeter {
   private samples(month: string, now: number): { triples: number; templates: number }[] {
     const byDay = new Map<string, { triples: number; templates: number }>();
     for (const [day, metric, value] of this.db.all(
-      "SELECT day, metric, value FROM usage_sample WHERE day LIKE ? ORDER BY day, metric",
-      [`${month}-%`],
+      "SELECT day, metric, value FROM usage_sample WHERE day >= ? AND day <= ? ORDER BY day, metric",
+      daysOf(month),
     )) {
       const sample = byDay.get(day as string) ?? { triples: 0, templates: 0 };
       sample[metric as (typeof SAMPLED)[number]] = Number(value);
@@ -127,4 +134,9 @@ export class UsageMeter {
     ])[0] as [number];
     return { triples: Number(triples), templates: Number(templates) };
   }
+}
+
+/** The first and last day keys a month can have, for a range over a day-keyed primary key. */
+function daysOf(month: string): [string, string] {
+  return [`${month}-01`, `${month}-31`];
 }
