@@ -1,9 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import { eventTypePatternSchema, MAX_EVENT_TYPE_PATTERNS } from "../shared/contracts/events";
 import type { MonitorRun } from "../shared/contracts/monitors";
+import { MONTH, type UsageFigures } from "../shared/contracts/usage";
 import {
   isPlanName,
   isQuotaCounter,
+  monthPeriod,
   PLAN_NAMES,
   type PlanName,
   planLimits,
@@ -68,6 +70,7 @@ import { outcome } from "./tenant/rpc-outcome";
 import { isStoredKind, STORED_KINDS, StoredBytes, type StoredBytesRow } from "./tenant/stored-bytes";
 import { applyTemplateChange, type TemplateChange, type TemplateEvent } from "./tenant/template-changes";
 import { TENANT_SCHEMA } from "./tenant/tenant-schema";
+import { UsageMeter } from "./tenant/usage-meter";
 import type { AttemptReport, DeliveryListCursor } from "./tenant/webhook-deliveries";
 import { WebhookDispatcher } from "./tenant/webhook-dispatcher";
 import type { NewWebhook, WebhookChanges, WebhookListCursor } from "./tenant/webhook-endpoints";
@@ -147,6 +150,20 @@ export interface UsageQuery {
   fromDay?: string;
   /** Only request counters of days <= toDay (`YYYY-MM-DD`). */
   toDay?: string;
+  /** Also the usage figures of this month (`YYYY-MM`). */
+  month?: string;
+}
+
+export interface UsageRollupInput {
+  /** The caller's clock, epoch ms: the day sampled. */
+  now: number;
+  /** Months (`YYYY-MM`) whose figures to answer, at most 2. */
+  months: string[];
+}
+
+export interface MonthlyUsage {
+  month: string;
+  figures: UsageFigures;
 }
 
 export interface TenantUsage {
@@ -156,6 +173,8 @@ export interface TenantUsage {
   stored: StoredBytesRow[];
   /** Size of this object's SQLite database now: graphs (quads, terms, versions), event log, counters. */
   databaseBytes: number;
+  /** The usage figures of the month asked for. */
+  month?: MonthlyUsage;
 }
 
 export interface PruneGraphVersionsInput {
@@ -265,6 +284,7 @@ export class TenantObject extends DurableObject<Env> {
   private readonly monitorRuns: MonitorRuns;
   private readonly monitorDispatcher: MonitorDispatcher;
   private readonly artifacts: ArtifactIndexStore;
+  private readonly usage: UsageMeter;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -296,6 +316,7 @@ export class TenantObject extends DurableObject<Env> {
       () => env.DRIFT_QUEUE as unknown as MonitorQueue,
     );
     this.artifacts = new ArtifactIndexStore(this.db);
+    this.usage = new UsageMeter(this.db);
     ctx.blockConcurrencyWhile(async () => {
       applySchemaMigrations(this.db, TENANT_SCHEMA);
       this.graphs.discardInterruptedWrites();
@@ -501,7 +522,13 @@ export class TenantObject extends DurableObject<Env> {
   /** A written batch's rows and skipped count, in one transaction; the job's counts from the stored rows. */
   artifactRecord(jobId: string, rows: ArtifactRecord[], batch: BatchRecord | null) {
     if (!Array.isArray(rows)) throw new TypeError("rows must be an array");
-    return this.artifacts.record(requireString("jobId", jobId), rows, batch);
+    return this.artifacts.record(requireString("jobId", jobId), rows, batch, (inserted) => {
+      for (const row of inserted) {
+        const month = row.createdAt.slice(0, 7);
+        this.usage.add("artifacts", month, 1);
+        this.usage.add("artifactBytes", month, row.size);
+      }
+    });
   }
 
   /**
@@ -610,8 +637,15 @@ export class TenantObject extends DurableObject<Env> {
     return this.webhooks.plan(tenantId, deliveryId, now);
   }
 
+  /** Every recorded attempt is one webhook delivery in the usage of its month. */
   webhookRecordAttempt(deliveryId: string, report: AttemptReport) {
-    return this.webhooks.recordAttempt(deliveryId, report);
+    return this.db.transaction(() => {
+      const outcome = this.webhooks.recordAttempt(deliveryId, report);
+      if (outcome !== null) {
+        this.usage.add("webhookDeliveries", monthPeriod(requireCount("attemptedAt", report.attemptedAt)), 1);
+      }
+      return outcome;
+    });
   }
 
   /** For the dead-letter consumer: the delivery used up its retries. */
@@ -622,9 +656,16 @@ export class TenantObject extends DurableObject<Env> {
   /** Stored schema version of every component, e.g. `{ "tenant-core": 1 }`. */
   // Drift reports: the index rows; the reports themselves are in R2 (see workers/drift/).
 
+  /** A new report is one drift run (a check or a monitor run) in the usage of its month; a repeated create is not. */
   driftReportCreate(input: Parameters<DriftReports["create"]>[0]): DriftReportRow {
     requireMatch("report id", input.id, DRIFT_REPORT_ID);
-    return this.driftReports.create(input);
+    const now = requireCount("now", input.now);
+    return this.db.transaction(() => {
+      const existed = this.driftReports.get(input.id) !== null;
+      const row = this.driftReports.create(input);
+      if (!existed) this.usage.add("driftRuns", monthPeriod(now), 1);
+      return row;
+    });
   }
 
   driftReportComplete(id: string, status: "clean" | "drift", summary: DriftReportSummary, now: number): boolean {
@@ -723,7 +764,32 @@ export class TenantObject extends DurableObject<Env> {
     if (!Array.isArray(counts) || counts.length > MAX_REQUEST_COUNTS) {
       throw new RangeError(`counts must be an array of at most ${MAX_REQUEST_COUNTS} items`);
     }
-    this.requestUsage.recordAll(counts.map(requestCount), requireCount("now", args.now));
+    const checked = counts.map(requestCount);
+    this.db.transaction(() => {
+      this.requestUsage.recordAll(checked, requireCount("now", args.now));
+      for (const count of checked) {
+        const month = count.day.slice(0, 7);
+        this.usage.add("sparqlQueries", month, count.sparqlQueries ?? 0);
+        this.usage.add("sparqlMs", month, count.sparqlMs ?? 0);
+        this.usage.add("renderMs", month, count.renderMs ?? 0);
+      }
+    });
+  }
+
+  /**
+   * For the cron's rollup: samples today's stored amounts, then answers each month's figures computed
+   * from the counters (the same figures however often it is asked).
+   */
+  usageRollup(input: UsageRollupInput): MonthlyUsage[] {
+    const args = requireObject("usageRollup input", input);
+    const now = requireCount("now", args.now);
+    if (!Array.isArray(args.months) || args.months.length > 2)
+      throw new RangeError("months must list at most 2 months");
+    const months = args.months.map((month: unknown) => requireMatch("month", month, MONTH));
+    return this.db.transaction(() => {
+      this.usage.sample(now);
+      return months.map((month: string) => ({ month, figures: this.usage.figures(month, now) }));
+    });
   }
 
   /** Quota counters (by counter, then period) and request counters (by day, then route class). */
@@ -733,7 +799,9 @@ export class TenantObject extends DurableObject<Env> {
     const period = args.period === undefined ? undefined : quotaPeriod(args.period);
     const fromDay = args.fromDay === undefined ? undefined : requireMatch("fromDay", args.fromDay, DAY);
     const toDay = args.toDay === undefined ? undefined : requireMatch("toDay", args.toDay, DAY);
+    const month = args.month === undefined ? undefined : requireMatch("month", args.month, MONTH);
     return {
+      ...(month === undefined ? {} : { month: { month, figures: this.usage.figures(month, Date.now()) } }),
       quotas: this.quotas.list(period),
       requests: this.requestUsage.list(fromDay, toDay),
       stored: this.storedBytes.list(),
@@ -917,6 +985,9 @@ function requestCount(value: unknown): RequestUsage {
     requests: requireCount("requests", args.requests),
     clientErrors: requireCount("clientErrors", args.clientErrors),
     serverErrors: requireCount("serverErrors", args.serverErrors),
+    ...(args.sparqlQueries === undefined ? {} : { sparqlQueries: requireCount("sparqlQueries", args.sparqlQueries) }),
+    ...(args.sparqlMs === undefined ? {} : { sparqlMs: requireCount("sparqlMs", args.sparqlMs) }),
+    ...(args.renderMs === undefined ? {} : { renderMs: requireCount("renderMs", args.renderMs) }),
   };
   if (count.clientErrors + count.serverErrors > count.requests) {
     throw new RangeError("clientErrors and serverErrors cannot exceed requests");

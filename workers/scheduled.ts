@@ -7,6 +7,7 @@ import { type ArtifactMigrationRun, migrateArtifactIndex } from "./maintenance/m
 import { type EventRetentionRun, pruneEventLogs } from "./maintenance/prune-event-logs";
 import { type GraphVersionRetentionRun, pruneGraphVersions } from "./maintenance/prune-graph-versions";
 import { resumeStaleErasures } from "./maintenance/resume-erasures";
+import { rollUpUsage, type UsageRollupRun } from "./maintenance/roll-up-usage";
 import { type DueMonitorsRun, enqueueDueMonitors } from "./monitors/enqueue-due-monitors";
 import { purgeTriggerDeliveries } from "./repository/triggers";
 
@@ -27,6 +28,7 @@ export async function runScheduledMaintenance(
   blobCollection: BlobCollectionRun;
   monitorRuns: DueMonitorsRun;
   artifactMigration: ArtifactMigrationRun;
+  usageRollup: UsageRollupRun;
 }> {
   const cutoff = new Date(scheduledTime - EXPIRED_KEY_RETENTION_DAYS * 86_400_000).toISOString();
   const purged = await database(env.DB)
@@ -44,6 +46,7 @@ export async function runScheduledMaintenance(
   const graphVersionRetention = await pruneGraphVersions(env, scheduledTime);
   const blobCollection = await collectBlobs(env, scheduledTime);
   const monitorRuns = await enqueueDueMonitors(env, scheduledTime);
+  const usageRollup = await rollUpUsage(env, scheduledTime);
   console.log(
     JSON.stringify({
       level: "info",
@@ -57,6 +60,7 @@ export async function runScheduledMaintenance(
       resumedErasures,
       monitorRuns,
       artifactMigration,
+      usageRollup,
     }),
   );
   return {
@@ -69,5 +73,6 @@ export async function runScheduledMaintenance(
     resumedErasures,
     monitorRuns,
     artifactMigration,
+    usageRollup,
   };
 }

@@ -55,12 +55,19 @@ export class ArtifactIndexStore {
    * Inserts rows idempotently (a redelivered batch inserts nothing twice) and the batch's skipped count
    * once per key, in one transaction, then recounts the job's progress from what is stored.
    */
-  record(jobId: string, rows: ArtifactRecord[], batch: BatchRecord | null): IndexedProgress {
+  /** `onInserted` sees the rows that were new (a redelivered batch inserts none), in the same transaction. */
+  record(
+    jobId: string,
+    rows: ArtifactRecord[],
+    batch: BatchRecord | null,
+    onInserted?: (inserted: ArtifactRecord[]) => void,
+  ): IndexedProgress {
     for (const row of rows) {
       if (row.jobId !== jobId) throw new RangeError(`artifact ${row.id} belongs to job ${row.jobId}, not ${jobId}`);
     }
     return this.db.transaction(() => {
-      this.insertRows(rows);
+      const inserted = this.insertRows(rows);
+      onInserted?.(inserted);
       if (batch) this.insertBatches(jobId, [batch]);
       return this.progress(jobId);
     });
@@ -192,26 +199,30 @@ export class ArtifactIndexStore {
     return !known;
   }
 
-  private insertRows(rows: ArtifactRecord[]): void {
-    for (const row of rows) {
-      this.db.run(`INSERT OR IGNORE INTO artifact (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
-        row.id,
-        row.jobId,
-        row.path,
-        row.sha256,
-        row.size,
-        row.mode,
-        row.chmod,
-        row.templatePath,
-        row.templateHash,
-        JSON.stringify(row.dependencies),
-        row.attestationSha256,
-        row.attestation,
-        row.packSha256,
-        row.packOffset,
-        row.createdAt,
-      ]);
-    }
+  private insertRows(rows: ArtifactRecord[]): ArtifactRecord[] {
+    return rows.filter(
+      (row) =>
+        this.db.run(
+          `INSERT OR IGNORE INTO artifact (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [
+            row.id,
+            row.jobId,
+            row.path,
+            row.sha256,
+            row.size,
+            row.mode,
+            row.chmod,
+            row.templatePath,
+            row.templateHash,
+            JSON.stringify(row.dependencies),
+            row.attestationSha256,
+            row.attestation,
+            row.packSha256,
+            row.packOffset,
+            row.createdAt,
+          ],
+        ).changes > 0,
+    );
   }
 
   private insertBatches(jobId: string, batches: BatchRecord[]): void {

@@ -13,6 +13,11 @@ export interface RequestUsage {
   clientErrors: number;
   /** Responses with a 5xx status. */
   serverErrors: number;
+  /** SPARQL queries answered, and the milliseconds they took (counted in the month's usage, not per route class). */
+  sparqlQueries?: number;
+  sparqlMs?: number;
+  /** Milliseconds spent rendering previews (counted in the month's usage). */
+  renderMs?: number;
 }
 
 /** Request counters per UTC day and route class, for metering and billing rollups. */

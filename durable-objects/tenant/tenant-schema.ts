@@ -6,6 +6,7 @@ import { eventTicketsSchema } from "./event-tickets";
 import { graphPrefixesSchema } from "./graph-prefixes";
 import { monitorRunsSchema } from "./monitor-runs";
 import { storedBytesSchema } from "./stored-bytes";
+import { usageMeterSchema } from "./usage-meter";
 import { webhooksSchema } from "./webhook-schema";
 
 /** Tables of the tenant core: rate limiter, quota counters, request usage, event log. */
@@ -75,4 +76,5 @@ export const TENANT_SCHEMA: readonly SchemaComponent[] = [
   storedBytesSchema,
   monitorRunsSchema,
   artifactIndexSchema,
+  usageMeterSchema,
 ];

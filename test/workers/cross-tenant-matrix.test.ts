@@ -182,6 +182,27 @@ describe("cross-tenant matrix", () => {
     expect((await call(`/v1/triggers/${trigger.id}`, { headers: bearer(b.apiKey) })).status).toBe(200);
     expect((await call(`/v1/webhooks/${webhook.id}`, { headers: bearer(b.apiKey) })).status).toBe(200);
     expect((await call(`/v1/monitors/${monitor.id}`, { headers: bearer(b.apiKey) })).status).toBe(200);
+    // Another tenant's metered usage holds none of B's work (a fresh one: A has used up its request rate),
+    // and the billing export is the operator's only.
+    const c = await createTenant();
+    const cUsageResponse = await call("/v1/usage", { headers: bearer(c.apiKey) });
+    expect(cUsageResponse.status, await cUsageResponse.clone().text()).toBe(200);
+    const cUsage = (await cUsageResponse.json()) as {
+      usage: { month: string; figures: { metric: string; value: number }[] };
+    };
+    expect(Object.fromEntries(cUsage.usage.figures.map((figure) => [figure.metric, figure.value]))).toMatchObject({
+      triplesPeak: 0,
+      templates: 0,
+      jobs: 0,
+      artifacts: 0,
+      webhookDeliveries: 0,
+      driftRuns: 0,
+    });
+    await expectProblem(
+      await call(`/v1/admin/usage?month=${cUsage.usage.month}`, { headers: bearer(a.apiKey) }),
+      401,
+      "unauthorized",
+    );
   });
 
   it("immutable reads another tenant cached at this location answer 404", async () => {

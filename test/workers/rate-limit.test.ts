@@ -132,6 +132,7 @@ describe("usage quotas", () => {
       { counter: "templates", period: "total", used: 2, limit: limits.templates },
       { counter: "artifactBytes", period: "total", used: 0, limit: limits.artifactBytes },
       { counter: "generations", period: "2026-01", used: 3, limit: limits.generationsPerMonth },
+      { counter: "monitorRuns", period: "2026-01", used: 0, limit: limits.monitorRunsPerMonth },
     ]);
     const february = (await (
       await call("/v1/usage?period=2026-02", { headers: bearer(tenant.apiKey) })
@@ -145,7 +146,7 @@ describe("usage quotas", () => {
     const current = (await (await call("/v1/usage", { headers: bearer(tenant.apiKey) })).json()) as Usage;
     expect(current.quotas.find((quota) => quota.counter === "generations")?.period).toBe(current.period);
     const theirs = (await (await call("/v1/usage?period=2026-01", { headers: bearer(other.apiKey) })).json()) as Usage;
-    expect(theirs.quotas.map((quota) => quota.used)).toEqual([0, 0, 0, 0]);
+    expect(theirs.quotas.map((quota) => quota.used)).toEqual([0, 0, 0, 0, 0]);
   });
 });
 

@@ -41,6 +41,31 @@ describe("RequestUsageBatch", () => {
     expect(batch.take(tenant.id, nov26)).toBeUndefined();
   });
 
+  it("carries SPARQL and render work with the day's count into the month's usage, rounded and never negative", async () => {
+    const batch = new RequestUsageBatch();
+    const tenant = tenantAddress("work");
+    batch.add(tenant, "get:graphs", 200, nov26);
+    batch.addWork(tenant, "get:graphs", nov26, { sparqlQueries: 1, sparqlMs: 12.6 });
+    batch.addWork(tenant, "get:graphs", nov26 + 1, { sparqlQueries: 1, sparqlMs: -3 });
+    batch.addWork(tenant, "post:render", nov26 + DAY_MS, { renderMs: 7 });
+    expect(batch.take(tenant.id, nov26)?.counts).toEqual([
+      {
+        day: "2026-11-26",
+        routeClass: "get:graphs",
+        requests: 1,
+        clientErrors: 0,
+        serverErrors: 0,
+        sparqlQueries: 2,
+        sparqlMs: 13,
+      },
+      { day: "2026-11-27", routeClass: "post:render", requests: 0, clientErrors: 0, serverErrors: 0, renderMs: 7 },
+    ]);
+    batch.addWork(tenant, "get:graphs", nov26, { sparqlQueries: 1, sparqlMs: 5 });
+    await batch.flush(env, nov26);
+    const [month] = await tenantObject(env, tenant).usageRollup({ now: nov26, months: ["2026-11"] });
+    expect(month?.figures).toMatchObject({ requests: 0, sparqlQueries: 1, sparqlMs: 5, renderMs: 0 });
+  });
+
   it("hands out at most MAX_REQUEST_COUNTS counts per call and flushes all of them", async () => {
     const batch = new RequestUsageBatch();
     const tenant = tenantAddress("many");

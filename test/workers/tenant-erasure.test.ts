@@ -7,6 +7,7 @@ import { eraseTenantPages } from "../../workers/erasure/erase-tenant";
 import { RECORDS_PAGE_SIZE, TENANT_TABLES } from "../../workers/erasure/tenant-records";
 import worker from "../../workers/index";
 import { resumeStaleErasures, STALE_ERASURE_MS } from "../../workers/maintenance/resume-erasures";
+import { rollUpTenants } from "../../workers/maintenance/roll-up-usage";
 import { ContentStore } from "../../workers/storage/content-store";
 import { tenantObject } from "../../workers/tenant-object-stub";
 import { ADMIN_TOKEN, bearer, call, createTenant, expectProblem, jsonBody, type TestTenant } from "./helpers";
@@ -63,6 +64,10 @@ async function populatedTenant(): Promise<TestTenant> {
   const triggerId = ((await trigger.json()) as { id: string }).id;
   const job = await runJob(tenant.apiKey, { generator: "site", graph: "model" });
   expect(job.status).toBe("completed");
+  expect((await call(`/v1/tenants/${tenant.id}`, jsonBody({ plan: "premium" }, ADMIN_TOKEN, "PATCH"))).status).toBe(
+    200,
+  );
+  expect((await rollUpTenants(env, [{ id: tenant.id, jurisdiction: null }], Date.now())).failed).toBe(0);
   await env.DB.prepare(
     "INSERT INTO trigger_deliveries (trigger_id, delivery_id, tenant_id, job_id, received_at) VALUES (?, 'd-1', ?, ?, ?)",
   )
@@ -299,9 +304,10 @@ describe("tenant erasure", () => {
     // One statement deletes at most RECORDS_PAGE_SIZE rows; a full page stays on its table.
     expect(await eraseTenantPages(env, tenant.id, 1)).toBe("more");
     expect(await progress()).toEqual({ pages: 13, cursor: "audit_log", rows: 2 + RECORDS_PAGE_SIZE });
-    // The rest of the audit rows (and the operator's tenant.create entry), blobs, object and tenant row.
+    // The rest of the audit rows (and the operator's tenant.create entry), usage rows, plan changes, blobs, object
+    // and tenant row.
     expect(await eraseTenantPages(env, tenant.id)).toBe("done");
-    expect(await progress()).toEqual({ pages: 17, cursor: null, rows: 2 + 1 + 1500 + 1 });
+    expect(await progress()).toEqual({ pages: 19, cursor: null, rows: 2 + 1 + 1500 + 1 });
     expect(await eraseTenantPages(env, tenant.id)).toBe("stopped");
     expect(total(await d1RowsOf(tenant.id))).toBe(0);
   });

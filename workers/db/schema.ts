@@ -390,3 +390,51 @@ export const monitors = sqliteTable(
 );
 
 export type MonitorRow = typeof monitors.$inferSelect;
+
+/**
+ * A tenant's usage figures per calendar month (UTC), written by the cron's usage rollup. Each figure is
+ * set to what the tenant's object computes from its counters, so a rollup run again changes nothing.
+ */
+export const usageMonthly = sqliteTable(
+  "usage_monthly",
+  {
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    month: text("month").notNull(),
+    requests: integer("requests").notNull(),
+    sparqlQueries: integer("sparql_queries").notNull(),
+    sparqlMs: integer("sparql_ms").notNull(),
+    triplesPeak: integer("triples_peak").notNull(),
+    triplesAverage: integer("triples_average").notNull(),
+    templates: integer("templates").notNull(),
+    jobs: integer("jobs").notNull(),
+    artifacts: integer("artifacts").notNull(),
+    artifactBytes: integer("artifact_bytes").notNull(),
+    renderMs: integer("render_ms").notNull(),
+    webhookDeliveries: integer("webhook_deliveries").notNull(),
+    driftRuns: integer("drift_runs").notNull(),
+    /** When a rollup last changed a figure of the row. */
+    rolledUpAt: text("rolled_up_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.month, t.tenantId] }), index("usage_monthly_tenant_idx").on(t.tenantId, t.month)],
+);
+
+export type UsageMonthlyRow = typeof usageMonthly.$inferSelect;
+
+/** Every change of a tenant's plan with its time, written in the same batch as the change: proration reads it. */
+export const planChanges = sqliteTable(
+  "plan_changes",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    fromPlan: text("from_plan").notNull(),
+    toPlan: text("to_plan").notNull(),
+    changedAt: text("changed_at").notNull(),
+  },
+  (t) => [index("plan_changes_tenant_idx").on(t.tenantId, t.changedAt, t.id)],
+);
+
+export type PlanChangeRow = typeof planChanges.$inferSelect;

@@ -10,11 +10,13 @@ import {
   jobs,
   members,
   monitors,
+  planChanges,
   releasedBlobs,
   signingKeys,
   templates,
   triggerDeliveries,
   triggers,
+  usageMonthly,
 } from "../db/schema";
 import { LegacyArtifactRows } from "../repository/legacy-artifacts";
 
@@ -73,4 +75,6 @@ export const TENANT_TABLES: readonly TenantTable[] = [
   byTenantId(releasedBlobs, releasedBlobs.tenantId),
   byTenantId(monitors, monitors.tenantId),
   byTenantId(auditLog, auditLog.tenantId),
+  byTenantId(usageMonthly, usageMonthly.tenantId),
+  byTenantId(planChanges, planChanges.tenantId),
 ];

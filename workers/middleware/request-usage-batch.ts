@@ -40,6 +40,22 @@ export class RequestUsageBatch {
     ]);
   }
 
+  /** Adds work a request did (SPARQL queries and their milliseconds, render milliseconds) to its day's count. */
+  addWork(
+    tenant: TenantAddress,
+    routeClass: string,
+    nowMs: number,
+    work: Pick<RequestUsage, "sparqlQueries" | "sparqlMs" | "renderMs">,
+  ): void {
+    if (!ROUTE_CLASS.test(routeClass)) return;
+    const counted = Object.fromEntries(
+      Object.entries(work).map(([name, amount]) => [name, Math.max(0, Math.round(amount ?? 0))]),
+    );
+    this.merge(tenant, [
+      { day: dayPeriod(nowMs), routeClass, requests: 0, clientErrors: 0, serverErrors: 0, ...counted },
+    ]);
+  }
+
   /** Removes and returns up to MAX_REQUEST_COUNTS of a tenant's pending counts, for one call to its object. */
   take(tenantId: string, nowMs: number): RecordRequestsInput | undefined {
     const entry = this.pending.get(tenantId);
@@ -125,11 +141,22 @@ export class RequestUsageBatch {
               requests: sum.requests + count.requests,
               clientErrors: sum.clientErrors + count.clientErrors,
               serverErrors: sum.serverErrors + count.serverErrors,
+              ...sumOfWork(sum, count),
             }
           : count,
       );
     }
   }
+}
+
+const WORK = ["sparqlQueries", "sparqlMs", "renderMs"] as const;
+
+function sumOfWork(a: RequestUsage, b: RequestUsage): Partial<RequestUsage> {
+  const sum: Partial<RequestUsage> = {};
+  for (const name of WORK) {
+    if (a[name] !== undefined || b[name] !== undefined) sum[name] = (a[name] ?? 0) + (b[name] ?? 0);
+  }
+  return sum;
 }
 
 /** This isolate's batch. */

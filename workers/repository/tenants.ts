@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, ne, or } from "drizzle-orm";
+import { and, asc, eq, gt, ne, or, sql } from "drizzle-orm";
 import type { FlagOverrides } from "../../shared/contracts/flags";
 import { randomId } from "../../shared/core/encoding";
 import type { TenantSigningKey } from "../../shared/crypto/tenant-keys";
@@ -6,6 +6,7 @@ import type { Database } from "../db/client";
 import {
   apiKeys,
   auditLog,
+  planChanges,
   signingKeys,
   type TenantErasureRow,
   type TenantRow,
@@ -138,7 +139,13 @@ export class TenantDirectory {
     requestId: string,
     now: string,
   ): Promise<LiveTenantRow | undefined> {
-    const [updated] = await this.db.batch([
+    // First in the batch, while the row still holds the plan being left; no row without a new plan.
+    const recordPlanChange = this.db.insert(planChanges).select(
+      sql`select null, ${tenants.id}, ${tenants.plan}, ${changes.plan ?? null}, ${now} from ${tenants}
+          where ${and(eq(tenants.id, id), liveTenant)} and ${tenants.plan} != ${changes.plan ?? null}`,
+    );
+    const [, updated] = await this.db.batch([
+      recordPlanChange,
       this.db
         .update(tenants)
         .set({ ...changes, updatedAt: now })

@@ -19,6 +19,8 @@ import type { AppEnv } from "../../context";
 import { database } from "../../db/client";
 import { assertInlineContentSize } from "../../jobs/inline-content";
 import { lockFor, lockOf, pinnedGraphVersion, templatesOfLock } from "../../jobs/job-inputs";
+import { routeClassOf } from "../../middleware/request-metering";
+import { requestUsageBatch } from "../../middleware/request-usage-batch";
 import type { AppRouteHandler } from "../../openapi";
 import { notFound } from "../../problems/problem-response";
 import { TemplateCatalog } from "../../repository/templates";
@@ -151,10 +153,15 @@ async function previewOnGraph(
 
 export const render: AppRouteHandler<typeof routes.render> = async (c) => {
   const body = c.req.valid("json");
+  // Wall time, template and graph reads included (the clock stands still during pure CPU work in production).
+  const started = Date.now();
   const { preview, graph } =
     body.graph === undefined
       ? { preview: await previewWithoutGraph(c, body), graph: null }
       : await previewOnGraph(c, { ...body, graph: body.graph });
+  requestUsageBatch.addWork(c.var.tenant, routeClassOf(c.req.method, c.req.routePath), Date.now(), {
+    renderMs: Date.now() - started,
+  });
   const { units, skipped, rawOutput, frontmatter } = preview;
   assertInlineContentSize([...units.map((unit) => unit.size), new TextEncoder().encode(rawOutput ?? "").length]);
   const first = units[0];

@@ -6,6 +6,8 @@ import { roleAtLeast } from "../../../shared/contracts/roles";
 import { sha256Hex } from "../../../shared/core/sha256";
 import { queryLimits } from "../../../shared/plans";
 import type { AppEnv } from "../../context";
+import { routeClassOf } from "../../middleware/request-metering";
+import { requestUsageBatch } from "../../middleware/request-usage-batch";
 import { type AppRouteHandler, mediaTypeOf } from "../../openapi";
 import { HttpError } from "../../problems/http-error";
 import { invalidField } from "../../problems/problem-response";
@@ -32,6 +34,10 @@ async function answerQuery(
   });
   const queryMs = Date.now() - started;
   const { contentType, body, immutable } = unwrap(outcome);
+  requestUsageBatch.addWork(c.var.tenant, routeClassOf(c.req.method, c.req.routePath), Date.now(), {
+    sparqlQueries: 1,
+    sparqlMs: queryMs,
+  });
   return c.body(body, 200, {
     "content-type": `${contentType}; charset=utf-8`,
     "server-timing": `query;dur=${queryMs}`,

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { STORED_KINDS } from "../../../durable-objects/tenant/stored-bytes";
+import { MONTH, USAGE_METRICS } from "../../../shared/contracts/usage";
 import { QUOTA_COUNTERS } from "../../../shared/plans";
 import { requireRole } from "../../auth/authenticate";
 import { tenantRequest } from "../../middleware/tenant-request";
@@ -35,6 +36,27 @@ const storageSchema = z
   })
   .meta({ id: "StoredBytes" });
 
+const monthlyUsageSchema = z
+  .object({
+    month: z.string().describe("The calendar month (UTC), YYYY-MM."),
+    source: z
+      .enum(["live", "rollup"])
+      .describe(
+        "`live`: computed now from the tenant's counters (the current month, or a past month not rolled up yet); `rollup`: as the cron's rollup stored it.",
+      ),
+    rolledUpAt: z.string().nullable().describe("When the rollup last changed these figures; null for live figures."),
+    figures: z
+      .array(
+        z.object({
+          metric: z.enum(USAGE_METRICS),
+          value: z.number().int(),
+          quota: z.number().nullable().describe("The plan's limit for this figure; null when the plan sets none."),
+        }),
+      )
+      .describe("Every metered figure, in a fixed order."),
+  })
+  .meta({ id: "MonthlyUsage" });
+
 const usageSchema = z
   .object({
     plan: z.string(),
@@ -42,6 +64,7 @@ const usageSchema = z
     limits: z.record(z.string(), z.unknown()),
     quotas: z.array(quotaSchema).describe("Every quota of the plan, in a fixed order, with its use."),
     storage: storageSchema,
+    usage: monthlyUsageSchema,
     requests: z.array(
       z.object({
         day: z.string(),
@@ -58,15 +81,22 @@ export const usage = createRoute({
   method: "get",
   path: "/usage",
   tags: ["usage"],
-  summary: "Every quota of the plan with its use and limit, and request counts per day (viewer and up)",
+  summary:
+    "A month's metered usage against the plan's quotas, every quota with its use and limit, and request counts per day (viewer and up)",
   security: bearerSecurity,
   middleware: [...tenantRequest, requireRole("viewer")] as const,
   request: {
     query: z.object({
+      month: z
+        .string()
+        .regex(MONTH)
+        .optional()
+        .describe("The month (YYYY-MM) of the usage figures; the current one by default."),
       period: z
         .string()
-        .regex(/^[0-9]{4}-(0[1-9]|1[0-2])$/)
-        .optional(),
+        .regex(MONTH)
+        .optional()
+        .describe("The month of the monthly quota counters; `month` when absent."),
     }),
   },
   responses: {
