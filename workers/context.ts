@@ -35,6 +35,8 @@ export interface AppVariables {
   tenant: TenantSnapshot;
   /** Route template for logs, e.g. `/v1/tenants/:id`. */
   routeName: string;
+  /** The `type` slug of the problem the request was answered with, if any (for metrics). */
+  problemType?: string;
 }
 
 export interface AppEnv {

@@ -3,6 +3,7 @@ import { assertValidEnvironment } from "./config/env-config";
 import { handleQueue } from "./queue";
 import { runScheduledMaintenance } from "./scheduled";
 
+export { MetricsObject } from "../durable-objects/metrics-object";
 export { TenantObject } from "../durable-objects/tenant-object";
 
 export default {
