@@ -31,6 +31,8 @@ export interface AppVariables {
   requestId: string;
   traceId: string;
   spanId: string;
+  /** This request's span as a W3C `traceparent`: what queue messages, Durable Object calls and webhooks it causes carry. */
+  traceparent: string;
   principal: Principal;
   tenant: TenantSnapshot;
   /** Route template for logs, e.g. `/v1/tenants/:id`. */

@@ -105,7 +105,9 @@ export function observeQueueBatch(env: Env, observed: QueueBatchObservation, bat
   batch.observe("kgen_queue_batch_duration_seconds", { queue }, observed.durationMs / 1000);
 }
 
-export function countQueueSent(queue: "generate" | "drift" | "deliver" | "erase", messages: number): void {
+export type QueueRole = "generate" | "drift" | "deliver" | "erase";
+
+export function countQueueSent(queue: QueueRole, messages: number): void {
   if (messages > 0) metricsBatch.count("kgen_queue_messages_sent_total", { queue }, messages);
 }
 
