@@ -12,6 +12,8 @@ import {
 export const MAX_STORED_SERIES = 20_000;
 const MAX_SERIES_PER_RECORD = 500;
 
+export type RecordOutcome = { recorded: true } | { recorded: false; refused: string };
+
 export interface MetricsSnapshot {
   counters: CounterIncrement[];
   histograms: HistogramObservations[];
@@ -38,10 +40,28 @@ export class MetricsObject extends DurableObject<Env> {
     });
   }
 
-  /** Adds one isolate's batch. Throws RangeError (nothing written) on a malformed batch. */
-  record(batch: MetricsBatchInput): void {
-    const counters = batch?.counters ?? [];
-    const histograms = batch?.histograms ?? [];
+  /**
+   * Adds one isolate's batch, or refuses it whole (nothing written) when it is malformed: an answer
+   * rather than an exception, so the caller can tell a refusal (never worth retrying) from a failed call.
+   */
+  record(batch: MetricsBatchInput): RecordOutcome {
+    try {
+      this.assertValid(batch);
+    } catch (error) {
+      if (error instanceof RangeError) return { recorded: false, refused: error.message };
+      throw error;
+    }
+    this.ctx.storage.transactionSync(() => {
+      for (const counter of batch.counters) this.addCounter(counter);
+      for (const histogram of batch.histograms) this.addHistogram(histogram);
+    });
+    return { recorded: true };
+  }
+
+  private assertValid(batch: MetricsBatchInput): void {
+    if (typeof batch !== "object" || batch === null) throw new RangeError("not a batch");
+    if (!Array.isArray(batch.counters) || !Array.isArray(batch.histograms)) throw new RangeError("not a batch");
+    const { counters, histograms } = batch;
     if (counters.length + histograms.length > MAX_SERIES_PER_RECORD)
       throw new RangeError("too many series in one batch");
     for (const counter of counters) {
@@ -59,10 +79,6 @@ export class MetricsObject extends DurableObject<Env> {
         histogram.sum >= 0;
       if (!valid) throw new RangeError("invalid histogram observations");
     }
-    this.ctx.storage.transactionSync(() => {
-      for (const counter of counters) this.addCounter(counter);
-      for (const histogram of histograms) this.addHistogram(histogram);
-    });
   }
 
   snapshot(): MetricsSnapshot {

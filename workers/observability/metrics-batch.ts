@@ -15,7 +15,7 @@ export const MAX_SERIES_PER_CALL = 500;
 const DEFAULT_METRICS_FLUSH_DELAY_MS = 10_000;
 
 interface MetricsSink {
-  record(batch: MetricsBatchInput): Promise<unknown>;
+  record(batch: MetricsBatchInput): Promise<{ recorded: boolean; refused?: string }>;
 }
 
 /** How long an observation may wait in the isolate's batch before it is written (the metrics delay). */
@@ -110,15 +110,17 @@ export class MetricsBatch {
   /** Writes every pending series, MAX_SERIES_PER_CALL per call. */
   async flush(env: Env): Promise<void> {
     for (let batch = this.take(); batch; batch = this.take()) {
+      let outcome: { recorded: boolean; refused?: string };
       try {
-        await metricsObject(env).record(batch);
+        outcome = await metricsObject(env).record(batch);
       } catch (error) {
-        // A refused batch (RangeError) would be refused again: only other failures are retried.
-        const refused = error instanceof RangeError;
-        if (!refused) this.restore(batch);
-        const msg = refused ? "metrics batch refused" : "metrics flush failed";
-        console.error(JSON.stringify({ level: "error", msg, error: String(error) }));
+        this.restore(batch);
+        console.error(JSON.stringify({ level: "error", msg: "metrics flush failed", error: String(error) }));
         return;
+      }
+      // A refused batch would be refused again: it is dropped, not put back.
+      if (!outcome.recorded) {
+        console.error(JSON.stringify({ level: "error", msg: "metrics batch refused", reason: outcome.refused }));
       }
     }
   }

@@ -1,5 +1,10 @@
-import { describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, bearer, call, createTenant, expectProblem } from "../helpers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import { app } from "../../../workers/app";
+import { LATENCY_BUCKETS_SECONDS } from "../../../workers/observability/metric-series";
+import { metricsObject } from "../../../workers/observability/metrics-batch";
+import { ADMIN_TOKEN, BASE, bearer, call, createTenant, expectProblem } from "../helpers";
 import { type Exposition, parseExposition, sampleValue } from "./prometheus-format";
 
 async function scrape(): Promise<Exposition> {
@@ -86,5 +91,110 @@ describe("GET /v1/admin/metrics", () => {
       405,
       "method-not-allowed",
     );
+  });
+});
+
+describe("request data points", () => {
+  it("writes one Analytics Engine data point per request in the documented layout", async () => {
+    const tenant = await createTenant();
+    const writes: AnalyticsEngineDataPoint[] = [];
+    const METRICS = { writeDataPoint: (point: AnalyticsEngineDataPoint) => writes.push(point) };
+    const ctx = createExecutionContext();
+    const res = await app.fetch(
+      new Request(`${BASE}/v1/jobs/job_layout_check`, { headers: bearer(tenant.apiKey) }),
+      { ...env, METRICS } as Env,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(404);
+    expect(writes).toHaveLength(1);
+    const [point] = writes;
+    expect(point?.indexes).toEqual([tenant.id]);
+    expect(point?.blobs?.slice(0, 6)).toEqual(["request", tenant.id, "free", "/v1/jobs/:id", "404", "GET"]);
+    expect(point?.blobs?.[6]).toMatch(/^[0-9a-f]{32}$/);
+    expect(point?.doubles?.[2]).toBe(404);
+    expect(point?.doubles?.[3]).toBe(0);
+    expect(JSON.stringify(point)).not.toContain("job_layout_check");
+  });
+
+  it("never fails or delays a request when the dataset throws", async () => {
+    const METRICS = {
+      writeDataPoint: () => {
+        throw new Error("dataset unavailable");
+      },
+    };
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const ctx = createExecutionContext();
+    const res = await app.fetch(new Request(`${BASE}/v1/health`), { ...env, METRICS } as Env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(200);
+    expect(errors.mock.calls.some(([line]) => String(line).includes("metrics data point dropped"))).toBe(true);
+    errors.mockRestore();
+  });
+});
+
+describe("the metrics object", () => {
+  const stub = () => metricsObject(env) as unknown as { record(batch: unknown): Promise<Record<string, unknown>> };
+  const histogram = (overrides: Record<string, unknown>) => ({
+    counters: [],
+    histograms: [
+      {
+        metric: "kgen_job_duration_seconds",
+        labels: {},
+        buckets: new Array(LATENCY_BUCKETS_SECONDS.length + 1).fill(0).map((_, i) => (i === 0 ? 1 : 0)),
+        sum: 0.001,
+        count: 1,
+        ...overrides,
+      },
+    ],
+  });
+
+  it("refuses a malformed or hostile batch whole, writing nothing", async () => {
+    const before = await scrape();
+    const hostile = [
+      { counters: [{ metric: "Bad-Name", labels: {}, value: 1 }], histograms: [] },
+      { counters: [{ metric: "kgen_jobs_total", labels: { state: "x".repeat(129) }, value: 1 }], histograms: [] },
+      { counters: [{ metric: "kgen_jobs_total", labels: { state: "completed" }, value: -1 }], histograms: [] },
+      {
+        counters: [{ metric: "kgen_jobs_total", labels: { a: "1", b: "2", c: "3", d: "4", e: "5", f: "6" }, value: 1 }],
+        histograms: [],
+      },
+      {
+        counters: Array.from({ length: 501 }, (_, i) => ({
+          metric: "kgen_jobs_total",
+          labels: { state: `s${i}` },
+          value: 1,
+        })),
+        histograms: [],
+      },
+      histogram({ count: 2 }),
+      histogram({ buckets: [1] }),
+      histogram({ sum: Number.NaN }),
+      // A valid increment next to an invalid one: neither is written.
+      {
+        counters: [
+          { metric: "kgen_jobs_total", labels: { state: "completed" }, value: 1 },
+          { metric: "kgen_jobs_total", labels: { state: "completed" }, value: Number.POSITIVE_INFINITY },
+        ],
+        histograms: [],
+      },
+    ];
+    for (const batch of hostile) {
+      expect(await stub().record(batch)).toMatchObject({ recorded: false, refused: expect.any(String) });
+    }
+    const after = await scrape();
+    const completed = { state: "completed" };
+    expect(sampleValue(after, "kgen_jobs_total", completed)).toBe(sampleValue(before, "kgen_jobs_total", completed));
+    expect(after.samples.some((sample) => sample.labels.state === "s0")).toBe(false);
+    expect(
+      sampleValue(after, "kgen_job_duration_seconds_count", {}) -
+        sampleValue(before, "kgen_job_duration_seconds_count", {}),
+    ).toBe(0);
+    expect(await stub().record(histogram({}))).toEqual({ recorded: true });
+    const recorded = await scrape();
+    expect(
+      sampleValue(recorded, "kgen_job_duration_seconds_count", {}) -
+        sampleValue(before, "kgen_job_duration_seconds_count", {}),
+    ).toBe(1);
   });
 });
