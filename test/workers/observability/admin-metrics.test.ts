@@ -82,6 +82,31 @@ describe("GET /v1/admin/metrics", () => {
     }
   });
 
+  it("counts a tenant's requests refused by its plan's rate limit as quota rejections", async () => {
+    const tenant = await createTenant();
+    const before = await scrape();
+    const refusing = { limit: async () => ({ success: false }) };
+    const ctx = createExecutionContext();
+    const res = await app.fetch(
+      new Request(`${BASE}/v1/me`, { headers: bearer(tenant.apiKey) }),
+      { ...env, RATE_LIMIT_FREE: refusing } as unknown as Env,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    await expectProblem(res, 429, "rate-limited");
+    const after = await scrape();
+    const rejected = { route: "/v1/me", type: "rate-limited" };
+    expect(
+      sampleValue(after, "kgen_quota_rejections_total", rejected) -
+        sampleValue(before, "kgen_quota_rejections_total", rejected),
+    ).toBe(1);
+    const answered = { route: "/v1/me", method: "GET", status: "429" };
+    expect(
+      sampleValue(after, "kgen_http_requests_total", answered) -
+        sampleValue(before, "kgen_http_requests_total", answered),
+    ).toBe(1);
+  });
+
   it("refuses tenant credentials and anonymous callers", async () => {
     const tenant = await createTenant();
     await expectProblem(await call("/v1/admin/metrics", { headers: bearer(tenant.apiKey) }), 401, "unauthorized");
