@@ -1,7 +1,8 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { app } from "../../../workers/app";
+import worker from "../../../workers/index";
 import { LATENCY_BUCKETS_SECONDS } from "../../../workers/observability/metric-series";
 import { metricsObject } from "../../../workers/observability/metrics-batch";
 import { ADMIN_TOKEN, BASE, bearer, call, createTenant, expectProblem } from "../helpers";
@@ -221,5 +222,41 @@ describe("the metrics object", () => {
       sampleValue(recorded, "kgen_job_duration_seconds_count", {}) -
         sampleValue(before, "kgen_job_duration_seconds_count", {}),
     ).toBe(1);
+  });
+});
+
+describe("queue metrics", () => {
+  async function runQueue(queue: string, bodies: unknown[]) {
+    const batch = createMessageBatch<unknown>(
+      queue,
+      bodies.map((body, i) => ({
+        id: `${queue}-${i}-${crypto.randomUUID()}`,
+        timestamp: new Date(),
+        attempts: 1,
+        body,
+      })),
+    );
+    const ctx = createExecutionContext();
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    await worker.queue(batch, env, ctx);
+    await waitOnExecutionContext(ctx);
+    errors.mockRestore();
+    return getQueueResult(batch, ctx);
+  }
+
+  it("counts dead letters per queue, and messages a consumer retried", async () => {
+    const before = await scrape();
+    // Malformed erase dead letters are dropped (acked) by their consumer: still two dead letters.
+    await runQueue("kgen-erase-staging-dlq", [{}, { nope: true }]);
+    // A queue nobody consumes: every message is retried, none dropped.
+    const unknown = await runQueue("kgen-mystery", [{}, {}, {}]);
+    expect(unknown.retryBatch.retry).toBe(true);
+    const after = await scrape();
+    const delta = (name: string, labels: Record<string, string>) =>
+      sampleValue(after, name, labels) - sampleValue(before, name, labels);
+    expect(delta("kgen_queue_dead_letters_total", { queue: "erase" })).toBe(2);
+    expect(delta("kgen_queue_messages_total", { queue: "mystery", outcome: "retried" })).toBe(3);
+    expect(delta("kgen_queue_messages_total", { queue: "mystery", outcome: "acked" })).toBe(0);
+    expect(delta("kgen_queue_batch_duration_seconds_count", { queue: "mystery" })).toBe(1);
   });
 });

@@ -27,8 +27,11 @@ const TRACEPARENT = `00-${TRACE_ID}-b7ad6b7169203331-01`;
 
 type LogLine = Record<string, unknown>;
 
+const logSpies: { mockRestore(): void }[] = [];
+
 function captureLogs(): { lines: () => LogLine[] } {
   const spy = vi.spyOn(console, "log");
+  logSpies.push(spy);
   return {
     lines: () =>
       spy.mock.calls.flatMap(([first]) => {
@@ -65,7 +68,7 @@ async function scrape() {
 }
 
 afterEach(() => {
-  vi.mocked(console.log).mockRestore?.();
+  for (const spy of logSpies.splice(0)) spy.mockRestore();
 });
 
 describe("one generation, one trace", () => {
