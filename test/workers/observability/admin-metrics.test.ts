@@ -108,6 +108,33 @@ describe("GET /v1/admin/metrics", () => {
     ).toBe(1);
   });
 
+  it("names every unmatched URL `unmatched`, however many and however long", async () => {
+    const before = await scrape();
+    const paths = Array.from({ length: 5 }, (_, i) => `/v1/${"x".repeat(1000)}-${i}-${crypto.randomUUID()}`);
+    for (const path of paths) expect((await call(path)).status).toBe(404);
+    const after = await scrape();
+    const unmatched = { route: "unmatched", method: "GET", status: "404" };
+    expect(
+      sampleValue(after, "kgen_http_requests_total", unmatched) -
+        sampleValue(before, "kgen_http_requests_total", unmatched),
+    ).toBe(5);
+    // At most one new counter and one new histogram (16 lines) for the five, plus the first scrape's own series.
+    expect(after.samples.length - before.samples.length).toBeLessThanOrEqual(34);
+    for (const sample of after.samples)
+      for (const value of Object.values(sample.labels)) expect(value.length).toBeLessThan(129);
+  });
+
+  it("answers 403 operator-disabled when no operator token is configured", async () => {
+    const ctx = createExecutionContext();
+    const res = await app.fetch(
+      new Request(`${BASE}/v1/admin/metrics`, { headers: bearer(ADMIN_TOKEN) }),
+      { ...env, ADMIN_TOKEN: undefined } as unknown as Env,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    await expectProblem(res, 403, "operator-disabled");
+  });
+
   it("refuses tenant credentials and anonymous callers", async () => {
     const tenant = await createTenant();
     await expectProblem(await call("/v1/admin/metrics", { headers: bearer(tenant.apiKey) }), 401, "unauthorized");
