@@ -13,6 +13,8 @@ const TEST_SECRETS = {
   AUTH_AUDIENCE: "",
   // Usage batches are written 5 s after their first request in production; tests read usage sooner.
   USAGE_FLUSH_DELAY_MS: "50",
+  // Operator metrics likewise (10 s in production).
+  METRICS_FLUSH_DELAY_MS: "50",
 };
 
 // shared/rdf in workerd: n3 and shacl-engine import `readable-stream`, whose polyfill hangs later requests

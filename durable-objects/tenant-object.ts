@@ -15,6 +15,9 @@ import {
 import { applySchemaMigrations, readSchemaVersions } from "../shared/sql/migrations";
 import type { SqlDatabase } from "../shared/sql/sql-database";
 import type { RateLimitDecision } from "../shared/token-bucket";
+import type { MonitorRunMessage } from "../workers/monitors/monitor-run-message";
+import { countedQueue, type QueueProducer } from "../workers/observability/counted-queue";
+import { metricsBatch } from "../workers/observability/metrics-batch";
 import { sqlDatabaseFromStorage } from "./durable-object-sql-database";
 import {
   ArtifactIndexStore,
@@ -47,7 +50,7 @@ import { GraphService, type IngestInput } from "./tenant/graph-service";
 import { applyJobChange, type JobChange, type JobEvent } from "./tenant/job-changes";
 import { type JobRequest, JobService, type PinnedQueries } from "./tenant/job-service";
 import { type JobStartInput, startJob } from "./tenant/job-start";
-import { MonitorDispatcher, type MonitorQueue } from "./tenant/monitor-dispatch";
+import { MonitorDispatcher } from "./tenant/monitor-dispatch";
 import { MonitorRuns, type RunFinishInput, type RunStart, type RunStartInput } from "./tenant/monitor-runs";
 import {
   type QuotaBatchReservation,
@@ -299,7 +302,8 @@ export class TenantObject extends DurableObject<Env> {
     this.eventTickets = new EventTickets(this.db);
     this.eventStreams = new EventStreams(ctx, this.events, this.eventTickets, () => this.scheduleEventFanOut());
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
-    const deliverQueue = () => env.DELIVER_QUEUE as unknown as DeliverQueue;
+    const flushMetrics = () => metricsBatch.scheduleFlush(env, ctx);
+    const deliverQueue = () => countedQueue(env.DELIVER_QUEUE as unknown as DeliverQueue, "deliver", flushMetrics);
     this.webhooks = new WebhookService(
       this.db,
       this.events,
@@ -309,11 +313,8 @@ export class TenantObject extends DurableObject<Env> {
     this.webhookDispatcher = new WebhookDispatcher(this.db, this.events, this.webhooks, deliverQueue);
     this.driftReports = new DriftReports(this.db);
     this.monitorRuns = new MonitorRuns(this.db, this.events, this.quotas);
-    this.monitorDispatcher = new MonitorDispatcher(
-      this.db,
-      this.events,
-      env.DB,
-      () => env.DRIFT_QUEUE as unknown as MonitorQueue,
+    this.monitorDispatcher = new MonitorDispatcher(this.db, this.events, env.DB, () =>
+      countedQueue(env.DRIFT_QUEUE as unknown as QueueProducer<MonitorRunMessage>, "drift", flushMetrics),
     );
     this.artifacts = new ArtifactIndexStore(this.db);
     this.usage = new UsageMeter(this.db);
@@ -616,8 +617,9 @@ export class TenantObject extends DurableObject<Env> {
     return outcome(() => this.webhooks.rotateSecret(id, secret, now));
   }
 
-  webhookTest(tenantId: string, id: string, now: number) {
-    return outcome(() => this.webhooks.enqueueTest(tenantId, id, now));
+  /** `traceparent`: the request's trace, carried by the delivery to its outbound request. */
+  webhookTest(tenantId: string, id: string, now: number, traceparent?: string) {
+    return outcome(() => this.webhooks.enqueueTest(tenantId, id, now, traceparent));
   }
 
   webhookDeliveries(webhookId: string, limit: number, before?: DeliveryListCursor) {
@@ -628,8 +630,8 @@ export class TenantObject extends DurableObject<Env> {
     return outcome(() => this.webhooks.delivery(webhookId, deliveryId));
   }
 
-  webhookRedeliver(tenantId: string, webhookId: string, deliveryId: string, now: number) {
-    return outcome(() => this.webhooks.redeliver(tenantId, webhookId, deliveryId, now));
+  webhookRedeliver(tenantId: string, webhookId: string, deliveryId: string, now: number, traceparent?: string) {
+    return outcome(() => this.webhooks.redeliver(tenantId, webhookId, deliveryId, now, traceparent));
   }
 
   /** For the deliver consumer: what to send now (null: nothing to send). */

@@ -31,10 +31,14 @@ export interface AppVariables {
   requestId: string;
   traceId: string;
   spanId: string;
+  /** This request's span as a W3C `traceparent`: what queue messages, Durable Object calls and webhooks it causes carry. */
+  traceparent: string;
   principal: Principal;
   tenant: TenantSnapshot;
   /** Route template for logs, e.g. `/v1/tenants/:id`. */
   routeName: string;
+  /** The `type` slug of the problem the request was answered with, if any (for metrics). */
+  problemType?: string;
 }
 
 export interface AppEnv {

@@ -3,6 +3,7 @@ import type { WebhookDeliveryDetailView, WebhookDeliveryView, WebhookView } from
 import { randomId } from "../../shared/core/encoding";
 import type { EncryptedSecret } from "../../shared/crypto/secret-box";
 import type { SqlDatabase } from "../../shared/sql/sql-database";
+import type { TracedMessage } from "../../workers/observability/trace-context";
 import { HttpError } from "../../workers/problems/http-error";
 import type { EventLog } from "./event-log";
 import {
@@ -20,7 +21,7 @@ import {
 } from "./webhook-endpoints";
 
 /** What the `kgen-deliver` queue carries: the delivery to attempt, nothing that could go stale. */
-export interface DeliverMessage {
+export interface DeliverMessage extends TracedMessage {
   tenantId: string;
   deliveryId: string;
 }
@@ -102,7 +103,12 @@ export class WebhookService {
   }
 
   /** Queues a synthetic `webhook.test` event for one endpoint; it is not appended to the log. */
-  async enqueueTest(tenantId: string, webhookId: string, now: number): Promise<{ deliveryId: string }> {
+  async enqueueTest(
+    tenantId: string,
+    webhookId: string,
+    now: number,
+    traceparent?: string,
+  ): Promise<{ deliveryId: string }> {
     this.requireEnabled(webhookId);
     const deliveryId = randomId("msg");
     const payload = JSON.stringify({
@@ -111,7 +117,7 @@ export class WebhookService {
     });
     this.deliveries.createSynthetic(deliveryId, webhookId, TEST_EVENT_TYPE, payload, now);
     try {
-      await this.queue().send({ tenantId, deliveryId }, { contentType: "json" });
+      await this.queue().send({ tenantId, deliveryId, traceparent }, { contentType: "json" });
     } catch (error) {
       this.deliveries.remove(deliveryId);
       throw error;
@@ -125,12 +131,13 @@ export class WebhookService {
     webhookId: string,
     deliveryId: string,
     now: number,
+    traceparent?: string,
   ): Promise<{ deliveryId: string }> {
     this.requireEnabled(webhookId);
     const before = this.deliveries.ofWebhook(webhookId, deliveryId);
     this.deliveries.setStatus(deliveryId, "pending", null, now);
     try {
-      await this.queue().send({ tenantId, deliveryId }, { contentType: "json" });
+      await this.queue().send({ tenantId, deliveryId, traceparent }, { contentType: "json" });
     } catch (error) {
       this.deliveries.setStatus(deliveryId, before.status, before.last_error, Number(before.updated_at));
       throw error;

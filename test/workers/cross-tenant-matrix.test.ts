@@ -258,6 +258,18 @@ describe("cross-tenant matrix", () => {
     ).toBe(201);
   });
 
+  it("operator metrics: no tenant credential opens them, and no tenant's ids are in them", async () => {
+    const a = await createTenant();
+    const b = await createTenant();
+    const bJob = `job_${crypto.randomUUID().replaceAll("-", "")}`;
+    expect((await call(`/v1/jobs/${bJob}`, { headers: bearer(b.apiKey) })).status).toBe(404);
+    for (const tenant of [a, b]) {
+      await expectProblem(await call("/v1/admin/metrics", { headers: bearer(tenant.apiKey) }), 401, "unauthorized");
+    }
+    const text = await (await call("/v1/admin/metrics", { headers: bearer(ADMIN_TOKEN) })).text();
+    for (const id of [a.id, b.id, a.apiKey, b.apiKey, bJob]) expect(text).not.toContain(id);
+  });
+
   it("streams and tickets stay within the credential's tenant", async () => {
     const a = await createTenant();
     const b = await createTenant();

@@ -25,6 +25,7 @@ export const envConfigSchema = z
       .regex(/^[A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*$/, "a comma-separated list of JWS algorithms"),
     MAX_BODY_BYTES: positiveInteger,
     USAGE_FLUSH_DELAY_MS: positiveInteger,
+    METRICS_FLUSH_DELAY_MS: positiveInteger,
     MASTER_SECRET: z.string({ error: "the secret is missing" }).min(32, "must be at least 32 characters"),
     // Optional: without it operator routes answer 403 operator-disabled.
     ADMIN_TOKEN: optionalText,
@@ -38,6 +39,8 @@ export const envConfigSchema = z
     DB: present("D1"),
     ARTIFACTS: present("R2"),
     TENANT: present("Durable Object"),
+    METRICS_OBJECT: present("Durable Object"),
+    METRICS: present("Analytics Engine"),
     GENERATE_QUEUE: present("queue"),
     DRIFT_QUEUE: present("queue"),
     DELIVER_QUEUE: present("queue"),

@@ -1,5 +1,6 @@
 import { database } from "../db/client";
 import { jobFailureReason } from "../jobs/job-failure-reason";
+import type { TracedMessage } from "../observability/trace-context";
 import { problemFromDomainError } from "../problems/domain-problems";
 import { HttpError } from "../problems/http-error";
 import { TenantDirectory } from "../repository/tenants";
@@ -8,7 +9,7 @@ import { runDriftCheck } from "./drift-check";
 import { DriftReportStore, type StoredDriftRequest } from "./drift-report-store";
 
 /** A queued drift check: the report it fills and the R2 key of its request. */
-export interface DriftMessage {
+export interface DriftMessage extends TracedMessage {
   tenantId: string;
   reportId: string;
   requestKey: string;

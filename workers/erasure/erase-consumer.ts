@@ -1,22 +1,28 @@
 import { z } from "zod";
 import { database } from "../db/client";
+import { countQueueSent } from "../observability/operator-metrics";
+import type { TracedMessage } from "../observability/trace-context";
 import { TenantErasures } from "../repository/tenant-erasures";
 import { eraseTenantPages } from "./erase-tenant";
 
 /** A message on the erase queue: go on with this tenant's erasure from where its record stands. */
-export interface EraseMessage {
+export interface EraseMessage extends TracedMessage {
   tenantId: string;
 }
 
-const eraseMessageSchema = z.object({ tenantId: z.string().min(1).max(64) });
+const eraseMessageSchema = z.object({
+  tenantId: z.string().min(1).max(64),
+  traceparent: z.string().max(55).optional(),
+});
 
 /** Seconds before a failed erasure message is tried again: 10 s doubling, at most 5 minutes. */
 export function eraseRetryDelaySeconds(attempts: number): number {
   return Math.min(300, 10 * 2 ** Math.max(0, attempts - 1));
 }
 
-export async function enqueueErasure(env: Env, tenantId: string): Promise<void> {
-  await env.ERASE_QUEUE.send({ tenantId } satisfies EraseMessage);
+export async function enqueueErasure(env: Env, tenantId: string, traceparent?: string): Promise<void> {
+  await env.ERASE_QUEUE.send({ tenantId, traceparent } satisfies EraseMessage);
+  countQueueSent("erase", 1);
 }
 
 function eraseMessage(message: Message<unknown>): EraseMessage | undefined {
@@ -39,7 +45,8 @@ export async function consumeEraseBatch(batch: MessageBatch<unknown>, env: Env):
       continue;
     }
     try {
-      if ((await eraseTenantPages(env, body.tenantId)) === "more") await enqueueErasure(env, body.tenantId);
+      if ((await eraseTenantPages(env, body.tenantId)) === "more")
+        await enqueueErasure(env, body.tenantId, body.traceparent);
       message.ack();
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);

@@ -5,6 +5,8 @@ import { QuotaExceededError } from "../../shared/quota-errors";
 import type { TenantSnapshot } from "../context";
 import { database } from "../db/client";
 import type { JobRow } from "../db/schema";
+import { countQueueSent } from "../observability/operator-metrics";
+import { parseTraceparent } from "../observability/trace-context";
 import { problemFromDomainError } from "../problems/domain-problems";
 import { HttpError } from "../problems/http-error";
 import type { ArtifactRecord } from "../repository/artifact-index";
@@ -74,7 +76,13 @@ export async function processPlanMessage(env: Env, message: PlanMessage): Promis
       await ledger.update(job.id, { total: units, carried: incremental.carried, updatedAt: new Date().toISOString() });
       await sendBatches(
         env,
-        incremental.batches.map(({ batch, carryOver }) => ({ tenantId: tenant.id, jobId: job.id, batch, carryOver })),
+        incremental.batches.map(({ batch, carryOver }) => ({
+          tenantId: tenant.id,
+          jobId: job.id,
+          batch,
+          carryOver,
+          traceparent: message.traceparent,
+        })),
       );
       return;
     }
@@ -98,17 +106,17 @@ export async function processPlanMessage(env: Env, message: PlanMessage): Promis
         "all",
         await writer.write(rendered, "all", new Date().toISOString()),
       );
-      await completeJob(env, tenant, job.id);
+      await completeJob(env, tenant, job.id, { traceparent: message.traceparent });
       return;
     }
     await ledger.update(job.id, { total: units, updatedAt: new Date().toISOString() });
     await sendBatches(
       env,
-      batches.map((batch) => ({ tenantId: tenant.id, jobId: job.id, batch })),
+      batches.map((batch) => ({ tenantId: tenant.id, jobId: job.id, batch, traceparent: message.traceparent })),
     );
   } catch (error) {
     if (!isDeterministicFailure(error)) throw error;
-    await failJob(env, tenant, job.id, jobFailureReason(error));
+    await failJob(env, tenant, job.id, jobFailureReason(error), message.traceparent);
     await releaseGeneration(env, tenant, job.id, job.createdAt);
   }
 }
@@ -116,7 +124,9 @@ export async function processPlanMessage(env: Env, message: PlanMessage): Promis
 async function sendBatches(env: Env, bodies: BatchMessage[]): Promise<void> {
   const messages = bodies.map((body) => ({ body }));
   for (let start = 0; start < messages.length; start += SEND_BATCH_LIMIT) {
-    await env.GENERATE_QUEUE.sendBatch(messages.slice(start, start + SEND_BATCH_LIMIT));
+    const chunk = messages.slice(start, start + SEND_BATCH_LIMIT);
+    await env.GENERATE_QUEUE.sendBatch(chunk);
+    countQueueSent("generate", chunk.length);
   }
 }
 
@@ -143,7 +153,7 @@ export async function processBatchMessage(env: Env, message: BatchMessage): Prom
   } catch (error) {
     // A template or query problem fails this batch on every attempt: the job fails now, not after the retries.
     if (!isDeterministicFailure(error)) throw error;
-    await failJob(env, tenant, job.id, jobFailureReason(error));
+    await failJob(env, tenant, job.id, jobFailureReason(error), message.traceparent);
     return;
   }
   const batchKey = batchKeyOf(message);
@@ -161,6 +171,7 @@ export async function processBatchMessage(env: Env, message: BatchMessage): Prom
       tenant,
       job.id,
       jobFailureReason(new QuotaExceededError("artifactBytes", limit, reservation.used)),
+      message.traceparent,
     );
     return;
   }
@@ -172,7 +183,7 @@ export async function processBatchMessage(env: Env, message: BatchMessage): Prom
     batchKey,
     await writer.write(rendered, batchKey, new Date().toISOString(), carried),
   );
-  await completeJob(env, tenant, job.id, { acrossBatches: true });
+  await completeJob(env, tenant, job.id, { acrossBatches: true, traceparent: message.traceparent });
 }
 
 export function processGenerateMessage(env: Env, message: GenerateMessage): Promise<void> {
@@ -205,6 +216,7 @@ async function consumeGenerateMessage(message: Message<GenerateMessage>, env: En
       JSON.stringify({
         level: "error",
         msg: "generate batch failed",
+        traceId: parseTraceparent(message.body.traceparent)?.traceId,
         jobId: message.body.jobId,
         attempts: message.attempts,
         reason: String(error),
@@ -223,7 +235,13 @@ export async function consumeGenerateDeadLetters(batch: MessageBatch<GenerateMes
     if (tenant) {
       const job = await new JobLedger(database(env.DB), tenant.id).find(message.body.jobId);
       const reason = job?.error ?? "a batch could not be generated";
-      await failJob(env, tenant, message.body.jobId, `dead-lettered after retries: ${reason}`);
+      await failJob(
+        env,
+        tenant,
+        message.body.jobId,
+        `dead-lettered after retries: ${reason}`,
+        message.body.traceparent,
+      );
       // A job whose plan never ran delivered nothing: its generation is given back.
       if (job && isPlanMessage(message.body)) await releaseGeneration(env, tenant, job.id, job.createdAt);
       // A batch that never wrote its rows holds its bytes reservation: given back, or the quota keeps it forever.

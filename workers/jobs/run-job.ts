@@ -8,6 +8,8 @@ import type { WriteModeName } from "../../shared/template/frontmatter/parse-fron
 import type { TenantSnapshot } from "../context";
 import { database } from "../db/client";
 import type { JobRow } from "../db/schema";
+import { countQueueSent, observeJob } from "../observability/operator-metrics";
+import { parseTraceparent, type TracedMessage } from "../observability/trace-context";
 import { HttpError } from "../problems/http-error";
 import { ArtifactIndex } from "../repository/artifact-index";
 import { JobLedger } from "../repository/jobs";
@@ -20,13 +22,13 @@ import { jobRenderer } from "./job-renderers";
 export const GENERATE_BATCH_SIZE = 50;
 
 /** `generate` queue: plan a job (run its queries, count its units), then render it batch by batch. */
-export interface PlanMessage {
+export interface PlanMessage extends TracedMessage {
   kind: "plan";
   tenantId: string;
   jobId: string;
 }
 
-export interface BatchMessage {
+export interface BatchMessage extends TracedMessage {
   tenantId: string;
   jobId: string;
   batch: UnitBatch;
@@ -114,6 +116,7 @@ export async function startJob(
   tenant: TenantSnapshot,
   pin: JobPin,
   params: Record<string, unknown>,
+  traceparent?: string,
 ): Promise<JobRow> {
   const now = new Date();
   const jobId = `job_${crypto.randomUUID().replaceAll("-", "")}`;
@@ -130,7 +133,8 @@ export async function startJob(
   // The stub's inferred type loses the row's shape (RPC serialization types): it is the method's own.
   const job = unwrap(started as RpcOutcome<StartedJob>);
   try {
-    await env.GENERATE_QUEUE.send({ kind: "plan", tenantId: tenant.id, jobId } satisfies PlanMessage);
+    await env.GENERATE_QUEUE.send({ kind: "plan", tenantId: tenant.id, jobId, traceparent } satisfies PlanMessage);
+    countQueueSent("generate", 1);
   } catch (error) {
     await failJob(env, tenant, jobId, "The job could not be queued.");
     await releaseGeneration(env, tenant, jobId, job.createdAt);
@@ -163,7 +167,7 @@ export async function completeJob(
   env: Env,
   tenant: TenantSnapshot,
   jobId: string,
-  options: { acrossBatches?: boolean } = {},
+  options: { acrossBatches?: boolean; traceparent?: string } = {},
 ): Promise<boolean> {
   const ledger = new JobLedger(database(env.DB), tenant.id);
   const job = await ledger.find(jobId);
@@ -201,15 +205,24 @@ export async function completeJob(
       idempotencyKey: `${jobId}:completed`,
     },
   );
+  if (changed) {
+    noteJobFinished(env, tenant, "completed", job, now, options.traceparent);
+  }
   return changed;
 }
 
-export async function failJob(env: Env, tenant: TenantSnapshot, jobId: string, reason: string): Promise<void> {
+export async function failJob(
+  env: Env,
+  tenant: TenantSnapshot,
+  jobId: string,
+  reason: string,
+  traceparent?: string,
+): Promise<void> {
   const ledger = new JobLedger(database(env.DB), tenant.id);
   const job = await ledger.find(jobId);
   if (!job || job.status === "completed" || job.status === "failed") return;
   const now = new Date();
-  await tenantObject(env, tenant).recordJobChange(
+  const { changed } = await tenantObject(env, tenant).recordJobChange(
     tenant.id,
     {
       kind: "transition",
@@ -224,4 +237,38 @@ export async function failJob(env: Env, tenant: TenantSnapshot, jobId: string, r
       idempotencyKey: `${jobId}:failed`,
     },
   );
+  if (changed) noteJobFinished(env, tenant, "failed", job, now, traceparent);
+}
+
+/** The job's log line (with the trace it started in) and its metrics, once it has finished. */
+function noteJobFinished(
+  env: Env,
+  tenant: TenantSnapshot,
+  state: "completed" | "failed",
+  job: JobRow,
+  finishedAt: Date,
+  traceparent: string | undefined,
+): void {
+  const traceId = parseTraceparent(traceparent)?.traceId;
+  const durationMs = Math.max(0, finishedAt.getTime() - Date.parse(job.createdAt));
+  console.log(
+    JSON.stringify({
+      level: state === "failed" ? "warn" : "info",
+      msg: `job ${state}`,
+      traceId,
+      tenant: tenant.id,
+      jobId: job.id,
+      artifacts: job.done,
+      bytes: job.bytes,
+      durationMs,
+    }),
+  );
+  observeJob(env, {
+    tenant: { id: tenant.id, plan: tenant.plan },
+    state,
+    durationMs,
+    artifacts: job.done,
+    artifactBytes: job.bytes,
+    traceId,
+  });
 }

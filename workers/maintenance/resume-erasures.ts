@@ -1,5 +1,6 @@
 import { database } from "../db/client";
 import type { EraseMessage } from "../erasure/erase-consumer";
+import { countQueueSent } from "../observability/operator-metrics";
 import { TenantErasures } from "../repository/tenant-erasures";
 
 /**
@@ -19,7 +20,9 @@ export async function resumeStaleErasures(env: Env, scheduledTime: number): Prom
     ERASURES_PER_RUN,
     new Date(scheduledTime).toISOString(),
   );
-  if (ids.length > 0)
+  if (ids.length > 0) {
     await env.ERASE_QUEUE.sendBatch(ids.map((tenantId) => ({ body: { tenantId } satisfies EraseMessage })));
+    countQueueSent("erase", ids.length);
+  }
   return ids;
 }

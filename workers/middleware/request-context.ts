@@ -1,11 +1,9 @@
 import type { MiddlewareHandler } from "hono";
-import { bytesToHex } from "../../shared/core/encoding";
 import type { AppEnv } from "../context";
+import { childTrace, formatTraceparent, parseTraceparent } from "../observability/trace-context";
+import { routeTemplate } from "./request-metrics";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-
-const randomHex = (bytes: number) => bytesToHex(crypto.getRandomValues(new Uint8Array(bytes)));
 
 /**
  * Request id (kept when the client sent a sane one), W3C trace context (our span as a child of the
@@ -15,18 +13,18 @@ export const requestContext: MiddlewareHandler<AppEnv> = async (c, next) => {
   const started = Date.now();
   const incomingId = c.req.header("x-request-id");
   const requestId = incomingId && REQUEST_ID.test(incomingId) ? incomingId : crypto.randomUUID();
-  const parent = TRACEPARENT.exec(c.req.header("traceparent") ?? "");
-  const traceId = parent?.[1] && !/^0+$/.test(parent[1]) ? parent[1] : randomHex(16);
-  const spanId = randomHex(8);
-  const flags = parent?.[3] ?? "01";
+  const parent = parseTraceparent(c.req.header("traceparent"));
+  const trace = childTrace(c.req.header("traceparent"));
+  const { traceId, spanId } = trace;
   c.set("requestId", requestId);
   c.set("traceId", traceId);
   c.set("spanId", spanId);
+  c.set("traceparent", formatTraceparent(trace));
 
   await next();
 
   c.res.headers.set("X-Request-Id", requestId);
-  c.res.headers.set("traceparent", `00-${traceId}-${spanId}-${flags}`);
+  c.res.headers.set("traceparent", formatTraceparent(trace));
   const principal = c.var.principal;
   console.log(
     JSON.stringify({
@@ -35,9 +33,9 @@ export const requestContext: MiddlewareHandler<AppEnv> = async (c, next) => {
       requestId,
       traceId,
       spanId,
-      parentSpanId: parent?.[2],
+      parentSpanId: parent?.spanId,
       method: c.req.method,
-      route: c.var.routeName ?? c.req.routePath,
+      route: c.var.routeName ?? routeTemplate(c),
       status: c.res.status,
       durationMs: Date.now() - started,
       tenant: principal?.tenantId,

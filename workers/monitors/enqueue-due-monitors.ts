@@ -1,4 +1,5 @@
 import { database } from "../db/client";
+import { countQueueSent } from "../observability/operator-metrics";
 import { advanceMonitor, dueMonitors } from "../repository/monitors";
 import { type MonitorRunMessage, monitorRunId, scheduleTrigger } from "./monitor-run-message";
 import { nextRunAfter } from "./monitor-schedule";
@@ -40,7 +41,9 @@ export async function enqueueDueMonitors(env: Env, scheduledTime: number): Promi
   }
   const queue = env.DRIFT_QUEUE as Queue<MonitorRunMessage>;
   for (let start = 0; start < messages.length; start += SEND_BATCH) {
-    await queue.sendBatch(messages.slice(start, start + SEND_BATCH).map((body) => ({ body, contentType: "json" })));
+    const chunk = messages.slice(start, start + SEND_BATCH);
+    await queue.sendBatch(chunk.map((body) => ({ body, contentType: "json" })));
+    countQueueSent("drift", chunk.length);
   }
   for (const monitor of due) {
     const next = monitor.schedule ? nextRunAfter(monitor.schedule, now) : null;

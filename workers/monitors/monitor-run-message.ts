@@ -1,7 +1,8 @@
 import { sha256Hex } from "../../shared/core/sha256";
+import type { TracedMessage } from "../observability/trace-context";
 
 /** A monitor run on the drift queue: from the cron (a due schedule) or from a new graph version. */
-export interface MonitorRunMessage {
+export interface MonitorRunMessage extends TracedMessage {
   kind: "monitor-run";
   tenantId: string;
   monitorId: string;

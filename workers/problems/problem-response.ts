@@ -5,6 +5,7 @@ import { HttpError, type ProblemDocument, problemTypeUri } from "./http-error";
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 
 export function problemResponse(c: Context, error: HttpError): Response {
+  c.set("problemType", error.type);
   const body: ProblemDocument = {
     type: problemTypeUri(error.type),
     title: error.title,

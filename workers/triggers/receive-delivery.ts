@@ -46,6 +46,8 @@ export interface HookDelivery {
   nowMs: number;
   /** Runs work after the answer (events of refused deliveries). */
   waitUntil: (promise: Promise<unknown>) => void;
+  /** The delivery request's trace, carried by the job it starts. */
+  traceparent?: string;
 }
 
 export interface DeliveryAnswer {
@@ -250,7 +252,11 @@ async function runVerifiedDelivery(
   let outcome: { job: JobRow | null; graphVersion?: { graph: string; version: number; created: boolean } };
   try {
     const action = triggerActionSchema.parse(trigger.action) as TriggerAction;
-    outcome = await runTriggerAction(env, tenant, action, payload, { deliveryId, ...(commit ? { commit } : {}) });
+    outcome = await runTriggerAction(env, tenant, action, payload, {
+      deliveryId,
+      ...(commit ? { commit } : {}),
+      traceparent: delivery.traceparent,
+    });
   } catch (error) {
     await ledger.release(deliveryId);
     const rejection = rejectionOf(error);

@@ -35,6 +35,8 @@ export interface DeliveryContext {
   deliveryId: string;
   /** GitHub push: the commit the ref moved to. */
   commit?: string;
+  /** The delivery request's trace, carried by the job it starts. */
+  traceparent?: string;
 }
 
 export interface ActionOutcome {
@@ -64,8 +66,9 @@ async function generate(
   env: Env,
   tenant: LiveTenantRow,
   request: { graph: string; generator: string; params: Record<string, unknown> },
+  traceparent: string | undefined,
 ): Promise<JobRow> {
-  return startJob(env, tenant, await generatorPin(env, tenant, request), request.params);
+  return startJob(env, tenant, await generatorPin(env, tenant, request), request.params, traceparent);
 }
 
 /** The document a syncGraph action names, fetched with the outbound guard on every hop. */
@@ -111,7 +114,12 @@ export async function runTriggerAction(
   if (!isSyncGraphAction(action)) {
     const { generator, graph, params } = action as GenerateAction;
     return {
-      job: await generate(env, tenant, { graph, generator, params: triggeredJobParams(params, payload, delivery) }),
+      job: await generate(
+        env,
+        tenant,
+        { graph, generator, params: triggeredJobParams(params, payload, delivery) },
+        delivery.traceparent,
+      ),
     };
   }
   const params = triggeredJobParams(undefined, payload, delivery);
@@ -130,7 +138,12 @@ export async function runTriggerAction(
   };
   if (action.generator === undefined) return { job: null, graphVersion };
   return {
-    job: await generate(env, tenant, { graph: action.syncGraph.graph, generator: action.generator, params }),
+    job: await generate(
+      env,
+      tenant,
+      { graph: action.syncGraph.graph, generator: action.generator, params },
+      delivery.traceparent,
+    ),
     graphVersion,
   };
 }

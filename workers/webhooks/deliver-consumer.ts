@@ -2,6 +2,8 @@ import type { AttemptReport, DeliverMessage } from "../../durable-objects/tenant
 import { signStandardWebhook } from "../../shared/crypto/webhook-signature";
 import { database } from "../db/client";
 import type { TenantRow } from "../db/schema";
+import { observeDelivery } from "../observability/operator-metrics";
+import { childTrace, formatTraceparent } from "../observability/trace-context";
 import { destinationPolicy } from "../outbound/destination-guard";
 import { guardedFetch } from "../outbound/guarded-fetch";
 import { TenantDirectory } from "../repository/tenants";
@@ -51,7 +53,10 @@ export async function attemptDelivery(
   );
   const attemptedAt = now();
   const timestamp = Math.floor(attemptedAt / 1000);
+  // The receiver sees the trace of the request (or job) that caused the event, when the message carries one.
+  const trace = childTrace(message.traceparent);
   const headers = {
+    traceparent: formatTraceparent(trace),
     "content-type": "application/json",
     "user-agent": "kgen-edge-webhooks/1",
     "webhook-id": plan.deliveryId,
@@ -95,11 +100,58 @@ export async function attemptDelivery(
     };
   }
   const outcome = await stub.webhookRecordAttempt(plan.deliveryId, report);
+  noteDeliveryAttempt(env, tenant.id, plan, report, outcome?.status, trace.traceId);
   if (outcome === null || outcome.status !== "pending") return { done: true };
   return { done: false, retryInSeconds: retryDelaySeconds(queueAttempts, random(), retryAfter) };
 }
 
 type TenantAddress = Pick<TenantRow, "id" | "jurisdiction">;
+
+/** The CloudEvent type a delivery carries (its body is the event we built). */
+function eventTypeOf(body: string): string {
+  try {
+    const type = (JSON.parse(body) as { type?: unknown }).type;
+    return typeof type === "string" ? type.slice(0, 128) : "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+/** One log line (with the trace id) and the delivery metrics per attempt. */
+function noteDeliveryAttempt(
+  env: Env,
+  tenantId: string,
+  plan: { deliveryId: string; webhookId: string; body: string },
+  report: AttemptReport,
+  status: string | undefined,
+  traceId: string,
+): void {
+  const outcome = report.succeeded ? "delivered" : status === "pending" ? "retry" : "failed";
+  const eventType = eventTypeOf(plan.body);
+  console.log(
+    JSON.stringify({
+      level: report.succeeded ? "info" : "warn",
+      msg: "webhook delivery attempt",
+      traceId,
+      tenant: tenantId,
+      webhookId: plan.webhookId,
+      deliveryId: plan.deliveryId,
+      eventType,
+      outcome,
+      responseStatus: report.responseStatus,
+      latencyMs: report.latencyMs,
+    }),
+  );
+  observeDelivery(env, {
+    tenantId,
+    eventType,
+    outcome,
+    responseStatus: report.responseStatus ?? 0,
+    durationMs: report.latencyMs,
+    bodyBytes: new TextEncoder().encode(plan.body).byteLength,
+    traceId,
+  });
+}
 
 /** How long a tenant's address (its jurisdiction, which never changes) is reused without asking D1. */
 const TENANT_ADDRESS_TTL_MS = 5 * 60 * 1000;

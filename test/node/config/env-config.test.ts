@@ -17,6 +17,15 @@ describe("environment configuration", () => {
     expect(environmentProblems(testEnvironment({ MASTER_SECRET: undefined }))).toEqual(["MASTER_SECRET: missing"]);
     expect(environmentProblems(testEnvironment({ DB: undefined }))).toEqual(["DB: the D1 binding is missing"]);
     expect(environmentProblems(testEnvironment({ JWT_ISSUER: undefined }))).toEqual(["JWT_ISSUER: missing"]);
+    expect(environmentProblems(testEnvironment({ METRICS: undefined }))).toEqual([
+      "METRICS: the Analytics Engine binding is missing",
+    ]);
+    expect(environmentProblems(testEnvironment({ METRICS_OBJECT: undefined }))).toEqual([
+      "METRICS_OBJECT: the Durable Object binding is missing",
+    ]);
+    expect(environmentProblems(testEnvironment({ METRICS_FLUSH_DELAY_MS: "0" }))).toEqual([
+      "METRICS_FLUSH_DELAY_MS: a positive integer",
+    ]);
   });
 
   it("names a malformed setting, one line each", () => {

@@ -9,6 +9,7 @@ import type { JobRow } from "../../db/schema";
 import { runDriftCheck, validateDriftFiles } from "../../drift/drift-check";
 import type { DriftMessage } from "../../drift/drift-consumer";
 import { DriftReportStore, type StoredDriftRequest } from "../../drift/drift-report-store";
+import { countQueueSent } from "../../observability/operator-metrics";
 import type { AppRouteHandler } from "../../openapi";
 import { HttpError } from "../../problems/http-error";
 import { notFound } from "../../problems/problem-response";
@@ -83,9 +84,10 @@ export const createDriftCheck: AppRouteHandler<typeof routes.createDriftCheck> =
   if (queued) {
     const requestKey = await store.putRequest(id, request);
     const row = await stub.driftReportCreate({ id, jobId: job.id, state: "pending", now });
-    const message: DriftMessage = { tenantId, reportId: id, requestKey };
+    const message: DriftMessage = { tenantId, reportId: id, requestKey, traceparent: c.var.traceparent };
     try {
       await c.env.DRIFT_QUEUE.send(message);
+      countQueueSent("drift", 1);
     } catch (error) {
       await stub.driftReportFail(id, "the check could not be queued", Date.now());
       throw error;

@@ -9,6 +9,7 @@ export const receiveHook: AppRouteHandler<typeof routes.receiveHook> = async (c)
     body: new Uint8Array(await c.req.arrayBuffer()),
     nowMs: Date.now(),
     waitUntil: (promise) => c.executionCtx.waitUntil(promise),
+    traceparent: c.var.traceparent,
   });
   return answer.status === 200 ? c.json(answer.body, 200) : c.json(answer.body, 202);
 };

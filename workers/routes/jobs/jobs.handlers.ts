@@ -76,7 +76,7 @@ export const createJob: AppRouteHandler<typeof routes.createJob> = async (c) => 
     const base = await findJob(c, body.job);
     assertCompleted(base);
     const pin: JobPin = { kind: "rebase", baseJobId: base.id, lock: parseLock(base.lock), version: body.version };
-    const job = await startJob(c.env, tenant, pin, base.params);
+    const job = await startJob(c.env, tenant, pin, base.params, c.var.traceparent);
     return c.json(jobView(job), 202, { location: `/v1/jobs/${job.id}` });
   }
   let pin: Exclude<JobPin, { kind: "rebase" }>;
@@ -100,7 +100,7 @@ export const createJob: AppRouteHandler<typeof routes.createJob> = async (c) => 
     const withContent = body.include?.includes("content") ?? false;
     return c.json(await planOnly(c.env, tenant, lock, body.params, { withContent }), 200);
   }
-  const job = await startJob(c.env, tenant, pin, body.params);
+  const job = await startJob(c.env, tenant, pin, body.params, c.var.traceparent);
   return c.json(jobView(job), 202, { location: `/v1/jobs/${job.id}` });
 };
 

@@ -97,7 +97,7 @@ export const deleteTenant: AppRouteHandler<typeof routes.deleteTenant> = async (
     erasure = await new TenantErasures(db).restart(id, now);
   }
   if (!erasure || erasure.status === "completed") throw notFound("The tenant");
-  await enqueueErasure(c.env, id);
+  await enqueueErasure(c.env, id, c.var.traceparent);
   c.header("Location", erasureLocation(id));
   return c.json(tenantErasureView(erasure), 202);
 };

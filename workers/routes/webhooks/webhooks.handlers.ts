@@ -90,7 +90,9 @@ export const rotateWebhookSecret: AppRouteHandler<typeof routes.rotateWebhookSec
 
 export const testWebhook: AppRouteHandler<typeof routes.testWebhook> = async (c) => {
   const { tenant } = c.var;
-  const queued = unwrap(await tenantObject(c.env, tenant).webhookTest(tenant.id, c.req.valid("param").id, Date.now()));
+  const queued = unwrap(
+    await tenantObject(c.env, tenant).webhookTest(tenant.id, c.req.valid("param").id, Date.now(), c.var.traceparent),
+  );
   return c.json(queued, 202);
 };
 
@@ -110,6 +112,8 @@ export const getDelivery: AppRouteHandler<typeof routes.getDelivery> = async (c)
 export const redeliver: AppRouteHandler<typeof routes.redeliver> = async (c) => {
   const { tenant } = c.var;
   const { id, deliveryId } = c.req.valid("param");
-  const queued = unwrap(await tenantObject(c.env, tenant).webhookRedeliver(tenant.id, id, deliveryId, Date.now()));
+  const queued = unwrap(
+    await tenantObject(c.env, tenant).webhookRedeliver(tenant.id, id, deliveryId, Date.now(), c.var.traceparent),
+  );
   return c.json(queued, 202);
 };
