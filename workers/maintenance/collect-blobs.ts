@@ -1,13 +1,14 @@
-import { asc, eq, gt, sum } from "drizzle-orm";
+import { eq, sum } from "drizzle-orm";
 import type { StoredKind } from "../../durable-objects/tenant/stored-bytes";
 import { database } from "../db/client";
 import type { TenantRow } from "../db/schema";
-import { jobs, maintenanceCursors, tenants } from "../db/schema";
+import { jobs } from "../db/schema";
 import { ArtifactIndex } from "../repository/artifact-index";
 import { JobLedger } from "../repository/jobs";
 import { TemplateCatalog } from "../repository/templates";
 import { contentKey } from "../storage/content-store";
 import { tenantObject } from "../tenant-object-stub";
+import { liveTenantPage, readCursor, writeCursor } from "./tenant-cursor";
 
 /** The tenant whose blobs are collected: its id, and where its Durable Object lives. */
 type TenantRef = Pick<TenantRow, "id" | "jurisdiction">;
@@ -193,15 +194,9 @@ export async function collectBlobs(
   tenantsPerRun = COLLECTION_TENANTS_PER_RUN,
 ): Promise<BlobCollectionRun> {
   const db = database(env.DB);
-  const stored = await db.select().from(maintenanceCursors).where(eq(maintenanceCursors.task, TASK)).get();
-  const cursor: CollectionCursor = stored ? (JSON.parse(stored.position) as CollectionCursor) : { after: "" };
-  const page = await db
-    .select({ id: tenants.id, jurisdiction: tenants.jurisdiction })
-    .from(tenants)
-    .where(gt(tenants.id, cursor.after))
-    .orderBy(asc(tenants.id))
-    .limit(tenantsPerRun)
-    .all();
+  const stored = await readCursor(db, TASK);
+  const cursor: CollectionCursor = stored ? (JSON.parse(stored) as CollectionCursor) : { after: "" };
+  const page = await liveTenantPage(db, cursor.after, tenantsPerRun);
   const run = { tenants: 0, deleted: 0, skipped: 0, failed: 0 };
   let next: CollectionCursor = { after: page.length < tenantsPerRun ? "" : (page[page.length - 1]?.id as string) };
   let after = cursor.after;
@@ -232,10 +227,6 @@ export async function collectBlobs(
     after = tenant.id;
   }
   const nextPosition = JSON.stringify(next);
-  const now = new Date(scheduledTime).toISOString();
-  await db
-    .insert(maintenanceCursors)
-    .values({ task: TASK, position: nextPosition, updatedAt: now })
-    .onConflictDoUpdate({ target: maintenanceCursors.task, set: { position: nextPosition, updatedAt: now } });
+  await writeCursor(db, TASK, nextPosition, scheduledTime);
   return { ...run, nextPosition };
 }

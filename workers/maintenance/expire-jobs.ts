@@ -1,10 +1,9 @@
-import { asc, eq, gt } from "drizzle-orm";
 import { planLimits } from "../../shared/plans";
 import { database } from "../db/client";
-import { maintenanceCursors, tenants } from "../db/schema";
 import { ArtifactIndex } from "../repository/artifact-index";
 import { JobLedger } from "../repository/jobs";
 import { tenantObject } from "../tenant-object-stub";
+import { liveTenantPage, nextPosition, readCursor, writeCursor } from "./tenant-cursor";
 
 /** Tenants whose jobs one cron run expires; the next run goes on from where this one stopped. */
 export const RETENTION_TENANTS_PER_RUN = 20;
@@ -81,15 +80,8 @@ export async function expireJobs(
   tenantsPerRun = RETENTION_TENANTS_PER_RUN,
 ): Promise<JobRetentionRun> {
   const db = database(env.DB);
-  const stored = await db.select().from(maintenanceCursors).where(eq(maintenanceCursors.task, TASK)).get();
-  const after = stored?.position ?? "";
-  const page = await db
-    .select({ id: tenants.id, plan: tenants.plan, jurisdiction: tenants.jurisdiction })
-    .from(tenants)
-    .where(gt(tenants.id, after))
-    .orderBy(asc(tenants.id))
-    .limit(tenantsPerRun)
-    .all();
+  const after = await readCursor(db, TASK);
+  const page = await liveTenantPage(db, after, tenantsPerRun);
   let expired = 0;
   let failed = 0;
   let unfinished: number | undefined;
@@ -109,18 +101,7 @@ export async function expireJobs(
       );
     }
   }
-  const nextPosition =
-    unfinished !== undefined
-      ? unfinished === 0
-        ? after
-        : (page[unfinished - 1]?.id as string)
-      : page.length < tenantsPerRun
-        ? ""
-        : (page[page.length - 1]?.id as string);
-  const now = new Date(scheduledTime).toISOString();
-  await db
-    .insert(maintenanceCursors)
-    .values({ task: TASK, position: nextPosition, updatedAt: now })
-    .onConflictDoUpdate({ target: maintenanceCursors.task, set: { position: nextPosition, updatedAt: now } });
-  return { tenants: unfinished === undefined ? page.length : unfinished + 1, expired, failed, nextPosition };
+  const next = nextPosition(after, page, tenantsPerRun, unfinished);
+  await writeCursor(db, TASK, next, scheduledTime);
+  return { tenants: unfinished === undefined ? page.length : unfinished + 1, expired, failed, nextPosition: next };
 }

@@ -1,8 +1,7 @@
-import { eq } from "drizzle-orm";
 import type { ArtifactRecord, LegacyImport } from "../../durable-objects/tenant/artifact-index-store";
 import { type Database, database } from "../db/client";
-import { maintenanceCursors } from "../db/schema";
 import { tenantObject } from "../tenant-object-stub";
+import { readCursor, writeCursor } from "./tenant-cursor";
 
 /** Legacy artifact rows one cron run moves (a few MB read from D1 and sent to tenant objects). */
 export const LEGACY_ROWS_PER_RUN = 500;
@@ -80,7 +79,7 @@ async function moveArtifactRows(
   limit: number,
   now: string,
 ): Promise<{ moved: number; failed: number; nextPosition: string }> {
-  const after = await readPosition(db, ARTIFACTS_TASK);
+  const after = await readCursor(db, ARTIFACTS_TASK);
   // One row more than the page: it tells whether the page's last job has rows left after it.
   const rows = await env.DB.prepare(
     `SELECT a.*, t.jurisdiction FROM artifacts a
@@ -124,7 +123,7 @@ async function moveArtifactRows(
   }
   // A full page goes on at the job of the row after it (its moved rows are gone); a short one wraps around.
   const nextPosition = following?.job_id ?? "";
-  await writePosition(db, ARTIFACTS_TASK, nextPosition, now);
+  await writeCursor(db, ARTIFACTS_TASK, nextPosition, Date.parse(now));
   return { moved, failed, nextPosition };
 }
 
@@ -134,7 +133,7 @@ async function moveBatchRows(
   limit: number,
   now: string,
 ): Promise<{ moved: number; failed: number }> {
-  const after = await readPosition(db, BATCHES_TASK);
+  const after = await readCursor(db, BATCHES_TASK);
   // Batches of finished jobs whose artifact rows have all moved.
   const rows = await env.DB.prepare(
     `SELECT b.tenant_id, t.jurisdiction, b.job_id, b.batch_key, b.skipped FROM job_batches b
@@ -179,7 +178,7 @@ async function moveBatchRows(
       logFailure(tenantId, error);
     }
   }
-  await writePosition(db, BATCHES_TASK, rows.results[limit]?.tenant_id ?? "", now);
+  await writeCursor(db, BATCHES_TASK, rows.results[limit]?.tenant_id ?? "", Date.parse(now));
   return { moved, failed };
 }
 
@@ -201,17 +200,6 @@ function recordOf(row: LegacyArtifactRow): ArtifactRecord {
     packOffset: row.pack_offset,
     createdAt: row.created_at,
   };
-}
-
-async function readPosition(db: Database, task: string): Promise<string> {
-  return (await db.select().from(maintenanceCursors).where(eq(maintenanceCursors.task, task)).get())?.position ?? "";
-}
-
-async function writePosition(db: Database, task: string, position: string, now: string): Promise<void> {
-  await db
-    .insert(maintenanceCursors)
-    .values({ task, position, updatedAt: now })
-    .onConflictDoUpdate({ target: maintenanceCursors.task, set: { position, updatedAt: now } });
 }
 
 function logFailure(tenantId: string, error: unknown): void {

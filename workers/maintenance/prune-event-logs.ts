@@ -1,9 +1,7 @@
-import { and, asc, eq, gt } from "drizzle-orm";
 import { planLimits } from "../../shared/plans";
 import { database } from "../db/client";
-import { maintenanceCursors, tenants } from "../db/schema";
-import { liveTenant } from "../repository/tenants";
 import { tenantObject } from "../tenant-object-stub";
+import { liveTenantPage, nextPosition, readCursor, writeCursor } from "./tenant-cursor";
 
 /** Tenants whose event log one cron run prunes; the next run goes on from where this one stopped. */
 export const TENANTS_PER_RUN = 50;
@@ -33,15 +31,8 @@ export async function pruneEventLogs(
   tenantsPerRun = TENANTS_PER_RUN,
 ): Promise<EventRetentionRun> {
   const db = database(env.DB);
-  const stored = await db.select().from(maintenanceCursors).where(eq(maintenanceCursors.task, TASK)).get();
-  const after = stored?.position ?? "";
-  const page = await db
-    .select({ id: tenants.id, plan: tenants.plan, jurisdiction: tenants.jurisdiction })
-    .from(tenants)
-    .where(and(gt(tenants.id, after), liveTenant))
-    .orderBy(asc(tenants.id))
-    .limit(tenantsPerRun)
-    .all();
+  const after = await readCursor(db, TASK);
+  const page = await liveTenantPage(db, after, tenantsPerRun);
   const outcomes = await Promise.allSettled(
     page.map(async (tenant) =>
       tenantObject(env, tenant).pruneEvents({
@@ -68,18 +59,7 @@ export async function pruneEventLogs(
       );
     }
   });
-  const nextPosition =
-    unfinished !== undefined
-      ? unfinished === 0
-        ? after
-        : (page[unfinished - 1]?.id as string)
-      : page.length < tenantsPerRun
-        ? ""
-        : (page[page.length - 1]?.id as string);
-  const now = new Date(scheduledTime).toISOString();
-  await db
-    .insert(maintenanceCursors)
-    .values({ task: TASK, position: nextPosition, updatedAt: now })
-    .onConflictDoUpdate({ target: maintenanceCursors.task, set: { position: nextPosition, updatedAt: now } });
-  return { tenants: page.length, deleted, failed, nextPosition };
+  const next = nextPosition(after, page, tenantsPerRun, unfinished);
+  await writeCursor(db, TASK, next, scheduledTime);
+  return { tenants: page.length, deleted, failed, nextPosition: next };
 }

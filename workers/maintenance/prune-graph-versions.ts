@@ -1,10 +1,9 @@
-import { asc, eq, gt } from "drizzle-orm";
 import { MAX_PINNED_GRAPH_VERSIONS } from "../../durable-objects/tenant-object";
 import { planLimits } from "../../shared/plans";
 import { database } from "../db/client";
-import { maintenanceCursors, tenants } from "../db/schema";
 import { JobLedger } from "../repository/jobs";
 import { tenantObject } from "../tenant-object-stub";
+import { liveTenantPage, nextPosition, readCursor, writeCursor } from "./tenant-cursor";
 
 /** Tenants whose graph versions one cron run prunes; the next run goes on from where this one stopped. */
 export const GRAPH_RETENTION_TENANTS_PER_RUN = 20;
@@ -47,15 +46,8 @@ export async function pruneGraphVersions(
   tenantsPerRun = GRAPH_RETENTION_TENANTS_PER_RUN,
 ): Promise<GraphVersionRetentionRun> {
   const db = database(env.DB);
-  const stored = await db.select().from(maintenanceCursors).where(eq(maintenanceCursors.task, TASK)).get();
-  const after = stored?.position ?? "";
-  const page = await db
-    .select({ id: tenants.id, plan: tenants.plan, jurisdiction: tenants.jurisdiction })
-    .from(tenants)
-    .where(gt(tenants.id, after))
-    .orderBy(asc(tenants.id))
-    .limit(tenantsPerRun)
-    .all();
+  const after = await readCursor(db, TASK);
+  const page = await liveTenantPage(db, after, tenantsPerRun);
   const run = { tenants: 0, versions: 0, skipped: 0, failed: 0 };
   let unfinished: number | undefined;
   for (const [position, tenant] of page.entries()) {
@@ -90,18 +82,7 @@ export async function pruneGraphVersions(
       );
     }
   }
-  const nextPosition =
-    unfinished !== undefined
-      ? unfinished === 0
-        ? after
-        : (page[unfinished - 1]?.id as string)
-      : page.length < tenantsPerRun
-        ? ""
-        : (page[page.length - 1]?.id as string);
-  const now = new Date(scheduledTime).toISOString();
-  await db
-    .insert(maintenanceCursors)
-    .values({ task: TASK, position: nextPosition, updatedAt: now })
-    .onConflictDoUpdate({ target: maintenanceCursors.task, set: { position: nextPosition, updatedAt: now } });
-  return { ...run, nextPosition };
+  const next = nextPosition(after, page, tenantsPerRun, unfinished);
+  await writeCursor(db, TASK, next, scheduledTime);
+  return { ...run, nextPosition: next };
 }

@@ -1,10 +1,10 @@
-import { and, asc, eq, gt, type SQL, sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { previousMonth, USAGE_METRICS, type UsageFigures } from "../../shared/contracts/usage";
 import { monthPeriod } from "../../shared/plans";
 import { database } from "../db/client";
-import { maintenanceCursors, tenants, usageMonthly } from "../db/schema";
-import { liveTenant } from "../repository/tenants";
+import { usageMonthly } from "../db/schema";
 import { tenantObject } from "../tenant-object-stub";
+import { liveTenantPage, nextPosition, readCursor, writeCursor } from "./tenant-cursor";
 
 /** Tenants one cron run rolls up; the next run goes on from where this one stopped, wrapping around. */
 export const USAGE_TENANTS_PER_RUN = 50;
@@ -38,23 +38,12 @@ export async function rollUpUsage(
   tenantsPerRun = USAGE_TENANTS_PER_RUN,
 ): Promise<UsageRollupRun> {
   const db = database(env.DB);
-  const stored = await db.select().from(maintenanceCursors).where(eq(maintenanceCursors.task, TASK)).get();
-  const after = stored?.position ?? "";
-  const page = await db
-    .select({ id: tenants.id, jurisdiction: tenants.jurisdiction })
-    .from(tenants)
-    .where(and(gt(tenants.id, after), liveTenant))
-    .orderBy(asc(tenants.id))
-    .limit(tenantsPerRun)
-    .all();
+  const after = await readCursor(db, TASK);
+  const page = await liveTenantPage(db, after, tenantsPerRun);
   const { changed, failed } = await rollUpTenants(env, page, scheduledTime);
-  const rolledUpAt = new Date(scheduledTime).toISOString();
-  const nextPosition = page.length < tenantsPerRun ? "" : (page[page.length - 1]?.id as string);
-  await db
-    .insert(maintenanceCursors)
-    .values({ task: TASK, position: nextPosition, updatedAt: rolledUpAt })
-    .onConflictDoUpdate({ target: maintenanceCursors.task, set: { position: nextPosition, updatedAt: rolledUpAt } });
-  return { tenants: page.length, changed, failed, nextPosition };
+  const next = nextPosition(after, page, tenantsPerRun);
+  await writeCursor(db, TASK, next, scheduledTime);
+  return { tenants: page.length, changed, failed, nextPosition: next };
 }
 
 /** Rolls up the months of `scheduledTime` for these tenants: one call to each object, one D1 batch. */
