@@ -47,23 +47,7 @@ export async function runScheduledMaintenance(
   const blobCollection = await collectBlobs(env, scheduledTime);
   const monitorRuns = await enqueueDueMonitors(env, scheduledTime);
   const usageRollup = await rollUpUsage(env, scheduledTime);
-  console.log(
-    JSON.stringify({
-      level: "info",
-      msg: "scheduled maintenance",
-      purgedApiKeys: purged.length,
-      purgedTriggerDeliveries,
-      eventRetention,
-      jobRetention,
-      graphVersionRetention,
-      blobCollection,
-      resumedErasures,
-      monitorRuns,
-      artifactMigration,
-      usageRollup,
-    }),
-  );
-  return {
+  const run = {
     purgedApiKeys: purged.length,
     purgedTriggerDeliveries,
     eventRetention,
@@ -75,4 +59,6 @@ export async function runScheduledMaintenance(
     artifactMigration,
     usageRollup,
   };
+  console.log(JSON.stringify({ level: "info", msg: "scheduled maintenance", ...run }));
+  return run;
 }
