@@ -11,6 +11,8 @@ const benches = [
   "drift",
   "capacity",
   "graph-capacity",
+  "graph-upload-worker",
+  "load",
 ] as const;
 
 const [name, ...args] = process.argv.slice(2);

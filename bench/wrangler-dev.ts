@@ -1,5 +1,6 @@
 // A local `wrangler dev` for benchmarks: its own state folder, fixed secrets, stopped by the caller.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { createWriteStream } from "node:fs";
 
 export const BENCH_ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
 const BENCH_MASTER_SECRET = "bench-master-secret-0123456789abcdef0123";
@@ -9,11 +10,23 @@ export interface DevServer {
   stop(): void;
 }
 
+export interface DevServerOptions {
+  /** A wrangler configuration other than the project's `wrangler.toml` (a bench build). */
+  config?: string;
+  /** File that receives wrangler's output (the Worker's logs); discarded when absent. */
+  logFile?: string;
+}
+
 /** Applies the D1 migrations to `stateDir` (first start only) and serves the Worker on 127.0.0.1:`port`. */
-export async function startDevServer(stateDir: string, port: number): Promise<DevServer> {
+export async function startDevServer(
+  stateDir: string,
+  port: number,
+  options: DevServerOptions = {},
+): Promise<DevServer> {
+  const configArgs = options.config ? ["--config", options.config] : [];
   const applied = spawnSync(
     "npx",
-    ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir],
+    ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir, ...configArgs],
     {
       encoding: "utf8",
     },
@@ -34,11 +47,18 @@ export async function startDevServer(stateDir: string, port: number): Promise<De
       `ADMIN_TOKEN:${BENCH_ADMIN_TOKEN}`,
       "--var",
       `MASTER_SECRET:${BENCH_MASTER_SECRET}`,
+      ...configArgs,
     ],
     { stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
-  server.stdout?.resume();
-  server.stderr?.resume();
+  if (options.logFile) {
+    const log = createWriteStream(options.logFile);
+    server.stdout?.pipe(log);
+    server.stderr?.pipe(log);
+  } else {
+    server.stdout?.resume();
+    server.stderr?.resume();
+  }
   const url = `http://127.0.0.1:${port}`;
   const stop = () => {
     if (server.pid) process.kill(-server.pid, "SIGTERM");
