@@ -23,6 +23,8 @@ import {
   ArtifactIndexStore,
   type ArtifactRecord,
   type BatchRecord,
+  type ContentLocation,
+  type IndexedProgress,
   type LegacyImport,
 } from "./tenant/artifact-index-store";
 import {
@@ -48,6 +50,7 @@ import { EventTickets, type TicketIssue } from "./tenant/event-tickets";
 import { GraphPrefixes } from "./tenant/graph-prefixes";
 import { GraphService, type IngestInput } from "./tenant/graph-service";
 import { applyJobChange, type JobChange, type JobEvent } from "./tenant/job-changes";
+import { type BatchProgressEvent, jobProgressEvent } from "./tenant/job-progress-event";
 import { type JobRequest, JobService, type PinnedQueries } from "./tenant/job-service";
 import { type JobStartInput, startJob } from "./tenant/job-start";
 import { MonitorDispatcher } from "./tenant/monitor-dispatch";
@@ -520,16 +523,50 @@ export class TenantObject extends DurableObject<Env> {
 
   // The artifact index (see artifact-index-store.ts); workers/repository/artifact-index.ts is its one caller.
 
-  /** A written batch's rows and skipped count, in one transaction; the job's counts from the stored rows. */
-  artifactRecord(jobId: string, rows: ArtifactRecord[], batch: BatchRecord | null) {
+  /**
+   * A written batch's rows and skipped count, in one transaction; the job's counts from the stored rows.
+   * With `progress`, the batch's `job.progress` event is appended with those counts (once per batch).
+   */
+  artifactRecord(
+    jobId: string,
+    rows: ArtifactRecord[],
+    batch: BatchRecord | null,
+    progress: BatchProgressEvent | null = null,
+  ): IndexedProgress {
     if (!Array.isArray(rows)) throw new TypeError("rows must be an array");
-    return this.artifacts.record(requireString("jobId", jobId), rows, batch, (inserted) => {
+    const job = requireString("jobId", jobId);
+    const indexed = this.artifacts.record(job, rows, batch, (inserted) => {
       for (const row of inserted) {
         const month = row.createdAt.slice(0, 7);
         this.usage.add("artifacts", month, 1);
         this.usage.add("artifactBytes", month, row.size);
       }
     });
+    if (batch && progress) {
+      const event = requireObject("progress", progress);
+      this.appendEvent(
+        jobProgressEvent(job, indexed, {
+          total: requireCount("total", event.total),
+          createdAt: requireCount("createdAt", event.createdAt),
+          idempotencyKey: requireString("idempotencyKey", event.idempotencyKey),
+        }),
+      );
+    }
+    return indexed;
+  }
+
+  /**
+   * What a batch needs before its pack is written, in one call: its artifact bytes reserved, and, once
+   * granted, where the tenant already stores each of its contents (see artifactContentLocations).
+   */
+  artifactPrepareBatch(input: { reservation: ReserveQuotaInput; sha256s: string[] }): {
+    reservation: QuotaReservation;
+    locations: Record<string, ContentLocation>;
+  } {
+    const { reservation, sha256s } = requireObject("artifactPrepareBatch input", input);
+    if (!Array.isArray(sha256s)) throw new TypeError("sha256s must be an array");
+    const reserved = this.reserveQuota(reservation as ReserveQuotaInput);
+    return { reservation: reserved, locations: reserved.granted ? this.artifacts.contentLocations(sha256s) : {} };
   }
 
   /**

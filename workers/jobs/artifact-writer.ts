@@ -2,17 +2,34 @@ import type { RenderedBatch } from "../../durable-objects/tenant/job-service";
 import { canonicalJson } from "../../shared/core/canonical-json";
 import { concatBytes, utf8 } from "../../shared/core/encoding";
 import { sha256Hex } from "../../shared/core/sha256";
-import { activeSigningKey, type Signer, unlockSigningKey } from "../../shared/crypto/tenant-keys";
+import {
+  activeSigningKey,
+  type Signer,
+  type TenantSigningKey,
+  unlockSigningKey,
+} from "../../shared/crypto/tenant-keys";
 import { attestArtifact } from "../../shared/generate/attestation";
 import { provenanceOf } from "../../shared/generate/generate";
 import type { Lock } from "../../shared/generate/lock";
+import { QuotaExceededError } from "../../shared/quota-errors";
 import { masterSecret } from "../auth/config";
-import { database } from "../db/client";
 import type { TenantRow } from "../db/schema";
 import { ArtifactIndex, type ArtifactRecord, type ContentLocation } from "../repository/artifact-index";
 import type { JobProgress } from "../repository/jobs";
-import { SigningKeyRing } from "../repository/signing-keys";
 import { ContentStore } from "../storage/content-store";
+import { batchProgressEvent } from "./job-progress";
+
+/** Where a batch is written: its names, its bytes' limit and the job's units (for its progress event). */
+export interface BatchTarget {
+  /** Names the unit batch: its record, its rows' progress event. */
+  key: string;
+  /** Idempotency key of the batch's artifact-bytes reservation. */
+  reservationKey: string;
+  /** The plan's artifact bytes. */
+  bytesLimit: number;
+  /** The job's units. */
+  total: number;
+}
 
 /** Artifact ids derive from (job, path): a redelivered batch writes the same rows, never duplicates. */
 export async function artifactId(jobId: string, path: string): Promise<string> {
@@ -21,9 +38,12 @@ export async function artifactId(jobId: string, path: string): Promise<string> {
 
 const signers = new Map<string, Promise<Signer>>();
 
-/** The tenant's active signer; unlocked once per isolate and key (a rotation changes the kid). */
-export async function tenantSigner(env: Env, tenantId: string): Promise<Signer> {
-  const key = activeSigningKey(await new SigningKeyRing(database(env.DB), tenantId).all());
+/**
+ * The tenant's active signer among its signing `keys` (as read with the job); unlocked once per isolate and
+ * key (a rotation changes the kid).
+ */
+export async function tenantSigner(env: Env, tenantId: string, keys: TenantSigningKey[]): Promise<Signer> {
+  const key = activeSigningKey(keys);
   const cacheKey = `${tenantId}/${key.kid}`;
   let signer = signers.get(cacheKey);
   if (!signer) {
@@ -55,23 +75,33 @@ export class ArtifactWriter {
   ) {}
 
   /**
-   * `batchKey` names the unit batch: writing the same batch again adds nothing (rows nor skipped units).
-   * `carried` are artifacts of an incremental job's base job that this batch carries over unchanged: their
-   * rows keep path, content (where it is stored: nothing is written to R2), template and dependencies, under
-   * this job's id with an attestation signed for this job's lock.
+   * Writes one unit batch: reserves its artifact bytes (QuotaExceededError when the plan's quota would be
+   * passed; nothing is stored then), stores its new contents in one pack, and records its rows with their
+   * attestations and the batch's `job.progress` event. Writing the same batch again adds nothing (rows,
+   * skipped units, bytes, event). `carried` are artifacts of an incremental job's base job that this batch
+   * carries over unchanged: their rows keep path, content (where it is stored: nothing is written to R2),
+   * template and dependencies, under this job's id with an attestation signed for this job's lock.
    */
   async write(
     batch: RenderedBatch,
-    batchKey: string,
+    target: BatchTarget,
     now: string,
     carried: readonly ArtifactRecord[] = [],
   ): Promise<JobProgress> {
     const index = new ArtifactIndex(this.env, this.tenant);
     const encoded = batch.artifacts.map((artifact) => ({ artifact, bytes: utf8(artifact.content) }));
-    // Signing and storing are independent: run them together (the order of rows is the plan's).
-    const [signed, locations, carriedRows] = await Promise.all([
+    const bytes = [...batch.artifacts, ...carried].reduce((sum, artifact) => sum + artifact.size, 0);
+    const prepared = index.prepareBatch(
+      { counter: "artifactBytes", amount: bytes, limit: target.bytesLimit, idempotencyKey: target.reservationKey },
+      [...new Set(encoded.map(({ artifact }) => artifact.sha256))],
+    );
+    // Signing does not wait for the reservation: a refused one is rare, and its signatures are only dropped.
+    const [signed, locations, carriedRows, progress] = await Promise.all([
       Promise.all(encoded.map(({ artifact }) => this.attest(artifact))),
-      this.store(encoded, index),
+      prepared.then(({ reservation, locations }) => {
+        if (!reservation.granted) throw new QuotaExceededError("artifactBytes", reservation.limit, reservation.used);
+        return this.store(encoded, locations);
+      }),
       Promise.all(
         carried.map(async (row): Promise<ArtifactRecord> => {
           const template = { path: row.templatePath, hash: row.templateHash };
@@ -79,6 +109,7 @@ export class ArtifactWriter {
           return { ...row, ...(await this.attest({ ...row, template, mode })), jobId: this.jobId, createdAt: now };
         }),
       ),
+      batchProgressEvent(this.jobId, target.key, target.total),
     ]);
     const rows: ArtifactRecord[] = batch.artifacts.map((artifact, index) => {
       const { id, attestation, attestationSha256 } = signed[index] as (typeof signed)[number];
@@ -101,7 +132,8 @@ export class ArtifactWriter {
         createdAt: now,
       };
     });
-    return index.record(this.jobId, [...rows, ...carriedRows], { key: batchKey, skipped: batch.skipped.length }, now);
+    const batchRecord = { key: target.key, skipped: batch.skipped.length };
+    return index.record(this.jobId, [...rows, ...carriedRows], batchRecord, now, progress);
   }
 
   /** The artifact's row id in this job and its attestation for this job's lock. */
@@ -113,14 +145,13 @@ export class ArtifactWriter {
   }
 
   /**
-   * The location of every content of the batch: where the tenant already stores it, else in this batch's
-   * pack, written before any row can point at it.
+   * The location of every content of the batch: where the tenant already stores it (`locations`), else in
+   * this batch's pack, written before any row can point at it.
    */
   private async store(
     encoded: { artifact: { sha256: string }; bytes: Uint8Array<ArrayBuffer> }[],
-    index: ArtifactIndex,
+    locations: Map<string, ContentLocation>,
   ): Promise<Map<string, ContentLocation>> {
-    const locations = await index.contentLocations([...new Set(encoded.map(({ artifact }) => artifact.sha256))]);
     const offsets = new Map<string, number>();
     const parts: Uint8Array[] = [];
     let length = 0;

@@ -1,3 +1,4 @@
+import type { TenantSigningKey } from "../../shared/crypto/tenant-keys";
 import { parseLock } from "../../shared/generate/lock";
 import { PlanError } from "../../shared/generate/template-unit";
 import { type PlanName, planLimits } from "../../shared/plans";
@@ -10,13 +11,13 @@ import { parseTraceparent } from "../observability/trace-context";
 import { problemFromDomainError } from "../problems/domain-problems";
 import { HttpError } from "../problems/http-error";
 import type { ArtifactRecord } from "../repository/artifact-index";
-import { JobLedger } from "../repository/jobs";
-import { TenantDirectory } from "../repository/tenants";
+import { JobLedger, type JobProgress } from "../repository/jobs";
+import { SigningKeyRing, signingKeysOf } from "../repository/signing-keys";
+import { liveTenantOf, TenantDirectory } from "../repository/tenants";
 import { tenantObject } from "../tenant-object-stub";
 import { ArtifactWriter, tenantSigner } from "./artifact-writer";
 import { carriedArtifacts, incrementalPlan } from "./incremental-plan";
 import { jobFailureReason } from "./job-failure-reason";
-import { recordJobProgress } from "./job-progress";
 import { jobRenderer, MAX_QUEUED_ARTIFACTS } from "./job-renderers";
 import {
   type BatchMessage,
@@ -34,16 +35,26 @@ export const retryDelaySeconds = (attempts: number) => Math.min(300, 2 ** Math.m
 /** Queue messages per sendBatch call (the platform's limit). */
 const SEND_BATCH_LIMIT = 100;
 
-/** The tenant and job a message is for, while the job still has work to do. */
-async function openJob(
-  env: Env,
-  message: GenerateMessage,
-): Promise<{ tenant: TenantSnapshot; job: JobRow } | undefined> {
-  const tenant = await new TenantDirectory(database(env.DB)).findById(message.tenantId);
+interface OpenJob {
+  tenant: TenantSnapshot;
+  job: JobRow;
+  /** The tenant's signing keys, to sign what the message writes. */
+  signingKeys: TenantSigningKey[];
+}
+
+/** The tenant, job and signing keys a message is for, in one round trip to D1, while the job still has work to do. */
+async function openJob(env: Env, message: GenerateMessage): Promise<OpenJob | undefined> {
+  const db = database(env.DB);
+  const [tenantRows, jobRows, keyRows] = await db.batch([
+    new TenantDirectory(db).findByIdQuery(message.tenantId),
+    new JobLedger(db, message.tenantId).findQuery(message.jobId),
+    new SigningKeyRing(db, message.tenantId).allQuery(),
+  ]);
+  const tenant = liveTenantOf(tenantRows);
   if (!tenant) return undefined; // tenant deleted: nothing left to generate for
-  const job = await new JobLedger(database(env.DB), tenant.id).find(message.jobId);
+  const job = jobRows[0];
   if (!job || job.status === "completed" || job.status === "failed") return undefined;
-  return { tenant, job };
+  return { tenant, job, signingKeys: signingKeysOf(keyRows) };
 }
 
 /** A failure that repeats on every attempt (a problem we raise on purpose), as opposed to one worth retrying. */
@@ -88,23 +99,14 @@ export async function processPlanMessage(env: Env, message: PlanMessage): Promis
     }
     if (units <= limits.syncJobArtifacts) {
       const rendered = await renderer.renderAll(source);
-      const bytes = rendered.artifacts.reduce((sum, artifact) => sum + artifact.size, 0);
-      const reservation = await tenantObject(env, tenant).reserveQuota({
-        counter: "artifactBytes",
-        amount: bytes,
-        limit: limits.artifactBytes,
-        idempotencyKey: `${job.id}:bytes`,
-      });
-      if (!reservation.granted) throw new QuotaExceededError("artifactBytes", reservation.limit, reservation.used);
       // The total first: a job is complete once done + skipped reach it.
       await ledger.update(job.id, { total: units, updatedAt: new Date().toISOString() });
-      const writer = new ArtifactWriter(env, tenant, job.id, lock, job.lockHash, await tenantSigner(env, tenant.id));
-      await recordJobProgress(
-        env,
-        tenant,
-        job.id,
-        "all",
-        await writer.write(rendered, "all", new Date().toISOString()),
+      const signer = await tenantSigner(env, tenant.id, open.signingKeys);
+      const target = { key: "all", reservationKey: `${job.id}:bytes`, bytesLimit: limits.artifactBytes, total: units };
+      await new ArtifactWriter(env, tenant, job.id, lock, job.lockHash, signer).write(
+        rendered,
+        target,
+        new Date().toISOString(),
       );
       await completeJob(env, tenant, job.id, { traceparent: message.traceparent });
       return;
@@ -156,34 +158,27 @@ export async function processBatchMessage(env: Env, message: BatchMessage): Prom
     await failJob(env, tenant, job.id, jobFailureReason(error), message.traceparent);
     return;
   }
+  const signer = await tenantSigner(env, tenant.id, open.signingKeys);
+  const writer = new ArtifactWriter(env, tenant, job.id, lock, job.lockHash, signer);
   const batchKey = batchKeyOf(message);
-  const bytes = [...rendered.artifacts, ...carried].reduce((sum, artifact) => sum + artifact.size, 0);
-  const limit = planLimits(tenant.plan as PlanName).artifactBytes;
-  const reservation = await tenantObject(env, tenant).reserveQuota({
-    counter: "artifactBytes",
-    amount: bytes,
-    limit,
-    idempotencyKey: batchKey,
-  });
-  if (!reservation.granted) {
-    await failJob(
-      env,
-      tenant,
-      job.id,
-      jobFailureReason(new QuotaExceededError("artifactBytes", limit, reservation.used)),
-      message.traceparent,
-    );
+  const target = {
+    key: batchKey,
+    reservationKey: batchKey,
+    bytesLimit: planLimits(tenant.plan as PlanName).artifactBytes,
+    total: job.total,
+  };
+  let progress: JobProgress;
+  try {
+    progress = await writer.write(rendered, target, new Date().toISOString(), carried);
+  } catch (error) {
+    if (!(error instanceof QuotaExceededError)) throw error;
+    await failJob(env, tenant, job.id, jobFailureReason(error), message.traceparent);
     return;
   }
-  const writer = new ArtifactWriter(env, tenant, job.id, lock, job.lockHash, await tenantSigner(env, tenant.id));
-  await recordJobProgress(
-    env,
-    tenant,
-    job.id,
-    batchKey,
-    await writer.write(rendered, batchKey, new Date().toISOString(), carried),
-  );
-  await completeJob(env, tenant, job.id, { acrossBatches: true, traceparent: message.traceparent });
+  // Only the last batch completes the job; the first one seen also marks it running.
+  if (job.status === "queued" || progress.done + progress.skipped >= progress.total) {
+    await completeJob(env, tenant, job.id, { acrossBatches: true, traceparent: message.traceparent });
+  }
 }
 
 export function processGenerateMessage(env: Env, message: GenerateMessage): Promise<void> {

@@ -6,6 +6,9 @@ import {
   MAX_ARTIFACT_PAGE,
   MAX_CONTENT_LOOKUPS,
 } from "../../durable-objects/tenant/artifact-index-store";
+import type { BatchProgressEvent } from "../../durable-objects/tenant/job-progress-event";
+import type { QuotaReservation } from "../../durable-objects/tenant/quota-counters";
+import type { ReserveQuotaInput } from "../../durable-objects/tenant-object";
 import { database } from "../db/client";
 import { artifacts, jobBatches, jobs, releasedBlobs, type TenantRow } from "../db/schema";
 import { tenantObject } from "../tenant-object-stub";
@@ -49,18 +52,21 @@ export class ArtifactIndex {
   /**
    * Writes artifact rows idempotently (a redelivered batch inserts nothing twice) in one call to the
    * tenant's object, which recounts the job's progress from the rows themselves, so counts can never drift
-   * from what is stored; then the job's row takes those counts (one statement).
+   * from what is stored, and appends the batch's `progress` event with them; then the job's row takes
+   * those counts (one statement).
    */
   async record(
     jobId: string,
     rows: ArtifactRecord[],
     batch: { key: string; skipped: number },
     now: string,
+    progress: BatchProgressEvent | null = null,
   ): Promise<JobProgress> {
     const chunks = chunksOf(rows);
     let indexed = { done: 0, skipped: 0, bytes: 0 };
     for (const [index, chunk] of chunks.entries()) {
-      indexed = await this.stub.artifactRecord(jobId, chunk, index === chunks.length - 1 ? batch : null);
+      const last = index === chunks.length - 1;
+      indexed = await this.stub.artifactRecord(jobId, chunk, last ? batch : null, last ? progress : null);
     }
     const recorded = await new JobLedger(database(this.env.DB), this.tenant.id).recordProgress(jobId, indexed, now);
     if (!recorded) return { ...indexed, total: 0 };
@@ -73,13 +79,28 @@ export class ArtifactIndex {
    * new). A location with a null pack is the blob named by the sha256 itself (rows from before packs).
    * Contents only legacy rows reference are not found until the migration moved them (stored once more).
    */
-  async contentLocations(sha256s: string[]): Promise<Map<string, ContentLocation>> {
+  async contentLocations(sha256s: string[], from = 0): Promise<Map<string, ContentLocation>> {
     const found = new Map<string, ContentLocation>();
-    for (let start = 0; start < sha256s.length; start += MAX_CONTENT_LOOKUPS) {
+    for (let start = from; start < sha256s.length; start += MAX_CONTENT_LOOKUPS) {
       const page = await this.stub.artifactContentLocations(sha256s.slice(start, start + MAX_CONTENT_LOOKUPS));
       for (const [sha256, location] of Object.entries(page)) found.set(sha256, location);
     }
     return found;
+  }
+
+  /**
+   * A batch's artifact bytes reserved and, once granted, the locations of its contents (as
+   * contentLocations): one call to the tenant's object for a batch of up to MAX_CONTENT_LOOKUPS contents.
+   */
+  async prepareBatch(
+    reservation: ReserveQuotaInput,
+    sha256s: string[],
+  ): Promise<{ reservation: QuotaReservation; locations: Map<string, ContentLocation> }> {
+    const first = await this.stub.artifactPrepareBatch({ reservation, sha256s: sha256s.slice(0, MAX_CONTENT_LOOKUPS) });
+    if (!first.reservation.granted) return { reservation: first.reservation, locations: new Map() };
+    const locations = await this.contentLocations(sha256s, MAX_CONTENT_LOOKUPS);
+    for (const [sha256, location] of Object.entries(first.locations)) locations.set(sha256, location);
+    return { reservation: first.reservation, locations };
   }
 
   /** Every output path of a job with the template that wrote it, by path (for checks across batches). */

@@ -20,11 +20,15 @@ export class JobLedger {
   }
 
   async find(id: string): Promise<JobRow | undefined> {
+    return this.findQuery(id).get();
+  }
+
+  /** The query of find, to send in one batch with others (one round trip); its rows hold the job or nothing. */
+  findQuery(id: string) {
     return this.db
       .select()
       .from(jobs)
-      .where(and(eq(jobs.tenantId, this.tenantId), eq(jobs.id, id)))
-      .get();
+      .where(and(eq(jobs.tenantId, this.tenantId), eq(jobs.id, id)));
   }
 
   /** The newest completed job with this lock hash: what a lock stands for once generated (same lock, same bytes). */

@@ -27,6 +27,9 @@ function fromRow(row: SigningKeyRow): TenantSigningKey {
   };
 }
 
+/** The keys of allQuery's rows. */
+export const signingKeysOf = (rows: SigningKeyRow[]): TenantSigningKey[] => rows.map(fromRow);
+
 /** A tenant's provenance signing keys. */
 export class SigningKeyRing {
   constructor(
@@ -35,13 +38,16 @@ export class SigningKeyRing {
   ) {}
 
   async all(): Promise<TenantSigningKey[]> {
-    const rows = await this.db
+    return signingKeysOf(await this.allQuery().all());
+  }
+
+  /** The query of all, to send in one batch with others (one round trip); `signingKeysOf` reads its rows. */
+  allQuery() {
+    return this.db
       .select()
       .from(signingKeys)
       .where(eq(signingKeys.tenantId, this.tenantId))
-      .orderBy(asc(signingKeys.createdAt), asc(signingKeys.kid))
-      .all();
-    return rows.map(fromRow);
+      .orderBy(asc(signingKeys.createdAt), asc(signingKeys.kid));
   }
 
   /** Replaces the ring after a rotation: retired keys updated, the new key inserted, in one batch. */

@@ -47,18 +47,23 @@ export function asLiveTenant<T extends { status: TenantRow["status"] }>(
 
 const liveOrUndefined = (row: TenantRow | undefined) => (row ? asLiveTenant(row) : undefined);
 
+/** The tenant of findByIdQuery's rows, if live. */
+export const liveTenantOf = (rows: TenantRow[]) => liveOrUndefined(rows[0]);
+
 /** Operator-scope access to the tenants table: the only repository that spans tenants. */
 export class TenantDirectory {
   constructor(private readonly db: Database) {}
 
   async findById(id: string): Promise<LiveTenantRow | undefined> {
-    return liveOrUndefined(
-      await this.db
-        .select()
-        .from(tenants)
-        .where(and(eq(tenants.id, id), liveTenant))
-        .get(),
-    );
+    return liveOrUndefined(await this.findByIdQuery(id).get());
+  }
+
+  /** The query of findById, to send in one batch with others (one round trip); `liveTenantOf` reads its rows. */
+  findByIdQuery(id: string) {
+    return this.db
+      .select()
+      .from(tenants)
+      .where(and(eq(tenants.id, id), liveTenant));
   }
 
   async findBySlug(slug: string): Promise<LiveTenantRow | undefined> {

@@ -237,7 +237,7 @@ describe("generation under faults", () => {
     // The retry does the batch's work again: its reservation replays, its pack is written.
     expect(retryCalls).toMatchObject({
       "r2:put": 1,
-      "tenant-object:reserveQuota": 1,
+      "tenant-object:artifactPrepareBatch": 1,
       "tenant-object:artifactRecord": 1,
     });
     expect(outcome).toEqual(await cleanRun());
@@ -283,18 +283,18 @@ describe("generation under faults", () => {
   it("the tenant object evicted between batches and in the middle of one: the job completes once, events once, one generation", async () => {
     const job = await DrivenJob.start(await tenantWithModel());
     const batches = await job.plan();
-    // Evicted after the batch reserved its bytes and looked up its contents, before its rows are recorded,
-    // and again before the job's completion is recorded.
+    // Evicted before the batch reserves its bytes and looks up its contents, and again after that, before
+    // its rows and progress event are recorded.
     const injector = new FaultInjector([
+      { store: "tenant-object", method: "artifactPrepareBatch", nth: 1, effect: "evict" },
       { store: "tenant-object", method: "artifactRecord", nth: 1, effect: "evict" },
-      { store: "tenant-object", method: "appendEvent", nth: 1, effect: "evict" },
     ]);
     const attempts: number[] = [];
     for (const [index, batch] of batches.entries()) {
       await evictDurableObject(stubOf(job.tenant));
       attempts.push(await job.deliverUntilAcked(batch, index === 1 ? injector.wrap(job.env) : job.env));
     }
-    expect(injector.injected.map((fault) => fault.method)).toEqual(["artifactRecord", "appendEvent"]);
+    expect(injector.injected.map((fault) => fault.method)).toEqual(["artifactPrepareBatch", "artifactRecord"]);
     // Eviction loses no call: nothing was retried.
     expect(attempts).toEqual([1, 1, 1]);
     const outcome = await outcomeOf(job);
@@ -307,7 +307,7 @@ describe("generation under faults", () => {
     const job = await DrivenJob.start(await tenantWithModel());
     const batches = await job.plan();
     const injector = new FaultInjector(
-      ["reserveQuota", "artifactRecord", "appendEvent", "recordJobChange"].map((method) => ({
+      ["artifactPrepareBatch", "artifactRecord", "recordJobChange"].map((method) => ({
         store: "tenant-object" as const,
         method,
         nth: 1,
@@ -319,9 +319,8 @@ describe("generation under faults", () => {
       attempts.push(await job.deliverUntilAcked(batch, index === BATCHES - 1 ? injector.wrap(job.env) : job.env));
     }
     expect(injector.injected.map((fault) => fault.method)).toEqual([
-      "reserveQuota",
+      "artifactPrepareBatch",
       "artifactRecord",
-      "appendEvent",
       "recordJobChange",
     ]);
     expect(attempts).toEqual([1, 1, 1]);
@@ -433,9 +432,17 @@ describe("generation under faults", () => {
     const job = await DrivenJob.start(await tenantWithModel());
     const batches = await job.plan();
     await job.deliverUntilAcked(batches[0] as GenerateMessage);
-    // Its progress event never gets through: the rows and counters are written on every attempt, once.
+    // Its counters' update is applied but never answered: the rows, counters and progress event are
+    // written on every attempt, once.
     const injector = new FaultInjector([
-      { store: "tenant-object", method: "appendEvent", nth: 1, times: Number.POSITIVE_INFINITY },
+      {
+        store: "d1",
+        method: "all",
+        sql: /update "jobs" set\s+done = max/,
+        nth: 1,
+        times: Number.POSITIVE_INFINITY,
+        effect: "fail-after",
+      },
     ]);
     const faulty = injector.wrap(job.env);
     for (let attempts = 1; attempts <= MAX_DELIVERIES; attempts++) {
@@ -449,7 +456,7 @@ describe("generation under faults", () => {
     expect(outcome.status).toBe("failed");
     expect(outcome.artifacts).toEqual((await cleanRun()).artifacts.slice(0, 100));
     expect(outcome.counts.done).toBe(100);
-    expect(outcome.events).toEqual({ "job.started": 1, "job.progress": 1, "job.failed": 1 });
+    expect(outcome.events).toEqual({ "job.started": 1, "job.progress": 2, "job.failed": 1 });
     expect(outcome.quotas).toEqual({ artifactBytes: outcome.counts.bytes, generations: 1 });
   }, 60_000);
 
@@ -480,6 +487,7 @@ describe("generation under faults", () => {
       { store: "d1", method: "first", sql: /from "tenants"/, nth: 1, times: Number.POSITIVE_INFINITY },
       { store: "d1", method: "all", sql: /from "tenants"/, nth: 1, times: Number.POSITIVE_INFINITY },
       { store: "d1", method: "raw", sql: /from "tenants"/, nth: 1, times: Number.POSITIVE_INFINITY },
+      { store: "d1", method: "batch", sql: /from "tenants"/, nth: 1, times: Number.POSITIVE_INFINITY },
     ]);
     const faulty = injector.wrap(job.env);
     for (let attempts = 1; attempts <= MAX_DELIVERIES; attempts++) {
