@@ -52,7 +52,7 @@ import { GraphService, type IngestInput } from "./tenant/graph-service";
 import { applyJobChange, type JobChange, type JobEvent } from "./tenant/job-changes";
 import { type BatchProgressEvent, jobProgressEvent } from "./tenant/job-progress-event";
 import { type JobRequest, JobService, type PinnedQueries } from "./tenant/job-service";
-import { type JobStartInput, startJob } from "./tenant/job-start";
+import { type JobStartInput, type PlanMessage, startJob } from "./tenant/job-start";
 import { MonitorDispatcher } from "./tenant/monitor-dispatch";
 import { MonitorRuns, type RunFinishInput, type RunStart, type RunStartInput } from "./tenant/monitor-runs";
 import {
@@ -291,6 +291,8 @@ export class TenantObject extends DurableObject<Env> {
   private readonly monitorDispatcher: MonitorDispatcher;
   private readonly artifacts: ArtifactIndexStore;
   private readonly usage: UsageMeter;
+  /** The `generate` queue, where a started job's plan message goes. */
+  private readonly generateQueue: () => QueueProducer<PlanMessage>;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -307,6 +309,8 @@ export class TenantObject extends DurableObject<Env> {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
     const flushMetrics = () => metricsBatch.scheduleFlush(env, ctx);
     const deliverQueue = () => countedQueue(env.DELIVER_QUEUE as unknown as DeliverQueue, "deliver", flushMetrics);
+    this.generateQueue = () =>
+      countedQueue(this.env.GENERATE_QUEUE as unknown as QueueProducer<PlanMessage>, "generate", flushMetrics);
     this.webhooks = new WebhookService(
       this.db,
       this.events,
@@ -513,6 +517,27 @@ export class TenantObject extends DurableObject<Env> {
             createdAt: Date.parse(job.createdAt),
             idempotencyKey: `${job.id}:started`,
           }),
+        sendPlan: async (message) => {
+          await this.generateQueue().send(message);
+        },
+        failUnqueued: async (job, reason) => {
+          const failedAt = Date.now();
+          await this.recordJobChange(
+            input.tenantId,
+            {
+              kind: "transition",
+              jobId: job.id,
+              from: ["queued"],
+              changes: { status: "failed", error: reason, updatedAt: new Date(failedAt).toISOString() },
+            },
+            {
+              type: "job.failed",
+              data: { jobId: job.id, reason },
+              createdAt: failedAt,
+              idempotencyKey: `${job.id}:failed`,
+            },
+          );
+        },
       }),
     );
   }

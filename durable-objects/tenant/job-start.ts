@@ -34,19 +34,38 @@ export interface JobStartInput {
   pin: JobPin;
   /** The plan's generations per month and the month (`YYYY-MM`) this job counts in. */
   generations: { limit: number; period: string };
+  /** W3C trace context of the request, carried by the plan message. */
+  traceparent?: string;
+}
+
+/** The message that plans a job on the `generate` queue (workers/jobs/generate-consumer.ts). */
+export interface PlanMessage {
+  kind: "plan";
+  tenantId: string;
+  jobId: string;
+  traceparent?: string;
 }
 
 export type StartedJob = Omit<JobRow, "tenantId">;
 
+/** What starting a job needs of the tenant's object. */
+export interface JobStartStore {
+  db: D1Database;
+  graphs: GraphService;
+  quotas: QuotaCounters;
+  appendStarted(job: StartedJob): void;
+  sendPlan(message: PlanMessage): Promise<void>;
+  /** Fails a job that was created but could not be queued (with its `job.failed` event). */
+  failUnqueued(job: StartedJob, reason: string): Promise<void>;
+}
+
 /**
  * The part of `POST /v1/jobs` that needs the tenant's state, in one call: pins the graph version and
  * computes the lock, reserves one generation of the month, creates the job (queued, not planned yet:
- * total 0) and appends `job.started`. Planning and rendering run later in queue consumers.
+ * total 0), appends `job.started` and sends the `plan` message. Planning and rendering run later in queue
+ * consumers. A plan message that cannot be sent fails the job and gives its generation back.
  */
-export async function startJob(
-  input: JobStartInput,
-  store: { db: D1Database; graphs: GraphService; quotas: QuotaCounters; appendStarted(job: StartedJob): void },
-): Promise<StartedJob> {
+export async function startJob(input: JobStartInput, store: JobStartStore): Promise<StartedJob> {
   const { tenantId, jobId, createdAt, params, pin, generations } = input;
   const lock =
     pin.kind === "lock"
@@ -84,6 +103,13 @@ export async function startJob(
     throw error;
   }
   store.appendStarted(job);
+  try {
+    await store.sendPlan({ kind: "plan", tenantId, jobId, traceparent: input.traceparent });
+  } catch (error) {
+    await store.failUnqueued(job, "The job could not be queued.");
+    store.quotas.release("generations", generations.period, 1, `${generationKey}:release`);
+    throw error;
+  }
   return job;
 }
 

@@ -1,4 +1,4 @@
-import type { JobPin, StartedJob } from "../../durable-objects/tenant/job-start";
+import type { JobPin, PlanMessage, StartedJob } from "../../durable-objects/tenant/job-start";
 import { type RpcOutcome, unwrap } from "../../durable-objects/tenant/rpc-outcome";
 import { type Lock, lockHash } from "../../shared/generate/lock";
 import { checkCaseCollisions, PathCollisionError } from "../../shared/generate/path-collisions";
@@ -22,11 +22,7 @@ import { jobRenderer } from "./job-renderers";
 export const GENERATE_BATCH_SIZE = 50;
 
 /** `generate` queue: plan a job (run its queries, count its units), then render it batch by batch. */
-export interface PlanMessage extends TracedMessage {
-  kind: "plan";
-  tenantId: string;
-  jobId: string;
-}
+export type { PlanMessage };
 
 export interface BatchMessage extends TracedMessage {
   tenantId: string;
@@ -108,8 +104,8 @@ export async function planOnly(
 
 /**
  * Starts a job and answers at once: one call to the tenant's object pins the graph version (the lock),
- * reserves the month's generation and creates the job, queued; a `plan` message on the `generate` queue
- * does the rest (generate-consumer.ts). Nothing of the plan runs in the request.
+ * reserves the month's generation, creates the job, queued, and sends the `plan` message that does the
+ * rest on the `generate` queue (generate-consumer.ts). Nothing of the plan runs in the request.
  */
 export async function startJob(
   env: Env,
@@ -129,17 +125,10 @@ export async function startJob(
     params,
     pin,
     generations: { limit: planLimits(tenant.plan as PlanName).generationsPerMonth, period },
+    traceparent,
   });
   // The stub's inferred type loses the row's shape (RPC serialization types): it is the method's own.
   const job = unwrap(started as RpcOutcome<StartedJob>);
-  try {
-    await env.GENERATE_QUEUE.send({ kind: "plan", tenantId: tenant.id, jobId, traceparent } satisfies PlanMessage);
-    countQueueSent("generate", 1);
-  } catch (error) {
-    await failJob(env, tenant, jobId, "The job could not be queued.");
-    await releaseGeneration(env, tenant, jobId, job.createdAt);
-    throw error;
-  }
   return { ...job, tenantId: tenant.id };
 }
 

@@ -3,6 +3,7 @@ import {
   createMessageBatch,
   evictDurableObject,
   getQueueResult,
+  runInDurableObject,
   waitOnExecutionContext,
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -70,6 +71,11 @@ class DrivenJob {
 
   static async start(tenant: TestTenant): Promise<DrivenJob> {
     const queue = new CapturedQueue<GenerateMessage>();
+    // The tenant's object sends the plan message: captured here, as the Worker's batches are below.
+    await runInDurableObject(stubOf(tenant), (instance: object) => {
+      const object = instance as { env: Env };
+      object.env = { ...object.env, GENERATE_QUEUE: queue as unknown as Queue };
+    });
     const ctx = createExecutionContext();
     const res = await worker.fetch(
       new Request(`${BASE}/v1/jobs`, jsonBody({ graph: "model", generator: "gen" }, tenant.apiKey)),
@@ -477,6 +483,33 @@ describe("generation under faults", () => {
     expect(await rejection(() => stub.artifactReleaseUnwrittenBatch("job_x", 7 as unknown as string))).toBeInstanceOf(
       TypeError,
     );
+  });
+
+  it("a plan message the tenant's object cannot send: 500, the job failed at once, its generation given back", async () => {
+    const tenant = await tenantWithModel();
+    await runInDurableObject(stubOf(tenant), (instance: object) => {
+      const object = instance as { env: Env };
+      const refusing = {
+        send: () => Promise.reject(new Error("queue unavailable")),
+        sendBatch: () => Promise.reject(),
+      };
+      object.env = { ...object.env, GENERATE_QUEUE: refusing as unknown as Queue };
+    });
+    const res = await call("/v1/jobs", jsonBody({ graph: "model", generator: "gen" }, tenant.apiKey));
+    expect(res.status).toBe(500);
+    expect(res.headers.get("content-type")).toContain("application/problem+json");
+    const { items } = (await (await call("/v1/jobs", { headers: bearer(tenant.apiKey) })).json()) as {
+      items: { id: string; status: string; error: string | null }[];
+    };
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ status: "failed", error: "The job could not be queued." });
+    const { events } = await stubOf(tenant).readEvents({ limit: 100 });
+    expect(events.filter((event) => event.type.startsWith("job.")).map((event) => event.type)).toEqual([
+      "job.started",
+      "job.failed",
+    ]);
+    const { quotas } = await stubOf(tenant).getUsage();
+    expect(quotas.find((quota) => quota.counter === "generations")?.used ?? 0).toBe(0);
   });
 
   it("a plan failing on every delivery is dead-lettered: the job fails and its generation is given back", async () => {
