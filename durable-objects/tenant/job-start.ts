@@ -2,14 +2,25 @@ import type { RenderOptions } from "../../shared/contracts/lock";
 import { type Lock, lockHash } from "../../shared/generate/lock";
 import { QuotaExceededError } from "../../shared/quota-errors";
 import type { JobRow } from "../../workers/db/schema";
-import { lockOf, pinnedVersionOf, rebasedLock } from "../../workers/jobs/job-inputs";
+import { generatorOf, lockOf, pinnedVersionOf, rebasedLock } from "../../workers/jobs/job-inputs";
 import type { GraphService } from "./graph-service";
 import { applyJobChange } from "./job-changes";
 import type { QuotaCounters } from "./quota-counters";
 
-/** What a job pins: a lock sent back (already verified), or a generator over a graph version (the latest unless named). */
+/**
+ * What a job pins: a lock sent back (already verified), or a generator over a graph version (the latest
+ * unless named), its templates given or read from the catalog by name.
+ */
 export type JobPin =
   | { kind: "lock"; lock: Lock }
+  | {
+      /** A stored generator by name: the object reads its templates and options from the catalog (D1). */
+      kind: "catalog";
+      graph: string;
+      version?: number;
+      generator: string;
+      options?: RenderOptions;
+    }
   | {
       kind: "generator";
       graph: string;
@@ -67,12 +78,7 @@ export interface JobStartStore {
  */
 export async function startJob(input: JobStartInput, store: JobStartStore): Promise<StartedJob> {
   const { tenantId, jobId, createdAt, params, pin, generations } = input;
-  const lock =
-    pin.kind === "lock"
-      ? pin.lock
-      : pin.kind === "rebase"
-        ? rebasedLock(pin.lock, pinnedVersion(store.graphs, { graph: pin.lock.graph.name, version: pin.version }))
-        : await lockOf(pinnedVersion(store.graphs, pin), pin.generator, params, pin.options);
+  const lock = await lockOfPin(tenantId, pin, params, store);
   const hashOfLock = await lockHash(lock);
   const generationKey = `${jobId}:generation`;
   const reservation = store.quotas.reserve("generations", generations.period, 1, generations.limit, generationKey);
@@ -111,6 +117,26 @@ export async function startJob(input: JobStartInput, store: JobStartStore): Prom
     throw error;
   }
   return job;
+}
+
+async function lockOfPin(
+  tenantId: string,
+  pin: JobPin,
+  params: Record<string, unknown>,
+  store: Pick<JobStartStore, "db" | "graphs">,
+): Promise<Lock> {
+  switch (pin.kind) {
+    case "lock":
+      return pin.lock;
+    case "rebase":
+      return rebasedLock(pin.lock, pinnedVersion(store.graphs, { graph: pin.lock.graph.name, version: pin.version }));
+    case "generator":
+      return lockOf(pinnedVersion(store.graphs, pin), pin.generator, params, pin.options);
+    case "catalog": {
+      const { name, templates, options } = await generatorOf(store.db, tenantId, pin);
+      return lockOf(pinnedVersion(store.graphs, pin), { name, templates }, params, options);
+    }
+  }
 }
 
 function pinnedVersion(graphs: GraphService, pin: { graph: string; version?: number }) {

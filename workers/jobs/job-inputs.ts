@@ -95,11 +95,11 @@ export function rebasedLock(
 
 /** A generator's templates and options from the catalog (404 without templates), a job's own options winning. */
 export async function generatorOf(
-  env: Env,
-  tenant: TenantSnapshot,
+  db: D1Database,
+  tenantId: string,
   request: { generator: string; options?: RenderOptions },
 ): Promise<{ name: string; templates: { path: string; hash: string }[]; options: RenderOptions }> {
-  const generator = await new TemplateCatalog(database(env.DB), tenant.id).generatorWithOptions(request.generator);
+  const generator = await new TemplateCatalog(database(db), tenantId).generatorWithOptions(request.generator);
   const rows = generator.templates;
   if (rows.length === 0)
     throw new HttpError(404, "not-found", "Not Found", `Generator "${request.generator}" has no templates.`);
@@ -116,7 +116,7 @@ export async function generatorPin(
   tenant: TenantSnapshot,
   request: { graph: string; version?: number; generator: string; options?: RenderOptions },
 ): Promise<Extract<JobPin, { kind: "generator" }>> {
-  const { name, templates, options } = await generatorOf(env, tenant, request);
+  const { name, templates, options } = await generatorOf(env.DB, tenant.id, request);
   return { kind: "generator", graph: request.graph, version: request.version, generator: { name, templates }, options };
 }
 
@@ -135,7 +135,7 @@ export async function lockFor(
     options?: RenderOptions;
   },
 ): Promise<Lock> {
-  const generator = await generatorOf(env, tenant, request);
+  const generator = await generatorOf(env.DB, tenant.id, request);
   const graph = await pinnedGraphVersion(env, tenant, request.graph, request.version);
   const { name, templates, options } = generator;
   return lockOf(graph, { name, templates }, request.params, options);

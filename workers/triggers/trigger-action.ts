@@ -10,7 +10,6 @@ import { expandUrlTemplate, UrlTemplateError } from "../../shared/core/url-templ
 import { type PlanName, planLimits } from "../../shared/plans";
 import type { RdfMediaType } from "../../shared/rdf/formats";
 import type { JobRow } from "../db/schema";
-import { generatorPin } from "../jobs/job-inputs";
 import { startJob } from "../jobs/run-job";
 import { destinationPolicy } from "../outbound/destination-guard";
 import { guardedFetch, OutboundTimeoutError, ResponseTooLargeError } from "../outbound/guarded-fetch";
@@ -68,7 +67,8 @@ async function generate(
   request: { graph: string; generator: string; params: Record<string, unknown> },
   traceparent: string | undefined,
 ): Promise<JobRow> {
-  return startJob(env, tenant, await generatorPin(env, tenant, request), request.params, traceparent);
+  const pin = { kind: "catalog" as const, graph: request.graph, generator: request.generator };
+  return startJob(env, tenant, pin, request.params, traceparent);
 }
 
 /** The document a syncGraph action names, fetched with the outbound guard on every hop. */

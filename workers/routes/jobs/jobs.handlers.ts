@@ -84,10 +84,14 @@ export const createJob: AppRouteHandler<typeof routes.createJob> = async (c) => 
     const lock = parseLock(body.lock);
     await verifyReplayedLock(c.env, tenant, lock, body.params);
     pin = { kind: "lock", lock };
-  } else {
+  } else if (body.dryRun) {
     pin = await generatorPin(c.env, tenant, body);
+  } else {
+    // The tenant's object reads the generator from the catalog within the one call that starts the job.
+    const { graph, version, generator, options } = body;
+    pin = { kind: "catalog", graph, version, generator, options };
   }
-  if (body.dryRun) {
+  if (body.dryRun && pin.kind !== "catalog") {
     const lock =
       pin.kind === "lock"
         ? pin.lock
