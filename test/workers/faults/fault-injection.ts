@@ -1,4 +1,10 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import {
+  type CentralCallInterceptor,
+  wrapD1,
+  wrapDurableObjectNamespace,
+  wrapR2Bucket,
+} from "../../support/central-bindings";
 
 /**
  * What happens to a targeted call:
@@ -51,11 +57,16 @@ export class FaultInjector {
   constructor(private readonly faults: Fault[]) {}
 
   wrap(base: Env): Env {
-    const wrapped: Record<string, unknown> = { ...base };
-    wrapped.DB = this.d1(base.DB);
-    wrapped.TENANT = this.namespace(base.TENANT);
-    wrapped.ARTIFACTS = this.bucket(base.ARTIFACTS);
-    return wrapped as unknown as Env;
+    const faulty: CentralCallInterceptor = ({ store, method, sql, stub }, call) =>
+      store === "d1" || store === "r2" || store === "tenant-object"
+        ? this.apply(store, method, async () => call(), sql, stub)
+        : call();
+    return {
+      ...base,
+      DB: wrapD1(base.DB, faulty),
+      TENANT: wrapDurableObjectNamespace(base.TENANT, "tenant-object", faulty),
+      ARTIFACTS: wrapR2Bucket(base.ARTIFACTS, faulty),
+    };
   }
 
   /** The fault that hits this call, if any (counting the call for every fault it matches). */
@@ -113,93 +124,6 @@ export class FaultInjector {
         }
         throw new InjectedFaultError(injected);
     }
-  }
-
-  private bucket(bucket: R2Bucket): R2Bucket {
-    return new Proxy(bucket, {
-      get: (real, prop) => {
-        const value = Reflect.get(real, prop, real);
-        if (typeof value !== "function") return value;
-        if (typeof prop !== "string") return value.bind(real);
-        return (...args: unknown[]) => this.apply("r2", prop, () => value.apply(real, args));
-      },
-    });
-  }
-
-  private d1(db: D1Database): D1Database {
-    const originals = new WeakMap<object, { real: D1PreparedStatement; sql: string }>();
-    const statement = (real: D1PreparedStatement, sql: string): D1PreparedStatement => {
-      const proxy = new Proxy(real, {
-        get: (target, prop) => {
-          const value = Reflect.get(target, prop, target);
-          if (typeof value !== "function") return value;
-          if (prop === "bind") return (...args: unknown[]) => statement(value.apply(target, args), sql);
-          if (prop === "first" || prop === "all" || prop === "run" || prop === "raw") {
-            return (...args: unknown[]) => this.apply("d1", prop, () => value.apply(target, args), [sql]);
-          }
-          return value.bind(target);
-        },
-      });
-      originals.set(proxy, { real, sql });
-      return proxy;
-    };
-    const database = <D extends Pick<D1Database, "prepare" | "batch">>(real: D): D =>
-      new Proxy(real, {
-        get: (target, prop) => {
-          const value = Reflect.get(target, prop, target);
-          if (typeof value !== "function") return value;
-          if (prop === "prepare") return (query: string) => statement(value.call(target, query), query);
-          if (prop === "batch") {
-            return (batch: D1PreparedStatement[]) => {
-              const unwrapped = batch.map((item) => originals.get(item) ?? { real: item, sql: "" });
-              return this.apply(
-                "d1",
-                "batch",
-                () =>
-                  value.call(
-                    target,
-                    unwrapped.map((item) => item.real),
-                  ),
-                unwrapped.map((item) => item.sql),
-              );
-            };
-          }
-          if (prop === "withSession") return (constraint?: string) => database(value.call(target, constraint));
-          return value.bind(target);
-        },
-      });
-    return database(db);
-  }
-
-  private namespace(ns: DurableObjectNamespace): DurableObjectNamespace {
-    return new Proxy(ns, {
-      get: (target, prop) => {
-        const value = Reflect.get(target, prop, target);
-        if (typeof value !== "function") return value;
-        if (prop === "get") return (...args: unknown[]) => this.stub(value.apply(target, args));
-        if (prop === "jurisdiction") return (...args: unknown[]) => this.namespace(value.apply(target, args));
-        return value.bind(target);
-      },
-    });
-  }
-
-  private stub(real: DurableObjectStub): DurableObjectStub {
-    return new Proxy(real, {
-      get: (target, prop) => {
-        if (prop === "then") return undefined;
-        const value = Reflect.get(target, prop, target);
-        if (typeof prop !== "string" || typeof value !== "function") return value;
-        return (...args: unknown[]) =>
-          this.apply(
-            "tenant-object",
-            prop,
-            // An RPC method is itself a stub: call it as the Worker would, never through Function.prototype.
-            async () => (target as unknown as Record<string, (...args: unknown[]) => unknown>)[prop]?.(...args),
-            undefined,
-            real,
-          );
-      },
-    });
   }
 }
 
