@@ -55,7 +55,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 function parseArgs(args: string[]): { tenants: number; clients: number; seconds: number } {
   const secondsAt = args.indexOf("--seconds");
   const seconds = secondsAt >= 0 ? Number(args[secondsAt + 1]) : 20;
-  const positional = args.filter((arg, index) => !arg.startsWith("--") && index !== secondsAt + 1);
+  const positional = args.filter((arg, index) => !arg.startsWith("--") && (secondsAt < 0 || index !== secondsAt + 1));
   const tenants = Number(positional[0] ?? 100);
   const clients = Number(positional[1] ?? 20);
   for (const [name, value] of Object.entries({ tenants, clients, seconds })) {
