@@ -52,7 +52,7 @@ interface Tenant {
 const round = (value: number) => Number(value.toFixed(1));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function parseArgs(args: string[]): { tenants: number; clients: number; seconds: number } {
+export function parseLoadArgs(args: string[]): { tenants: number; clients: number; seconds: number } {
   const secondsAt = args.indexOf("--seconds");
   const seconds = secondsAt >= 0 ? Number(args[secondsAt + 1]) : 20;
   const positional = args.filter((arg, index) => !arg.startsWith("--") && (secondsAt < 0 || index !== secondsAt + 1));
@@ -249,7 +249,7 @@ function routeFigures(tally: LoadTally, order: readonly string[]) {
 }
 
 export default async function bench(args: string[]): Promise<void> {
-  const { tenants: tenantCount, clients, seconds } = parseArgs(args);
+  const { tenants: tenantCount, clients, seconds } = parseLoadArgs(args);
   const stateDir = mkdtempSync(join(tmpdir(), "kgen-bench-load-"));
   const server = await startDevServer(stateDir, PORT);
   const runId = Date.now().toString(36);
