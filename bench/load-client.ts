@@ -4,8 +4,8 @@ import { performance } from "node:perf_hooks";
 
 /** The per-client guard lets 1,200 requests a minute through per address; a client stays under 1,000. */
 const CLIENT_MIN_INTERVAL_MS = 60;
-/** 5xx bodies kept for the report; the rest are only counted. */
-const KEPT_SERVER_ERRORS = 5;
+/** 5xx (and other 4xx) answers kept for the report, of each kind; the rest are only counted. */
+const KEPT_ANSWERS = 5;
 
 export type StatusClass = "2xx" | "429" | "4xx" | "5xx";
 
@@ -45,8 +45,8 @@ export class LoadTally {
     tally.latenciesMs.push(ms);
     const kind = statusClass(status);
     if (kind) tally.statuses[kind]++;
-    if (kind === "5xx" && this.serverErrors.length < KEPT_SERVER_ERRORS) this.serverErrors.push(describe());
-    if (kind === "4xx" && this.otherClientErrors.length < KEPT_SERVER_ERRORS) this.otherClientErrors.push(describe());
+    if (kind === "5xx" && this.serverErrors.length < KEPT_ANSWERS) this.serverErrors.push(describe());
+    if (kind === "4xx" && this.otherClientErrors.length < KEPT_ANSWERS) this.otherClientErrors.push(describe());
   }
 
   requests(): number {
