@@ -14,7 +14,6 @@ import {
 } from "../shared/plans";
 import { applySchemaMigrations, readSchemaVersions } from "../shared/sql/migrations";
 import type { SqlDatabase } from "../shared/sql/sql-database";
-import type { RateLimitDecision } from "../shared/token-bucket";
 import type { MonitorRunMessage } from "../workers/monitors/monitor-run-message";
 import { countedQueue, type QueueProducer } from "../workers/observability/counted-queue";
 import { metricsBatch } from "../workers/observability/metrics-batch";
@@ -63,7 +62,6 @@ import {
   type QuotaUsage,
   TOTAL_PERIOD,
 } from "./tenant/quota-counters";
-import { RequestRateLimiter } from "./tenant/request-rate-limiter";
 import {
   MAX_REQUEST_COUNTS,
   type RecordRequestsInput,
@@ -82,7 +80,6 @@ import { WebhookDispatcher } from "./tenant/webhook-dispatcher";
 import type { NewWebhook, WebhookChanges, WebhookListCursor } from "./tenant/webhook-endpoints";
 import { type DeliverQueue, WebhookService } from "./tenant/webhook-service";
 
-export type { RateLimitDecision } from "../shared/token-bucket";
 export type {
   ArtifactRecord,
   BatchRecord,
@@ -105,12 +102,6 @@ export type { RecordRequestsInput, RequestUsage } from "./tenant/request-usage";
 export { MAX_REQUEST_COUNTS, ROUTE_CLASS } from "./tenant/request-usage";
 export type { AttemptReport } from "./tenant/webhook-deliveries";
 export type { AttemptOutcome, DeliverMessage, DeliveryPlan } from "./tenant/webhook-service";
-
-export interface ConsumeRequestInput {
-  plan: PlanName;
-  /** The caller's clock, epoch ms (the Worker passes Date.now()). */
-  now: number;
-}
 
 export interface ReserveQuotaInput {
   counter: QuotaCounter;
@@ -136,15 +127,6 @@ export interface ReleaseQuotaInput {
   amount: number;
   period?: string;
   idempotencyKey?: string;
-}
-
-export interface RecordRequestInput {
-  /** The caller's clock, epoch ms; the UTC day of it is the counter's day. */
-  now: number;
-  /** A stable name for the route family, e.g. `graphs.read`, `jobs.create` (not the raw path). */
-  routeClass: string;
-  /** HTTP status of the response. */
-  status: number;
 }
 
 export interface UsageQuery {
@@ -275,7 +257,6 @@ export type StorageRestoreArm =
 
 export class TenantObject extends DurableObject<Env> {
   protected readonly db: SqlDatabase;
-  private readonly rateLimiter: RequestRateLimiter;
   private readonly quotas: QuotaCounters;
   private readonly requestUsage: RequestUsageCounters;
   private readonly storedBytes: StoredBytes;
@@ -297,7 +278,6 @@ export class TenantObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = sqlDatabaseFromStorage(ctx.storage);
-    this.rateLimiter = new RequestRateLimiter(this.db);
     this.quotas = new QuotaCounters(this.db);
     this.requestUsage = new RequestUsageCounters(this.db);
     this.storedBytes = new StoredBytes(this.db);
@@ -756,13 +736,6 @@ export class TenantObject extends DurableObject<Env> {
     return readSchemaVersions(this.db);
   }
 
-  /** Takes one token from the tenant's request bucket (capacity and refill from the plan). */
-  consumeRequest(input: ConsumeRequestInput): RateLimitDecision {
-    const { plan, now } = requireObject("consumeRequest input", input);
-    if (!isPlanName(plan)) throw new RangeError(`plan must be one of ${PLAN_NAMES.join(", ")}`);
-    return this.rateLimiter.consume(planLimits(plan).requests, requireCount("now", now));
-  }
-
   /** Atomically adds `amount` to the counter if that keeps it within `limit`; otherwise changes nothing. */
   reserveQuota(input: ReserveQuotaInput): QuotaReservation {
     const args = requireObject("reserveQuota input", input);
@@ -806,18 +779,6 @@ export class TenantObject extends DurableObject<Env> {
       quotaPeriod(args.period),
       requireCount("amount", args.amount),
       optionalIdempotencyKey(args.idempotencyKey),
-    );
-  }
-
-  /** Counts one served request in today's counter of its route class (metering). */
-  recordRequest(input: RecordRequestInput): RequestUsage {
-    const args = requireObject("recordRequest input", input);
-    const status = requireCount("status", args.status);
-    if (status < 100 || status > 599) throw new RangeError(`status must be an HTTP status code, got ${status}`);
-    return this.requestUsage.record(
-      requireCount("now", args.now),
-      requireMatch("routeClass", args.routeClass, ROUTE_CLASS),
-      status,
     );
   }
 

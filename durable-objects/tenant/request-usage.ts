@@ -24,17 +24,6 @@ export interface RequestUsage {
 export class RequestUsageCounters {
   constructor(private readonly db: SqlDatabase) {}
 
-  record(now: number, routeClass: string, status: number): RequestUsage {
-    const clientErrors = status >= 400 && status < 500 ? 1 : 0;
-    const serverErrors = status >= 500 ? 1 : 0;
-    const day = dayPeriod(now);
-    return this.db.transaction(() => {
-      const usage = this.add({ day, routeClass, requests: 1, clientErrors, serverErrors });
-      this.dropDaysBefore(now);
-      return usage;
-    });
-  }
-
   /** Adds counts gathered elsewhere (a Worker's batch), all in one transaction. */
   recordAll(counts: RequestUsage[], now: number): void {
     this.db.transaction(() => {

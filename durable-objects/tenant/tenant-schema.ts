@@ -9,7 +9,7 @@ import { storedBytesSchema } from "./stored-bytes";
 import { usageMeterSchema } from "./usage-meter";
 import { webhooksSchema } from "./webhook-schema";
 
-/** Tables of the tenant core: rate limiter, quota counters, request usage, event log. */
+/** Tables of the tenant core: quota counters, request usage, event log. */
 export const tenantCoreSchema: SchemaComponent = {
   name: "tenant-core",
   migrations: [
@@ -57,6 +57,11 @@ export const tenantCoreSchema: SchemaComponent = {
           idempotency_key TEXT UNIQUE
         );
       `,
+    },
+    {
+      version: 2,
+      description: "drop the request token bucket: request rates are limited at the edge",
+      up: "DROP TABLE rate_bucket;",
     },
   ],
 };

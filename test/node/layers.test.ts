@@ -15,13 +15,7 @@ const LAYERS: ReadonlyArray<{ rank: number; group: string; folders: readonly str
   {
     rank: 1,
     group: "platform",
-    folders: [
-      "shared/plans.ts",
-      "shared/version.ts",
-      "shared/jurisdictions.ts",
-      "shared/token-bucket.ts",
-      "shared/quota-errors.ts",
-    ],
+    folders: ["shared/plans.ts", "shared/version.ts", "shared/jurisdictions.ts", "shared/quota-errors.ts"],
   },
   { rank: 2, group: "rdf", folders: ["shared/rdf"] },
   { rank: 2, group: "template", folders: ["shared/template"] },

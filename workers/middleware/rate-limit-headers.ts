@@ -1,5 +1,17 @@
-import type { RateLimitDecision } from "../../shared/token-bucket";
 import { HttpError } from "../problems/http-error";
+
+/** A rate-limit answer for one request; plain data that this module turns into headers. */
+export interface RateLimitDecision {
+  allowed: boolean;
+  /** Bucket capacity: requests allowed in a burst. */
+  limit: number;
+  /** Whole tokens left after this request. */
+  remaining: number;
+  /** Seconds until the bucket is full again. */
+  resetSeconds: number;
+  /** Seconds until one token is available (0 when allowed). */
+  retryAfterSeconds: number;
+}
 
 /**
  * Response headers for a rate-limit decision: `RateLimit-Limit`, `RateLimit-Remaining` and

@@ -1,9 +1,8 @@
 import type { MiddlewareHandler } from "hono";
 import { type PlanName, planLimits } from "../../shared/plans";
-import type { RateLimitDecision } from "../../shared/token-bucket";
 import { ExpiringCache } from "../auth/expiring-cache";
 import type { AppEnv, TenantSnapshot } from "../context";
-import { rateLimitedError, rateLimitHeaders } from "./rate-limit-headers";
+import { type RateLimitDecision, rateLimitedError, rateLimitHeaders } from "./rate-limit-headers";
 
 /** The period of every plan's rate-limit binding (wrangler.toml). */
 export const RATE_WINDOW_MS = 60_000;

@@ -44,7 +44,7 @@ describe("the quad-store schema component", () => {
   it("creates the store's tables in a new tenant database, once", () => {
     const db = nodeSqlDatabase();
     const report = applySchemaMigrations(db, CORE_AND_STORE);
-    expect(report.versions).toEqual({ "tenant-core": 1, "quad-store": 2 });
+    expect(report.versions).toEqual({ "tenant-core": 2, "quad-store": 2 });
     expect(tables(db)).toEqual([
       "rdf_canonical_line",
       "rdf_graph",
@@ -68,7 +68,7 @@ describe("the quad-store schema component", () => {
     );
     const report = applySchemaMigrations(db, CORE_AND_STORE);
     expect(report.applied.map((m) => `${m.component}@${m.version}`)).toEqual(["quad-store@1", "quad-store@2"]);
-    expect(readSchemaVersions(db)).toEqual({ "tenant-core": 1, "quad-store": 2 });
+    expect(readSchemaVersions(db)).toEqual({ "tenant-core": 2, "quad-store": 2 });
     expect(tables(db)).not.toContain("rdf_schema");
     // Same columns, keys and indexes as a database the component created from nothing.
     const fresh = nodeSqlDatabase();
@@ -103,7 +103,7 @@ describe("the quad-store schema component", () => {
     const db = legacyTenantDatabase();
     db.run("UPDATE rdf_schema SET version = 2");
     expect(() => applySchemaMigrations(db, CORE_AND_STORE)).toThrow(SchemaMigrationError);
-    expect(readSchemaVersions(db)).toEqual({ "tenant-core": 1 });
+    expect(readSchemaVersions(db)).toEqual({ "tenant-core": 2 });
     expect(db.all("SELECT version FROM rdf_schema")).toEqual([[2]]);
   });
 

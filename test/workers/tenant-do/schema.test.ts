@@ -26,7 +26,6 @@ describe("TenantObject schema", () => {
     expect(tables).toEqual(
       expect.arrayContaining([
         "schema_version",
-        "rate_bucket",
         "quota_usage",
         "request_usage",
         "event_log",
@@ -46,7 +45,7 @@ describe("TenantObject schema", () => {
     await stub.ping();
     // A marker row in a migrated table: re-running migration 1 would fail (tables exist) or wipe it.
     await runInDurableObject(stub, (_instance: TenantObject, state) => {
-      state.storage.sql.exec("INSERT INTO rate_bucket (name, units, updated_at) VALUES ('marker', 1, 2)");
+      state.storage.sql.exec("INSERT INTO quota_usage (counter, period, used) VALUES ('marker', 'total', 12)");
       state.storage.sql.exec("UPDATE schema_version SET description = 'seen' WHERE component = 'tenant-core'");
     });
     await runInDurableObject(stub, (instance: TenantObject) => {
@@ -60,12 +59,12 @@ describe("TenantObject schema", () => {
     expect(freshInstance).toBe(true);
     expect(await stub.getSchemaVersions()).toEqual(currentVersions);
     const after = await runInDurableObject(stub, (_instance: TenantObject, state) => ({
-      marker: state.storage.sql.exec("SELECT units, updated_at FROM rate_bucket WHERE name = 'marker'").toArray(),
+      marker: state.storage.sql.exec("SELECT period, used FROM quota_usage WHERE counter = 'marker'").toArray(),
       description: state.storage.sql
         .exec("SELECT description FROM schema_version WHERE component = 'tenant-core'")
         .one().description,
     }));
-    expect(after.marker).toEqual([{ units: 1, updated_at: 2 }]);
+    expect(after.marker).toEqual([{ period: "total", used: 12 }]);
     expect(after.description).toBe("seen");
   });
 
