@@ -2,16 +2,10 @@ export const PLAN_NAMES = ["free", "standard", "premium", "enterprise"] as const
 
 export type PlanName = (typeof PLAN_NAMES)[number];
 
-/** Request rate as a token bucket: `capacity` tokens at most, `refillPerMinute` tokens added per minute. */
-export interface RequestRateLimit {
-  capacity: number;
-  refillPerMinute: number;
-}
-
 export interface PlanLimits {
   plan: PlanName;
-  /** Requests per minute, enforced by the tenant's token bucket. */
-  requests: RequestRateLimit;
+  /** Requests per minute per tenant, enforced at the edge by the plan's rate-limit binding. */
+  requestsPerMinute: number;
   /** Largest request body accepted (413 above it). */
   maxRequestBodyBytes: number;
   /** Triples stored across all graphs and versions. */
@@ -53,7 +47,7 @@ const GIB = 1024 * MIB;
 const PLAN_TABLE: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
   free: freeze({
     plan: "free",
-    requests: freeze({ capacity: 60, refillPerMinute: 60 }),
+    requestsPerMinute: 60,
     maxRequestBodyBytes: 1 * MIB,
     triples: 100_000,
     templates: 50,
@@ -73,7 +67,7 @@ const PLAN_TABLE: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
   }),
   standard: freeze({
     plan: "standard",
-    requests: freeze({ capacity: 600, refillPerMinute: 600 }),
+    requestsPerMinute: 600,
     maxRequestBodyBytes: 10 * MIB,
     triples: 1_000_000,
     templates: 500,
@@ -93,7 +87,7 @@ const PLAN_TABLE: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
   }),
   premium: freeze({
     plan: "premium",
-    requests: freeze({ capacity: 3_000, refillPerMinute: 3_000 }),
+    requestsPerMinute: 3_000,
     maxRequestBodyBytes: 50 * MIB,
     triples: 10_000_000,
     templates: 5_000,
@@ -113,7 +107,7 @@ const PLAN_TABLE: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
   }),
   enterprise: freeze({
     plan: "enterprise",
-    requests: freeze({ capacity: 12_000, refillPerMinute: 12_000 }),
+    requestsPerMinute: 12_000,
     maxRequestBodyBytes: 100 * MIB,
     triples: 100_000_000,
     templates: 50_000,

@@ -16,7 +16,7 @@ import {
 describe("per-tenant rate limit", () => {
   it("counts down in RateLimit headers and answers 429 with Retry-After when the bucket is empty", async () => {
     const tenant = await createTenant();
-    const { capacity } = planLimits("free").requests;
+    const capacity = planLimits("free").requestsPerMinute;
     const first = await call("/v1/me", { headers: bearer(tenant.apiKey) });
     expect(first.headers.get("ratelimit-limit")).toBe(String(capacity));
     expect(first.headers.get("ratelimit-remaining")).toBe(String(capacity - 1));
@@ -48,7 +48,7 @@ describe("per-tenant rate limit", () => {
     const tenant = await createTenant();
     await call(`/v1/tenants/${tenant.id}`, jsonBody({ plan: "premium" }, ADMIN_TOKEN, "PATCH"));
     const res = await call("/v1/me", { headers: bearer(tenant.apiKey) });
-    expect(res.headers.get("ratelimit-limit")).toBe(String(planLimits("premium").requests.capacity));
+    expect(res.headers.get("ratelimit-limit")).toBe(String(planLimits("premium").requestsPerMinute));
   });
 });
 
@@ -57,7 +57,7 @@ describe("tenant request middleware", () => {
     const tenant = await createTenant();
     const viewer = await createKey(tenant, "viewer");
     const refused = await call("/v1/api-keys", { headers: bearer(viewer.secret) });
-    expect(refused.headers.get("ratelimit-limit")).toBe(String(planLimits("free").requests.capacity));
+    expect(refused.headers.get("ratelimit-limit")).toBe(String(planLimits("free").requestsPerMinute));
     await expectProblem(refused, 403, "insufficient-role");
     const stub = tenantObject(env, { id: tenant.id, jurisdiction: null });
     await expect
@@ -75,7 +75,7 @@ describe("tenant request middleware", () => {
       );
     }
     const res = await call("/v1/me", { headers: bearer(tenant.apiKey) });
-    expect(res.headers.get("ratelimit-remaining")).toBe(String(planLimits("free").requests.capacity - 1));
+    expect(res.headers.get("ratelimit-remaining")).toBe(String(planLimits("free").requestsPerMinute - 1));
   });
 });
 

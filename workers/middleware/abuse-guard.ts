@@ -4,7 +4,7 @@ import { HttpError } from "../problems/http-error";
 
 /**
  * Coarse per-client guard (Workers rate-limit binding) in front of everything, so floods are cut
- * before they cost a D1 lookup; the exact, per-plan limit is the tenant's token bucket.
+ * before they cost a D1 lookup; the per-plan limit is the plan's binding keyed by tenant (tenant-rate-limit.ts).
  */
 export const abuseGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
   const client = c.req.header("cf-connecting-ip") ?? "local";

@@ -54,7 +54,7 @@ export async function takeTenantRequest(
   nowMs: number,
 ): Promise<RateLimitDecision> {
   const plan = tenant.plan as PlanName;
-  const limit = planLimits(plan).requests.refillPerMinute;
+  const limit = planLimits(plan).requestsPerMinute;
   const { success } = await planRateLimiter(env, plan).limit({ key: tenant.id });
   return localWindow.decide(tenant.id, limit, success, nowMs);
 }

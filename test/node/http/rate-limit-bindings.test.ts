@@ -20,7 +20,7 @@ describe("per-plan rate-limit bindings in wrangler.toml", () => {
       for (const plan of PLAN_NAMES) {
         const binding = bindings.get(`RATE_LIMIT_${plan.toUpperCase()}`);
         expect(binding, `${env ?? "top level"}: RATE_LIMIT_${plan.toUpperCase()}`).toBeDefined();
-        expect(binding?.simple).toEqual({ limit: planLimits(plan).requests.refillPerMinute, period: 60 });
+        expect(binding?.simple).toEqual({ limit: planLimits(plan).requestsPerMinute, period: 60 });
         namespaces.add(binding?.namespace_id ?? "");
       }
       expect(bindings.has("ABUSE_LIMITER")).toBe(true);
