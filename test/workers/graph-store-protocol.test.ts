@@ -107,6 +107,18 @@ describe("SPARQL 1.1 Graph Store HTTP Protocol", () => {
     expect(await versions(tenant, "strict")).toEqual([1]);
   });
 
+  it("refuses a merge larger than one call to the tenant's object carries with 413, writing nothing", async () => {
+    const large = await createTenant({ plan: "enterprise" });
+    expect((await store(large, "big", "PUT", "<http://e/a> <http://e/b> <http://e/c> .")).status).toBe(201);
+    // 26 literals of 1 MiB: 26 MiB of N-Triples, above the 24 MiB a change may carry.
+    const text = "x".repeat(1024 * 1024);
+    const document = Array.from({ length: 26 }, (_, i) => `<http://e/s${i}> <http://e/p> "${text}" .`).join("\n");
+    const refused = await store(large, "big", "POST", document);
+    const problem = await expectProblem(refused, 413, "payload-too-large");
+    expect(problem.limit).toBe(24 * 1024 * 1024);
+    expect(await versions(large, "big")).toEqual([1]);
+  }, 60_000);
+
   it("answers 404 for another tenant's graph and leaves it as it was", async () => {
     const other = await createTenant();
     expect((await store(other, "theirs", "PUT", "<http://e/a> <http://e/b> <http://e/c> .")).status).toBe(201);

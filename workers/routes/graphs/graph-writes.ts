@@ -6,6 +6,7 @@ import { DocumentTooLargeError } from "../../../shared/rdf/errors";
 import { parseRdf, RDF_MEDIA_TYPES, type RdfMediaType, serializeRdfSync } from "../../../shared/rdf/formats";
 import { decodeUtf8 } from "../../../shared/rdf/utf8-text";
 import type { AppEnv, TenantSnapshot } from "../../context";
+import { HttpError } from "../../problems/http-error";
 import { tenantObject } from "../../tenant-object-stub";
 
 /** The verified tenant's Durable Object, which holds its graphs. */
@@ -84,6 +85,12 @@ async function asNTriples(
   return { ntriples: serializeRdfSync(quads, RDF_MEDIA_TYPES.ntriples), prefixes };
 }
 
+/**
+ * N-Triples bytes one change (a merge, a PATCH's add and remove together) may carry: it travels to the
+ * tenant's object as one RPC argument, which the platform refuses above 32 MiB. Only a PUT streams.
+ */
+export const MAX_CHANGE_NTRIPLES_BYTES = 24 * 1024 * 1024;
+
 /** Removes then adds the triples of two documents: a new version that keeps the previous prefixes plus the new. */
 export async function patchGraph(
   c: Context<AppEnv>,
@@ -93,6 +100,16 @@ export async function patchGraph(
   const tripleLimit = limitsOf(c).triples;
   const add = await asNTriples(change.add ?? "", change.mediaType, tripleLimit);
   const remove = await asNTriples(change.remove ?? "", change.mediaType, tripleLimit);
+  const bytes = utf8Length(add.ntriples) + utf8Length(remove.ntriples);
+  if (bytes > MAX_CHANGE_NTRIPLES_BYTES) {
+    throw new HttpError(
+      413,
+      "payload-too-large",
+      "Change too large",
+      `The change is ${bytes} bytes as N-Triples; a merge or PATCH carries at most ${MAX_CHANGE_NTRIPLES_BYTES}. Send it in parts, or replace the graph with PUT, which streams.`,
+      { extensions: { limit: MAX_CHANGE_NTRIPLES_BYTES } },
+    );
+  }
   return unwrap(
     await graphStore(c).graphPatch({
       name,
@@ -104,6 +121,8 @@ export async function patchGraph(
     }),
   );
 }
+
+const utf8Length = (text: string) => new TextEncoder().encode(text).byteLength;
 
 /** The request body within the plan's size limit, as text (for writes that need the whole document). */
 export async function boundedUtf8Body(c: Context<AppEnv>): Promise<string> {
