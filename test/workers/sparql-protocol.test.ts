@@ -124,6 +124,16 @@ describe("SPARQL 1.1 Protocol with standard clients", () => {
     expect(await same.json()).toMatchObject({ version: 2 });
   });
 
+  it("refuses an update larger than one call to the tenant's object carries with 413, writing nothing", async () => {
+    const large = await createTenant({ plan: "enterprise" });
+    await upload(large, "bulk");
+    const update = `INSERT DATA { <http://e/s> <http://e/p> "${"x".repeat(25 * 1024 * 1024)}" }`;
+    const problem = await expectProblem(await postUpdate(large, "bulk", update), 413, "payload-too-large");
+    expect(problem.limit).toBe(24 * 1024 * 1024);
+    const versions = await call("/v1/graphs/bulk/versions", { headers: bearer(large.apiKey) });
+    expect(((await versions.json()) as { items: unknown[] }).items).toHaveLength(1);
+  }, 60_000);
+
   it("refuses bad updates with a problem and writes nothing", async () => {
     await upload(tenant, "guarded");
     await expectProblem(

@@ -56,8 +56,28 @@ export async function ingestGraphDocument(
   );
 }
 
+/**
+ * Bytes one change may carry to the tenant's object (a merge's or PATCH's N-Triples, add and remove
+ * together; a SPARQL update's text): it travels as one RPC argument, which the platform refuses above
+ * 32 MiB. Only a PUT streams its body.
+ */
+export const MAX_CHANGE_BYTES = 24 * 1024 * 1024;
+
+/** 413 for a change above MAX_CHANGE_BYTES. */
+function assertChangeSize(bytes: number, what: string): void {
+  if (bytes <= MAX_CHANGE_BYTES) return;
+  throw new HttpError(
+    413,
+    "payload-too-large",
+    "Change too large",
+    `The ${what} is ${bytes} bytes; one change carries at most ${MAX_CHANGE_BYTES}. Send it in parts, or replace the graph with PUT, which streams.`,
+    { extensions: { limit: MAX_CHANGE_BYTES } },
+  );
+}
+
 /** Applies a SPARQL 1.1 Update to a graph's latest version: a new version (PATCH and the Protocol's update). */
 export async function updateGraph(c: Context<AppEnv>, name: string, update: string): Promise<CommitView> {
+  assertChangeSize(utf8Length(update), "update");
   const createdAt = new Date().toISOString();
   return unwrap(
     await graphStore(c).graphUpdate({
@@ -85,12 +105,6 @@ async function asNTriples(
   return { ntriples: serializeRdfSync(quads, RDF_MEDIA_TYPES.ntriples), prefixes };
 }
 
-/**
- * N-Triples bytes one change (a merge, a PATCH's add and remove together) may carry: it travels to the
- * tenant's object as one RPC argument, which the platform refuses above 32 MiB. Only a PUT streams.
- */
-export const MAX_CHANGE_NTRIPLES_BYTES = 24 * 1024 * 1024;
-
 /** Removes then adds the triples of two documents: a new version that keeps the previous prefixes plus the new. */
 export async function patchGraph(
   c: Context<AppEnv>,
@@ -100,16 +114,7 @@ export async function patchGraph(
   const tripleLimit = limitsOf(c).triples;
   const add = await asNTriples(change.add ?? "", change.mediaType, tripleLimit);
   const remove = await asNTriples(change.remove ?? "", change.mediaType, tripleLimit);
-  const bytes = utf8Length(add.ntriples) + utf8Length(remove.ntriples);
-  if (bytes > MAX_CHANGE_NTRIPLES_BYTES) {
-    throw new HttpError(
-      413,
-      "payload-too-large",
-      "Change too large",
-      `The change is ${bytes} bytes as N-Triples; a merge or PATCH carries at most ${MAX_CHANGE_NTRIPLES_BYTES}. Send it in parts, or replace the graph with PUT, which streams.`,
-      { extensions: { limit: MAX_CHANGE_NTRIPLES_BYTES } },
-    );
-  }
+  assertChangeSize(utf8Length(add.ntriples) + utf8Length(remove.ntriples), "change as N-Triples");
   return unwrap(
     await graphStore(c).graphPatch({
       name,
