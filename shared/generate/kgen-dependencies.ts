@@ -75,11 +75,12 @@ export function kgenPlanDependencies(input: KgenPlanInput): PlanDependencies {
         // out keeps seeding linear in the row, not in the result.
         seed:
           input.seed ??
-          deriveRenderSeed(templateHash, {
-            params: input.params,
-            purpose: helpers.purpose,
-            context: { ...context, rows: undefined },
-          }),
+          (() =>
+            deriveRenderSeed(templateHash, {
+              params: input.params,
+              purpose: helpers.purpose,
+              context: { ...context, rows: undefined },
+            })),
         prefixes: input.prefixes,
         throwOnUndefined: input.throwOnUndefined === true,
         loader,

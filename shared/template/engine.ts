@@ -158,6 +158,22 @@ export class ClosureTemplate extends (Template as any) {
  */
 const sharedPrograms = new Map<string, Program>();
 
+/**
+ * SHA-256 of template sources, remembered: a job renders the same source once per unit, and hashing it in
+ * JavaScript each time costs more than the lookup (a string's own hash is computed once per string).
+ */
+const sourceHashes = new Map<string, string>();
+
+function sourceHash(src: string): string {
+  let hash = sourceHashes.get(src);
+  if (hash === undefined) {
+    if (sourceHashes.size >= 256) sourceHashes.clear();
+    hash = sha256HexSync(src);
+    sourceHashes.set(src, hash);
+  }
+  return hash;
+}
+
 /** How many programs the isolate-wide cache holds (for tests and diagnostics). */
 export function sharedProgramCount(): number {
   return sharedPrograms.size;
@@ -226,7 +242,7 @@ export class EngineEnvironment extends (Environment as any) {
   /** The closure program for a source, cached by SHA-256 of the source plus everything else that shapes the AST. */
   program(src: string, path: string | undefined): Program {
     const o = this.opts;
-    const key = `${sha256HexSync(src)}${this.configKey()}${JSON.stringify(path ?? null)}`;
+    const key = `${sourceHash(src)}${this.configKey()}${JSON.stringify(path ?? null)}`;
     const cache = this.extensionsList.length === 0 ? sharedPrograms : this.programCache;
     let program = cache.get(key);
     if (!program) {

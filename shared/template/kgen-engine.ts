@@ -5,8 +5,8 @@ import { createKgenEnvironmentSpec } from "./kgen/kgen-environment";
 export interface KgenEngineOptions {
   /** The render's fixed build time (ISO 8601): what `now` and `date` see. */
   buildTime: string;
-  /** Seed of `random`, e.g. deriveRenderSeed(templateHash, params). */
-  seed: string;
+  /** Seed of `random`, e.g. deriveRenderSeed(templateHash, params); a function is called on the first draw. */
+  seed: string | (() => string);
   prefixes?: Readonly<Record<string, string>>;
   loader?: TemplateLoader;
   /** Off by default: KGEN generates code and configuration, not HTML. */

@@ -27,8 +27,11 @@ export type TemplateFunction = (this: unknown, ...args: any[]) => unknown;
 export interface KgenEnvironmentOptions {
   /** The render's fixed build time, an ISO 8601 instant (see `buildTimeFromSourceDateEpoch`). */
   buildTime: string;
-  /** The render's seed, e.g. `deriveRenderSeed(templateHash, params)`; drives `random`. */
-  seed: string;
+  /**
+   * The render's seed, e.g. `deriveRenderSeed(templateHash, params)`; drives `random`. A function is
+   * called once, when the render first draws a random value: a render that draws none never derives it.
+   */
+  seed: string | (() => string);
   /** Prefixes added to (or overriding) the built-in ones for this render. */
   prefixes?: Readonly<Record<string, string>>;
 }
@@ -80,13 +83,21 @@ function optionalPrefixes(base: PrefixMap, extra: unknown): PrefixMap {
  * (two renders with equal options then produce equal bytes).
  */
 export function createKgenEnvironmentSpec(options: KgenEnvironmentOptions): KgenEnvironmentSpec {
-  if (typeof options.seed !== "string" || options.seed === "") {
-    throw new KgenFilterError("seed", "a non-empty seed string is required");
-  }
+  const seedOf = (seed: unknown): string => {
+    if (typeof seed !== "string" || seed === "")
+      throw new KgenFilterError("seed", "a non-empty seed string is required");
+    return seed;
+  };
+  const seed = options.seed;
+  if (typeof seed !== "function") seedOf(seed);
   const buildTimeMillis = parseInstant(options.buildTime, "buildTime");
   const buildTime = new Date(buildTimeMillis).toISOString();
   const prefixes = mergePrefixes(BUILTIN_PREFIXES, options.prefixes);
-  const generator = new SeededRandom(options.seed);
+  let seeded: SeededRandom | undefined;
+  const random = () => {
+    seeded ??= new SeededRandom(seedOf(typeof seed === "function" ? seed() : seed));
+    return seeded;
+  };
 
   const filters: Record<string, TemplateFunction> = {
     camelCase,
@@ -117,7 +128,7 @@ export function createKgenEnvironmentSpec(options: KgenEnvironmentOptions): Kgen
     random: (items: unknown) => {
       const list = typeof items === "string" ? Array.from(items) : Array.isArray(items) ? items : undefined;
       if (list === undefined) throw new KgenFilterError("random", "the random filter picks from an array or string");
-      return list.length === 0 ? undefined : list[generator.nextInt(list.length)];
+      return list.length === 0 ? undefined : list[random().nextInt(list.length)];
     },
   };
 
@@ -125,9 +136,9 @@ export function createKgenEnvironmentSpec(options: KgenEnvironmentOptions): Kgen
     now: (format?: unknown) => formatInstant(buildTimeMillis, format),
     date: (format?: unknown) => formatInstant(buildTimeMillis, format),
     random: (first?: unknown, second?: unknown) => {
-      if (first === undefined) return generator.next();
-      if (second === undefined) return randomInteger(generator, 0, (first as number) - 1);
-      return randomInteger(generator, first as number, second as number);
+      if (first === undefined) return random().next();
+      if (second === undefined) return randomInteger(random(), 0, (first as number) - 1);
+      return randomInteger(random(), first as number, second as number);
     },
   };
 
