@@ -541,10 +541,16 @@ export class TenantObject extends DurableObject<Env> {
     if (!Array.isArray(rows)) throw new TypeError("rows must be an array");
     const job = requireString("jobId", jobId);
     const indexed = this.artifacts.record(job, rows, batch, (inserted) => {
+      // Summed per month first: two counter writes per batch, not two per artifact.
+      const months = new Map<string, { artifacts: number; bytes: number }>();
       for (const row of inserted) {
         const month = row.createdAt.slice(0, 7);
-        this.usage.add("artifacts", month, 1);
-        this.usage.add("artifactBytes", month, row.size);
+        const sum = months.get(month) ?? { artifacts: 0, bytes: 0 };
+        months.set(month, { artifacts: sum.artifacts + 1, bytes: sum.bytes + row.size });
+      }
+      for (const [month, sum] of months) {
+        this.usage.add("artifacts", month, sum.artifacts);
+        this.usage.add("artifactBytes", month, sum.bytes);
       }
     });
     if (batch && progress) {
