@@ -31,6 +31,9 @@ export interface BatchTarget {
   total: number;
 }
 
+/** Attestations signed between two turns of the event loop. */
+const ATTESTATIONS_PER_TURN = 8;
+
 /** Artifact ids derive from (job, path): a redelivered batch writes the same rows, never duplicates. */
 export async function artifactId(jobId: string, path: string): Promise<string> {
   return `art_${(await sha256Hex(`${jobId}\n${path}`)).slice(0, 32)}`;
@@ -97,7 +100,7 @@ export class ArtifactWriter {
     );
     // Signing does not wait for the reservation: a refused one is rare, and its signatures are only dropped.
     const [signed, locations, carriedRows, progress] = await Promise.all([
-      Promise.all(encoded.map(({ artifact }) => this.attest(artifact))),
+      this.attestAll(encoded.map(({ artifact }) => artifact)),
       prepared.then(({ reservation, locations }) => {
         if (!reservation.granted) throw new QuotaExceededError("artifactBytes", reservation.limit, reservation.used);
         return this.store(encoded, locations);
@@ -134,6 +137,20 @@ export class ArtifactWriter {
     });
     const batchRecord = { key: target.key, skipped: batch.skipped.length };
     return index.record(this.jobId, [...rows, ...carriedRows], batchRecord, now, progress);
+  }
+
+  /**
+   * Attestations of a batch's artifacts, in order, a few at a time with a macrotask turn between them:
+   * signing is CPU work on the isolate's thread, and requests waiting for the isolate run in the turns.
+   */
+  private async attestAll(artifacts: RenderedBatch["artifacts"]) {
+    const signed: Awaited<ReturnType<ArtifactWriter["attest"]>>[] = [];
+    for (let start = 0; start < artifacts.length; start += ATTESTATIONS_PER_TURN) {
+      if (start > 0) await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      const slice = artifacts.slice(start, start + ATTESTATIONS_PER_TURN);
+      signed.push(...(await Promise.all(slice.map((artifact) => this.attest(artifact)))));
+    }
+    return signed;
   }
 
   /** The artifact's row id in this job and its attestation for this job's lock. */
