@@ -1,9 +1,10 @@
-// `npm run bench -- graph-upload-worker [triples] [--part-mb N]`: one large LUBM-like graph uploaded
-// through `wrangler dev` into an enterprise tenant's Durable Object. One request body is bounded by the
-// plan's `maxRequestBodyBytes`, so the data goes up in Turtle parts of at most N MB: the first replaces
-// the graph (PUT), the others merge into it (Graph Store POST), each a new version. Then the result is
-// checked: the latest version's triple count and hash, its canonical N-Triples streamed and counted line
-// by line, and one selective query. Peak memory is the whole workerd process's (VmHWM), an upper bound
+// `npm run bench -- graph-upload-worker [triples] [--part-mb N] [--minutes M]`: one large LUBM-like graph
+// uploaded through `wrangler dev` into an enterprise tenant's Durable Object. One request body is bounded
+// by the plan's `maxRequestBodyBytes`, so the data goes up in Turtle parts of at most N MB: the first
+// replaces the graph (PUT, streamed into the object), the others merge into it (Graph Store POST), each a
+// new version; a merge's part is also kept within the RPC argument limit (below). With `--minutes`, no
+// part is sent after M minutes. Then what was sent is checked: the latest version's triple count and
+// hash, its canonical N-Triples streamed and counted line by line, and one selective query. Peak memory is the whole workerd process's (VmHWM), an upper bound
 // for the Durable Object's isolate; bytes stored are the Durable Object's SQLite files in the state dir.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { type IncomingMessage, request } from "node:http";
@@ -157,7 +158,11 @@ async function timedQuery(url: string, apiKey: string, sparql: string) {
 export default async function bench(args: string[]): Promise<void> {
   const partMbAt = args.indexOf("--part-mb");
   const partBytes = (partMbAt >= 0 ? Number(args[partMbAt + 1]) : 90) * MB;
-  const triples = Number(args.find((arg, i) => /^\d+$/.test(arg) && args[i - 1] !== "--part-mb") ?? 10_000_000);
+  const minutesAt = args.indexOf("--minutes");
+  const budgetMs = minutesAt >= 0 ? Number(args[minutesAt + 1]) * 60_000 : Number.POSITIVE_INFINITY;
+  const triples = Number(
+    args.find((arg, i) => /^\d+$/.test(arg) && !["--part-mb", "--minutes"].includes(args[i - 1] ?? "")) ?? 10_000_000,
+  );
   console.log(
     `## ${triples.toLocaleString("en")} LUBM-like triples asked, Turtle parts of at most ${partBytes / MB} MB`,
   );
@@ -201,7 +206,7 @@ export default async function bench(args: string[]): Promise<void> {
     let uploadMs = 0;
     let version: VersionView | undefined;
     const started = performance.now();
-    for (const quads of parts(triples, firstPart, mergePart)) {
+    upload: for (const quads of parts(triples, firstPart, mergePart)) {
       for (const document of documents(quads, partBytes)) {
         partCount++;
         const method = partCount === 1 ? "PUT" : "POST";
@@ -223,6 +228,10 @@ export default async function bench(args: string[]): Promise<void> {
         console.log(
           `part ${partCount} (${method}): ${document.triples.toLocaleString("en")} triples, ${(Buffer.byteLength(document.turtle) / MB).toFixed(1)} MB Turtle, ${(ms / 1000).toFixed(1)} s → version ${version.version}: ${version.triples.toLocaleString("en")} triples (${sent.toLocaleString("en")} sent); ${((performance.now() - started) / 1000).toFixed(0)} s wall, workerd peak ${(peakSoFar / MB).toFixed(0)} MB, SQLite files ${(durableObjectFileBytes(join(stateDir, "v3", "do")) / MB).toFixed(0)} MB`,
         );
+        if (performance.now() - started > budgetMs) {
+          console.log(`stopped after ${budgetMs / 60_000} minutes: the rest is not sent`);
+          break upload;
+        }
       }
     }
     const wallMs = performance.now() - started;
