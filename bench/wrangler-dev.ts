@@ -7,6 +7,8 @@ const BENCH_MASTER_SECRET = "bench-master-secret-0123456789abcdef0123";
 
 export interface DevServer {
   url: string;
+  /** The process group of wrangler and everything it started (workerd included). */
+  processGroup: number;
   stop(): void;
 }
 
@@ -60,12 +62,13 @@ export async function startDevServer(
     server.stderr?.resume();
   }
   const url = `http://127.0.0.1:${port}`;
+  const processGroup = server.pid ?? 0;
   const stop = () => {
     if (server.pid) process.kill(-server.pid, "SIGTERM");
   };
   for (let i = 0; i < 120; i++) {
     try {
-      if ((await fetch(`${url}/v1/health`)).ok) return { url, stop };
+      if ((await fetch(`${url}/v1/health`)).ok) return { url, processGroup, stop };
     } catch {
       // not up yet
     }

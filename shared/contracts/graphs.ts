@@ -115,3 +115,10 @@ export const graphStoreQuerySchema = z
     message: "Address the graph as ?default; named graphs are other graphs' store endpoints.",
     path: ["default"],
   });
+
+/**
+ * Bytes one change may carry to the tenant's object (a merge's or PATCH's N-Triples, add and remove
+ * together; a SPARQL update's text): it travels as one RPC argument, which the platform refuses above
+ * 32 MiB. Only a PUT streams its body.
+ */
+export const MAX_CHANGE_BYTES = 24 * 1024 * 1024;

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { CommitView } from "../../../durable-objects/tenant/graph-service";
 import { unwrap } from "../../../durable-objects/tenant/rpc-outcome";
+import { MAX_CHANGE_BYTES } from "../../../shared/contracts/graphs";
 import { type PlanName, planLimits, queryLimits } from "../../../shared/plans";
 import { DocumentTooLargeError } from "../../../shared/rdf/errors";
 import { parseRdf, RDF_MEDIA_TYPES, type RdfMediaType, serializeRdfSync } from "../../../shared/rdf/formats";
@@ -55,13 +56,6 @@ export async function ingestGraphDocument(
     }),
   );
 }
-
-/**
- * Bytes one change may carry to the tenant's object (a merge's or PATCH's N-Triples, add and remove
- * together; a SPARQL update's text): it travels as one RPC argument, which the platform refuses above
- * 32 MiB. Only a PUT streams its body.
- */
-export const MAX_CHANGE_BYTES = 24 * 1024 * 1024;
 
 /** 413 for a change above MAX_CHANGE_BYTES. */
 function assertChangeSize(bytes: number, what: string): void {
