@@ -6,6 +6,7 @@ import {
 } from "../../durable-objects/tenant/request-usage";
 import { dayPeriod } from "../../shared/plans";
 import type { TenantSnapshot } from "../context";
+import { DelayedFlush, type WaitUntil } from "../observability/delayed-flush";
 import { tenantObject } from "../tenant-object-stub";
 
 type TenantAddress = Pick<TenantSnapshot, "id" | "jurisdiction">;
@@ -21,7 +22,7 @@ const MAX_PENDING_TENANTS = 10_000;
  */
 export class RequestUsageBatch {
   private readonly pending = new Map<string, { tenant: TenantAddress; counts: Map<string, RequestUsage> }>();
-  private flushing: Promise<void> | undefined;
+  private readonly flushing = new DelayedFlush();
 
   add(tenant: TenantAddress, routeClass: string, status: number, nowMs: number): void {
     // One malformed count would make the tenant object refuse the whole batch, every time.
@@ -78,25 +79,14 @@ export class RequestUsageBatch {
   }
 
   /** Schedules one flush per batch: the first request after a flush starts the next timer. */
-  scheduleFlush(
-    env: Env,
-    ctx: { waitUntil(promise: Promise<unknown>): void },
-    delayMs: number,
-    clock: () => number,
-  ): void {
-    if (this.flushing || this.pending.size === 0) return;
-    const flushing = new Promise<void>((resolve) => setTimeout(resolve, delayMs))
-      .then(() => this.flush(env, clock()))
-      .finally(() => {
-        this.flushing = undefined;
-      });
-    this.flushing = flushing;
-    ctx.waitUntil(flushing);
+  scheduleFlush(env: Env, ctx: WaitUntil, delayMs: number, clock: () => number): void {
+    if (this.pending.size === 0) return;
+    this.flushing.schedule(ctx, delayMs, () => this.flush(env, clock()));
   }
 
   /** Settles when no flush is scheduled or running. */
-  async idle(): Promise<void> {
-    await this.flushing;
+  idle(): Promise<void> {
+    return this.flushing.idle();
   }
 
   /** Writes every tenant's pending counts: one call per tenant (per MAX_REQUEST_COUNTS counts). */

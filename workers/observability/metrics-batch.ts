@@ -1,3 +1,4 @@
+import { DelayedFlush, type WaitUntil } from "./delayed-flush";
 import {
   bucketIndex,
   type CounterIncrement,
@@ -37,7 +38,7 @@ export function metricsObject(env: Env): MetricsSink {
 export class MetricsBatch {
   private readonly counters = new Map<string, CounterIncrement>();
   private readonly histograms = new Map<string, HistogramObservations>();
-  private flushing: Promise<void> | undefined;
+  private readonly flushing = new DelayedFlush();
 
   count(metric: string, labels: MetricLabels, value = 1): void {
     const key = seriesKey(metric, labels);
@@ -91,20 +92,14 @@ export class MetricsBatch {
   }
 
   /** Schedules one flush per batch: the first observation after a flush starts the next timer. */
-  scheduleFlush(env: Env, ctx: { waitUntil(promise: Promise<unknown>): void }): void {
-    if (this.flushing || this.size === 0) return;
-    const flushing = new Promise<void>((resolve) => setTimeout(resolve, metricsFlushDelayMs(env)))
-      .then(() => this.flush(env))
-      .finally(() => {
-        this.flushing = undefined;
-      });
-    this.flushing = flushing;
-    ctx.waitUntil(flushing);
+  scheduleFlush(env: Env, ctx: WaitUntil): void {
+    if (this.size === 0) return;
+    this.flushing.schedule(ctx, metricsFlushDelayMs(env), () => this.flush(env));
   }
 
   /** Settles when no flush is scheduled or running. */
-  async idle(): Promise<void> {
-    await this.flushing;
+  idle(): Promise<void> {
+    return this.flushing.idle();
   }
 
   /** Writes every pending series, MAX_SERIES_PER_CALL per call. */
