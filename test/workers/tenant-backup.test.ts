@@ -1,6 +1,7 @@
 import { strToU8, unzipSync, zipSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../shared/core/sha256";
+import { emptyArchiveManifest } from "../support/empty-archive-manifest";
 import { bearer, call, createKey, createTenant, expectProblem, jsonBody, type TestTenant } from "./helpers";
 import { runJob } from "./job-helpers";
 
@@ -292,29 +293,7 @@ describe("tenant export and import", () => {
   it("bounds what an archive may be and unpack to", async () => {
     const target = await createTenant();
     const manifest = (entries: { name: string; sha256: string; size: number }[]) =>
-      strToU8(
-        JSON.stringify({
-          format: "kgen-tenant-archive",
-          formatVersion: 1,
-          tenantId: "tn_x",
-          createdAt: "2026-01-01T00:00:00.000Z",
-          counts: {
-            graphs: 0,
-            graphVersions: 0,
-            templates: 0,
-            generators: 0,
-            jobs: 0,
-            artifacts: 0,
-            monitors: 0,
-            webhooks: 0,
-          },
-          graphs: [],
-          templates: [],
-          generators: [],
-          jobs: [],
-          entries,
-        }),
-      );
+      strToU8(JSON.stringify(emptyArchiveManifest("tn_x", entries)));
     // 3 MiB of zeros deflate to a few KiB; the free plan's entries unpack to at most 1 MiB.
     const zeros = new Uint8Array(3 * 1024 * 1024);
     const bomb = zipSync({ "manifest.json": manifest([]), "graphs/g/1.nq": zeros }, { level: 9 });

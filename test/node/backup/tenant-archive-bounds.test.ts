@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { readArchive } from "../../../workers/backup/archive-reader";
 import { checkExportBounds, MAX_ARCHIVE_ENTRIES } from "../../../workers/backup/tenant-archive";
 import { HttpError } from "../../../workers/problems/http-error";
+import { emptyArchiveManifest } from "../../support/empty-archive-manifest";
 
 const problemOf = (run: () => unknown) => {
   try {
@@ -38,27 +39,7 @@ describe("tenant archive bounds", () => {
   });
 
   it("names the entry whose content does not match the manifest", async () => {
-    const manifest = {
-      format: "kgen-tenant-archive",
-      formatVersion: 1,
-      tenantId: "tn_a",
-      createdAt: "2026-01-01T00:00:00.000Z",
-      counts: {
-        graphs: 0,
-        graphVersions: 0,
-        templates: 0,
-        generators: 0,
-        jobs: 0,
-        artifacts: 0,
-        monitors: 0,
-        webhooks: 0,
-      },
-      graphs: [],
-      templates: [],
-      generators: [],
-      jobs: [],
-      entries: [{ name: "monitors.json", sha256: "0".repeat(64), size: 2 }],
-    };
+    const manifest = emptyArchiveManifest("tn_a", [{ name: "monitors.json", sha256: "0".repeat(64), size: 2 }]);
     const zip = zipSync({ "manifest.json": strToU8(JSON.stringify(manifest)), "monitors.json": strToU8("{}") });
     await expect(readArchive(zip, { maxEntryBytes: 1024, maxTotalBytes: 4096 })).rejects.toMatchObject({
       status: 422,
