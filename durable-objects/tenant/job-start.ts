@@ -8,8 +8,8 @@ import { applyJobChange } from "./job-changes";
 import type { QuotaCounters } from "./quota-counters";
 
 /**
- * What a job pins: a lock sent back (already verified), or a generator over a graph version (the latest
- * unless named), its templates given or read from the catalog by name.
+ * What a job pins: a lock sent back (already verified), a stored generator over a graph version (the
+ * latest unless named), or a completed job's lock rebased onto another version.
  */
 export type JobPin =
   | { kind: "lock"; lock: Lock }
@@ -19,13 +19,6 @@ export type JobPin =
       graph: string;
       version?: number;
       generator: string;
-      options?: RenderOptions;
-    }
-  | {
-      kind: "generator";
-      graph: string;
-      version?: number;
-      generator: { name: string; templates: { path: string; hash: string }[] };
       options?: RenderOptions;
     }
   | {
@@ -130,8 +123,6 @@ async function lockOfPin(
       return pin.lock;
     case "rebase":
       return rebasedLock(pin.lock, pinnedVersion(store.graphs, { graph: pin.lock.graph.name, version: pin.version }));
-    case "generator":
-      return lockOf(pinnedVersion(store.graphs, pin), pin.generator, params, pin.options);
     case "catalog": {
       const { name, templates, options } = await generatorOf(store.db, tenantId, pin);
       return lockOf(pinnedVersion(store.graphs, pin), { name, templates }, params, options);

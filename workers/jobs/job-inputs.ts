@@ -110,16 +110,6 @@ export async function generatorOf(
   };
 }
 
-/** What a new job over a stored generator pins: the graph (and version) and the generator's catalog templates. */
-export async function generatorPin(
-  env: Env,
-  tenant: TenantSnapshot,
-  request: { graph: string; version?: number; generator: string; options?: RenderOptions },
-): Promise<Extract<JobPin, { kind: "generator" }>> {
-  const { name, templates, options } = await generatorOf(env.DB, tenant.id, request);
-  return { kind: "generator", graph: request.graph, version: request.version, generator: { name, templates }, options };
-}
-
 /**
  * The lock for generating `generator` over `graph` (latest version unless one is named): template
  * hashes from the catalog, graph hash from the store, build time from the graph version's creation.

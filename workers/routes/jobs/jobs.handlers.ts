@@ -7,7 +7,7 @@ import { type Lock, parseLock } from "../../../shared/generate/lock";
 import type { AppEnv } from "../../context";
 import { database } from "../../db/client";
 import type { JobRow } from "../../db/schema";
-import { generatorPin, lockOf, pinnedGraphVersion } from "../../jobs/job-inputs";
+import { lockFor } from "../../jobs/job-inputs";
 import { verifyReplayedLock } from "../../jobs/replayed-lock";
 import { planOnly, startJob } from "../../jobs/run-job";
 import type { AppRouteHandler } from "../../openapi";
@@ -79,33 +79,23 @@ export const createJob: AppRouteHandler<typeof routes.createJob> = async (c) => 
     const job = await startJob(c.env, tenant, pin, base.params, c.var.traceparent);
     return c.json(jobView(job), 202, { location: `/v1/jobs/${job.id}` });
   }
-  let pin: Exclude<JobPin, { kind: "rebase" }>;
+  const dryRun = async (lock: Lock) => {
+    const withContent = body.include?.includes("content") ?? false;
+    return c.json(await planOnly(c.env, tenant, lock, body.params, { withContent }), 200);
+  };
+  const start = async (pin: JobPin) => {
+    const job = await startJob(c.env, tenant, pin, body.params, c.var.traceparent);
+    return c.json(jobView(job), 202, { location: `/v1/jobs/${job.id}` });
+  };
   if ("lock" in body) {
     const lock = parseLock(body.lock);
     await verifyReplayedLock(c.env, tenant, lock, body.params);
-    pin = { kind: "lock", lock };
-  } else if (body.dryRun) {
-    pin = await generatorPin(c.env, tenant, body);
-  } else {
-    // The tenant's object reads the generator from the catalog within the one call that starts the job.
-    const { graph, version, generator, options } = body;
-    pin = { kind: "catalog", graph, version, generator, options };
+    return body.dryRun ? dryRun(lock) : start({ kind: "lock", lock });
   }
-  if (body.dryRun && pin.kind !== "catalog") {
-    const lock =
-      pin.kind === "lock"
-        ? pin.lock
-        : await lockOf(
-            await pinnedGraphVersion(c.env, tenant, pin.graph, pin.version),
-            pin.generator,
-            body.params,
-            pin.options,
-          );
-    const withContent = body.include?.includes("content") ?? false;
-    return c.json(await planOnly(c.env, tenant, lock, body.params, { withContent }), 200);
-  }
-  const job = await startJob(c.env, tenant, pin, body.params, c.var.traceparent);
-  return c.json(jobView(job), 202, { location: `/v1/jobs/${job.id}` });
+  if (body.dryRun) return dryRun(await lockFor(c.env, tenant, body));
+  // The tenant's object reads the generator from the catalog within the one call that starts the job.
+  const { graph, version, generator, options } = body;
+  return start({ kind: "catalog", graph, version, generator, options });
 };
 
 export const listJobs: AppRouteHandler<typeof routes.listJobs> = async (c) => {
