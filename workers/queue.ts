@@ -35,7 +35,11 @@ export async function handleQueue(
         durationMs: Date.now() - started,
       });
       logMessages(batch, settlement, threw);
-      if (ctx) metricsBatch.scheduleFlush(env, ctx);
+      // At once, not after the metrics delay: an invocation lasts until its waitUntil settles, and the
+      // queue's next delivery can wait for it (always under wrangler dev), so a timer here would hold a
+      // job's unit batches back by the whole delay. A flush another context already scheduled carries
+      // these observations instead.
+      if (ctx) metricsBatch.scheduleFlush(env, ctx, 0);
     } catch (error) {
       console.error(JSON.stringify({ level: "error", msg: "queue metrics failed", error: String(error) }));
     }

@@ -91,10 +91,13 @@ export class MetricsBatch {
     }
   }
 
-  /** Schedules one flush per batch: the first observation after a flush starts the next timer. */
-  scheduleFlush(env: Env, ctx: WaitUntil): void {
+  /**
+   * Schedules one flush per batch: the first observation after a flush starts the next timer, of the
+   * metrics delay unless the caller's context cannot wait that long.
+   */
+  scheduleFlush(env: Env, ctx: WaitUntil, delayMs = metricsFlushDelayMs(env)): void {
     if (this.size === 0) return;
-    this.flushing.schedule(ctx, metricsFlushDelayMs(env), () => this.flush(env));
+    this.flushing.schedule(ctx, delayMs, () => this.flush(env));
   }
 
   /** Settles when no flush is scheduled or running. */

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from "vitest";
 import { app } from "../../../workers/app";
 import worker from "../../../workers/index";
 import { LATENCY_BUCKETS_SECONDS } from "../../../workers/observability/metric-series";
-import { metricsObject } from "../../../workers/observability/metrics-batch";
+import { metricsBatch, metricsObject } from "../../../workers/observability/metrics-batch";
 import { ADMIN_TOKEN, BASE, bearer, call, createTenant, expectProblem } from "../helpers";
 import { type Exposition, parseExposition, sampleValue } from "./prometheus-format";
 
@@ -285,5 +285,29 @@ describe("queue metrics", () => {
     expect(delta("kgen_queue_messages_total", { queue: "mystery", outcome: "retried" })).toBe(3);
     expect(delta("kgen_queue_messages_total", { queue: "mystery", outcome: "acked" })).toBe(0);
     expect(delta("kgen_queue_batch_duration_seconds_count", { queue: "mystery" })).toBe(1);
+  });
+
+  it("flushes a batch's observations as the invocation ends, not after the metrics delay", async () => {
+    const before = await scrape();
+    // No flush pending (the scrape's own included) that would carry this batch's observations instead.
+    await metricsBatch.idle();
+    const batch = createMessageBatch<unknown>("kgen-mystery", [
+      { id: `slow-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body: {} },
+    ]);
+    const ctx = createExecutionContext();
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    // A delay far longer than this test may wait: an invocation held for it would hold the queue's next delivery.
+    await worker.queue(batch, { ...env, METRICS_FLUSH_DELAY_MS: "600000" } as unknown as Env, ctx);
+    const settled = await Promise.race([
+      waitOnExecutionContext(ctx).then(() => "settled"),
+      new Promise((resolve) => setTimeout(() => resolve("held"), 3_000)),
+    ]);
+    errors.mockRestore();
+    expect(settled).toBe("settled");
+    const after = await scrape();
+    expect(
+      sampleValue(after, "kgen_queue_batch_duration_seconds_count", { queue: "mystery" }) -
+        sampleValue(before, "kgen_queue_batch_duration_seconds_count", { queue: "mystery" }),
+    ).toBe(1);
   });
 });
