@@ -14,11 +14,15 @@ export function bytesToHex(bytes: ArrayBuffer | Uint8Array): string {
 }
 
 /** Standard base64 (RFC 4648 §4, with padding): the encoding DSSE envelopes use. */
+/** Standard base64, padded: the runtime's own encoder where it has one (workerd), else through btoa. */
 export function bytesToBase64(bytes: Uint8Array): string {
+  const native = (bytes as Uint8Array & { toBase64?: () => string }).toBase64;
+  if (typeof native === "function") return native.call(bytes);
   let binary = "";
   const chunk = 0x8000;
   for (let i = 0; i < bytes.length; i += chunk) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + chunk));
+    // apply, not a spread: spreading a typed array walks its iterator, about six times slower.
+    binary += String.fromCharCode.apply(null, bytes.subarray(i, i + chunk) as unknown as number[]);
   }
   return btoa(binary);
 }

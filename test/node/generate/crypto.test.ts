@@ -36,6 +36,14 @@ describe("encoding", () => {
     expect(() => base64ToBytes("a b")).toThrow();
     expect(() => base64ToBytes("abcde")).toThrow();
   });
+
+  it("encodes every length around base64's groups and btoa's chunks like Buffer", () => {
+    for (const length of [0, 1, 2, 3, 4, 5, 0x8000 - 1, 0x8000, 0x8000 + 1, 3 * 0x8000 + 2]) {
+      const bytes = new Uint8Array(length).map((_, i) => (i * 131 + 7) & 0xff);
+      expect(bytesToBase64(bytes)).toBe(Buffer.from(bytes).toString("base64"));
+      expect(base64ToBytes(bytesToBase64(bytes))).toEqual(bytes);
+    }
+  });
 });
 
 describe("Ed25519 keys", () => {

@@ -28,6 +28,19 @@ async function provenanceFor(bytes: Uint8Array) {
   };
 }
 
+describe("base64 in workerd", () => {
+  it("encodes with the runtime's encoder exactly as the portable path does", () => {
+    expect(typeof (new Uint8Array(0) as Uint8Array & { toBase64?: unknown }).toBase64).toBe("function");
+    for (const length of [0, 1, 2, 3, 4, 5, 1500, 0x8000 + 1]) {
+      const bytes = new Uint8Array(length).map((_, i) => (i * 131 + 7) & 0xff);
+      let binary = "";
+      for (const byte of bytes) binary += String.fromCharCode(byte);
+      expect(bytesToBase64(bytes)).toBe(btoa(binary));
+      expect(base64ToBytes(bytesToBase64(bytes))).toEqual(bytes);
+    }
+  });
+});
+
 describe("tenant keys and DSSE attestations in workerd", () => {
   it("signs with a sealed tenant key and verifies against the public JWKS", async () => {
     const key = await createTenantSigningKey({
