@@ -53,7 +53,7 @@ export class ArtifactIndexStore {
 
   /**
    * Inserts rows idempotently (a redelivered batch inserts nothing twice) and the batch's skipped count
-   * once per key, in one transaction, then recounts the job's progress from what is stored.
+   * once per key, in one transaction, then reads the job's totals of what is stored.
    */
   /** `onInserted` sees the rows that were new (a redelivered batch inserts none), in the same transaction. */
   record(
@@ -78,14 +78,14 @@ export class ArtifactIndexStore {
     return this.db.all("SELECT 1 FROM artifact_batch WHERE job_id = ? AND batch_key = ?", [jobId, batchKey]).length > 0;
   }
 
-  /** The job's counts from its stored rows: artifacts, their bytes, skipped units of every written batch. */
+  /**
+   * The job's counts of what is stored: artifacts, their bytes, skipped units of every written batch. Kept
+   * as running totals by every write and delete of this store, so reading them costs the same at any size.
+   */
   progress(jobId: string): IndexedProgress {
-    const [done, bytes] = this.db.all("SELECT count(*), coalesce(sum(size), 0) FROM artifact WHERE job_id = ?", [
-      jobId,
-    ])[0] as [number, number];
-    const [skipped] = this.db.all("SELECT coalesce(sum(skipped), 0) FROM artifact_batch WHERE job_id = ?", [
-      jobId,
-    ])[0] as [number];
+    const [total] = this.db.all("SELECT done, skipped, bytes FROM artifact_job_total WHERE job_id = ?", [jobId]);
+    if (!total) return { done: 0, skipped: 0, bytes: 0 };
+    const [done, skipped, bytes] = total as [number, number, number];
     return { done, skipped, bytes };
   }
 
@@ -161,6 +161,7 @@ export class ArtifactIndexStore {
     return this.db.transaction(() => {
       const { changes } = this.db.run("DELETE FROM artifact WHERE job_id = ?", [jobId]);
       this.db.run("DELETE FROM artifact_batch WHERE job_id = ?", [jobId]);
+      this.db.run("DELETE FROM artifact_job_total WHERE job_id = ?", [jobId]);
       this.db.run("DELETE FROM artifact_legacy_job WHERE job_id = ?", [jobId]);
       return changes;
     });
@@ -199,8 +200,9 @@ export class ArtifactIndexStore {
     return !known;
   }
 
+  /** Inserts the rows not stored yet and adds them to their jobs' totals; returns the ones inserted. */
   private insertRows(rows: ArtifactRecord[]): ArtifactRecord[] {
-    return rows.filter(
+    const inserted = rows.filter(
       (row) =>
         this.db.run(
           `INSERT OR IGNORE INTO artifact (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -223,16 +225,35 @@ export class ArtifactIndexStore {
           ],
         ).changes > 0,
     );
+    const totals = new Map<string, { done: number; bytes: number }>();
+    for (const row of inserted) {
+      const total = totals.get(row.jobId) ?? { done: 0, bytes: 0 };
+      totals.set(row.jobId, { done: total.done + 1, bytes: total.bytes + row.size });
+    }
+    for (const [jobId, total] of totals) this.addToTotal(jobId, total.done, total.bytes, 0);
+    return inserted;
   }
 
+  /** Inserts the batch records not stored yet and adds their skipped units to the job's total. */
   private insertBatches(jobId: string, batches: BatchRecord[]): void {
+    let skipped = 0;
     for (const batch of batches) {
-      this.db.run("INSERT OR IGNORE INTO artifact_batch (job_id, batch_key, skipped) VALUES (?, ?, ?)", [
-        jobId,
-        batch.key,
-        batch.skipped,
-      ]);
+      const { changes } = this.db.run(
+        "INSERT OR IGNORE INTO artifact_batch (job_id, batch_key, skipped) VALUES (?, ?, ?)",
+        [jobId, batch.key, batch.skipped],
+      );
+      if (changes > 0) skipped += batch.skipped;
     }
+    if (skipped > 0) this.addToTotal(jobId, 0, 0, skipped);
+  }
+
+  private addToTotal(jobId: string, done: number, bytes: number, skipped: number): void {
+    this.db.run(
+      `INSERT INTO artifact_job_total (job_id, done, bytes, skipped) VALUES (?, ?, ?, ?)
+       ON CONFLICT (job_id) DO UPDATE SET
+         done = done + excluded.done, bytes = bytes + excluded.bytes, skipped = skipped + excluded.skipped`,
+      [jobId, done, bytes, skipped],
+    );
   }
 }
 

@@ -2,8 +2,8 @@ import type { IndexedProgress } from "./artifact-index-store";
 
 /**
  * What the tenant's object needs to append a written batch's `job.progress`: the job's units, the time,
- * and a key naming the batch (a redelivered batch appends nothing new). The counts are the object's own,
- * recounted from the rows it has just recorded.
+ * and a key naming the batch (a redelivered batch appends nothing new). The counts are the object's own
+ * totals of what it stores, with the rows it has just recorded.
  */
 export interface BatchProgressEvent {
   total: number;

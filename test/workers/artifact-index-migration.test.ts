@@ -115,6 +115,7 @@ async function makeLegacy(tenant: TestTenant, jobId: string): Promise<void> {
   ]);
   await tenantSql(tenant.id, "DELETE FROM artifact WHERE job_id = ?", jobId);
   await tenantSql(tenant.id, "DELETE FROM artifact_batch WHERE job_id = ?", jobId);
+  await tenantSql(tenant.id, "DELETE FROM artifact_job_total WHERE job_id = ?", jobId);
 }
 
 const legacyRows = async (tenant: TestTenant) =>

@@ -685,6 +685,8 @@ describe("queued jobs", () => {
     // failed after reserving. Redelivery must still count the skipped units, or the job would never complete.
     await tenantSql(tenant.id, "DELETE FROM artifact WHERE job_id = ?", job.id);
     await tenantSql(tenant.id, "DELETE FROM artifact_batch WHERE job_id = ?", job.id);
+    // The totals are written in the rows' transaction: an attempt that wrote no rows left none either.
+    await tenantSql(tenant.id, "DELETE FROM artifact_job_total WHERE job_id = ?", job.id);
     await env.DB.prepare("UPDATE jobs SET status = 'running', done = 0, skipped = 0, bytes = 0 WHERE id = ?")
       .bind(job.id)
       .run();

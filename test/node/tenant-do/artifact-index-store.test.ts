@@ -51,6 +51,69 @@ describe("ArtifactIndexStore", () => {
     expect(index.progress("job1")).toEqual({ done: 3, skipped: 3, bytes: 12 });
   });
 
+  it("forgets a job's totals with its rows: a job written again counts from zero", () => {
+    const { index } = store();
+    index.record("job1", [row("job1", "a", 3), row("job1", "b", 4)], { key: "k1", skipped: 2 });
+    index.record("job2", [row("job2", "a", 9)], { key: "k1", skipped: 1 });
+    expect(index.forgetJob("job1")).toBe(2);
+    expect(index.progress("job1")).toEqual({ done: 0, skipped: 0, bytes: 0 });
+    expect(index.progress("job2")).toEqual({ done: 1, skipped: 1, bytes: 9 });
+    expect(index.record("job1", [row("job1", "a", 3)], { key: "k1", skipped: 2 })).toEqual({
+      done: 1,
+      skipped: 2,
+      bytes: 3,
+    });
+  });
+
+  it("starts each job's totals from the rows a tenant stored before they existed", () => {
+    const db = nodeSqlDatabase();
+    // The tenant database as the code before the totals left it: the artifact index at version 2.
+    applySchemaMigrations(
+      db,
+      TENANT_SCHEMA.map((component) =>
+        component.name === "artifact-index"
+          ? { ...component, migrations: component.migrations.slice(0, 2) }
+          : component,
+      ),
+    );
+    const insert = (jobId: string, path: string, size: number) =>
+      db.run(
+        `INSERT INTO artifact (id, job_id, path, sha256, size, mode, chmod, template_path, template_hash, dependencies,
+           attestation_sha256, attestation, pack_sha256, pack_offset, created_at)
+         VALUES (?, ?, ?, ?, ?, 'write', NULL, 't.njk', 'h', '[]', ?, NULL, 'pack', 0, '2026-01-01T00:00:00.000Z')`,
+        [`art_${jobId}_${path}`, jobId, path, `sha-${path}`, size, `att-${path}`],
+      );
+    insert("job1", "a", 3);
+    insert("job1", "b", 4);
+    insert("job1", "c", 5);
+    insert("job2", "a", 100);
+    for (const [jobId, key, skipped] of [
+      ["job1", "k1", 2],
+      ["job1", "k2", 1],
+      ["job3", "k1", 4],
+    ] as const) {
+      db.run("INSERT INTO artifact_batch (job_id, batch_key, skipped) VALUES (?, ?, ?)", [jobId, key, skipped]);
+    }
+    expect(applySchemaMigrations(db, TENANT_SCHEMA).versions["artifact-index"]).toBe(3);
+    const index = new ArtifactIndexStore(db);
+    expect(index.progress("job1")).toEqual({ done: 3, skipped: 3, bytes: 12 });
+    expect(index.progress("job2")).toEqual({ done: 1, skipped: 0, bytes: 100 });
+    expect(index.progress("job3")).toEqual({ done: 0, skipped: 4, bytes: 0 });
+    // It counts on from there, and a batch written before the totals counts once when redelivered.
+    expect(index.record("job1", [row("job1", "a", 3)], { key: "k1", skipped: 2 })).toEqual({
+      done: 3,
+      skipped: 3,
+      bytes: 12,
+    });
+    expect(index.record("job1", [row("job1", "d", 6)], { key: "k3", skipped: 1 })).toEqual({
+      done: 4,
+      skipped: 4,
+      bytes: 18,
+    });
+    // The index that served the recount is gone.
+    expect(db.all("SELECT name FROM sqlite_master WHERE name = 'artifact_job_size'")).toEqual([]);
+  });
+
   it("refuses a row of another job, writing nothing of the call", () => {
     const { index } = store();
     expect(() => index.record("job1", [row("job1", "a"), row("job2", "b")], { key: "k", skipped: 0 })).toThrow(
