@@ -2,16 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { eventTypePatternSchema, MAX_EVENT_TYPE_PATTERNS } from "../shared/contracts/events";
 import type { MonitorRun } from "../shared/contracts/monitors";
 import { MONTH, type UsageFigures } from "../shared/contracts/usage";
-import {
-  isPlanName,
-  isQuotaCounter,
-  monthPeriod,
-  PLAN_NAMES,
-  type PlanName,
-  planLimits,
-  QUOTA_COUNTERS,
-  type QuotaCounter,
-} from "../shared/plans";
+import { isQuotaCounter, monthPeriod, QUOTA_COUNTERS, type QuotaCounter } from "../shared/plans";
 import { applySchemaMigrations, readSchemaVersions } from "../shared/sql/migrations";
 import type { SqlDatabase } from "../shared/sql/sql-database";
 import type { MonitorRunMessage } from "../workers/monitors/monitor-run-message";

@@ -1,4 +1,3 @@
-import type { JobPin } from "../../durable-objects/tenant/job-start";
 import { unwrap } from "../../durable-objects/tenant/rpc-outcome";
 import type { RenderOptions } from "../../shared/contracts/lock";
 import { sha256Hex } from "../../shared/core/sha256";

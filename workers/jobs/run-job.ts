@@ -8,7 +8,7 @@ import type { WriteModeName } from "../../shared/template/frontmatter/parse-fron
 import type { TenantSnapshot } from "../context";
 import { database } from "../db/client";
 import type { JobRow } from "../db/schema";
-import { countQueueSent, observeJob } from "../observability/operator-metrics";
+import { observeJob } from "../observability/operator-metrics";
 import { parseTraceparent, type TracedMessage } from "../observability/trace-context";
 import { HttpError } from "../problems/http-error";
 import { ArtifactIndex } from "../repository/artifact-index";
