@@ -14,7 +14,7 @@ import { MAX_VERSION_TRIPLES } from "../shared/rdf/store/graph-capacity";
 import { GENERATE_BATCH_SIZE } from "../workers/jobs/run-job";
 import { ENTITY_FRONTMATTER, entityGraph } from "./entity-corpus";
 import { measureGraphCapacity } from "./graph-capacity";
-import { BENCH_ADMIN_TOKEN, callApi, startDevServer } from "./wrangler-dev";
+import { callApi, createBenchTenant, startDevServer } from "./wrangler-dev";
 
 const PORT = 8839;
 const SHOP = join(import.meta.dirname, "..", "examples", "shop");
@@ -113,13 +113,11 @@ export default async function bench(args: string[]): Promise<void> {
   const doDir = join(stateDir, "v3", "do");
   const server = await startDevServer(stateDir, PORT);
   try {
-    const { secret } = await callApi(
-      server.url,
-      "POST",
-      "/v1/tenants",
-      BENCH_ADMIN_TOKEN,
-      JSON.stringify({ slug: `capacity-${Date.now()}`, name: "Capacity", plan: "enterprise" }),
-    );
+    const secret = await createBenchTenant(server.url, {
+      slug: `capacity-${Date.now()}`,
+      name: "Capacity",
+      plan: "enterprise",
+    });
     await callApi(
       server.url,
       "PUT",

@@ -1,5 +1,5 @@
 // The corpus the generation benchmarks share: n entities with a label and a size, and the frontmatter that fans out over them.
-import { BENCH_ADMIN_TOKEN, callApi } from "./wrangler-dev";
+import { callApi, createBenchTenant } from "./wrangler-dev";
 
 export const ENTITY_PREFIXES = "PREFIX ex: <http://example.org/> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>";
 
@@ -28,7 +28,7 @@ export async function entityTenant(
   entities: number,
   template: string,
 ): Promise<string> {
-  const { secret } = await callApi(url, "POST", "/v1/tenants", BENCH_ADMIN_TOKEN, JSON.stringify(tenant));
+  const secret = await createBenchTenant(url, tenant);
   await callApi(url, "PUT", "/v1/graphs/model", secret, entityGraph(entities), "text/turtle");
   await callApi(url, "PUT", "/v1/templates/bench/entity.njk", secret, template, "text/plain");
   return secret;

@@ -16,7 +16,7 @@ import { Writer } from "n3";
 import { MAX_CHANGE_BYTES } from "../shared/contracts/graphs";
 import { generateLubm, lubmTurtle } from "../test/support/lubm";
 import { PREFIXES, QUERIES } from "./sparql";
-import { BENCH_ADMIN_TOKEN, callApi, startDevServer } from "./wrangler-dev";
+import { callApi, createBenchTenant, startDevServer } from "./wrangler-dev";
 
 const PORT = 8853;
 const GRAPH = "lubm";
@@ -176,13 +176,11 @@ export default async function bench(args: string[]): Promise<void> {
   try {
     const workerd = workerdProcesses(server.processGroup);
     if (workerd.length === 0) throw new Error("no workerd process under wrangler dev");
-    const { secret: apiKey } = await callApi(
-      server.url,
-      "POST",
-      "/v1/tenants",
-      BENCH_ADMIN_TOKEN,
-      JSON.stringify({ slug: `upload-${Date.now()}`, name: "Bench", plan: "enterprise" }),
-    );
+    const apiKey = await createBenchTenant(server.url, {
+      slug: `upload-${Date.now()}`,
+      name: "Bench",
+      plan: "enterprise",
+    });
     const auth = { authorization: `Bearer ${apiKey}` };
     const latest = async (): Promise<VersionView> =>
       JSON.parse(

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { BENCH_ADMIN_TOKEN, callApi, type DevServer, startDevServer } from "./wrangler-dev";
+import { callApi, createBenchTenant, type DevServer, startDevServer } from "./wrangler-dev";
 
 const PORT = 8798;
 /** A hostile request still running after this long is abandoned and counted as a stall. */
@@ -267,16 +267,8 @@ export default async function bench(args: string[] = []): Promise<void> {
   const stateDir = mkdtempSync(join(tmpdir(), "kgen-hostile-"));
   const server = await startDevServer(stateDir, PORT);
   try {
-    const tenant = async (slug: string) =>
-      (
-        await callApi(
-          server.url,
-          "POST",
-          "/v1/tenants",
-          BENCH_ADMIN_TOKEN,
-          JSON.stringify({ slug: `${slug}-${Date.now()}`, name: slug, plan: "premium" }),
-        )
-      ).secret as string;
+    const tenant = (slug: string) =>
+      createBenchTenant(server.url, { slug: `${slug}-${Date.now()}`, name: slug, plan: "premium" });
     const attacker = await tenant("attacker");
     const bystander = await tenant("bystander");
     await callApi(server.url, "PUT", "/v1/graphs/small", attacker, SMALL_GRAPH, "application/n-triples");

@@ -11,7 +11,7 @@ import { Parser, Writer } from "n3";
 import oxigraph from "oxigraph";
 import { generateLubm, lubmTurtle } from "../test/support/lubm";
 import { PREFIXES, QUERIES } from "./sparql";
-import { BENCH_ADMIN_TOKEN, callApi, startDevServer } from "./wrangler-dev";
+import { callApi, createBenchTenant, startDevServer } from "./wrangler-dev";
 
 const PORT = 8796;
 
@@ -56,13 +56,11 @@ export default async function bench(args: string[]): Promise<void> {
   const stateDir = mkdtempSync(join(tmpdir(), "kgen-sparql-worker-"));
   let server = await startDevServer(stateDir, PORT);
   try {
-    const { secret: apiKey } = await callApi(
-      server.url,
-      "POST",
-      "/v1/tenants",
-      BENCH_ADMIN_TOKEN,
-      JSON.stringify({ slug: `sparql-${Date.now()}`, name: "Bench", plan: "enterprise" }),
-    );
+    const apiKey = await createBenchTenant(server.url, {
+      slug: `sparql-${Date.now()}`,
+      name: "Bench",
+      plan: "enterprise",
+    });
     const ingestStarted = performance.now();
     await callApi(server.url, "PUT", "/v1/graphs/lubm", apiKey, turtle, "text/turtle");
     const ingestMs = performance.now() - ingestStarted;

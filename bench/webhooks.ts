@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
-import { BENCH_ADMIN_TOKEN, callApi, startDevServer } from "./wrangler-dev";
+import { callApi, createBenchTenant, startDevServer } from "./wrangler-dev";
 
 const PORT = 8811;
 const CONCURRENCY = 4;
@@ -75,7 +75,7 @@ export default async function run(args: string[]): Promise<void> {
   const api = (method: string, path: string, token: string, body?: unknown) =>
     callApi(server.url, method, path, token, body === undefined ? undefined : JSON.stringify(body));
   try {
-    const { secret: apiKey } = await api("POST", "/v1/tenants", BENCH_ADMIN_TOKEN, {
+    const apiKey = await createBenchTenant(server.url, {
       slug: `bench-webhooks-${Date.now()}`,
       name: "Bench",
       plan: "premium",

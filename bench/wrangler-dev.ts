@@ -78,6 +78,15 @@ export async function startDevServer(
   throw new Error("wrangler dev did not start");
 }
 
+/** A new tenant on a running server, created with the bench's admin token; its API key. */
+export async function createBenchTenant(
+  url: string,
+  tenant: { slug: string; name: string; plan: string },
+): Promise<string> {
+  const { secret } = await callApi(url, "POST", "/v1/tenants", BENCH_ADMIN_TOKEN, JSON.stringify(tenant));
+  return secret as string;
+}
+
 /** A JSON API call; throws with the problem document on a non-2xx answer. */
 export async function callApi(
   url: string,

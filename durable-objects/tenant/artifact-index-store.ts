@@ -53,9 +53,9 @@ export class ArtifactIndexStore {
 
   /**
    * Inserts rows idempotently (a redelivered batch inserts nothing twice) and the batch's skipped count
-   * once per key, in one transaction, then reads the job's totals of what is stored.
+   * once per key, in one transaction, then reads the job's totals of what is stored. `onInserted` sees the
+   * rows that were new (a redelivered batch inserts none), in the same transaction.
    */
-  /** `onInserted` sees the rows that were new (a redelivered batch inserts none), in the same transaction. */
   record(
     jobId: string,
     rows: ArtifactRecord[],
@@ -66,7 +66,7 @@ export class ArtifactIndexStore {
       if (row.jobId !== jobId) throw new RangeError(`artifact ${row.id} belongs to job ${row.jobId}, not ${jobId}`);
     }
     return this.db.transaction(() => {
-      const inserted = this.insertRows(rows);
+      const inserted = this.insertRows(jobId, rows);
       onInserted?.(inserted);
       if (batch) this.insertBatches(jobId, [batch]);
       return this.progress(jobId);
@@ -182,7 +182,7 @@ export class ArtifactIndexStore {
         for (const row of rows) {
           if (row.jobId !== jobId) throw new RangeError(`artifact ${row.id} belongs to job ${row.jobId}, not ${jobId}`);
         }
-        this.insertRows(rows);
+        this.insertRows(jobId, rows);
         this.insertBatches(jobId, batches);
         if (complete) this.db.run("DELETE FROM artifact_legacy_job WHERE job_id = ?", [jobId]);
         else this.markLegacy(jobId);
@@ -200,8 +200,8 @@ export class ArtifactIndexStore {
     return !known;
   }
 
-  /** Inserts the rows not stored yet and adds them to their jobs' totals; returns the ones inserted. */
-  private insertRows(rows: ArtifactRecord[]): ArtifactRecord[] {
+  /** Inserts the job's rows not stored yet and adds them to its totals; returns the ones inserted. */
+  private insertRows(jobId: string, rows: ArtifactRecord[]): ArtifactRecord[] {
     const inserted = rows.filter(
       (row) =>
         this.db.run(
@@ -225,12 +225,10 @@ export class ArtifactIndexStore {
           ],
         ).changes > 0,
     );
-    const totals = new Map<string, { done: number; bytes: number }>();
-    for (const row of inserted) {
-      const total = totals.get(row.jobId) ?? { done: 0, bytes: 0 };
-      totals.set(row.jobId, { done: total.done + 1, bytes: total.bytes + row.size });
+    if (inserted.length > 0) {
+      const bytes = inserted.reduce((sum, row) => sum + row.size, 0);
+      this.addToTotal(jobId, inserted.length, bytes, 0);
     }
-    for (const [jobId, total] of totals) this.addToTotal(jobId, total.done, total.bytes, 0);
     return inserted;
   }
 

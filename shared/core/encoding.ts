@@ -13,8 +13,10 @@ export function bytesToHex(bytes: ArrayBuffer | Uint8Array): string {
   return hex;
 }
 
-/** Standard base64 (RFC 4648 §4, with padding): the encoding DSSE envelopes use. */
-/** Standard base64, padded: the runtime's own encoder where it has one (workerd), else through btoa. */
+/**
+ * Standard base64 (RFC 4648 §4, with padding): the encoding DSSE envelopes use. The runtime's own encoder
+ * where it has one (workerd), else through btoa.
+ */
 export function bytesToBase64(bytes: Uint8Array): string {
   const native = (bytes as Uint8Array & { toBase64?: () => string }).toBase64;
   if (typeof native === "function") return native.call(bytes);

@@ -72,30 +72,31 @@ export function assertCompleted(job: JobRow): void {
 export const createJob: AppRouteHandler<typeof routes.createJob> = async (c) => {
   const body = c.req.valid("json");
   const { tenant } = c.var;
+  const start = async (pin: JobPin, params: JobRow["params"]) => {
+    const job = await startJob(c.env, tenant, pin, params, c.var.traceparent);
+    return c.json(jobView(job), 202, { location: `/v1/jobs/${job.id}` });
+  };
   if ("only" in body) {
     const base = await findJob(c, body.job);
     assertCompleted(base);
-    const pin: JobPin = { kind: "rebase", baseJobId: base.id, lock: parseLock(base.lock), version: body.version };
-    const job = await startJob(c.env, tenant, pin, base.params, c.var.traceparent);
-    return c.json(jobView(job), 202, { location: `/v1/jobs/${job.id}` });
+    return start(
+      { kind: "rebase", baseJobId: base.id, lock: parseLock(base.lock), version: body.version },
+      base.params,
+    );
   }
   const dryRun = async (lock: Lock) => {
     const withContent = body.include?.includes("content") ?? false;
     return c.json(await planOnly(c.env, tenant, lock, body.params, { withContent }), 200);
   };
-  const start = async (pin: JobPin) => {
-    const job = await startJob(c.env, tenant, pin, body.params, c.var.traceparent);
-    return c.json(jobView(job), 202, { location: `/v1/jobs/${job.id}` });
-  };
   if ("lock" in body) {
     const lock = parseLock(body.lock);
     await verifyReplayedLock(c.env, tenant, lock, body.params);
-    return body.dryRun ? dryRun(lock) : start({ kind: "lock", lock });
+    return body.dryRun ? dryRun(lock) : start({ kind: "lock", lock }, body.params);
   }
   if (body.dryRun) return dryRun(await lockFor(c.env, tenant, body));
   // The tenant's object reads the generator from the catalog within the one call that starts the job.
   const { graph, version, generator, options } = body;
-  return start({ kind: "catalog", graph, version, generator, options });
+  return start({ kind: "catalog", graph, version, generator, options }, body.params);
 };
 
 export const listJobs: AppRouteHandler<typeof routes.listJobs> = async (c) => {
